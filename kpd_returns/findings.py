@@ -1,0 +1,176 @@
+"""Findings are data: one small record per problem, and one catalogue of messages.
+
+Every finding has a stable ``code`` from ``CATALOGUE``, a severity, where it is
+(sheet and cell, e.g. ``Staffing!D12``), which field, a message in GOV.UK style
+(what is wrong, then how to fix it) and the guidance paragraph behind the rule.
+Messages are formatted from the catalogue only, so wording stays in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["error", "warning"]
+
+# code -> (severity, level, message template). ``level`` orders the report:
+# file problems first, then structure, then cell-level findings (as GOV.UK Notify
+# shows upload problems). Templates take named placeholders filled by the check.
+CATALOGUE: dict[str, tuple[Severity, str, str]] = {
+    # -- the file cannot be read or used (exit code 2) -------------------------
+    "file-not-found": ("error", "file", "The file {file} does not exist. Check the path and try again."),
+    "file-empty": ("error", "file", "The file {file} is empty. Save the return again from Excel and resend it."),
+    "file-not-workbook": ("error", "file", "The file {file} is not an Excel workbook ({detail}). Save it as an Excel Workbook (.xlsx) from the kpd-returns template."),
+    "file-csv": ("error", "file", "The file {file} is a CSV text file renamed as a workbook. Fill in the kpd-returns template and save it as an Excel Workbook (.xlsx)."),
+    "file-corrupt": ("error", "file", "The file {file} is damaged and cannot be opened ({detail}). Save the return again and resend it."),
+    "file-encrypted": ("error", "file", "The file {file} is protected with a password, so it cannot be read. Remove the password (File > Info > Protect Workbook) and resend it."),
+    "file-legacy-xls": ("error", "file", "The file {file} is an old Excel 97-2003 (.xls) workbook. Use the kpd-returns template and save it as an Excel Workbook (.xlsx)."),
+    "file-macros": ("error", "file", "The file {file} contains macros, which are not accepted. Save the return as an Excel Workbook (.xlsx) without macros."),
+    "file-too-large": ("error", "file", "The file {file} is too large to be a return ({detail}). Remove anything added beyond the template and resend it."),
+    "file-hostile-xml": ("error", "file", "The file {file} contains XML that is not allowed in a return ({detail}). Save the return again from Excel and resend it."),
+    # -- the workbook is not our return, or its layout was changed --------------
+    "not-a-return": ("error", "structure", "The file {file} is not a kpd-returns template: {detail}. Download a new template and copy your figures into it."),
+    "template-superseded": ("error", "structure", "This return uses template version {found}, which has been replaced by version {expected}. Copy your figures into a new template."),
+    "template-unknown-version": ("error", "structure", "This return says it is template version {found}, which kpd-returns does not know (current version {expected}). Use a template made by kpd-returns."),
+    "sheet-missing": ("error", "structure", "The sheet '{sheet}' is missing or has been renamed. Use a new template and do not rename or delete sheets."),
+    "defined-name-missing": ("error", "structure", "The defined name {detail} for '{field}' is missing. Use a new template and do not delete named ranges."),
+    "defined-name-moved": ("error", "structure", "The named range for '{field}' points to {found}, not {expected}: rows or columns have been moved, added or deleted. Use a new template and type into the input cells only."),
+    "label-changed": ("error", "structure", "The label in {sheet}!{cell} says '{found}' but should say '{expected}': the layout has been changed. Use a new template and type into the input cells only."),
+    # -- cell values -------------------------------------------------------------
+    "required-missing": ("error", "cell", "Enter {field} in {ref}: it is required."),
+    "not-a-number": ("error", "cell", "Enter a number in {ref} ({field}): it contains '{found}'. Type digits only, with a full stop for decimals and no units."),
+    "not-whole-number": ("error", "cell", "Enter a whole number in {ref} ({field}): it contains {found}."),
+    "too-many-decimals": ("error", "cell", "Round {ref} ({field}) to {expected} decimal places: it contains {found}."),
+    "below-minimum": ("error", "cell", "{ref} ({field}) must be {expected} or more: it contains {found}."),
+    "above-maximum": ("error", "cell", "{ref} ({field}) must be {expected} or less: it contains {found}."),
+    "not-a-date": ("error", "cell", "Enter a date in {ref} ({field}), for example 31/10/2026: it contains '{found}'."),
+    "not-in-list": ("error", "cell", "Choose {field} in {ref} from the list ({expected}): it contains '{found}'."),
+    "pattern-mismatch": ("error", "cell", "Enter {field} in {ref} in the form {expected}: it contains '{found}'."),
+    "text-too-long": ("error", "cell", "Shorten {ref} ({field}) to {expected} characters or fewer: it has {found}."),
+    "month-after-period": ("error", "cell", "Leave {ref} ({field}, {detail}) empty: that month is after the period this return covers ({period})."),
+    "month-missing": ("error", "cell", "Enter {field} for {detail} in {ref}: the month is within the period this return covers ({period})."),
+    # -- totals ----------------------------------------------------------------
+    "total-mismatch": ("error", "cell", "{ref} ({field}) holds the typed number {found}, but its inputs add up to {expected}. Delete the number so the formula fills it in, or run kpd-returns validate --fix-totals."),
+    "total-typed-over": ("warning", "cell", "{ref} ({field}) holds a typed number instead of its formula. The number is right, but restore the formula (kpd-returns validate --fix-totals) so it stays right."),
+    "total-divide-by-zero": ("error", "cell", "{ref} ({field}) cannot be worked out for {detail}: front line claimant-facing FTE is 0 while job entries are {found}. Check the front line FTE for that month."),
+    # -- consistency rules ------------------------------------------------------
+    "ytd-below-in-month": ("error", "cell", "{ref} ({field}, {detail}) is {found}, less than the in-month figure {expected}. A to-date figure includes the month, so it cannot be smaller."),
+    "parts-not-equal-total": ("error", "cell", "{ref} ({field}): cases within plus outside target come to {found}, but cases due are {expected}. Correct the figures so they add up."),
+    "reasons-missing": ("error", "cell", "Give the reasons in {ref} for the {found} cases outside target in row {detail}."),
+    "detail-rows-mismatch": ("error", "cell", "{ref} ({field}) says {expected} but the {detail} sheet lists {found}. List one row for each case, or correct the number."),
+    "breakdown-mismatch": ("error", "cell", "{detail} add up to {found}, but {field} in {ref} is {expected}. Correct the breakdown so it adds up."),
+    "segments-not-reconciled": ("error", "cell", "Out-of-work segment participants for {detail} add up to {found}, but the out-of-work caseload (actively engaged plus not currently engaged) is {expected}, outside the {tolerance} tolerance. Check the segment figures."),
+    "job-entries-above-participants": ("error", "cell", "{ref} ({field}) is {found}, more than the {expected} participants in that row. Job entries cannot exceed participants."),
+    "in-work-job-entries": ("error", "cell", "Leave {ref} ({field}) empty: segment {detail} is an in-work segment, which records participants only."),
+    "keyed-row-incomplete": ("error", "cell", "{detail}. Complete {ref} ({field})."),
+    "keyed-row-unused": ("warning", "cell", "{detail} has a title in {ref} but no figures. Enter its figures or clear the title."),
+    "list-row-incomplete": ("error", "cell", "Complete {ref} ({field}): the rest of row {detail} is filled in."),
+    "dates-out-of-order": ("error", "cell", "{ref} ({field}) is {found}, before {expected}. Check the dates."),
+    "social-value-missing": ("error", "cell", "Enter {field} in {ref}: the Social Value measures are due in the last month of each quarter ({detail})."),
+    "implausible-value": ("warning", "cell", "{ref} ({field}) is {found}, above the plausible maximum of {expected}. Check the figure is right; if it is, say why in your covering e-mail."),
+    # -- personal data ----------------------------------------------------------
+    "personal-data": ("error", "cell", "{ref} ({field}) looks like it contains {detail} ({found}). MI must be anonymised: remove personal data and use your own anonymised references."),
+    # -- lateness ---------------------------------------------------------------
+    "submitted-late": ("warning", "file", "This return was submitted {detail}, after its deadline of {expected}."),
+}
+
+LEVEL_ORDER = {"file": 0, "structure": 1, "cell": 2}
+UNREADABLE_CODES = frozenset(c for c, (_, lvl, _) in CATALOGUE.items() if lvl == "file" and c != "submitted-late")
+STRUCTURE_CODES = frozenset(c for c, (_, lvl, _) in CATALOGUE.items() if lvl == "structure")
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: Severity
+    message: str
+    guidance: str = ""
+    sheet: str | None = None
+    cell: str | None = None
+    field: str | None = None  # field id
+    field_label: str | None = None
+    found: str | None = None  # already masked where it may hold personal data
+    expected: str | None = None
+
+    @property
+    def level(self) -> str:
+        return CATALOGUE[self.code][1]
+
+    @property
+    def ref(self) -> str:
+        if not self.sheet:
+            return ""
+        name = f"'{self.sheet}'" if " " in self.sheet else self.sheet
+        return f"{name}!{self.cell}" if self.cell else name
+
+    def sort_key(self) -> tuple:
+        return (
+            0 if self.severity == "error" else 1,
+            LEVEL_ORDER[self.level],
+            self.sheet or "",
+            _cell_order(self.cell),
+            self.code,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["ref"] = self.ref
+        return d
+
+
+def _cell_order(cell: str | None) -> tuple[int, int]:
+    if not cell:
+        return (0, 0)
+    letters = "".join(ch for ch in cell if ch.isalpha())
+    digits = "".join(ch for ch in cell if ch.isdigit())
+    col = 0
+    for ch in letters:
+        col = col * 26 + ord(ch.upper()) - 64
+    return (int(digits or 0), col)
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def make(code: str, *, guidance: str = "", sheet: str | None = None, cell: str | None = None,
+         field: str | None = None, field_label: str | None = None, found: Any = None,
+         expected: Any = None, **extra: Any) -> Finding:
+    """Build a finding from the catalogue. Unknown codes are a programming error."""
+    severity, _level, template = CATALOGUE[code]
+    ref = ""
+    if sheet:
+        ref = (f"'{sheet}'" if " " in sheet else sheet) + (f"!{cell}" if cell else "")
+    values = _Blank(ref=ref, sheet=sheet or "", cell=cell or "", field=field_label or field or "",
+                    found=_fmt(found), expected=_fmt(expected), **{k: _fmt(v) for k, v in extra.items()})
+    message = template.format_map(values)
+    return Finding(
+        code=code, severity=severity, message=message, guidance=guidance, sheet=sheet, cell=cell,
+        field=field, field_label=field_label,
+        found=None if found is None else _fmt(found),
+        expected=None if expected is None else _fmt(expected),
+    )
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return f"{value:.4f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+@dataclass
+class FindingList:
+    """Findings for one file, kept in report order."""
+
+    items: list[Finding] = field(default_factory=list)
+
+    def add(self, finding: Finding) -> None:
+        self.items.append(finding)
+
+    def sorted(self) -> list[Finding]:
+        return sorted(self.items, key=Finding.sort_key)

@@ -1,0 +1,98 @@
+"""The records passed between the pieces: reader -> extractor -> checks -> reports -> ledger.
+
+Kept free of heavy imports so every module (and worker processes) can use them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .findings import Finding
+
+Verdict = Literal["valid", "valid-with-warnings", "invalid", "unreadable"]
+
+# Exit codes of `kpd-returns validate` (also in the README and --help).
+EXIT_VALID = 0  # no errors (warnings allowed)
+EXIT_ERRORS = 1  # at least one file has errors
+EXIT_UNREADABLE = 2  # at least one file could not be read or used
+
+
+@dataclass(frozen=True)
+class Located:
+    """A value as stored in one cell: ``raw`` is what the file holds (str, float, bool,
+    None...), ``formula`` the cell's formula text if it has one (without '=')."""
+
+    sheet: str
+    cell: str
+    field: str
+    key: str
+    raw: Any
+    formula: str | None = None
+
+
+@dataclass
+class ReturnData:
+    """A recognised return: every field cell located, values parsed where valid."""
+
+    return_id: str
+    version: str
+    cells: dict[tuple[str, str], Located]
+    # Parsed values for cells that passed their field checks: float for numbers,
+    # datetime.date for dates, str for text and choices. Missing/invalid -> absent.
+    values: dict[tuple[str, str], Any] = field(default_factory=dict)
+    provider: str | None = None
+    contract: str | None = None
+    period: str | None = None  # "2026-10" (month) or "2026-27 Q2" (contract quarter)
+    period_start: dt.date | None = None
+    period_end: dt.date | None = None
+    submitted_date: dt.date | None = None  # the workbook's own "date submitted"
+    # Grid column key -> "YYYY-MM" for month columns (KPD April..March).
+    month_of_key: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class FileReport:
+    """Everything known about one input file after validation."""
+
+    path: str
+    name: str
+    sha256: str | None = None
+    return_id: str | None = None
+    version: str | None = None
+    provider: str | None = None
+    contract: str | None = None
+    period: str | None = None
+    period_end: dt.date | None = None
+    findings: list[Finding] = field(default_factory=list)
+    submitted: dt.datetime | None = None
+    submitted_source: str | None = None  # "option", "workbook", "email", "file-modified"
+    deadline: dt.datetime | None = None
+    late_working_days: int | None = None  # 0 = on time; None = unknown
+    # Long-form values for the ledger: (field, key, month "YYYY-MM" or "", value)
+    values: list[tuple[str, str, str, Any]] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "warning"]
+
+    @property
+    def verdict(self) -> Verdict:
+        from .findings import UNREADABLE_CODES
+
+        if any(f.code in UNREADABLE_CODES for f in self.findings):
+            return "unreadable"
+        if self.errors:
+            return "invalid"
+        if self.warnings:
+            return "valid-with-warnings"
+        return "valid"
+
+    @property
+    def exit_code(self) -> int:
+        return {"unreadable": EXIT_UNREADABLE, "invalid": EXIT_ERRORS}.get(self.verdict, EXIT_VALID)
