@@ -62,6 +62,7 @@ class DeadlineError(Exception):
 class Deadline:
     due: dt.datetime  # UK local time, naive
     rule: str  # e.g. "3rd working day after the period ends, 23:59"
+    source: str = ""  # the guidance behind the rule, from the file's `source`
 
     @property
     def due_text(self) -> str:
@@ -91,16 +92,17 @@ class Rule:
             due = add_working_days(period_end, self.number, region)
             return self._make(due, f"{_ordinal(self.number)} working day after the period ends")
         if self.kind == "day_of_following_month":
-            year, month = (period_end.year + 1, 1) if period_end.month == 12 else (period_end.year, period_end.month + 1)
-            day = min(self.number, _cal.monthrange(year, month)[1])
-            due = next_working_day_on_or_after(dt.date(year, month, day), region)
+            next_month = (period_end.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+            day = min(self.number, _cal.monthrange(next_month.year, next_month.month)[1])
+            due = next_working_day_on_or_after(next_month.replace(day=day), region)
             text = f"{_ordinal(self.number)} of the following month (or the next working day)"
             return self._make(due, text)
         due = period_end + dt.timedelta(days=self.number)
         return self._make(due, f"{self.number} calendar days after the period ends")
 
     def _make(self, due: dt.date, text: str) -> Deadline:
-        return Deadline(due=dt.datetime.combine(due, self.time), rule=f"{text}, {self.time:%H:%M}")
+        return Deadline(due=dt.datetime.combine(due, self.time), rule=f"{text}, {self.time:%H:%M}",
+                        source=self.source)
 
 
 @dataclass(frozen=True)

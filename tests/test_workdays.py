@@ -19,7 +19,8 @@ D = dt.date.fromisoformat
 EW, SCT, NI = "england-and-wales", "scotland", "northern-ireland"
 
 
-@pytest.mark.parametrize("day", ["2022-06-02", "2022-06-03", "2022-09-19", "2023-05-08", "2020-05-08"])
+@pytest.mark.parametrize(
+    "day", ["2022-06-02", "2022-06-03", "2022-09-19", "2023-05-08", "2020-05-08"])
 def test_one_off_bank_holidays_in_england_and_wales(day):
     """FIELD-NOTES "UK working days": Spring bank holiday moved to 2 June and the
     Platinum Jubilee 3 June 2022, the State Funeral 19 September 2022, the
@@ -126,7 +127,8 @@ def test_working_days_between_spans_years():
 
 def test_unknown_region_is_a_plain_error():
     """Module docstring: the regions are england-and-wales, scotland and northern-ireland."""
-    with pytest.raises(ValueError, match="There is no region 'wales': use one of england-and-wales, scotland, northern-ireland."):
+    message = "There is no region 'wales': use one of england-and-wales, scotland, northern-ireland."
+    with pytest.raises(ValueError, match=message):
         is_working_day(D("2026-11-04"), "wales")
     with pytest.raises(ValueError, match="no region"):
         working_days_between(D("2026-11-04"), D("2026-11-04"), "GB")
