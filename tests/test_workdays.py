@@ -101,7 +101,8 @@ def test_add_working_days_over_new_year_by_region():
 
 
 def test_next_working_day_on_or_after():
-    """Module docstring: a working day is itself; otherwise the next one (Easter 2026: Fri 3 to Mon 6 April)."""
+    """Module docstring: a working day is itself, otherwise the next one. gov.uk 2026:
+    Good Friday 3 April and Easter Monday 6 April, so the next working day is Tue 7 April."""
     assert next_working_day_on_or_after(D("2026-11-04")) == D("2026-11-04")
     assert next_working_day_on_or_after(D("2026-04-03")) == D("2026-04-07")
     assert next_working_day_on_or_after(D("2026-01-02"), SCT) == D("2026-01-05")
