@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import tomllib
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -181,18 +182,13 @@ def default_config() -> KpiConfig:
 
 # ---------------------------------------------------------------- months
 def month_index(month: str) -> int:
-    y, m = month.split("-")
-    if len(y) != 4 or not (1 <= int(m) <= 12) or len(m) != 2:
+    if not isinstance(month, str) or not re.fullmatch(MONTH_PATTERN, month):
         raise ValueError(f"'{month}' is not a month in the form YYYY-MM")
-    return int(y) * 12 + int(m) - 1
+    return int(month[:4]) * 12 + int(month[5:]) - 1
 
 
 def month_at(index: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def add_months(month: str, n: int) -> str:
-    return month_at(month_index(month) + n)
 
 
 def window_months(report_month: str, window: Window, service_start: str) -> tuple[list[str], bool]:
@@ -388,43 +384,43 @@ def quarter_label(quarter_end: str, year_start_month: int = 4) -> str:
 def publication_rows(contract_identifier: str, supplier: str | None, counts: Iterable[MonthKpiCounts],
                      quarter_end: str, *, missing_months: Iterable[str] = (), service_start: str | None = None,
                      social_value: SocialValueInput | None = None, config: KpiConfig | None = None) -> list[dict]:
-    """Rows for one contract and quarter: each published KPI on the rolling 12 months to ``quarter_end``, one
-    row per cohort with cases due in the window (one "all" row if none had any), then the Social Value KPI
-    for the quarter. Columns: PUBLICATION_COLUMNS."""
+    """Rows for one contract and quarter (columns: PUBLICATION_COLUMNS): each published KPI on the rolling
+    12 months to ``quarter_end``, one row per cohort with cases due in the window (one "all" row if none
+    had any), then the Social Value KPI for the quarter. ``supplier`` None = the contract's in the config."""
     config = config or default_config()
     contract = config.contracts.get(contract_identifier)
     supplier = supplier or (contract.supplier if contract else None)
     if not supplier:
         raise ValueError(f"no supplier given or configured for contract '{contract_identifier}'")
     start = service_start or config.service_start(contract_identifier)
-    quarter, idx, missing = quarter_label(quarter_end, config.year_start_month), _index(counts, config), set(missing_months)
+    idx, missing = _index(counts, config), set(missing_months)
     base = {"contracting_authority": config.contracting_authority, "contract_identifier": contract_identifier,
-            "supplier": supplier, "quarter": quarter}
+            "supplier": supplier, "quarter": quarter_label(quarter_end, config.year_start_month)}
     rows = []
     for kdef in (k for k in config.kpis if k.published):
-        results = [kpi_window(idx, kdef.id, c, quarter_end, config.publication_window, missing_months=missing,
-                              service_start=start, config=config) for c in config.cohorts]
-        chosen = [r for r in results if r.due > 0] or [kpi_window(
-            idx, kdef.id, ALL_COHORTS, quarter_end, config.publication_window, missing_months=missing,
-            service_start=start, config=config)]
-        for r in chosen:
+        res = [kpi_window(idx, kdef.id, c, quarter_end, config.publication_window, missing_months=missing,
+                          service_start=start, config=config) for c in [*config.cohorts, ALL_COHORTS]]
+        for r in [r for r in res[:-1] if r.due > 0] or res[-1:]:
             note = (f"Returns missing or rejected: {', '.join(r.missing_months)}" if r.incomplete
                     else "No cases due in the period" if r.due == 0 else "")
-            rows.append(base | {"kpi": f"KPI {kdef.id}", "kpi_name": kdef.name, "cohort": r.cohort,
-                                "cohort_label": config.cohorts.get(r.cohort, "All referral cohorts"),
-                                "period_covered": f"{r.months[0]} to {r.months[-1]}", "percentage": r.percentage,
-                                "tier": r.tier, "tier_name": r.tier_name, "reg39_rating": r.reg39_rating,
-                                "incomplete": r.incomplete, "note": note})
+            rows.append(base | _rated(r, config) | {
+                "kpi": f"KPI {kdef.id}", "kpi_name": kdef.name, "cohort": r.cohort,
+                "cohort_label": config.cohorts.get(r.cohort, "All referral cohorts"),
+                "period_covered": f"{r.months[0]} to {r.months[-1]}", "incomplete": r.incomplete, "note": note})
     sv = social_value_kpi(social_value, config) if social_value else None
-    rows.append(base | {
+    rows.append(base | _rated(sv, config) | {
         "kpi": "Social Value KPI", "kpi_name": config.social_value.name, "cohort": ALL_COHORTS,
-        "cohort_label": "All referral cohorts", "period_covered": f"{add_months(quarter_end, -2)} to {quarter_end}",
-        "percentage": sv.percentage if sv else None, "tier": sv.tier if sv else None,
-        "tier_name": sv.tier_name if sv else None, "reg39_rating": sv.reg39_rating if sv else None,
-        "incomplete": sv.incomplete if sv else True,
+        "cohort_label": "All referral cohorts", "incomplete": sv is None or sv.incomplete,
+        "period_covered": f"{month_at(month_index(quarter_end) - 2)} to {quarter_end}",
         "note": ("Social Value measures not returned" if sv is None
                  else f"Not returned: {', '.join(sv.missing)}" if sv.incomplete else "")})
     return rows
+
+
+def _rated(result: WindowResult | SocialValueResult | None, config: KpiConfig) -> dict:
+    tier = result.tier if result else None
+    return {"percentage": result.percentage if result else None, "tier": tier,
+            "tier_name": config.tier_name(tier), "reg39_rating": config.reg39_rating(tier)}
 
 
 def _csv_cell(value: Any) -> str:
