@@ -135,8 +135,8 @@ def provider_months(values: Iterable[KpdValue | tuple], *,
                            n.get("days_lost"), _ratio(n.get("job_entries"), fte["staff_front_line"]),
                            _ratio(n.get("days_lost"), fte_total), _group("seg", n, t), _group("rag", n, t))
         prev = out.get((key[0], key[1], month_at(month_index(key[2]) - 1)))
-        out[key] = replace(pm, flags=_flags(pm, config),
-                           changes={h: None if prev is None else _diff(prev.measure(h), pm.measure(h)) for h in HEADLINE})
+        changes = {h: None if prev is None else _diff(prev.measure(h), pm.measure(h)) for h in HEADLINE}
+        out[key] = replace(pm, changes=changes, flags=_flags(pm, config))
     return list(out.values())
 
 

@@ -248,7 +248,10 @@ def _index(counts: Iterable[MonthKpiCounts], config: KpiConfig) -> dict[tuple[st
     out: dict[tuple[str, int, str], MonthKpiCounts] = {}
     for c in counts:
         if c.cohort not in config.cohorts:
-            raise ValueError(f"unknown cohort '{c.cohort}' for KPI {c.kpi} in {c.month} (known: {', '.join(config.cohorts)})")
+            known = ", ".join(config.cohorts)
+            raise ValueError(f"unknown cohort '{c.cohort}' for KPI {c.kpi} in {c.month} (known: {known})")
+        if not 0 <= c.within <= c.due:
+            raise ValueError(f"KPI {c.kpi} cohort {c.cohort} in {c.month}: {c.within} within target of {c.due} due")
         key = (c.month, c.kpi, c.cohort)
         if key in out:
             raise ValueError(f"KPI {c.kpi} cohort {c.cohort} appears twice for {c.month}")
@@ -259,7 +262,10 @@ def _index(counts: Iterable[MonthKpiCounts], config: KpiConfig) -> dict[tuple[st
 def kpi_window(counts: Iterable[MonthKpiCounts], kpi: int, cohort: str, report_month: str, window: Window, *,
                missing_months: Iterable[str] = (), service_start: str | None = None,
                config: KpiConfig | None = None) -> WindowResult:
-    """One KPI, one cohort (or "all"), one window ending at ``report_month``."""
+    """One KPI, one cohort (or "all"), one window ending at ``report_month``.
+
+    ``missing_months``: months with no accepted return (missing or rejected) for this contract;
+    ``service_start``: the contract's Service Start Date month (default from the config)."""
     config = config or default_config()
     idx = counts if isinstance(counts, dict) else _index(counts, config)
     kdef = config.kpi(kpi)
