@@ -1,0 +1,73 @@
+"""The JSON report: a documented, versioned schema (docs/report-schema.json).
+
+    {"schema": "kpd-returns/validation-report", "schema_version": "1.0", "files": [...]}
+
+One object per file, in the order the files were given, each with its findings
+in report order (Finding.sort_key). Nothing depends on when the report was run,
+so the same inputs give byte-identical output.
+
+Versioning: ``schema_version`` is MAJOR.MINOR. A new optional key is a minor
+change (1.1); removing or renaming a key, or changing its type or meaning, is a
+major change (2.0). Consumers should check the major number.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from ..findings import Finding
+from ..model import FileReport
+from ._common import iso, sorted_findings
+
+SCHEMA_ID = "kpd-returns/validation-report"
+SCHEMA_VERSION = "1.0"
+
+FINDING_KEYS = ("code", "severity", "sheet", "cell", "ref", "field", "field_label", "message", "guidance",
+                "found", "expected")
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    d = f.to_dict()
+    out = {k: d.get(k) for k in FINDING_KEYS}
+    out["ref"] = out["ref"] or None
+    out["guidance"] = out["guidance"] or None
+    return out
+
+
+def file_dict(report: FileReport) -> dict[str, Any]:
+    return {
+        "file": report.path,
+        "name": report.name,
+        "sha256": report.sha256,
+        "return_type": report.return_id,
+        "template_version": report.version,
+        "period": report.period,
+        "provider": report.provider,
+        "contract": report.contract,
+        "verdict": report.verdict,
+        "exit_code": report.exit_code,
+        "deadline": iso(report.deadline),
+        "submitted": iso(report.submitted),
+        "submitted_source": report.submitted_source,
+        "late_working_days": report.late_working_days,
+        "counts": {"errors": len(report.errors), "warnings": len(report.warnings)},
+        "findings": [finding_dict(f) for f in sorted_findings(report)],
+    }
+
+
+def report_dict(reports: Sequence[FileReport]) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA_ID,
+        "schema_version": SCHEMA_VERSION,
+        "files": [file_dict(r) for r in reports],
+    }
+
+
+def dumps(reports: Sequence[FileReport]) -> str:
+    return json.dumps(report_dict(reports), indent=2, ensure_ascii=False) + "\n"
+
+
+def write_json(reports: Sequence[FileReport], out: TextIO) -> None:
+    out.write(dumps(reports))

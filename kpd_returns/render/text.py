@@ -1,0 +1,119 @@
+"""The text report: grouped by file, then by sheet, errors before warnings.
+
+Readable without colour: the severity is always a word (error / warning), and
+colour is only added by rich when the output is a terminal and NO_COLOR is not
+set. Lines are never wrapped by the renderer (the terminal wraps them), so each
+finding is one line that can be searched for or piped.
+
+    samples/x.xlsx: MMIR 2026-10, Northbridge Employment Ltd: 2 errors, 1 warning — not valid; late by 12 working days (deadline Wed 4 November 2026 23:59), submitted 2026-11-20 (from the workbook's Date submitted)
+      Whole file
+        warning  submitted-late  This return was submitted ...  [AtW 7.24]
+      Staffing
+        error    total-mismatch  Staffing!D12  Staffing!D12 (FTE total) holds ...  [KPD 9]
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import TextIO
+
+from rich.console import Console
+from rich.text import Text
+
+from ..findings import Finding
+from ..model import FileReport
+from ._common import (
+    VERDICT_ORDER, VERDICT_WORDS, deadline_text, grouped, plural, source_text, spec_of, when_text,
+)
+
+SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow"}
+VERDICT_STYLE = {"valid": "green", "valid-with-warnings": "yellow", "invalid": "red", "unreadable": "red"}
+FILE_LEVEL_HEADING = "Whole file"
+
+
+def identity(report: FileReport) -> str:
+    """'MMIR 2026-10, Northbridge Employment Ltd', or '' when nothing is known."""
+    spec = spec_of(report)
+    first = " ".join(x for x in ((spec.short_title if spec else report.return_id), report.period) if x)
+    return ", ".join(x for x in (first, report.provider) if x)
+
+
+def lateness_text(report: FileReport) -> str:
+    """'on time (deadline ...), submitted 2026-11-20 (from ...)', or '' when there is no deadline."""
+    parts = []
+    if report.deadline is not None:
+        due = deadline_text(report.deadline)
+        if report.late_working_days is None:
+            parts.append(f"deadline {due}")
+        elif report.late_working_days == 0:
+            parts.append(f"on time (deadline {due})")
+        else:
+            days = plural(report.late_working_days, "working day")
+            parts.append(f"late by {days} (deadline {due})")
+    if report.submitted is not None:
+        src = source_text(report)
+        parts.append(f"submitted {when_text(report.submitted)}" + (f" ({src})" if src else ""))
+    elif report.deadline is not None:
+        parts.append("submission date not known")
+    return ", ".join(parts)
+
+
+def verdict_line(report: FileReport, label: str | None = None) -> str:
+    """The one-line verdict of a file, without colour. ``label`` replaces the path shown."""
+    ident = identity(report)
+    counts = f"{plural(len(report.errors), 'error')}, {plural(len(report.warnings), 'warning')}"
+    line = f"{label or report.path}: " + (f"{ident}: " if ident else "") + f"{counts} — {VERDICT_WORDS[report.verdict]}"
+    late = lateness_text(report)
+    return line + (f"; {late}" if late else "")
+
+
+def finding_line(f: Finding) -> Text:
+    text = Text("    ")
+    text.append(f"{f.severity:<7}", style=SEVERITY_STYLE.get(f.severity))
+    text.append(f"  {f.code}")
+    if f.ref:
+        text.append(f"  {f.ref}", style="bold")
+    text.append(f"  {f.message}")
+    if f.guidance:
+        text.append(f"  [{f.guidance}]", style="dim")
+    return text
+
+
+def summary_line(reports: Sequence[FileReport]) -> str:
+    counts = Counter(r.verdict for r in reports)
+    parts = ", ".join(f"{counts.get(v, 0)} {VERDICT_WORDS[v]}" for v in VERDICT_ORDER)
+    return f"Checked {plural(len(reports), 'file')}: {parts}."
+
+
+def render_text(reports: Sequence[FileReport], out: TextIO, *, notes: Mapping[str, Sequence[str]] | None = None,
+                color: bool | None = None) -> None:
+    """Write the report for ``reports`` to ``out``.
+
+    ``notes``: extra lines per report path (for example where its annotated copy
+    went, or why there is none), printed at the end of that file's section.
+    ``color``: None lets rich decide (terminal and no NO_COLOR), False never colours.
+    """
+    options: dict = dict(file=out, soft_wrap=True, highlight=False, emoji=False, markup=False)
+    if color is False:
+        options["color_system"] = None
+    elif color:
+        options.update(force_terminal=True, color_system="standard")
+    console = Console(**options)
+    notes = notes or {}
+    for i, report in enumerate(reports):
+        if i:
+            console.print()
+        head = Text()
+        verdict = verdict_line(report)
+        head.append(verdict, style=VERDICT_STYLE.get(report.verdict))
+        console.print(head)
+        for sheet, items in grouped(report):
+            console.print(Text(f"  {sheet if sheet else FILE_LEVEL_HEADING}", style="bold"))
+            for f in items:
+                console.print(finding_line(f))
+        for note in notes.get(report.path, ()):
+            console.print(Text(f"  {note}"))
+    if reports:
+        console.print()
+    console.print(Text(summary_line(reports), style="bold"))
