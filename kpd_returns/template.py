@@ -1,0 +1,348 @@
+"""Write the blank, protected return template for a spec.
+
+Everything here is driven by the spec and ``layout``: a new spec file gives a new
+template with no code change. Cell positions come only from ``layout`` so the
+reader finds each figure where this module put it.
+
+Accessibility follows the Government Analysis Function spreadsheet guidance:
+a title in A1 of every sheet, no merged cells, and cell types explained in words
+on the Cover sheet (input cells also have a border, so colour is never the only cue).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sys
+from pathlib import Path
+from typing import IO, Any
+
+import xlsxwriter
+
+from . import layout
+from .spec import FIRST_DATA_ROW, HEADER_ROW, INSTRUCTION_ROW, META_SHEET, TITLE_ROW, FieldSpec, ReturnSpec, SheetSpec
+
+GENERATOR = "kpd-returns"
+META_NAME = "KPDRETURNS_META"
+META_KEYS = ("return_type", "template_version", "spec_hash", "generator")
+# A fixed creation date: the same arguments must give a byte-identical file.
+FIXED_CREATED = dt.datetime(2024, 1, 1, 0, 0, 0)
+
+INPUT_FILL = "#FFF2CC"  # pale yellow
+CALC_FILL = "#DDEBF7"  # pale blue
+BORDER_COLOUR = "#7F7F7F"
+NUM_FORMATS = {"count": "0", "fte": "0.00", "days": "0.00", "decimal": "0.00", "percent": "0.0",
+               "date": "dd/mm/yyyy", "text": "@", "choice": "@"}
+DATE_MIN, DATE_MAX = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
+# Protected, but a provider may still widen columns and rows to read wrapped text.
+PROTECT_OPTIONS = {"select_locked_cells": True, "select_unlocked_cells": True,
+                   "format_columns": True, "format_rows": True}
+
+
+# -- small helpers -----------------------------------------------------------
+def _fit(text: str, limit: int) -> str:
+    """Excel rejects validation titles/messages over a limit (in UTF-16 units)."""
+    if len(text.encode("utf-16-le")) // 2 <= limit:
+        return text
+    out = text
+    while len((out + "…").encode("utf-16-le")) // 2 > limit:
+        out = out[:-1]
+    return out.rstrip() + "…"
+
+
+def number_format(field: FieldSpec) -> str:
+    """The display format of a field; a spec's ``decimals`` overrides the type's default."""
+    if field.numeric and field.decimals is not None:
+        return "0" if field.decimals == 0 else "0." + "0" * field.decimals
+    return NUM_FORMATS[field.type]
+
+
+def computed_formula(spec: ReturnSpec, field_id: str, key: str = "",
+                     index: dict[tuple[str, str], layout.Slot] | None = None) -> str:
+    """The formula of a computed field at one key (column or row), e.g. '=SUM(C5,C6,C7,C8)'.
+
+    Public so the reader and ``--fix-totals`` can compare with or restore it. A ratio
+    shows an empty cell rather than #DIV/0! when its denominator is empty or 0.
+    """
+    field = spec.field(field_id)
+    if field.computed is None:
+        raise ValueError(f"The field '{field_id}' is not a computed field.")
+    index = index if index is not None else layout.slot_index(spec)
+    cells = [index[(part, key)].cell for part in field.computed.of]
+    if field.computed.op == "sum":
+        return f"=SUM({','.join(cells)})"
+    num, den = cells
+    return f'=IF(OR({den}="",{den}=0),"",{num}/{den})'
+
+
+def _validation(field: FieldSpec) -> dict[str, Any]:
+    """Excel data validation for a field's input range, by type."""
+    lo, hi = field.lower, field.upper
+    if field.type == "choice":
+        rule: dict[str, Any] = {"validate": "list", "source": list(field.choices or [])}
+        error = f"Choose one of: {', '.join(field.choices or [])}."
+    elif field.type == "date":
+        rule = {"validate": "date", "criteria": "between", "minimum": DATE_MIN, "maximum": DATE_MAX}
+        error = "Enter a date between 01/01/2000 and 31/12/2100, for example 31/10/2026."
+    elif field.type == "text":
+        rule = {"validate": "length", "criteria": "<=", "value": field.max_length}
+        error = f"Enter no more than {field.max_length} characters."
+    else:
+        kind = "integer" if field.type == "count" or field.max_decimals == 0 else "decimal"
+        what = "a whole number" if kind == "integer" else "a number"
+        if lo is not None and hi is not None:
+            rule = {"validate": kind, "criteria": "between", "minimum": lo, "maximum": hi}
+            error = f"Enter {what} from {lo:g} to {hi:g}, digits only."
+        elif lo is not None:
+            rule = {"validate": kind, "criteria": ">=", "value": lo}
+            error = f"Enter {what} of {lo:g} or more, digits only."
+        else:
+            rule = {"validate": kind, "criteria": "<=", "value": hi}
+            error = f"Enter {what} of {hi:g} or less, digits only."
+    rule.update(input_title=_fit(field.label, 32), input_message=_fit(field.definition, 255),
+                error_title=_fit(f"Check: {field.label}", 32), error_message=_fit(error, 255))
+    return rule
+
+
+def parse_period(spec: ReturnSpec, period: str) -> dict[str, Any]:
+    """Header field id -> value for a --period; ValueError with a plain sentence if invalid."""
+    p = spec.period
+    text = period.strip()
+    if p.kind == "month":
+        m = re.fullmatch(r"(\d{4})-(\d{2})", text)
+        if not m or not 1 <= int(m[2]) <= 12:
+            raise ValueError(f"The period '{period}' is not a month: write it as year and month, for example 2026-10.")
+        return {p.month_field: dt.date(int(m[1]), int(m[2]), 1)}
+    m = re.fullmatch(r"(\d{4})-(\d{2})\s+(Q[1-4])", text, flags=re.I)
+    if not m or (int(m[1]) + 1) % 100 != int(m[2]):
+        raise ValueError(f"The period '{period}' is not a contract year and quarter: write it like 2026-27 Q2.")
+    return {p.year_field: f"{m[1]}-{m[2]}", p.quarter_field: m[3].upper()}
+
+
+class _Formats:
+    """Creates each xlsxwriter format once (formats are per workbook)."""
+
+    def __init__(self, wb: xlsxwriter.Workbook):
+        self.wb = wb
+        self._cache: dict[tuple, Any] = {}
+        self.title = wb.add_format({"bold": True, "font_size": 16})
+        self.intro = wb.add_format({"italic": True})
+        self.header = wb.add_format({"bold": True, "text_wrap": True, "valign": "top", "bottom": 2, "bg_color": "#F2F2F2"})
+        self.label = wb.add_format({"text_wrap": True, "valign": "top"})
+        self.bold = wb.add_format({"bold": True, "valign": "top", "text_wrap": True})
+        self.plain = wb.add_format({"valign": "top", "text_wrap": True})
+        self.link = wb.add_format({"font_color": "#0563C1", "underline": 1, "valign": "top"})
+
+    def input(self, num_format: str):
+        return self._get(("in", num_format), {"bg_color": INPUT_FILL, "border": 1, "border_color": BORDER_COLOUR,
+                                              "locked": False, "num_format": num_format, "valign": "top"})
+
+    def calc(self, num_format: str):
+        return self._get(("calc", num_format), {"bg_color": CALC_FILL, "italic": True, "num_format": num_format})
+
+    def _get(self, key: tuple, props: dict):
+        if key not in self._cache:
+            self._cache[key] = self.wb.add_format(props)
+        return self._cache[key]
+
+
+# -- sheets ------------------------------------------------------------------
+def _period_sentence(spec: ReturnSpec) -> str:
+    if spec.period.kind == "month":
+        return "Make one return for each calendar month."
+    return ("Make one return each quarter, with figures for each month of the contract year "
+            "up to the end of the quarter.")
+
+
+def _write_cover(wb, fm: _Formats, spec: ReturnSpec) -> None:
+    ws = wb.add_worksheet("Cover")
+    ws.set_column(0, 0, 28)
+    ws.set_column(1, 1, 100)
+    ws.write_string(0, 0, spec.title, fm.title)
+    rows: list[tuple[str, str, Any]] = [
+        ("What this return is", f"The {spec.short_title} template. {_period_sentence(spec)}", None),
+        ("Guidance", spec.guidance_source, None),
+        ("Template version", f"{spec.version} (specification {spec.spec_hash}, made by {GENERATOR})", None),
+        ("", "", None),
+        ("How to fill it in", "", fm.bold),
+        ("Step 1", "Type your figures into the input cells only. Select a cell to see what it should hold.", None),
+        ("Step 2", "Do not rename, move, add or delete sheets, rows or columns: each figure is read from its place.", None),
+        ("Step 3", "Totals and other calculated cells fill in automatically. Do not type over them.", None),
+        ("Step 4", "Never enter names, National Insurance numbers, e-mail addresses or phone numbers "
+                   "of customers or staff: use your own anonymised references.", None),
+        ("Step 5", "Save the workbook as an Excel Workbook (.xlsx) and send it by the Reporting Date.", None),
+        ("", "", None),
+        ("Cell types", "Each cell type looks different, and is described here in words:", fm.bold),
+    ]
+    r = 2
+    for label, text, fmt in rows:
+        if label:
+            ws.write_string(r, 0, label, fmt or fm.bold)
+        if text:
+            ws.write_string(r, 1, text, fm.plain)
+        r += 1
+    key = [
+        ("Input cell", fm.input("@"), "Pale yellow with a thin grey border, unlocked: type your figures here. "
+                                      "These are the only cells you can change."),
+        ("Calculated cell", fm.calc("@"), "Pale blue with italic text, locked: filled in automatically by a formula."),
+        ("Label", fm.label, "No fill, locked: titles, headings, labels and guidance references."),
+    ]
+    for label, fmt, text in key:
+        ws.write_string(r, 0, label, fmt)
+        ws.write_string(r, 1, text, fm.plain)
+        r += 1
+    ws.write_string(r + 1, 0, "Contents", fm.bold)
+    ws.write_url(r + 1, 1, "internal:'Contents'!A1", fm.link, string="Go to the list of sheets")
+    ws.protect("", PROTECT_OPTIONS)
+    ws.activate()
+
+
+def _write_contents(wb, fm: _Formats, spec: ReturnSpec) -> None:
+    ws = wb.add_worksheet("Contents")
+    ws.set_column(0, 0, 28)
+    ws.set_column(1, 1, 80)
+    ws.set_column(2, 2, 20)
+    ws.write_string(0, 0, "Contents", fm.title)
+    ws.write_string(1, 0, "Select a sheet name to go to that sheet.", fm.intro)
+    for c, text in enumerate(["Sheet", "What it holds", "Guidance"]):
+        ws.write_string(HEADER_ROW - 1, c, text, fm.header)
+    entries = [("Cover", "About this return, how to fill it in and the colour key", "")]
+    entries += [(s.name, s.title + (" (complete if it applies)" if s.optional else ""), spec.guidance_ref(s.guidance))
+                for s in spec.sheets]
+    for i, (name, title, ref) in enumerate(entries):
+        r = FIRST_DATA_ROW - 1 + i
+        quoted = "'" + name.replace("'", "''") + "'"
+        ws.write_url(r, 0, f"internal:{quoted}!A1", fm.link, string=name)
+        ws.write_string(r, 1, title, fm.label)
+        ws.write_string(r, 2, ref, fm.label)
+    ws.protect("", PROTECT_OPTIONS)
+
+
+def _column_widths(spec: ReturnSpec, sheet: SheetSpec) -> list[float]:
+    labels = layout.row_labels(sheet)
+    if sheet.kind == "form":
+        return [45, 30, 16]
+    if sheet.kind == "grid":
+        return [50, 12] + [12] * len(layout.column_keys(spec, sheet))
+    first = min(60, max(12, len(sheet.row_label) + 2, *(len(x) * 0.8 for x in labels)))
+    by_type = {"text": 36, "date": 14, "choice": 24}
+    return [first] + [by_type.get(f.type, 14) for f in sheet.expanded_fields]
+
+
+def _write_data_sheet(wb, fm: _Formats, spec: ReturnSpec, sheet: SheetSpec, prefill: dict[str, Any]) -> None:
+    ws = wb.add_worksheet(sheet.name)
+    for c, width in enumerate(_column_widths(spec, sheet)):
+        ws.set_column(c, c, width)
+    ws.write_string(TITLE_ROW - 1, 0, sheet.title, fm.title)
+    guidance = f"Guidance: {spec.guidance_ref(sheet.guidance)}."
+    ws.write_string(INSTRUCTION_ROW - 1, 0, f"{sheet.description} {guidance}".strip(), fm.intro)
+    ws.set_row(HEADER_ROW - 1, 45 if sheet.kind == "list" else 30)
+    for c, text in enumerate(layout.header_labels(spec, sheet)):
+        ws.write_string(HEADER_ROW - 1, c, text, fm.header)
+    for i, text in enumerate(layout.row_labels(sheet)):
+        ws.write_string(FIRST_DATA_ROW - 1 + i, 0, text, fm.label)
+    if sheet.kind in ("form", "grid"):
+        gcol = 2 if sheet.kind == "form" else 1
+        for i, f in enumerate(sheet.expanded_fields):
+            ws.write_string(FIRST_DATA_ROW - 1 + i, gcol, spec.guidance_ref(f.guidance), fm.label)
+
+    index = {(s.field, s.key): s for s in layout.slots(spec, sheet)}  # computed parts are on this sheet
+    for slot in index.values():
+        f = spec.field(slot.field)
+        r, c, nf = slot.row - 1, slot.col - 1, number_format(f)
+        if f.computed:
+            value = "" if f.computed.op == "ratio" else 0
+            ws.write_formula(r, c, computed_formula(spec, f.id, slot.key, index), fm.calc(nf), value)
+            continue
+        value = prefill.get(f.id) if slot.key == "" else None
+        if value is None:
+            ws.write_blank(r, c, None, fm.input(nf))
+        elif isinstance(value, dt.date):
+            ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), fm.input(nf))
+        else:
+            ws.write_string(r, c, str(value), fm.input(nf))  # never a formula or URL
+
+    for f in sheet.expanded_fields:
+        if not f.computed:
+            r1, c1, r2, c2 = layout.field_range(spec, sheet, f)
+            ws.data_validation(r1 - 1, c1 - 1, r2 - 1, c2 - 1, _validation(f))
+
+    first_value_col = {"form": layout.FORM_VALUE_COL, "grid": layout.GRID_FIRST_VALUE_COL,
+                       "list": layout.LIST_FIRST_FIELD_COL}[sheet.kind]
+    ws.freeze_panes(FIRST_DATA_ROW - 1, first_value_col - 1)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(HEADER_ROW - 1)
+    ws.protect("", PROTECT_OPTIONS)
+
+
+def _write_meta(wb, spec: ReturnSpec) -> None:
+    ws = wb.add_worksheet(META_SHEET)
+    values = {"return_type": spec.id, "template_version": spec.version, "spec_hash": spec.spec_hash,
+              "generator": GENERATOR}
+    for r, key in enumerate(META_KEYS):
+        ws.write_string(r, 0, key)
+        ws.write_string(r, 1, values[key])
+    ws.set_column(0, 1, 20)
+    ws.protect("", PROTECT_OPTIONS)
+    ws.hide()  # works because Cover is the active sheet
+    wb.define_name(META_NAME, "=" + layout.absolute_ref(META_SHEET, 1, 1, len(META_KEYS), 2))
+
+
+# -- public API --------------------------------------------------------------
+def header_prefill(spec: ReturnSpec, *, provider: str | None = None, contract: str | None = None,
+                   period: str | None = None) -> dict[str, Any]:
+    """Field id -> value for the header cells to pre-fill; ValueError if a value cannot be used."""
+    values: dict[str, Any] = {}
+    for fid, value in ((spec.header.provider, provider), (spec.header.contract, contract)):
+        if value is None:
+            continue
+        value = value.strip()
+        limit = spec.field(fid).max_length
+        if not value or len(value) > limit:
+            raise ValueError(f"The {spec.field(fid).label.lower()} must be 1 to {limit} characters long.")
+        values[fid] = value
+    if period is not None:
+        values.update(parse_period(spec, period))
+    return values
+
+
+def write_template(spec: ReturnSpec, path_or_buffer: str | Path | IO[bytes], *, provider: str | None = None,
+                   contract: str | None = None, period: str | None = None) -> None:
+    """Write the blank template for ``spec``; the same arguments give a byte-identical file."""
+    prefill = header_prefill(spec, provider=provider, contract=contract, period=period)
+    target = str(path_or_buffer) if isinstance(path_or_buffer, (str, Path)) else path_or_buffer
+    wb = xlsxwriter.Workbook(target, {"strings_to_formulas": False, "strings_to_urls": False,
+                                      "strings_to_numbers": False})
+    wb.set_properties({"title": f"{spec.short_title} template version {spec.version}", "subject": spec.title,
+                       "author": GENERATOR, "company": "", "comments": f"spec {spec.spec_hash}",
+                       "created": FIXED_CREATED})
+    fm = _Formats(wb)
+    _write_cover(wb, fm, spec)
+    _write_contents(wb, fm, spec)
+    for sheet in spec.sheets:
+        _write_data_sheet(wb, fm, spec, sheet, prefill)
+    _write_meta(wb, spec)
+    for name, ref in layout.defined_names(spec).items():
+        wb.define_name(name, "=" + ref)
+    wb.close()
+
+
+def cli_template(return_type: str, out: Path, provider: str | None = None, contract: str | None = None,
+                 period: str | None = None) -> int:
+    """The `kpd-returns template` command: 0 on success, 2 with a one-line message otherwise."""
+    from .spec import SpecError, get_spec
+
+    try:
+        spec = get_spec(return_type.strip().lower())
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_template(spec, out, provider=provider, contract=contract, period=period)
+    except (SpecError, ValueError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"Cannot write {out}: {exc.strerror or exc}.", file=sys.stderr)
+        return 2
+    print(f"Wrote the {spec.short_title} template (version {spec.version}) to {out}.")
+    return 0
