@@ -259,36 +259,39 @@ class ReturnSpec(_Model):
 
     @model_validator(mode="after")
     def _cross_references(self) -> "ReturnSpec":
+        # Each message starts with "@<key path>: " so the loader can name the key (see _format_error).
         seen_sheets: set[str] = set()
         seen_ids: set[str] = set()
-        for sheet in self.sheets:
+        for i, sheet in enumerate(self.sheets):
             if sheet.name in seen_sheets:
-                raise ValueError(f"sheet name '{sheet.name}' appears twice")
+                raise ValueError(f"@sheets.{i}.name: sheet name '{sheet.name}' appears twice")
             if sheet.name == META_SHEET:
-                raise ValueError(f"sheet name '{META_SHEET}' is reserved")
+                raise ValueError(f"@sheets.{i}.name: sheet name '{META_SHEET}' is reserved")
             seen_sheets.add(sheet.name)
             if sheet.kind == "grid" and sheet.columns not in self.column_sets:
-                raise ValueError(f"sheet '{sheet.name}' uses unknown column set '{sheet.columns}'")
-            for f in sheet.expanded_fields:
+                raise ValueError(f"@sheets.{i}.columns: sheet '{sheet.name}' uses unknown column set '{sheet.columns}'")
+            for k, f in enumerate(sheet.expanded_fields):
                 if f.id in seen_ids:
-                    raise ValueError(f"field id '{f.id}' appears twice")
+                    raise ValueError(f"@sheets.{i}.fields.{k % len(sheet.fields)}.id: field id '{f.id}' appears twice")
                 seen_ids.add(f.id)
-        for sheet in self.sheets:
+        for i, sheet in enumerate(self.sheets):
             local = {f.id for f in sheet.expanded_fields}
-            for f in sheet.expanded_fields:
+            for k, f in enumerate(sheet.expanded_fields):
                 if f.computed:
                     missing = [x for x in f.computed.of if x not in local]
                     if missing:
                         raise ValueError(
-                            f"computed field '{f.id}' refers to {missing}, not on sheet '{sheet.name}'"
+                            f"@sheets.{i}.fields.{k % len(sheet.fields)}.computed.of: computed field '{f.id}' "
+                            f"refers to {missing}, not on sheet '{sheet.name}'"
                         )
         form_ids = {f.id for s in self.sheets if s.kind == "form" for f in s.expanded_fields}
         for role, fid in self.header.model_dump().items():
             if fid and fid not in form_ids:
-                raise ValueError(f"header.{role} names '{fid}', which is not a field on a form sheet")
-        for fid in (self.period.month_field, self.period.year_field, self.period.quarter_field):
+                raise ValueError(f"@header.{role}: header.{role} names '{fid}', which is not a field on a form sheet")
+        for key in ("month_field", "year_field", "quarter_field"):
+            fid = getattr(self.period, key)
             if fid and fid not in form_ids:
-                raise ValueError(f"period names '{fid}', which is not a field on a form sheet")
+                raise ValueError(f"@period.{key}: period names '{fid}', which is not a field on a form sheet")
         return self
 
     # -- lookups -----------------------------------------------------------
@@ -317,7 +320,12 @@ class ReturnSpec(_Model):
 def _format_error(path: Path, err: ValidationError) -> str:
     first = err.errors()[0]
     loc = ".".join(str(p) for p in first["loc"]) or "(top level)"
-    return f"{path.name}: key '{loc}': {first['msg']}"
+    msg = first["msg"]
+    # Cross-reference checks run on the whole spec; their message carries the key path.
+    located = re.match(r"Value error, @(\S+): (.*)", msg, re.S)
+    if located and not first["loc"]:
+        loc, msg = located[1], located[2]
+    return f"{path.name}: key '{loc}': {msg}"
 
 
 def load_spec_file(path: Path) -> ReturnSpec:
