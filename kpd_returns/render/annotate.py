@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ..findings import Finding
 from ..model import FileReport
-from ._common import grouped
+from ._common import sorted_findings
 from ._xlsx import CopyError, check_target, load_full, original_times, save_deterministic
 from .text import verdict_line
 
@@ -113,6 +113,7 @@ def _mark_cells(wb, findings: Sequence[Finding]) -> int:
 def _findings_sheet(wb, report: FileReport, ordered: Sequence[Finding]):
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.hyperlink import Hyperlink
 
     name = FINDINGS_SHEET if FINDINGS_SHEET not in wb.sheetnames else FINDINGS_SHEET_ALT
     ws = wb.create_sheet(name, 0)
@@ -135,7 +136,9 @@ def _findings_sheet(wb, report: FileReport, ordered: Sequence[Finding]):
         if f.sheet and f.cell and f.sheet in wb.sheetnames:
             link = ws.cell(row, 4)
             quoted = f.sheet.replace("'", "''")
-            link.hyperlink = f"#'{quoted}'!{f.cell}"
+            # An internal link (a location, no relationship): the same as "#'Sheet'!D12".
+            link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{quoted}'!{f.cell}",
+                                       tooltip=f"Go to {f.ref}")
             link.style = "Hyperlink"
     if not ordered:
         _put_text(ws.cell(HEADER_ROW + 1, 1), "No findings.")
@@ -161,7 +164,7 @@ def annotate(source: str | Path, report: FileReport, out: str | Path) -> int:
     check_target(source, out, label)
     wb = load_full(source, label)
     created, modified = original_times(source, wb)
-    ordered = [f for _sheet, items in grouped(report) for f in items]
+    ordered = sorted_findings(report)  # errors first, as in the JSON report
     marked = _mark_cells(wb, ordered)
     _findings_sheet(wb, report, ordered)
     try:
