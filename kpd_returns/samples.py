@@ -486,22 +486,37 @@ def mmir_workbook(spec: ReturnSpec, who: Provider, month: str, edit: Callable[[V
     return completed_workbook(spec, values, **prefill)
 
 
+def kpd_name(who: Provider, cpa: str, quarter: str) -> str:
+    return f"kpd-{_slug(who.name)}-{_slug(cpa)}-{CONTRACT_YEAR}-{quarter.lower()}.xlsx"
+
+
+def mmir_name(who: Provider, month: str) -> str:
+    return f"mmir-{_slug(who.name)}-{month}.xlsx"
+
+
 def clean_returns(specs: dict[str, ReturnSpec]) -> dict[str, Callable[[], openpyxl.Workbook]]:
     """File name -> a function building that clean return (built lazily, one at a time)."""
     out: dict[str, Callable[[], openpyxl.Workbook]] = {}
     for p in PROVIDERS:
         for cpa in p.cpas:
             for q in KPD_QUARTERS:
-                name = f"kpd-{_slug(p.name)}-{_slug(cpa)}-{CONTRACT_YEAR}-{q.lower()}.xlsx"
-                out[name] = lambda p=p, cpa=cpa, q=q: kpd_workbook(specs["kpd"], p, cpa, q)
+                out[kpd_name(p, cpa, q)] = lambda p=p, cpa=cpa, q=q: kpd_workbook(specs["kpd"], p, cpa, q)
         for month in MMIR_MONTHS:
-            out[f"mmir-{_slug(p.name)}-{month}.xlsx"] = lambda p=p, m=month: mmir_workbook(specs["mmir"], p, m)
+            out[mmir_name(p, month)] = lambda p=p, m=month: mmir_workbook(specs["mmir"], p, m)
     return out
 
 
 # The clean returns committed under samples/returns/ (the rest are generated on demand).
-COMMITTED_RETURNS = ("kpd-northbridge-employment-ltd-cpa-07-2026-27-q2.xlsx",
-                     "mmir-northbridge-employment-ltd-2026-09.xlsx")
+COMMITTED_RETURNS = (kpd_name(PROVIDERS[0], "CPA 07", "Q2"), mmir_name(PROVIDERS[0], "2026-09"))
+
+
+@dataclass(frozen=True)
+class Mistake:
+    name: str  # file name under mistakes/
+    base: str  # the clean return it is made from, under returns/
+    what: str  # what is wrong, in words
+    build: Callable[[], openpyxl.Workbook]
+    expected: list[dict[str, Any]]  # the findings the validator should give
 
 
 def _expect(spec: ReturnSpec, code: str, field: str | None, key: str = "", **extra: Any) -> dict[str, Any]:
@@ -514,78 +529,87 @@ def _expect(spec: ReturnSpec, code: str, field: str | None, key: str = "", **ext
     return out | extra
 
 
-def mistakes(specs: dict[str, ReturnSpec]) -> list[tuple[str, str, Callable[[], openpyxl.Workbook], list[dict]]]:
-    """(file name, what is wrong, builder, expected findings): one mistake per file, all else clean."""
+def mistakes(specs: dict[str, ReturnSpec]) -> list[Mistake]:
+    """One typical mistake per file; everything else is identical to the clean base return."""
     kpd, mmir = specs["kpd"], specs["mmir"]
     nbe, cvw, hbf, msh = PROVIDERS
     out = []
 
-    # A provider typed a number over the FTE Total formula for May (KPD 9).
+    # A number typed over the FTE Total formula for May (KPD 9).
     q2 = kpd_values(kpd, nbe, "CPA 07", "Q2")
-    true_total = round(sum(q2[f]["may"] for f in ("staff_senior", "staff_front_line", "staff_central", "staff_employer")), 2)
+    staff = ("staff_senior", "staff_front_line", "staff_central", "staff_employer")
+    true_total = round(sum(q2[f]["may"] for f in staff), 2)
     typed = round(true_total + 10, 2)
-    total_slot = layout.slot_index(kpd)[("fte_total", "may")]
 
     def typed_over():
         wb = kpd_workbook(kpd, nbe, "CPA 07", "Q2")
-        wb[total_slot.sheet][total_slot.cell].value = typed
+        slot = layout.slot_index(kpd)[("fte_total", "may")]
+        wb[slot.sheet][slot.cell].value = typed
         return wb
-    out.append(("mistake-typed-over-total.xlsx", f"KPD, {nbe.name}, CPA 07, 2026-27 Q2: the FTE Total for May "
-                f"(a formula) was overwritten with the typed number {typed}; its inputs add up to {true_total}.",
-                typed_over, [_expect(kpd, "total-mismatch", "fte_total", "may", found=typed, expected=true_total)]))
+    out.append(Mistake("mistake-typed-over-total.xlsx", kpd_name(nbe, "CPA 07", "Q2"),
+                       f"KPD, {nbe.name}, CPA 07, 2026-27 Q2: the FTE Total for May (a formula) was overwritten "
+                       f"with the typed number {typed}; its inputs add up to {true_total}.", typed_over,
+                       [_expect(kpd, "total-mismatch", "fte_total", "may", found=typed, expected=true_total)]))
 
     # A minus sign typed into a count.
     neg = mmir_values(mmir, cvw, "2026-08")["sustainment_required"]["in_month"]
-    out.append(("mistake-negative-count.xlsx", f"MMIR, {cvw.name}, August 2026: Customers who required the "
-                f"Sustainment Period in month entered as -{neg} instead of {neg}.",
-                lambda: mmir_workbook(mmir, cvw, "2026-08", lambda v: v["sustainment_required"].update(in_month=-neg)),
-                [_expect(mmir, "below-minimum", "sustainment_required", "in_month", found=-neg, expected=0)]))
+    out.append(Mistake("mistake-negative-count.xlsx", mmir_name(cvw, "2026-08"),
+                       f"MMIR, {cvw.name}, August 2026: Customers who required the Sustainment Period in month "
+                       f"entered as -{neg} instead of {neg}.",
+                       lambda: mmir_workbook(mmir, cvw, "2026-08",
+                                             lambda v: v["sustainment_required"].update(in_month=-neg)),
+                       [_expect(mmir, "below-minimum", "sustainment_required", "in_month", found=-neg, expected=0)]))
 
     # Units typed into an FTE cell.
     def text_in_number():
         wb = kpd_workbook(kpd, cvw, "CPA 12", "Q1")
         named_cells(wb, kpd, "staff_central")["jun"].value = "12 FTE"
         return wb
-    out.append(("mistake-text-in-number.xlsx", f"KPD, {cvw.name}, CPA 12, 2026-27 Q1: '12 FTE' typed in "
-                "Centrally-managed functions (FTE) for June. The FTE Total for June cannot be recomputed from an "
-                "invalid input, so total checks skip June (no total-mismatch for it).", text_in_number,
-                [_expect(kpd, "not-a-number", "staff_central", "jun", found="12 FTE")]))
+    out.append(Mistake("mistake-text-in-number.xlsx", kpd_name(cvw, "CPA 12", "Q1"),
+                       f"KPD, {cvw.name}, CPA 12, 2026-27 Q1: '12 FTE' typed in Centrally-managed functions (FTE) "
+                       "for June. The FTE Total for June cannot be recomputed from an invalid input, so the total "
+                       "checks skip June (no total-mismatch).", text_in_number,
+                       [_expect(kpd, "not-a-number", "staff_central", "jun", found="12 FTE")]))
 
-    # The provider name left empty (not pre-filled and not typed).
-    out.append(("mistake-missing-header.xlsx", f"MMIR, {hbf.name}, September 2026: the Provider cell is empty.",
-                lambda: mmir_workbook(mmir, hbf, "2026-09", provider=None),
-                [_expect(mmir, "required-missing", "provider")]))
+    # The provider name left empty (neither pre-filled nor typed).
+    out.append(Mistake("mistake-missing-header.xlsx", mmir_name(hbf, "2026-09"),
+                       f"MMIR, {hbf.name}, September 2026: the Provider cell is empty.",
+                       lambda: mmir_workbook(mmir, hbf, "2026-09", provider=None),
+                       [_expect(mmir, "required-missing", "provider")]))
 
     # A National Insurance number in free text (MI must be anonymised, AtW 7.25).
     leak = "Support Plan for QQ123456C did not record the agreed workplace adjustments."
-    out.append(("mistake-personal-data.xlsx", f"MMIR, {msh.name}, July 2026: the first rework reason contains "
-                "a National Insurance number (QQ123456C).",
-                lambda: mmir_workbook(mmir, msh, "2026-07", lambda v: v["rework_reason"].update(row1=leak)),
-                [_expect(mmir, "personal-data", "rework_reason", "row1", detail="a National Insurance number")]))
+    out.append(Mistake("mistake-personal-data.xlsx", mmir_name(msh, "2026-07"),
+                       f"MMIR, {msh.name}, July 2026: the first rework reason contains a National Insurance "
+                       "number (QQ123456C).",
+                       lambda: mmir_workbook(mmir, msh, "2026-07", lambda v: v["rework_reason"].update(row1=leak)),
+                       [_expect(mmir, "personal-data", "rework_reason", "row1", detail="a National Insurance number")]))
 
     # Figures copied into a superseded template.
     def wrong_version():
         wb = kpd_workbook(kpd, hbf, "CPA 03", "Q2")
-        ws = wb[META_SHEET]
-        ws.cell(row=META_KEYS.index("template_version") + 1, column=2).value = "0.9"
+        wb[META_SHEET].cell(row=META_KEYS.index("template_version") + 1, column=2).value = "0.9"
         return wb
-    out.append(("mistake-wrong-version.xlsx", f"KPD, {hbf.name}, CPA 03, 2026-27 Q2, in template version 0.9 "
-                f"(superseded; current {kpd.version}).", wrong_version,
-                [_expect(kpd, "template-superseded", None, found="0.9", expected=kpd.version)]))
+    out.append(Mistake("mistake-wrong-version.xlsx", kpd_name(hbf, "CPA 03", "Q2"),
+                       f"KPD, {hbf.name}, CPA 03, 2026-27 Q2, in template version 0.9 (superseded; current "
+                       f"{kpd.version}).", wrong_version,
+                       [_expect(kpd, "template-superseded", None, found="0.9", expected=kpd.version)]))
 
     # Sent well after the Reporting Date.
     deadline, sent = nth_working_day(2026, 11, 3), dt.date(2026, 11, 20)
     late_by = working_days_after(deadline, sent)
-    out.append(("mistake-late.xlsx", f"MMIR, {nbe.name}, October 2026, date submitted {sent:%d/%m/%Y}: the deadline "
-                f"is the 3rd working day of November 2026 ({deadline:%d/%m/%Y}, England and Wales), so it is "
-                f"{late_by} working days late.",
-                lambda: mmir_workbook(mmir, nbe, "2026-10", lambda v: v["date_submitted"].update({"": sent})),
-                [_expect(mmir, "submitted-late", None, found=sent.isoformat(), expected=deadline.isoformat(),
-                         late_working_days=late_by, source=layout.slot_index(mmir)[("date_submitted", "")].ref)]))
+    out.append(Mistake("mistake-late.xlsx", mmir_name(nbe, "2026-10"),
+                       f"MMIR, {nbe.name}, October 2026, date submitted {sent:%d/%m/%Y}: the deadline is the 3rd "
+                       f"working day of November 2026 ({deadline:%d/%m/%Y}, England and Wales), so it is "
+                       f"{late_by} working days late.",
+                       lambda: mmir_workbook(mmir, nbe, "2026-10", lambda v: v["date_submitted"].update({"": sent})),
+                       [_expect(mmir, "submitted-late", None, found=sent.isoformat(), expected=deadline.isoformat(),
+                                late_working_days=late_by,
+                                source=layout.slot_index(mmir)[("date_submitted", "")].ref)]))
     return out
 
 
-def _readme(specs: dict[str, ReturnSpec], clean: list[str], wrong: list[tuple[str, str, list[dict]]]) -> str:
+def _readme(clean: list[str], wrong: list[Mistake]) -> str:
     lines = [
         "# Sample returns", "",
         "Generated by `kpd-returns samples DIR` (kpd_returns/samples.py); do not edit by hand. The same command",
@@ -612,13 +636,13 @@ def _readme(specs: dict[str, ReturnSpec], clean: list[str], wrong: list[tuple[st
                   for p in PROVIDERS if not p.large_companies) + ".",
         "- Date submitted is the 2nd working day of the month after the period (England and Wales).", "",
         "## Mistakes (`mistakes/`)", "",
-        "Each file has exactly one mistake; everything else is the same as a clean return.", "",
-        "| File | What is wrong | Expected finding | Severity | Where |", "|---|---|---|---|---|",
+        "Each file has exactly one mistake; every other cell is the same as in its clean base return.", "",
+        "| File | Made from | What is wrong | Expected finding | Severity | Where |", "|---|---|---|---|---|---|",
     ]
-    for name, what, expected in wrong:
-        for e in expected:
+    for m in wrong:
+        for e in m.expected:
             where = e["ref"] or "file level (no cell)"
-            lines.append(f"| `{name}` | {what} | `{e['code']}` | {e['severity']} | {where} |")
+            lines.append(f"| `{m.name}` | `returns/{m.base}` | {m.what} | `{e['code']}` | {e['severity']} | {where} |")
     lines += ["", "The same expectations, machine-readable, are in `expected-findings.json`.", ""]
     return "\n".join(lines)
 
@@ -638,14 +662,14 @@ def write_samples(out_dir: str | Path) -> list[Path]:
     for name, build in clean.items():
         save(out_dir / "returns" / name, build())
     wrong = mistakes(specs)
-    for name, _what, build, _expected in wrong:
-        save(out_dir / "mistakes" / name, build())
-    summary = [(name, what, expected) for name, what, _build, expected in wrong]
+    for m in wrong:
+        save(out_dir / "mistakes" / m.name, m.build())
     readme = out_dir / "README.md"
-    readme.write_text(_readme(specs, list(clean), summary), encoding="utf-8")
+    readme.write_text(_readme(list(clean), wrong), encoding="utf-8")
     expected_json = out_dir / "expected-findings.json"
-    data = {"clean": {f"returns/{n}": [] for n in clean},
-            "mistakes": {f"mistakes/{n}": e for n, _w, e in summary}}
+    data = {"clean": {f"returns/{n}": [] for n in sorted(clean)},
+            "mistakes": {f"mistakes/{m.name}": {"base": f"returns/{m.base}", "what": m.what, "findings": m.expected}
+                         for m in wrong}}
     expected_json.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return written + [readme, expected_json]
 
