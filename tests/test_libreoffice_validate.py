@@ -1,0 +1,116 @@
+"""LibreOffice as a second real client: a return filled in by openpyxl with deliberate mistakes,
+and the same return after a LibreOffice round trip, give the same findings."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from kpd_returns import layout
+from kpd_returns.spec import get_spec
+
+pytestmark = pytest.mark.system
+
+REPO = Path(__file__).resolve().parents[1]
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+
+# FIELD-NOTES: without this LibreOffice keeps the cached results of files that say they
+# come from Excel instead of recalculating them.
+RECALC_XCU = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+</oor:items>
+"""
+
+
+def key(findings) -> set[tuple]:
+    return {(f.code, f.sheet, f.cell, f.severity) for f in findings}
+
+
+def kpd_mistakes(wb) -> None:
+    spec = get_spec("kpd")
+    idx = layout.slot_index(spec)
+    ws = wb["Staffing"]
+    ws[idx[("fte_total", "may")].cell] = 999.5  # typed over a total
+    ws[idx[("staff_central", "jun")].cell] = "12 FTE"  # text in a number cell
+    ws[idx[("staff_senior", "apr")].cell] = -3  # negative
+    wb["Header"][idx[(spec.header.contact, "")].cell] = None  # a required header field left empty
+
+
+def mmir_mistakes(wb) -> None:
+    spec = get_spec("mmir")
+    idx = layout.slot_index(spec)
+    wb["Header"][idx[(spec.header.provider, "")].cell] = None
+    wb["Volumes"][idx[("referrals", "in_month")].cell] = -8
+    wb["Volumes"][idx[("reworks", "year_to_date")].cell] = "n/a"
+
+
+CASES = {
+    "kpd": ("returns/kpd-northbridge-employment-ltd-cpa-07-2026-27-q2.xlsx", kpd_mistakes),
+    "mmir": ("returns/mmir-northbridge-employment-ltd-2026-09.xlsx", mmir_mistakes),
+}
+
+
+@pytest.fixture(scope="module")
+def profile(tmp_path_factory) -> Path:
+    if SOFFICE is None:
+        pytest.skip("LibreOffice (soffice) is not installed: apt-get install libreoffice-calc-nogui")
+    folder = tmp_path_factory.mktemp("lo-profile")
+    user = folder / "user"
+    user.mkdir()
+    (user / "registrymodifications.xcu").write_text(RECALC_XCU, encoding="utf-8")
+    return folder
+
+
+def round_trip(source: Path, out_dir: Path, profile: Path) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.run(
+        [SOFFICE, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", "xlsx",
+         "--outdir", str(out_dir), str(source)],
+        capture_output=True, text=True, timeout=180, env=dict(os.environ, HOME=str(profile)))
+    result = out_dir / source.name
+    assert proc.returncode == 0 and result.exists(), proc.stdout + proc.stderr
+    return result
+
+
+@pytest.mark.parametrize("kind", list(CASES))
+def test_same_findings_after_libreoffice_round_trip(kind, profile, tmp_path):
+    validate = pytest.importorskip("kpd_returns.validate", reason="kpd_returns/validate.py has not landed yet")
+    base, mistakes = CASES[kind]
+    if not (REPO / "samples" / base).exists():
+        pytest.skip(f"samples/{base} is missing")
+    wb = openpyxl.load_workbook(REPO / "samples" / base)
+    mistakes(wb)
+    filled = tmp_path / f"{kind}-with-mistakes.xlsx"
+    wb.save(filled)
+
+    original = validate.validate_file(filled)
+    converted_path = round_trip(filled, tmp_path / "lo", profile)
+    converted = validate.validate_file(converted_path)
+
+    assert original.verdict == "invalid", original.findings
+    assert len(original.findings) >= 3
+    assert key(converted.findings) == key(original.findings)
+    assert (converted.return_id, converted.period, converted.provider) == (
+        original.return_id, original.period, original.provider)
+
+
+def test_libreoffice_keeps_formulas_and_recalculates(profile, tmp_path):
+    """The round trip itself: totals stay formulas and get their results (the setting works)."""
+    base = REPO / "samples" / CASES["kpd"][0]
+    if not base.exists():
+        pytest.skip("the KPD sample is missing")
+    converted = round_trip(base, tmp_path / "lo", profile)
+    spec = get_spec("kpd")
+    slot = layout.slot_index(spec)[("fte_total", "apr")]
+    formulas = openpyxl.load_workbook(converted)
+    values = openpyxl.load_workbook(converted, data_only=True)
+    assert str(formulas["Staffing"][slot.cell].value).upper().startswith("=SUM(")
+    parts = [values["Staffing"][layout.slot_index(spec)[(p, "apr")].cell].value
+             for p in spec.field("fte_total").computed.of]
+    assert values["Staffing"][slot.cell].value == pytest.approx(sum(p or 0 for p in parts))
