@@ -72,6 +72,13 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
     "personal-data": ("error", "cell", "{ref} ({field}) looks like it contains {detail} ({found}). MI must be anonymised: remove personal data and use your own anonymised references."),
     # -- lateness ---------------------------------------------------------------
     "submitted-late": ("warning", "file", "This return was submitted {detail}, after its deadline of {expected}."),
+    # -- batch intake (kpd_returns.inbox) ----------------------------------------
+    "no-workbook-attached": ("error", "file", "The e-mail {file} has no workbook attached{detail}. Attach the completed return as an Excel Workbook (.xlsx) and send it again."),
+    "email-unreadable": ("error", "file", "The e-mail {file} cannot be read ({detail}). Forward the return again as an attachment to a new e-mail."),
+    # -- cross-return checks (kpd_returns.cross_checks): warnings, because the
+    #    mistake may be in the earlier return rather than this one -------------------
+    "ytd-discontinuity": ("warning", "cell", "{ref} ({field}, year to date) is {found}, but {detail} makes {expected}. Check this return and the earlier one, and resubmit whichever is wrong."),
+    "kpd-restatement": ("warning", "cell", "{ref} ({field}, {detail}) is {found}, but the {previous} return reported {expected} for that month. If you have corrected the figure, say why in your covering e-mail; if not, correct it."),
 }
 
 LEVEL_ORDER = {"file": 0, "structure": 1, "cell": 2}

@@ -1,0 +1,484 @@
+"""The consolidated workbook: every provider's current return in one place, for analysts.
+
+Sheets, in order:
+
+* **Cover**: what the workbook is, what it contains, the as-of date, data sources.
+* **Contents**: one row per sheet, with a link to it.
+* **Submissions**: the submissions register: who owed what, received when,
+  deadline, on time or late by N working days, resubmissions, missing.
+* Per return type (KPD, MMIR): a long-form **data** sheet (provider, contract,
+  period, month, field, field label, key, value) of the current returns, and one
+  sheet per key measure laid out providers x months with a totals row
+  (KPD: FTE total, front line FTE, total caseload, job entries; MMIR: referrals,
+  Support Plans approved, reworks, and KPI 3 to 5 cases within target and due).
+* **Validation summary**: files by verdict, and findings by code.
+* **Files**: every file received, superseded and rejected ones included.
+
+Accessibility and structure follow the Government Analysis Function guidance:
+a title in A1 of every sheet, one Excel table per sheet (with a name, a header
+row and filters), frozen header panes, no merged cells, no colour-only meaning.
+
+Deterministic: the same ledger contents and options give byte-identical files.
+The document's created date is fixed, every list has a stable sort order and no
+run time is written anywhere. Text that came from a provider is written with
+``write_string`` (and the workbook has ``strings_to_formulas`` off), so text
+beginning with = + - @ is never turned into a formula.
+
+Totals: the providers x months sheets are written as values, with the table's
+totals row holding Excel SUBTOTAL formulas WITH their values cached, so readers
+that do not recalculate still see the right totals. Totals such as FTE total and
+total caseload are recomputed from their inputs (as kpd_measures does), never
+read from a typed cell. A month reported by more than one quarterly return (KPD)
+takes its figure from the latest quarter.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+
+from . import layout
+from .findings import CATALOGUE
+from .spec import ReturnSpec
+
+FIXED_CREATED = dt.datetime(2024, 1, 1, 0, 0, 0)
+TITLE_ROW, NOTE_ROW = 0, 1
+GENERATOR = "kpd-returns"
+
+STATUS_WORDS = {"on time": "On time", "late": "Late", "missing": "Missing", "rejected only": "Rejected only",
+                "not yet due": "Not yet due"}
+VERDICT_WORDS = {"valid": "Valid", "valid-with-warnings": "Valid with warnings", "invalid": "Invalid",
+                 "unreadable": "Unreadable"}
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A key measure: the sum of ``parts`` ((field, key); key None = every month column)."""
+
+    slug: str
+    sheet: str
+    title: str
+    parts: tuple[tuple[str, str | None], ...]
+    flow: bool  # a flow (add months up: a Total column) or a stock (no total across months)
+    number_format: str = "#,##0"
+    note: str = ""
+
+
+KEY_MEASURES: dict[str, tuple[Measure, ...]] = {
+    "kpd": (
+        Measure("fte_total", "KPD FTE total", "KPD: FTE total number of staff (KPD 9), by month",
+                (("fte_total", None),), False, "#,##0.00", "Recomputed from the four staff categories."),
+        Measure("staff_front_line", "KPD front line FTE", "KPD: front line claimant-facing staff, FTE (KPD 6), by month",
+                (("staff_front_line", None),), False, "#,##0.00"),
+        Measure("caseload_total", "KPD caseload", "KPD: total caseload size (KPD 14), by month",
+                (("caseload_total", None),), False, "#,##0", "Recomputed from the three caseloads."),
+        Measure("job_entries", "KPD job entries", "KPD: job entries achieved in month (KPD 15), by month",
+                (("job_entries", None),), True),
+    ),
+    "mmir": (
+        Measure("referrals", "MMIR referrals", "MMIR: referrals received in month (AtW 7.25)",
+                (("referrals", "in_month"),), True),
+        Measure("support_plans_approved", "MMIR support plans approved",
+                "MMIR: Support Plans approved by DWP in month (AtW 7.25)", (("support_plans_approved", "in_month"),), True),
+        Measure("reworks", "MMIR reworks", "MMIR: reworks in month (AtW 7.25)", (("reworks", "in_month"),), True),
+        *(m for k in (3, 4, 5) for m in (
+            Measure(f"kpi{k}_within", f"MMIR KPI {k} within target",
+                    f"MMIR: KPI {k} cases within target in month (AtW 7.16), both referral cohorts",
+                    (("kpi_within_target", f"kpi{k}_2024"), ("kpi_within_target", f"kpi{k}_2026")), True),
+            Measure(f"kpi{k}_due", f"MMIR KPI {k} cases due",
+                    f"MMIR: KPI {k} cases due in month (AtW 7.16), both referral cohorts",
+                    (("kpi_cases_due", f"kpi{k}_2024"), ("kpi_cases_due", f"kpi{k}_2026")), True),
+        )),
+    ),
+}
+
+
+@dataclass
+class ReturnData:
+    """What the workbook shows for one return type."""
+
+    spec: ReturnSpec
+    current: list[Any]  # ledger.ReturnRow, current returns in scope
+    values: list[Any]  # ledger.ValueRow of those returns
+    periods_label: str = "all periods"
+
+
+@dataclass
+class WorkbookInput:
+    as_of: dt.date
+    returns: list[ReturnData]
+    register: list[Any]  # ledger.RegisterRow
+    files: list[Any]  # ledger.ReturnRow, every file in scope
+    finding_summary: list[tuple[str, str, int, int]]  # code, severity, findings, files
+    sources: list[str] = field(default_factory=list)  # lines for the Cover
+    title: str = "Provider management information returns: consolidated"
+
+
+# -- helpers -------------------------------------------------------------------------------
+def month_title(ym: str) -> str:
+    year, month = int(ym[:4]), int(ym[5:7])
+    return f"{calendar.month_name[month]} {year}"
+
+
+def _table_name(text: str) -> str:
+    return "tbl_" + re.sub(r"[^A-Za-z0-9_]", "_", text.lower()).strip("_")
+
+
+class _Writer:
+    def __init__(self, path: str | Path):
+        self.wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
+                                                  "strings_to_numbers": False})
+        self.wb.set_properties({"title": "Consolidated provider MI returns", "author": GENERATOR,
+                                "company": "", "comments": "Written by kpd-returns consolidate",
+                                "created": FIXED_CREATED})
+        self.title = self.wb.add_format({"bold": True, "font_size": 14})
+        self.bold = self.wb.add_format({"bold": True})
+        self.wrap = self.wb.add_format({"text_wrap": True, "valign": "top"})
+        self.link = self.wb.add_format({"font_color": "#1D70B8", "underline": 1})
+        self.date = self.wb.add_format({"num_format": "yyyy-mm-dd"})
+        self.datetime = self.wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+        self._num: dict[str, Any] = {}
+        self.sheets: list[tuple[str, str]] = []  # (name, description) for Contents
+
+    def num(self, fmt: str):
+        if fmt not in self._num:
+            self._num[fmt] = self.wb.add_format({"num_format": fmt})
+        return self._num[fmt]
+
+    def sheet(self, name: str, title: str, notes: Sequence[str] = (), describe: str | None = None):
+        ws = self.wb.add_worksheet(name)
+        ws.write_string(TITLE_ROW, 0, title, self.title)
+        for i, note in enumerate(notes):
+            ws.write_string(NOTE_ROW + i, 0, note)
+        if describe is not None:
+            self.sheets.append((name, describe))
+        return ws
+
+    def text(self, ws, row: int, col: int, value: Any, fmt=None) -> None:
+        """Anything a provider typed goes through here: always a string, never a formula."""
+        if value is None or value == "":
+            ws.write_blank(row, col, None, fmt)
+        else:
+            ws.write_string(row, col, str(value), fmt) if fmt else ws.write_string(row, col, str(value))
+
+    def value(self, ws, row: int, col: int, value: Any, fmt=None) -> None:
+        if value is None or value == "":
+            ws.write_blank(row, col, None, fmt)
+        elif isinstance(value, bool):
+            ws.write_string(row, col, "Yes" if value else "No")
+        elif isinstance(value, (int, float)):
+            ws.write_number(row, col, value, fmt) if fmt else ws.write_number(row, col, value)
+        elif isinstance(value, dt.datetime):
+            ws.write_datetime(row, col, value, fmt or self.datetime)
+        elif isinstance(value, dt.date):
+            ws.write_datetime(row, col, dt.datetime.combine(value, dt.time()), fmt or self.date)
+        else:
+            self.text(ws, row, col, value, fmt)
+
+    def table(self, ws, first_row: int, headers: Sequence[dict], rows: Iterable[Sequence[Any]], name: str,
+              widths: Sequence[float] | None = None, totals: Sequence[Any] | None = None,
+              freeze_cols: int = 0) -> int:
+        """Write a table with its header on ``first_row``; returns the number of data rows."""
+        n = 0
+        for n, row in enumerate(rows, start=1):
+            for c, v in enumerate(row):
+                fmt = headers[c].get("format")
+                if headers[c].get("text"):
+                    self.text(ws, first_row + n, c, v)
+                else:
+                    self.value(ws, first_row + n, c, v, fmt)
+        if n == 0:  # an Excel table needs a data row
+            n = 1
+            ws.write_string(first_row + 1, 0, "(none)")
+        columns = []
+        for c, h in enumerate(headers):
+            col = {"header": h["header"]}
+            if h.get("format") is not None:
+                col["format"] = h["format"]
+            if totals is not None:
+                t = totals[c]
+                if isinstance(t, str):
+                    col["total_string"] = t
+                elif t is not None:
+                    col["total_function"] = "sum"
+                    col["total_value"] = t
+            columns.append(col)
+        last = first_row + n + (1 if totals is not None else 0)
+        ws.add_table(first_row, 0, last, len(headers) - 1, {
+            "name": name, "columns": columns, "style": "Table Style Light 9", "autofilter": True,
+            "total_row": totals is not None})
+        ws.freeze_panes(first_row + 1, freeze_cols)
+        for c, w in enumerate(widths or []):
+            ws.set_column(c, c, w)
+        return n
+
+    def close(self) -> None:
+        self.wb.close()
+
+
+# -- the sheets ----------------------------------------------------------------------------
+def write_consolidated(path: str | Path, data: WorkbookInput) -> list[str]:
+    """Write the workbook; return its sheet names in order."""
+    w = _Writer(path)
+    cover = w.wb.add_worksheet("Cover")
+    contents = w.wb.add_worksheet("Contents")
+    _submissions(w, data)
+    for rd in data.returns:
+        _data_sheet(w, rd)
+        for m in KEY_MEASURES.get(rd.spec.id, ()):
+            _measure_sheet(w, rd, m)
+    _validation_summary(w, data)
+    _files(w, data)
+    _cover(w, cover, data)
+    _contents(w, contents)
+    names = ["Cover", "Contents"] + [n for n, _ in w.sheets]
+    cover.activate()
+    w.close()
+    return names
+
+
+def _cover(w: _Writer, ws, data: WorkbookInput) -> None:
+    ws.write_string(0, 0, data.title, w.title)
+    lines = [
+        ("This workbook", "brings together the management information returns providers have sent to DWP: for each "
+                          "provider, contract and period, the CURRENT return (the latest valid submission; earlier "
+                          "ones are kept in the ledger and listed on the Files sheet)."),
+        ("As at", f"{data.as_of.day} {data.as_of:%B %Y} ({data.as_of.isoformat()}): returns whose deadline had passed "
+                  "by this date and that were not received are shown as missing."),
+    ]
+    for rd in data.returns:
+        lines.append((rd.spec.short_title, f"{rd.spec.title}, template version {rd.spec.version}: "
+                                           f"{len(rd.current)} current returns ({rd.periods_label})."))
+    lines.append(("Contents", "The Contents sheet links to every sheet. Each sheet has one table with filters; "
+                              "the providers x months sheets have a totals row."))
+    lines.append(("Warnings", "Cross-return warnings (ytd-discontinuity, kpd-restatement) compare each return with "
+                              "the provider's earlier returns; they are warnings because the earlier return may be "
+                              "the one that is wrong."))
+    for i, s in enumerate(data.sources):
+        lines.append(("Data sources" if i == 0 else "", s))
+    for r, (label, text) in enumerate(lines, start=2):
+        if label:
+            ws.write_string(r, 0, label, w.bold)
+        ws.write_string(r, 1, text, w.wrap)
+    ws.set_column(0, 0, 18)
+    ws.set_column(1, 1, 110)
+
+
+def _contents(w: _Writer, ws) -> None:
+    ws.write_string(TITLE_ROW, 0, "Contents", w.title)
+    ws.write_string(NOTE_ROW, 0, "Select a sheet name to go to it.")
+    first = 2
+    rows = [("Cover", "Title, what this workbook contains, the as-of date and data sources.")] + w.sheets
+    for i, (name, describe) in enumerate(rows, start=1):
+        quoted = "'" + name.replace("'", "''") + "'"
+        ws.write_url(first + i, 0, f"internal:{quoted}!A1", w.link, string=name)
+        ws.write_string(first + i, 1, describe)
+    ws.add_table(first, 0, first + len(rows), 1, {
+        "name": "tbl_contents", "style": "Table Style Light 9", "autofilter": True,
+        "columns": [{"header": "Sheet"}, {"header": "What it contains"}]})
+    ws.freeze_panes(first + 1, 0)
+    ws.set_column(0, 0, 32)
+    ws.set_column(1, 1, 100)
+
+
+def _submissions(w: _Writer, data: WorkbookInput) -> None:
+    counts: dict[str, int] = {}
+    for r in data.register:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    summary = ", ".join(f"{STATUS_WORDS[s].lower()} {counts[s]}" for s in STATUS_WORDS if s in counts) or "none"
+    ws = w.sheet("Submissions", "Submissions register: returns owed and received",
+                 [f"One row per provider, contract, return and period up to {data.as_of.isoformat()}: {summary}. "
+                  "On time or late is judged by the first valid submission; late by N counts working days in the "
+                  "provider's UK division."],
+                 "Who owed which return, when it was received, its deadline, on time or late, resubmissions, missing.")
+    headers = [{"header": "Provider", "text": True}, {"header": "Contract", "text": True},
+               {"header": "Return", "text": True}, {"header": "Period", "text": True},
+               {"header": "Status", "text": True}, {"header": "Received"},
+               {"header": "Deadline", "format": w.datetime}, {"header": "Late by (working days)"},
+               {"header": "Resubmissions"}, {"header": "Files received"}, {"header": "In register", "text": True},
+               {"header": "UK division", "text": True}, {"header": "Current file", "text": True},
+               {"header": "Sender", "text": True}]
+
+    def rows():
+        for r in data.register:
+            received = r.received_at
+            if received is not None and getattr(r, "received_date_only", False):
+                received = received.date()
+            yield (r.provider, r.contract, r.return_id.upper(), r.period, STATUS_WORDS.get(r.status, r.status),
+                   received, r.deadline, r.late_working_days, r.resubmissions, r.files,
+                   "Yes" if r.in_register else "No", r.region, r.current_name, r.sender)
+    w.table(ws, 3, headers, rows(), "tbl_submissions",
+            [34, 18, 8, 12, 14, 17, 17, 12, 14, 10, 11, 18, 44, 30], freeze_cols=2)
+
+
+def _slot_order(spec: ReturnSpec) -> dict[tuple[str, str], int]:
+    return {(s.field, s.key): i for i, s in enumerate(s for sh in spec.sheets for s in layout.slots(spec, sh))}
+
+
+def _data_sheet(w: _Writer, rd: ReturnData) -> None:
+    spec = rd.spec
+    order = _slot_order(spec)
+    labels = {f.id: f.label for s in spec.sheets for f in s.expanded_fields}
+    monthly = spec.period.kind == "month"
+    name = f"{spec.name_prefix} data"
+    ws = w.sheet(name, f"{spec.short_title}: every figure of the current returns, in long form",
+                 [f"{spec.title}. One row per figure; {rd.periods_label}. Month is the calendar month a figure "
+                  "is for; Key is the column or row it was entered in."],
+                 f"{spec.short_title}: every figure of each current return, one row per figure.")
+    headers = [{"header": "Provider", "text": True}, {"header": "Contract", "text": True},
+               {"header": "Period", "text": True}, {"header": "Month", "text": True},
+               {"header": "Field", "text": True}, {"header": "Field label", "text": True},
+               {"header": "Key", "text": True}, {"header": "Value"}]
+    by_file: dict[int, list] = {}
+    for v in rd.values:
+        by_file.setdefault(v.file_id, []).append(v)
+
+    def rows():
+        for ret in rd.current:
+            items = sorted(by_file.get(ret.file_id, []),
+                           key=lambda v: (order.get((v.field, v.key), 10**9), v.field, v.key, v.month))
+            for v in items:
+                month = v.month or (ret.period if monthly else "")
+                yield (ret.provider, ret.contract, ret.period, month, v.field, labels.get(v.field, v.field), v.key,
+                       v.value)
+    w.table(ws, 3, headers, rows(), _table_name(f"{spec.id}_data"), [34, 18, 12, 9, 30, 50, 16, 16], freeze_cols=2)
+
+
+def measure_grid(rd: ReturnData, m: Measure) -> tuple[list[str], list[tuple[str | None, str, dict[str, float]]]]:
+    """(months, [(provider, contract, {month: value})]) for a measure, from the current returns."""
+    spec = rd.spec
+    monthly = spec.period.kind == "month"
+    computed = {f.id: f.computed for s in spec.sheets for f in s.expanded_fields if f.computed}
+    wanted_fields = {p for p, _ in m.parts}
+    needed = set(wanted_fields)
+    for fid in wanted_fields:
+        if fid in computed and computed[fid].op == "sum":
+            needed |= set(computed[fid].of)
+    ends = {r.file_id: (r.period_end or dt.date.min, r.period or "") for r in rd.current}
+    ident = {r.file_id: (r.provider, r.contract) for r in rd.current}
+    # (file, month) -> field -> {key: value}
+    per: dict[tuple[int, str], dict[str, dict[str, float]]] = {}
+    for v in rd.values:
+        if v.field not in needed or not isinstance(v.value, (int, float)):
+            continue
+        month = v.month or (v.period if monthly else "")
+        if not month:
+            continue
+        per.setdefault((v.file_id, month), {}).setdefault(v.field, {})[v.key] = float(v.value)
+    grid: dict[tuple, dict[str, tuple[tuple, float]]] = {}
+    months: set[str] = set()
+    for (fid, month), fields in per.items():
+        total = 0.0
+        complete = True
+        for part, key in m.parts:
+            got = _field_value(part, key, fields, computed)
+            if got is None:
+                if len(m.parts) == 1:
+                    complete = False
+                continue
+            total += got
+        if not complete:
+            continue
+        provider, contract = ident[fid]
+        cell = grid.setdefault((provider or "", contract or ""), {})
+        rank = ends[fid]
+        if month not in cell or cell[month][0] <= rank:  # the latest period's figure wins
+            cell[month] = (rank, total)
+        months.add(month)
+    rows = [(p or None, c, {mo: val for mo, (_r, val) in cells.items()})
+            for (p, c), cells in sorted(grid.items(), key=lambda kv: (kv[0][0].casefold(), kv[0][1].casefold()))]
+    return sorted(months), rows
+
+
+def _field_value(fid: str, key: str | None, fields: dict[str, dict[str, float]], computed: dict) -> float | None:
+    comp = computed.get(fid)
+    if comp is not None and comp.op == "sum":
+        parts = []
+        for p in comp.of:
+            got = _field_value(p, key, fields, computed)
+            if got is None:
+                return fields.get(fid, {}).get(key) if key is not None else _any(fields.get(fid))
+            parts.append(got)
+        return round(sum(parts), 6)
+    by_key = fields.get(fid)
+    if not by_key:
+        return None
+    if key is not None:
+        return by_key.get(key)
+    return _any(by_key)
+
+
+def _any(by_key: dict[str, float] | None) -> float | None:
+    if not by_key:
+        return None
+    return by_key[sorted(by_key)[0]]
+
+
+def _measure_sheet(w: _Writer, rd: ReturnData, m: Measure) -> None:
+    months, rows = measure_grid(rd, m)
+    notes = [f"Providers x months from the current returns ({rd.periods_label}). The totals row adds up the "
+             f"providers." + (" The Total column adds up the months." if m.flow else
+                              " Staff and caseload are counts at a point in time, so months are not added up.")
+             + (f" {m.note}" if m.note else "")]
+    ws = w.sheet(m.sheet, m.title, notes, m.title + ".")
+    fmt = w.num(m.number_format)
+    headers = [{"header": "Provider", "text": True}, {"header": "Contract", "text": True}]
+    headers += [{"header": month_title(mo), "format": fmt} for mo in months]
+    if m.flow:
+        headers.append({"header": "Total", "format": fmt})
+    body = []
+    for provider, contract, cells in rows:
+        line: list[Any] = [provider, contract] + [cells.get(mo) for mo in months]
+        if m.flow:
+            line.append(round(sum(cells.get(mo) or 0.0 for mo in months), 6))
+        body.append(line)
+    totals: list[Any] = ["Total", None]
+    for i in range(2, len(headers)):
+        totals.append(round(sum((r[i] or 0.0) for r in body), 6))
+    w.table(ws, 3, headers, body, _table_name(f"{rd.spec.id}_{m.slug}"),
+            [34, 18] + [13] * (len(headers) - 2), totals=totals, freeze_cols=2)
+
+
+def _validation_summary(w: _Writer, data: WorkbookInput) -> None:
+    verdicts: dict[str, int] = {}
+    for f in data.files:
+        verdicts[f.verdict] = verdicts.get(f.verdict, 0) + 1
+    text = ", ".join(f"{VERDICT_WORDS[v].lower()} {verdicts[v]}" for v in VERDICT_WORDS if v in verdicts) or "none"
+    current = sum(1 for f in data.files if f.current)
+    ws = w.sheet("Validation summary", "Validation summary: files, verdicts and findings by code",
+                 [f"Files received: {len(data.files)} ({text}); current returns: {current}.",
+                  "Findings by code over every file received (current, superseded and rejected)."],
+                 "Files by verdict, and how many findings of each code were found, in how many files.")
+    headers = [{"header": "Code", "text": True}, {"header": "Severity", "text": True},
+               {"header": "Level", "text": True}, {"header": "Findings"}, {"header": "Files"}]
+    rows = [(code, sev, CATALOGUE.get(code, ("", "", ""))[1], n, files) for code, sev, n, files in
+            data.finding_summary]
+    w.table(ws, 4, headers, rows, "tbl_validation_summary", [30, 10, 10, 10, 10])
+
+
+def _files(w: _Writer, data: WorkbookInput) -> None:
+    ws = w.sheet("Files", "Files received: every submission, superseded and rejected ones included",
+                 ["Current is Yes for the return in use for its provider, contract and period (the latest valid one)."],
+                 "Every file received: who sent it, when, its verdict and whether it is the current return.")
+    headers = [{"header": "File", "text": True}, {"header": "E-mail", "text": True},
+               {"header": "Sender", "text": True}, {"header": "Return", "text": True},
+               {"header": "Provider", "text": True}, {"header": "Contract", "text": True},
+               {"header": "Period", "text": True}, {"header": "Received"},
+               {"header": "Submission time from", "text": True}, {"header": "Verdict", "text": True},
+               {"header": "Current", "text": True}, {"header": "Errors"}, {"header": "Warnings"},
+               {"header": "Late by (working days)"}, {"header": "SHA-256", "text": True}]
+
+    def rows():
+        for f in data.files:
+            received = f.received_at.date() if f.received_at and f.received_date_only else f.received_at
+            yield (f.name, f.source_email, f.sender, (f.return_id or "").upper() or None, f.provider, f.contract,
+                   f.period, received, f.submitted_source, VERDICT_WORDS.get(f.verdict, f.verdict),
+                   "Yes" if f.current else "No", f.errors, f.warnings, f.late_working_days, f.sha256[:16])
+    w.table(ws, 3, headers, rows(), "tbl_files", [44, 30, 30, 8, 34, 18, 12, 17, 18, 20, 9, 8, 9, 12, 18])

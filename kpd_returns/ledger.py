@@ -1,0 +1,598 @@
+"""The ledger: every file received, what the validator said about it, and its figures.
+
+One SQLite file, created and migrated by the tool (``PRAGMA user_version`` holds
+the schema version; the ``schema_version`` table records when each step was
+applied). ``foreign_keys`` is on and the journal is in WAL mode.
+
+Tables
+    ``files``          one row per distinct file received (``sha256`` UNIQUE):
+                       where it came from (name, path, e-mail, sender), when it was
+                       submitted and how we know (``submitted_source``), what it is
+                       (return, template version, provider, contract, period) and
+                       the verdict, deadline and lateness.
+    ``findings``       the findings of each file (``origin`` 'validator', or
+                       'cross-check' for the cross-return checks, which are
+                       recomputed whenever a return of the same contract arrives).
+    ``file_values``    the figures in long form: field, key, month, value_num or value_text.
+
+Views
+    ``valid_files``    files that can be used (verdict valid or valid-with-warnings).
+    ``current_files``  the CURRENT return per (return_id, contract, period): the
+                       latest valid submission by received time, ties broken by id.
+                       Computed by a query, never stored, so it cannot go stale.
+
+Times are UK local time, stored as ISO text; a submission known only by its date
+(the workbook's own "Date submitted") is stored as 'YYYY-MM-DD'. ``ingested_at``
+is kept for the record but never printed in any output, so outputs stay
+deterministic.
+
+Each file is added in ONE transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``): a
+process killed part-way leaves the ledger consistent, and running the same batch
+again adds only the files that are missing (identical files are recognised by
+their SHA-256 and not added twice).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sqlite3
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .findings import Finding
+
+if TYPE_CHECKING:
+    from .model import FileReport
+    from .registry import Registry
+
+VALID_VERDICTS = ("valid", "valid-with-warnings")
+VERDICTS = ("valid", "valid-with-warnings", "invalid", "unreadable")
+
+# Each step is applied once, in order, in its own transaction. Never edit a step
+# that has been released: add a new one.
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (1, "files, findings and values", """
+CREATE TABLE IF NOT EXISTS schema_version (
+    version     INTEGER PRIMARY KEY,
+    description TEXT NOT NULL,
+    applied_at  TEXT NOT NULL
+);
+CREATE TABLE files (
+    id                INTEGER PRIMARY KEY,
+    sha256            TEXT NOT NULL UNIQUE,
+    name              TEXT NOT NULL,          -- original file name (attachment name for e-mails)
+    source_path       TEXT NOT NULL,          -- the file found in the inbox (the e-mail for attachments)
+    source_email      TEXT,                   -- the e-mail's file name, if it came as an attachment
+    sender            TEXT,                   -- the e-mail's From address
+    received_at       TEXT,                   -- submission time, UK local ISO; 'YYYY-MM-DD' if only the date is known
+    submitted_source  TEXT,                   -- workbook, email, file-modified, option
+    return_id         TEXT,
+    template_version  TEXT,
+    provider          TEXT,
+    contract          TEXT,
+    contract_key      TEXT,                   -- contract normalised for matching (case and spaces)
+    period            TEXT,
+    period_end        TEXT,
+    verdict           TEXT NOT NULL CHECK (verdict IN ('valid', 'valid-with-warnings', 'invalid', 'unreadable')),
+    late_working_days INTEGER,
+    deadline          TEXT,
+    region            TEXT,
+    size_bytes        INTEGER,
+    ingested_at       TEXT NOT NULL           -- for the record only: never printed in outputs
+);
+CREATE TABLE findings (
+    id          INTEGER PRIMARY KEY,
+    file_id     INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+    seq         INTEGER NOT NULL,
+    origin      TEXT NOT NULL DEFAULT 'validator' CHECK (origin IN ('validator', 'cross-check')),
+    code        TEXT NOT NULL,
+    severity    TEXT NOT NULL CHECK (severity IN ('error', 'warning')),
+    sheet       TEXT,
+    cell        TEXT,
+    field       TEXT,
+    field_label TEXT,
+    found       TEXT,
+    expected    TEXT,
+    message     TEXT NOT NULL,
+    guidance    TEXT
+);
+CREATE TABLE file_values (
+    file_id    INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+    return_id  TEXT NOT NULL,
+    field      TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    month      TEXT NOT NULL,                 -- 'YYYY-MM' for month columns, '' otherwise
+    value_num  REAL,
+    value_text TEXT
+);
+"""),
+    (2, "indexes and the current-return views", """
+CREATE INDEX files_return_contract_period ON files(return_id, contract_key, period);
+CREATE INDEX findings_file ON findings(file_id);
+CREATE INDEX file_values_file ON file_values(file_id);
+CREATE VIEW valid_files AS
+    SELECT * FROM files
+    WHERE verdict IN ('valid', 'valid-with-warnings')
+      AND return_id IS NOT NULL AND contract_key IS NOT NULL AND period IS NOT NULL;
+CREATE VIEW current_files AS
+    SELECT * FROM (
+        SELECT v.*, ROW_NUMBER() OVER (
+            PARTITION BY v.return_id, v.contract_key, v.period
+            ORDER BY v.received_at DESC, v.id DESC) AS rank_in_period
+        FROM valid_files v)
+    WHERE rank_in_period = 1;
+"""),
+]
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+class LedgerError(Exception):
+    """The ledger cannot be opened or used (a plain sentence naming the file)."""
+
+
+def contract_key(contract: str | None) -> str | None:
+    """Contracts match whatever their case and spacing: 'cpa  07' is 'CPA 07'."""
+    if contract is None:
+        return None
+    text = re.sub(r"\s+", " ", str(contract)).strip().casefold()
+    return text or None
+
+
+# -- rows returned by the API ---------------------------------------------------------
+@dataclass(frozen=True)
+class ReturnRow:
+    file_id: int
+    return_id: str | None
+    provider: str | None
+    contract: str | None
+    period: str | None
+    period_end: dt.date | None
+    verdict: str
+    received_at: dt.datetime | None  # midnight when only the date is known (see received_text)
+    submitted_source: str | None
+    late_working_days: int | None
+    deadline: dt.datetime | None
+    name: str
+    sender: str | None
+    source_email: str | None = None
+    source_path: str = ""
+    sha256: str = ""
+    template_version: str | None = None
+    region: str | None = None
+    received_text: str | None = None  # as stored: 'YYYY-MM-DDTHH:MM:SS' or 'YYYY-MM-DD'
+    current: bool = False
+    errors: int = 0
+    warnings: int = 0
+
+    @property
+    def received_date_only(self) -> bool:
+        return self.received_text is not None and len(self.received_text) == 10
+
+
+@dataclass(frozen=True)
+class ValueRow:
+    provider: str | None
+    contract: str | None
+    period: str
+    field: str
+    key: str
+    month: str
+    value: float | str | None
+    file_id: int = 0
+    return_id: str = ""
+    period_end: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class RegisterRow:
+    provider: str | None
+    contract: str
+    return_id: str
+    period: str
+    status: str  # "on time", "late", "missing", "rejected only", "not yet due"
+    received_at: dt.datetime | None
+    deadline: dt.datetime | None
+    late_working_days: int | None
+    resubmissions: int
+    files: int
+    period_end: dt.date | None = None
+    region: str = "england-and-wales"
+    in_register: bool = True
+    current_file_id: int | None = None
+    current_name: str | None = None
+    sender: str | None = None
+
+
+@dataclass(frozen=True)
+class AddResult:
+    """What adding one report did: ``duplicate_of`` is set when the file was already there."""
+
+    file_id: int
+    added: bool
+    duplicate_of: ReturnRow | None = None
+    cross_findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def duplicate_message(self) -> str:
+        row = self.duplicate_of
+        if row is None:
+            return ""
+        return f"already in the ledger as {row.name}, received {format_received(row)}"
+
+
+def format_received(row: ReturnRow) -> str:
+    if row.received_text is None:
+        return "at an unknown time"
+    if row.received_date_only:
+        return row.received_text
+    return row.received_text.replace("T", " ")
+
+
+# -- conversions -----------------------------------------------------------------------------
+def _iso_dt(value: dt.datetime | dt.date | None, date_only: bool = False) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            from zoneinfo import ZoneInfo
+
+            value = value.astimezone(ZoneInfo("Europe/London")).replace(tzinfo=None)
+        if date_only:
+            return value.date().isoformat()
+        return value.replace(microsecond=0).isoformat(timespec="seconds")
+    return value.isoformat()
+
+
+def _parse_dt(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    if len(text) == 10:
+        return dt.datetime.combine(dt.date.fromisoformat(text), dt.time())
+    return dt.datetime.fromisoformat(text)
+
+
+def _parse_date(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text[:10]) if text else None
+
+
+def _value_columns(value: Any) -> tuple[float | None, str | None]:
+    if value is None:
+        return None, None
+    if isinstance(value, bool):
+        return None, "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        return float(value), None
+    if isinstance(value, (dt.datetime, dt.date)):
+        return None, value.isoformat()
+    return None, str(value)
+
+
+_ROW_COLUMNS = """f.id, f.return_id, f.provider, f.contract, f.period, f.period_end, f.verdict, f.received_at,
+    f.submitted_source, f.late_working_days, f.deadline, f.name, f.sender, f.source_email, f.source_path,
+    f.sha256, f.template_version, f.region"""
+_COUNTS = """(SELECT COUNT(*) FROM findings g WHERE g.file_id = f.id AND g.severity = 'error') AS n_errors,
+    (SELECT COUNT(*) FROM findings g WHERE g.file_id = f.id AND g.severity = 'warning') AS n_warnings,
+    EXISTS (SELECT 1 FROM current_files c WHERE c.id = f.id) AS is_current"""
+
+
+def _row(r: sqlite3.Row) -> ReturnRow:
+    return ReturnRow(
+        file_id=r["id"], return_id=r["return_id"], provider=r["provider"], contract=r["contract"],
+        period=r["period"], period_end=_parse_date(r["period_end"]), verdict=r["verdict"],
+        received_at=_parse_dt(r["received_at"]), submitted_source=r["submitted_source"],
+        late_working_days=r["late_working_days"], deadline=_parse_dt(r["deadline"]), name=r["name"],
+        sender=r["sender"], source_email=r["source_email"], source_path=r["source_path"], sha256=r["sha256"],
+        template_version=r["template_version"], region=r["region"], received_text=r["received_at"],
+        current=bool(r["is_current"]), errors=r["n_errors"], warnings=r["n_warnings"],
+    )
+
+
+def _finding_from_row(r: sqlite3.Row) -> Finding:
+    return Finding(code=r["code"], severity=r["severity"], message=r["message"], guidance=r["guidance"] or "",
+                   sheet=r["sheet"], cell=r["cell"], field=r["field"], field_label=r["field_label"],
+                   found=r["found"], expected=r["expected"])
+
+
+# -- the ledger ----------------------------------------------------------------------------
+class Ledger:
+    """The SQLite ledger. Open with a path (created and migrated as needed); close when done."""
+
+    def __init__(self, path: str | Path, *, timeout: float = 60.0):
+        self.path = Path(path)
+        try:
+            if self.path.parent and not self.path.parent.exists():
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(str(self.path), timeout=timeout, isolation_level=None)
+        except (sqlite3.Error, OSError) as exc:
+            raise LedgerError(f"The ledger {self.path} cannot be opened ({exc}).") from None
+        self.conn.row_factory = sqlite3.Row
+        try:
+            self.conn.execute("PRAGMA foreign_keys = ON")
+            self.conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+            mode = self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise LedgerError(f"The ledger {self.path} cannot use write-ahead logging (journal mode {mode}).")
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self.conn.close()
+            raise LedgerError(f"The file {self.path} is not a kpd-returns ledger or is damaged ({exc}).") from None
+
+    # -- housekeeping ------------------------------------------------------------------
+    def close(self) -> None:
+        if getattr(self, "conn", None) is not None:
+            try:
+                self.conn.execute("PRAGMA optimize")
+            except sqlite3.Error:
+                pass
+            self.conn.close()
+            self.conn = None  # type: ignore[assignment]
+
+    def __enter__(self) -> "Ledger":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def _migrate(self) -> None:
+        current = self.schema_version
+        if current > SCHEMA_VERSION:
+            raise LedgerError(
+                f"The ledger {self.path} was made by a newer version of kpd-returns (schema {current}; this "
+                f"version knows up to {SCHEMA_VERSION}). Upgrade kpd-returns to use it.")
+        for version, description, sql in MIGRATIONS:
+            if version <= current:
+                continue
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                # Another process may have migrated while we waited for the lock.
+                if self.conn.execute("PRAGMA user_version").fetchone()[0] >= version:
+                    self.conn.execute("ROLLBACK")
+                    continue
+                for statement in _statements(sql):
+                    self.conn.execute(statement)
+                self.conn.execute("INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)",
+                                  (version, description, _now()))
+                self.conn.execute(f"PRAGMA user_version = {version}")
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+
+    def integrity_problems(self) -> list[str]:
+        """[] when ``PRAGMA integrity_check`` and ``foreign_key_check`` both pass."""
+        problems = [r[0] for r in self.conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
+        problems += [f"foreign key: {tuple(r)}" for r in self.conn.execute("PRAGMA foreign_key_check")]
+        return problems
+
+    # -- writing -------------------------------------------------------------------------
+    def find_sha256(self, sha256: str) -> ReturnRow | None:
+        r = self.conn.execute(f"SELECT {_ROW_COLUMNS}, {_COUNTS} FROM files f WHERE f.sha256 = ?",
+                              (sha256,)).fetchone()
+        return _row(r) if r else None
+
+    def add_report(self, report: "FileReport", *, source_path: str | Path, source_email: str | None = None,
+                   sender: str | None = None, region: str | None = None, size_bytes: int | None = None,
+                   year_start: Callable[[str, str | None], int] | None = None) -> AddResult:
+        """Add one validated file in one transaction; a file already there (same SHA-256) is left alone.
+
+        When the file is a usable return, the cross-return checks of its contract are
+        recomputed in the same transaction; ``cross_findings`` are those now on this file.
+        """
+        if not report.sha256:
+            raise ValueError(f"The report for {report.name} has no SHA-256: the ledger needs one.")
+        verdict = report.verdict
+        date_only = report.submitted_source == "workbook"
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            existing = conn.execute(f"SELECT {_ROW_COLUMNS}, {_COUNTS} FROM files f WHERE f.sha256 = ?",
+                                    (report.sha256,)).fetchone()
+            if existing is not None:
+                conn.execute("ROLLBACK")
+                return AddResult(existing["id"], False, _row(existing))
+            cur = conn.execute(
+                """INSERT INTO files (sha256, name, source_path, source_email, sender, received_at, submitted_source,
+                       return_id, template_version, provider, contract, contract_key, period, period_end, verdict,
+                       late_working_days, deadline, region, size_bytes, ingested_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (report.sha256, report.name, str(source_path), source_email, sender,
+                 _iso_dt(report.submitted, date_only), report.submitted_source, report.return_id,
+                 report.version, report.provider, report.contract, contract_key(report.contract), report.period,
+                 _iso_dt(report.period_end), verdict, report.late_working_days, _iso_dt(report.deadline), region,
+                 size_bytes, _now()))
+            file_id = cur.lastrowid
+            conn.executemany(
+                """INSERT INTO findings (file_id, seq, origin, code, severity, sheet, cell, field, field_label, found,
+                       expected, message, guidance) VALUES (?, ?, 'validator', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                [(file_id, i, f.code, f.severity, f.sheet, f.cell, f.field, f.field_label, f.found, f.expected,
+                  f.message, f.guidance) for i, f in enumerate(report.findings)])
+            rows = []
+            for fld, key, month, value in report.values:
+                num, text = _value_columns(value)
+                rows.append((file_id, report.return_id or "", fld, key or "", month or "", num, text))
+            conn.executemany("INSERT INTO file_values (file_id, return_id, field, key, month, value_num, value_text) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            cross: list[Finding] = []
+            if verdict in VALID_VERDICTS and report.return_id and report.contract and report.period:
+                from . import cross_checks
+
+                ck = contract_key(report.contract)
+                ysm = year_start(report.return_id, report.contract) if year_start else None
+                cross_checks.refresh_group(conn, report.return_id, ck, year_start_month=ysm)
+                cross = self._findings(file_id, origin="cross-check")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return AddResult(file_id, True, None, cross)
+
+    def refresh_cross_checks(self, year_start: Callable[[str, str | None], int] | None = None) -> int:
+        """Recompute every contract's cross-return checks (one transaction); returns the findings now stored."""
+        from . import cross_checks
+
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            groups = conn.execute("SELECT DISTINCT return_id, contract_key, contract FROM current_files "
+                                  "ORDER BY return_id, contract_key").fetchall()
+            seen = set()
+            for g in groups:
+                if (g["return_id"], g["contract_key"]) in seen:
+                    continue
+                seen.add((g["return_id"], g["contract_key"]))
+                ysm = year_start(g["return_id"], g["contract"]) if year_start else None
+                cross_checks.refresh_group(conn, g["return_id"], g["contract_key"], year_start_month=ysm)
+            n = conn.execute("SELECT COUNT(*) FROM findings WHERE origin = 'cross-check'").fetchone()[0]
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return n
+
+    # -- reading -------------------------------------------------------------------------
+    def _findings(self, file_id: int, origin: str | None = None) -> list[Finding]:
+        sql = "SELECT * FROM findings WHERE file_id = ?"
+        args: list[Any] = [file_id]
+        if origin:
+            sql += " AND origin = ?"
+            args.append(origin)
+        rows = self.conn.execute(sql + " ORDER BY origin DESC, seq, id", args).fetchall()
+        return [_finding_from_row(r) for r in rows]
+
+    def findings(self, file_id: int) -> list[Finding]:
+        """Every finding of a file: the validator's, then the cross-return checks'."""
+        return self._findings(file_id)
+
+    def file(self, file_id: int) -> ReturnRow | None:
+        r = self.conn.execute(f"SELECT {_ROW_COLUMNS}, {_COUNTS} FROM files f WHERE f.id = ?", (file_id,)).fetchone()
+        return _row(r) if r else None
+
+    def file_count(self) -> int:
+        return self.conn.execute("SELECT COUNT(*) FROM files").fetchone()[0]
+
+    def current_returns(self, return_id: str | None = None) -> list[ReturnRow]:
+        """One row per (return_id, contract, period): the latest valid submission.
+
+        Sorted by return, provider, contract and period, so outputs built from it are stable."""
+        sql = (f"SELECT {_ROW_COLUMNS}, {_COUNTS} FROM current_files f"
+               + (" WHERE f.return_id = ?" if return_id else "")
+               + " ORDER BY f.return_id, f.provider, f.contract_key, f.period_end, f.period, f.id")
+        return [_row(r) for r in self.conn.execute(sql, (return_id,) if return_id else ())]
+
+    def current_values(self, return_id: str) -> list[ValueRow]:
+        """The figures of the current returns of one return type, in a stable order."""
+        sql = """SELECT f.id AS file_id, f.provider, f.contract, f.period, f.period_end, v.return_id, v.field, v.key,
+                        v.month, v.value_num, v.value_text
+                 FROM current_files f JOIN file_values v ON v.file_id = f.id
+                 WHERE f.return_id = ?
+                 ORDER BY f.provider, f.contract_key, f.period_end, f.period, v.field, v.key, v.month"""
+        out = []
+        for r in self.conn.execute(sql, (return_id,)):
+            value = r["value_num"] if r["value_num"] is not None else r["value_text"]
+            out.append(ValueRow(r["provider"], r["contract"], r["period"], r["field"], r["key"], r["month"], value,
+                                r["file_id"], r["return_id"], _parse_date(r["period_end"])))
+        return out
+
+    def history(self, contract: str | None = None) -> list[ReturnRow]:
+        """Every file received, superseded and rejected ones included, oldest first."""
+        sql = f"SELECT {_ROW_COLUMNS}, {_COUNTS} FROM files f"
+        args: tuple = ()
+        if contract is not None:
+            sql += " WHERE f.contract_key = ?"
+            args = (contract_key(contract),)
+        sql += " ORDER BY f.received_at IS NULL, f.received_at, f.id"
+        return [_row(r) for r in self.conn.execute(sql, args)]
+
+    def all_files(self) -> list[ReturnRow]:
+        """Every file, in a content-determined order (for outputs that must not depend on ingest order)."""
+        sql = (f"SELECT {_ROW_COLUMNS}, {_COUNTS} FROM files f ORDER BY f.return_id IS NULL, f.return_id, "
+               "f.provider, f.contract_key, f.period_end, f.received_at, f.name, f.sha256")
+        return [_row(r) for r in self.conn.execute(sql)]
+
+    def finding_counts(self, contract: str | None = None, current_only: bool = True) -> dict[str, int]:
+        """Findings by code (sorted by code), for current returns only unless ``current_only`` is False."""
+        table = "current_files" if current_only else "files"
+        sql = f"SELECT g.code, COUNT(*) FROM findings g JOIN {table} f ON f.id = g.file_id"
+        args: tuple = ()
+        if contract is not None:
+            sql += " WHERE f.contract_key = ?"
+            args = (contract_key(contract),)
+        sql += " GROUP BY g.code ORDER BY g.code"
+        return {code: n for code, n in self.conn.execute(sql, args)}
+
+    def finding_summary(self, file_ids: Iterable[int] | None = None) -> list[tuple[str, str, int, int]]:
+        """(code, severity, findings, files) over all files (or the given ones), by code."""
+        sql = "SELECT code, severity, COUNT(*), COUNT(DISTINCT file_id) FROM findings"
+        args: list[Any] = []
+        if file_ids is not None:
+            ids = sorted(set(file_ids))
+            if not ids:
+                return []
+            sql += f" WHERE file_id IN ({','.join('?' * len(ids))})"
+            args = ids
+        sql += " GROUP BY code, severity ORDER BY code, severity"
+        return [tuple(r) for r in self.conn.execute(sql, args)]
+
+    def periods_seen(self, return_id: str) -> list[tuple[str, dt.date]]:
+        rows = self.conn.execute("SELECT DISTINCT period, period_end FROM files WHERE return_id = ? AND period IS NOT "
+                                 "NULL AND period_end IS NOT NULL ORDER BY period_end, period", (return_id,))
+        return [(r[0], _parse_date(r[1])) for r in rows]
+
+    def submissions_register(self, *, as_of: dt.date, register: "Registry | None", period: str | None = None,
+                             region_default: str = "england-and-wales", periods: Iterable[str] | None = None,
+                             calendar: Any = None) -> list[RegisterRow]:
+        """Who owed what, and what came in: see kpd_returns.registry.submissions_register."""
+        from .registry import submissions_register
+
+        wanted = set(periods or ())
+        if period:
+            wanted.add(period)
+        return submissions_register(self, as_of=as_of, register=register, periods=wanted or None,
+                                    region_default=region_default, calendar=calendar)
+
+    def files_for(self, return_id: str, contract: str, period: str) -> list[ReturnRow]:
+        sql = (f"SELECT {_ROW_COLUMNS}, {_COUNTS} FROM files f WHERE f.return_id = ? AND f.contract_key = ? AND "
+               "f.period = ? ORDER BY f.received_at IS NULL, f.received_at, f.id")
+        return [_row(r) for r in self.conn.execute(sql, (return_id, contract_key(contract), period))]
+
+    def contracts_seen(self) -> list[tuple[str, str, str | None, str]]:
+        """(return_id, contract_key, provider, contract) of every attributable file, latest name first."""
+        sql = """SELECT return_id, contract_key, provider, contract FROM files
+                 WHERE return_id IS NOT NULL AND contract_key IS NOT NULL AND period IS NOT NULL
+                 ORDER BY return_id, contract_key, (verdict IN ('valid', 'valid-with-warnings')) DESC,
+                          received_at DESC, id DESC"""
+        out, seen = [], set()
+        for r in self.conn.execute(sql):
+            k = (r[0], r[1])
+            if k not in seen:
+                seen.add(k)
+                out.append((r[0], r[1], r[2], r[3]))
+        return out
+
+    def group_files(self) -> dict[tuple[str, str, str], list[ReturnRow]]:
+        """(return_id, contract_key, period) -> its files, oldest first."""
+        sql = (f"SELECT {_ROW_COLUMNS}, {_COUNTS}, f.contract_key AS ck FROM files f WHERE f.return_id IS NOT NULL "
+               "AND f.contract_key IS NOT NULL AND f.period IS NOT NULL "
+               "ORDER BY f.received_at IS NULL, f.received_at, f.id")
+        out: dict[tuple[str, str, str], list[ReturnRow]] = {}
+        for r in self.conn.execute(sql):
+            out.setdefault((r["return_id"], r["ck"], r["period"]), []).append(_row(r))
+        return out
+
+
+def _statements(sql: str) -> list[str]:
+    return [s.strip() for s in sql.split(";") if s.strip()]
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
