@@ -1,0 +1,678 @@
+"""kpd-returns benchmark: N generated returns through every step, on the same files.
+
+    python benchmarks/run.py --returns 1000 [--json out.json] [--workers W] [--keep DIR]
+                             [--skip-rss] [--skip-naive] [--repeats 5] [--rss-factor 5]
+
+Steps (see benchmarks/README.md for what each measures and how):
+  parse_floor         python-calamine reading every sheet of every file (the floor)
+  naive               openpyxl + pandas + pandera per file, then one to_excel (benchmarks/naive.py)
+  validate_serial     kpd_returns.validate.validate_paths(files, workers=1)
+  validate_parallel   the same with workers=W (default os.cpu_count())
+  validate_cli        `kpd-returns validate --format json FILE...` as one subprocess
+  consolidate         `kpd-returns consolidate INBOX --out DIR` (fresh ledger + workbook) as a subprocess
+  pack                `kpd-returns pack --period P --all --out DIR --db LEDGER` per return type
+  single_file_cli     `kpd-returns validate ONE.xlsx`, median of --repeats runs
+  bare_imports        `python -c "import pandera.pandas, openpyxl"`, median of --repeats runs
+  consolidate_5n      consolidate again on 5N files, for its peak RSS (skipped with --skip-rss)
+  frictionless        the peer: frictionless.validate of each file's main table
+
+In-process steps run each in a fresh child process (this script with --child), with
+one untimed warm-up call on the first file, then time.perf_counter() around the loop
+over all N files. Command-line steps are timed cold (interpreter start and imports
+included), as a user runs them. A step whose command or module does not exist yet
+reports "not available"; a step that fails reports "error" with the reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+for p in (str(ROOT), str(HERE)):
+    if p not in sys.path:
+        sys.path.insert(0, p)
+
+CLI = [sys.executable, "-m", "kpd_returns.cli"]
+STEP_ORDER = ["parse_floor", "naive", "validate_serial", "validate_parallel", "validate_cli", "consolidate",
+              "pack", "single_file_cli", "bare_imports", "consolidate_5n", "frictionless"]
+NOT_AVAILABLE = "not available"
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.setdefault("NO_COLOR", "1")
+    return env
+
+
+# ====================================================================== child steps
+# Each runs in its own process: `run.py --child STEP --files LIST --result OUT.json`.
+
+
+def _child_floor(files: list[str], args) -> dict:
+    from python_calamine import CalamineWorkbook
+
+    def read(path: str) -> int:
+        wb = CalamineWorkbook.from_path(path)
+        n = 0
+        for name in wb.sheet_names:
+            n += len(wb.get_sheet_by_name(name).to_python())
+        return n
+
+    read(files[0])  # warm-up
+    t0 = time.perf_counter()
+    rows = sum(read(f) for f in files)
+    return {"seconds": time.perf_counter() - t0, "rows_read": rows}
+
+
+def _child_naive(files: list[str], args) -> dict:
+    import naive
+
+    naive.run(files[:1], Path(args.out_dir) / "warmup.xlsx")  # warm-up: imports, schema, writer
+    t0 = time.perf_counter()
+    result = naive.run(files, Path(args.out_dir) / "naive-consolidated.xlsx")
+    seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "files_failing_schema": result["files_failing_schema"],
+            "failing": sorted(name for name, _n in result["failed"])}
+
+
+def _child_validate(files: list[str], args) -> dict:
+    from kpd_returns.validate import validate_paths
+
+    validate_paths(files[:1], workers=1)  # warm-up: imports, specs, calendars
+    t0 = time.perf_counter()
+    reports = list(validate_paths(files, workers=args.workers))
+    seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "workers": args.workers,
+            "reports": [{"name": Path(r.path).name, "verdict": r.verdict,
+                         "codes": sorted({f.code for f in r.findings})} for r in reports]}
+
+
+FRICTIONLESS_MONTHS = ["April", "May", "June", "July", "August", "September", "October", "November", "December",
+                       "January", "February", "March"]
+
+
+def _child_frictionless(files: list[str], args) -> dict:
+    import warnings
+
+    import frictionless
+    from frictionless import Dialect, Resource, Schema, fields, formats
+
+    warnings.simplefilter("ignore")
+    kpd = Schema(fields=[fields.StringField(name="Measure"), fields.StringField(name="Guidance")]
+                 + [fields.NumberField(name=m, constraints={"minimum": 0}) for m in FRICTIONLESS_MONTHS])
+    mmir = Schema(fields=[fields.StringField(name="Measure"), fields.StringField(name="Guidance"),
+                          fields.IntegerField(name="In month", constraints={"minimum": 0}),
+                          fields.IntegerField(name="Year to date", constraints={"minimum": 0})])
+
+    def check(path: str) -> bool:
+        p = Path(path)
+        is_kpd = "-kpd-" in p.name
+        dialect = Dialect(header_rows=[4], controls=[formats.ExcelControl(sheet="Staffing" if is_kpd else "Volumes")])
+        resource = Resource(path=p.name, basepath=str(p.parent), format="xlsx", schema=kpd if is_kpd else mmir,
+                            dialect=dialect)
+        return frictionless.validate(resource).valid
+
+    check(files[0])  # warm-up
+    t0 = time.perf_counter()
+    invalid = [Path(f).name for f in files if not check(f)]
+    return {"seconds": time.perf_counter() - t0, "files_invalid": len(invalid), "invalid": invalid,
+            "version": frictionless.__version__}
+
+
+CHILDREN = {"parse_floor": _child_floor, "naive": _child_naive, "validate": _child_validate,
+            "frictionless": _child_frictionless}
+
+
+def child_main(args) -> int:
+    files = Path(args.files).read_text(encoding="utf-8").splitlines()
+    result = CHILDREN[args.child](files, args)
+    Path(args.result).write_text(json.dumps(result), encoding="utf-8")
+    return 0
+
+
+# ====================================================================== helpers
+
+
+def run_child(step: str, filelist: Path, work: Path, workers: int = 1, timeout: float = 3600) -> dict:
+    result = work / f"child-{step}-{workers}.json"
+    out_dir = work / f"child-{step}-out"
+    out_dir.mkdir(exist_ok=True)
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", step, "--files", str(filelist),
+           "--result", str(result), "--workers", str(workers), "--out-dir", str(out_dir)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=_env(), timeout=timeout)
+    if proc.returncode != 0 or not result.exists():
+        raise StepError(_tail(proc.stderr) or f"exit code {proc.returncode}")
+    return json.loads(result.read_text(encoding="utf-8"))
+
+
+class StepError(Exception):
+    pass
+
+
+def _tail(text: str, n: int = 600) -> str:
+    text = (text or "").strip()
+    return text[-n:]
+
+
+def _tree_rss_kb(root_pid: int) -> int:
+    """Sum of VmRSS over a process and its descendants (from /proc), in KiB."""
+    children: dict[int, list[int]] = collections.defaultdict(list)
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status", encoding="utf-8") as fh:
+                ppid = vm = 0
+                for line in fh:
+                    if line.startswith("PPid:"):
+                        ppid = int(line.split()[1])
+                    elif line.startswith("VmRSS:"):
+                        vm = int(line.split()[1])
+        except OSError:
+            continue
+        children[ppid].append(int(entry))
+        rss[int(entry)] = vm
+    total, stack = 0, [root_pid]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, ()))
+    return total
+
+
+def measured_run(cmd: list[str], work: Path, label: str, timeout: float = 3600, sample_tree: bool = True) -> dict:
+    """Run a command; wall time, exit code, and peak memory.
+
+    ``max_rss_mb``: ru_maxrss from os.wait4() on the child, which on Linux is the
+    largest peak resident set of the child and every descendant it waited for (so
+    the biggest single process of the command, workers included): exact.
+    ``tree_rss_mb``: the peak of the sum of VmRSS over the process tree, sampled
+    from /proc every 20 ms: approximate, but counts workers together."""
+    out_path, err_path = work / f"{label}.stdout", work / f"{label}.stderr"
+    peak = [0]
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=_env(), cwd=str(work))
+        stop = threading.Event()
+
+        def sample() -> None:
+            while not stop.is_set():
+                peak[0] = max(peak[0], _tree_rss_kb(proc.pid))
+                stop.wait(0.02)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        if sample_tree:
+            sampler.start()
+        deadline = time.monotonic() + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                proc.kill()
+                pid, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.005)
+        seconds = time.perf_counter() - t0
+        stop.set()
+        if sample_tree:
+            sampler.join()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    return {"seconds": seconds, "exit_code": proc.returncode, "max_rss_mb": usage.ru_maxrss / 1024,
+            "tree_rss_mb": peak[0] / 1024 if sample_tree else None,
+            "stdout": out_path.read_text(encoding="utf-8", errors="replace"),
+            "stderr": err_path.read_text(encoding="utf-8", errors="replace")}
+
+
+_HELP_CACHE: dict[str, bool] = {}
+
+
+def cli_has(command: str) -> bool:
+    """Whether `kpd-returns COMMAND --help` works (the command exists in this tree)."""
+    if command not in _HELP_CACHE:
+        proc = subprocess.run([*CLI, command, "--help"], capture_output=True, text=True, env=_env(), cwd=str(ROOT))
+        _HELP_CACHE[command] = proc.returncode == 0
+    return _HELP_CACHE[command]
+
+
+def cli_help(command: str) -> str:
+    proc = subprocess.run([*CLI, command, "--help"], capture_output=True, text=True, env=_env(), cwd=str(ROOT))
+    return proc.stdout if proc.returncode == 0 else ""
+
+
+def module_has(module: str, attr: str) -> bool:
+    import importlib
+
+    try:
+        mod = importlib.import_module(module)
+    except Exception:  # noqa: BLE001 - missing or broken: not available
+        return False
+    return hasattr(mod, attr)
+
+
+def chunks(paths: list[str], limit: int) -> list[list[str]]:
+    """Split a file list so each command line stays under ``limit`` bytes."""
+    out, cur, size = [], [], 0
+    for p in paths:
+        n = len(os.fsencode(p)) + 1
+        if cur and size + n > limit:
+            out.append(cur)
+            cur, size = [], 0
+        cur.append(p)
+        size += n
+    if cur:
+        out.append(cur)
+    return out
+
+
+def median_run(cmd: list[str], repeats: int, cwd: Path) -> dict:
+    times = []
+    code = None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, env=_env(), cwd=str(cwd))
+        times.append(time.perf_counter() - t0)
+        code = proc.returncode
+        if proc.returncode not in (0, 1):
+            raise StepError(_tail(proc.stderr.decode("utf-8", "replace")) or f"exit code {proc.returncode}")
+    return {"seconds": statistics.median(times), "runs": [round(t, 4) for t in times], "exit_code": code}
+
+
+# ====================================================================== the steps
+
+
+class Bench:
+    def __init__(self, args, work: Path):
+        self.args = args
+        self.work = work
+        self.steps: dict[str, dict] = {}
+        self.log = (lambda *a: print(*a, file=sys.stderr, flush=True))
+
+    # -- bookkeeping
+    def record(self, name: str, fn) -> None:
+        self.log(f"[{name}] ...")
+        t0 = time.perf_counter()
+        try:
+            entry = fn()
+        except StepError as exc:
+            entry = {"status": "error", "reason": str(exc)}
+        except subprocess.TimeoutExpired as exc:
+            entry = {"status": "error", "reason": f"timed out after {exc.timeout} s"}
+        if entry.get("status") is None:
+            entry["status"] = "ok"
+        if entry["status"] == "ok" and "seconds" in entry and entry.get("files"):
+            entry["ms_per_file"] = entry["seconds"] * 1000 / entry["files"]
+        self.steps[name] = entry
+        shown = entry.get("ms_per_file", entry.get("seconds"))
+        detail = f"{shown:.2f}" if isinstance(shown, float) and entry["status"] == "ok" else entry.get("reason", "")
+        self.log(f"[{name}] {entry['status']} {detail} ({time.perf_counter() - t0:.1f} s)")
+
+    def unavailable(self, reason: str) -> dict:
+        return {"status": NOT_AVAILABLE, "reason": reason}
+
+    # -- data
+    def generate(self, n: int, where: Path) -> tuple[list[str], list[dict], float]:
+        from generate import generate
+
+        t0 = time.perf_counter()
+        manifest = generate(n, where, log=self.log)
+        seconds = time.perf_counter() - t0
+        files = [str(where / "inbox" / m["file"]) for m in manifest]
+        return files, manifest, seconds
+
+    # -- steps
+    def floor(self, filelist: Path, n: int) -> dict:
+        r = run_child("parse_floor", filelist, self.work)
+        return {"seconds": r["seconds"], "files": n, "rows_read": r["rows_read"]}
+
+    def naive(self, filelist: Path, n: int) -> dict:
+        if self.args.skip_naive:
+            return self.unavailable("skipped (--skip-naive)")
+        r = run_child("naive", filelist, self.work)
+        return {"seconds": r["seconds"], "files": n, "files_failing_schema": r["files_failing_schema"],
+                "failing": r["failing"]}
+
+    def validate_lib(self, filelist: Path, n: int, workers: int) -> dict:
+        if not module_has("kpd_returns.validate", "validate_paths"):
+            return self.unavailable("kpd_returns.validate.validate_paths does not exist yet")
+        r = run_child("validate", filelist, self.work, workers=workers)
+        verdicts = collections.Counter(x["verdict"] for x in r["reports"])
+        return {"seconds": r["seconds"], "files": n, "workers": workers, "verdicts": dict(verdicts),
+                "_reports": r["reports"]}
+
+    def validate_cli(self, files: list[str]) -> dict:
+        if not (module_has("kpd_returns.validate", "validate_paths") and cli_has("validate")):
+            return self.unavailable("`kpd-returns validate` or kpd_returns.validate is missing")
+        limit = min(int(os.sysconf("SC_ARG_MAX") // 2), 1_000_000) if hasattr(os, "sysconf") else 100_000
+        parts = chunks(files, limit)
+        seconds, verdicts = 0.0, collections.Counter()
+        peak = 0.0
+        for i, part in enumerate(parts):
+            r = measured_run([*CLI, "validate", "--format", "json", *part], self.work, f"validate-cli-{i}",
+                             sample_tree=False)
+            if r["exit_code"] not in (0, 1, 2) or not r["stdout"].strip():
+                raise StepError(_tail(r["stderr"]) or f"exit code {r['exit_code']}")
+            try:
+                report = json.loads(r["stdout"])
+            except json.JSONDecodeError as exc:
+                raise StepError(f"the JSON report does not parse: {exc}") from None
+            verdicts.update(f["verdict"] for f in report["files"])
+            seconds += r["seconds"]
+            peak = max(peak, r["max_rss_mb"])
+        return {"seconds": seconds, "files": len(files), "invocations": len(parts), "verdicts": dict(verdicts),
+                "max_rss_mb": peak}
+
+    def consolidate(self, inbox: Path, n: int, label: str) -> dict:
+        if not cli_has("consolidate"):
+            return self.unavailable("`kpd-returns consolidate` does not exist yet")
+        out = self.work / f"{label}-out"
+        if out.exists():
+            shutil.rmtree(out)
+        cmd = [*CLI, "consolidate", str(inbox), "--out", str(out)]
+        if "--workers" in cli_help("consolidate"):
+            cmd += ["--workers", str(self.args.workers)]
+        r = measured_run(cmd, self.work, label)
+        if r["exit_code"] not in (0, 1):
+            raise StepError(_tail(r["stderr"]) or _tail(r["stdout"]) or f"exit code {r['exit_code']}")
+        produced = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()) if out.exists() else []
+        return {"seconds": r["seconds"], "files": n, "exit_code": r["exit_code"], "max_rss_mb": r["max_rss_mb"],
+                "tree_rss_mb": r["tree_rss_mb"], "command": " ".join(cmd[2:]).replace(str(self.work), "$WORK"),
+                "outputs": produced[:20], "_out": str(out)}
+
+    def pack(self, consolidated: dict, manifest: list[dict]) -> dict:
+        if not cli_has("pack"):
+            return self.unavailable("`kpd-returns pack` does not exist yet")
+        if consolidated.get("status") != "ok":
+            return self.unavailable("needs the consolidate step's ledger")
+        out_root = Path(consolidated["_out"])
+        ledger = find_ledger(out_root)
+        if ledger is None:
+            raise StepError(f"no ledger found in the consolidate output ({consolidated.get('outputs')})")
+        help_text = cli_help("pack")
+        total, runs = 0.0, []
+        for rtype in ("kpd", "mmir"):
+            periods = collections.Counter(m["period"] for m in manifest if m["return_id"] == rtype)
+            if not periods:
+                continue
+            period, count = periods.most_common(1)[0]
+            out = self.work / f"pack-{rtype}"
+            cmd = [*CLI, "pack", "--period", period, "--all", "--out", str(out), "--db", str(ledger)]
+            if "--return-type" in help_text:
+                cmd += ["--return-type", rtype]
+            r = measured_run(cmd, self.work, f"pack-{rtype}", sample_tree=False)
+            if r["exit_code"] != 0:
+                raise StepError(_tail(r["stderr"]) or _tail(r["stdout"]) or f"exit code {r['exit_code']}")
+            made = [p for p in out.rglob("*") if p.is_file()] if out.exists() else []
+            runs.append({"return_type": rtype, "period": period, "returns_in_period": count,
+                         "seconds": r["seconds"], "max_rss_mb": r["max_rss_mb"],
+                         "html_files": sum(p.suffix == ".html" for p in made),
+                         "xlsx_files": sum(p.suffix == ".xlsx" for p in made)})
+            total += r["seconds"]
+        packs = sum(x["html_files"] + x["xlsx_files"] for x in runs)
+        return {"seconds": total, "runs": runs, "packs_written": packs,
+                "ms_per_pack": total * 1000 / packs if packs else None}
+
+    def single_file(self, one: str) -> dict:
+        if not (module_has("kpd_returns.validate", "validate_paths") and cli_has("validate")):
+            return self.unavailable("`kpd-returns validate` or kpd_returns.validate is missing")
+        r = median_run([*CLI, "validate", one], self.args.repeats, self.work)
+        return {**r, "files": 1, "file": Path(one).name}
+
+    def bare(self) -> dict:
+        return median_run([sys.executable, "-c", "import pandera.pandas, openpyxl"], self.args.repeats, self.work)
+
+    def frictionless(self, filelist: Path, n: int) -> dict:
+        if not module_has("frictionless", "validate"):
+            return self.unavailable("frictionless is not installed (pip install frictionless)")
+        r = run_child("frictionless", filelist, self.work)
+        return {"seconds": r["seconds"], "files": n, "files_invalid": r["files_invalid"], "version": r["version"],
+                "invalid": r["invalid"]}
+
+
+def find_ledger(out: Path) -> Path | None:
+    for pattern in ("*.sqlite", "*.sqlite3", "*.db", "*ledger*"):
+        found = sorted(p for p in out.rglob(pattern) if p.is_file())
+        if found:
+            return found[0]
+    return None
+
+
+# ====================================================================== accuracy and ratios
+
+
+def accuracy(reports: list[dict], manifest: list[dict]) -> dict:
+    """Did validate find each injected mistake, and only those? (a sanity check that the
+    timed path really validates, not a test of the validator)."""
+    by_name = {m["file"]: m for m in manifest}
+    found = missed = false_alarms = 0
+    missed_files, alarm_files = [], []
+    for r in reports:
+        m = by_name.get(r["name"])
+        if m is None:
+            continue
+        if m["mistake"]:
+            if m["expected_code"] in r["codes"]:
+                found += 1
+            else:
+                missed += 1
+                missed_files.append(f"{r['name']}: expected {m['expected_code']}, got {r['codes']}")
+        elif r["verdict"] not in ("valid", "valid-with-warnings"):
+            false_alarms += 1
+            alarm_files.append(f"{r['name']}: {r['verdict']} {r['codes']}")
+    return {"mistakes_found": found, "mistakes_missed": missed, "clean_files_flagged": false_alarms,
+            "examples": (missed_files + alarm_files)[:5]}
+
+
+def ratio(a: dict | None, b: dict | None, key: str = "ms_per_file") -> float | None:
+    if not a or not b or a.get("status") != "ok" or b.get("status") != "ok":
+        return None
+    x, y = a.get(key), b.get(key)
+    if not isinstance(x, (int, float)) or not isinstance(y, (int, float)) or y == 0:
+        return None
+    return x / y
+
+
+def compute_ratios(steps: dict[str, dict]) -> dict[str, dict]:
+    s = steps.get
+    rss_n = s("consolidate") or {}
+    rss_5n = s("consolidate_5n") or {}
+    return {
+        "validate_serial_over_floor": {
+            "value": ratio(s("validate_serial"), s("parse_floor")), "target": "<= 4",
+            "meaning": "per-file read+validate (library, 1 worker) / python-calamine reading every sheet"},
+        "naive_over_consolidate": {
+            "value": ratio(s("naive"), s("consolidate")), "target": ">= 10",
+            "meaning": "naive pipeline ms/file / consolidate end to end ms/file (= throughput ratio)"},
+        "naive_over_validate_serial": {
+            "value": ratio(s("naive"), s("validate_serial")), "target": None,
+            "meaning": "naive ms/file / library validate (1 worker) ms/file"},
+        "validate_serial_over_parallel": {
+            "value": ratio(s("validate_serial"), s("validate_parallel")), "target": None,
+            "meaning": "speed-up of validate_paths with W workers"},
+        "frictionless_over_validate_serial": {
+            "value": ratio(s("frictionless"), s("validate_serial")), "target": None,
+            "meaning": "peer ms/file (one table per file) / ours ms/file (every sheet)"},
+        "rss_5n_over_n": {
+            "value": ratio(rss_5n, rss_n, "max_rss_mb"), "target": "<= 1.2",
+            "meaning": "consolidate peak RSS (ru_maxrss) at 5N / at N"},
+        "tree_rss_5n_over_n": {
+            "value": ratio(rss_5n, rss_n, "tree_rss_mb"), "target": None,
+            "meaning": "consolidate peak summed tree RSS (sampled) at 5N / at N"},
+        "single_file_over_bare_imports": {
+            "value": ratio(s("single_file_cli"), s("bare_imports"), "seconds"), "target": "<= 1.3",
+            "meaning": "one-file `kpd-returns validate` wall time / `python -c 'import pandera.pandas, openpyxl'`"},
+    }
+
+
+def _target_met(value: float | None, target: str | None) -> bool | None:
+    if value is None or not target:
+        return None
+    op, bound = target.split()
+    return value <= float(bound) if op == "<=" else value >= float(bound)
+
+
+# ====================================================================== output
+
+
+def table(result: dict) -> str:
+    lines = [f"kpd-returns benchmark  {result['meta']['date']}  N={result['meta']['returns']}  "
+             f"cores={result['meta']['cpu_count']}  {result['meta']['machine']}  Python {result['meta']['python']}",
+             "", f"{'step':<20} {'status':<14} {'ms/file':>10} {'total s':>10}  notes", "-" * 90]
+    for name in STEP_ORDER:
+        e = result["steps"].get(name)
+        if e is None:
+            continue
+        ms = e.get("ms_per_file")
+        sec = e.get("seconds")
+        notes = []
+        if name in ("single_file_cli", "bare_imports") and sec is not None:
+            notes.append(f"median of {len(e.get('runs', []))}")
+        for key in ("workers", "max_rss_mb", "tree_rss_mb", "files", "files_failing_schema", "files_invalid"):
+            if e.get(key) is not None and key != "files":
+                v = e[key]
+                notes.append(f"{key}={v:.1f}" if isinstance(v, float) else f"{key}={v}")
+        if name in ("consolidate", "consolidate_5n") and e.get("files"):
+            notes.append(f"files={e['files']}")
+        if e.get("verdicts"):
+            notes.append("verdicts=" + ",".join(f"{k}:{v}" for k, v in sorted(e["verdicts"].items())))
+        if name == "pack" and e.get("packs_written") is not None:
+            notes.append(f"packs={e['packs_written']}")
+            if e.get("ms_per_pack"):
+                notes.append(f"ms/pack={e['ms_per_pack']:.0f}")
+        if e["status"] != "ok":
+            notes.append(e.get("reason", "")[:70])
+        ms_text = "" if ms is None else f"{ms:.2f}"
+        sec_text = "" if sec is None else f"{sec:.2f}"
+        lines.append(f"{name:<20} {e['status']:<14} {ms_text:>10} {sec_text:>10}  {'; '.join(notes)}")
+    lines += ["", f"{'ratio':<36} {'value':>8}  {'target':<8} met", "-" * 60]
+    for name, r in result["ratios"].items():
+        v = r["value"]
+        met = r.get("met")
+        lines.append(f"{name:<36} {('n/a' if v is None else f'{v:.2f}'):>8}  {r['target'] or '':<8} "
+                     f"{'' if met is None else ('yes' if met else 'NO')}")
+    acc = result.get("accuracy")
+    if acc:
+        lines += ["", f"validate accuracy: {acc['mistakes_found']} injected mistakes found, {acc['mistakes_missed']} missed, "
+                  f"{acc['clean_files_flagged']} clean files flagged; serial == parallel verdicts: "
+                  f"{result.get('serial_parallel_identical')}"]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="Benchmark kpd-returns against the parse floor, a naive pipeline "
+                                             "and frictionless, on N generated returns.")
+    ap.add_argument("--returns", type=int, default=1000, help="How many returns to generate (N).")
+    ap.add_argument("--json", help="Write the results as JSON to this file.")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="Workers for the parallel steps.")
+    ap.add_argument("--keep", help="Keep the generated files and outputs in this folder.")
+    ap.add_argument("--skip-rss", action="store_true", help="Skip the 5N consolidate run (RSS growth).")
+    ap.add_argument("--skip-naive", action="store_true", help="Skip the naive pipeline (slow: ~100 ms a file).")
+    ap.add_argument("--rss-factor", type=int, default=5, help="The second consolidate run's size, in N (default 5).")
+    ap.add_argument("--repeats", type=int, default=5, help="Runs of each single-command step (median taken).")
+    # internal: one in-process step in a fresh process
+    ap.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
+    ap.add_argument("--files", help=argparse.SUPPRESS)
+    ap.add_argument("--result", help=argparse.SUPPRESS)
+    ap.add_argument("--out-dir", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        return child_main(args)
+    if args.returns < 1:
+        ap.error("--returns must be at least 1")
+
+    if args.keep:
+        work = Path(args.keep).resolve()
+        work.mkdir(parents=True, exist_ok=True)
+        cleanup = None
+    else:
+        cleanup = tempfile.TemporaryDirectory(prefix="kpd-bench-")
+        work = Path(cleanup.name)
+    try:
+        result = run_all(args, work)
+    finally:
+        if cleanup is not None:
+            cleanup.cleanup()
+    print(table(result))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
+    return 0
+
+
+def run_all(args, work: Path) -> dict:
+    b = Bench(args, work)
+    n = args.returns
+    files, manifest, gen_seconds = b.generate(n, work / "n")
+    filelist = work / "files.txt"
+    filelist.write_text("\n".join(files) + "\n", encoding="utf-8")
+    inbox = work / "n" / "inbox"
+
+    b.record("parse_floor", lambda: b.floor(filelist, n))
+    b.record("naive", lambda: b.naive(filelist, n))
+    b.record("validate_serial", lambda: b.validate_lib(filelist, n, 1))
+    b.record("validate_parallel", lambda: b.validate_lib(filelist, n, args.workers))
+    b.record("validate_cli", lambda: b.validate_cli(files))
+    b.record("consolidate", lambda: b.consolidate(inbox, n, "consolidate-n"))
+    b.record("pack", lambda: b.pack(b.steps["consolidate"], manifest))
+    clean = [f for f, m in zip(files, manifest) if not m["mistake"] and m["return_id"] == "mmir"] or files
+    b.record("single_file_cli", lambda: b.single_file(clean[0]))
+    b.record("bare_imports", b.bare)
+    if args.skip_rss:
+        b.steps["consolidate_5n"] = b.unavailable("skipped (--skip-rss)")
+    else:
+        def big() -> dict:
+            if not cli_has("consolidate"):
+                return b.unavailable("`kpd-returns consolidate` does not exist yet")
+            big_files, _m, _s = b.generate(n * args.rss_factor, work / "n5")
+            r = b.consolidate(work / "n5" / "inbox", len(big_files), "consolidate-5n")
+            shutil.rmtree(work / "n5", ignore_errors=True)
+            return r
+        b.record("consolidate_5n", big)
+    b.record("frictionless", lambda: b.frictionless(filelist, n))
+
+    serial, parallel = b.steps.get("validate_serial", {}), b.steps.get("validate_parallel", {})
+    identical = None
+    acc = None
+    if serial.get("status") == "ok":
+        acc = accuracy(serial["_reports"], manifest)
+        if parallel.get("status") == "ok":
+            key = lambda reps: [(r["name"], r["verdict"], r["codes"]) for r in reps]  # noqa: E731
+            identical = key(serial["_reports"]) == key(parallel["_reports"])
+    for e in b.steps.values():
+        for k in [k for k in e if k.startswith("_")]:
+            del e[k]
+    ratios = compute_ratios(b.steps)
+    for r in ratios.values():
+        r["met"] = _target_met(r["value"], r["target"])
+    mix = collections.Counter(m["return_id"] for m in manifest)
+    return {
+        "meta": {"date": dt.date.today().isoformat(), "returns": n, "cpu_count": os.cpu_count(),
+                 "workers": args.workers, "machine": platform.machine(), "python": platform.python_version(),
+                 "platform": platform.platform(), "generate_seconds": gen_seconds,
+                 "mix": dict(mix), "with_mistakes": sum(1 for m in manifest if m["mistake"]),
+                 "bytes_per_file": int(sum(os.path.getsize(f) for f in files) / len(files))},
+        "steps": b.steps,
+        "ratios": ratios,
+        "accuracy": acc,
+        "serial_parallel_identical": identical,
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())
