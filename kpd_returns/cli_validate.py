@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -207,6 +208,12 @@ def run(files: Sequence[str | Path], *, as_of: str | None = None, submitted: str
     """Run `kpd-returns validate`; return the exit code (see the module notes)."""
     out = out if out is not None else sys.stdout
     err = err if err is not None else sys.stderr
+    for stream in (out, err):  # an ASCII-only console must not turn a report into a crash
+        if isinstance(stream, io.TextIOWrapper):
+            try:
+                stream.reconfigure(errors="replace")
+            except (AttributeError, ValueError, io.UnsupportedOperation):
+                pass
     current = {"file": None}
     try:
         return _run(files, as_of=as_of, submitted=submitted, region=region, deadlines=deadlines, fmt=fmt,
