@@ -77,6 +77,66 @@ def validate(
                          annotate=annotate, annotate_dir=annotate_dir, fix_totals=fix_totals, workers=workers))
 
 
+# -- batch commands: ingest, status, consolidate (kpd_returns/cli_batch.py) ------------------
+_REGION_HELP = "UK division for working days when the register does not say: england-and-wales, scotland or northern-ireland."
+
+
+@app.command()
+def ingest(
+    inboxes: list[Path] = typer.Argument(..., metavar="INBOX...", help="Folders of returns, workbooks or e-mails (.eml, .msg).", show_default=False),
+    db: Optional[Path] = typer.Option(None, "--db", metavar="PATH", help="The ledger (SQLite). Default: ./kpd-ledger.sqlite."),
+    workers: Optional[str] = typer.Option(None, "--workers", metavar="N", help="Check N files at a time (default: one per CPU core)."),
+    region: str = typer.Option("england-and-wales", "--region", metavar="REGION", help=_REGION_HELP),
+    deadlines: Optional[Path] = typer.Option(None, "--deadlines", metavar="FILE", help="A deadline calendar (TOML) laid over the packaged one."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="List accepted files too, not only the others."),
+) -> None:
+    """Check every return in the inboxes and add it to the ledger (identical files are added once).
+
+    Exit codes: 0 = all accepted or already in the ledger; 1 = some rejected or unreadable; 2 = could not run.
+    """
+    from .cli_batch import run_ingest
+
+    raise typer.Exit(run_ingest(inboxes, db=db, workers=workers, region=region, deadlines=deadlines, verbose=verbose))
+
+
+@app.command()
+def status(
+    db: Optional[Path] = typer.Option(None, "--db", metavar="PATH", help="The ledger (SQLite). Default: ./kpd-ledger.sqlite."),
+    period: Optional[list[str]] = typer.Option(None, "--period", metavar="P", help="Only this period: 2026-27 Q2 (KPD) or 2026-10 (MMIR). Repeatable."),
+    providers: Optional[Path] = typer.Option(None, "--providers", metavar="FILE", help="The providers register (CSV or TOML): who owes which returns."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE", help="Judge missing and late as at DATE (default: today)."),
+    region: str = typer.Option("england-and-wales", "--region", metavar="REGION", help=_REGION_HELP),
+    deadlines: Optional[Path] = typer.Option(None, "--deadlines", metavar="FILE", help="A deadline calendar (TOML) laid over the packaged one."),
+) -> None:
+    """Show what the ledger holds: per provider and return, received, deadline, on time or late, resubmissions, missing."""
+    from .cli_batch import run_status
+
+    raise typer.Exit(run_status(db=db, periods=period, providers=providers, as_of=as_of, region=region, deadlines=deadlines))
+
+
+@app.command()
+def consolidate(
+    inboxes: list[Path] = typer.Argument(..., metavar="INBOX...", help="Folders of returns, workbooks or e-mails (.eml, .msg).", show_default=False),
+    out: Path = typer.Option(..., "--out", metavar="DIR", help="Where to write consolidated.xlsx, summary.json and rejected/."),
+    db: Optional[Path] = typer.Option(None, "--db", metavar="PATH", help="The ledger (SQLite). Default: DIR/ledger.sqlite."),
+    providers: Optional[Path] = typer.Option(None, "--providers", metavar="FILE", help="The providers register (CSV or TOML): who owes which returns."),
+    period: Optional[list[str]] = typer.Option(None, "--period", metavar="P", help="Report this period: 2026-27 Q2 (KPD) or 2026-10 (MMIR, with its contract year to date). Repeatable."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE", help="Judge missing and late as at DATE (default: today)."),
+    workers: Optional[str] = typer.Option(None, "--workers", metavar="N", help="Check N files at a time (default: one per CPU core)."),
+    region: str = typer.Option("england-and-wales", "--region", metavar="REGION", help=_REGION_HELP),
+    deadlines: Optional[Path] = typer.Option(None, "--deadlines", metavar="FILE", help="A deadline calendar (TOML) laid over the packaged one."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="List accepted files too, not only the others."),
+) -> None:
+    """Ingest the inboxes, then write the consolidated workbook, the run summary and the findings of rejected files.
+
+    Exit codes: 0 = all accepted or already in the ledger; 1 = some rejected or unreadable; 2 = could not run.
+    """
+    from .cli_batch import run_consolidate
+
+    raise typer.Exit(run_consolidate(inboxes, out_dir=out, db=db, providers=providers, periods=period, as_of=as_of,
+                                     workers=workers, region=region, deadlines=deadlines, verbose=verbose))
+
+
 def main() -> None:  # the console-script entry point
     app()
 

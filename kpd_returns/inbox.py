@@ -76,6 +76,7 @@ class InboxItem:
     source_email: str | None = None
     sender: str | None = None
     problem: tuple[str, str] | None = None
+    last_of_file: bool = True  # the last input the file gives (for progress by file)
 
     @property
     def label(self) -> str:
@@ -158,8 +159,10 @@ def iter_items(paths: Iterable[str | Path], exclude: Iterable[str | Path] = (),
     """The inputs, one at a time, in a fixed order (only one e-mail is held in memory at once)."""
     index = 0
     for path in files if files is not None else list_files(paths, exclude):
-        for item in items_from_file(path):
+        items = items_from_file(path)
+        for i, item in enumerate(items):
             item.index = index
+            item.last_of_file = i == len(items) - 1
             index += 1
             yield item
 

@@ -204,6 +204,7 @@ class RegisterRow:
     current_file_id: int | None = None
     current_name: str | None = None
     sender: str | None = None
+    received_date_only: bool = False  # only the date of receipt is known (the workbook's Date submitted)
 
 
 @dataclass(frozen=True)

@@ -420,9 +420,11 @@ def _register_row(spec: ReturnSpec, provider: str | None, contract: str, period:
             lateness = assess(spec.id, period, period_end, when, region=region, calendar=calendar)
             late = lateness.late_working_days if lateness else late
         status = "late" if late else "on time"
-        return RegisterRow(status=status, received_at=first.received_at, late_working_days=late or 0, **base)
+        return RegisterRow(status=status, received_at=first.received_at, late_working_days=late or 0,
+                           received_date_only=first.received_date_only, **base)
     if files:
-        return RegisterRow(status="rejected only", received_at=files[-1].received_at, late_working_days=None, **base)
+        return RegisterRow(status="rejected only", received_at=files[-1].received_at, late_working_days=None,
+                           received_date_only=files[-1].received_date_only, **base)
     owed = as_of > deadline.date() if deadline else as_of > period_end
     return RegisterRow(status="missing" if owed else "not yet due", received_at=None, late_working_days=None, **base)
 

@@ -1,0 +1,248 @@
+"""`kpd-returns ingest`, `status` and `consolidate`: the batch commands.
+
+Exit codes:
+    0  the run completed and every input was accepted (or was a duplicate);
+    1  the run completed, and some inputs were rejected or unreadable (each listed,
+       with its findings in <out>/rejected/ for consolidate);
+    2  the run could not start: an inbox, the register or the ledger could not be
+       used, or an option was wrong (one plain sentence says which).
+
+Every input is counted exactly once in the summary line, which adds up to the
+number of inputs found.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from .workdays import DEFAULT_REGION, REGIONS
+
+DEFAULT_LEDGER = "kpd-ledger.sqlite"
+EXIT_OK, EXIT_REJECTED, EXIT_CANNOT_RUN = 0, 1, 2
+
+_MARK = {"accepted": "ACCEPTED", "accepted with warnings": "WARNINGS", "rejected": "REJECTED",
+         "unreadable": "UNREADABLE", "duplicate": "DUPLICATE"}
+
+
+class UsageError(Exception):
+    pass
+
+
+def _as_of(text: str | None) -> dt.date:
+    if not text:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(f"--as-of '{text}' is not a date: write it as 2026-11-20.") from None
+
+
+def _workers(value: int | str | None) -> int | None:
+    if value in (None, "", "auto"):
+        return None
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"--workers '{value}' is not a number: give a whole number of 1 or more.") from None
+    if n < 1:
+        raise UsageError("--workers must be 1 or more.")
+    return n
+
+
+def _region(region: str) -> str:
+    if region not in REGIONS:
+        raise UsageError(f"--region '{region}' is not a UK division: use {', '.join(REGIONS)}.")
+    return region
+
+
+def _inboxes(paths: Sequence[Path]) -> list[Path]:
+    if not paths:
+        raise UsageError("Give at least one inbox: a folder of returns, a workbook or an e-mail.")
+    for p in paths:
+        if not Path(p).exists():
+            raise UsageError(f"The inbox {p} does not exist. Check the path and try again.")
+    return [Path(p) for p in paths]
+
+
+def _register(path: Path | None):
+    if path is None:
+        return None
+    from .registry import load_registry
+
+    return load_registry(path)
+
+
+def _calendar(path: Path | None):
+    if path is None:
+        return None
+    from .deadlines import load_deadlines
+
+    return load_deadlines(path)
+
+
+def _outcome_line(o) -> str:
+    where = f" (in {o.source_email})" if o.source_email else ""
+    text = f"{_MARK[o.outcome]:<10} {o.name}{where}"
+    if o.detail:
+        text += f": {o.detail}"
+    if o.findings_file:
+        text += f" -> {o.findings_file}"
+    return text
+
+
+def _printer(out: TextIO, verbose: bool):
+    def show(o) -> None:
+        if verbose or o.outcome not in ("accepted",):
+            print(_outcome_line(o), file=out, flush=True)
+    return show
+
+
+def _exit_for(summary) -> int:
+    bad = summary.counts["rejected"] + summary.counts["unreadable"]
+    return EXIT_REJECTED if bad else EXIT_OK
+
+
+def _guard(fn, err: TextIO) -> int:
+    from .deadlines import DeadlineError
+    from .ledger import LedgerError
+    from .registry import RegistryError
+
+    try:
+        return fn()
+    except (UsageError, LedgerError, RegistryError, DeadlineError, ValueError) as exc:
+        print(str(exc), file=err)
+        return EXIT_CANNOT_RUN
+    except OSError as exc:
+        print(f"kpd-returns could not read or write {exc.filename or 'a file'} ({exc.strerror or exc}).", file=err)
+        return EXIT_CANNOT_RUN
+
+
+# -- ingest ---------------------------------------------------------------------------------
+def run_ingest(inboxes: Sequence[Path], *, db: Path | None = None, workers: int | str | None = None,
+               region: str = DEFAULT_REGION, deadlines: Path | None = None, verbose: bool = False,
+               progress: bool | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out, err = out or sys.stdout, err or sys.stderr
+
+    def go() -> int:
+        from .consolidate import ingest
+        from .ledger import Ledger
+
+        paths = _inboxes(inboxes)
+        n_workers = _workers(workers)
+        reg = _region(region)
+        cal = _calendar(deadlines)
+        db_path = Path(db) if db else Path(DEFAULT_LEDGER)
+        exclude = [db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm"), Path(f"{db_path}-journal")]
+        with Ledger(db_path) as ledger:
+            summary = ingest(paths, ledger, workers=n_workers, region=reg, exclude=exclude, progress=progress,
+                             calendar=cal, on_outcome=_printer(out, verbose))
+            total = ledger.file_count()
+        print(summary.line(), file=out)
+        print(f"The ledger {db_path} now holds {total} files.", file=out)
+        return _exit_for(summary)
+    return _guard(go, err)
+
+
+# -- status --------------------------------------------------------------------------------
+def run_status(*, db: Path | None = None, periods: Sequence[str] | None = None, providers: Path | None = None,
+               as_of: str | None = None, region: str = DEFAULT_REGION, deadlines: Path | None = None,
+               out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out, err = out or sys.stdout, err or sys.stderr
+
+    def go() -> int:
+        from .consolidate import Scope
+        from .ledger import Ledger
+
+        db_path = Path(db) if db else Path(DEFAULT_LEDGER)
+        if not db_path.exists():
+            raise UsageError(f"There is no ledger at {db_path}: run kpd-returns ingest first, or give --db.")
+        day = _as_of(as_of)
+        reg = _region(region)
+        register = _register(providers)
+        cal = _calendar(deadlines)
+        scope = Scope.from_periods(periods)
+        with Ledger(db_path) as ledger:
+            wanted = None
+            if scope.selected is not None:
+                wanted = {p for ps in scope.selected.values() for p in ps}
+            rows = ledger.submissions_register(as_of=day, register=register, periods=wanted, region_default=reg,
+                                               calendar=cal)
+        print_status(rows, day, out)
+        return EXIT_OK
+    return _guard(go, err)
+
+
+def print_status(rows, as_of: dt.date, out: TextIO) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=out, width=None if out.isatty() else 200, highlight=False, soft_wrap=False)
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    by_return: dict[str, list] = {}
+    for r in rows:
+        by_return.setdefault(r.return_id, []).append(r)
+    if not rows:
+        console.print(f"Nothing is owed or held for these periods as at {as_of.isoformat()}.")
+        return
+    for rid, items in by_return.items():
+        table = Table(title=f"{rid.upper()} returns as at {as_of.isoformat()}", title_justify="left")
+        for col, justify in (("Provider", "left"), ("Contract", "left"), ("Period", "left"), ("Status", "left"),
+                             ("Received", "left"), ("Deadline", "left"), ("Late by", "right"),
+                             ("Resubmissions", "right"), ("Files", "right")):
+            table.add_column(col, justify=justify)
+        for r in items:
+            received = ""
+            if r.received_at is not None:
+                received = (r.received_at.date().isoformat() if r.received_date_only
+                            else r.received_at.strftime("%Y-%m-%d %H:%M"))
+            late = ""
+            if r.status == "late":
+                late = f"{r.late_working_days} working day{'s' if r.late_working_days != 1 else ''}"
+            status = r.status if r.in_register else f"{r.status} (not in register)"
+            table.add_row(r.provider or "", r.contract, r.period, status, received,
+                          r.deadline.strftime("%Y-%m-%d %H:%M") if r.deadline else "", late,
+                          str(r.resubmissions), str(r.files))
+        console.print(table)
+    order = ("on time", "late", "rejected only", "missing", "not yet due")
+    console.print(", ".join(f"{counts[s]} {s}" for s in order if s in counts) + ".")
+
+
+# -- consolidate -----------------------------------------------------------------------------
+def run_consolidate(inboxes: Sequence[Path], *, out_dir: Path, db: Path | None = None,
+                    providers: Path | None = None, periods: Sequence[str] | None = None, as_of: str | None = None,
+                    workers: int | str | None = None, region: str = DEFAULT_REGION, deadlines: Path | None = None,
+                    verbose: bool = False, progress: bool | None = None, out: TextIO | None = None,
+                    err: TextIO | None = None) -> int:
+    out, err = out or sys.stdout, err or sys.stderr
+
+    def go() -> int:
+        from .consolidate import Scope, consolidate
+
+        paths = _inboxes(inboxes)
+        n_workers = _workers(workers)
+        reg = _region(region)
+        day = _as_of(as_of)
+        register = _register(providers)
+        cal = _calendar(deadlines)
+        Scope.from_periods(periods)  # check the periods before reading anything
+        result = consolidate(paths, out_dir, db=db, register=register, periods=periods, as_of=day,
+                             workers=n_workers, region=reg, progress=progress, calendar=cal,
+                             register_name=Path(providers).name if providers else None,
+                             on_outcome=_printer(out, verbose))
+        s = result.summary
+        print(s.line(), file=out)
+        missing = sum(1 for r in result.register_rows if r.status == "missing")
+        late = sum(1 for r in result.register_rows if r.status == "late")
+        print(f"Submissions as at {day.isoformat()}: {late} late, {missing} missing (see the Submissions sheet).",
+              file=out)
+        print(f"Wrote {result.workbook} and {result.summary_file}"
+              + (f"; findings of rejected files in {result.rejected_dir}" if result.rejected_dir.exists() else "")
+              + f". Ledger: {result.ledger_path}.", file=out)
+        return _exit_for(s)
+    return _guard(go, err)

@@ -1,0 +1,526 @@
+"""Batch intake and consolidation: inbox -> validator -> ledger -> outputs.
+
+``ingest`` reads every input of one or more inboxes (kpd_returns.inbox), has the
+validator check them in parallel (``validate_items``, streaming in input order),
+and adds each report to the ledger in its own transaction as soon as it comes
+back, then drops it: memory stays flat however many files there are.
+
+Nothing is lost: every input ends as exactly one of
+
+    accepted                valid
+    accepted with warnings  valid with warnings (its own, or cross-return warnings)
+    rejected                invalid, with its findings
+    unreadable              not a usable file (with the reason)
+    duplicate               an identical file (same SHA-256) is already in the ledger
+
+and the run's counts add up to the number of inputs. A rejected or unreadable
+file's findings are written beside the outputs (``rejected/<name>.findings.json``,
+and ``rejected/<name>.annotated.xlsx`` for a rejected workbook). One bad file
+never stops the batch.
+
+``consolidate`` runs ``ingest`` and then writes, from the ledger, the
+consolidated workbook (``consolidated.xlsx``) and the run summary
+(``summary.json``). Outputs never contain the run time or absolute paths of the
+output folder, so the same inputs give byte-identical files.
+
+Lateness uses the provider's UK division: the register's, when the contract is in
+it, else ``region`` (default england-and-wales). Each input is passed to the
+validator with that default; when the register says otherwise for the return's
+contract the deadline and lateness are worked out again before the report is stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import sys
+import tempfile
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from . import findings as F
+from .inbox import InboxItem, iter_items, list_files
+from .ledger import VALID_VERDICTS, Ledger, ReturnRow, format_received
+from .model import FileReport
+from .registry import Registry, period_bounds
+from .spec import ReturnSpec, load_all
+from .workdays import DEFAULT_REGION
+
+OUTCOMES = ("accepted", "accepted with warnings", "rejected", "unreadable", "duplicate")
+SUMMARY_SCHEMA = "kpd-returns/batch-summary"
+SUMMARY_SCHEMA_VERSION = "1.0"
+WORKBOOK_NAME = "consolidated.xlsx"
+SUMMARY_NAME = "summary.json"
+REJECTED_DIR = "rejected"
+LEDGER_NAME = "ledger.sqlite"
+
+
+@dataclass
+class InputOutcome:
+    index: int
+    name: str
+    outcome: str
+    detail: str = ""
+    source_email: str | None = None
+    sender: str | None = None
+    verdict: str | None = None
+    return_id: str | None = None
+    provider: str | None = None
+    contract: str | None = None
+    period: str | None = None
+    errors: int = 0
+    warnings: int = 0
+    file_id: int | None = None
+    findings_file: str | None = None
+    annotated_file: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.pop("file_id")
+        d["email"] = d.pop("source_email")
+        return d
+
+
+@dataclass
+class RunSummary:
+    inputs: int = 0
+    counts: dict[str, int] = field(default_factory=lambda: {k: 0 for k in OUTCOMES})
+    outcomes: list[InputOutcome] = field(default_factory=list)
+    files_found: int = 0
+
+    def add(self, outcome: InputOutcome) -> None:
+        self.inputs += 1
+        self.counts[outcome.outcome] += 1
+        self.outcomes.append(outcome)
+
+    @property
+    def balanced(self) -> bool:
+        return sum(self.counts.values()) == self.inputs == len(self.outcomes)
+
+    def line(self) -> str:
+        parts = ", ".join(f"{self.counts[k]} {k}" for k in OUTCOMES)
+        return f"{self.inputs} inputs: {parts}."
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"inputs": self.inputs, "counts": dict(self.counts),
+                "files": [o.to_dict() for o in sorted(self.outcomes, key=lambda o: o.index)]}
+
+
+# -- ingest ----------------------------------------------------------------------------------
+def _display_path(item: InboxItem) -> str:
+    return f"{item.source_path} > {item.name}" if item.source_email else item.source_path
+
+
+def _direct_report(item: InboxItem) -> FileReport:
+    """A report for an input the inbox already knows is unusable (an e-mail without a workbook...)."""
+    code, detail = item.problem  # type: ignore[misc]
+    return FileReport(path=_display_path(item), name=item.name, sha256=item.sha256,
+                      findings=[F.make(code, file=item.name, detail=detail)], submitted=item.submitted,
+                      submitted_source=item.submitted_source)
+
+
+def _relate_region(report: FileReport, register: Registry | None, default: str, calendar: Any) -> str:
+    """The report's UK division; its deadline and lateness are recomputed if the register says another one."""
+    if register is None or not report.contract:
+        return default
+    region = register.region_for(report.contract, default)
+    if region != default and report.return_id and report.period and report.period_end:
+        from .deadlines import assess, deadline_for
+
+        dl = deadline_for(report.return_id, report.period, report.period_end, region=region, calendar=calendar)
+        report.deadline = dl.due if dl else report.deadline
+        if report.submitted is not None and dl is not None:
+            when = report.submitted.date() if report.submitted_source == "workbook" else report.submitted
+            lateness = assess(report.return_id, report.period, report.period_end, when, region=region,
+                              calendar=calendar)
+            if lateness is not None:
+                report.late_working_days = lateness.late_working_days
+                report.findings = [f for f in report.findings if f.code != "submitted-late"]
+                if lateness.late_working_days:
+                    unit = "working day" if lateness.late_working_days == 1 else "working days"
+                    report.findings.append(F.make(
+                        "submitted-late", detail=f"{lateness.late_working_days} {unit} late",
+                        expected=lateness.deadline.due_text, found=str(when)))
+    return region
+
+
+class _Progress:
+    """A rich progress bar on stderr, only when stderr is a terminal."""
+
+    def __init__(self, total: int, enabled: bool | None):
+        self.bar = None
+        if enabled is None:
+            enabled = sys.stderr.isatty()
+        if enabled and total:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.bar = Progress(TextColumn("Reading returns"), BarColumn(), MofNCompleteColumn(),
+                                TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+            self.task = self.bar.add_task("read", total=total)
+            self.bar.start()
+
+    def advance(self, n: int = 1) -> None:
+        if self.bar is not None:
+            self.bar.advance(self.task, n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def ingest(paths: Sequence[str | Path], ledger: Ledger, *, workers: int | None = None,
+           region: str = DEFAULT_REGION, register: Registry | None = None, exclude: Iterable[str | Path] = (),
+           rejected_dir: str | Path | None = None, progress: bool | None = None, calendar: Any = None,
+           on_outcome: Callable[[InputOutcome], None] | None = None, validate: Callable | None = None) -> RunSummary:
+    """Add every input under ``paths`` to ``ledger``; return the run's summary (counts add up to the inputs)."""
+    if validate is None:
+        from .validate import validate_items as validate
+    workers = workers or os.cpu_count() or 1
+    files = list_files(paths, exclude)
+    summary = RunSummary(files_found=len(files))
+    known = {r[0] for r in ledger.conn.execute("SELECT sha256 FROM files")}
+    first_in_run: dict[str, InboxItem] = {}
+    order: deque[tuple[str, InboxItem]] = deque()
+    year_start = register.year_start if register is not None else None
+    writer = _RejectedWriter(Path(rejected_dir)) if rejected_dir is not None else None
+    bar = _Progress(len(files), progress)
+
+    def feed() -> Iterator[tuple]:
+        for item in iter_items(paths, files=files):
+            if item.problem is not None:
+                order.append(("direct", item))
+            elif item.sha256 in known or item.sha256 in first_in_run:
+                order.append(("duplicate", item))
+            else:
+                first_in_run[item.sha256] = item
+                order.append(("validate", item))
+                yield (item.source, item.name, item.submitted, item.submitted_source, region)
+
+    def finish(outcome: InputOutcome, item: InboxItem) -> None:
+        summary.add(outcome)
+        if getattr(item, "last_of_file", True):
+            bar.advance()
+        if on_outcome:
+            on_outcome(outcome)
+
+    def store(report: FileReport, item: InboxItem) -> None:
+        report.sha256 = report.sha256 or item.sha256
+        report.path = _display_path(item)
+        report.name = item.name
+        reg_region = _relate_region(report, register, region, calendar)
+        added = ledger.add_report(report, source_path=item.source_path, source_email=item.source_email,
+                                  sender=item.sender, region=reg_region, size_bytes=item.size, year_start=year_start)
+        if not added.added:
+            finish(_duplicate_outcome(item, added.duplicate_of), item)
+            return
+        verdict = report.verdict
+        outcome = {"valid": "accepted", "valid-with-warnings": "accepted with warnings", "invalid": "rejected",
+                   "unreadable": "unreadable"}[verdict]
+        if outcome == "accepted" and added.cross_findings:
+            outcome = "accepted with warnings"
+        errors = len(report.errors)
+        warnings = len(report.warnings) + len(added.cross_findings)
+        result = InputOutcome(item.index, item.name, outcome, _detail(report, added.cross_findings),
+                              item.source_email, item.sender, verdict, report.return_id, report.provider,
+                              report.contract, report.period, errors, warnings, added.file_id)
+        if writer and verdict in ("invalid", "unreadable"):
+            writer.write(ledger, added.file_id, item, result)
+        finish(result, item)
+
+    def handle_side(kind: str, item: InboxItem) -> None:
+        if kind == "direct":
+            store(_direct_report(item), item)
+            return
+        row = ledger.find_sha256(item.sha256)
+        if row is None:  # an in-run duplicate whose first copy was not stored (cannot happen; be safe)
+            first = first_in_run.get(item.sha256)
+            finish(InputOutcome(item.index, item.name, "duplicate",
+                                f"the same file as {first.name if first else 'an earlier input'} in this batch",
+                                item.source_email, item.sender), item)
+            return
+        result = _duplicate_outcome(item, row)
+        if writer and row.verdict in ("invalid", "unreadable"):
+            writer.write(ledger, row.file_id, item, result)
+        finish(result, item)
+
+    def drain_until_validate() -> InboxItem | None:
+        while order:
+            kind, item = order.popleft()
+            if kind == "validate":
+                return item
+            handle_side(kind, item)
+        return None
+
+    try:
+        for report in validate(feed(), workers=workers):
+            item = drain_until_validate()
+            if item is None:
+                raise RuntimeError("The validator returned more reports than inputs it was given.")
+            try:
+                store(report, item)
+            except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
+                fallback = FileReport(path=_display_path(item), name=item.name, sha256=item.sha256,
+                                      findings=[F.make("file-corrupt", file=item.name,
+                                                       detail=f"it could not be stored: {type(exc).__name__}: {exc}")])
+                if ledger.find_sha256(item.sha256) is None:
+                    store(fallback, item)
+                else:
+                    finish(_duplicate_outcome(item, ledger.find_sha256(item.sha256)), item)
+            del report
+        while order:
+            kind, item = order.popleft()
+            if kind == "validate":
+                raise RuntimeError(f"The validator returned no report for {item.name}.")
+            handle_side(kind, item)
+    finally:
+        bar.close()
+    return summary
+
+
+def _duplicate_outcome(item: InboxItem, row: ReturnRow | None) -> InputOutcome:
+    if row is None:
+        return InputOutcome(item.index, item.name, "duplicate", "already in the ledger", item.source_email, item.sender)
+    detail = f"already in the ledger as {row.name}, received {format_received(row)}"
+    return InputOutcome(item.index, item.name, "duplicate", detail, item.source_email, item.sender, row.verdict,
+                        row.return_id, row.provider, row.contract, row.period, row.errors, row.warnings, row.file_id)
+
+
+def _detail(report: FileReport, cross: list[F.Finding]) -> str:
+    if report.verdict == "unreadable":
+        first = next((f for f in report.findings if f.code in F.UNREADABLE_CODES), None)
+        return first.message if first else "unreadable"
+    errors, warnings = len(report.errors), len(report.warnings) + len(cross)
+    bits = []
+    if errors:
+        bits.append(f"{errors} error{'s' if errors != 1 else ''}")
+    if warnings:
+        bits.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
+    what = " ".join(x for x in (report.return_id.upper() if report.return_id else None, report.provider,
+                                report.contract, report.period) if x)
+    return f"{what}: {', '.join(bits)}" if bits else what
+
+
+# -- findings beside the outputs ----------------------------------------------------------------
+_UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
+
+
+class _RejectedWriter:
+    """Writes rejected/<name>.findings.json (and .annotated.xlsx) from the ledger's record of a file."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.used: dict[str, str] = {}  # stem -> sha256
+        self.written: dict[str, tuple[str | None, str | None]] = {}  # sha256 -> files
+
+    def _stem(self, name: str, sha: str) -> str:
+        stem = _UNSAFE.sub("_", Path(name).stem).strip(" .") or "file"
+        if self.used.get(stem, sha) != sha:
+            stem = f"{stem}-{sha[:8]}"
+        self.used[stem] = sha
+        return stem
+
+    def write(self, ledger: Ledger, file_id: int, item: InboxItem, outcome: InputOutcome) -> None:
+        row = ledger.file(file_id)
+        if row is None:
+            return
+        if row.sha256 in self.written:
+            outcome.findings_file, outcome.annotated_file = self.written[row.sha256]
+            return
+        from .render.json_report import dumps
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        report = report_from_ledger(ledger, row, path=_display_path(item))
+        stem = self._stem(item.name, row.sha256)
+        json_path = self.folder / f"{stem}.findings.json"
+        json_path.write_text(dumps([report]), encoding="utf-8")
+        outcome.findings_file = f"{REJECTED_DIR}/{json_path.name}"
+        if row.verdict == "invalid" and item.name.lower().endswith((".xlsx", ".xlsm")):
+            outcome.annotated_file = self._annotate(item, report, stem)
+        self.written[row.sha256] = (outcome.findings_file, outcome.annotated_file)
+
+    def _annotate(self, item: InboxItem, report: FileReport, stem: str) -> str | None:
+        from .render.annotate import annotate
+        from .render._xlsx import CopyError
+
+        out = self.folder / f"{stem}.annotated.xlsx"
+        tmp = None
+        try:
+            source = item.source
+            if isinstance(source, bytes):
+                fd, tmp = tempfile.mkstemp(suffix=".xlsx")
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(source)
+                source = Path(tmp)
+            annotate(source, report, out)
+        except (CopyError, OSError):
+            return None
+        finally:
+            if tmp:
+                os.unlink(tmp)
+        return f"{REJECTED_DIR}/{out.name}"
+
+
+def report_from_ledger(ledger: Ledger, row: ReturnRow, path: str | None = None) -> FileReport:
+    """A FileReport rebuilt from the ledger (what the JSON report and annotated copy need)."""
+    submitted: Any = row.received_at
+    return FileReport(path=path or row.source_path, name=row.name, sha256=row.sha256, return_id=row.return_id,
+                      version=row.template_version, provider=row.provider, contract=row.contract, period=row.period,
+                      period_end=row.period_end, findings=ledger.findings(row.file_id), submitted=submitted,
+                      submitted_source=row.submitted_source, deadline=row.deadline,
+                      late_working_days=row.late_working_days)
+
+
+# -- scope: which periods the outputs cover ---------------------------------------------------------
+@dataclass
+class Scope:
+    """``selected``: return id -> the periods asked for (None: every period)."""
+
+    selected: dict[str, list[str]] | None = None
+
+    @classmethod
+    def from_periods(cls, periods: Sequence[str] | None, specs: dict[str, ReturnSpec] | None = None) -> "Scope":
+        if not periods:
+            return cls(None)
+        specs = specs or load_all()
+        selected: dict[str, list[str]] = {}
+        for p in periods:
+            matched = False
+            for rid, spec in specs.items():
+                b = period_bounds(spec, p)
+                if b:
+                    selected.setdefault(rid, []).append(b[0])
+                    matched = True
+            if not matched:
+                raise ValueError(f"The period '{p}' is not a KPD quarter (2026-27 Q2) or an MMIR month (2026-10).")
+        return cls(selected)
+
+    def return_ids(self, specs: dict[str, ReturnSpec]) -> list[str]:
+        return sorted(specs) if self.selected is None else sorted(self.selected)
+
+    def periods_in_scope(self, spec: ReturnSpec, periods: Iterable[str]) -> set[str]:
+        """Which of ``periods`` the outputs cover: a month selects its contract year to date."""
+        periods = set(periods)
+        if self.selected is None:
+            return periods
+        chosen = self.selected.get(spec.id, [])
+        out: set[str] = set()
+        for sel in chosen:
+            b = period_bounds(spec, sel)
+            if spec.period.kind != "month":
+                out.add(b[0])
+                continue
+            ysm = spec.period.year_start_month
+            start_year = b[1].year - (1 if b[1].month < ysm else 0)
+            year_start = dt.date(start_year, ysm, 1)
+            for p in periods:
+                pb = period_bounds(spec, p)
+                if pb and year_start <= pb[1] <= b[1]:
+                    out.add(pb[0])
+            out.add(b[0])
+        return out
+
+    def label(self, spec: ReturnSpec) -> str:
+        if self.selected is None:
+            return "all periods in the ledger"
+        chosen = self.selected.get(spec.id, [])
+        if spec.period.kind == "month":
+            return "contract year to date up to " + ", ".join(chosen)
+        return "period " + ", ".join(chosen)
+
+
+# -- consolidate ---------------------------------------------------------------------------------------
+@dataclass
+class ConsolidationResult:
+    summary: RunSummary
+    workbook: Path
+    summary_file: Path
+    rejected_dir: Path
+    ledger_path: Path
+    register_rows: list = field(default_factory=list)
+
+
+def consolidate(paths: Sequence[str | Path], out: str | Path, *, db: str | Path | None = None,
+                register: Registry | None = None, periods: Sequence[str] | None = None,
+                as_of: dt.date | None = None, workers: int | None = None, region: str = DEFAULT_REGION,
+                progress: bool | None = None, calendar: Any = None, register_name: str | None = None,
+                on_outcome: Callable[[InputOutcome], None] | None = None,
+                validate: Callable | None = None) -> ConsolidationResult:
+    """Ingest ``paths`` into the ledger, then write the consolidated workbook and the run summary into ``out``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    db_path = Path(db) if db else out / LEDGER_NAME
+    as_of = as_of or dt.date.today()
+    specs = load_all()
+    scope = Scope.from_periods(periods, specs)
+    rejected = out / REJECTED_DIR
+    exclude = [out, db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm"), Path(f"{db_path}-journal")]
+    with Ledger(db_path) as ledger:
+        summary = ingest(paths, ledger, workers=workers, region=region, register=register, exclude=exclude,
+                         rejected_dir=rejected, progress=progress, calendar=calendar, on_outcome=on_outcome,
+                         validate=validate)
+        if register is not None and any(e.year_start_month for e in register.entries):
+            ledger.refresh_cross_checks(register.year_start)
+        data = workbook_input(ledger, scope=scope, as_of=as_of, register=register, region=region,
+                              calendar=calendar, register_name=register_name, db_name=db_path.name)
+        from .consolidated_workbook import write_consolidated
+
+        workbook = out / WORKBOOK_NAME
+        write_consolidated(workbook, data)
+    summary_file = out / SUMMARY_NAME
+    doc = {"schema": SUMMARY_SCHEMA, "schema_version": SUMMARY_SCHEMA_VERSION, "as_of": as_of.isoformat(),
+           "periods": sorted(p for ps in (scope.selected or {}).values() for p in ps) or None,
+           **summary.to_dict(), "workbook": WORKBOOK_NAME}
+    summary_file.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return ConsolidationResult(summary, workbook, summary_file, rejected, db_path, data.register)
+
+
+def workbook_input(ledger: Ledger, *, scope: Scope, as_of: dt.date, register: Registry | None,
+                   region: str = DEFAULT_REGION, calendar: Any = None, register_name: str | None = None,
+                   db_name: str = LEDGER_NAME):
+    """Everything the consolidated workbook shows, read from the ledger for the scope."""
+    from .consolidated_workbook import ReturnData, WorkbookInput
+
+    specs = load_all()
+    returns = []
+    in_scope: dict[str, set[str]] = {}
+    for rid in scope.return_ids(specs):
+        spec = specs[rid]
+        periods = scope.periods_in_scope(spec, [p for p, _ in ledger.periods_seen(rid)])
+        in_scope[rid] = periods
+        current = [r for r in ledger.current_returns(rid) if r.period in periods]
+        if not current and scope.selected is None:
+            continue
+        ids = {r.file_id for r in current}
+        values = [v for v in ledger.current_values(rid) if v.file_id in ids]
+        returns.append(ReturnData(spec, current, values, scope.label(spec)))
+    reg_periods = None
+    if scope.selected is not None:
+        reg_periods = set()
+        for rid, chosen in scope.selected.items():
+            reg_periods |= in_scope.get(rid, set()) | set(chosen)
+    rows = ledger.submissions_register(as_of=as_of, register=register, periods=reg_periods, region_default=region,
+                                       calendar=calendar)
+    if scope.selected is not None:
+        rows = [r for r in rows if r.return_id in scope.selected]
+    files = [f for f in ledger.all_files()
+             if scope.selected is None or (f.return_id in in_scope and f.period in in_scope[f.return_id])]
+    summary = ledger.finding_summary([f.file_id for f in files]) if scope.selected is not None else \
+        ledger.finding_summary()
+    sources = [f"{s.title}: specification validators/{Path(s.source_path).name}, template version {s.version}."
+               for s in (specs[r] for r in sorted(specs))]
+    sources.append(f"Ledger: {db_name}, {len(files)} files received in scope.")
+    sources.append("Deadlines: validators/deadlines.toml; working days exclude weekends and the bank holidays of "
+                   "each provider's UK division.")
+    if register is not None:
+        sources.append(f"Providers register: {register_name or register.source} ({len(register.entries)} entries).")
+    else:
+        sources.append("Providers register: none given, so the providers and contracts expected are those seen "
+                       "in the ledger, for the periods seen from each contract's first one.")
+    return WorkbookInput(as_of=as_of, returns=returns, register=rows, files=files, finding_summary=summary,
+                         sources=sources)
