@@ -28,6 +28,7 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
     "file-macros": ("error", "file", "The file {file} contains macros, which are not accepted. Save the return as an Excel Workbook (.xlsx) without macros."),
     "file-too-large": ("error", "file", "The file {file} is too large to be a return ({detail}). Remove anything added beyond the template and resend it."),
     "file-hostile-xml": ("error", "file", "The file {file} contains XML that is not allowed in a return ({detail}). Save the return again from Excel and resend it."),
+    "file-check-failed": ("error", "file", "The file {file} could not be checked because of an unexpected problem ({detail}). Save the return again from Excel and resend it; if this happens again, send the file to the team that runs kpd-returns."),
     # -- the workbook is not our return, or its layout was changed --------------
     "not-a-return": ("error", "structure", "The file {file} is not a kpd-returns template: {detail}. Download a new template and copy your figures into it."),
     "template-superseded": ("error", "structure", "This return uses template version {found}, which has been replaced by version {expected}. Copy your figures into a new template."),
@@ -56,7 +57,7 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
     # -- consistency rules ------------------------------------------------------
     "ytd-below-in-month": ("error", "cell", "{ref} ({field}, {detail}) is {found}, less than the in-month figure {expected}. A to-date figure includes the month, so it cannot be smaller."),
     "parts-not-equal-total": ("error", "cell", "{ref} ({field}): cases within plus outside target come to {found}, but cases due are {expected}. Correct the figures so they add up."),
-    "reasons-missing": ("error", "cell", "Give the reasons in {ref} for the {found} cases outside target in row {detail}."),
+    "reasons-missing": ("error", "cell", "Give the reasons in {ref} for the {found} cases outside target ({detail})."),
     "detail-rows-mismatch": ("error", "cell", "{ref} ({field}) says {expected} but the {detail} sheet lists {found}. List one row for each case, or correct the number."),
     "breakdown-mismatch": ("error", "cell", "{detail} add up to {found}, but {field} in {ref} is {expected}. Correct the breakdown so it adds up."),
     "segments-not-reconciled": ("error", "cell", "Out-of-work segment participants for {detail} add up to {found}, but the out-of-work caseload (actively engaged plus not currently engaged) is {expected}, outside the {tolerance} tolerance. Check the segment figures."),
@@ -65,13 +66,13 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
     "keyed-row-incomplete": ("error", "cell", "{detail}. Complete {ref} ({field})."),
     "keyed-row-unused": ("warning", "cell", "{detail} has a title in {ref} but no figures. Enter its figures or clear the title."),
     "list-row-incomplete": ("error", "cell", "Complete {ref} ({field}): the rest of row {detail} is filled in."),
-    "dates-out-of-order": ("error", "cell", "{ref} ({field}) is {found}, before {expected}. Check the dates."),
+    "dates-out-of-order": ("error", "cell", "{ref} ({field}) is {on}, before {detail} ({before}). Check the dates."),
     "social-value-missing": ("error", "cell", "Enter {field} in {ref}: the Social Value measures are due in the last month of each quarter ({detail})."),
     "implausible-value": ("warning", "cell", "{ref} ({field}) is {found}, above the plausible maximum of {expected}. Check the figure is right; if it is, say why in your covering e-mail."),
     # -- personal data ----------------------------------------------------------
     "personal-data": ("error", "cell", "{ref} ({field}) looks like it contains {detail} ({found}). MI must be anonymised: remove personal data and use your own anonymised references."),
     # -- lateness ---------------------------------------------------------------
-    "submitted-late": ("warning", "file", "This return was submitted {detail}, after its deadline of {expected}."),
+    "submitted-late": ("warning", "file", "This return was submitted {detail}, after its deadline of {deadline}."),
     # -- batch intake (kpd_returns.inbox) ----------------------------------------
     "no-workbook-attached": ("error", "file", "The e-mail {file} has no workbook attached{detail}. Attach the completed return as an Excel Workbook (.xlsx) and send it again."),
     "email-unreadable": ("error", "file", "The e-mail {file} cannot be read ({detail}). Forward the return again as an attachment to a new e-mail."),

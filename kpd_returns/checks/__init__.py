@@ -1,0 +1,24 @@
+"""Validation checks, one concern per module.
+
+* ``cells``: value types (``values.parse``) and required cells;
+* ``fields``: pandera schemas built from the spec (bounds, whole numbers, decimals, text);
+* ``personal_data``: the anonymisation guard (AtW 7.25, 7.27, 7.31);
+* ``period``, ``totals``, ``segments``, ``consistency``, ``lists``: the rule kinds a
+  spec's ``[[rules]]`` use, registered by name in ``registry``;
+* ``batch``: the two phases, ``prepare`` (per file) and ``check_batch`` (per batch).
+
+The public entry points are in ``kpd_returns.validate``.
+"""
+
+from __future__ import annotations
+
+_LOADED = False
+
+
+def load_rule_modules() -> None:
+    """Import the modules that register rule kinds (once)."""
+    global _LOADED
+    if not _LOADED:
+        from . import consistency, lists, period, segments, totals  # noqa: F401
+
+        _LOADED = True

@@ -1,0 +1,190 @@
+"""The two phases of checking, split so a batch pays pandera's fixed cost once.
+
+``prepare(source)``: read one file, recognise it, check its structure, locate the field
+cells (sparsely: only cells holding something), parse every value, and run the per-cell
+checks that need nothing else (types, required cells, personal data). The result is a
+picklable ``Prepared`` record, without the workbook.
+
+``check_batch(prepared)``: run each sheet's pandera schema once over the rows of every
+file in the batch (checks.fields), then per file: the rules that make cells unusable
+(months after the period), recomputed totals, the other rules, and the ``FileReport``.
+
+Lateness is not worked out here: it depends on the submission time and calendar the
+caller has (validate.finish_report). Any unexpected exception is confined to its file
+and becomes a ``file-check-failed`` finding.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import findings as F
+from ..extract import describe_header, recognise
+from ..findings import Finding
+from ..model import FileReport, Located, ReturnData
+from ..spec import ReturnSpec
+from ..workbook import MAX_FILE_BYTES, UnreadableFile, WorkbookData, open_workbook
+from . import load_rule_modules
+from .cells import check_required, parse_cells
+from .context import FileCheck, spec_index
+from .fields import check_fields
+from .personal_data import check_personal_data
+from .registry import run_rules
+from .totals import recompute
+
+
+@dataclass
+class Prepared:
+    """One file after the first phase."""
+
+    path: str
+    name: str
+    sha256: str | None = None
+    return_id: str | None = None
+    version: str | None = None
+    findings: list[Finding] = field(default_factory=list)  # file and structure findings
+    check: FileCheck | None = None  # present when the return's structure is right
+
+
+def _label(source: Any, name: str | None) -> tuple[str, str]:
+    if isinstance(source, (bytes, bytearray)):
+        return name or "<bytes>", name or "the workbook"
+    return str(source), name or Path(source).name
+
+
+def _read_bytes(source: Any) -> bytes | None:
+    """The file's bytes, or None to let the reader say what is wrong (missing, a folder, too big)."""
+    if isinstance(source, (bytes, bytearray)):
+        return bytes(source)
+    try:
+        path = Path(source)
+        if not path.is_file() or path.stat().st_size > MAX_FILE_BYTES:
+            return None
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def locate_sparse(wb: WorkbookData, spec: ReturnSpec) -> dict[tuple[str, str], Located]:
+    """Located cells for the field slots that hold a value or a formula."""
+    idx = spec_index(spec)
+    out: dict[tuple[str, str], Located] = {}
+    for sheet, positions in idx.by_position.items():
+        for position, cell in wb.cells(sheet).items():
+            slot_key = positions.get(position)
+            if slot_key is not None:
+                out[slot_key] = Located(sheet, idx.slots[slot_key].cell, slot_key[0], slot_key[1],
+                                        cell.value, cell.formula)
+    return out
+
+
+def prepare(source: Any, *, name: str | None = None, specs: dict[str, ReturnSpec]) -> Prepared:
+    """The first phase for one file (see the module notes); never raises."""
+    path, label = _label(source, name)
+    prep = Prepared(path=path, name=label)
+    wb = None
+    try:
+        data = _read_bytes(source)
+        if data is not None:
+            prep.sha256 = hashlib.sha256(data).hexdigest()
+        wb = open_workbook(data if data is not None else source, name=label)
+        spec, version, problems = recognise(wb, specs, label)
+        prep.return_id, prep.version = (spec.id if spec else None), version
+        if spec is None or problems:
+            prep.findings = problems
+            return prep
+        cells = locate_sparse(wb, spec)
+        rd = ReturnData(return_id=spec.id, version=version or "", cells=cells)
+        describe_header(rd, spec, wb.date1904)
+        fc = FileCheck(spec, rd)
+        parse_cells(fc, wb.date1904)
+        check_required(fc)
+        check_personal_data(fc)
+        prep.check = fc
+    except UnreadableFile as exc:
+        prep.findings = [F.make(exc.code, file=label, detail=exc.detail)]
+        prep.check = None
+    except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
+        prep.findings.append(failed(label, exc))
+        prep.check = None
+    finally:
+        if wb is not None:
+            wb.close()
+    return prep
+
+
+def failed(label: str, exc: BaseException) -> Finding:
+    detail = f"{type(exc).__name__}: {exc}".strip().rstrip(":")[:200]
+    return F.make("file-check-failed", file=label, detail=detail)
+
+
+def check_batch(prepared: list[Prepared]) -> list[FileReport]:
+    """The second phase for a batch; reports in the same order (lateness not yet assessed)."""
+    load_rule_modules()
+    checks = [p.check for p in prepared if p.check is not None]
+    try:
+        check_fields(checks)
+    except Exception:  # noqa: BLE001 - find the file that breaks the batch
+        for p in prepared:
+            if p.check is not None:
+                try:
+                    check_fields([p.check])
+                except Exception as exc:  # noqa: BLE001
+                    p.findings.append(failed(p.name, exc))
+                    p.check = None
+    return [_finish(p) for p in prepared]
+
+
+def _finish(p: Prepared) -> FileReport:
+    report = FileReport(path=p.path, name=p.name, sha256=p.sha256, return_id=p.return_id, version=p.version)
+    findings = list(p.findings)
+    fc = p.check
+    if fc is not None:
+        try:
+            run_rules(fc, early=True)
+            recompute(fc)
+            run_rules(fc, early=False)
+            findings += fc.findings
+            _describe(report, fc)
+        except Exception as exc:  # noqa: BLE001 - confined to this file
+            findings = list(p.findings) + [failed(p.name, exc)]
+            report.values = []
+    report.findings = sorted(findings, key=lambda f: (f.sort_key(), f.message))
+    return report
+
+
+def _describe(report: FileReport, fc: FileCheck) -> None:
+    data = fc.data
+    report.provider, report.contract = data.provider, data.contract
+    report.period, report.period_end = data.period, data.period_end
+    if data.submitted_date is not None:
+        report.submitted = dt.datetime.combine(data.submitted_date, dt.time())
+        report.submitted_source = "workbook"
+    report.values = long_values(fc)
+
+
+def long_values(fc: FileCheck) -> list[tuple[str, str, str, Any]]:
+    """(field, key, month, value) for every usable cell and recomputed total, in sheet order.
+
+    month: the column's month for month columns (KPD), the period for a monthly return
+    (MMIR), else ''. Numbers are floats, dates ISO strings, text str.
+    """
+    data = fc.data
+    monthly = fc.spec.period.kind == "month"
+    usable = {k: v for k, v in data.values.items() if k not in fc.bad and fc.idx.field_of[k[0]].computed is None}
+    usable.update(fc.computed)
+    order = fc.idx.order
+    out = []
+    for (fid, key) in sorted(usable, key=order.__getitem__):
+        v = usable[(fid, key)]
+        if isinstance(v, dt.date):
+            v = v.isoformat()
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            v = float(v)
+        month = data.month_of_key.get(key) or ((data.period or "") if monthly else "")
+        out.append((fid, key, month, v))
+    return out

@@ -1,0 +1,153 @@
+"""The state every check shares for one file: where each field's cells are, their raw and
+parsed values, and one way to add a finding at a cell.
+
+``FileCheck`` is a plain, picklable record (no workbook object). Its ``data.cells`` is
+*sparse*: only cells that hold a value or a formula are located; any other slot is
+blank. ``data.values`` holds the parsed value of every cell that passed its type check;
+cells later found invalid (bounds, personal data, a month after the period...) are added
+to ``bad`` and are then no longer a usable value (``FileCheck.value``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import findings as F
+from .. import layout
+from ..findings import Finding
+from ..model import ReturnData
+from ..spec import FieldSpec, ReturnSpec, SheetSpec
+from ..values import is_blank
+
+Key = tuple[str, str]  # (field id, column key / row key / "" for a form field)
+
+
+@dataclass
+class SpecIndex:
+    """Cell positions of one spec, worked out once per process."""
+
+    spec: ReturnSpec
+    slots: dict[Key, layout.Slot]
+    order: dict[Key, int]  # reading order of every slot, for stable output
+    by_position: dict[str, dict[tuple[int, int], Key]]  # sheet -> (row, col) -> slot key
+    sheet_of: dict[str, SheetSpec]  # field id -> its sheet
+    field_of: dict[str, FieldSpec]  # field id -> field
+    keys: dict[str, list[str]]  # sheet name -> its keys (grid columns, list rows, [""] for a form)
+    key_labels: dict[tuple[str, str], str]  # (sheet, key) -> column or row label
+
+
+_INDEX: dict[int, SpecIndex] = {}
+
+
+def spec_index(spec: ReturnSpec) -> SpecIndex:
+    idx = _INDEX.get(id(spec))
+    if idx is not None and idx.spec is spec:
+        return idx
+    slots: dict[Key, layout.Slot] = {}
+    by_position: dict[str, dict[tuple[int, int], Key]] = {}
+    keys: dict[str, list[str]] = {}
+    key_labels: dict[tuple[str, str], str] = {}
+    for sheet in spec.sheets:
+        positions = by_position.setdefault(sheet.name, {})
+        for slot in layout.slots(spec, sheet):
+            slots[(slot.field, slot.key)] = slot
+            positions[(slot.row, slot.col)] = (slot.field, slot.key)
+        if sheet.kind == "grid":
+            cs = spec.column_sets[sheet.columns]
+            keys[sheet.name] = list(cs.keys)
+            key_labels.update({(sheet.name, k): lab for k, lab in zip(cs.keys, cs.labels)})
+        elif sheet.kind == "list":
+            keys[sheet.name] = [r.key for r in sheet.row_keys]
+            key_labels.update({(sheet.name, r.key): r.label for r in sheet.row_keys})
+        else:
+            keys[sheet.name] = [""]
+    idx = SpecIndex(
+        spec=spec, slots=slots, order={k: i for i, k in enumerate(slots)}, by_position=by_position,
+        sheet_of={f.id: s for s in spec.sheets for f in s.expanded_fields},
+        field_of={f.id: f for s in spec.sheets for f in s.expanded_fields},
+        keys=keys, key_labels=key_labels,
+    )
+    _INDEX[id(spec)] = idx
+    return idx
+
+
+@dataclass
+class FileCheck:
+    """One recognised return being checked."""
+
+    spec: ReturnSpec
+    data: ReturnData
+    findings: list[Finding] = field(default_factory=list)
+    bad: set[Key] = field(default_factory=set)
+    computed: dict[Key, float] = field(default_factory=dict)  # recomputed totals (never cached values)
+    zero_denominator: set[Key] = field(default_factory=set)  # ratios whose denominator is 0
+
+    @property
+    def idx(self) -> SpecIndex:
+        return spec_index(self.spec)
+
+    # -- reading cells ---------------------------------------------------------
+    def filled(self, fid: str, key: str) -> bool:
+        """The cell holds something (a value, or text that is not a valid value)."""
+        loc = self.data.cells.get((fid, key))
+        return loc is not None and not is_blank(loc.raw)
+
+    def typed(self, fid: str, key: str) -> bool:
+        """The cell holds a typed value, not a formula."""
+        loc = self.data.cells.get((fid, key))
+        return loc is not None and loc.formula is None and not is_blank(loc.raw)
+
+    def value(self, fid: str, key: str) -> Any:
+        """The usable value: parsed and valid, or recomputed for a computed field; else None."""
+        if self.idx.field_of[fid].computed is not None:
+            return self.computed.get((fid, key))
+        if (fid, key) in self.bad:
+            return None
+        return self.data.values.get((fid, key))
+
+    # -- periods and months ------------------------------------------------------
+    def month_of(self, key: str) -> str | None:
+        return self.data.month_of_key.get(key)
+
+    def in_period(self, key: str) -> bool:
+        month, end = self.month_of(key), self.data.period_end
+        return month is not None and end is not None and month <= f"{end:%Y-%m}"
+
+    def after_period(self, key: str) -> bool:
+        month, end = self.month_of(key), self.data.period_end
+        return month is not None and end is not None and month > f"{end:%Y-%m}"
+
+    def month_label(self, key: str) -> str:
+        month = self.month_of(key)
+        if month is None:
+            return key
+        return f"{dt.date.fromisoformat(month + '-01'):%B %Y}"
+
+    def key_label(self, sheet: str, key: str) -> str:
+        return self.idx.key_labels.get((sheet, key), key)
+
+    # -- findings ----------------------------------------------------------------
+    def add(self, code: str, fid: str, key: str, *, guidance: str, found: Any = None,
+            expected: Any = None, invalid: bool = False, **extra: Any) -> Finding:
+        """Add a finding at the cell of (fid, key); ``invalid`` also makes the cell unusable."""
+        slot = self.idx.slots[(fid, key)]
+        f = self.idx.field_of[fid]
+        finding = F.make(code, guidance=self.spec.guidance_ref(guidance), sheet=slot.sheet, cell=slot.cell,
+                         field=fid, field_label=f.label, found=found, expected=expected,
+                         period=self.data.period or "", **extra)
+        self.findings.append(finding)
+        if invalid:
+            self.bad.add((fid, key))
+        return finding
+
+
+def number_text(value: float) -> str:
+    """A number as typed: 12, 2.675 (the shortest repr, never rounded)."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def date_text(value: dt.date) -> str:
+    """GOV.UK style: 3 October 2026."""
+    return f"{value.day} {value:%B %Y}"

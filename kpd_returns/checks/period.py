@@ -1,0 +1,62 @@
+"""Rules about the reporting period: which months must be filled in and which left empty.
+
+The KPD return is quarterly but reports month by month from April (KPD 4, 16): a Q2
+return fills April to September and leaves October to March empty. The period comes
+from the header; when it cannot be read (its own findings say why) these rules skip.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ..spec import RuleSpec
+from .context import FileCheck
+from .registry import rule
+
+
+@rule("months_after_period_empty", "sheets", early=True)
+def months_after_period_empty(fc: FileCheck, r: RuleSpec) -> None:
+    """``month-after-period`` for each typed cell in a month after the period (a formula is fine).
+
+    The cell is then left out of totals and every other rule, and of the ledger values.
+    """
+    if fc.data.period_end is None:
+        return
+    sheets = set(r.params["sheets"])
+    idx = fc.idx
+    for (fid, key), loc in fc.data.cells.items():
+        if idx.sheet_of[fid].name in sheets and fc.after_period(key) and fc.typed(fid, key):
+            fc.add("month-after-period", fid, key, guidance=r.guidance, detail=fc.month_label(key), invalid=True)
+
+
+@rule("months_in_period_required", "sheets")
+def months_in_period_required(fc: FileCheck, r: RuleSpec) -> None:
+    """``month-missing`` for each required field left empty in a month within the period."""
+    if fc.data.period_end is None:
+        return
+    for name in r.params["sheets"]:
+        sheet = fc.spec.sheet(name)
+        keys = [k for k in fc.idx.keys[name] if fc.in_period(k)]
+        for f in sheet.expanded_fields:
+            if f.required and f.computed is None:
+                for key in keys:
+                    if not fc.filled(f.id, key):
+                        fc.add("month-missing", f.id, key, guidance=r.guidance, detail=fc.month_label(key))
+
+
+@rule("social_value_complete", "sheet", "quarter_end_months", "always")
+def social_value_complete(fc: FileCheck, r: RuleSpec) -> None:
+    """In a quarter's last month the Social Value measures are due (AtW 7.16); measure 3
+    only when a supply-chain company has more than 500 employees."""
+    end = fc.data.period_end
+    p = r.params
+    if end is None or end.month not in p["quarter_end_months"]:
+        return
+    detail = f"this return is for {dt.date(end.year, end.month, 1):%B %Y}"
+    due = list(p["always"])
+    when, then = p.get("when_positive"), p.get("then_required")
+    if when and then and (fc.value(when, "") or 0) > 0:
+        due.append(then)
+    for fid in due:
+        if not fc.filled(fid, ""):
+            fc.add("social-value-missing", fid, "", guidance=r.guidance, detail=detail)

@@ -1,0 +1,70 @@
+"""Totals (KPD 9, 14, 15): recomputed from their inputs, never taken from the file.
+
+``recompute`` works out every computed field for every key whose inputs are all present
+and valid; a month with a missing or invalid input has no total (its other findings say
+why). A ratio whose denominator is 0 has no value.
+
+The ``computed_totals`` rule then looks at the cells:
+
+* a formula: fine. Its cached value is not compared (a file saved by openpyxl has none,
+  and LibreOffice's may be stale);
+* a typed number that disagrees with the inputs by more than ``tolerance``:
+  ``total-mismatch`` (found = the typed number, expected = the recomputed total);
+* a typed number that agrees: ``total-typed-over`` (a warning: restore the formula);
+* a ratio with denominator 0 and a numerator that is not 0: ``total-divide-by-zero``;
+  0 / 0 gives nothing.
+"""
+
+from __future__ import annotations
+
+from ..spec import RuleSpec
+from .context import FileCheck
+from .registry import rule
+
+
+def recompute(fc: FileCheck) -> None:
+    """Fill ``fc.computed`` (and ``fc.zero_denominator``) for every computed field."""
+    for sheet in fc.spec.sheets:
+        computed = [f for f in sheet.expanded_fields if f.computed is not None]
+        for f in computed:
+            op, of = f.computed.op, f.computed.of
+            for key in fc.idx.keys[sheet.name]:
+                inputs = [fc.value(x, key) for x in of]
+                if any(v is None for v in inputs):
+                    continue
+                if op == "sum":
+                    fc.computed[(f.id, key)] = round(sum(inputs), 9)
+                elif inputs[1] == 0:
+                    fc.zero_denominator.add((f.id, key))
+                else:
+                    fc.computed[(f.id, key)] = round(inputs[0] / inputs[1], 9)
+
+
+@rule("computed_totals", "sheets")
+def computed_totals(fc: FileCheck, r: RuleSpec) -> None:
+    tolerance = float(r.params.get("tolerance", 0.005))
+    for name in r.params["sheets"]:
+        for f in fc.spec.sheet(name).expanded_fields:
+            if f.computed is None:
+                continue
+            guidance = f.guidance or r.guidance
+            for key in fc.idx.keys[name]:
+                if fc.after_period(key):
+                    continue  # months after the period have their own rule
+                if (f.id, key) in fc.zero_denominator:
+                    numerator = fc.value(f.computed.of[0], key)
+                    if numerator:
+                        fc.add("total-divide-by-zero", f.id, key, guidance=guidance, found=numerator,
+                               detail=fc.month_label(key))
+                    continue
+                total = fc.computed.get((f.id, key))
+                if total is None or not fc.typed(f.id, key) or (f.id, key) in fc.bad:
+                    continue
+                typed = fc.data.values.get((f.id, key))
+                if typed is None:
+                    continue
+                if abs(typed - total) > tolerance:
+                    fc.add("total-mismatch", f.id, key, guidance=guidance, found=typed, expected=total,
+                           invalid=True)
+                else:
+                    fc.add("total-typed-over", f.id, key, guidance=guidance)
