@@ -1,0 +1,273 @@
+"""The sample returns: reproducible, internally consistent, one mistake per mistake file,
+and the files committed under samples/ are exactly what the generator writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import openpyxl
+import pytest
+from python_calamine import CalamineWorkbook
+
+from kpd_returns import layout
+from kpd_returns.findings import CATALOGUE
+from kpd_returns.deadlines import assess
+from kpd_returns.samples import COMMITTED_RETURNS, MMIR_MONTHS, PROVIDERS, cli_samples, mmir_name, write_samples
+from kpd_returns.spec import META_SHEET
+from kpd_returns.template import computed_formula
+
+SAMPLES_DIR = Path(__file__).resolve().parent.parent / "samples"
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    """Two independent runs of write_samples."""
+    first, second = tmp_path_factory.mktemp("samples-a"), tmp_path_factory.mktemp("samples-b")
+    return (first, write_samples(first)), (second, write_samples(second))
+
+
+def _grids(path: Path) -> dict[str, list[list]]:
+    wb = CalamineWorkbook.from_path(str(path))
+    return {name: wb.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in wb.sheet_names}
+
+
+def _values(spec, path: Path) -> dict[str, dict[str, object]]:
+    """field id -> {key: value} read by layout position (None for an empty cell)."""
+    grids = _grids(path)
+    out: dict[str, dict[str, object]] = defaultdict(dict)
+    for (fid, key), slot in layout.slot_index(spec).items():
+        rows = grids[slot.sheet]
+        row = rows[slot.row - 1] if slot.row <= len(rows) else []
+        value = row[slot.col - 1] if slot.col <= len(row) else ""
+        out[fid][key] = None if value == "" else value
+    return out
+
+
+def _returns(first: Path, prefix: str) -> list[Path]:
+    return sorted((first / "returns").glob(f"{prefix}-*.xlsx"))
+
+
+# -- reproducible ------------------------------------------------------------------------
+def test_write_samples_is_deterministic(generated):
+    (first, paths_a), (second, paths_b) = generated
+    rel_a = [p.relative_to(first) for p in paths_a]
+    assert rel_a == [p.relative_to(second) for p in paths_b]
+    assert len([p for p in rel_a if p.parts[0] == "returns"]) >= 4 * 7 + 4 * 2
+    assert len([p for p in rel_a if p.parts[0] == "mistakes"]) == 7
+    for rel in rel_a:
+        assert (first / rel).read_bytes() == (second / rel).read_bytes(), rel
+
+
+def test_committed_samples_match_the_generator(generated):
+    (first, _paths), _ = generated
+    committed = sorted(p.relative_to(SAMPLES_DIR) for p in SAMPLES_DIR.rglob("*") if p.is_file())
+    expected = {Path("README.md"), Path("expected-findings.json")}
+    expected |= {Path("returns") / n for n in COMMITTED_RETURNS}
+    expected |= {p.relative_to(first) for p in (first / "mistakes").iterdir()}
+    assert set(committed) == expected
+    for rel in committed:
+        assert (SAMPLES_DIR / rel).read_bytes() == (first / rel).read_bytes(), (
+            f"samples/{rel} is out of date: run `kpd-returns samples DIR` and copy it over")
+
+
+def test_cli_samples_cannot_write_exits_2(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert cli_samples(blocker) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("Cannot write the samples") and "\n" not in err
+
+
+# -- clean KPD returns -------------------------------------------------------------------
+def test_kpd_clean_returns_are_consistent(generated, specs):
+    (first, _), _ = generated
+    kpd = specs["kpd"]
+    months = kpd.column_sets["months"].keys
+    by_cpa = defaultdict(dict)
+    for path in _returns(first, "kpd"):
+        v = _values(kpd, path)
+        quarter = v["quarter"][""]
+        n = 3 * int(quarter[1])
+        inside, after = months[:n], months[n:]
+        assert v["contract_year"][""] == "2026-27"
+        # submitted on the 2nd working day of the month after the quarter
+        submitted = v["date_submitted"][""]
+        assert submitted.month == kpd.column_sets["months"].months[n - 1] % 12 + 1 and submitted.weekday() < 5
+        for f in kpd.sheet("Staffing").expanded_fields:
+            if not f.computed:
+                assert all(isinstance(v[f.id][k], float) for k in inside), (path.name, f.id)
+        for sheet_name in ("Staffing", "Segmentation", "RAG ratings"):
+            for f in kpd.sheet(sheet_name).expanded_fields:
+                if not f.computed:
+                    assert all(v[f.id][k] is None for k in after), (path.name, f.id, "month after the quarter")
+        types = {row: v["seg_type"][row] for row in v["seg_type"] if v["seg_type"][row]}
+        for k in inside:
+            out_of_work = sum(v[f"{row}_participants"][k] for row, t in types.items() if t == "Out of work")
+            assert out_of_work == v["caseload_active"][k] + v["caseload_not_engaged"][k]
+            for row, t in types.items():
+                if t == "In work":
+                    assert v[f"{row}_job_entries"][k] is None
+                    assert v[f"{row}_participants"][k] == v["caseload_in_work"][k]
+                else:
+                    assert v[f"{row}_job_entries"][k] <= v[f"{row}_participants"][k]
+            for n_rag in range(1, 11):
+                jobs, people = v[f"rag{n_rag}_job_entries"][k], v[f"rag{n_rag}_participants"][k]
+                assert (jobs is None) == (people is None) and (jobs or 0) <= (people or 0)
+        by_cpa[v["cpa"][""]][quarter] = v
+    assert len(by_cpa) >= 2
+    for cpa, quarters in by_cpa.items():
+        q1, q2 = quarters["Q1"], quarters["Q2"]
+        for f in kpd.sheet("Staffing").expanded_fields:
+            if not f.computed:
+                assert [q1[f.id][k] for k in months[:3]] == [q2[f.id][k] for k in months[:3]], (cpa, f.id)
+
+
+def test_kpd_totals_are_left_as_formulas(generated, specs):
+    (first, _), _ = generated
+    kpd = specs["kpd"]
+    wb = openpyxl.load_workbook(first / "returns" / COMMITTED_RETURNS[0])
+    for slot in layout.slots(kpd, kpd.sheet("Staffing")):
+        if kpd.field(slot.field).computed:
+            assert wb["Staffing"][slot.cell].value == computed_formula(kpd, slot.field, slot.key)
+    assert wb[META_SHEET].sheet_state == "hidden" and all(ws.protection.sheet for ws in wb.worksheets)
+
+
+# -- clean MMIR returns ------------------------------------------------------------------
+DETAIL_COUNTS = {"reworks": "rework_case_ref", "reworks_outside_1wd": "late_rework_case_ref",
+                 "support_plans_outside_1_month": "late_sp_case_ref", "six_month_reports_outside_10wd": "late_6m_case_ref",
+                 "exit_reports_outside_10wd": "late_exit_case_ref", "complaints": "complaint_ref"}
+STAGES = {"withdrawals_before_support_plan": "Before Support Plan",
+          "withdrawals_before_six_month_report": "Before 6 Month Report",
+          "withdrawals_before_exit_report": "Before Exit Report"}
+PERSONAL = re.compile(r"@|\b[A-CEGHJ-PR-TW-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b|\b0\d{9,10}\b", re.I)
+
+
+def test_mmir_clean_returns_are_consistent(generated, specs):
+    (first, _), _ = generated
+    mmir = specs["mmir"]
+    volumes = [f.id for f in mmir.sheet("Volumes").expanded_fields]
+    routes = [f.id for f in mmir.sheet("Referral routes").expanded_fields]
+    no_large = 0
+    for p in PROVIDERS:
+        previous = None
+        for month in MMIR_MONTHS:
+            path = first / "returns" / mmir_name(p, month)
+            v = _values(mmir, path)
+            assert v["provider"][""] == p.name and v["reporting_month"][""] == dt.date(2026, int(month[5:]), 1)
+            for fid in volumes:  # year to date is the running sum from April
+                before = previous[fid]["year_to_date"] if previous else 0
+                assert v[fid]["year_to_date"] == before + v[fid]["in_month"], (path.name, fid)
+            for fid in routes:  # programme to date continues month to month
+                if previous:
+                    assert v[fid]["programme_to_date"] == previous[fid]["programme_to_date"] + v[fid]["in_month"]
+            referrals = v["referrals"]["in_month"]
+            assert sum(v[f]["in_month"] for f in routes if f.startswith("route_")) == referrals
+            assert sum(v[f]["in_month"] for f in routes if f.startswith("heard_")) == referrals
+            for count, ref in DETAIL_COUNTS.items():
+                assert sum(x is not None for x in v[ref].values()) == v[count]["in_month"], (path.name, count)
+            stages = [x for x in v["withdrawal_stage"].values() if x]
+            for count, stage in STAGES.items():
+                assert stages.count(stage) == v[count]["in_month"]
+            for row, due in v["kpi_cases_due"].items():
+                outside = v["kpi_outside_target"][row]
+                assert v["kpi_within_target"][row] + outside == due
+                assert bool(v["kpi_outside_reasons"][row]) == (outside > 0)
+            social = [v[f.id][""] for f in mmir.sheet("Social value").expanded_fields]
+            if int(month[5:]) % 3 == 0:
+                assert all(x is not None for x in social[:4])
+                assert (social[3] == 0) == (social[4] is None)
+                no_large += social[3] == 0
+            else:
+                assert all(x is None for x in social)
+            staff = [x for x in v["staff_ref"].values() if x]
+            assert staff and all(re.fullmatch(r"STF-\d{3}", x) for x in staff)
+            texts = [x for fid, cells in v.items() if mmir.field(fid).type == "text" for x in cells.values() if x]
+            assert not [t for t in texts if PERSONAL.search(t)]
+            assert v["date_submitted"][""].month == int(month[5:]) + 1
+            previous = v
+    assert no_large >= 2  # one provider, in June and September
+
+
+def _period_end(period: str) -> dt.date:
+    if " Q" in period:  # contract quarter: Q1 ends in June of the first year
+        year, q = int(period[:4]), int(period[-1])
+        month = 3 * q + 3
+        year, month = (year + 1, month - 12) if month > 12 else (year, month)
+    else:
+        year, month = int(period[:4]), int(period[5:])
+    return (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1))
+
+
+def test_clean_returns_on_time_and_late_mistake_late_by_deadline_calendar(generated, specs):
+    (first, _), _ = generated
+    for path in sorted((first / "returns").glob("*.xlsx")):
+        rid = path.name.split("-")[0]
+        v = _values(specs[rid], path)
+        period = f"{v['contract_year']['']} {v['quarter']['']}" if rid == "kpd" else \
+            f"{v['reporting_month'][''].year}-{v['reporting_month'][''].month:02d}"
+        lateness = assess(rid, period, _period_end(period), v["date_submitted"][""])
+        assert lateness is not None and lateness.late_working_days == 0, path.name
+    v = _values(specs["mmir"], first / "mistakes" / "mistake-late.xlsx")
+    lateness = assess("mmir", "2026-10", dt.date(2026, 10, 31), v["date_submitted"][""])
+    assert lateness.deadline.due.date() == dt.date(2026, 11, 4) and lateness.late_working_days == 12
+
+
+# -- mistakes ------------------------------------------------------------------------------
+def _differences(a: Path, b: Path) -> list[tuple[str, str]]:
+    ga, gb = _grids(a), _grids(b)
+    assert list(ga) == list(gb)
+    diffs = []
+    for name in ga:
+        ra, rb = ga[name], gb[name]
+        for r in range(max(len(ra), len(rb))):
+            xa, xb = (ra[r] if r < len(ra) else []), (rb[r] if r < len(rb) else [])
+            for c in range(max(len(xa), len(xb))):
+                if (xa[c] if c < len(xa) else "") != (xb[c] if c < len(xb) else ""):
+                    diffs.append((name, layout.a1(r + 1, c + 1)))
+    return diffs
+
+
+def test_each_mistake_file_has_exactly_one_mistake(generated):
+    (first, _), _ = generated
+    expected = json.loads((first / "expected-findings.json").read_text())["mistakes"]
+    assert len(expected) == 7
+    for name, entry in expected.items():
+        (finding,) = entry["findings"]
+        diffs = _differences(first / name, first / entry["base"])
+        if finding["cell"]:
+            assert diffs == [(finding["sheet"], finding["cell"])], name
+        elif finding["code"] == "template-superseded":
+            assert diffs == [(META_SHEET, "B2")], name
+        else:
+            assert finding["code"] == "submitted-late" and diffs == [("Header", "B8")], name
+
+
+def test_expected_findings_are_exact(generated):
+    (first, _), _ = generated
+    expected = json.loads((first / "expected-findings.json").read_text())["mistakes"]
+    found = {Path(n).name: e["findings"][0] for n, e in expected.items()}
+    refs = {n: (f["code"], f["severity"], f["ref"]) for n, f in found.items()}
+    assert refs == {
+        "mistake-typed-over-total.xlsx": ("total-mismatch", "error", "Staffing!D9"),
+        "mistake-negative-count.xlsx": ("below-minimum", "error", "Volumes!C17"),
+        "mistake-text-in-number.xlsx": ("not-a-number", "error", "Staffing!E7"),
+        "mistake-missing-header.xlsx": ("required-missing", "error", "Header!B5"),
+        "mistake-personal-data.xlsx": ("personal-data", "error", "'Rework reasons'!D5"),
+        "mistake-wrong-version.xlsx": ("template-superseded", "error", None),
+        "mistake-late.xlsx": ("submitted-late", "warning", None),
+    }
+    for f in found.values():
+        assert CATALOGUE[f["code"]][0] == f["severity"]
+    late = found["mistake-late.xlsx"]
+    # 3rd working day of November 2026: Mon 2, Tue 3, Wed 4. Then 5 to 20 November: weekdays only.
+    assert late["expected"] == "2026-11-04" and late["found"] == "2026-11-20"
+    weekdays = [dt.date(2026, 11, d) for d in range(5, 21) if dt.date(2026, 11, d).weekday() < 5]
+    assert late["late_working_days"] == len(weekdays) == 12
+    readme = (first / "README.md").read_text()
+    for name, (code, severity, ref) in refs.items():
+        (line,) = [x for x in readme.splitlines() if x.startswith(f"| `{name}`")]
+        assert f"`{code}`" in line and severity in line and (ref or "file level") in line
