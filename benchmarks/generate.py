@@ -15,8 +15,11 @@ How:
 2. Each of the N files is derived from a base at the zip/XML level
    (``xlsxpatch``: about 1 ms a file): its own provider name, contract (CPA or
    contract reference), period (year shifted back where needed, with every date
-   in the file shifted alike), date submitted, and one figure changed, so no two
-   files have the same content or the same (provider, contract, period).
+   in the file shifted alike), date submitted and MI contact text, so no two
+   files have the same content or the same (provider, contract, period). Figures
+   are left as the samples made them, so returns of the same contract in
+   consecutive periods stay consistent (year to date, restated months) and the
+   ledger's cross-return checks find nothing in the clean files.
 3. One file in eight (12.5%) gets one typical mistake, recorded in the manifest:
    a number typed over a total formula, text in a number cell, a negative count,
    a figure in a month after the period, an empty required cell, a breakdown that
@@ -34,6 +37,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import pickle
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -50,7 +54,7 @@ if str(HERE) not in sys.path:
 
 from xlsxpatch import Book, Formula  # noqa: E402
 
-GENERATOR_VERSION = "3"
+GENERATOR_VERSION = "4"
 KPD_SHARE = (0, 2)  # file i is a KPD return when i % 5 is one of these: 40% KPD, 60% MMIR
 MISTAKE_EVERY = 8  # one file in eight has a mistake
 N_PROVIDERS = 20
@@ -207,12 +211,18 @@ def base_bytes(keys: list[tuple], log=print) -> dict[tuple, bytes]:
 class Base:
     """A base return: its bytes as a patchable Book plus its cell values by (field, key)."""
 
-    def __init__(self, data: bytes, spec):
+    def __init__(self, data: bytes, spec, cache_file: Path | None = None):
         from kpd_returns import layout
-        from kpd_returns.extract import read_return
 
         self.spec = spec
         self.slots = layout.slot_index(spec)
+        if cache_file is not None and cache_file.exists():
+            cached = pickle.loads(cache_file.read_bytes())
+            self.values, self.formulas = cached["values"], cached["formulas"]
+            self.book = Book(cached["book"])
+            return
+        from kpd_returns.extract import read_return
+
         ex = read_return(data, name="base", specs={spec.id: spec})
         if ex.data is None:
             raise RuntimeError(f"a base {spec.id} return does not read cleanly: {ex.findings}")
@@ -223,6 +233,10 @@ class Base:
         edits = self.cached_totals(self.values)
         if edits:
             self.book = self.book.edited(self._by_sheet(edits))
+        if cache_file is not None:
+            tmp = cache_file.with_suffix(".tmp")
+            tmp.write_bytes(pickle.dumps({"values": self.values, "formulas": self.formulas, "book": self.book.data}))
+            tmp.replace(cache_file)
 
     def _by_sheet(self, edits: dict[tuple[str, str], Any]) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
@@ -287,6 +301,9 @@ def variant_edits(p: FilePlan, base: Base) -> tuple[dict[tuple[str, str], Any], 
     v = base.values
     edits: dict[tuple[str, str], Any] = {(spec.header.provider, ""): p.provider, (spec.header.contract, ""): p.contract}
     typed_over: set = set()
+    # The distinct value of every file: the MI contact names the return's own number (a figure
+    # would do too, but the ledger's cross-return checks compare figures between periods).
+    edits[("contact", "")] = f"Performance and MI team, return {p.index + 1}"
     if p.return_id == "kpd":
         year = 2026 - p.year_back
         edits[("contract_year", "")] = f"{year}-{(year + 1) % 100:02d}"
@@ -295,8 +312,6 @@ def variant_edits(p: FilePlan, base: Base) -> tuple[dict[tuple[str, str], Any], 
         months = spec.column_sets["months"].keys
         in_period = months[: 3 * int(p.quarter[1])]
         first, last = in_period[0], in_period[-1]
-        # The distinct figure: days lost in the first month.
-        edits[("days_lost", first)] = round(float(v[("days_lost", first)]) + (p.index % 97 + 1) / 100, 2)
         m = p.mistake
         if m == "typed-over-total":
             parts = [v[(f, first)] for f in spec.field("fte_total").computed.of]
@@ -321,9 +336,6 @@ def variant_edits(p: FilePlan, base: Base) -> tuple[dict[tuple[str, str], Any], 
                     d = _as_date(raw)
                     if d is not None:
                         edits[(fid, key)] = _shift_years(d, p.year_back)
-        # The distinct figure: Support Plans approved, year to date.
-        ytd = ("support_plans_approved", "year_to_date")
-        edits[ytd] = int(v[ytd]) + p.index % 50 + 1
         m = p.mistake
         if m == "negative-count":
             edits[("sustainment_required", "in_month")] = -int(v[("sustainment_required", "in_month")])
@@ -354,7 +366,8 @@ def generate(n: int, out_dir: str | Path, log=print) -> list[dict]:
 
     keys = sorted({base_key(p) for p in plans}, key=str)
     raw = base_bytes(keys, log=log)
-    bases = {k: Base(raw[k], specs[k[0]]) for k in keys}
+    cache = _cache_dir()
+    bases = {k: Base(raw[k], specs[k[0]], cache / ("-".join(str(x) for x in k) + ".base.pickle")) for k in keys}
     for p in plans:
         base = bases[base_key(p)]
         edits, typed_over = variant_edits(p, base)

@@ -88,14 +88,23 @@ _STYLE = re.compile(r'\ss="(\d+)"')
 
 
 def set_cells(xml: str, edits: dict[str, Any]) -> str:
-    """Replace (or insert) the given cells of one worksheet's XML."""
+    """Replace (or insert) the given cells of one worksheet's XML, in one pass."""
+    if not edits:
+        return xml
+    pat = re.compile(r'<c r="(' + "|".join(map(re.escape, edits)) + r')"(?=[\s/>])([^>]*?)(?:/>|>(.*?)</c>)', re.S)
+    seen = set()
+
+    def replace(m: re.Match) -> str:
+        ref = m.group(1)
+        if ref in seen:  # never two cells with one reference, but be safe
+            return m.group(0)
+        seen.add(ref)
+        sm = _STYLE.search(m.group(2))
+        return render_cell(ref, sm.group(1) if sm else None, edits[ref])
+
+    xml = pat.sub(replace, xml)
     for ref, value in edits.items():
-        pat = re.compile(r'<c r="' + ref + r'"(?=[\s/>])([^>]*?)(?:/>|>(.*?)</c>)', re.S)
-        m = pat.search(xml)
-        if m:
-            sm = _STYLE.search(m.group(1))
-            xml = xml[: m.start()] + render_cell(ref, sm.group(1) if sm else None, value) + xml[m.end():]
-        else:
+        if ref not in seen:
             xml = _insert_cell(xml, ref, render_cell(ref, None, value))
     return xml
 
