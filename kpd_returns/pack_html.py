@@ -1,0 +1,86 @@
+"""The HTML performance pack: one self-contained, accessible page per provider, and a national overview.
+
+Jinja2 templates in templates/ (``pack.html.j2``, ``national.html.j2``), autoescaping on, so
+everything a provider typed (names, contract references, segment titles, file names) is
+escaped. CSS is inlined and charts are inline SVG: the page makes no request and runs no
+script. Output is deterministic: the only date in it is the as-of date given.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from .kpis import default_config
+from .pack_data import PackData, load_notes, slugify
+from .attention import ACTION_PLAN_SECTION
+from .pack_text import (TIER_COLOURS, WINDOW_HEADINGS, KpiLine, glance, kpd_charts, month_list, national_kpd_charts, num,
+                        pct, register_text, short_month)
+from .resources import templates_dir
+from .svg_charts import Series, line_chart
+
+SEVERITY_WORDS = {1: "High", 2: "Medium", 3: "Low"}
+
+
+def css_string(text: str) -> Markup:
+    """A CSS string literal (for @page margin boxes): every character but letters, digits and
+    spaces as a CSS escape, so provider or user text can never end the string or the rule."""
+    body = "".join(c if re.fullmatch(r"[A-Za-z0-9 ]", c) else f"\\{ord(c):06x}" for c in text)
+    return Markup(f'"{body}"')
+
+
+class _Ids:
+    """Unique, valid HTML ids for one page."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+
+    def __call__(self, *parts: object) -> str:
+        base = "id-" + slugify("-".join(str(p) for p in parts))
+        out, n = base, 2
+        while out in self.seen:
+            out, n = f"{base}-{n}", n + 1
+        self.seen.add(out)
+        return out
+
+
+def kpi_chart(chart_id: str, line: KpiLine) -> Markup:
+    months = line.months12
+    series = [Series("In-month %", [p.percentage for p in line.trend])]
+    if line.target is not None:
+        series.append(Series(f"Target {line.target:g}%", [line.target] * len(months), target=True))
+    return Markup(line_chart(chart_id, months, series, title=line.chart_title, desc=line.chart_description()))
+
+
+def kpd_chart(chart_id: str, months: list[str], title: str, desc: str, series: list[tuple[str, list]]) -> Markup:
+    return Markup(line_chart(chart_id, months, [Series(n, v) for n, v in series], title=title, desc=desc,
+                             percent=False))
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(str(templates_dir())), autoescape=True, undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters.update(pct=pct, num=num, short_month=short_month, month_list=month_list)
+    env.globals.update(kpi_chart=kpi_chart, kpd_chart=kpd_chart, css_string=css_string, tier_colours=TIER_COLOURS,
+                       window_headings=WINDOW_HEADINGS, severity_words=SEVERITY_WORDS, register_text=register_text,
+                       glance=glance, kpd_charts=kpd_charts, national_kpd_charts=national_kpd_charts,
+                       action_plan_section=ACTION_PLAN_SECTION)
+    return env
+
+
+def render(pack: PackData) -> str:
+    template = environment().get_template("national.html.j2" if pack.is_national else "pack.html.j2")
+    config = default_config()
+    return template.render(pack=pack, notes=load_notes(), ids=_Ids(), config=config,
+                           windows=list(WINDOW_HEADINGS))
+
+
+def write_html(pack: PackData, path: str | Path) -> Path:
+    path = Path(path)
+    path.write_text(render(pack), encoding="utf-8", newline="\n")
+    return path

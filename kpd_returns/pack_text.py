@@ -1,0 +1,327 @@
+"""The words of a performance pack: one KPI line, its cells, tier, change and chart description.
+
+Both renderers (Excel and HTML) print these strings, so a PM reads the same words in
+either. Meaning is never carried by colour alone: every tier is "4 - Good" in words,
+every change has "up"/"down" as well as an arrow, every gap in the data is named.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .kpis import MonthKpiCounts, SocialValueInput, SocialValueResult, TrendPoint, WindowResult
+
+WINDOW_LABELS = {"in_month": "in month", "rolling_3": "rolling 3 months", "rolling_12": "rolling 12 months",
+                 "cumulative": "cumulative"}
+WINDOW_HEADINGS = {"in_month": "In month", "rolling_3": "Rolling 3 months", "rolling_12": "Rolling 12 months",
+                   "cumulative": "Cumulative"}
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
+TIER_COLOURS = {  # GOV.UK tag colours: (text, background), contrast above 7:1
+    4: ("#005a30", "#cce2d8"), 3: ("#594d00", "#fff7bf"), 2: ("#6e3619", "#fcd6c3"), 1: ("#2a0b06", "#f4cdc6")}
+
+
+def short_month(month: str, full: bool = False) -> str:
+    """'2026-10' -> 'Oct 2026' (or 'October 2026')."""
+    name = MONTHS[int(month[5:7]) - 1]
+    return f"{name if full else name[:3]} {month[:4]}"
+
+
+def month_list(months: list[str], limit: int = 3) -> str:
+    if len(months) <= limit:
+        return ", ".join(months)
+    return f"{', '.join(months[:limit])} and {len(months) - limit} more"
+
+
+def pct(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}%"
+
+
+def num(value: float | None, places: int = 2) -> str:
+    if value is None:
+        return ""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.{places}f}"
+
+
+def tier_words(tier: int | None, name: str | None) -> str:
+    return "" if tier is None else f"{tier} - {name}"
+
+
+@dataclass(frozen=True)
+class KpiLine:
+    """One KPI for one referral cohort of one contract, on every window, with its 12-month trend."""
+
+    contract: str
+    kpi: int
+    name: str
+    cohort: str
+    cohort_label: str
+    published: bool
+    target: float | None
+    results: dict[str, WindowResult]
+    trend: list[TrendPoint]
+    guidance: str
+    publication_window: str = "rolling_12"
+    month_counts: dict[str, tuple[int, int]] = field(default_factory=dict)  # month -> (due, within)
+
+    @property
+    def label(self) -> str:
+        return f"KPI {self.kpi} {self.name}"
+
+    @property
+    def key(self) -> str:
+        return f"{self.contract}-kpi{self.kpi}-{self.cohort}"
+
+    def cell(self, window: str) -> tuple[float | None, str]:
+        """(percentage or None, words): '92.3%', 'Incomplete: 2026-02 missing' or 'No cases due'."""
+        r = self.results[window]
+        if r.incomplete:
+            return None, f"Incomplete: {month_list(r.missing_months)} missing"
+        if r.percentage is None:
+            return None, "No cases due"
+        note = " (since start)" if r.partial_since_start else ""
+        return r.percentage, f"{r.percentage:.1f}%{note}"
+
+    @property
+    def meets_text(self) -> str:
+        below = [WINDOW_LABELS[w] for w, r in self.results.items() if r.meets_target is False]
+        unknown = [WINDOW_LABELS[w] for w, r in self.results.items() if r.meets_target is None]
+        if below:
+            return f"No: below target {', '.join(below)}"
+        if not unknown:
+            return "Yes: on every basis"
+        if len(unknown) == len(self.results):
+            return "Not known"
+        return f"Yes where known (not known: {', '.join(unknown)})"
+
+    @property
+    def meets(self) -> bool | None:
+        flags = [r.meets_target for r in self.results.values()]
+        return False if False in flags else None if None in flags else True
+
+    @property
+    def tier_result(self) -> WindowResult:
+        return self.results[self.publication_window]
+
+    @property
+    def tier(self) -> int | None:
+        return self.tier_result.tier if self.published else None
+
+    @property
+    def tier_text(self) -> str:
+        if not self.published:
+            return "Not published (no tier)"
+        r = self.tier_result
+        if r.tier is not None:
+            return tier_words(r.tier, r.tier_name)
+        return "Not rated: incomplete" if r.incomplete else "Not rated: no cases due"
+
+    @property
+    def change_text(self) -> str:
+        """In-month percentage against the month before: '▲ up 2.1 points', '▼ down 0.5 points', 'No change'."""
+        if len(self.trend) < 2:
+            return "Not known: first month"
+        prev, cur = self.trend[-2], self.trend[-1]
+        if prev.percentage is None or cur.percentage is None:
+            gap = [p for p in (prev, cur) if p.percentage is None]
+            why = f"{gap[0].month} missing" if gap[0].incomplete else f"no cases due in {gap[0].month}"
+            return f"Not known: {why}"
+        delta = round(cur.percentage - prev.percentage, 1)
+        if delta == 0:
+            return "No change"
+        return f"▲ up {delta:.1f} points" if delta > 0 else f"▼ down {-delta:.1f} points"
+
+    @property
+    def months12(self) -> list[str]:
+        return [p.month for p in self.trend]
+
+    def point_note(self, p: TrendPoint) -> str:
+        if p.incomplete:
+            return "Return missing or rejected"
+        if p.percentage is None:
+            return "No cases due"
+        if self.target is None:
+            return ""
+        return "Meets target" if p.percentage >= self.target else f"Below target by {self.target - p.percentage:.1f}"
+
+    @property
+    def chart_title(self) -> str:
+        return f"{self.label} ({self.cohort_label}), {self.contract}: in-month % against target"
+
+    def chart_description(self) -> str:
+        pts = [p for p in self.trend if p.percentage is not None]
+        if not self.trend:
+            return "No months to show."
+        span = f"{short_month(self.trend[0].month)} to {short_month(self.trend[-1].month)}"
+        text = f"In-month percentage of cases within target, {span}"
+        text += f", against a target of {self.target:g}%." if self.target is not None else "."
+        if not pts:
+            return text + " No month in the period has a percentage."
+        last = pts[-1]
+        text += f" Latest {last.percentage:.1f}% in {short_month(last.month)}."
+        if self.target is not None:
+            met = sum(1 for p in pts if p.percentage >= self.target)
+            text += f" At or above target in {met} of {len(pts)} months with figures."
+        gaps = [p.month for p in self.trend if p.incomplete]
+        if gaps:
+            text += f" Gaps where the return is missing or rejected: {month_list(gaps, 4)}."
+        return text
+
+
+@dataclass(frozen=True)
+class SocialValueView:
+    contract: str
+    quarter_end: str
+    quarter: str
+    input: SocialValueInput | None
+    companies: float | None
+    result: SocialValueResult | None
+    received: bool  # an accepted return exists for the quarter-end month
+
+    @property
+    def tier_text(self) -> str:
+        if self.result and self.result.tier is not None:
+            return tier_words(self.result.tier, self.result.tier_name)
+        if not self.received:
+            return f"Not rated: the {self.quarter_end} return is missing or rejected"
+        return "Not rated: measures not returned"
+
+    @property
+    def score_text(self) -> str:
+        r = self.result
+        if r is None or r.incomplete:
+            return "Not known"
+        return f"{r.achieved_count} of 3 measures achieved ({r.percentage:.1f}%)"
+
+    def measures(self) -> list[tuple[str, str, str]]:
+        """(measure, returned value, achieved?) for the three measures."""
+        i, r = self.input, self.result
+        vals = [i.measure1_pct, i.measure2_pct, i.measure3_pct] if i else [None, None, None]
+        out = []
+        for n, v in enumerate(vals):
+            shown = pct(v) or ("No companies over 500 employees" if n == 2 and i and i.companies_over_500 == 0
+                               else "Not returned")
+            done = "Not known" if r is None or r.incomplete else ("Achieved" if r.achieved[n] else "Not achieved")
+            out.append((f"Measure {n + 1}", shown, done))
+        return out
+
+
+@dataclass
+class ContractKpis:
+    contract: str
+    provider: str
+    service_start: str
+    missing: list[str]
+    lines: list[KpiLine]
+    counts: list[MonthKpiCounts]
+    windows: list[WindowResult]
+    social_value: SocialValueView | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def missing_text(self) -> str:
+        return f"Months with no accepted return: {month_list(self.missing, 6)}." if self.missing else \
+            "Every month since the Service Start Date has an accepted return."
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    key: str
+    title: str
+    desc: str
+    series: list[tuple[str, list[float | None]]]
+    percent: bool = False
+
+
+def _latest(name: str, months: list[str], values: list[float | None]) -> str:
+    known = [(m, v) for m, v in zip(months, values) if v is not None]
+    if not known:
+        return f" No {name} figures in the period."
+    m, v = known[-1]
+    gaps = [m for m, v in zip(months, values) if v is None]
+    text = f" Latest {name} {num(v)} in {short_month(m)}."
+    return text + (f" No figures for {month_list(gaps, 4)}." if gaps else "")
+
+
+def kpd_charts(months: list[str], by_month: dict[str, Any], national: dict[str, Any], contract: str) -> list[ChartSpec]:
+    """Staffing, caseload and job entries per front line FTE (with the national median) by month (KPD 9-15)."""
+    span = f"{short_month(months[0])} to {short_month(months[-1])}"
+    pick = lambda f: [f(by_month[m]) if m in by_month else None for m in months]  # noqa: E731
+    fte, front = pick(lambda pm: pm.fte_total), pick(lambda pm: pm.fte["staff_front_line"])
+    total, active = pick(lambda pm: pm.caseload_total), pick(lambda pm: pm.caseload["caseload_active"])
+    jpf = pick(lambda pm: pm.job_entries_per_front_line_fte)
+    med = [national[m].medians.get("job_entries_per_front_line_fte") if m in national else None for m in months]
+    return [
+        ChartSpec(f"{contract}-staffing", f"Staff FTE by month, {contract}",
+                  f"FTE total and front line claimant-facing FTE, {span}." + _latest("FTE total", months, fte),
+                  [("FTE total", fte), ("Front line FTE", front)]),
+        ChartSpec(f"{contract}-caseload", f"Caseload by month, {contract}",
+                  f"Total caseload and actively engaged caseload, {span}." + _latest("total caseload", months, total),
+                  [("Total caseload", total), ("Actively engaged", active)]),
+        ChartSpec(f"{contract}-jobs", f"Job entries per front line FTE by month, {contract}",
+                  f"Job entries per front line claimant-facing FTE against the median of all providers, {span}."
+                  + _latest("figure", months, jpf), [("Job entries per front line FTE", jpf), ("National median", med)]),
+    ]
+
+
+def national_kpd_charts(months: list[str], national: dict[str, Any]) -> list[ChartSpec]:
+    span = f"{short_month(months[0])} to {short_month(months[-1])}"
+    ratio = [national[m].ratios.get("job_entries_per_front_line_fte") if m in national else None for m in months]
+    med = [national[m].medians.get("job_entries_per_front_line_fte") if m in national else None for m in months]
+    fte = [national[m].totals.get("fte_total") if m in national else None for m in months]
+    return [
+        ChartSpec("national-fte", "Staff FTE, all providers, by month",
+                  f"FTE total summed over all providers, {span}." + _latest("FTE total", months, fte),
+                  [("FTE total, all providers", fte)]),
+        ChartSpec("national-jobs", "Job entries per front line FTE, all providers, by month",
+                  f"Job entries per front line FTE over all providers and the median provider, {span}."
+                  + _latest("figure", months, ratio), [("All providers", ratio), ("Median provider", med)]),
+    ]
+
+
+def register_text(row: dict[str, Any]) -> dict[str, str]:
+    """A submissions-register row in words."""
+    def when(v: Any) -> str:
+        return "" if v is None else v.strftime("%Y-%m-%d %H:%M") if hasattr(v, "hour") else str(v)
+    late, files = row.get("late_working_days"), row.get("files")
+    if isinstance(files, (list, tuple)):
+        files = ", ".join(str(f) for f in files)
+    status = str(row.get("status") or "")
+    if status == "late" and late:
+        status = f"late by {late} working day{'s' if late != 1 else ''}"
+    return {"return": str(row.get("return_id") or "").upper(), "contract": str(row.get("contract") or ""),
+            "period": str(row.get("period") or ""), "status": status, "received": when(row.get("received_at")),
+            "deadline": when(row.get("deadline")), "resubmissions": str(row.get("resubmissions") or 0),
+            "files": str(files if files not in (None, "") else "")}
+
+
+def glance(pack: Any) -> list[tuple[str, str, str]]:
+    """The 'at a glance' cards: (label, headline, detail), all in words."""
+    lines = [line for c in pack.contracts for line in c.lines]
+    cards = []
+    if lines:
+        below = [line for line in lines if line.meets is False]
+        cards.append(("KPI measures below target", f"{len(below)} of {len(lines)}",
+                      "On at least one basis" + (f": {', '.join(sorted({f'KPI {b.kpi}' for b in below}))}."
+                                                  if below else ".")))
+        tiers = [line for line in lines if line.published]
+        rated = [t.tier_text for t in tiers if t.tier is not None]
+        counts = {name: rated.count(name) for name in sorted(set(rated), reverse=True)}
+        detail = "; ".join(f"{n} at {name}" for name, n in counts.items())
+        cards.append(("Published KPIs rated (rolling 12 months)", f"{len(rated)} of {len(tiers)}",
+                      f"Rated{': ' + detail if detail else ''}"
+                      f"{'; the rest not rated (incomplete or no cases due)' if len(rated) < len(tiers) else ''}."))
+    for c in pack.contracts:
+        if c.social_value:
+            cards.append((f"Social Value KPI {c.social_value.quarter}", c.social_value.tier_text.split(":")[0],
+                          f"{c.contract}: {c.social_value.score_text}."))
+    status = [str(r.get("status") or "") for r in pack.register]
+    cards.append(("Returns in the last 12 months", f"{status.count('missing')} missing",
+                  f"{status.count('late')} late, {status.count('rejected only')} rejected only, "
+                  f"{status.count('on time')} on time."))
+    if not pack.is_national:
+        sev = [a.item.severity for a in pack.attention]
+        cards.append(("Needs attention", f"{sev.count(1)} high",
+                      f"{sev.count(2)} medium and {sev.count(3)} low priority items."))
+    return cards
