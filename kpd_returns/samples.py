@@ -179,12 +179,14 @@ MMIR_MONTHS = tuple(f"2026-{m:02d}" for m in range(4, 11))
 CONTACT = "Performance and MI team"
 
 SEGMENTS = [
-    ("Engagement and assessment", "Participants in their first eight weeks: induction, diagnostic assessment and action planning."),
+    ("Engagement and assessment",
+     "Participants in their first eight weeks: induction, diagnostic assessment and action planning."),
     ("Skills and confidence", "Participants working on skills, confidence and health barriers with their adviser."),
     ("Job search and brokerage", "Job-ready participants matched to vacancies by the employer engagement team."),
     ("Intensive support", "Participants with complex barriers receiving specialist support from our supply chain."),
 ]
-IN_WORK_SEGMENT = ("In-work support", "Participants in work, before and after a Job Outcome claim, receiving in-work support.")
+IN_WORK_SEGMENT = ("In-work support",
+                   "Participants in work, before and after a Job Outcome claim, receiving in-work support.")
 RATINGS = [
     ("Green: job ready", "Ready to start work within a month; in active job search."),
     ("Amber: moving closer", "Expected to be ready for work within one to three months."),
@@ -360,7 +362,8 @@ def _mmir_series(provider: Provider) -> dict[str, dict[str, Any]]:
              "reworks": rng.randint(2, 10)}
         v |= {"reworks_outside_1wd": rng.randint(0, 2), "support_plans_outside_1_month": rng.randint(0, 3),
               "six_month_reports_outside_10wd": rng.randint(0, 2), "exit_reports_outside_10wd": rng.randint(0, 2),
-              "withdrawals_before_support_plan": rng.randint(0, 4), "withdrawals_before_six_month_report": rng.randint(0, 3),
+              "withdrawals_before_support_plan": rng.randint(0, 4),
+              "withdrawals_before_six_month_report": rng.randint(0, 3),
               "withdrawals_before_exit_report": rng.randint(0, 2), "sustainment_required": rng.randint(4, 20),
               "complaints": rng.randint(0, 3)}
         for k, x in v.items():
@@ -406,7 +409,8 @@ def _mmir_series(provider: Provider) -> dict[str, dict[str, Any]]:
         rows = []
         for _ in range(v["complaints"]):
             complaint_no += 1
-            rows.append({"complaint_ref": f"{provider.code}-CMP-{complaint_no:03d}", "complaint_date_received": rng.choice(wd),
+            rows.append({"complaint_ref": f"{provider.code}-CMP-{complaint_no:03d}",
+                         "complaint_date_received": rng.choice(wd),
                          "complaint_summary": rng.choice(COMPLAINTS), "complaint_working_days": rng.randint(1, 12)})
         lists["complaint"] = rows
         if month == 7:  # a new starter

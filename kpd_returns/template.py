@@ -127,7 +127,8 @@ class _Formats:
         self._cache: dict[tuple, Any] = {}
         self.title = wb.add_format({"bold": True, "font_size": 16})
         self.intro = wb.add_format({"italic": True})
-        self.header = wb.add_format({"bold": True, "text_wrap": True, "valign": "top", "bottom": 2, "bg_color": "#F2F2F2"})
+        self.header = wb.add_format({"bold": True, "text_wrap": True, "valign": "top", "bottom": 2,
+                                     "bg_color": "#F2F2F2"})
         self.label = wb.add_format({"text_wrap": True, "valign": "top"})
         self.bold = wb.add_format({"bold": True, "valign": "top", "text_wrap": True})
         self.plain = wb.add_format({"valign": "top", "text_wrap": True})
@@ -166,7 +167,8 @@ def _write_cover(wb, fm: _Formats, spec: ReturnSpec) -> None:
         ("", "", None),
         ("How to fill it in", "", fm.bold),
         ("Step 1", "Type your figures into the input cells only. Select a cell to see what it should hold.", None),
-        ("Step 2", "Do not rename, move, add or delete sheets, rows or columns: each figure is read from its place.", None),
+        ("Step 2", "Do not rename, move, add or delete sheets, rows or columns: "
+                   "each figure is read from its place.", None),
         ("Step 3", "Totals and other calculated cells fill in automatically. Do not type over them.", None),
         ("Step 4", "Never enter names, National Insurance numbers, e-mail addresses or phone numbers "
                    "of customers or staff: use your own anonymised references.", None),
@@ -300,7 +302,7 @@ def header_prefill(spec: ReturnSpec, *, provider: str | None = None, contract: s
         value = value.strip()
         limit = spec.field(fid).max_length
         if not value or len(value) > limit:
-            raise ValueError(f"The {spec.field(fid).label.lower()} must be 1 to {limit} characters long.")
+            raise ValueError(f"{spec.field(fid).label} must be 1 to {limit} characters long: it has {len(value)}.")
         values[fid] = value
     if period is not None:
         values.update(parse_period(spec, period))
@@ -331,18 +333,22 @@ def write_template(spec: ReturnSpec, path_or_buffer: str | Path | IO[bytes], *, 
 def cli_template(return_type: str, out: Path, provider: str | None = None, contract: str | None = None,
                  period: str | None = None) -> int:
     """The `kpd-returns template` command: 0 on success, 2 with a one-line message otherwise."""
+    from xlsxwriter.exceptions import FileCreateError
+
     from .spec import SpecError, get_spec
 
+    out = Path(out)
     try:
         spec = get_spec(return_type.strip().lower())
-        out = Path(out)
+        header_prefill(spec, provider=provider, contract=contract, period=period)  # check before touching disk
         out.parent.mkdir(parents=True, exist_ok=True)
         write_template(spec, out, provider=provider, contract=contract, period=period)
     except (SpecError, ValueError) as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    except OSError as exc:
-        print(f"Cannot write {out}: {exc.strerror or exc}.", file=sys.stderr)
+    except (OSError, FileCreateError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        print(f"Cannot write {out}: {reason}.", file=sys.stderr)
         return 2
     print(f"Wrote the {spec.short_title} template (version {spec.version}) to {out}.")
     return 0

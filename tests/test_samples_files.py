@@ -138,7 +138,8 @@ def test_kpd_totals_are_left_as_formulas(generated, specs):
 
 # -- clean MMIR returns ------------------------------------------------------------------
 DETAIL_COUNTS = {"reworks": "rework_case_ref", "reworks_outside_1wd": "late_rework_case_ref",
-                 "support_plans_outside_1_month": "late_sp_case_ref", "six_month_reports_outside_10wd": "late_6m_case_ref",
+                 "support_plans_outside_1_month": "late_sp_case_ref",
+                 "six_month_reports_outside_10wd": "late_6m_case_ref",
                  "exit_reports_outside_10wd": "late_exit_case_ref", "complaints": "complaint_ref"}
 STAGES = {"withdrawals_before_support_plan": "Before Support Plan",
           "withdrawals_before_six_month_report": "Before 6 Month Report",

@@ -141,7 +141,8 @@ MMIR_VOLUMES = [
 ]
 MMIR_DETAIL = {
     "Rework reasons": ["rework_case_ref", "rework_report_type", "rework_reason"],
-    "Late reworks": ["late_rework_case_ref", "late_rework_date_requested", "late_rework_date_returned", "late_rework_reason"],
+    "Late reworks": ["late_rework_case_ref", "late_rework_date_requested", "late_rework_date_returned",
+                     "late_rework_reason"],
     "Late Support Plans": ["late_sp_case_ref", "late_sp_referral_date", "late_sp_date_returned", "late_sp_reason"],
     "Late 6 Month Reports": ["late_6m_case_ref", "late_6m_period_end", "late_6m_date_returned", "late_6m_reason"],
     "Late Exit Reports": ["late_exit_case_ref", "late_exit_period_end", "late_exit_date_returned", "late_exit_reason"],
@@ -170,7 +171,8 @@ def test_mmir_referral_routes_and_how_heard(specs):
     assert "Authority Candidate" in mmir.field("route_authority_candidate").label
     assert "Supplier Generated" in mmir.field("route_supplier_generated").label
     heard = [f.id for f in sheet.expanded_fields if f.id.startswith("heard_")]
-    assert heard == ["heard_supplier_marketing", "heard_gp", "heard_occupational_health", "heard_employer", "heard_other"]
+    assert heard == ["heard_supplier_marketing", "heard_gp", "heard_occupational_health", "heard_employer",
+                     "heard_other"]
     assert all(mmir.field(f).guidance == "7.25" for f in heard)
 
 
@@ -198,7 +200,8 @@ def test_mmir_detail_tables(specs, sheet_name):
 
 def test_mmir_withdrawal_stages_and_complaint_days(specs):
     mmir = specs["mmir"]
-    assert mmir.field("withdrawal_stage").choices == ["Before Support Plan", "Before 6 Month Report", "Before Exit Report"]
+    stages = ["Before Support Plan", "Before 6 Month Report", "Before Exit Report"]
+    assert mmir.field("withdrawal_stage").choices == stages
     days = mmir.field("complaint_working_days")
     assert days.type in NUMERIC_TYPES and days.max_decimals == 0
     assert "Working days" in days.label

@@ -139,7 +139,8 @@ def test_protection_inputs_unlocked_everything_else_locked(built):
             assert cell.protection.locked is bool(field.computed), f"{sheet.name}!{slot.cell}"
             if not field.computed:
                 assert cell.fill.fgColor.rgb.endswith("FFF2CC") and cell.border.left.style == "thin"
-        for row in ws.iter_rows(min_row=1, max_row=layout.last_row(sheet) + 1, max_col=layout.last_col(spec, sheet) + 1):
+        last_row, last_col = layout.last_row(sheet) + 1, layout.last_col(spec, sheet) + 1
+        for row in ws.iter_rows(min_row=1, max_row=last_row, max_col=last_col):
             for cell in row:
                 if cell.coordinate not in slot_cells:
                     assert cell.protection.locked, f"{sheet.name}!{cell.coordinate} should be locked"
@@ -265,6 +266,17 @@ def test_cli_template_errors_exit_2_with_one_line(tmp_path, args):
     message = result.stderr.strip()
     assert message and "\n" not in message and "Traceback" not in result.output
     assert not out.exists()
+
+
+def test_cli_template_unwritable_target_exits_2(tmp_path):
+    result = CliRunner().invoke(app, ["template", "mmir", str(tmp_path)])  # a folder, not a file
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Cannot write") and result.stderr.count("\n") == 1
+
+
+def test_provider_too_long_is_refused(specs):
+    with pytest.raises(ValueError, match=r"^Prime provider must be 1 to 120 characters long: it has 121\.$"):
+        write_template(specs["kpd"], io.BytesIO(), provider="x" * 121)
 
 
 # -- a new spec gives a new template, with no code change --------------------------------
