@@ -124,28 +124,30 @@ def _direct_report(item: InboxItem) -> FileReport:
                       submitted_source=item.submitted_source)
 
 
-def _relate_region(report: FileReport, register: Registry | None, default: str, calendar: Any) -> str:
-    """The report's UK division; its deadline and lateness are recomputed if the register says another one."""
-    if register is None or not report.contract:
-        return default
-    region = register.region_for(report.contract, default)
-    if region != default and report.return_id and report.period and report.period_end:
-        from .deadlines import assess, deadline_for
+def _settle_submission(report: FileReport, item: InboxItem, register: Registry | None, default: str,
+                       calendar: Any) -> str:
+    """Fix the submission time's fallback and the UK division; return the division used.
 
-        dl = deadline_for(report.return_id, report.period, report.period_end, region=region, calendar=calendar)
-        report.deadline = dl.due if dl else report.deadline
-        if report.submitted is not None and dl is not None:
-            when = report.submitted.date() if report.submitted_source == "workbook" else report.submitted
-            lateness = assess(report.return_id, report.period, report.period_end, when, region=region,
-                              calendar=calendar)
-            if lateness is not None:
-                report.late_working_days = lateness.late_working_days
-                report.findings = [f for f in report.findings if f.code != "submitted-late"]
-                if lateness.late_working_days:
-                    unit = "working day" if lateness.late_working_days == 1 else "working days"
-                    report.findings.append(F.make(
-                        "submitted-late", detail=f"{lateness.late_working_days} {unit} late",
-                        expected=lateness.deadline.due_text, found=str(when)))
+    The validator uses a time passed in before the workbook's own Date submitted, so
+    a bare workbook is passed without one: when the workbook has no usable date the
+    validator falls back to the as-of date, and here the file's modification time
+    takes its place ("file-modified"). When the register puts the contract in
+    another UK division, the deadline and lateness are worked out again for it.
+    """
+    region = register.region_for(report.contract, default) if register is not None and report.contract else default
+    when: Any = None
+    source = report.submitted_source
+    if item.source_email is None and source in (None, "as-of") and item.submitted is not None:
+        when, source = item.submitted, "file-modified"
+    elif region != default and report.submitted is not None:
+        when = report.submitted.date() if source == "workbook" else report.submitted
+    if when is None:
+        return region
+    from .validate import finish_report
+
+    report.findings = [f for f in report.findings if f.code != "submitted-late"]
+    report.deadline = report.late_working_days = None
+    finish_report(report, submitted=when, submitted_source=source, region=region, calendar=calendar)
     return region
 
 
@@ -185,7 +187,7 @@ def ingest(paths: Sequence[str | Path], ledger: Ledger, *, workers: int | None =
     files = list_files(paths, exclude)
     summary = RunSummary(files_found=len(files))
     known = {r[0] for r in ledger.conn.execute("SELECT sha256 FROM files")}
-    first_in_run: dict[str, InboxItem] = {}
+    first_in_run: dict[str, str] = {}  # sha256 -> name (never the bytes: memory stays flat)
     order: deque[tuple[str, InboxItem]] = deque()
     year_start = register.year_start if register is not None else None
     writer = _RejectedWriter(Path(rejected_dir)) if rejected_dir is not None else None
@@ -198,9 +200,12 @@ def ingest(paths: Sequence[str | Path], ledger: Ledger, *, workers: int | None =
             elif item.sha256 in known or item.sha256 in first_in_run:
                 order.append(("duplicate", item))
             else:
-                first_in_run[item.sha256] = item
+                first_in_run[item.sha256] = item.name
                 order.append(("validate", item))
-                yield (item.source, item.name, item.submitted, item.submitted_source, region)
+                if item.source_email is None:  # a bare workbook: its own Date submitted comes first
+                    yield (item.source, item.name, None, None, region)
+                else:
+                    yield (item.source, item.name, item.submitted, item.submitted_source, region)
 
     def finish(outcome: InputOutcome, item: InboxItem) -> None:
         summary.add(outcome)
@@ -213,7 +218,7 @@ def ingest(paths: Sequence[str | Path], ledger: Ledger, *, workers: int | None =
         report.sha256 = report.sha256 or item.sha256
         report.path = _display_path(item)
         report.name = item.name
-        reg_region = _relate_region(report, register, region, calendar)
+        reg_region = _settle_submission(report, item, register, region, calendar)
         added = ledger.add_report(report, source_path=item.source_path, source_email=item.source_email,
                                   sender=item.sender, region=reg_region, size_bytes=item.size, year_start=year_start)
         if not added.added:
@@ -241,7 +246,7 @@ def ingest(paths: Sequence[str | Path], ledger: Ledger, *, workers: int | None =
         if row is None:  # an in-run duplicate whose first copy was not stored (cannot happen; be safe)
             first = first_in_run.get(item.sha256)
             finish(InputOutcome(item.index, item.name, "duplicate",
-                                f"the same file as {first.name if first else 'an earlier input'} in this batch",
+                                f"the same file as {first or 'an earlier input'} in this batch",
                                 item.source_email, item.sender), item)
             return
         result = _duplicate_outcome(item, row)
@@ -257,8 +262,9 @@ def ingest(paths: Sequence[str | Path], ledger: Ledger, *, workers: int | None =
             handle_side(kind, item)
         return None
 
+    chunk = max(10, min(100, -(-len(files) // (workers * 4)))) if files else 10
     try:
-        for report in validate(feed(), workers=workers):
+        for report in validate(feed(), workers=workers, calendar=calendar, chunk_size=chunk):
             item = drain_until_validate()
             if item is None:
                 raise RuntimeError("The validator returned more reports than inputs it was given.")

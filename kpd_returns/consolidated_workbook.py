@@ -319,7 +319,9 @@ def _submissions(w: _Writer, data: WorkbookInput) -> None:
 
 
 def _slot_order(spec: ReturnSpec) -> dict[tuple[str, str], int]:
-    return {(s.field, s.key): i for i, s in enumerate(s for sh in spec.sheets for s in layout.slots(spec, sh))}
+    from .cross_checks import slot_index
+
+    return {k: i for i, k in enumerate(slot_index(spec))}
 
 
 def _data_sheet(w: _Writer, rd: ReturnData) -> None:

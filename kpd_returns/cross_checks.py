@@ -70,6 +70,17 @@ def _month_sheets(spec: ReturnSpec) -> list:
     return [s for s in spec.sheets if s.kind == "grid" and s.columns == cs]
 
 
+_SLOTS: dict[tuple[str, str], dict] = {}
+
+
+def slot_index(spec: ReturnSpec) -> dict:
+    """layout.slot_index, built once per spec (building it is not cheap)."""
+    key = (spec.id, spec.spec_hash)
+    if key not in _SLOTS:
+        _SLOTS[key] = layout.slot_index(spec)
+    return _SLOTS[key]
+
+
 def applies_to(spec: ReturnSpec) -> bool:
     return bool(_ytd_sheets(spec) or _month_sheets(spec))
 
@@ -79,7 +90,7 @@ def ytd_findings(spec: ReturnSpec, current: list[tuple[int, str]], values: dict[
     """``current``: (file_id, period 'YYYY-MM') of one contract's current returns."""
     ysm = year_start_month or spec.period.year_start_month
     by_period = {period: fid for fid, period in current}
-    index = layout.slot_index(spec)
+    index = slot_index(spec)
     out: dict[int, list[Finding]] = {}
     for fid, period in sorted(current, key=lambda x: x[1]):
         mine = values.get(fid, {})
@@ -121,7 +132,7 @@ def ytd_findings(spec: ReturnSpec, current: list[tuple[int, str]], values: dict[
 def restatement_findings(spec: ReturnSpec, current: list[tuple[int, str]], values: dict[int, Values]
                          ) -> dict[int, list[Finding]]:
     """``current``: (file_id, period) of one contract's current returns, oldest period first."""
-    index = layout.slot_index(spec)
+    index = slot_index(spec)
     fields = [(s, f) for s in _month_sheets(spec) for f in s.expanded_fields if f.numeric and not f.computed]
     out: dict[int, list[Finding]] = {}
     for i, (fid, period) in enumerate(current):
