@@ -1,0 +1,57 @@
+"""The reporting period: months within it are required, months after it stay empty (KPD 4),
+and quarterly Social Value in the last month of a quarter (AtW 7.16)."""
+
+from __future__ import annotations
+
+from test_checks_helpers import check, codes, kpd_cells, mmir_cells, only
+
+
+def test_a_figure_in_a_month_after_the_quarter_kpd_4():
+    """KPD 4: a Q1 return reports April to June; July must be left empty."""
+    report = check("kpd", kpd_cells("Q1", job_entries__jul=40))
+    f = only(report, "month-after-period")
+    assert (f.sheet, f.cell, f.severity, f.guidance) == ("Staffing", "F15", "error", "KPD 4")
+    assert "July 2026" in f.message and "2026-27 Q1" in f.message
+    assert not any(v[0] == "job_entries" and v[1] == "jul" for v in report.values)
+
+
+def test_months_after_the_period_on_optional_sheets_kpd_4():
+    report = check("kpd", kpd_cells("Q1", seg_title__seg1="Engagement", seg_type__seg1="Out of work",
+                                    seg_key__seg1="First eight weeks", seg1_participants__jun=3500,
+                                    seg1_participants__oct=3000))
+    assert codes(report) == [("month-after-period", "Segmentation", "I5", "error")]
+
+
+def test_formulas_in_months_after_the_period_are_fine():
+    """The template's total formulas fill all twelve months: they are not figures."""
+    assert codes(check("kpd", kpd_cells("Q1"))) == []
+
+
+def test_a_month_within_the_quarter_left_empty_kpd_4():
+    report = check("kpd", kpd_cells("Q2", staff_front_line__aug=None))
+    f = only(report, "month-missing")
+    assert (f.sheet, f.cell, f.severity, f.guidance) == ("Staffing", "G6", "error", "KPD 4")
+    assert "August 2026" in f.message
+    # The month's ratio and total are not recomputed from a missing input.
+    assert not any(v[0] in ("fte_total", "job_entries_per_front_line_fte") and v[1] == "aug" for v in report.values)
+
+
+def test_social_value_due_in_a_quarter_end_month_atw_7_16():
+    report = check("mmir", mmir_cells("2026-09"))
+    assert codes(report) == [("social-value-missing", "Social value", c, "error") for c in ("B5", "B6", "B7", "B8")]
+    assert only(check("mmir", mmir_cells("2026-09", sv_measure1_pct__=100, sv_measure2_pct__=100,
+                                          sv_companies_over_500__=0)), "social-value-missing").cell == "B5"
+    assert "September 2026" in report.findings[0].message
+    assert report.findings[0].guidance == "AtW 7.16"
+
+
+def test_measure_3_only_when_a_company_has_over_500_employees_atw_7_16():
+    full = dict(sv_companies__=3, sv_measure1_pct__=100, sv_measure2_pct__=66.7)
+    assert codes(check("mmir", mmir_cells("2026-09", sv_companies_over_500__=0, **full))) == []
+    report = check("mmir", mmir_cells("2026-09", sv_companies_over_500__=1, **full))
+    assert codes(report) == [("social-value-missing", "Social value", "B9", "error")]
+    assert codes(check("mmir", mmir_cells("2026-09", sv_companies_over_500__=1, sv_measure3_pct__=100, **full))) == []
+
+
+def test_social_value_not_due_outside_a_quarter_end_atw_7_16():
+    assert codes(check("mmir", mmir_cells("2026-10"))) == []
