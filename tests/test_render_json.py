@@ -166,3 +166,16 @@ def test_findings_sorted_whatever_the_input_order():
     reports = sample_reports()
     reports[0].findings.reverse()
     assert dumps(reports) == dumps(sample_reports())
+
+
+def test_as_of_is_not_a_submission_time():
+    r = FileReport(path="a.xlsx", name="a.xlsx", return_id="mmir", period="2026-10",
+                   deadline=dt.datetime(2026, 11, 4, 23, 59), late_working_days=3,
+                   submitted=dt.datetime(2026, 11, 9), submitted_source="as-of")
+    document = report_dict([r])
+    entry = document["files"][0]
+    assert entry["submitted"] is None and entry["as_of"] == "2026-11-09"
+    assert entry["submitted_source"] == "as-of" and entry["late_working_days"] == 3
+    assert schema_errors(json.loads(json.dumps(document))) == []
+    first = report_dict(sample_reports())["files"][0]
+    assert first["as_of"] is None and first["submitted"] == "2026-11-20T00:00:00"

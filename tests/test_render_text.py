@@ -115,3 +115,15 @@ def test_notes_are_printed_in_the_file_section():
 
 def test_same_reports_same_text():
     assert render([mmir_report()], color=False) == render([mmir_report()], color=False)
+
+
+def test_as_of_is_not_shown_as_a_submission():
+    # validate: with no submission time known, lateness is judged as of --as-of (or today)
+    r = mmir_report(findings=[], deadline=dt.datetime(2026, 11, 4, 23, 59), late_working_days=3,
+                    submitted=dt.datetime(2026, 11, 9), submitted_source="as-of")
+    assert verdict_line(r).endswith(
+        "— valid; late by 3 working days (deadline Wed 4 November 2026 23:59), "
+        "as of 2026-11-09 (submission date not known)")
+    unreadable = FileReport(path="bad.xlsx", name="bad.xlsx", submitted=dt.datetime(2026, 11, 9),
+                            submitted_source="as-of", findings=[F.make("file-empty", file="bad.xlsx")])
+    assert verdict_line(unreadable) == "bad.xlsx: 1 error, 0 warnings — could not be read"

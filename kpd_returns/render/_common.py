@@ -15,6 +15,8 @@ VERDICT_WORDS = {
 }
 VERDICT_ORDER = ("valid", "valid-with-warnings", "invalid", "unreadable")
 
+AS_OF = "as-of"  # submitted_source when the submission time is not known (validate.finish_report)
+
 SOURCE_WORDS = {
     "option": "from --submitted",
     "workbook": "from the workbook's {label}",

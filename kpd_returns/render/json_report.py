@@ -4,7 +4,9 @@
 
 One object per file, in the order the files were given, each with its findings
 in report order (Finding.sort_key). Nothing depends on when the report was run,
-so the same inputs give byte-identical output.
+so the same inputs give byte-identical output. (A return whose submission time
+is not known is judged late or on time as of ``--as-of``, or the day of the run:
+pass ``--as-of`` when the output must be reproducible.)
 
 Versioning: ``schema_version`` is MAJOR.MINOR. A new optional key is a minor
 change (1.1); removing or renaming a key, or changing its type or meaning, is a
@@ -13,13 +15,14 @@ major change (2.0). Consumers should check the major number.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Sequence
 from typing import Any, TextIO
 
 from ..findings import Finding
 from ..model import FileReport
-from ._common import iso, sorted_findings
+from ._common import AS_OF, iso, sorted_findings
 
 SCHEMA_ID = "kpd-returns/validation-report"
 SCHEMA_VERSION = "1.0"
@@ -37,6 +40,9 @@ def finding_dict(f: Finding) -> dict[str, Any]:
 
 
 def file_dict(report: FileReport) -> dict[str, Any]:
+    # With no known submission time, lateness is judged as of a date (--as-of, or the day
+    # of the run): that date is not a submission time, so it goes in "as_of" instead.
+    as_of = report.submitted_source == AS_OF and report.submitted is not None
     return {
         "file": report.path,
         "name": report.name,
@@ -49,8 +55,10 @@ def file_dict(report: FileReport) -> dict[str, Any]:
         "verdict": report.verdict,
         "exit_code": report.exit_code,
         "deadline": iso(report.deadline),
-        "submitted": iso(report.submitted),
+        "submitted": None if as_of else iso(report.submitted),
         "submitted_source": report.submitted_source,
+        "as_of": iso(report.submitted.date() if isinstance(report.submitted, dt.datetime) else report.submitted)
+        if as_of else None,
         "late_working_days": report.late_working_days,
         "counts": {"errors": len(report.errors), "warnings": len(report.warnings)},
         "findings": [finding_dict(f) for f in sorted_findings(report)],

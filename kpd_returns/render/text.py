@@ -24,7 +24,7 @@ from rich.text import Text
 from ..findings import Finding
 from ..model import FileReport
 from ._common import (
-    VERDICT_ORDER, VERDICT_WORDS, deadline_text, grouped, plural, source_text, spec_of, when_text,
+    AS_OF, VERDICT_ORDER, VERDICT_WORDS, deadline_text, grouped, plural, source_text, spec_of, when_text,
 )
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow"}
@@ -51,7 +51,11 @@ def lateness_text(report: FileReport) -> str:
         else:
             days = plural(report.late_working_days, "working day")
             parts.append(f"late by {days} (deadline {due})")
-    if report.submitted is not None:
+    if report.submitted_source == AS_OF:
+        # Not a submission time: the date lateness was judged at (--as-of, or the day of the run).
+        if report.deadline is not None and report.submitted is not None:
+            parts.append(f"as of {when_text(report.submitted)} (submission date not known)")
+    elif report.submitted is not None:
         src = source_text(report)
         parts.append(f"submitted {when_text(report.submitted)}" + (f" ({src})" if src else ""))
     elif report.deadline is not None:
