@@ -114,11 +114,15 @@ def validate_all(paths: Sequence[str], *, workers: int, submitted, as_of, region
     failure is confined to the file that caused it."""
     from .validate import validate_file, validate_paths
 
+    from .spec import SpecError
+
     try:
         reports = list(validate_paths(list(paths), workers=workers, submitted=submitted, as_of=as_of,
                                       region=region, calendar=calendar))
         if len(reports) == len(paths):
             return reports
+    except SpecError as exc:  # the specs' rules, checked before any file is read
+        raise UsageError(f"The return specifications cannot be used: {exc}") from None
     except Exception:  # noqa: BLE001 - retried file by file below
         pass
     out = []
@@ -265,6 +269,12 @@ def _run(files, *, as_of, submitted, region, deadlines, fmt, annotate, annotate_
         import kpd_returns.validate  # noqa: F401
     except ImportError as exc:
         raise UsageError(f"The validator is missing from this installation ({exc}); reinstall kpd-returns.") from None
+    from .spec import SpecError, load_all
+
+    try:
+        load_all()  # a broken spec file is one sentence for the whole run, not one per file
+    except SpecError as exc:
+        raise UsageError(f"The return specifications cannot be used: {exc}") from None
 
     current["file"] = paths[0] if len(paths) == 1 else f"{len(paths)} files"
     reports = validate_all(paths, workers=workers, submitted=when_submitted, as_of=when_as_of, region=region,

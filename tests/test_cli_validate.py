@@ -279,3 +279,15 @@ def test_fix_totals_refuses_what_it_cannot_fix(tmp_path):
     proc = cli(str(empty), "--fix-totals", str(tmp_path / "f.xlsx"))
     assert proc.returncode == 2 and "Cannot fix the totals of empty.xlsx" in proc.stdout
     assert not (tmp_path / "f.xlsx").exists()
+
+
+def test_a_broken_spec_is_one_sentence_for_the_run(fake_validate, tmp_path, monkeypatch):
+    from kpd_returns.spec import SpecError
+
+    def broken(paths, **kw):
+        raise SpecError("kpd.toml: key 'rules.0.kind' is 'nonsense'.")
+
+    monkeypatch.setattr(sys.modules["kpd_returns.validate"], "validate_paths", broken)
+    code, out, err = call(tmp_path / "a.xlsx", tmp_path / "b.xlsx")
+    assert code == 2 and out == ""
+    assert err == "The return specifications cannot be used: kpd.toml: key 'rules.0.kind' is 'nonsense'.\n"
