@@ -137,6 +137,28 @@ def consolidate(
                                      workers=workers, region=region, deadlines=deadlines, verbose=verbose))
 
 
+@app.command()
+def pack(
+    period: str = typer.Option(..., "--period", metavar="YYYY-MM", help="The report month, e.g. 2026-10."),
+    out: Path = typer.Option(..., "--out", metavar="DIR", help="Where to write the packs."),
+    provider: Optional[list[str]] = typer.Option(None, "--provider", metavar="NAME_OR_CONTRACT", help="Only this provider (name, contract reference or file-name slug). Repeatable."),
+    all_providers: bool = typer.Option(False, "--all", help="Every provider, the national overview and the publication files (the default)."),
+    db: Optional[Path] = typer.Option(None, "--db", metavar="PATH", help="The ledger (SQLite). Default: ./kpd-ledger.sqlite."),
+    fmt: str = typer.Option("xlsx,html", "--format", metavar="xlsx,html", help="Which packs to write."),
+    marking: str = typer.Option("OFFICIAL-SENSITIVE", "--marking", metavar="TEXT", help="The protective marking printed at the top (and bottom) of every pack."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE", help="Judge missing and late as at DATE (default: today)."),
+    providers: Optional[Path] = typer.Option(None, "--providers", metavar="FILE", help="The providers register (CSV or TOML): who owes which returns, and service start dates."),
+) -> None:
+    """Write performance packs (Excel and self-contained HTML) for Contract Performance Reviews.
+
+    Exit codes: 0 = packs written; 2 = could not run (no ledger, a bad option or an unknown provider).
+    """
+    from .cli_pack import run
+
+    raise typer.Exit(run(period=period, out=out, providers=provider, all_providers=all_providers, db=db, formats=fmt,
+                         marking=marking, as_of=as_of, register=providers))
+
+
 def main() -> None:  # the console-script entry point
     app()
 

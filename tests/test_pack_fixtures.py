@@ -117,3 +117,30 @@ def test_fixture_rows_are_consistent():
     assert not [r for r in rows["returns"] if r.period == MISSING and r.contract == LOT1]
     assert {r.provider for r in rows["returns"]} == {ACME, HOSTILE, NORTH}
     assert all(isinstance(r.value, float) for r in rows["mmir_values"])
+
+
+def ledger_from_rows(path, missing: str | None = MISSING):
+    """A real SQLite ledger holding the hand-built returns (through Ledger.add_report, no validation)."""
+    import hashlib
+
+    from kpd_returns import findings as F
+    from kpd_returns.ledger import Ledger
+    from kpd_returns.model import FileReport
+
+    rows = build_rows(missing)
+    values: dict[tuple, list] = {}
+    for v in rows["mmir_values"] + rows["kpd_rows"]:
+        values.setdefault((v.provider, v.contract, v.period), []).append((v.field, v.key, v.month, v.value))
+    with Ledger(path) as ledger:
+        for r in rows["returns"]:
+            found = [F.make("required-missing", sheet="KPIs", cell="B5", field="kpi_cases_due")] \
+                if r.verdict == "invalid" else []
+            if r.verdict == "valid-with-warnings":
+                found.append(F.make("implausible-value", sheet="KPIs", cell="C7", found=99, expected=15))
+            report = FileReport(path=r.name, name=r.name, sha256=hashlib.sha256(repr(r).encode()).hexdigest(),
+                                return_id=r.return_id, version="1.0", provider=r.provider, contract=r.contract,
+                                period=r.period, period_end=r.period_end, findings=found, submitted=r.received_at,
+                                submitted_source="email", deadline=r.deadline, late_working_days=r.late_working_days,
+                                values=[] if r.verdict == "invalid" else values.get((r.provider, r.contract, r.period), []))
+            ledger.add_report(report, source_path=r.name)
+    return path

@@ -1,0 +1,378 @@
+"""The Excel performance pack (xlsxwriter), per provider and national, following the Government
+Analysis Function's guidance on accessible spreadsheets.
+
+* Each sheet has a descriptive name, its title in A1, the protective marking in A2, a line
+  on what it shows in A3, then ONE table (``add_table``) from row 4: no merged cells and no
+  blank rows inside tables; the Cover and Contents come first, Contents links to each sheet.
+* Meaning never rests on colour: tiers are "4 - Good" in words with a fill, changes are
+  "▲ up 2.1 points", incomplete windows say which months are missing.
+* Native line charts of each KPI against its target (12 months, missing months as gaps),
+  each with alt text (``description``), and KPD staffing and caseload charts.
+* Provider text is only ever written with ``write_string`` (and the workbook refuses to
+  turn strings into formulas or links), so ``=HYPERLINK(...)`` stays text.
+* Deterministic: the document's created date is the as-of date, rows are in a fixed order,
+  and xlsxwriter gives zip members a fixed time, so the same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+
+from .attention import ACTION_PLAN_SECTION
+from .kpis import default_config
+from .pack_data import PackData, load_notes
+from .pack_text import (TIER_COLOURS, WINDOW_HEADINGS, ChartSpec, KpiLine, kpd_charts, national_kpd_charts,
+                        register_text, short_month)
+from .svg_charts import y_range
+
+SEVERITY = {1: "1 - High", 2: "2 - Medium", 3: "3 - Low"}
+FIRST_ROW = 3  # zero-based: the table header is on row 4
+KINDS = {"text": {"text_wrap": True, "valign": "top"}, "pct": {"num_format": "0.0", "valign": "top"},
+         "num": {"num_format": "#,##0.##", "valign": "top"}, "int": {"num_format": "#,##0", "valign": "top"},
+         "dt": {"num_format": "yyyy-mm-dd hh:mm", "valign": "top"}}
+Col = tuple[str, int, str]  # header, width, kind
+
+
+class PackWorkbook:
+    def __init__(self, path: Path, pack: PackData) -> None:
+        self.pack = pack
+        self.wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
+                                                  "strings_to_numbers": False, "in_memory": True})
+        created = dt.datetime.combine(pack.as_of, dt.time(0, 0))
+        self.wb.set_properties({"title": pack.title, "subject": f"Contract performance pack, {pack.period}",
+                                "author": "kpd-returns", "company": default_config().contracting_authority,
+                                "category": pack.marking, "created": created})
+        self.wb.set_custom_property("Protective marking", pack.marking)
+        f = self.wb.add_format
+        self.fmt = {k: f(v) for k, v in KINDS.items()}
+        self.title = f({"bold": True, "font_size": 15})
+        self.bold = f({"bold": True})
+        self.wrap = f({"text_wrap": True, "valign": "top"})
+        self.head = f({"bold": True, "text_wrap": True, "valign": "top", "bottom": 2})
+        self.link = f({"font_color": "#1d70b8", "underline": 1, "valign": "top"})
+        self.tier = {t: f({"bold": True, "font_color": fg, "bg_color": bg, "border": 1, "border_color": fg,
+                           "text_wrap": True, "valign": "top"}) for t, (fg, bg) in TIER_COLOURS.items()}
+        self.contents: list[tuple[str, str]] = []
+
+    # ---------------------------------------------------------------- building blocks
+    def sheet(self, name: str, title: str, about: str):
+        ws = self.wb.add_worksheet(name)
+        ws.write_string(0, 0, title, self.title)
+        ws.write_string(1, 0, f"Protective marking: {self.pack.marking}", self.bold)
+        ws.write_string(2, 0, about)
+        marking = self.pack.marking.replace("&", "&&")[:200]
+        ws.set_header(f'&C&"-,Bold"{marking}')
+        ws.set_footer(f'&C&"-,Bold"{marking}&RPage &P of &N')
+        ws.set_paper(9)
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+        if name not in ("Cover", "Contents"):
+            self.contents.append((name, title))
+        return ws
+
+    def cell(self, ws, r: int, c: int, value: Any, kind: str) -> None:
+        if isinstance(value, tuple):  # (words, tier): words with the tier's fill
+            text, tier = value
+            ws.write_string(r, c, text, self.tier.get(tier, self.fmt["text"]))
+        elif value is None or value == "":
+            ws.write_blank(r, c, None, self.fmt[kind])
+        elif isinstance(value, bool):
+            ws.write_string(r, c, "Yes" if value else "No", self.fmt["text"])
+        elif isinstance(value, (int, float)):
+            ws.write_number(r, c, value, self.fmt[kind if kind != "text" else "num"])
+        elif isinstance(value, dt.datetime):
+            ws.write_datetime(r, c, value, self.fmt["dt"])
+        else:
+            ws.write_string(r, c, str(value), self.fmt["text"])
+
+    def table(self, ws, cols: list[Col], rows: list[list[Any]], empty: str, about: str) -> int:
+        """One table from row 4; returns the zero-based row of the first data row."""
+        rows = rows or [[empty] + [None] * (len(cols) - 1)]
+        ws.add_table(FIRST_ROW, 0, FIRST_ROW + len(rows), len(cols) - 1, {
+            "name": "Table_" + re.sub(r"\W", "", ws.name), "style": "Table Style Light 1", "description": about,
+            "columns": [{"header": h, "header_format": self.head} for h, _, _ in cols]})
+        for c, (_, width, kind) in enumerate(cols):
+            ws.set_column(c, c, width)
+        for r, row in enumerate(rows, start=FIRST_ROW + 1):
+            for c, (value, (_, _, kind)) in enumerate(zip(row, cols)):
+                self.cell(ws, r, c, value, kind)
+        ws.freeze_panes(FIRST_ROW + 1, 0)
+        return FIRST_ROW + 1
+
+    def line_chart(self, ws, at: tuple[int, int], sheet: str, cat: tuple[int, int, int], series: list[tuple],
+                   title: str, desc: str, percent: bool, values: list[float]) -> None:
+        """``cat`` = (first row, last row, column); ``series`` = (name, column, target?)."""
+        chart = self.wb.add_chart({"type": "line"})
+        colours = iter(("#1d70b8", "#d4351c", "#4c2c92"))
+        r0, r1, cc = cat
+        for name, col, target in series:
+            style = ({"line": {"color": "#0b0c0c", "width": 1.5, "dash_type": "dash"}, "marker": {"type": "none"}}
+                     if target else {"line": {"color": (c := next(colours)), "width": 2.25},
+                                     "marker": {"type": "circle" if c == "#1d70b8" else "square", "size": 6,
+                                                "fill": {"color": c}, "border": {"color": c}}})
+            chart.add_series({"name": name, "categories": [sheet, r0, cc, r1, cc], "values": [sheet, r0, col, r1, col],
+                              **style})
+        lo, hi, step = y_range(values, percent)
+        chart.set_title({"name": title, "name_font": {"size": 11, "bold": True}})
+        chart.set_y_axis({"min": lo, "max": hi, "major_unit": step, "num_format": '0"%"' if percent else "#,##0.##",
+                          "name": "% of cases within target" if percent else None,
+                          "major_gridlines": {"visible": True, "line": {"color": "#b1b4b6"}}})
+        chart.set_x_axis({"name": "Month"})
+        chart.set_legend({"position": "bottom"})
+        chart.show_blanks_as("gap")
+        chart.set_size({"width": 640, "height": 300})
+        ws.insert_chart(at[0], at[1], chart, {"description": desc, "object_position": 2})
+
+    # ---------------------------------------------------------------- sheets
+    def cover(self) -> None:
+        p = self.pack
+        ws = self.sheet("Cover", p.title, "Contract performance pack for the Contract Performance Review "
+                                          "(AtW 7.04-7.05, 7.20; WHP ch.16 paras 21-23).")
+        ws.set_column(0, 0, 120, self.wrap)
+        lines = [("Provider", p.provider), ("Report month", short_month(p.period, full=True)),
+                 ("Figures as of", p.as_of.isoformat())]
+        if not p.is_national:
+            lines.append(("Contracts", "; ".join([c.contract + " (AtW MHSS)" for c in p.contracts]
+                                                 + ([f"{c} (Work Programme KPD)" for c in p.kpd.contracts()]
+                                                    if p.kpd else []))))
+        lines.append(("Data sources", f"{len(p.sources)} returns from the ledger, listed on the Data sources sheet"))
+        r = 4
+        for label, text in lines:
+            ws.write_string(r, 0, f"{label}: {text}")
+            r += 1
+        for s in p.sources[:40] if not p.is_national else []:
+            rec = s["received_at"].strftime("%Y-%m-%d %H:%M") if hasattr(s["received_at"], "strftime") else ""
+            ws.write_string(r, 0, f"{str(s['return_id'] or '').upper()} {s['period']} {s['contract']}: "
+                                  f"{s['name']}, received {rec or 'at an unknown time'}, {s['verdict']}")
+            r += 1
+        ws.write_string(r + 1, 0, "How to read this pack", self.bold)
+        for i, text in enumerate(load_notes()["how_to_read"], start=r + 2):
+            ws.write_string(i, 0, text)
+        ws.write_url(i + 2, 0, "internal:'Contents'!A1", self.link, "Go to the Contents sheet")
+        ws.activate()
+
+    def contents_sheet(self) -> None:
+        ws = self.wb.get_worksheet_by_name("Contents")
+        self.table(ws, [("Sheet", 28, "text"), ("What it shows", 100, "text")],
+                   [[n, t] for n, t in self.contents], "", "The sheets of this workbook, with links")
+        for r, (name, _) in enumerate(self.contents, start=FIRST_ROW + 1):
+            ws.write_url(r, 0, f"internal:'{name}'!A1", self.link, name)
+
+    def kpi_summary(self, items: list[tuple[str | None, KpiLine]], name: str = "KPI summary") -> None:
+        p = self.pack
+        ws = self.sheet(name, f"KPI 1 to 5, {short_month(p.period, full=True)}",
+                        "Percentages of cases within target on four bases (AtW 7.05); tiers on the rolling 12 "
+                        "months for published KPIs 3-5 (AtW 7.18-7.19). See the Notes sheet.")
+        prov = any(pv for pv, _ in items)
+        cols: list[Col] = ([("Provider", 26, "text")] if prov else []) + [
+            ("Contract", 18, "text"), ("KPI", 30, "text"), ("Referral cohort", 18, "text")] + [
+            (f"{WINDOW_HEADINGS[w]} (%)", 16, "pct") for w in WINDOW_HEADINGS] + [
+            ("Target (%)", 9, "pct"), ("Meets target", 30, "text"), ("Tier (rolling 12 months)", 18, "text"),
+            ("Change on last month", 18, "text"), ("Guidance", 10, "text")]
+        rows = []
+        for pv, line in items:
+            cells = [v if v is not None else t for v, t in (line.cell(w) for w in WINDOW_HEADINGS)]
+            rows.append(([pv] if prov else []) + [line.contract, line.label, line.cohort_label, *cells, line.target,
+                        line.meets_text, (line.tier_text, line.tier), line.change_text, line.guidance])
+        self.table(ws, cols, rows, "No AtW MHSS contract", "KPI summary")
+
+    def kpi_trends(self, lines: list[KpiLine]) -> None:
+        name = "KPI trends"
+        ws = self.sheet(name, "KPI trends: in-month percentage against target, 12 months",
+                        "One block of 12 months per KPI and cohort; a blank percentage is a month with no accepted "
+                        "return or no cases due (a gap in the chart). Charts are to the right of the table.")
+        cols: list[Col] = [("Contract", 18, "text"), ("KPI", 30, "text"), ("Referral cohort", 18, "text"),
+                           ("Month", 10, "text"), ("Cases due", 9, "int"), ("Within target", 9, "int"),
+                           ("In month (%)", 10, "pct"), ("Target (%)", 9, "pct"), ("Note", 26, "text")]
+        rows = []
+        for line in lines:
+            for pt in line.trend:
+                c = None if pt.incomplete else line.month_counts.get(pt.month)
+                rows.append([line.contract, line.label, line.cohort_label, short_month(pt.month), c and c[0],
+                             c and c[1], pt.percentage, line.target, line.point_note(pt)])
+        first = self.table(ws, cols, rows, "No AtW MHSS contract", "KPI trend figures")
+        r = first
+        for i, line in enumerate(lines):
+            n = len(line.trend)
+            values = [p.percentage for p in line.trend if p.percentage is not None] + [line.target or 100]
+            self.line_chart(ws, (FIRST_ROW + i * 16, 10), name, (r, r + n - 1, 3),
+                            [("In-month %", 6, False), (f"Target {line.target:g}%", 7, True)],
+                            f"{line.label} ({line.cohort_label}): {line.contract}", line.chart_description(),
+                            True, values)
+            r += n
+
+    def social_value(self, items: list[tuple[str | None, Any]]) -> None:
+        ws = self.sheet("Social value", "Social Value KPI by quarter (AtW 7.16, 7.19)",
+                        "Each measure is achieved at 100%; the score is the measures achieved out of 3.")
+        measures = default_config().social_value.measures
+        prov = any(pv for pv, _ in items)
+        cols: list[Col] = ([("Provider", 26, "text")] if prov else []) + [
+            ("Contract", 18, "text"), ("Quarter", 12, "text"), ("Measure", 10, "text"), ("What it asks", 60, "text"),
+            ("Returned", 22, "text"), ("Result", 26, "text")]
+        rows = []
+        for pv, sv in items:
+            base = ([pv] if prov else []) + [sv.contract, sv.quarter]
+            rows += [base + [m, measures[i], shown, done] for i, (m, shown, done) in enumerate(sv.measures())]
+            tier = sv.result.tier if sv.result else None
+            rows.append(base + ["Score", "Measures achieved out of 3 (AtW 7.19)", sv.score_text, (sv.tier_text, tier)])
+        self.table(ws, cols, rows, "No quarter has ended since the Service Start Date",
+                   "Social Value KPI")
+
+    def kpd_sheets(self) -> None:
+        p, months = self.pack, self.pack.trend_months
+        nat = p.kpd.national
+        staff: list[Col] = [("CPA", 14, "text"), ("Month", 10, "text"), ("Senior and site management (FTE)", 12, "num"),
+                            ("Front line (FTE)", 10, "num"), ("Central functions (FTE)", 10, "num"),
+                            ("Employer engagement (FTE)", 12, "num"), ("FTE total", 10, "num"),
+                            ("Days lost", 9, "num"), ("Days lost per FTE", 10, "num"), ("Job entries", 9, "num"),
+                            ("Job entries per front line FTE", 12, "num"), ("National median", 11, "num")]
+        case: list[Col] = [("CPA", 14, "text"), ("Month", 10, "text"), ("Actively engaged", 11, "num"),
+                           ("In work", 9, "num"), ("Not currently engaged", 11, "num"), ("Total caseload", 11, "num"),
+                           ("Change in total on last month", 12, "num")]
+        rows_s, rows_c, rows_g, blocks = [], [], [], []
+        for contract in p.kpd.contracts():
+            by = p.kpd.by_month(contract)
+            shown = [m for m in months if m in by]
+            blocks.append((contract, len(rows_s), shown, by))
+            for m in shown:
+                pm, n = by[m], nat.get(m)
+                rows_s.append([contract, short_month(m), *pm.fte.values(), pm.fte_total, pm.days_lost,
+                               pm.days_lost_per_fte, pm.job_entries, pm.job_entries_per_front_line_fte,
+                               n.medians.get("job_entries_per_front_line_fte") if n else None])
+                rows_c.append([contract, short_month(m), *pm.caseload.values(), pm.caseload_total,
+                               pm.changes.get("caseload_total")])
+                for kind, groups in (("Segment", pm.segments), ("RAG rating", pm.ratings)):
+                    rows_g += [[contract, short_month(m), f"{kind} {g.key[3:]}", g.title or "No title given",
+                                g.participants, g.job_entries, g.share, g.conversion] for g in groups]
+        ws = self.sheet("KPD staffing", "Staffing by month (KPD 4-10, 15)",
+                        "FTE by category; the FTE total is recomputed from its parts (KPD 9). Job entries per front "
+                        "line FTE is compared with the median of all providers (KPD 15). Charts to the right.")
+        first = self.table(ws, staff, rows_s, "No KPD figures in the 12 months", "KPD staffing")
+        ws2 = self.sheet("KPD caseloads", "Caseloads by month (KPD 11-14)",
+                         "Participants by caseload; the total is recomputed from its parts (KPD 14). Charts to the right.")
+        first2 = self.table(ws2, case, rows_c, "No KPD figures in the 12 months", "KPD caseloads")
+        for i, (contract, offset, shown, by) in enumerate(blocks):
+            if not shown:
+                continue
+            specs = {s.key.rsplit("-", 1)[1]: s for s in kpd_charts(shown, by, nat, contract)}
+            cat = (first + offset, first + offset + len(shown) - 1, 1)
+            self._kpd_chart(ws, "KPD staffing", (FIRST_ROW + i * 32, 13), cat, specs["staffing"], [6, 3])
+            self._kpd_chart(ws, "KPD staffing", (FIRST_ROW + i * 32 + 16, 13), cat, specs["jobs"], [10, 11])
+            cat2 = (first2 + offset, first2 + offset + len(shown) - 1, 1)
+            self._kpd_chart(ws2, "KPD caseloads", (FIRST_ROW + i * 16, 8), cat2, specs["caseload"], [5, 2])
+        ws3 = self.sheet("KPD segments", "Caseload segmentation and RAG rating by month (KPD 17-22)",
+                         "The provider's own segment and rating titles. Share is of all segment participants; "
+                         "conversion is job entries divided by participants.")
+        self.table(ws3, [("CPA", 14, "text"), ("Month", 10, "text"), ("Group", 13, "text"),
+                                        ("Provider's title", 40, "text"), ("Participants", 11, "num"),
+                                        ("Job entries", 10, "num"), ("Share (%)", 9, "pct"),
+                                        ("Conversion (%)", 11, "pct")], rows_g,
+                   "No segmentation or RAG rating returned", "KPD segmentation")
+
+    def _kpd_chart(self, ws, sheet: str, at: tuple[int, int], cat: tuple, spec: ChartSpec, cols: list[int]) -> None:
+        values = [v for _, vs in spec.series for v in vs if v is not None]
+        self.line_chart(ws, at, sheet, cat, [(n, c, False) for (n, _), c in zip(spec.series, cols)], spec.title,
+                        spec.desc, False, values)
+
+    def national_kpd(self) -> None:
+        p, nat = self.pack, self.pack.kpd.national
+        months = [m for m in p.trend_months if m in nat]
+        ws = self.sheet("KPD national", "Staffing and caseloads, all providers, by month (KPD 9-15)",
+                        "Totals over all providers, ratios of those totals, and the median provider. Chart to the right.")
+        cols: list[Col] = [("Month", 10, "text"), ("Providers", 9, "int"), ("FTE total", 10, "num"),
+                           ("Total caseload", 11, "num"), ("Job entries", 10, "num"),
+                           ("Job entries per front line FTE", 13, "num"), ("Median provider", 10, "num"),
+                           ("Days lost per FTE", 10, "num"), ("Median provider, days lost per FTE", 13, "num")]
+        rows = [[short_month(m), nat[m].providers, nat[m].totals.get("fte_total"), nat[m].totals.get("caseload_total"),
+                 nat[m].totals.get("job_entries"), nat[m].ratios.get("job_entries_per_front_line_fte"),
+                 nat[m].medians.get("job_entries_per_front_line_fte"), nat[m].ratios.get("days_lost_per_fte"),
+                 nat[m].medians.get("days_lost_per_fte")] for m in months]
+        first = self.table(ws, cols, rows, "No KPD figures in the 12 months", "National KPD")
+        if months:
+            spec = national_kpd_charts(months, nat)[1]
+            self._kpd_chart(ws, "KPD national", (FIRST_ROW, 10), (first, first + len(months) - 1, 0), spec, [5, 6])
+
+    def attention(self) -> None:
+        p = self.pack
+        ws = self.sheet("Attention", "What needs attention, most urgent first",
+                        f"Suggested prompts for the '{ACTION_PLAN_SECTION}' part of the provider's Action Plan "
+                        "(AtW 7.06, 7.22): suggestions, not decisions.")
+        if p.is_national:
+            cols: list[Col] = [("Provider", 30, "text"), ("High", 7, "int"), ("Medium", 8, "int"), ("Low", 7, "int"),
+                               ("Most urgent item", 90, "text")]
+            rows = [[a["provider"], a["high"], a["medium"], a["low"], a["top"]] for a in p.attention_summary]
+        else:
+            cols = [("Priority", 11, "text"), ("Contract", 16, "text"), ("Subject", 34, "text"),
+                    ("What the figures show", 60, "text"), ("Guidance", 14, "text"),
+                    ("Suggested Action Plan prompt", 60, "text")]
+            rows = [[SEVERITY[a.item.severity], a.contract, a.item.subject, a.item.fact, a.item.guidance,
+                     a.item.prompt] for a in p.attention]
+        self.table(ws, cols, rows, "Nothing is flagged for this month", "Attention list")
+
+    def register(self) -> None:
+        p = self.pack
+        ws = self.sheet("Submissions", f"Submissions register, 12 months to {short_month(p.period, full=True)}",
+                        "Each expected return: its deadline, when it arrived, and whether it was on time, late "
+                        "(working days), rejected only or missing (AtW 7.24; KPD 4).")
+        cols: list[Col] = ([("Provider", 26, "text")] if p.is_national else []) + [
+            ("Return", 8, "text"), ("Contract", 18, "text"), ("Period", 12, "text"), ("Status", 24, "text"),
+            ("Received", 17, "dt"), ("Deadline", 17, "dt"), ("Resubmissions", 9, "int"), ("Files", 7, "int")]
+        rows = [([row["provider"]] if p.is_national else []) + [
+            register_text(row)["return"], row["contract"], row["period"], register_text(row)["status"],
+            row["received_at"], row["deadline"], row["resubmissions"], row["files"]] for row in p.register]
+        self.table(ws, cols, rows, "No returns were expected in the 12 months", "Submissions register")
+
+    def sources(self) -> None:
+        p = self.pack
+        ws = self.sheet("Data sources", "Returns used in this pack",
+                        "The current accepted version of each return in the ledger, up to the report month.")
+        cols: list[Col] = ([("Provider", 26, "text")] if p.is_national else []) + [
+            ("Return", 8, "text"), ("Contract", 18, "text"), ("Period", 12, "text"), ("File", 40, "text"),
+            ("Received", 17, "dt"), ("Verdict", 18, "text"), ("Working days late", 9, "int")]
+        rows = [([s["provider"]] if p.is_national else []) + [
+            str(s["return_id"] or "").upper(), s["contract"], s["period"], s["name"], s["received_at"], s["verdict"],
+            s["late_working_days"]] for s in p.sources]
+        self.table(ws, cols, rows, "No returns in the ledger for this pack", "Data sources")
+
+    def notes(self) -> None:
+        ws = self.sheet("Notes", "Notes: what each measure means", "With the guidance paragraph behind each.")
+        rows = [[m["measure"], m["explanation"], m["guidance"]] for m in load_notes()["measures"]]
+        rows += [["Figures not counted", n, "AtW 7.25"] for n in self.pack.notes]
+        self.table(ws, [("Measure", 34, "text"), ("Explanation", 100, "text"), ("Guidance", 22, "text")],
+                   rows, "", "Notes")
+
+    def close(self) -> None:
+        self.wb.close()
+
+
+def write_xlsx(pack: PackData, path: str | Path) -> Path:
+    """Write the provider (or national) Excel pack to ``path``."""
+    path = Path(path)
+    book = PackWorkbook(path, pack)
+    book.cover()
+    book.sheet("Contents", "Contents", "Each sheet of this workbook, with a link to it.")
+    if pack.is_national and pack.overview:
+        book.kpi_summary(pack.overview, "KPIs by provider")
+        book.social_value(pack.sv_overview)
+    if pack.contracts:
+        book.kpi_summary([(None, line) for line in pack.lines], "KPI summary" if not pack.is_national
+                         else "KPI all contracts")
+        book.kpi_trends(pack.lines)
+        if not pack.is_national:
+            book.social_value([(None, c.social_value) for c in pack.contracts if c.social_value])
+    if pack.kpd and not pack.is_national:
+        book.kpd_sheets()
+    elif pack.kpd:
+        book.national_kpd()
+    book.attention()
+    book.register()
+    book.sources()
+    book.notes()
+    book.contents_sheet()
+    book.close()
+    return path
