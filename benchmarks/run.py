@@ -533,7 +533,8 @@ def _target_met(value: float | None, target: str | None) -> bool | None:
 
 def table(result: dict) -> str:
     lines = [f"kpd-returns benchmark  {result['meta']['date']}  N={result['meta']['returns']}  "
-             f"cores={result['meta']['cpu_count']}  {result['meta']['machine']}  Python {result['meta']['python']}",
+             f"cores={result['meta']['cpu_count']}  {result['meta']['machine']}  Python {result['meta']['python']}  "
+             f"load avg {result['meta']['load_average_before']} -> {result['meta']['load_average_after']}",
              "", f"{'step':<20} {'status':<14} {'ms/file':>10} {'total s':>10}  notes", "-" * 90]
     for name in STEP_ORDER:
         e = result["steps"].get(name)
@@ -616,6 +617,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_all(args, work: Path) -> dict:
+    load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
     b = Bench(args, work)
     n = args.returns
     files, manifest, gen_seconds = b.generate(n, work / "n")
@@ -666,7 +668,10 @@ def run_all(args, work: Path) -> dict:
                  "workers": args.workers, "machine": platform.machine(), "python": platform.python_version(),
                  "platform": platform.platform(), "generate_seconds": gen_seconds,
                  "mix": dict(mix), "with_mistakes": sum(1 for m in manifest if m["mistake"]),
-                 "bytes_per_file": int(sum(os.path.getsize(f) for f in files) / len(files))},
+                 "bytes_per_file": int(sum(os.path.getsize(f) for f in files) / len(files)),
+                 # Other work on the machine skews timings: the 1-minute load average before and after.
+                 "load_average_before": load_before[0] if load_before else None,
+                 "load_average_after": os.getloadavg()[0] if hasattr(os, "getloadavg") else None},
         "steps": b.steps,
         "ratios": ratios,
         "accuracy": acc,
