@@ -191,11 +191,6 @@ def test_bad_option_from_the_real_command():
 
 # -- with the real validator -------------------------------------------------------
 
-needs_validator = pytest.mark.skipif(
-    not (REPO / "kpd_returns" / "validate.py").exists(), reason="kpd_returns/validate.py has not landed yet")
-
-
-@needs_validator
 @pytest.mark.parametrize("name", sorted(EXPECTED["mistakes"]))
 def test_samples_mistakes_reported(name):
     expected = EXPECTED["mistakes"][name]["findings"]
@@ -209,7 +204,6 @@ def test_samples_mistakes_reported(name):
     assert proc.returncode == worst == entry["exit_code"]
 
 
-@needs_validator
 def test_text_report_of_the_late_sample():
     proc = cli(str(SAMPLES / "mistakes" / "mistake-late.xlsx"))
     first = proc.stdout.splitlines()[0]
@@ -218,7 +212,6 @@ def test_text_report_of_the_late_sample():
     assert "submitted 2026-11-20 (from the workbook's Date submitted)" in first
 
 
-@needs_validator
 def test_json_output_validates_and_is_deterministic():
     from test_render_json import schema_errors
 
@@ -233,7 +226,6 @@ def test_json_output_validates_and_is_deterministic():
     assert first.returncode == max(f["exit_code"] for f in document["files"]) == 1
 
 
-@needs_validator
 def test_annotate_dir_and_unreadable(tmp_path):
     empty = tmp_path / "empty.xlsx"
     empty.write_bytes(b"")
@@ -249,7 +241,6 @@ def test_annotate_dir_and_unreadable(tmp_path):
     assert wb["Volumes"]["C17"].value == openpyxl.load_workbook(mistake)["Volumes"]["C17"].value == -8
 
 
-@needs_validator
 def test_annotate_one_file_is_reproducible(tmp_path):
     mistake = SAMPLES / "mistakes" / "mistake-typed-over-total.xlsx"
     for name in ("a.xlsx", "b.xlsx"):
@@ -258,7 +249,6 @@ def test_annotate_one_file_is_reproducible(tmp_path):
     assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
 
 
-@needs_validator
 def test_fix_totals_then_the_totals_are_right(tmp_path):
     mistake = SAMPLES / "mistakes" / "mistake-typed-over-total.xlsx"
     fixed = tmp_path / "fixed.xlsx"
@@ -272,7 +262,6 @@ def test_fix_totals_then_the_totals_are_right(tmp_path):
     assert again.returncode == 0, again.stdout
 
 
-@needs_validator
 def test_fix_totals_refuses_what_it_cannot_fix(tmp_path):
     empty = tmp_path / "empty.xlsx"
     empty.write_bytes(b"")

@@ -17,7 +17,7 @@ from kpd_returns.render.annotate import (
 )
 from kpd_returns.spec import get_spec
 
-template = pytest.importorskip("kpd_returns.template")
+from kpd_returns import template  # noqa: E402
 
 
 @pytest.fixture(scope="module")
