@@ -272,9 +272,13 @@ def _in_window(row: dict, report_month: str, n: int = TREND_MONTHS) -> bool:
 
 def _attention(provider: str, contract: str, return_id: str, ck: ContractKpis | None, register: list[dict],
                findings: dict[str, int], config: KpiConfig) -> list[AttentionLine]:
+    # Missing and rejected returns over the 12 months stay on the list; lateness only for the latest
+    # return received (earlier late returns are in the register, not repeated as actions).
+    mine = [r for r in register if _ck(r["contract"]) == _ck(contract)]
+    received = [month_index(e) for r in mine if r["status"] in ("on time", "late") and (e := _end_month(r))]
+    latest = month_at(max(received)) if received else None
     returns = [(r["return_id"], r["period"], _REGISTER_ATTENTION.get(str(r["status"]).lower(), r["status"]),
-                r["late_working_days"] if str(r["status"]).lower() == "late" else 0)
-               for r in register if _ck(r["contract"]) == _ck(contract)]
+                r["late_working_days"] if r["status"] == "late" and _end_month(r) == latest else 0) for r in mine]
     sv = ck.social_value.result if ck and ck.social_value else None
     items = attention_items(provider, windows=ck.windows if ck else (), social_value=sv, returns=returns,
                             findings=findings, findings_guidance="AtW 7.03" if return_id == "mmir" else "KPD 4",

@@ -7,6 +7,7 @@ end; and a KPD contract (CPA-07). A hostile provider name and contract; a KPD-on
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from types import SimpleNamespace as Row
 
@@ -24,7 +25,12 @@ def months(first: str, last: str) -> list[str]:
     return [month_at(i) for i in range(month_index(first), month_index(last) + 1)]
 
 
-def _received(month: str, day: int = 4) -> dt.datetime:
+def _month_end(month: str) -> dt.date:
+    y, m = int(month[:4]), int(month[5:])
+    return dt.date(y, m, calendar.monthrange(y, m)[1])
+
+
+def _received(month: str, day: int = 2) -> dt.datetime:
     y, m = divmod(month_index(month) + 1, 12)
     return dt.datetime(y, m + 1, day, 10, 30)
 
@@ -58,8 +64,8 @@ def sv_values(provider: str, contract: str, month: str, m1=100.0, m2=100.0, over
 def ret(provider, contract, return_id, period, verdict="valid", late=0, name=None, received=None) -> Row:
     end = period if return_id == "mmir" else {"2026-27 Q1": "2026-06", "2026-27 Q2": "2026-09"}[period]
     return Row(file_id=abs(hash((provider, contract, period))) % 10**6, return_id=return_id, provider=provider,
-               contract=contract, period=period, period_end=dt.date.fromisoformat(end + "-28"), verdict=verdict,
-               received_at=received or _received(end), submitted_source="workbook", late_working_days=late,
+               contract=contract, period=period, period_end=_month_end(end), verdict=verdict,
+               received_at=received or _received(end, 10 if late else 2), submitted_source="workbook", late_working_days=late,
                deadline=dt.datetime.fromisoformat(f"{_received(end, 5):%Y-%m-%d} 23:59"),
                name=name or f"{return_id}-{contract[:12]}-{period}.xlsx", sender="mi@example.org")
 
@@ -90,7 +96,8 @@ def build_rows(missing: str | None = MISSING) -> dict:
         returns.append(ret(ACME, LOT1, "mmir", m, verdict, late))
         register.append(Row(provider=ACME, contract=LOT1, return_id="mmir", period=m,
                             status="rejected only" if verdict == "invalid" else "late" if late else "on time",
-                            received_at=_received(m), deadline=None, late_working_days=late, resubmissions=0,
+                            received_at=_received(m, 10 if late else 2), deadline=None, late_working_days=late,
+                            resubmissions=0,
                             files=1))
         if verdict != "invalid":
             mmir += _kpi_values(ACME, LOT1, m, acme_counts(m))

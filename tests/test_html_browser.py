@@ -1,0 +1,109 @@
+"""The HTML packs in real headless Chromium (Debian /usr/bin/chromium) through Playwright:
+no console errors, no request but the file itself, zero axe-core WCAG 2.1 A/AA violations,
+the skip link first in keyboard order, and an A4 print layout that does not overflow.
+
+Writes a screenshot of a provider pack to tests/artifacts/pack-screenshot.png (and to
+docs/pack-screenshot.png for the README when that file is not there yet).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from test_pack_fixtures import AS_OF, PERIOD, ledger_from_rows
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+pytestmark = pytest.mark.system
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium (Debian package 'chromium')")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the Python package 'playwright' is not installed")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=[
+            "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"])
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def packs(tmp_path_factory):
+    from kpd_returns.cli_pack import write_packs
+
+    tmp = tmp_path_factory.mktemp("browser")
+    ledger = ledger_from_rows(tmp / "ledger.sqlite", missing=None)
+    paths = write_packs(ledger, tmp / "out", PERIOD, formats=("html",), as_of=AS_OF)
+    html = [p for p in paths if p.suffix == ".html"]
+    assert len(html) == 4
+    return html
+
+
+def _open(browser, path: Path, **kw):
+    page = browser.new_page(**kw)
+    requests, errors = [], []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri(), wait_until="load")
+    return page, requests, errors
+
+
+def test_no_requests_no_console_errors_and_no_axe_violations(browser, packs):
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    for path in packs:
+        page, requests, errors = _open(browser, path)
+        results = axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG}, "resultTypes": ["violations"]})
+        violations = results.response["violations"]
+        if violations:
+            print(results.generate_report())
+        assert violations == [], f"{path.name}: {results.generate_snapshot()}"
+        assert requests == [path.as_uri()], f"{path.name} made requests: {requests}"
+        assert errors == [], f"{path.name}: console errors {errors}"
+        page.close()
+
+
+def test_keyboard_skip_link_comes_first_and_moves_focus_to_main(browser, packs):
+    page, _, _ = _open(browser, packs[0])
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    box = page.evaluate("(() => { const r = document.activeElement.getBoundingClientRect(); return [r.top, r.height]; })()")
+    assert box[0] >= 0 and box[1] > 0  # visible when focused
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main-content"
+    page.keyboard.press("Tab")  # then on through the page's own links and regions
+    assert page.evaluate("document.activeElement.tagName") in ("A", "DIV", "SUMMARY")
+    page.close()
+
+
+def test_print_layout_fits_a4_width(browser, packs):
+    for path in packs:
+        page, _, _ = _open(browser, path, viewport={"width": 703, "height": 1000})  # 186 mm: A4 less margins
+        page.emulate_media(media="print")
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{path.name} is {overflow}px wider than an A4 page when printed"
+        pdf = page.pdf(format="A4", print_background=True)
+        assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
+        page.close()
+
+
+def test_screenshot_of_a_provider_pack(browser, packs):
+    path = next(p for p in packs if "acme" in p.name)
+    page, _, _ = _open(browser, path, viewport={"width": 1200, "height": 1900})
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "pack-screenshot.png"
+    page.screenshot(path=str(shot))
+    page.close()
+    assert shot.stat().st_size > 20_000
+    docs = ROOT / "docs" / "pack-screenshot.png"
+    if not docs.exists():
+        shutil.copyfile(shot, docs)
