@@ -146,5 +146,5 @@ def run(*, period: str, out: Path, providers: Sequence[str] | None = None, all_p
         return EXIT_CANNOT_RUN
     for p in paths:
         print(p, file=stdout)
-    print(f"{len(paths)} files written to {out}.", file=stdout)
+    print(f"{len(paths)} file{'' if len(paths) == 1 else 's'} written to {out}.", file=stdout)
     return EXIT_OK
