@@ -159,6 +159,26 @@ def pack(
                          marking=marking, as_of=as_of, register=providers))
 
 
+@app.command()
+def demo(
+    out: Path = typer.Option(Path("demo-output"), "--out", metavar="DIR", help="Where to write everything."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE", help="Judge late and missing returns as at DATE (default 2026-11-20, so the demo is repeatable)."),
+    workers: Optional[int] = typer.Option(None, "--workers", metavar="N", help="Check N files at a time (default: one per CPU core)."),
+) -> None:
+    """Run the whole job on the sample returns: templates, samples, validation, consolidation and packs."""
+    import datetime as dt
+    import sys
+
+    from .demo import DEMO_AS_OF, run_demo
+
+    try:
+        day = dt.date.fromisoformat(as_of) if as_of else DEMO_AS_OF
+    except ValueError:
+        print(f"--as-of '{as_of}' is not a date: write it as 2026-11-20.", file=sys.stderr)
+        raise typer.Exit(2)
+    raise typer.Exit(run_demo(out, as_of=day, workers=workers, echo=sys.stdout))
+
+
 def main() -> None:  # the console-script entry point
     app()
 

@@ -1,0 +1,103 @@
+"""`kpd-returns demo`: the whole job end to end on the sample returns.
+
+What a new user (or the README's first command) sees: blank templates, sample
+returns written the way providers fill them, a validation report of the ones
+with mistakes, a consolidation of the whole inbox into a ledger and one
+workbook, and the performance packs. Everything lands under one folder and the
+run is deterministic: the same command gives the same files.
+
+The demo judges lateness and missing returns as at a fixed date (20 November
+2026) so its outputs do not change with the day it is run; `--as-of` changes it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import TextIO
+
+DEMO_AS_OF = dt.date(2026, 11, 20)
+
+# A register of who owes what. The fifth provider has sent nothing, so the
+# register shows what "missing" looks like.
+_EXTRA_PROVIDER = ("Eastgate Pathways Ltd", "AtW-MHSS-C058", "mmir", "scotland", "2026-08")
+
+
+def register_csv() -> str:
+    """The demo's providers register, built from the sample providers."""
+    from .samples import PROVIDERS
+
+    lines = ["provider,contract,returns,region,service_start,first_period"]
+    for p in PROVIDERS:
+        for cpa in p.cpas:
+            lines.append(f"{p.name},{cpa},kpd,england-and-wales,,2026-27 Q1")
+        lines.append(f"{p.name},{p.mmir_contract},mmir,england-and-wales,2024-08,2026-04")
+    name, contract, returns, region, first = _EXTRA_PROVIDER
+    lines.append(f"{name},{contract},{returns},{region},2026-08,{first}")
+    return "\n".join(lines) + "\n"
+
+
+def run_demo(out: Path, *, as_of: dt.date = DEMO_AS_OF, workers: int | None = None, echo: TextIO) -> int:
+    from .cli_pack import write_packs
+    from .consolidate import consolidate
+    from .ledger import Ledger
+    from .registry import load_registry
+    from .render.annotate import annotate, annotated_name
+    from .render.json_report import dumps
+    from .samples import write_samples
+    from .spec import load_all
+    from .template import write_template
+    from .validate import validate_paths
+
+    out.mkdir(parents=True, exist_ok=True)
+    say = lambda text: print(text, file=echo)  # noqa: E731
+
+    templates = out / "templates"
+    templates.mkdir(exist_ok=True)
+    for rid, spec in sorted(load_all().items()):
+        write_template(spec, templates / f"{rid}-template.xlsx")
+    say(f"1. Blank templates:            {templates}/")
+
+    samples = out / "samples"
+    write_samples(samples)
+    say(f"2. Sample returns:             {samples}/returns/ (clean) and {samples}/mistakes/ "
+        f"(one typical mistake each; {samples}/README.md lists them)")
+
+    checked = out / "validation"
+    checked.mkdir(exist_ok=True)
+    mistakes = sorted((samples / "mistakes").glob("*.xlsx"))
+    reports = validate_paths(mistakes, as_of=as_of, workers=1)
+    (checked / "mistakes-report.json").write_text(dumps(reports), encoding="utf-8")
+    for path, report in zip(mistakes, reports):
+        if report.verdict != "unreadable":
+            annotate(path, report, checked / annotated_name(path))
+    errors = sum(len(r.errors) for r in reports)
+    say(f"3. Validation of the mistakes: {checked}/mistakes-report.json and *.annotated.xlsx "
+        f"({errors} errors in {len(reports)} files)")
+
+    register_path = out / "providers.csv"
+    register_path.write_text(register_csv(), encoding="utf-8")
+    consolidated = out / "consolidated"
+    ledger_path = consolidated / "ledger.sqlite"
+    if ledger_path.exists():  # a fresh ledger each run keeps the demo repeatable
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{ledger_path}{suffix}").unlink(missing_ok=True)
+    result = consolidate([samples / "returns", samples / "mistakes"], consolidated,
+                         register=load_registry(register_path), as_of=as_of, workers=workers, progress=False)
+    counts = ", ".join(f"{n} {k}" for k, n in result.summary.to_dict()["counts"].items() if n)
+    say(f"4. Consolidation:              {result.workbook} (ledger {result.ledger_path}; {counts}; "
+        f"rejected files' findings in {result.rejected_dir}/)")
+
+    with Ledger(ledger_path) as ledger:
+        months = sorted({r.period for r in ledger.current_returns("mmir")})
+    packs = out / "packs"
+    written = write_packs(ledger_path, packs, months[-1], as_of=as_of, register=register_path) if months else []
+    html = [p for p in written if p.suffix == ".html"]
+    say(f"5. Performance packs for {months[-1] if months else '-'}: {packs}/ "
+        f"({len(written)} files; open {html[0] if html else 'the .html files'} in a browser)")
+    (out / "demo-summary.json").write_text(json.dumps({
+        "as_of": as_of.isoformat(), "templates": sorted(p.name for p in templates.iterdir()),
+        "consolidation": result.summary.to_dict(), "packs": [p.name for p in written],
+    }, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return 0
