@@ -136,7 +136,9 @@ def run(*, period: str, out: Path, providers: Sequence[str] | None = None, all_p
         if not marking.strip():
             raise PackUsageError("--marking cannot be empty: give the protective marking, e.g. OFFICIAL-SENSITIVE.")
         fmts = [f.strip().lower() for f in formats.split(",") if f.strip()]
-        paths = write_packs(db or Path(DEFAULT_LEDGER), out, period.strip(), providers=list(providers) if providers else None, formats=fmts, marking=marking.strip(), as_of=day,
+        paths = write_packs(db or Path(DEFAULT_LEDGER), out, period.strip(),
+                            providers=list(providers) if providers else None, formats=fmts, marking=marking.strip(),
+                            as_of=day,
                             register=register)
     except (PackUsageError, LedgerError, RegistryError, ValueError) as exc:
         print(str(exc), file=stderr)

@@ -25,21 +25,19 @@ import datetime as dt
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Iterable
 
-from .attention import AttentionItem, attention_items
-from .kpd_measures import KpdValue, NationalMonth, ProviderMonth, national_months, provider_months
-from .ledger import contract_key
+from .attention import attention_items
+from .kpd_measures import KpdValue, national_months, provider_months
 from .kpis import (KpiConfig, MonthKpiCounts, SocialValueInput, default_config, kpi_windows, month_at, month_index,
                    publication_rows, quarter_label, social_value_kpi, trend)
-from .pack_text import ContractKpis, KpiLine, SocialValueView, short_month
+from .ledger import contract_key
+from .pack_text import TREND_MONTHS, AttentionLine, ContractKpis, KpdSection, KpiLine, PackData, SocialValueView
 from .resources import templates_dir
 
 ACCEPTED_VERDICTS = frozenset({"valid", "valid-with-warnings", "accepted", "accepted-with-warnings"})
 KPI_FIELDS = {"kpi_cases_due": "due", "kpi_within_target": "within", "kpi_outside_target": "outside"}
-TREND_MONTHS = 12
 NATIONAL = "national"
 _KPI_KEY = re.compile(r"^kpi(\d+)_(\w+)$")
 _QUARTER = re.compile(r"^(\d{4})-(\d{2}) Q([1-4])$")
@@ -80,7 +78,8 @@ def value_month(row: Any) -> str:
 
 
 # ---------------------------------------------------------------- engine inputs
-def kpi_counts(values: Iterable[Any], config: KpiConfig | None = None) -> tuple[dict[str, list[MonthKpiCounts]], list[str]]:
+def kpi_counts(values: Iterable[Any],
+               config: KpiConfig | None = None) -> tuple[dict[str, list[MonthKpiCounts]], list[str]]:
     """MMIR KPI rows -> MonthKpiCounts per contract key (ledger.contract_key), and notes on rows not used."""
     config = config or default_config()
     parts: dict[tuple[str, str, int, str], dict[str, float]] = {}
@@ -132,10 +131,11 @@ def quarter_end_at_or_before(month: str, year_start_month: int = 4) -> str:
     return month_at(i)
 
 
-def social_value_input(values: Iterable[Any], contract: str, month: str) -> tuple[SocialValueInput | None, float | None]:
+def social_value_input(values: Iterable[Any], contract: str,
+                       month: str) -> tuple[SocialValueInput | None, float | None]:
     """The sv_* fields of one contract's return for ``month`` (None if none returned) and sv_companies."""
-    sv = {get(r, "field"): get(r, "value") for r in values
-          if _ck(get(r, "contract")) == _ck(contract) and value_month(r) == month and str(get(r, "field")).startswith("sv_")}
+    sv = {get(r, "field"): get(r, "value") for r in values if _ck(get(r, "contract")) == _ck(contract)
+          and value_month(r) == month and str(get(r, "field")).startswith("sv_")}
     num = lambda k: float(v) if isinstance(v := sv.get(k), (int, float)) else None  # noqa: E731
     if not any(num(k) is not None for k in ("sv_measure1_pct", "sv_measure2_pct", "sv_companies_over_500")):
         return None, num("sv_companies")
@@ -155,60 +155,6 @@ def kpd_values(values: Iterable[Any]) -> list[KpdValue]:
 @lru_cache(maxsize=1)
 def load_notes() -> dict:
     return tomllib.loads((templates_dir() / "pack-notes.toml").read_text(encoding="utf-8"))
-
-
-# ---------------------------------------------------------------- pack records
-@dataclass(frozen=True)
-class AttentionLine:
-    contract: str
-    item: AttentionItem
-
-
-@dataclass(frozen=True)
-class KpdSection:
-    months: list[ProviderMonth]  # the provider's contracts, the 12 months to the report month
-    national: dict[str, NationalMonth]  # month -> national figures
-    flags: list[str]
-
-    def contracts(self) -> list[str]:
-        return sorted({pm.contract for pm in self.months})
-
-    def by_month(self, contract: str) -> dict[str, ProviderMonth]:
-        return {pm.month: pm for pm in self.months if pm.contract == contract}
-
-
-@dataclass
-class PackData:
-    provider: str  # "National overview" for the national pack
-    slug: str
-    period: str  # the report month "YYYY-MM"
-    as_of: dt.date
-    marking: str
-    is_national: bool = False
-    contracts: list[ContractKpis] = field(default_factory=list)
-    kpd: KpdSection | None = None
-    attention: list[AttentionLine] = field(default_factory=list)
-    register: list[dict] = field(default_factory=list)
-    sources: list[dict] = field(default_factory=list)
-    findings: dict[str, int] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)  # data notes (rows not counted...)
-    overview: list[tuple[str, KpiLine]] = field(default_factory=list)  # national: (provider, line)
-    sv_overview: list[tuple[str, SocialValueView]] = field(default_factory=list)
-    attention_summary: list[dict] = field(default_factory=list)
-
-    @property
-    def title(self) -> str:
-        what = "National overview" if self.is_national else self.provider
-        return f"Contract performance pack: {what}, {short_month(self.period, full=True)}"
-
-    @property
-    def trend_months(self) -> list[str]:
-        end = month_index(self.period)
-        return [month_at(i) for i in range(end - TREND_MONTHS + 1, end + 1)]
-
-    @property
-    def lines(self) -> list[KpiLine]:
-        return [line for c in self.contracts for line in c.lines]
 
 
 # ---------------------------------------------------------------- assembling

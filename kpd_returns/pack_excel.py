@@ -145,7 +145,11 @@ class PackWorkbook:
         for label, text in lines:
             ws.write_string(r, 0, f"{label}: {text}")
             r += 1
-        for s in p.sources[:40] if not p.is_national else []:
+        shown = [] if p.is_national else sorted(p.sources, key=lambda s: str(s["received_at"] or ""))[-24:]
+        if len(shown) < len(p.sources) and shown:
+            ws.write_string(r, 0, f"The latest {len(shown)} of {len(p.sources)} returns:")
+            r += 1
+        for s in shown:
             rec = s["received_at"].strftime("%Y-%m-%d %H:%M") if hasattr(s["received_at"], "strftime") else ""
             ws.write_string(r, 0, f"{str(s['return_id'] or '').upper()} {s['period']} {s['contract']}: "
                                   f"{s['name']}, received {rec or 'at an unknown time'}, {s['verdict']}")
@@ -254,7 +258,8 @@ class PackWorkbook:
                         "line FTE is compared with the median of all providers (KPD 15). Charts to the right.")
         first = self.table(ws, staff, rows_s, "No KPD figures in the 12 months", "KPD staffing")
         ws2 = self.sheet("KPD caseloads", "Caseloads by month (KPD 11-14)",
-                         "Participants by caseload; the total is recomputed from its parts (KPD 14). Charts to the right.")
+                         "Participants by caseload; the total is recomputed from its parts (KPD 14). "
+                         "Charts to the right.")
         first2 = self.table(ws2, case, rows_c, "No KPD figures in the 12 months", "KPD caseloads")
         for i, (contract, offset, shown, by) in enumerate(blocks):
             if not shown:
@@ -283,7 +288,8 @@ class PackWorkbook:
         p, nat = self.pack, self.pack.kpd.national
         months = [m for m in p.trend_months if m in nat]
         ws = self.sheet("KPD national", "Staffing and caseloads, all providers, by month (KPD 9-15)",
-                        "Totals over all providers, ratios of those totals, and the median provider. Chart to the right.")
+                        "Totals over all providers, ratios of those totals, and the median provider. "
+                        "Chart to the right.")
         cols: list[Col] = [("Month", 10, "text"), ("Providers", 9, "int"), ("FTE total", 10, "num"),
                            ("Total caseload", 11, "num"), ("Job entries", 10, "num"),
                            ("Job entries per front line FTE", 13, "num"), ("Median provider", 10, "num"),

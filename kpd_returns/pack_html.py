@@ -15,11 +15,11 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from .kpis import default_config
-from .pack_data import PackData, load_notes, slugify
 from .attention import ACTION_PLAN_SECTION
-from .pack_text import (TIER_COLOURS, WINDOW_HEADINGS, KpiLine, glance, kpd_charts, month_list, national_kpd_charts, num,
-                        pct, register_text, short_month)
+from .kpis import default_config
+from .pack_data import load_notes, slugify
+from .pack_text import (TIER_COLOURS, WINDOW_HEADINGS, KpiLine, PackData, kpd_charts, month_list, national_kpd_charts,
+                        num, pct, register_text, short_month)
 from .resources import templates_dir
 from .svg_charts import Series, line_chart
 
@@ -71,6 +71,37 @@ def environment() -> Environment:
                        glance=glance, kpd_charts=kpd_charts, national_kpd_charts=national_kpd_charts,
                        action_plan_section=ACTION_PLAN_SECTION)
     return env
+
+
+def glance(pack: PackData) -> list[tuple[str, str, str]]:
+    """The 'at a glance' cards: (label, headline, detail), all in words."""
+    lines = [line for c in pack.contracts for line in c.lines]
+    cards = []
+    if lines:
+        below = [line for line in lines if line.meets is False]
+        cards.append(("KPI measures below target", f"{len(below)} of {len(lines)}",
+                      "On at least one basis" + (f": {', '.join(sorted({f'KPI {b.kpi}' for b in below}))}."
+                                                  if below else ".")))
+        tiers = [line for line in lines if line.published]
+        rated = [t.tier_text for t in tiers if t.tier is not None]
+        counts = {name: rated.count(name) for name in sorted(set(rated), reverse=True)}
+        detail = "; ".join(f"{n} at {name}" for name, n in counts.items())
+        cards.append(("Published KPIs rated (rolling 12 months)", f"{len(rated)} of {len(tiers)}",
+                      f"Rated{': ' + detail if detail else ''}"
+                      f"{'; the rest not rated (incomplete or no cases due)' if len(rated) < len(tiers) else ''}."))
+    for c in pack.contracts:
+        if c.social_value:
+            cards.append((f"Social Value KPI {c.social_value.quarter}", c.social_value.tier_text.split(":")[0],
+                          f"{c.contract}: {c.social_value.score_text}."))
+    status = [str(r.get("status") or "") for r in pack.register]
+    cards.append(("Returns in the last 12 months", f"{status.count('missing')} missing",
+                  f"{status.count('late')} late, {status.count('rejected only')} rejected only, "
+                  f"{status.count('on time')} on time."))
+    if not pack.is_national:
+        sev = [a.item.severity for a in pack.attention]
+        cards.append(("Needs attention", f"{sev.count(1)} high",
+                      f"{sev.count(2)} medium and {sev.count(3)} low priority items."))
+    return cards
 
 
 def render(pack: PackData) -> str:

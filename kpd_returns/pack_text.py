@@ -1,4 +1,4 @@
-"""The words of a performance pack: one KPI line, its cells, tier, change and chart description.
+"""The records and words of a performance pack: a KPI line, its cells, tier, change and chart description.
 
 Both renderers (Excel and HTML) print these strings, so a PM reads the same words in
 either. Meaning is never carried by colour alone: every tier is "4 - Good" in words,
@@ -7,11 +7,15 @@ every change has "up"/"down" as well as an arrow, every gap in the data is named
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from .kpis import MonthKpiCounts, SocialValueInput, SocialValueResult, TrendPoint, WindowResult
+from .attention import AttentionItem
+from .kpd_measures import NationalMonth, ProviderMonth
+from .kpis import MonthKpiCounts, SocialValueInput, SocialValueResult, TrendPoint, WindowResult, month_at, month_index
 
+TREND_MONTHS = 12  # months in each trend chart and in the register shown
 WINDOW_LABELS = {"in_month": "in month", "rolling_3": "rolling 3 months", "rolling_12": "rolling 12 months",
                  "cumulative": "cumulative"}
 WINDOW_HEADINGS = {"in_month": "In month", "rolling_3": "Rolling 3 months", "rolling_12": "Rolling 12 months",
@@ -261,7 +265,8 @@ def kpd_charts(months: list[str], by_month: dict[str, Any], national: dict[str, 
                   [("Total caseload", total), ("Actively engaged", active)]),
         ChartSpec(f"{contract}-jobs", f"Job entries per front line FTE by month, {contract}",
                   f"Job entries per front line claimant-facing FTE against the median of all providers, {span}."
-                  + _latest("figure", months, jpf), [("Job entries per front line FTE", jpf), ("National median", med)]),
+                  + _latest("figure", months, jpf),
+                  [("Job entries per front line FTE", jpf), ("National median", med)]),
     ]
 
 
@@ -296,32 +301,55 @@ def register_text(row: dict[str, Any]) -> dict[str, str]:
             "files": str(files if files not in (None, "") else "")}
 
 
-def glance(pack: Any) -> list[tuple[str, str, str]]:
-    """The 'at a glance' cards: (label, headline, detail), all in words."""
-    lines = [line for c in pack.contracts for line in c.lines]
-    cards = []
-    if lines:
-        below = [line for line in lines if line.meets is False]
-        cards.append(("KPI measures below target", f"{len(below)} of {len(lines)}",
-                      "On at least one basis" + (f": {', '.join(sorted({f'KPI {b.kpi}' for b in below}))}."
-                                                  if below else ".")))
-        tiers = [line for line in lines if line.published]
-        rated = [t.tier_text for t in tiers if t.tier is not None]
-        counts = {name: rated.count(name) for name in sorted(set(rated), reverse=True)}
-        detail = "; ".join(f"{n} at {name}" for name, n in counts.items())
-        cards.append(("Published KPIs rated (rolling 12 months)", f"{len(rated)} of {len(tiers)}",
-                      f"Rated{': ' + detail if detail else ''}"
-                      f"{'; the rest not rated (incomplete or no cases due)' if len(rated) < len(tiers) else ''}."))
-    for c in pack.contracts:
-        if c.social_value:
-            cards.append((f"Social Value KPI {c.social_value.quarter}", c.social_value.tier_text.split(":")[0],
-                          f"{c.contract}: {c.social_value.score_text}."))
-    status = [str(r.get("status") or "") for r in pack.register]
-    cards.append(("Returns in the last 12 months", f"{status.count('missing')} missing",
-                  f"{status.count('late')} late, {status.count('rejected only')} rejected only, "
-                  f"{status.count('on time')} on time."))
-    if not pack.is_national:
-        sev = [a.item.severity for a in pack.attention]
-        cards.append(("Needs attention", f"{sev.count(1)} high",
-                      f"{sev.count(2)} medium and {sev.count(3)} low priority items."))
-    return cards
+# ---------------------------------------------------------------- the pack
+@dataclass(frozen=True)
+class AttentionLine:
+    contract: str
+    item: AttentionItem
+
+
+@dataclass(frozen=True)
+class KpdSection:
+    months: list[ProviderMonth]  # the provider's contracts, the 12 months to the report month
+    national: dict[str, NationalMonth]  # month -> national figures
+    flags: list[str]
+
+    def contracts(self) -> list[str]:
+        return sorted({pm.contract for pm in self.months})
+
+    def by_month(self, contract: str) -> dict[str, ProviderMonth]:
+        return {pm.month: pm for pm in self.months if pm.contract == contract}
+
+
+@dataclass
+class PackData:
+    provider: str  # "National overview" for the national pack
+    slug: str
+    period: str  # the report month "YYYY-MM"
+    as_of: dt.date
+    marking: str
+    is_national: bool = False
+    contracts: list[ContractKpis] = field(default_factory=list)
+    kpd: KpdSection | None = None
+    attention: list[AttentionLine] = field(default_factory=list)
+    register: list[dict] = field(default_factory=list)
+    sources: list[dict] = field(default_factory=list)
+    findings: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # data notes (rows not counted...)
+    overview: list[tuple[str, KpiLine]] = field(default_factory=list)  # national: (provider, line)
+    sv_overview: list[tuple[str, SocialValueView]] = field(default_factory=list)
+    attention_summary: list[dict] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        what = "National overview" if self.is_national else self.provider
+        return f"Contract performance pack: {what}, {short_month(self.period, full=True)}"
+
+    @property
+    def trend_months(self) -> list[str]:
+        end = month_index(self.period)
+        return [month_at(i) for i in range(end - TREND_MONTHS + 1, end + 1)]
+
+    @property
+    def lines(self) -> list[KpiLine]:
+        return [line for c in self.contracts for line in c.lines]
