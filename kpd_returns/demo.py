@@ -32,7 +32,9 @@ def register_csv() -> str:
     for p in PROVIDERS:
         for cpa in p.cpas:
             lines.append(f"{p.name},{cpa},kpd,england-and-wales,,2026-27 Q1")
-        lines.append(f"{p.name},{p.mmir_contract},mmir,england-and-wales,2024-08,2026-04")
+        # Samples start in April 2026: the service starts then, so rolling windows are
+        # computed since the start (and marked so) rather than incomplete.
+        lines.append(f"{p.name},{p.mmir_contract},mmir,england-and-wales,2026-04,2026-04")
     name, contract, returns, region, first = _EXTRA_PROVIDER
     lines.append(f"{name},{contract},{returns},{region},2026-08,{first}")
     return "\n".join(lines) + "\n"
@@ -93,7 +95,7 @@ def run_demo(out: Path, *, as_of: dt.date = DEMO_AS_OF, workers: int | None = No
         months = sorted({r.period for r in ledger.current_returns("mmir")})
     packs = out / "packs"
     written = write_packs(ledger_path, packs, months[-1], as_of=as_of, register=register_path) if months else []
-    html = [p for p in written if p.suffix == ".html"]
+    html = sorted((p for p in written if p.suffix == ".html"), key=lambda p: "national" not in p.name)
     say(f"5. Performance packs for {months[-1] if months else '-'}: {packs}/ "
         f"({len(written)} files; open {html[0] if html else 'the .html files'} in a browser)")
     (out / "demo-summary.json").write_text(json.dumps({
