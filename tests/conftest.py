@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from kpd_returns.spec import get_spec
@@ -15,3 +17,14 @@ def pytest_configure(config: pytest.Config) -> None:
 def specs():
     """The packaged return specs, by return id."""
     return {"kpd": get_spec("kpd"), "mmir": get_spec("mmir")}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call):
+    """Under CI (KPD_RETURNS_REQUIRE_SYSTEM=1) a system test that skips is a failure:
+    .ci/run installs LibreOffice and Chromium, so a skip means something is broken."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and item.get_closest_marker("system") and os.environ.get("KPD_RETURNS_REQUIRE_SYSTEM") == "1":
+        report.outcome = "failed"
+        report.longrepr = f"system test skipped under KPD_RETURNS_REQUIRE_SYSTEM=1: {report.longrepr}"
