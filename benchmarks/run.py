@@ -61,6 +61,29 @@ def _env() -> dict[str, str]:
 
 
 # ====================================================================== child steps
+
+
+class Clock:
+    """Wall time (perf_counter) and CPU time of this process plus its finished children
+    (process pools are shut down inside the timed call, so their CPU is counted)."""
+
+    def __enter__(self) -> "Clock":
+        import resource
+
+        self._r = resource
+        self.wall0 = time.perf_counter()
+        self.cpu0 = time.process_time()
+        ch = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.ch0 = ch.ru_utime + ch.ru_stime
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.seconds = time.perf_counter() - self.wall0
+        ch = self._r.getrusage(self._r.RUSAGE_CHILDREN)
+        self.cpu_seconds = (time.process_time() - self.cpu0) + (ch.ru_utime + ch.ru_stime - self.ch0)
+
+    def result(self, **extra) -> dict:
+        return {"seconds": self.seconds, "cpu_seconds": self.cpu_seconds, **extra}
 # Each runs in its own process: `run.py --child STEP --files LIST --result OUT.json`.
 
 
@@ -75,32 +98,30 @@ def _child_floor(files: list[str], args) -> dict:
         return n
 
     read(files[0])  # warm-up
-    t0 = time.perf_counter()
-    rows = sum(read(f) for f in files)
-    return {"seconds": time.perf_counter() - t0, "rows_read": rows}
+    with Clock() as c:
+        rows = sum(read(f) for f in files)
+    return c.result(rows_read=rows)
 
 
 def _child_naive(files: list[str], args) -> dict:
     import naive
 
     naive.run(files[:1], Path(args.out_dir) / "warmup.xlsx")  # warm-up: imports, schema, writer
-    t0 = time.perf_counter()
-    result = naive.run(files, Path(args.out_dir) / "naive-consolidated.xlsx")
-    seconds = time.perf_counter() - t0
-    return {"seconds": seconds, "files_failing_schema": result["files_failing_schema"],
-            "failing": sorted(name for name, _n in result["failed"])}
+    with Clock() as c:
+        result = naive.run(files, Path(args.out_dir) / "naive-consolidated.xlsx")
+    return c.result(files_failing_schema=result["files_failing_schema"],
+                    failing=sorted(name for name, _n in result["failed"]))
 
 
 def _child_validate(files: list[str], args) -> dict:
     from kpd_returns.validate import validate_paths
 
     validate_paths(files[:1], workers=1)  # warm-up: imports, specs, calendars
-    t0 = time.perf_counter()
-    reports = list(validate_paths(files, workers=args.workers))
-    seconds = time.perf_counter() - t0
-    return {"seconds": seconds, "workers": args.workers,
-            "reports": [{"name": Path(r.path).name, "verdict": r.verdict,
-                         "codes": sorted({f.code for f in r.findings})} for r in reports]}
+    with Clock() as c:
+        reports = list(validate_paths(files, workers=args.workers))
+    return c.result(workers=args.workers,
+                    reports=[{"name": Path(r.path).name, "verdict": r.verdict,
+                              "codes": sorted({f.code for f in r.findings})} for r in reports])
 
 
 FRICTIONLESS_MONTHS = ["April", "May", "June", "July", "August", "September", "October", "November", "December",
@@ -129,10 +150,9 @@ def _child_frictionless(files: list[str], args) -> dict:
         return frictionless.validate(resource).valid
 
     check(files[0])  # warm-up
-    t0 = time.perf_counter()
-    invalid = [Path(f).name for f in files if not check(f)]
-    return {"seconds": time.perf_counter() - t0, "files_invalid": len(invalid), "invalid": invalid,
-            "version": frictionless.__version__}
+    with Clock() as c:
+        invalid = [Path(f).name for f in files if not check(f)]
+    return c.result(files_invalid=len(invalid), invalid=invalid, version=frictionless.__version__)
 
 
 CHILDREN = {"parse_floor": _child_floor, "naive": _child_naive, "validate": _child_validate,
@@ -235,7 +255,8 @@ def measured_run(cmd: list[str], work: Path, label: str, timeout: float = 3600, 
         if sample_tree:
             sampler.join()
         proc.returncode = os.waitstatus_to_exitcode(status)
-    return {"seconds": seconds, "exit_code": proc.returncode, "max_rss_mb": usage.ru_maxrss / 1024,
+    return {"seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime,
+            "exit_code": proc.returncode, "max_rss_mb": usage.ru_maxrss / 1024,
             "tree_rss_mb": peak[0] / 1024 if sample_tree else None,
             "stdout": out_path.read_text(encoding="utf-8", errors="replace"),
             "stderr": err_path.read_text(encoding="utf-8", errors="replace")}
@@ -283,16 +304,22 @@ def chunks(paths: list[str], limit: int) -> list[list[str]]:
 
 
 def median_run(cmd: list[str], repeats: int, cwd: Path) -> dict:
-    times = []
+    """Run a command ``repeats`` times: median wall time and median CPU time (from wait4)."""
+    times, cpus = [], []
     code = None
     for _ in range(repeats):
         t0 = time.perf_counter()
-        proc = subprocess.run(cmd, capture_output=True, env=_env(), cwd=str(cwd))
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_env(), cwd=str(cwd))
+        err = proc.stderr.read()
+        _pid, status, usage = os.wait4(proc.pid, 0)
         times.append(time.perf_counter() - t0)
-        code = proc.returncode
-        if proc.returncode not in (0, 1):
-            raise StepError(_tail(proc.stderr.decode("utf-8", "replace")) or f"exit code {proc.returncode}")
-    return {"seconds": statistics.median(times), "runs": [round(t, 4) for t in times], "exit_code": code}
+        cpus.append(usage.ru_utime + usage.ru_stime)
+        proc.returncode = code = os.waitstatus_to_exitcode(status)
+        proc.stderr.close()
+        if code not in (0, 1):
+            raise StepError(_tail(err.decode("utf-8", "replace")) or f"exit code {code}")
+    return {"seconds": statistics.median(times), "cpu_seconds": statistics.median(cpus),
+            "runs": [round(t, 4) for t in times], "exit_code": code}
 
 
 # ====================================================================== the steps
@@ -319,6 +346,8 @@ class Bench:
             entry["status"] = "ok"
         if entry["status"] == "ok" and "seconds" in entry and entry.get("files"):
             entry["ms_per_file"] = entry["seconds"] * 1000 / entry["files"]
+            if entry.get("cpu_seconds") is not None:
+                entry["cpu_ms_per_file"] = entry["cpu_seconds"] * 1000 / entry["files"]
         self.steps[name] = entry
         shown = entry.get("ms_per_file", entry.get("seconds"))
         detail = f"{shown:.2f}" if isinstance(shown, float) and entry["status"] == "ok" else entry.get("reason", "")
@@ -340,29 +369,29 @@ class Bench:
     # -- steps
     def floor(self, filelist: Path, n: int) -> dict:
         r = run_child("parse_floor", filelist, self.work)
-        return {"seconds": r["seconds"], "files": n, "rows_read": r["rows_read"]}
+        return {"seconds": r["seconds"], "cpu_seconds": r["cpu_seconds"], "files": n, "rows_read": r["rows_read"]}
 
     def naive(self, filelist: Path, n: int) -> dict:
         if self.args.skip_naive:
             return self.unavailable("skipped (--skip-naive)")
         r = run_child("naive", filelist, self.work)
-        return {"seconds": r["seconds"], "files": n, "files_failing_schema": r["files_failing_schema"],
-                "failing": r["failing"]}
+        return {"seconds": r["seconds"], "cpu_seconds": r["cpu_seconds"], "files": n,
+                "files_failing_schema": r["files_failing_schema"], "failing": r["failing"]}
 
     def validate_lib(self, filelist: Path, n: int, workers: int) -> dict:
         if not module_has("kpd_returns.validate", "validate_paths"):
             return self.unavailable("kpd_returns.validate.validate_paths does not exist yet")
         r = run_child("validate", filelist, self.work, workers=workers)
         verdicts = collections.Counter(x["verdict"] for x in r["reports"])
-        return {"seconds": r["seconds"], "files": n, "workers": workers, "verdicts": dict(verdicts),
-                "_reports": r["reports"]}
+        return {"seconds": r["seconds"], "cpu_seconds": r["cpu_seconds"], "files": n, "workers": workers,
+                "verdicts": dict(verdicts), "_reports": r["reports"]}
 
     def validate_cli(self, files: list[str]) -> dict:
         if not (module_has("kpd_returns.validate", "validate_paths") and cli_has("validate")):
             return self.unavailable("`kpd-returns validate` or kpd_returns.validate is missing")
         limit = min(int(os.sysconf("SC_ARG_MAX") // 2), 1_000_000) if hasattr(os, "sysconf") else 100_000
         parts = chunks(files, limit)
-        seconds, verdicts = 0.0, collections.Counter()
+        seconds, cpu, verdicts = 0.0, 0.0, collections.Counter()
         peak = 0.0
         for i, part in enumerate(parts):
             r = measured_run([*CLI, "validate", "--format", "json", *part], self.work, f"validate-cli-{i}",
@@ -375,9 +404,10 @@ class Bench:
                 raise StepError(f"the JSON report does not parse: {exc}") from None
             verdicts.update(f["verdict"] for f in report["files"])
             seconds += r["seconds"]
+            cpu += r["cpu_seconds"]
             peak = max(peak, r["max_rss_mb"])
-        return {"seconds": seconds, "files": len(files), "invocations": len(parts), "verdicts": dict(verdicts),
-                "max_rss_mb": peak}
+        return {"seconds": seconds, "cpu_seconds": cpu, "files": len(files), "invocations": len(parts),
+                "verdicts": dict(verdicts), "max_rss_mb": peak}
 
     def consolidate(self, inbox: Path, n: int, label: str) -> dict:
         if not cli_has("consolidate"):
@@ -392,7 +422,8 @@ class Bench:
         if r["exit_code"] not in (0, 1):
             raise StepError(_tail(r["stderr"]) or _tail(r["stdout"]) or f"exit code {r['exit_code']}")
         produced = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()) if out.exists() else []
-        return {"seconds": r["seconds"], "files": n, "exit_code": r["exit_code"], "max_rss_mb": r["max_rss_mb"],
+        return {"seconds": r["seconds"], "cpu_seconds": r["cpu_seconds"], "files": n, "exit_code": r["exit_code"],
+                "max_rss_mb": r["max_rss_mb"],
                 "tree_rss_mb": r["tree_rss_mb"], "command": " ".join(cmd[2:]).replace(str(self.work), "$WORK"),
                 "outputs": produced[:20], "_out": str(out)}
 
@@ -405,28 +436,25 @@ class Bench:
         ledger = find_ledger(out_root)
         if ledger is None:
             raise StepError(f"no ledger found in the consolidate output ({consolidated.get('outputs')})")
-        help_text = cli_help("pack")
-        total, runs = 0.0, []
-        for rtype in ("kpd", "mmir"):
-            periods = collections.Counter(m["period"] for m in manifest if m["return_id"] == rtype)
-            if not periods:
-                continue
-            period, count = periods.most_common(1)[0]
-            out = self.work / f"pack-{rtype}"
-            cmd = [*CLI, "pack", "--period", period, "--all", "--out", str(out), "--db", str(ledger)]
-            if "--return-type" in help_text:
-                cmd += ["--return-type", rtype]
-            r = measured_run(cmd, self.work, f"pack-{rtype}", sample_tree=False)
-            if r["exit_code"] != 0:
-                raise StepError(_tail(r["stderr"]) or _tail(r["stdout"]) or f"exit code {r['exit_code']}")
-            made = [p for p in out.rglob("*") if p.is_file()] if out.exists() else []
-            runs.append({"return_type": rtype, "period": period, "returns_in_period": count,
-                         "seconds": r["seconds"], "max_rss_mb": r["max_rss_mb"],
-                         "html_files": sum(p.suffix == ".html" for p in made),
-                         "xlsx_files": sum(p.suffix == ".xlsx" for p in made)})
-            total += r["seconds"]
+        # One report month covers both return types (the KPD quarter it falls in): the
+        # newest month of the generated MMIR returns, which has the most returns.
+        months = collections.Counter(m["period"] for m in manifest if m["return_id"] == "mmir")
+        period = max(months) if months else "2026-09"
+        count = sum(1 for m in manifest if m["period"] == period)
+        out = self.work / "pack"
+        cmd = [*CLI, "pack", "--period", period, "--all", "--out", str(out), "--db", str(ledger)]
+        r = measured_run(cmd, self.work, "pack", sample_tree=False)
+        if r["exit_code"] != 0:
+            raise StepError(_tail(r["stderr"]) or _tail(r["stdout"]) or f"exit code {r['exit_code']}")
+        made = [p for p in out.rglob("*") if p.is_file()] if out.exists() else []
+        runs = [{"period": period, "mmir_returns_in_month": count, "seconds": r["seconds"],
+                 "cpu_seconds": r["cpu_seconds"], "max_rss_mb": r["max_rss_mb"],
+                 "html_files": sum(p.suffix == ".html" for p in made),
+                 "xlsx_files": sum(p.suffix == ".xlsx" for p in made), "other_files": len(made)}]
+        total = r["seconds"]
         packs = sum(x["html_files"] + x["xlsx_files"] for x in runs)
-        return {"seconds": total, "runs": runs, "packs_written": packs,
+        return {"seconds": total, "cpu_seconds": sum(x["cpu_seconds"] for x in runs), "runs": runs,
+                "packs_written": packs,
                 "ms_per_pack": total * 1000 / packs if packs else None}
 
     def single_file(self, one: str) -> dict:
@@ -442,8 +470,8 @@ class Bench:
         if not module_has("frictionless", "validate"):
             return self.unavailable("frictionless is not installed (pip install frictionless)")
         r = run_child("frictionless", filelist, self.work)
-        return {"seconds": r["seconds"], "files": n, "files_invalid": r["files_invalid"], "version": r["version"],
-                "invalid": r["invalid"]}
+        return {"seconds": r["seconds"], "cpu_seconds": r["cpu_seconds"], "files": n,
+                "files_invalid": r["files_invalid"], "version": r["version"], "invalid": r["invalid"]}
 
 
 def find_ledger(out: Path) -> Path | None:
@@ -515,6 +543,15 @@ def compute_ratios(steps: dict[str, dict]) -> dict[str, dict]:
         "tree_rss_5n_over_n": {
             "value": ratio(rss_5n, rss_n, "tree_rss_mb"), "target": None,
             "meaning": "consolidate peak summed tree RSS (sampled) at 5N / at N"},
+        "validate_serial_over_floor_cpu": {
+            "value": ratio(s("validate_serial"), s("parse_floor"), "cpu_ms_per_file"), "target": None,
+            "meaning": "the same on CPU time (robust when other work shares the machine)"},
+        "naive_over_consolidate_cpu": {
+            "value": ratio(s("naive"), s("consolidate"), "cpu_ms_per_file"), "target": None,
+            "meaning": "the same on CPU time (consolidate's workers included)"},
+        "single_file_over_bare_imports_cpu": {
+            "value": ratio(s("single_file_cli"), s("bare_imports"), "cpu_seconds"), "target": None,
+            "meaning": "the same on CPU time"},
         "single_file_over_bare_imports": {
             "value": ratio(s("single_file_cli"), s("bare_imports"), "seconds"), "target": "<= 1.3",
             "meaning": "one-file `kpd-returns validate` wall time / `python -c 'import pandera.pandas, openpyxl'`"},
@@ -535,7 +572,7 @@ def table(result: dict) -> str:
     lines = [f"kpd-returns benchmark  {result['meta']['date']}  N={result['meta']['returns']}  "
              f"cores={result['meta']['cpu_count']}  {result['meta']['machine']}  Python {result['meta']['python']}  "
              f"load avg {result['meta']['load_average_before']} -> {result['meta']['load_average_after']}",
-             "", f"{'step':<20} {'status':<14} {'ms/file':>10} {'total s':>10}  notes", "-" * 90]
+             "", f"{'step':<20} {'status':<14} {'ms/file':>10} {'cpu ms/f':>10} {'total s':>10}  notes", "-" * 100]
     for name in STEP_ORDER:
         e = result["steps"].get(name)
         if e is None:
@@ -559,9 +596,13 @@ def table(result: dict) -> str:
                 notes.append(f"ms/pack={e['ms_per_pack']:.0f}")
         if e["status"] != "ok":
             notes.append(e.get("reason", "")[:70])
+        cpu = e.get("cpu_ms_per_file")
+        if cpu is None and e.get("cpu_seconds") is not None and not e.get("files"):
+            notes.append(f"cpu {e['cpu_seconds']:.2f} s")
         ms_text = "" if ms is None else f"{ms:.2f}"
+        cpu_text = "" if cpu is None else f"{cpu:.2f}"
         sec_text = "" if sec is None else f"{sec:.2f}"
-        lines.append(f"{name:<20} {e['status']:<14} {ms_text:>10} {sec_text:>10}  {'; '.join(notes)}")
+        lines.append(f"{name:<20} {e['status']:<14} {ms_text:>10} {cpu_text:>10} {sec_text:>10}  {'; '.join(notes)}")
     lines += ["", f"{'ratio':<36} {'value':>8}  {'target':<8} met", "-" * 60]
     for name, r in result["ratios"].items():
         v = r["value"]
