@@ -74,30 +74,39 @@ def environment() -> Environment:
 
 
 def glance(pack: PackData) -> list[tuple[str, str, str]]:
-    """The 'at a glance' cards: (label, headline, detail), all in words."""
-    lines = [line for c in pack.contracts for line in c.lines]
+    """The 'at a glance' cards: (label, headline, detail), all in words. The national pack counts
+    every provider's own lines (the overview), not the all-contracts sums."""
+    lines = [line for _, line in pack.overview] if pack.is_national else pack.lines
+    scope = " (all providers)" if pack.is_national else ""
     cards = []
     if lines:
         below = [line for line in lines if line.meets is False]
-        cards.append(("KPI measures below target", f"{len(below)} of {len(lines)}",
-                      "On at least one basis" + (f": {', '.join(sorted({f'KPI {b.kpi}' for b in below}))}."
-                                                  if below else ".")))
+        kpis = ", ".join(sorted({f"KPI {b.kpi}" for b in below}))
+        cards.append((f"KPI lines below target{scope}", f"{len(below)} of {len(lines)}",
+                      f"On at least one basis{': ' + kpis if kpis else ''}."))
         tiers = [line for line in lines if line.published]
         rated = [t.tier_text for t in tiers if t.tier is not None]
         counts = {name: rated.count(name) for name in sorted(set(rated), reverse=True)}
         detail = "; ".join(f"{n} at {name}" for name, n in counts.items())
-        cards.append(("Published KPIs rated (rolling 12 months)", f"{len(rated)} of {len(tiers)}",
+        cards.append((f"Published KPIs rated, rolling 12 months{scope}", f"{len(rated)} of {len(tiers)}",
                       f"Rated{': ' + detail if detail else ''}"
                       f"{'; the rest not rated (incomplete or no cases due)' if len(rated) < len(tiers) else ''}."))
-    for c in pack.contracts:
-        if c.social_value:
-            cards.append((f"Social Value KPI {c.social_value.quarter}", c.social_value.tier_text.split(":")[0],
-                          f"{c.contract}: {c.social_value.score_text}."))
+    svs = [sv for _, sv in pack.sv_overview] if pack.is_national else [c.social_value for c in pack.contracts]
+    for sv in (sv for sv in svs if sv) if not pack.is_national else []:
+        cards.append((f"Social Value KPI {sv.quarter}", sv.tier_text.split(":")[0], f"{sv.contract}: {sv.score_text}."))
+    if pack.is_national and svs:
+        low = [sv for sv in svs if sv.result and sv.result.tier is not None and sv.result.tier <= 2]
+        cards.append((f"Social Value KPI {svs[0].quarter}", f"{len(low)} of {len(svs)}",
+                      "Contracts at tier 2 or 1 (Needs Improvement or Inadequate)."))
     status = [str(r.get("status") or "") for r in pack.register]
     cards.append(("Returns in the last 12 months", f"{status.count('missing')} missing",
                   f"{status.count('late')} late, {status.count('rejected only')} rejected only, "
                   f"{status.count('on time')} on time."))
-    if not pack.is_national:
+    if pack.is_national:
+        high = [a["provider"] for a in pack.attention_summary if a["high"]]
+        cards.append(("Providers with high-priority items", f"{len(high)} of {len(pack.attention_summary)}",
+                      "See What needs attention, by provider."))
+    else:
         sev = [a.item.severity for a in pack.attention]
         cards.append(("Needs attention", f"{sev.count(1)} high",
                       f"{sev.count(2)} medium and {sev.count(3)} low priority items."))
