@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from . import findings as F
-from .inbox import InboxItem, iter_items, list_files
+from .inbox import InboxItem, iter_items, list_inputs
 from .ledger import VALID_VERDICTS, Ledger, ReturnRow, format_received
 from .model import FileReport
 from .registry import Registry, period_bounds
@@ -78,6 +78,7 @@ class InputOutcome:
     file_id: int | None = None
     findings_file: str | None = None
     annotated_file: str | None = None
+    source: str = ""  # the file found, relative to its inbox (the e-mail, for an attachment)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -113,7 +114,9 @@ class RunSummary:
 
 # -- ingest ----------------------------------------------------------------------------------
 def _display_path(item: InboxItem) -> str:
-    return f"{item.source_path} > {item.name}" if item.source_email else item.source_path
+    """How a report names an input: its path within the inbox ('mail/x.eml > return.xlsx' for an attachment)."""
+    rel = item.rel or item.source_path
+    return f"{rel} > {item.name}" if item.source_email else rel
 
 
 def _direct_report(item: InboxItem) -> FileReport:
@@ -184,7 +187,7 @@ def ingest(paths: Sequence[str | Path], ledger: Ledger, *, workers: int | None =
     if validate is None:
         from .validate import validate_items as validate
     workers = workers or os.cpu_count() or 1
-    files = list_files(paths, exclude)
+    files = list_inputs(paths, exclude)
     summary = RunSummary(files_found=len(files))
     known = {r[0] for r in ledger.conn.execute("SELECT sha256 FROM files")}
     first_in_run: dict[str, str] = {}  # sha256 -> name (never the bytes: memory stays flat)
@@ -208,6 +211,7 @@ def ingest(paths: Sequence[str | Path], ledger: Ledger, *, workers: int | None =
                     yield (item.source, item.name, item.submitted, item.submitted_source, region)
 
     def finish(outcome: InputOutcome, item: InboxItem) -> None:
+        outcome.source = item.rel or item.source_path
         summary.add(outcome)
         if getattr(item, "last_of_file", True):
             bar.advance()
@@ -221,8 +225,11 @@ def ingest(paths: Sequence[str | Path], ledger: Ledger, *, workers: int | None =
         reg_region = _settle_submission(report, item, register, region, calendar)
         added = ledger.add_report(report, source_path=item.source_path, source_email=item.source_email,
                                   sender=item.sender, region=reg_region, size_bytes=item.size, year_start=year_start)
-        if not added.added:
-            finish(_duplicate_outcome(item, added.duplicate_of), item)
+        if not added.added:  # another process added it meanwhile, or an input the inbox already judged
+            dup = _duplicate_outcome(item, added.duplicate_of)
+            if writer and added.duplicate_of is not None and added.duplicate_of.verdict in ("invalid", "unreadable"):
+                writer.write(ledger, added.file_id, item, dup)
+            finish(dup, item)
             return
         verdict = report.verdict
         outcome = {"valid": "accepted", "valid-with-warnings": "accepted with warnings", "invalid": "rejected",

@@ -54,6 +54,7 @@ SPREADSHEET_TYPES = frozenset({
     "application/vnd.ms-excel", "application/vnd.ms-excel.sheet.macroenabled.12", "text/csv",
 })
 EMAIL_SUFFIXES = (".eml", ".msg")
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Outlook .msg files are OLE compound files
 
 
 @dataclass
@@ -77,6 +78,7 @@ class InboxItem:
     sender: str | None = None
     problem: tuple[str, str] | None = None
     last_of_file: bool = True  # the last input the file gives (for progress by file)
+    rel: str = ""  # the file's path relative to the inbox it was found in (POSIX form)
 
     @property
     def label(self) -> str:
@@ -91,8 +93,13 @@ def is_junk(path: Path) -> bool:
 
 def list_files(paths: Iterable[str | Path], exclude: Iterable[str | Path] = ()) -> list[Path]:
     """Every input file under ``paths`` (files given directly are kept as they are), sorted, junk left out."""
+    return [path for path, _rel in list_inputs(paths, exclude)]
+
+
+def list_inputs(paths: Iterable[str | Path], exclude: Iterable[str | Path] = ()) -> list[tuple[Path, str]]:
+    """(path, path relative to its inbox) of every input file, in the order they are read."""
     excluded = {_resolved(p) for p in exclude}
-    out: list[Path] = []
+    out: list[tuple[Path, str]] = []
     for p in paths:
         p = Path(p)
         if p.is_dir():
@@ -105,9 +112,9 @@ def list_files(paths: Iterable[str | Path], exclude: Iterable[str | Path] = ()) 
                     if is_junk(fp) or _resolved(fp) in excluded:
                         continue
                     found.append(fp)
-            out.extend(sorted(found, key=lambda x: x.relative_to(p).parts))
+            out.extend((x, x.relative_to(p).as_posix()) for x in sorted(found, key=lambda x: x.relative_to(p).parts))
         else:
-            out.append(p)
+            out.append((p, p.name))
     return out
 
 
@@ -155,13 +162,16 @@ def is_workbook_attachment(filename: str | None, content_type: str | None) -> bo
 
 
 def iter_items(paths: Iterable[str | Path], exclude: Iterable[str | Path] = (),
-               files: list[Path] | None = None) -> Iterator[InboxItem]:
-    """The inputs, one at a time, in a fixed order (only one e-mail is held in memory at once)."""
+               files: list[tuple[Path, str]] | None = None) -> Iterator[InboxItem]:
+    """The inputs, one at a time, in a fixed order (only one e-mail is held in memory at once).
+
+    ``files`` is what ``list_inputs`` gives (it is worked out here when not given)."""
     index = 0
-    for path in files if files is not None else list_files(paths, exclude):
+    for path, rel in files if files is not None else list_inputs(paths, exclude):
         items = items_from_file(path)
         for i, item in enumerate(items):
             item.index = index
+            item.rel = rel
             item.last_of_file = i == len(items) - 1
             index += 1
             yield item
@@ -262,10 +272,20 @@ def _from_msg(path: Path) -> list[InboxItem]:
         raw = path.read_bytes()
     except OSError as exc:
         return [_email_problem(path, b"", "email-unreadable", exc.strerror or str(exc))]
+    if not raw.startswith(_OLE_MAGIC):
+        return [_email_problem(path, raw, "email-unreadable", "it is not an Outlook message file")]
     try:
+        import logging
+
         import extract_msg
 
-        msg = extract_msg.openMsg(str(path), strict=False)
+        quiet = logging.getLogger("extract_msg")
+        level = quiet.level
+        quiet.setLevel(logging.CRITICAL)  # its own error log would repeat our finding
+        try:
+            msg = extract_msg.openMsg(str(path), strict=False)
+        finally:
+            quiet.setLevel(level)
     except Exception as exc:
         return [_email_problem(path, raw, "email-unreadable", f"not an Outlook message: {type(exc).__name__}")]
     try:

@@ -131,7 +131,7 @@ def test_msg_attachments_via_extract_msg(tmp_path, monkeypatch):
         [Att("return.xlsx", b"PK-return"), Att("logo.png", b"png"), Att("embedded", inner)]))
     monkeypatch.setitem(sys.modules, "extract_msg", fake)
     p = tmp_path / "mail.msg"
-    p.write_bytes(b"\xd0\xcf\x11\xe0 pretend")
+    p.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 pretend")
     items = list(inbox.iter_items([p]))
     assert [(i.name, i.source, i.sender, i.submitted, i.submitted_source) for i in items] == [
         ("return.xlsx", b"PK-return", "mi@calder.example", dt.datetime(2026, 12, 3, 16, 0), "email"),

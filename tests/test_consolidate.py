@@ -1,0 +1,160 @@
+"""End to end on a generated inbox of 300+ inputs: both return types, 30 providers, months and quarters,
+bare workbooks and e-mails, exact duplicates, resubmissions, late and missing returns, rejected and
+unreadable files. Expectations are worked out by hand in test_consolidate_gen.build_inbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from kpd_returns.consolidate import consolidate
+from kpd_returns.ledger import Ledger
+from kpd_returns.registry import load_registry
+from test_consolidate_gen import EQUALS_NAME, build_inbox
+
+AS_OF = dt.date(2026, 11, 27)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    base = tmp_path_factory.mktemp("batch")
+    exp = build_inbox(base / "inbox")
+    seen = []
+    result = consolidate([base / "inbox"], base / "out", register=load_registry(exp.providers_csv), as_of=AS_OF,
+                         workers=2, progress=False, register_name="providers.csv", on_outcome=seen.append)
+    return base, exp, result, seen
+
+
+def test_every_input_is_counted_once_and_the_counts_add_up(run):
+    _base, exp, result, seen = run
+    s = result.summary
+    assert exp.inputs >= 300
+    assert s.inputs == exp.inputs == len(s.outcomes) == len(seen)
+    assert sum(s.counts.values()) == s.inputs and s.balanced
+    assert s.counts == exp.counts
+    got = {(o.source if o.name == Path(o.source).name else f"{o.source}:{o.name}"): o.outcome for o in s.outcomes}
+    assert got == exp.outcome_by_name
+    doc = json.loads(result.summary_file.read_text())
+    assert doc["inputs"] == exp.inputs and sum(doc["counts"].values()) == exp.inputs
+    assert len(doc["files"]) == exp.inputs
+
+
+def test_duplicates_say_where_the_first_copy_is(run):
+    _base, _exp, result, _seen = run
+    dup = next(o for o in result.summary.outcomes if o.source == "files/zz-copies/1/mmir-p01-2026-04.xlsx")
+    assert dup.outcome == "duplicate"
+    assert dup.detail == "already in the ledger as mmir-p01-2026-04.xlsx, received 2026-05-05"
+
+
+def test_the_current_return_per_provider_and_period(run):
+    _base, exp, result, _seen = run
+    with Ledger(result.ledger_path) as led:
+        current = {(r.return_id, r.contract, r.period): r.name for r in led.current_returns()}
+        assert current == exp.current
+        # History keeps superseded and rejected files: P03's August has both.
+        hist = [(h.name, h.verdict, h.current) for h in led.history("AtW-T-03") if h.period == "2026-08"]
+        assert hist == [("mmir-p03-2026-08-first-try.xlsx", "invalid", False),
+                        ("mmir-p03-2026-08-corrected.xlsx", "valid-with-warnings", True)]
+        assert led.integrity_problems() == []
+
+
+def test_the_register_matches_the_hand_worked_expectation(run):
+    _base, exp, result, _seen = run
+    got = {(r.return_id, r.contract, r.period): (r.status, r.late_working_days, r.resubmissions, r.files)
+           for r in result.register_rows}
+    assert got == exp.register
+    statuses = [r.status for r in result.register_rows]
+    assert statuses.count("missing") == 11 and statuses.count("late") == 3
+    assert statuses.count("rejected only") == 2
+    assert all(r.in_register for r in result.register_rows)
+
+
+def test_cross_return_warning_is_stored_on_the_later_file(run):
+    _base, _exp, result, _seen = run
+    with Ledger(result.ledger_path) as led:
+        row = next(r for r in led.current_returns("mmir") if r.contract == "AtW-T-04" and r.period == "2026-10")
+        codes = {f.code: f for f in led.findings(row.file_id)}
+        assert set(codes) == {"ytd-discontinuity", "submitted-late"}
+        f = codes["ytd-discontinuity"]
+        assert (f.severity, f.sheet, f.cell) == ("warning", "Volumes", "D5")
+        assert "September 2026's year to date" in f.message
+        assert led.finding_counts()["ytd-discontinuity"] == 1
+
+
+def test_rejected_and_unreadable_findings_are_written_beside_the_outputs(run):
+    _base, _exp, result, _seen = run
+    names = sorted(p.name for p in result.rejected_dir.iterdir())
+    assert names == sorted([
+        "broken.findings.json", "cover-letter.findings.json", "empty.findings.json", "figures.findings.json",
+        "old-template.findings.json", "p22-forgot-attachment.findings.json",
+        "kpd-p07-2026-27-q1.findings.json", "kpd-p07-2026-27-q1.annotated.xlsx",
+        "mmir-p03-2026-08-first-try.findings.json", "mmir-p03-2026-08-first-try.annotated.xlsx",
+        "mmir-p12-2026-10.findings.json", "mmir-p12-2026-10.annotated.xlsx",
+        "mmir-p16-2026-06-bad.findings.json", "mmir-p16-2026-06-bad.annotated.xlsx"])
+    doc = json.loads((result.rejected_dir / "mmir-p16-2026-06-bad.findings.json").read_text())
+    (f,) = doc["files"]
+    assert f["verdict"] == "invalid" and f["file"].endswith("> mmir-p16-2026-06-bad.xlsx")
+    assert [x["code"] for x in f["findings"]][0] == "not-a-number"
+    nothing = json.loads((result.rejected_dir / "p22-forgot-attachment.findings.json").read_text())
+    assert nothing["files"][0]["findings"][0]["code"] == "no-workbook-attached"
+    by_source = {o.source: o for o in result.summary.outcomes}
+    assert by_source["files/stray/cover-letter.pdf"].findings_file == "rejected/cover-letter.findings.json"
+
+
+def test_the_consolidated_workbook(run):
+    _base, _exp, result, _seen = run
+    wb = openpyxl.load_workbook(result.workbook)
+    assert wb.sheetnames[:3] == ["Cover", "Contents", "Submissions"]
+    assert {"KPD data", "KPD FTE total", "KPD front line FTE", "KPD caseload", "KPD job entries", "MMIR data",
+            "MMIR referrals", "MMIR support plans approved", "MMIR reworks", "MMIR KPI 3 within target",
+            "MMIR KPI 5 cases due", "Validation summary", "Files"} <= set(wb.sheetnames)
+    for ws in wb.worksheets:
+        assert ws["A1"].value and ws["A1"].data_type == "s"
+        assert not ws.merged_cells.ranges
+        if ws.title != "Cover":
+            assert len(ws.tables) == 1 and ws.freeze_panes
+    # Contents links to every other sheet.
+    contents = wb["Contents"]
+    links = [c.hyperlink.location for c in contents["A"] if c.hyperlink]
+    assert len(links) == len(wb.sheetnames) - 1
+    # Providers x months: all 30 active providers sent MMIR returns; the totals row holds formulas.
+    ws = wb["MMIR referrals"]
+    (table,) = ws.tables.values()
+    assert table.ref.startswith("A4:")
+    header = [c.value for c in ws[4]]
+    assert header[:3] == ["Provider", "Contract", "April 2026"] and header[-1] == "Total"
+    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=5, max_row=ws.max_row)]
+    data, total = rows[:-1], rows[-1]
+    assert len(data) == 30 and total[0] == "Total"
+    assert total[2].startswith("=SUBTOTAL(109,")
+    # The provider whose name begins with '=' is text, never a formula.
+    for name in ("MMIR referrals", "MMIR data", "KPD FTE total", "Submissions", "Files"):
+        cells = [c for row in wb[name].iter_rows() for c in row if c.value == EQUALS_NAME]
+        assert cells and all(c.data_type == "s" for c in cells), name
+
+
+def test_totals_row_values_are_cached_for_readers_that_do_not_recalculate(run):
+    _base, _exp, result, _seen = run
+    values = openpyxl.load_workbook(result.workbook, data_only=True)["MMIR referrals"]
+    rows = [[c.value for c in r] for r in values.iter_rows(min_row=5, max_row=values.max_row)]
+    data, total = rows[:-1], rows[-1]
+    assert total[2] == sum(r[2] or 0 for r in data) and total[2] > 0
+    assert total[-1] == sum(r[-1] for r in data)
+
+
+def test_rerunning_into_a_fresh_folder_with_the_same_ledger_gives_identical_outputs(run):
+    base, exp, result, _seen = run
+    again = consolidate([base / "inbox"], base / "out-again", db=result.ledger_path,
+                        register=load_registry(exp.providers_csv), as_of=AS_OF, workers=1, progress=False,
+                        register_name="providers.csv")
+    assert again.summary.counts["duplicate"] == exp.inputs  # unreadable files are in the ledger too
+    assert again.summary.inputs == exp.inputs and again.summary.balanced
+    assert again.workbook.read_bytes() == result.workbook.read_bytes()
+    first = sorted(p.name for p in result.rejected_dir.iterdir())
+    assert sorted(p.name for p in again.rejected_dir.iterdir()) == first
+    for name in first:
+        assert (again.rejected_dir / name).read_bytes() == (result.rejected_dir / name).read_bytes(), name
