@@ -407,7 +407,7 @@ def _base_value(rid: str, period: str, key: tuple[str, str]) -> float:
     return float(_base_values(rid, period)[key])
 
 
-def small_inbox(root: Path) -> Expected:
+def small_inbox(root: Path, extra_providers: int = 0) -> Expected:
     """A small mixed inbox for quick end-to-end runs: two providers' returns (one by file, one by
     e-mail, one provider named with a leading '='), a rejected file, a late one, unreadable ones and
     duplicates."""
@@ -425,6 +425,11 @@ def small_inbox(root: Path) -> Expected:
     b.deliver(p1, "mmir", "2026-10", late, b.name("mmir", "2026-10", p1, "-late"), "accepted with warnings")
     b.put_file("files/stray/notes.pdf", b"%PDF-1.4 not a return", "unreadable")
     b.put_email("mail/no-attachment.eml", p2.sender, dt.datetime(2026, 11, 3, 9, 0), [])
+    for n in range(3, 3 + extra_providers):
+        p = Provider(n, f"Test Provider {n:02d} Ltd", "file")
+        for rid, periods in (("kpd", ["2026-27 Q1", "2026-27 Q2"]), ("mmir", list(MONTHS))):
+            for period in periods:
+                b.deliver(p, rid, period, b.workbook(rid, period, p), b.name(rid, period, p), "accepted")
     lines = ["provider,contract,returns,region"] + [
         f'"{p.name}",{c},{rid},{p.region}' for p in (p1, p2) for c, rid in ((p.mmir_contract, "mmir"), (p.cpa, "kpd"))]
     b.exp.providers_csv = root.parent / f"{root.name}-providers.csv"
