@@ -141,6 +141,8 @@ def run_ingest(inboxes: Sequence[Path], *, db: Path | None = None, workers: int 
             summary = ingest(paths, ledger, workers=n_workers, region=reg, exclude=exclude, progress=progress,
                              calendar=cal, on_outcome=_printer(out, verbose))
             total = ledger.file_count()
+        for note in summary.notes:
+            print(note, file=err)
         print(summary.line(), file=out)
         print(f"The ledger {db_path} now holds {total} files.", file=out)
         return _exit_for(summary)
@@ -236,6 +238,8 @@ def run_consolidate(inboxes: Sequence[Path], *, out_dir: Path, db: Path | None =
                              register_name=Path(providers).name if providers else None,
                              on_outcome=_printer(out, verbose))
         s = result.summary
+        for note in s.notes:
+            print(note, file=err)
         print(s.line(), file=out)
         missing = sum(1 for r in result.register_rows if r.status == "missing")
         late = sum(1 for r in result.register_rows if r.status == "late")

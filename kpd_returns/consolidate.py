@@ -93,6 +93,7 @@ class RunSummary:
     counts: dict[str, int] = field(default_factory=lambda: {k: 0 for k in OUTCOMES})
     outcomes: list[InputOutcome] = field(default_factory=list)
     files_found: int = 0
+    notes: list[str] = field(default_factory=list)  # problems with the run itself (not with one file)
 
     def add(self, outcome: InputOutcome) -> None:
         self.inputs += 1
@@ -196,19 +197,27 @@ def ingest(paths: Sequence[str | Path], ledger: Ledger, *, workers: int | None =
     writer = _RejectedWriter(Path(rejected_dir)) if rejected_dir is not None else None
     bar = _Progress(len(files), progress)
 
+    items = iter_items(paths, files=files)
+
+    def classify(item: InboxItem) -> str:
+        if item.problem is not None:
+            return "direct"
+        if item.sha256 in known or item.sha256 in first_in_run:
+            return "duplicate"
+        first_in_run[item.sha256] = item.name
+        return "validate"
+
+    def as_input(item: InboxItem) -> tuple:
+        if item.source_email is None:  # a bare workbook: its own Date submitted comes first
+            return (item.source, item.name, None, None, region)
+        return (item.source, item.name, item.submitted, item.submitted_source, region)
+
     def feed() -> Iterator[tuple]:
-        for item in iter_items(paths, files=files):
-            if item.problem is not None:
-                order.append(("direct", item))
-            elif item.sha256 in known or item.sha256 in first_in_run:
-                order.append(("duplicate", item))
-            else:
-                first_in_run[item.sha256] = item.name
-                order.append(("validate", item))
-                if item.source_email is None:  # a bare workbook: its own Date submitted comes first
-                    yield (item.source, item.name, None, None, region)
-                else:
-                    yield (item.source, item.name, item.submitted, item.submitted_source, region)
+        for item in items:
+            kind = classify(item)
+            order.append((kind, item))
+            if kind == "validate":
+                yield as_input(item)
 
     def finish(outcome: InputOutcome, item: InboxItem) -> None:
         outcome.source = item.rel or item.source_path
@@ -269,22 +278,52 @@ def ingest(paths: Sequence[str | Path], ledger: Ledger, *, workers: int | None =
             handle_side(kind, item)
         return None
 
+    def store_safely(report: FileReport, item: InboxItem) -> None:
+        try:
+            store(report, item)
+        except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
+            if ledger.conn.in_transaction:
+                ledger.conn.execute("ROLLBACK")
+            row = ledger.find_sha256(item.sha256)
+            if row is not None:
+                finish(_duplicate_outcome(item, row), item)
+                return
+            store(_failed_report(item, f"it could not be stored ({type(exc).__name__}: {exc})"), item)
+
+    def validate_one(item: InboxItem) -> FileReport:
+        try:
+            return next(iter(validate([as_input(item)], workers=1, calendar=calendar, chunk_size=1)))
+        except Exception as exc:  # noqa: BLE001
+            return _failed_report(item, f"it could not be checked ({type(exc).__name__}: {exc})")
+
     chunk = max(10, min(100, -(-len(files) // (workers * 4)))) if files else 10
     try:
-        for report in validate(feed(), workers=workers, calendar=calendar, chunk_size=chunk):
+        reports = iter(validate(feed(), workers=workers, calendar=calendar, chunk_size=chunk))
+        while True:
+            try:
+                report = next(reports)
+            except StopIteration:
+                break
+            except Exception as exc:  # noqa: BLE001 - the validator stopped: check the rest one by one
+                summary.notes.append(f"The validator stopped part-way ({type(exc).__name__}: {exc}); the remaining "
+                                     "files were checked one at a time.")
+                while order:
+                    kind, item = order.popleft()
+                    if kind == "validate":
+                        store_safely(validate_one(item), item)
+                    else:
+                        handle_side(kind, item)
+                for item in items:
+                    kind = classify(item)
+                    if kind == "validate":
+                        store_safely(validate_one(item), item)
+                    else:
+                        handle_side(kind, item)
+                break
             item = drain_until_validate()
             if item is None:
                 raise RuntimeError("The validator returned more reports than inputs it was given.")
-            try:
-                store(report, item)
-            except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
-                fallback = FileReport(path=_display_path(item), name=item.name, sha256=item.sha256,
-                                      findings=[F.make("file-corrupt", file=item.name,
-                                                       detail=f"it could not be stored: {type(exc).__name__}: {exc}")])
-                if ledger.find_sha256(item.sha256) is None:
-                    store(fallback, item)
-                else:
-                    finish(_duplicate_outcome(item, ledger.find_sha256(item.sha256)), item)
+            store_safely(report, item)
             del report
         while order:
             kind, item = order.popleft()
@@ -294,6 +333,12 @@ def ingest(paths: Sequence[str | Path], ledger: Ledger, *, workers: int | None =
     finally:
         bar.close()
     return summary
+
+
+def _failed_report(item: InboxItem, detail: str) -> FileReport:
+    return FileReport(path=_display_path(item), name=item.name, sha256=item.sha256,
+                      findings=[F.make("file-corrupt", file=item.name, detail=detail)],
+                      submitted=item.submitted, submitted_source=item.submitted_source)
 
 
 def _duplicate_outcome(item: InboxItem, row: ReturnRow | None) -> InputOutcome:

@@ -326,3 +326,14 @@ def test_register_problems_name_the_line(tmp_path, body, message):
     p.write_text(body, encoding="utf-8")
     with pytest.raises(RegistryError, match=message):
         load_registry(p)
+
+
+def test_the_sample_register_lists_every_sample_provider():
+    from pathlib import Path
+
+    from kpd_returns import samples
+
+    reg = load_registry(Path(__file__).resolve().parents[1] / "samples" / "providers.csv")
+    expected = {(p.name, c, "kpd") for p in samples.PROVIDERS for c in p.cpas}
+    expected |= {(p.name, p.mmir_contract, "mmir") for p in samples.PROVIDERS}
+    assert {(e.provider, e.contract, r) for e in reg.entries for r in e.returns} == expected
