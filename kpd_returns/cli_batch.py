@@ -94,10 +94,12 @@ def _outcome_line(o) -> str:
     return text
 
 
-def _printer(out: TextIO, verbose: bool):
+def _printer(out: TextIO | None, verbose: bool):
+    """Prints one line per input as it is stored. With no ``out``, sys.stdout is looked up at each
+    line, so lines go above the progress bar while it is shown (rich redirects stdout then)."""
     def show(o) -> None:
         if verbose or o.outcome not in ("accepted",):
-            print(_outcome_line(o), file=out, flush=True)
+            print(_outcome_line(o), file=out or sys.stdout, flush=True)
     return show
 
 
@@ -125,6 +127,7 @@ def _guard(fn, err: TextIO) -> int:
 def run_ingest(inboxes: Sequence[Path], *, db: Path | None = None, workers: int | str | None = None,
                region: str = DEFAULT_REGION, deadlines: Path | None = None, verbose: bool = False,
                progress: bool | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    line_out = out
     out, err = out or sys.stdout, err or sys.stderr
 
     def go() -> int:
@@ -139,7 +142,7 @@ def run_ingest(inboxes: Sequence[Path], *, db: Path | None = None, workers: int 
         exclude = [db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm"), Path(f"{db_path}-journal")]
         with Ledger(db_path) as ledger:
             summary = ingest(paths, ledger, workers=n_workers, region=reg, exclude=exclude, progress=progress,
-                             calendar=cal, on_outcome=_printer(out, verbose))
+                             calendar=cal, on_outcome=_printer(line_out, verbose))
             total = ledger.file_count()
         for note in summary.notes:
             print(note, file=err)
@@ -221,6 +224,7 @@ def run_consolidate(inboxes: Sequence[Path], *, out_dir: Path, db: Path | None =
                     workers: int | str | None = None, region: str = DEFAULT_REGION, deadlines: Path | None = None,
                     verbose: bool = False, progress: bool | None = None, out: TextIO | None = None,
                     err: TextIO | None = None) -> int:
+    line_out = out
     out, err = out or sys.stdout, err or sys.stderr
 
     def go() -> int:
@@ -236,7 +240,7 @@ def run_consolidate(inboxes: Sequence[Path], *, out_dir: Path, db: Path | None =
         result = consolidate(paths, out_dir, db=db, register=register, periods=periods, as_of=day,
                              workers=n_workers, region=reg, progress=progress, calendar=cal,
                              register_name=Path(providers).name if providers else None,
-                             on_outcome=_printer(out, verbose))
+                             on_outcome=_printer(line_out, verbose))
         s = result.summary
         for note in s.notes:
             print(note, file=err)

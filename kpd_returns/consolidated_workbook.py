@@ -49,6 +49,7 @@ from .findings import CATALOGUE
 from .spec import ReturnSpec
 
 FIXED_CREATED = dt.datetime(2024, 1, 1, 0, 0, 0)
+EXCEL_MAX_ROWS = 1_048_576
 TITLE_ROW, NOTE_ROW = 0, 1
 GENERATOR = "kpd-returns"
 
@@ -102,12 +103,25 @@ KEY_MEASURES: dict[str, tuple[Measure, ...]] = {
 
 @dataclass
 class ReturnData:
-    """What the workbook shows for one return type."""
+    """What the workbook shows for one return type.
+
+    ``values`` is a list of ledger.ValueRow of the current returns in scope, or a function
+    ``values(fields)`` streaming them (all fields when ``fields`` is None), grouped by file in
+    the order of ``current``: the ledger streams them so they are never all in memory."""
 
     spec: ReturnSpec
     current: list[Any]  # ledger.ReturnRow, current returns in scope
-    values: list[Any]  # ledger.ValueRow of those returns
+    values: Any  # list of ledger.ValueRow, or a function fields -> iterable of them
     periods_label: str = "all periods"
+    value_count: int | None = None  # how many values (for the sheet row limit), if known
+
+    def iter_values(self, fields: Iterable[str] | None = None) -> Iterable[Any]:
+        if callable(self.values):
+            return self.values(set(fields) if fields is not None else None)
+        if fields is None:
+            return self.values
+        wanted = set(fields)
+        return (v for v in self.values if v.field in wanted)
 
 
 @dataclass
@@ -338,18 +352,49 @@ def _data_sheet(w: _Writer, rd: ReturnData) -> None:
                {"header": "Period", "text": True}, {"header": "Month", "text": True},
                {"header": "Field", "text": True}, {"header": "Field label", "text": True},
                {"header": "Key", "text": True}, {"header": "Value"}]
-    by_file: dict[int, list] = {}
-    for v in rd.values:
-        by_file.setdefault(v.file_id, []).append(v)
+    order_of_file = {r.file_id: i for i, r in enumerate(rd.current)}
+    current = {r.file_id: r for r in rd.current}
+    limit = EXCEL_MAX_ROWS - 4  # rows left below the title, note and header
+    total = rd.value_count if rd.value_count is not None else None
+
+    def groups():
+        """The values file by file (in the order of ``current``), each file's in sheet order."""
+        batch: list = []
+        last = None
+        pending: dict[int, list] = {}
+        stream = rd.iter_values(None)
+        if not callable(rd.values):  # a plain list: group it here
+            for v in stream:
+                pending.setdefault(v.file_id, []).append(v)
+            for fid in sorted(pending, key=lambda f: order_of_file.get(f, 10**9)):
+                yield fid, pending[fid]
+            return
+        for v in stream:
+            if v.file_id != last and batch:
+                yield last, batch
+                batch = []
+            last = v.file_id
+            batch.append(v)
+        if batch:
+            yield last, batch
 
     def rows():
-        for ret in rd.current:
-            items = sorted(by_file.get(ret.file_id, []),
-                           key=lambda v: (order.get((v.field, v.key), 10**9), v.field, v.key, v.month))
+        n = 0
+        for fid, items in groups():
+            ret = current.get(fid)
+            if ret is None:
+                continue
+            items.sort(key=lambda v: (order.get((v.field, v.key), 10**9), v.field, v.key, v.month))
             for v in items:
+                if n >= limit:
+                    return
+                n += 1
                 month = v.month or (ret.period if monthly else "")
                 yield (ret.provider, ret.contract, ret.period, month, v.field, labels.get(v.field, v.field), v.key,
                        v.value)
+    if total is not None and total > limit:
+        ws.write_string(NOTE_ROW + 1, 0, f"This sheet holds the first {limit:,} of {total:,} figures (the most a "
+                                         "sheet can hold); every figure is in the ledger.")
     w.table(ws, 3, headers, rows(), _table_name(f"{spec.id}_data"), [34, 18, 12, 9, 30, 50, 16, 16], freeze_cols=2)
 
 
@@ -367,8 +412,8 @@ def measure_grid(rd: ReturnData, m: Measure) -> tuple[list[str], list[tuple[str 
     ident = {r.file_id: (r.provider, r.contract) for r in rd.current}
     # (file, month) -> field -> {key: value}
     per: dict[tuple[int, str], dict[str, dict[str, float]]] = {}
-    for v in rd.values:
-        if v.field not in needed or not isinstance(v.value, (int, float)):
+    for v in rd.iter_values(needed):
+        if v.file_id not in ident or not isinstance(v.value, (int, float)):
             continue
         month = v.month or (v.period if monthly else "")
         if not month:

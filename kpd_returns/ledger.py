@@ -37,7 +37,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -492,17 +492,24 @@ class Ledger:
 
     def current_values(self, return_id: str) -> list[ValueRow]:
         """The figures of the current returns of one return type, in a stable order."""
+        return list(self.iter_current_values(return_id))
+
+    def iter_current_values(self, return_id: str, fields: Iterable[str] | None = None) -> Iterator[ValueRow]:
+        """``current_values`` streamed from the database (optionally only some fields), grouped by file."""
         sql = """SELECT f.id AS file_id, f.provider, f.contract, f.period, f.period_end, v.return_id, v.field, v.key,
                         v.month, v.value_num, v.value_text
                  FROM current_files f JOIN file_values v ON v.file_id = f.id
-                 WHERE f.return_id = ?
-                 ORDER BY f.provider, f.contract_key, f.period_end, f.period, v.field, v.key, v.month"""
-        out = []
-        for r in self.conn.execute(sql, (return_id,)):
+                 WHERE f.return_id = ?"""
+        args: list[Any] = [return_id]
+        if fields is not None:
+            wanted = sorted(set(fields))
+            sql += f" AND v.field IN ({','.join('?' * len(wanted))})"
+            args += wanted
+        sql += " ORDER BY f.provider, f.contract_key, f.period_end, f.period, f.id, v.field, v.key, v.month"
+        for r in self.conn.execute(sql, args):
             value = r["value_num"] if r["value_num"] is not None else r["value_text"]
-            out.append(ValueRow(r["provider"], r["contract"], r["period"], r["field"], r["key"], r["month"], value,
-                                r["file_id"], r["return_id"], _parse_date(r["period_end"])))
-        return out
+            yield ValueRow(r["provider"], r["contract"], r["period"], r["field"], r["key"], r["month"], value,
+                           r["file_id"], r["return_id"], _parse_date(r["period_end"]))
 
     def history(self, contract: str | None = None) -> list[ReturnRow]:
         """Every file received, superseded and rejected ones included, oldest first."""

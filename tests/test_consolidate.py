@@ -71,13 +71,13 @@ def test_the_register_matches_the_hand_worked_expectation(run):
     assert statuses.count("missing") == 11 and statuses.count("late") == 3
     assert statuses.count("rejected only") == 2
     assert all(r.in_register for r in result.register_rows)
-    # Deadlines follow each provider's UK division: August 2026 was due Thu 3 September in England
-    # and Wales (31 August was a bank holiday there) but Wed 2 September in Scotland (P05).
-    due = {r.contract: r.deadline for r in result.register_rows if r.period == "2026-08"}
-    assert due["AtW-T-01"] == dt.datetime(2026, 9, 3, 23, 59) and due["AtW-T-05"] == dt.datetime(2026, 9, 2, 23, 59)
+    # Deadlines follow each provider's UK division: July 2026 was due Wed 5 August in England and
+    # Wales but Thu 6 August in Scotland (P05), where Mon 3 August is a bank holiday.
+    due = {r.contract: r.deadline for r in result.register_rows if r.period == "2026-07"}
+    assert due["AtW-T-01"] == dt.datetime(2026, 8, 5, 23, 59) and due["AtW-T-05"] == dt.datetime(2026, 8, 6, 23, 59)
     with Ledger(result.ledger_path) as led:
-        p05 = next(r for r in led.current_returns("mmir") if r.contract == "AtW-T-05" and r.period == "2026-08")
-        assert (p05.region, p05.deadline) == ("scotland", dt.datetime(2026, 9, 2, 23, 59))
+        p05 = next(r for r in led.current_returns("mmir") if r.contract == "AtW-T-05" and r.period == "2026-07")
+        assert (p05.region, p05.deadline) == ("scotland", dt.datetime(2026, 8, 6, 23, 59))
 
 
 def test_cross_return_warning_is_stored_on_the_later_file(run):
