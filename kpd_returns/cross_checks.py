@@ -134,6 +134,8 @@ def restatement_findings(spec: ReturnSpec, current: list[tuple[int, str]], value
     """``current``: (file_id, period) of one contract's current returns, oldest period first."""
     index = slot_index(spec)
     fields = [(s, f) for s in _month_sheets(spec) for f in s.expanded_fields if f.numeric and not f.computed]
+    by_month = {fid: {(f, m): num for (f, _k), (m, num, _t) in vals.items() if m and num is not None}
+                for fid, vals in values.items()}
     out: dict[int, list[Finding]] = {}
     for i, (fid, period) in enumerate(current):
         mine = values.get(fid, {})
@@ -148,7 +150,7 @@ def restatement_findings(spec: ReturnSpec, current: list[tuple[int, str]], value
                     continue
                 month = got[0]
                 for eid, eperiod in earlier:
-                    before = _by_month(values.get(eid, {}), field.id, month)
+                    before = by_month.get(eid, {}).get((field.id, month)) if month else None
                     if before is None:
                         continue
                     if abs(before - now) > _TOLERANCE:
@@ -163,15 +165,6 @@ def restatement_findings(spec: ReturnSpec, current: list[tuple[int, str]], value
 
 def _num(entry: tuple[str, float | None, str | None] | None) -> float | None:
     return None if entry is None else entry[1]
-
-
-def _by_month(vals: Values, field_id: str, month: str) -> float | None:
-    if not month:
-        return None
-    for (fid, _key), (m, num, _text) in vals.items():
-        if fid == field_id and m == month:
-            return num
-    return None
 
 
 def _load_values(conn: sqlite3.Connection, file_ids: Iterable[int]) -> dict[int, Values]:
