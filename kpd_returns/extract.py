@@ -82,39 +82,60 @@ def _norm(text: Any) -> str:
     return _SPACE.sub(" ", _as_text(text)).strip().casefold() if text is not None else ""
 
 
+_PLANS: dict[int, tuple[ReturnSpec, list]] = {}
+
+
+def _structure_plan(spec: ReturnSpec) -> list:
+    """Per sheet: the labels to compare and the defined names to find, worked out once per spec."""
+    hit = _PLANS.get(id(spec))
+    if hit is not None and hit[0] is spec:
+        return hit[1]
+    expected_names = layout.defined_names(spec)
+    plan = []
+    for sheet in spec.sheets:
+        labels = [(HEADER_ROW, col, label, _norm(label))
+                  for col, label in enumerate(layout.header_labels(spec, sheet), start=1)]
+        labels += [(layout.FIRST_DATA_ROW + i, 1, label, _norm(label))
+                   for i, label in enumerate(layout.row_labels(sheet))]
+        names = []
+        for f in sheet.expanded_fields:
+            name = spec.defined_name(f.id)
+            names.append((f, name, expected_names[name], parse_ref(expected_names[name])))
+        plan.append((sheet, labels, names))
+    _PLANS[id(spec)] = (spec, plan)
+    return plan
+
+
 def check_structure(wb: WorkbookData, spec: ReturnSpec) -> list[Finding]:
     """Sheets present, defined names where the spec puts them, labels unchanged."""
     out: list[Finding] = []
-    expected_names = layout.defined_names(spec)
-    for sheet in spec.sheets:
+    for sheet, labels, names in _structure_plan(spec):
         if not wb.has_sheet(sheet.name):
             out.append(F.make("sheet-missing", sheet=sheet.name))
             continue
         cells = wb.cells(sheet.name)
-        headers = layout.header_labels(spec, sheet)
-        for col, label in enumerate(headers, start=1):
-            _compare_label(out, sheet.name, cells, HEADER_ROW, col, label)
-        for i, label in enumerate(layout.row_labels(sheet)):
-            _compare_label(out, sheet.name, cells, layout.FIRST_DATA_ROW + i, 1, label)
-        for f in sheet.expanded_fields:
-            name = spec.defined_name(f.id)
+        for row, col, label, normalised in labels:
+            _compare_label(out, sheet.name, cells, row, col, label, normalised)
+        for f, name, expected, expected_ref in names:
             actual = wb.defined_names.get(name)
             if actual is None:
                 out.append(F.make("defined-name-missing", field=f.id, field_label=f.label, detail=name,
                                   guidance=spec.guidance_ref(f.guidance)))
-            elif parse_ref(actual) != parse_ref(expected_names[name]):
+            elif parse_ref(actual) != expected_ref:
                 out.append(F.make("defined-name-moved", field=f.id, field_label=f.label,
-                                  found=actual.lstrip("="), expected=expected_names[name],
+                                  found=actual.lstrip("="), expected=expected,
                                   guidance=spec.guidance_ref(f.guidance)))
     return out
 
 
-def _compare_label(out: list[Finding], sheet: str, cells: dict, row: int, col: int, expected: str) -> None:
+def _compare_label(out: list[Finding], sheet: str, cells: dict, row: int, col: int, expected: str,
+                   normalised: str) -> None:
     cell = cells.get((row, col))
     found = cell.value if cell else None
-    if _norm(found) != _norm(expected):
-        out.append(F.make("label-changed", sheet=sheet, cell=layout.a1(row, col),
-                          found=_as_text(found) if found is not None else "(empty)", expected=expected))
+    if found == expected or _norm(found) == normalised:
+        return
+    out.append(F.make("label-changed", sheet=sheet, cell=layout.a1(row, col),
+                      found=_as_text(found) if found is not None else "(empty)", expected=expected))
 
 
 def locate(wb: WorkbookData, spec: ReturnSpec) -> dict[tuple[str, str], Located]:

@@ -43,9 +43,7 @@ def parse_cells(fc: FileCheck, date1904: bool = False) -> None:
 
 def started_rows(fc: FileCheck, sheet_name: str) -> list[str]:
     """Row keys of a list sheet with at least one filled cell, in sheet order."""
-    sheet = fc.spec.sheet(sheet_name)
-    field_ids = [f.id for f in sheet.expanded_fields]
-    return [k for k in fc.idx.keys[sheet_name] if any(fc.filled(fid, k) for fid in field_ids)]
+    return fc.started_rows(sheet_name)
 
 
 def month_rule_sheets(fc: FileCheck) -> set[str]:

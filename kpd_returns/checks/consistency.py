@@ -102,7 +102,8 @@ def dates_in_order(fc: FileCheck, r: RuleSpec) -> None:
     for first, second in r.params["pairs"]:
         sheet = fc.idx.sheet_of[first].name
         label = fc.idx.field_of[first].label
-        for key in fc.idx.keys[sheet]:
+        keys = fc.started_rows(sheet) if fc.spec.sheet(sheet).kind == "list" else fc.idx.keys[sheet]
+        for key in keys:
             start, end = fc.value(first, key), fc.value(second, key)
             if start is not None and end is not None and end < start:
                 fc.add("dates-out-of-order", second, key, guidance=r.guidance, found=end.isoformat(),

@@ -83,10 +83,30 @@ class FileCheck:
     bad: set[Key] = field(default_factory=set)
     computed: dict[Key, float] = field(default_factory=dict)  # recomputed totals (never cached values)
     zero_denominator: set[Key] = field(default_factory=set)  # ratios whose denominator is 0
+    _started: dict[str, list[str]] | None = field(default=None, repr=False)
 
-    @property
-    def idx(self) -> SpecIndex:
-        return spec_index(self.spec)
+    def __post_init__(self) -> None:
+        self.idx = spec_index(self.spec)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("idx", None)  # rebuilt from the spec, once per process
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.idx = spec_index(self.spec)
+
+    def started_rows(self, sheet_name: str) -> list[str]:
+        """Row keys of a list sheet with at least one filled cell, in sheet order."""
+        if self._started is None:
+            started: dict[str, set[str]] = {}
+            for loc in self.data.cells.values():
+                if not is_blank(loc.raw):
+                    started.setdefault(loc.sheet, set()).add(loc.key)
+            self._started = {name: [k for k in keys if k in started.get(name, ())]
+                             for name, keys in self.idx.keys.items()}
+        return self._started[sheet_name]
 
     # -- reading cells ---------------------------------------------------------
     def filled(self, fid: str, key: str) -> bool:
