@@ -39,10 +39,10 @@ def _ingest(inbox: Path, db: Path) -> subprocess.Popen:
 
 def test_killed_ingest_resumes_without_duplicates(tmp_path):
     inbox = tmp_path / "inbox"
-    small_inbox(inbox, extra_providers=3)
+    small_inbox(inbox, extra_providers=6)
     items = list(iter_items([inbox]))
     expected = {i.sha256 for i in items}
-    assert len(items) >= 40
+    assert len(items) >= 70
     db = tmp_path / "ledger.sqlite"
 
     proc = _ingest(inbox, db)
