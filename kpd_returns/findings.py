@@ -49,6 +49,7 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
     "pattern-mismatch": ("error", "cell", "Enter {field} in {ref} in the form {expected}: it contains '{found}'."),
     "text-too-long": ("error", "cell", "Shorten {ref} ({field}) to {expected} characters or fewer: it has {found}."),
     "month-after-period": ("error", "cell", "Leave {ref} ({field}, {detail}) empty: that month is after the period this return covers ({period})."),
+    "period-invalid": ("error", "cell", "Enter {field} in {ref} as two consecutive years, for example {expected}: it contains '{found}'."),
     "month-missing": ("error", "cell", "Enter {field} for {detail} in {ref}: the month is within the period this return covers ({period})."),
     # -- totals ----------------------------------------------------------------
     "total-mismatch": ("error", "cell", "{ref} ({field}) holds the typed number {found}, but its inputs add up to {expected}. Delete the number so the formula fills it in, or run kpd-returns validate --fix-totals."),

@@ -118,8 +118,13 @@ def _chunk_reports(items: Iterable[Item], workers: int, size: int,
         for chunk in chunks:
             yield chunk, check_chunk([(c[0], c[1]) for c in chunk], specs)
         return
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    if multiprocessing.get_start_method() == "fork":
+        from .checks.fields import warm
+
+        warm(specs)  # forked workers inherit pandera and the schemas instead of each importing them
     pending: deque = deque()
     with ProcessPoolExecutor(max_workers=workers) as pool:
         for chunk in chunks:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import math
 import re
 from typing import Any
 
@@ -62,6 +63,8 @@ def _number(raw: Any) -> Any:
     if isinstance(raw, bool):
         return Problem("not-a-number", "TRUE" if raw else "FALSE")
     if isinstance(raw, (int, float)):
+        if not math.isfinite(raw):  # a hand-edited <v>NaN</v> or <v>INF</v>: not a figure
+            return Problem("not-a-number", str(raw))
         return float(raw)
     if isinstance(raw, (dt.date, dt.datetime)):
         return Problem("not-a-number", raw.isoformat())

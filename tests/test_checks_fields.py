@@ -131,3 +131,9 @@ def test_one_pandera_run_maps_failures_back_to_each_file():
     assert [(f.code, f.cell) for f in rb.findings] == [("not-whole-number", "E11")]
     assert ("below-minimum", "C5") in [(f.code, f.cell) for f in rc.findings]
     assert cell_of("kpd", "caseload_active", "jun") == ("Staffing", "E11")
+
+
+@pytest.mark.parametrize("raw", [float("nan"), float("inf")])
+def test_a_number_that_is_not_finite_is_not_a_number(raw):
+    from kpd_returns.values import parse
+    assert parse(get_spec("kpd").field("job_entries"), raw).code == "not-a-number"

@@ -55,3 +55,15 @@ def test_measure_3_only_when_a_company_has_over_500_employees_atw_7_16():
 
 def test_social_value_not_due_outside_a_quarter_end_atw_7_16():
     assert codes(check("mmir", mmir_cells("2026-10"))) == []
+
+
+def test_a_contract_year_that_is_not_two_consecutive_years_kpd_16():
+    report = check("kpd", kpd_cells(contract_year__="2026-28"))
+    f = only(report, "period-invalid")
+    assert (f.sheet, f.cell, f.severity, f.found, f.expected, f.guidance) == ("Header", "B7", "error", "2026-28",
+                                                                             "2026-27", "KPD 16")
+    assert report.period is None and [c[0] for c in codes(report)] == ["period-invalid"]
+
+
+def test_a_contract_year_in_the_wrong_form_is_one_finding_kpd_16():
+    assert [c[0] for c in codes(check("kpd", kpd_cells(contract_year__="2026/27")))] == ["pattern-mismatch"]

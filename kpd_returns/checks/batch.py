@@ -32,6 +32,7 @@ from . import load_rule_modules
 from .cells import check_required, parse_cells
 from .context import FileCheck, spec_index
 from .fields import check_fields
+from .period import check_period
 from .personal_data import check_personal_data
 from .registry import run_rules
 from .totals import recompute
@@ -103,6 +104,7 @@ def prepare(source: Any, *, name: str | None = None, specs: dict[str, ReturnSpec
         fc = FileCheck(spec, rd)
         parse_cells(fc, wb.date1904)
         check_required(fc)
+        check_period(fc)
         check_personal_data(fc)
         prep.check = fc
     except UnreadableFile as exc:

@@ -85,6 +85,14 @@ def sheet_schema(spec: ReturnSpec, sheet: SheetSpec):
     return _SCHEMAS[cache_key][1:]
 
 
+def warm(specs: dict[str, ReturnSpec]) -> None:
+    """Import pandera and build every schema now (before forking workers, so they share them)."""
+    for spec in specs.values():
+        for sheet in spec.sheets:
+            sheet_schema(spec, sheet)
+    import pandas  # noqa: F401
+
+
 def pattern_hint(field: FieldSpec) -> str:
     """How to write a patterned value: the example in its definition, else the pattern."""
     m = _EXAMPLE.search(field.definition)

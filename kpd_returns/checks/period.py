@@ -8,10 +8,29 @@ from the header; when it cannot be read (its own findings say why) these rules s
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from ..spec import RuleSpec
 from .context import FileCheck
 from .registry import rule
+
+
+def check_period(fc: FileCheck) -> None:
+    """``period-invalid`` for a contract year in the right form that is not two consecutive
+    years ("2026-28"): without it no month can be placed, so say so instead of skipping."""
+    p = fc.spec.period
+    if fc.data.period is not None or p.kind != "contract_quarter" or not p.year_field:
+        return
+    field = fc.idx.field_of[p.year_field]
+    year = fc.value(p.year_field, "")
+    if year is None or fc.value(p.quarter_field, "") is None:
+        return
+    if field.pattern and not re.fullmatch(field.pattern, year):
+        return  # pattern-mismatch says what is wrong
+    from .fields import pattern_hint
+
+    fc.add("period-invalid", p.year_field, "", guidance=field.guidance, found=year, expected=pattern_hint(field),
+           invalid=True)
 
 
 @rule("months_after_period_empty", "sheets", early=True)
