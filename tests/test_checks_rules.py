@@ -185,3 +185,18 @@ def test_a_rule_without_its_parameter_is_a_spec_error():
                                                                   description="x", params={"sheet": "Volumes"})]})
     with pytest.raises(SpecError, match="'greater'"):
         validate_file(b"", name="x.xlsx", specs={"mmir": bad})
+
+
+def test_a_rule_naming_a_field_the_spec_does_not_have_is_a_spec_error():
+    spec = get_spec("mmir")
+    bad = spec.model_copy(update={"rules": [*spec.rules, RuleSpec(
+        kind="text_required_when_positive", guidance="x", description="x",
+        params={"sheet": "KPIs", "count": "kpi_outside_target", "text": "kpi_reasons_typo"})]})
+    with pytest.raises(SpecError, match="kpi_reasons_typo"):
+        validate_file(b"", name="x.xlsx", specs={"mmir": bad})
+
+
+def test_the_packaged_specs_name_only_what_exists():
+    from kpd_returns.checks.registry import check_spec_rules
+    for rid in ("kpd", "mmir"):
+        check_spec_rules(get_spec(rid))

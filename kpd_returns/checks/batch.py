@@ -128,9 +128,13 @@ def check_batch(prepared: list[Prepared]) -> list[FileReport]:
     """The second phase for a batch; reports in the same order (lateness not yet assessed)."""
     load_rule_modules()
     checks = [p.check for p in prepared if p.check is not None]
+    before = [(len(fc.findings), set(fc.bad)) for fc in checks]
     try:
         check_fields(checks)
-    except Exception:  # noqa: BLE001 - find the file that breaks the batch
+    except Exception:  # noqa: BLE001 - undo, then find the file that breaks the batch
+        for fc, (n, bad) in zip(checks, before):
+            del fc.findings[n:]
+            fc.bad = bad
         for p in prepared:
             if p.check is not None:
                 try:

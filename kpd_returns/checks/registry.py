@@ -34,13 +34,13 @@ def rule(kind: str, *required: str, early: bool = False) -> Callable[[RuleFn], R
     return register
 
 
-_CHECKED: set[tuple[int, int]] = set()
+_CHECKED: dict[int, ReturnSpec] = {}
 
 
 def check_spec_rules(spec: ReturnSpec) -> None:
-    """Raise SpecError for a rule kind that does not exist or lacks a parameter."""
-    token = (id(spec), len(spec.rules))
-    if token in _CHECKED:
+    """Raise SpecError for a rule kind that does not exist, lacks a parameter or names
+    a sheet, field or column the spec does not have."""
+    if _CHECKED.get(id(spec)) is spec:
         return
     from . import load_rule_modules
 
@@ -56,18 +56,44 @@ def check_spec_rules(spec: ReturnSpec) -> None:
         if missing:
             raise SpecError(f"{name}: rule {n} ({r.kind}) needs the parameter '{missing[0]}' in its params.")
         _check_names(spec, name, n, r)
-    _CHECKED.add(token)
+    _CHECKED[id(spec)] = spec
+
+
+FIELD_PARAMS = {"title_field", "required_fields", "type_field", "field", "part", "target", "parts", "total",
+                "count", "text", "key_field", "filter_field", "count_field", "always", "when_positive",
+                "then_required", "optional_fields", "pairs"}
+COLUMN_PARAMS = {"column", "total_column"}
+FIELD_OR_COLUMN_PARAMS = {"lesser", "greater"}  # fields (field_not_above) or columns (column_not_below)
+
+
+def _names(value) -> list[str]:
+    if isinstance(value, str):
+        return [value.replace("{n}", "1")]
+    if isinstance(value, list):
+        return [name for v in value for name in _names(v)]
+    return []
 
 
 def _check_names(spec: ReturnSpec, name: str, n: int, r: RuleSpec) -> None:
-    """Sheet names in a rule's parameters must exist: a typo would silently check nothing."""
+    """Sheet, field and column names in a rule's parameters must exist: a typo would check nothing."""
     sheets = {s.name for s in spec.sheets}
+    fields = set(spec.fields_by_id)
+    columns = {k for cs in spec.column_sets.values() for k in cs.keys}
     for key, value in r.params.items():
         if key == "sheets" or key.endswith("sheet"):
-            for sheet in value if isinstance(value, list) else [value]:
-                if sheet not in sheets:
-                    raise SpecError(f"{name}: rule {n} ({r.kind}) names the sheet '{sheet}' in '{key}', "
-                                    f"which the spec does not have.")
+            known, what = sheets, "sheet"
+        elif key in FIELD_PARAMS:
+            known, what = fields, "field"
+        elif key in COLUMN_PARAMS:
+            known, what = columns, "column"
+        elif key in FIELD_OR_COLUMN_PARAMS:
+            known, what = fields | columns, "field or column"
+        else:
+            continue
+        for item in _names(value):
+            if item not in known:
+                raise SpecError(f"{name}: rule {n} ({r.kind}) names the {what} '{item}' in '{key}', "
+                                f"which the spec does not have.")
 
 
 def run_rules(fc: FileCheck, *, early: bool) -> None:

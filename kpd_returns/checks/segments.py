@@ -44,7 +44,8 @@ def in_work_participants_only(fc: FileCheck, r: RuleSpec) -> None:
     ``in-work-job-entries`` (an explicit 0 says the same as an empty cell, so it passes)."""
     p = r.params
     rows = fc.spec.sheet(p["key_sheet"]).row_keys
-    title_field = next((f.id for f in fc.spec.sheet(p["key_sheet"]).expanded_fields if f.type == "text"), None)
+    title_field = p.get("title_field") or next(
+        (f.id for f in fc.spec.sheet(p["key_sheet"]).expanded_fields if f.type == "text"), None)
     for n, row in enumerate(rows, start=1):
         if fc.value(p["type_field"], row.key) != p["in_work_value"]:
             continue
