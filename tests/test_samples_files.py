@@ -64,7 +64,9 @@ def test_write_samples_is_deterministic(generated):
 
 def test_committed_samples_match_the_generator(generated):
     (first, _paths), _ = generated
-    committed = sorted(p.relative_to(SAMPLES_DIR) for p in SAMPLES_DIR.rglob("*") if p.is_file())
+    # providers.csv is the hand-written register for the samples (checked below), not generated.
+    committed = sorted(p.relative_to(SAMPLES_DIR) for p in SAMPLES_DIR.rglob("*")
+                       if p.is_file() and p.name != "providers.csv")
     expected = {Path("README.md"), Path("expected-findings.json")}
     expected |= {Path("returns") / n for n in COMMITTED_RETURNS}
     expected |= {p.relative_to(first) for p in (first / "mistakes").iterdir()}
@@ -272,3 +274,14 @@ def test_expected_findings_are_exact(generated):
     for name, (code, severity, ref) in refs.items():
         (line,) = [x for x in readme.splitlines() if x.startswith(f"| `{name}`")]
         assert f"`{code}`" in line and severity in line and (ref or "file level") in line
+
+
+def test_committed_register_names_every_sample_contract():
+    """samples/providers.csv loads and lists every sample provider's CPAs and MMIR contract."""
+    from kpd_returns.registry import load_registry
+    from kpd_returns.samples import PROVIDERS
+
+    register = load_registry(SAMPLES_DIR / "providers.csv")
+    contracts = {e.contract for e in register.entries}
+    for p in PROVIDERS:
+        assert set(p.cpas) | {p.mmir_contract} <= contracts, p.name
