@@ -126,15 +126,17 @@ def consolidate(
     region: str = typer.Option("england-and-wales", "--region", metavar="REGION", help=_REGION_HELP),
     deadlines: Optional[Path] = typer.Option(None, "--deadlines", metavar="FILE", help="A deadline calendar (TOML) laid over the packaged one."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="List accepted files too, not only the others."),
+    packs: bool = typer.Option(True, "--packs/--no-packs", help="Also write the performance packs (DIR/packs) for the report month: the month given with --period, else the latest in the ledger."),
 ) -> None:
-    """Ingest the inboxes, then write the consolidated workbook, the run summary and the findings of rejected files.
+    """Ingest the inboxes, then write the consolidated workbook, the run summary, the findings of rejected files and the performance packs.
 
     Exit codes: 0 = all accepted or already in the ledger; 1 = some rejected or unreadable; 2 = could not run.
     """
     from .cli_batch import run_consolidate
 
     raise typer.Exit(run_consolidate(inboxes, out_dir=out, db=db, providers=providers, periods=period, as_of=as_of,
-                                     workers=workers, region=region, deadlines=deadlines, verbose=verbose))
+                                     workers=workers, region=region, deadlines=deadlines, verbose=verbose,
+                                     packs=packs))
 
 
 @app.command()

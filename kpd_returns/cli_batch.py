@@ -14,6 +14,7 @@ number of inputs found.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -218,12 +219,27 @@ def print_status(rows, as_of: dt.date, out: TextIO) -> None:
     console.print(", ".join(f"{counts[s]} {s}" for s in order if s in counts) + ".")
 
 
+def _write_packs(ledger_path: Path, packs_dir: Path, periods: Sequence[str] | None, day: dt.date,
+                 providers: Path | None) -> tuple[str | None, list[Path]]:
+    """Packs for the report month: a month given with --period, else the latest MMIR month in the ledger."""
+    from .cli_pack import write_packs
+    from .ledger import Ledger
+
+    months = [p for p in (periods or []) if re.fullmatch(r"\d{4}-\d{2}", p.strip())]
+    if not months:
+        with Ledger(ledger_path) as ledger:
+            months = sorted({r.period for r in ledger.current_returns("mmir")})
+    if not months:
+        return None, []
+    return max(months), write_packs(ledger_path, packs_dir, max(months), as_of=day, register=providers)
+
+
 # -- consolidate -----------------------------------------------------------------------------
 def run_consolidate(inboxes: Sequence[Path], *, out_dir: Path, db: Path | None = None,
                     providers: Path | None = None, periods: Sequence[str] | None = None, as_of: str | None = None,
                     workers: int | str | None = None, region: str = DEFAULT_REGION, deadlines: Path | None = None,
                     verbose: bool = False, progress: bool | None = None, out: TextIO | None = None,
-                    err: TextIO | None = None) -> int:
+                    err: TextIO | None = None, packs: bool = True) -> int:
     line_out = out
     out, err = out or sys.stdout, err or sys.stderr
 
@@ -252,5 +268,10 @@ def run_consolidate(inboxes: Sequence[Path], *, out_dir: Path, db: Path | None =
         print(f"Wrote {result.workbook} and {result.summary_file}"
               + (f"; findings of rejected files in {result.rejected_dir}" if result.rejected_dir.exists() else "")
               + f". Ledger: {result.ledger_path}.", file=out)
+        if packs:
+            month, written = _write_packs(result.ledger_path, Path(out_dir) / "packs", periods, day, providers)
+            if written:
+                print(f"Wrote {len(written)} performance pack files for {month} in {Path(out_dir) / 'packs'}.",
+                      file=out)
         return _exit_for(s)
     return _guard(go, err)
