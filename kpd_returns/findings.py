@@ -84,7 +84,9 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
 }
 
 LEVEL_ORDER = {"file": 0, "structure": 1, "cell": 2}
-UNREADABLE_CODES = frozenset(c for c, (_, lvl, _) in CATALOGUE.items() if lvl == "file" and c != "submitted-late")
+# A file that cannot be read, or holds no return at all, "could not be used" (exit code 2).
+UNREADABLE_CODES = frozenset(
+    {c for c, (_, lvl, _) in CATALOGUE.items() if lvl == "file" and c != "submitted-late"} | {"not-a-return"})
 STRUCTURE_CODES = frozenset(c for c, (_, lvl, _) in CATALOGUE.items() if lvl == "structure")
 
 
