@@ -53,7 +53,7 @@ class Prepared:
 
 def _label(source: Any, name: str | None) -> tuple[str, str]:
     if isinstance(source, (bytes, bytearray)):
-        return name or "<bytes>", name or "the workbook"
+        return name or "workbook.xlsx", name or "workbook.xlsx"
     return str(source), name or Path(source).name
 
 

@@ -106,13 +106,22 @@ def check_fields(batch: list[FileCheck]) -> None:
         by_spec[id(fc.spec)].append(i)
     for members in by_spec.values():
         spec = batch[members[0]].spec
-        for sheet in spec.sheets:
-            schema, checked = sheet_schema(spec, sheet)
-            if schema is not None:
-                _check_sheet(batch, members, schema, checked)
+        schemas = {sheet.name: sheet_schema(spec, sheet) for sheet in spec.sheets}
+        # (file, field, key, value) of each usable cell, by sheet: one pass over each file's values.
+        cells: dict[str, list[tuple[int, str, str, Any]]] = defaultdict(list)
+        for i in members:
+            fc = batch[i]
+            sheet_of = fc.idx.sheet_of
+            for (fid, key), v in fc.data.values.items():
+                if (fid, key) not in fc.bad:
+                    cells[sheet_of[fid].name].append((i, fid, key, v))
+        for name, (schema, checked) in schemas.items():
+            if schema is not None and cells.get(name):
+                _check_sheet(batch, cells[name], schema, checked)
 
 
-def _check_sheet(batch: list[FileCheck], members: list[int], schema, checked: dict[str, FieldSpec]) -> None:
+def _check_sheet(batch: list[FileCheck], cells: list[tuple[int, str, str, Any]], schema,
+                 checked: dict[str, FieldSpec]) -> None:
     import numpy as np
     import pandas as pd
     import pandera.pandas as pa
@@ -120,15 +129,13 @@ def _check_sheet(batch: list[FileCheck], members: list[int], schema, checked: di
     rows: list[tuple[int, str]] = []
     row_of: dict[tuple[int, str], int] = {}
     columns: dict[str, dict[int, Any]] = defaultdict(dict)
-    for i in members:
-        fc = batch[i]
-        for (fid, key), v in fc.data.values.items():
-            if fid in checked and (fid, key) not in fc.bad:
-                r = row_of.get((i, key))
-                if r is None:
-                    r = row_of[(i, key)] = len(rows)
-                    rows.append((i, key))
-                columns[fid][r] = v
+    for i, fid, key, v in cells:
+        if fid in checked:
+            r = row_of.get((i, key))
+            if r is None:
+                r = row_of[(i, key)] = len(rows)
+                rows.append((i, key))
+            columns[fid][r] = v
     if not rows:
         return
     n = len(rows)
