@@ -411,8 +411,8 @@ def _xml_text(raw: str | None) -> str:
 def _fast_cell(head: str, inner: str, shared: list[str]) -> tuple[tuple[int, int], CellData] | None:
     """One cell with content: ``head`` is '<c r="B7" s="3" t="n"', ``inner`` what is between the tags."""
     q = head.find('"', 6)
-    m = _CELL_REF.match(head[6:q])
-    if m is None or "<c " in inner or "<c>" in inner:
+    position = _position(head[6:q])
+    if "<c " in inner or "<c>" in inner:
         raise _NotFast
     ti = head.find(' t="', q)
     t = head[ti + 4:head.find('"', ti + 4)] if ti >= 0 else None
@@ -435,7 +435,23 @@ def _fast_cell(head: str, inner: str, shared: list[str]) -> tuple[tuple[int, int
     value = _cell_value(t, v, inline, shared)
     if value is None and formula is None:
         return None
-    return (int(m.group(2)), _col_number(m.group(1))), CellData(value, formula)
+    return position, CellData(value, formula)
+
+
+_POSITIONS: dict[str, tuple[int, int]] = {}
+
+
+def _position(ref: str) -> tuple[int, int]:
+    """'B7' -> (7, 2); templates repeat the same references in every file, so remember them."""
+    hit = _POSITIONS.get(ref)
+    if hit is None:
+        m = _CELL_REF.match(ref)
+        if m is None:
+            raise _NotFast
+        if len(_POSITIONS) > 200_000:
+            _POSITIONS.clear()
+        hit = _POSITIONS[ref] = (int(m.group(2)), _col_number(m.group(1)))
+    return hit
 
 
 def _parse_sheet_fast(xml: bytes, shared: list[str]) -> dict[tuple[int, int], CellData] | None:
