@@ -102,6 +102,7 @@ def dates_in_order(fc: FileCheck, r: RuleSpec) -> None:
     for first, second in r.params["pairs"]:
         sheet = fc.idx.sheet_of[first].name
         label = fc.idx.field_of[first].label
+        label = f"the {label[:1].lower()}{label[1:]}"
         keys = fc.started_rows(sheet) if fc.spec.sheet(sheet).kind == "list" else fc.idx.keys[sheet]
         for key in keys:
             start, end = fc.value(first, key), fc.value(second, key)
