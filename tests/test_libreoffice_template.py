@@ -4,13 +4,12 @@ totals from typed inputs, and keeps the defined names, hidden metadata sheet and
 from __future__ import annotations
 
 import io
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import openpyxl
 import pytest
+from libreoffice_helper import convert as convert_with_libreoffice
+from libreoffice_helper import make_profile, require_soffice
 
 from kpd_returns import layout
 from kpd_returns.samples import PROVIDERS, fill_workbook, kpd_values, save_reproducibly
@@ -19,37 +18,16 @@ from kpd_returns.template import META_NAME, write_template
 
 pytestmark = pytest.mark.system
 
-# LibreOffice keeps the cached results of files saved by "Microsoft Excel" (as xlsxwriter's
-# say) unless the profile asks it to recalculate on load (FIELD-NOTES: OOXMLRecalcMode 0).
-RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
-<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
-  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
-</oor:items>
-"""
-
-
 @pytest.fixture(scope="module")
 def convert(tmp_path_factory):
     """A function converting an .xlsx with LibreOffice (own profile); returns (exit code, output path)."""
-    if shutil.which("soffice") is None:
-        reason = "LibreOffice (soffice) is not on PATH"
-        if os.environ.get("KPD_RETURNS_REQUIRE_SYSTEM") == "1":  # CI must not skip system tests silently
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require_soffice()
     base = tmp_path_factory.mktemp("libreoffice")
-    profile = base / "profile"
-    (profile / "user").mkdir(parents=True)
-    (profile / "user" / "registrymodifications.xcu").write_text(RECALC_ALWAYS, encoding="utf-8")
+    profile = make_profile(base / "profile")
 
     def run(source: Path) -> tuple[int, Path]:
         out_dir = base / f"out-{source.stem}"
-        out_dir.mkdir()
-        result = subprocess.run(
-            ["soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", "xlsx",
-             "--outdir", str(out_dir), str(source)],
-            capture_output=True, text=True, timeout=120,
-        )
+        result = convert_with_libreoffice([source], out_dir, profile, timeout=120)
         return result.returncode, out_dir / source.name
 
     return run

@@ -3,13 +3,11 @@ and the same return after a LibreOffice round trip, give the same findings."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import openpyxl
 import pytest
+from libreoffice_helper import convert, make_profile, require_soffice
 
 from kpd_returns import layout
 from kpd_returns.spec import get_spec
@@ -17,17 +15,6 @@ from kpd_returns.spec import get_spec
 pytestmark = pytest.mark.system
 
 REPO = Path(__file__).resolve().parents[1]
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
-
-# FIELD-NOTES: without this LibreOffice keeps the cached results of files that say they
-# come from Excel instead of recalculating them.
-RECALC_XCU = """<?xml version="1.0" encoding="UTF-8"?>
-<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
-</oor:items>
-"""
-
-
 def key(findings) -> set[tuple]:
     return {(f.code, f.sheet, f.cell, f.severity) for f in findings}
 
@@ -60,24 +47,12 @@ CASES = {
 
 @pytest.fixture(scope="module")
 def profile(tmp_path_factory) -> Path:
-    if SOFFICE is None:
-        reason = "LibreOffice (soffice) is not installed: apt-get install libreoffice-calc-nogui"
-        if os.environ.get("KPD_RETURNS_REQUIRE_SYSTEM") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    folder = tmp_path_factory.mktemp("lo-profile")
-    user = folder / "user"
-    user.mkdir()
-    (user / "registrymodifications.xcu").write_text(RECALC_XCU, encoding="utf-8")
-    return folder
+    require_soffice()
+    return make_profile(tmp_path_factory.mktemp("lo-profile"))
 
 
 def round_trip(source: Path, out_dir: Path, profile: Path) -> Path:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.run(
-        [SOFFICE, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", "xlsx",
-         "--outdir", str(out_dir), str(source)],
-        capture_output=True, text=True, timeout=180, env=dict(os.environ, HOME=str(profile)))
+    proc = convert([source], out_dir, profile)
     result = out_dir / source.name
     assert proc.returncode == 0 and result.exists(), proc.stdout + proc.stderr
     return result

@@ -7,38 +7,29 @@ checked in test_pack_excel.py.)
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 import zipfile
 from pathlib import Path
 
 import openpyxl
 import pytest
+from libreoffice_helper import convert, make_profile, require_soffice
 from test_pack_fixtures import AS_OF, HOSTILE_CONTRACT, MISSING, PERIOD, build_rows
 
 from kpd_returns.pack_data import build_packs
 from kpd_returns.pack_excel import write_xlsx
 
 pytestmark = pytest.mark.system
-SOFFICE = shutil.which("soffice")
 
 
 @pytest.fixture(scope="module")
 def converted(tmp_path_factory):
-    if SOFFICE is None:
-        reason = "LibreOffice (soffice) is not installed: apt-get install libreoffice-calc-nogui"
-        if os.environ.get("KPD_RETURNS_REQUIRE_SYSTEM") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require_soffice()
     base = tmp_path_factory.mktemp("lo-pack")
     sources = [write_xlsx(p, base / f"pack-{p.slug}.xlsx") for p in build_packs(period=PERIOD, as_of=AS_OF,
                                                                                  **build_rows())]
     out = base / "out"
-    proc = subprocess.run([SOFFICE, f"-env:UserInstallation={(base / 'profile').as_uri()}", "--headless",
-                           "--convert-to", "xlsx", "--outdir", str(out), *map(str, sources)],
-                          capture_output=True, text=True, timeout=120, env=dict(os.environ, HOME=str(base)))
+    proc = convert(sources, out, make_profile(base / "profile"), timeout=120)
     assert proc.returncode == 0, proc.stderr
     return {s.stem.removeprefix("pack-"): (s, out / s.name) for s in sources}
 
