@@ -39,13 +39,13 @@ import sys
 import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import findings as F
 from .inbox import InboxItem, iter_items, list_inputs
-from .ledger import VALID_VERDICTS, Ledger, ReturnRow, format_received
+from .ledger import Ledger, ReturnRow, format_received
 from .model import FileReport
 from .registry import Registry, period_bounds
 from .spec import ReturnSpec, load_all

@@ -44,7 +44,6 @@ from typing import Any
 
 import xlsxwriter
 
-from . import layout
 from .findings import CATALOGUE
 from .spec import ReturnSpec
 

@@ -326,7 +326,7 @@ def submissions_register(ledger: "Ledger", *, as_of: dt.date, register: Registry
     or "not yet due". Periods count up to the as-of date (those that have ended).
     """
     from .deadlines import load_deadlines
-    from .ledger import RegisterRow, contract_key
+    from .ledger import contract_key
 
     cal = calendar if calendar is not None and not isinstance(calendar, (str, Path)) else load_deadlines(calendar)
     specs = load_all()

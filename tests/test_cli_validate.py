@@ -14,7 +14,6 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from kpd_returns import cli_validate
 from kpd_returns import findings as F
 from kpd_returns.cli_validate import parse_when, run
 from kpd_returns.model import FileReport

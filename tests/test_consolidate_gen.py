@@ -18,7 +18,6 @@ import datetime as dt
 import functools
 import io
 import re
-import shutil
 import zipfile
 from dataclasses import dataclass, field
 from email.message import EmailMessage

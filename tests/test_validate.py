@@ -8,7 +8,6 @@ import hashlib
 import json
 from pathlib import Path
 
-import openpyxl
 import pytest
 from test_checks_helpers import D, build, check, codes, kpd_cells, mmir_cells, only
 
