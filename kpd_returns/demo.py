@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 from typing import TextIO
 
@@ -62,7 +63,11 @@ def run_demo(out: Path, *, as_of: dt.date = DEMO_AS_OF, workers: int | None = No
     say(f"1. Blank templates:            {templates}/")
 
     samples = out / "samples"
-    write_samples(samples)
+    # A file's modification time is its submission time when nothing better is known
+    # (a workbook too broken to read its own date): fix it so the demo is repeatable.
+    stamp = dt.datetime.combine(as_of, dt.time(9, 0)).timestamp()
+    for path in write_samples(samples):
+        os.utime(path, (stamp, stamp))
     say(f"2. Sample returns:             {samples}/returns/ (clean) and {samples}/mistakes/ "
         f"(one typical mistake each; {samples}/README.md lists them)")
 
