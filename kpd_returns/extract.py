@@ -55,14 +55,14 @@ def recognise(wb: WorkbookData, specs: dict[str, ReturnSpec], file_label: str) -
                       else "it has no kpd-returns metadata sheet and none of the named ranges of a return")
             return None, None, [F.make("not-a-return", file=file_label, detail=detail)]
         # A hand-made or copied template: named like ours but without the marker.
-        found = [F.make("not-a-return", file=file_label,
+        found = [F.make("not-a-return", file=file_label, guidance=spec.template_guidance,
                         detail=f"its hidden metadata sheet is missing, though it looks like a {spec.short_title}")]
         return spec, None, found + check_structure(wb, spec)
     version = meta.get("template_version")
     issues: list[Finding] = []
     if version != spec.version:
         code = "template-superseded" if version in spec.superseded_versions else "template-unknown-version"
-        issues.append(F.make(code, found=version or "(none)", expected=spec.version))
+        issues.append(F.make(code, found=version or "(none)", expected=spec.version, guidance=spec.template_guidance))
     return spec, version, issues + check_structure(wb, spec)
 
 
@@ -111,11 +111,11 @@ def check_structure(wb: WorkbookData, spec: ReturnSpec) -> list[Finding]:
     out: list[Finding] = []
     for sheet, labels, names in _structure_plan(spec):
         if not wb.has_sheet(sheet.name):
-            out.append(F.make("sheet-missing", sheet=sheet.name))
+            out.append(F.make("sheet-missing", sheet=sheet.name, guidance=spec.template_guidance))
             continue
         cells = wb.cells(sheet.name)
         for row, col, label, normalised in labels:
-            _compare_label(out, sheet.name, cells, row, col, label, normalised)
+            _compare_label(out, sheet.name, cells, row, col, label, normalised, spec.template_guidance)
         for f, name, expected, expected_ref in names:
             actual = wb.defined_names.get(name)
             if actual is None:
@@ -129,13 +129,14 @@ def check_structure(wb: WorkbookData, spec: ReturnSpec) -> list[Finding]:
 
 
 def _compare_label(out: list[Finding], sheet: str, cells: dict, row: int, col: int, expected: str,
-                   normalised: str) -> None:
+                   normalised: str, guidance: str) -> None:
     cell = cells.get((row, col))
     found = cell.value if cell else None
     if found == expected or _norm(found) == normalised:
         return
     out.append(F.make("label-changed", sheet=sheet, cell=layout.a1(row, col),
-                      found=_as_text(found) if found is not None else "(empty)", expected=expected))
+                      found=_as_text(found) if found is not None else "(empty)", expected=expected,
+                      guidance=guidance))
 
 
 def locate(wb: WorkbookData, spec: ReturnSpec) -> dict[tuple[str, str], Located]:

@@ -248,6 +248,8 @@ class ReturnSpec(_Model):
     name_prefix: str = PydField(pattern=r"^[A-Z][A-Z0-9]*$")
     guidance_source: str
     guidance_short: str
+    # The paragraph that requires the return's own template: cited by structure findings.
+    template_guidance: str = ""
     period: PeriodSpec
     header: HeaderSpec
     column_sets: dict[str, ColumnSet]
