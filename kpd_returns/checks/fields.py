@@ -1,8 +1,10 @@
-"""Field checks from the spec, run with pandera once per sheet over a whole batch of files.
+"""Field checks from the spec, run with pandera once per batch of files.
 
-One ``DataFrameSchema`` per sheet is built from the spec: a grid gives one row per column
-key, a list one row per list row, a form one row; one DataFrame column per field. The
-checks come from the field's type and limits:
+Every usable cell of every file in the batch becomes one row of a long frame that carries
+the cell's limits from the spec beside its value, so two pandera schemas (numbers and
+text) check a whole batch in two ``validate`` calls. pandera's cost is per check, not per
+row (about a millisecond each): one column per field would mean hundreds of checks a call,
+these schemas have six. The limits come from the field's type and the spec:
 
 =====================  ======================  ==========================================
 field                  check                   finding
@@ -17,79 +19,67 @@ field                  check                   finding
 =====================  ======================  ==========================================
 
 Only cells whose type is right reach the frame (checks.cells reports the others first).
-pandera costs about a millisecond per ``validate`` call whatever the size, so
-``check_fields`` concatenates the rows of every file in the batch and maps each failure
-case back (frame index -> file and key -> sheet and cell).
+Each failure case's row index maps back to its file, field and key, then to sheet and cell.
+Dates and choices have no row here: their type check (checks.cells) is the whole check.
 """
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from typing import Any
 
-from ..spec import FieldSpec, ReturnSpec, SheetSpec
+from ..spec import FieldSpec, ReturnSpec
 from .context import FileCheck, number_text
 from .personal_data import mask_text
 
 _TOLERANCE = 1e-9
 _EXAMPLE = re.compile(r"(?:written as|for example)\s+([^\s,;]+?)[.,;]?(?:\s|$)")
 
-_SCHEMAS: dict[tuple[int, str], Any] = {}
+_SCHEMAS: dict[str, Any] = {}
 
 
-def _decimals_check(pa, d: int):
-    def fits(s):
-        return (s - s.round(d)).abs() <= _TOLERANCE * s.abs().clip(lower=1.0)
-
-    return pa.Check(fits, name="not-whole-number" if d == 0 else "too-many-decimals")
-
-
-def _column(pa, field: FieldSpec):
-    checks = []
-    if field.numeric:
-        lo, hi, d = field.lower, field.upper, field.max_decimals
-        if lo is not None:
-            checks.append(pa.Check(lambda s, lo=lo: s >= lo, name="below-minimum"))
-        if hi is not None:
-            checks.append(pa.Check(lambda s, hi=hi: s <= hi, name="above-maximum"))
-        if d is not None:
-            checks.append(_decimals_check(pa, d))
-        return pa.Column(float, nullable=True, required=False, checks=checks) if checks else None
-    if field.type == "text":
-        n = field.max_length
-        checks.append(pa.Check(lambda s, n=n: s.str.len() <= n, name="text-too-long"))
-        if field.pattern:
-            pattern = field.pattern
-            checks.append(pa.Check(lambda s, p=pattern: s.str.fullmatch(p).fillna(False).astype(bool),
-                                   name="pattern-mismatch"))
-        return pa.Column(object, nullable=True, required=False, checks=checks)
-    return None  # dates and choices: their type check (checks.cells) is the whole check
+def _fits_decimals(d):
+    """Rows whose value has at most ``decimals`` places (within float noise)."""
+    scaled = d["value"] * 10.0 ** d["decimals"]
+    slack = _TOLERANCE * d["value"].abs().clip(lower=1.0) * 10.0 ** d["decimals"]
+    return (scaled - scaled.round()).abs() <= slack
 
 
-def sheet_schema(spec: ReturnSpec, sheet: SheetSpec):
-    """(schema, {field id: FieldSpec}) for the fields of ``sheet`` that have checks; None if none."""
-    cache_key = (id(spec), sheet.name)
-    hit = _SCHEMAS.get(cache_key)
-    if hit is None or hit[0] is not spec:
+def _pattern_ok(d):
+    ok = d["value"].notna()
+    has = d["pattern"].notna()
+    for pattern, index in d[has].groupby("pattern").groups.items():
+        ok[index] = d.loc[index, "value"].astype(str).str.fullmatch(pattern).fillna(False).astype(bool)
+    return ok
+
+
+def schemas() -> dict[str, Any]:
+    """The two long-format schemas (built once): 'numbers' and 'texts'."""
+    if not _SCHEMAS:
         import pandera.pandas as pa
 
-        columns, checked = {}, {}
-        for f in sheet.expanded_fields:
-            col = _column(pa, f)
-            if col is not None:
-                columns[f.id] = col
-                checked[f.id] = f
-        schema = pa.DataFrameSchema(columns, strict=False, name=sheet.name) if columns else None
-        _SCHEMAS[cache_key] = (spec, schema, checked)
-    return _SCHEMAS[cache_key][1:]
+        _SCHEMAS["numbers"] = pa.DataFrameSchema(
+            {"value": pa.Column(float), "lower": pa.Column(float, nullable=True),
+             "upper": pa.Column(float, nullable=True), "decimals": pa.Column(float, nullable=True)},
+            checks=[
+                pa.Check(lambda d: d["lower"].isna() | (d["value"] >= d["lower"]), name="below-minimum"),
+                pa.Check(lambda d: d["upper"].isna() | (d["value"] <= d["upper"]), name="above-maximum"),
+                pa.Check(lambda d: (d["decimals"] != 0) | _fits_decimals(d), name="not-whole-number"),
+                pa.Check(lambda d: d["decimals"].isna() | (d["decimals"] == 0) | _fits_decimals(d),
+                         name="too-many-decimals"),
+            ], name="numeric cells")
+        _SCHEMAS["texts"] = pa.DataFrameSchema(
+            {"value": pa.Column(), "max_length": pa.Column(float), "pattern": pa.Column(nullable=True)},
+            checks=[
+                pa.Check(lambda d: d["value"].astype(str).str.len() <= d["max_length"], name="text-too-long"),
+                pa.Check(lambda d: d["pattern"].isna() | _pattern_ok(d), name="pattern-mismatch"),
+            ], name="text cells")
+    return _SCHEMAS
 
 
-def warm(specs: dict[str, ReturnSpec]) -> None:
-    """Import pandera and build every schema now (before forking workers, so they share them)."""
-    for spec in specs.values():
-        for sheet in spec.sheets:
-            sheet_schema(spec, sheet)
+def warm(specs: dict[str, ReturnSpec] | None = None) -> None:
+    """Import pandera and build the schemas now (before forking workers, so they share them)."""
+    schemas()
     import pandas  # noqa: F401
 
 
@@ -100,66 +90,54 @@ def pattern_hint(field: FieldSpec) -> str:
 
 
 def check_fields(batch: list[FileCheck]) -> None:
-    """Run every sheet schema once over all files of the batch; add findings to each file."""
-    by_spec: dict[int, list[int]] = defaultdict(list)
+    """Check every usable cell of every file in the batch: one pandera call for numbers, one for text."""
+    nums: dict[str, list] = {"value": [], "lower": [], "upper": [], "decimals": []}
+    texts: dict[str, list] = {"value": [], "max_length": [], "pattern": []}
+    num_rows: list[tuple[int, FieldSpec, str]] = []
+    text_rows: list[tuple[int, FieldSpec, str]] = []
     for i, fc in enumerate(batch):
-        by_spec[id(fc.spec)].append(i)
-    for members in by_spec.values():
-        spec = batch[members[0]].spec
-        schemas = {sheet.name: sheet_schema(spec, sheet) for sheet in spec.sheets}
-        # (file, field, key, value) of each usable cell, by sheet: one pass over each file's values.
-        cells: dict[str, list[tuple[int, str, str, Any]]] = defaultdict(list)
-        for i in members:
-            fc = batch[i]
-            sheet_of = fc.idx.sheet_of
-            for (fid, key), v in fc.data.values.items():
-                if (fid, key) not in fc.bad:
-                    cells[sheet_of[fid].name].append((i, fid, key, v))
-        for name, (schema, checked) in schemas.items():
-            if schema is not None and cells.get(name):
-                _check_sheet(batch, cells[name], schema, checked)
+        fields = fc.spec.fields_by_id
+        for (fid, key), v in fc.data.values.items():
+            if (fid, key) in fc.bad:
+                continue
+            f = fields[fid][1]
+            if f.numeric:
+                lo, hi, d = f.lower, f.upper, f.max_decimals
+                nums["value"].append(float(v))
+                nums["lower"].append(lo)
+                nums["upper"].append(hi)
+                nums["decimals"].append(d)
+                num_rows.append((i, f, key))
+            elif f.type == "text":
+                texts["value"].append(v)
+                texts["max_length"].append(float(f.max_length))
+                texts["pattern"].append(f.pattern)
+                text_rows.append((i, f, key))
+    if num_rows:
+        _validate(batch, "numbers", nums, num_rows)
+    if text_rows:
+        _validate(batch, "texts", texts, text_rows)
 
 
-def _check_sheet(batch: list[FileCheck], cells: list[tuple[int, str, str, Any]], schema,
-                 checked: dict[str, FieldSpec]) -> None:
-    import numpy as np
+def _validate(batch: list[FileCheck], which: str, columns: dict[str, list], rows: list) -> None:
     import pandas as pd
     import pandera.pandas as pa
 
-    rows: list[tuple[int, str]] = []
-    row_of: dict[tuple[int, str], int] = {}
-    columns: dict[str, dict[int, Any]] = defaultdict(dict)
-    for i, fid, key, v in cells:
-        if fid in checked:
-            r = row_of.get((i, key))
-            if r is None:
-                r = row_of[(i, key)] = len(rows)
-                rows.append((i, key))
-            columns[fid][r] = v
-    if not rows:
-        return
-    n = len(rows)
-    frame = {}
-    for fid, cells in columns.items():
-        if checked[fid].numeric:
-            arr = np.full(n, np.nan)
-            for r, v in cells.items():
-                arr[r] = v
-        else:
-            arr = np.full(n, None, dtype=object)
-            for r, v in cells.items():
-                arr[r] = v
-        frame[fid] = arr
+    frame = pd.DataFrame({k: pd.Series(v, dtype=float if k in ("lower", "upper", "decimals", "max_length")
+                                       or (which == "numbers" and k == "value") else object)
+                          for k, v in columns.items()})
     try:
-        schema.validate(pd.DataFrame(frame), lazy=True)
+        schemas()[which].validate(frame, lazy=True)
         return
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases
-    for fid, check, index in zip(cases["column"], cases["check"], cases["index"]):
-        if fid not in checked or index is None or index != index:
+    seen: set[tuple[str, int]] = set()
+    for check, index in zip(cases["check"], cases["index"]):
+        if index is None or index != index or (check, int(index)) in seen:
             continue
-        i, key = rows[int(index)]
-        _report(batch[i], checked[fid], key, str(check))
+        seen.add((check, int(index)))  # one failure case per column of the failing row
+        i, field, key = rows[int(index)]
+        _report(batch[i], field, key, str(check))
 
 
 def _report(fc: FileCheck, field: FieldSpec, key: str, code: str) -> None:
