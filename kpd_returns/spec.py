@@ -198,7 +198,7 @@ class SheetSpec(_Model):
                 out.append(FieldSpec(**data))
         return out
 
-    @property
+    @cached_property  # built once: free lists have hundreds of rows and every layout lookup asks
     def row_keys(self) -> list[RowKey]:
         if self.rows:
             return list(self.rows)

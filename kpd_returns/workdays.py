@@ -19,9 +19,10 @@ working days, so both are simply skipped.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from functools import lru_cache
-
-import holidays
+from importlib import metadata
+from pathlib import Path
 
 DEFAULT_REGION = "england-and-wales"
 REGIONS: dict[str, str] = {
@@ -43,11 +44,41 @@ def _subdiv(region: str) -> str:
 
 
 @lru_cache(maxsize=None)
-def _bank_holidays(subdiv: str, decade: int) -> holidays.HolidayBase:
-    """The division's bank holidays for the ten years starting ``decade`` (built once)."""
-    return holidays.country_holidays(
-        "GB", subdiv=subdiv, years=range(decade, decade + 10), expand=False
-    )
+def _bank_holidays(subdiv: str, decade: int) -> frozenset[dt.date]:
+    """The division's bank holidays for the ten years starting ``decade`` (built once).
+
+    Loading ``holidays``' country table costs about 0.15 s, most of a one-file validate's
+    own work, so the dates are also kept in a small cache file per holidays version
+    (``$XDG_CACHE_HOME/kpd-returns``, else ``~/.cache/kpd-returns``). The package stays
+    the only source: a new version of it gets a new cache file.
+    """
+    cache = _cache_file(subdiv, decade)
+    if cache is not None:
+        try:
+            return frozenset(dt.date.fromisoformat(line) for line in cache.read_text().split())
+        except (OSError, ValueError):
+            pass
+    import holidays
+
+    days = frozenset(holidays.country_holidays("GB", subdiv=subdiv, years=range(decade, decade + 10), expand=False))
+    if cache is not None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text("\n".join(sorted(d.isoformat() for d in days)) + "\n")
+            tmp.replace(cache)
+        except OSError:
+            pass  # an unwritable cache only costs time
+    return days
+
+
+def _cache_file(subdiv: str, decade: int) -> Path | None:
+    try:
+        version = metadata.version("holidays")
+    except metadata.PackageNotFoundError:
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "kpd-returns" / f"bank-holidays-{version}-{subdiv}-{decade}.txt"
 
 
 def is_working_day(d: dt.date, region: str = DEFAULT_REGION) -> bool:

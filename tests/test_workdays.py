@@ -133,3 +133,23 @@ def test_unknown_region_is_a_plain_error():
         is_working_day(D("2026-11-04"), "wales")
     with pytest.raises(ValueError, match="no region"):
         working_days_between(D("2026-11-04"), D("2026-11-04"), "GB")
+
+
+def test_the_bank_holiday_cache_file_gives_the_holidays_package_dates(tmp_path, monkeypatch):
+    """The on-disk cache (a speed-up) must hold exactly what `holidays` says, subdiv set."""
+    import holidays
+
+    from kpd_returns import workdays
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    workdays._bank_holidays.cache_clear()
+    try:
+        first = workdays._bank_holidays("SCT", 2020)  # computed, then written
+        assert list((tmp_path / "kpd-returns").glob("bank-holidays-*-SCT-2020.txt"))
+        workdays._bank_holidays.cache_clear()
+        second = workdays._bank_holidays("SCT", 2020)  # read back from the file
+        direct = set(holidays.country_holidays("GB", subdiv="SCT", years=range(2020, 2030)))
+        assert first == second == direct
+        assert dt.date(2026, 6, 15) in second and dt.date(2026, 1, 2) in second
+    finally:
+        workdays._bank_holidays.cache_clear()
