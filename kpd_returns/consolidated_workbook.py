@@ -9,7 +9,7 @@ Sheets, in order:
 * Per return type (KPD, MMIR): a long-form **data** sheet (provider, contract,
   period, month, field, field label, key, value) of the current returns, and one
   sheet per key measure laid out providers x months with a totals row
-  (KPD: FTE total, front line FTE, total caseload, job entries; MMIR: referrals,
+  (declared in each spec's [[key_measures]]: KPD FTE total, caseload, job entries; MMIR referrals,
   Support Plans approved, reworks, and KPI 3 to 5 cases within target and due).
 * **Validation summary**: files by verdict, and findings by code.
 * **Files**: every file received, superseded and rejected ones included.
@@ -45,7 +45,7 @@ from typing import Any
 import xlsxwriter
 
 from .findings import CATALOGUE
-from .spec import ReturnSpec
+from .spec import KeyMeasure, ReturnSpec
 
 FIXED_CREATED = dt.datetime(2024, 1, 1, 0, 0, 0)
 EXCEL_MAX_ROWS = 1_048_576
@@ -56,48 +56,6 @@ STATUS_WORDS = {"on time": "On time", "late": "Late", "missing": "Missing", "rej
                 "not yet due": "Not yet due"}
 VERDICT_WORDS = {"valid": "Valid", "valid-with-warnings": "Valid with warnings", "invalid": "Invalid",
                  "unreadable": "Unreadable"}
-
-
-@dataclass(frozen=True)
-class Measure:
-    """A key measure: the sum of ``parts`` ((field, key); key None = every month column)."""
-
-    slug: str
-    sheet: str
-    title: str
-    parts: tuple[tuple[str, str | None], ...]
-    flow: bool  # a flow (add months up: a Total column) or a stock (no total across months)
-    number_format: str = "#,##0"
-    note: str = ""
-
-
-KEY_MEASURES: dict[str, tuple[Measure, ...]] = {
-    "kpd": (
-        Measure("fte_total", "KPD FTE total", "KPD: FTE total number of staff (KPD 9), by month",
-                (("fte_total", None),), False, "#,##0.00", "Recomputed from the four staff categories."),
-        Measure("staff_front_line", "KPD front line FTE", "KPD: front line claimant-facing staff, FTE (KPD 6), by month",
-                (("staff_front_line", None),), False, "#,##0.00"),
-        Measure("caseload_total", "KPD caseload", "KPD: total caseload size (KPD 14), by month",
-                (("caseload_total", None),), False, "#,##0", "Recomputed from the three caseloads."),
-        Measure("job_entries", "KPD job entries", "KPD: job entries achieved in month (KPD 15), by month",
-                (("job_entries", None),), True),
-    ),
-    "mmir": (
-        Measure("referrals", "MMIR referrals", "MMIR: referrals received in month (AtW 7.25)",
-                (("referrals", "in_month"),), True),
-        Measure("support_plans_approved", "MMIR support plans approved",
-                "MMIR: Support Plans approved by DWP in month (AtW 7.25)", (("support_plans_approved", "in_month"),), True),
-        Measure("reworks", "MMIR reworks", "MMIR: reworks in month (AtW 7.25)", (("reworks", "in_month"),), True),
-        *(m for k in (3, 4, 5) for m in (
-            Measure(f"kpi{k}_within", f"MMIR KPI {k} within target",
-                    f"MMIR: KPI {k} cases within target in month (AtW 7.16), both referral cohorts",
-                    (("kpi_within_target", f"kpi{k}_2024"), ("kpi_within_target", f"kpi{k}_2026")), True),
-            Measure(f"kpi{k}_due", f"MMIR KPI {k} cases due",
-                    f"MMIR: KPI {k} cases due in month (AtW 7.16), both referral cohorts",
-                    (("kpi_cases_due", f"kpi{k}_2024"), ("kpi_cases_due", f"kpi{k}_2026")), True),
-        )),
-    ),
-}
 
 
 @dataclass
@@ -245,7 +203,7 @@ def write_consolidated(path: str | Path, data: WorkbookInput) -> list[str]:
     _submissions(w, data)
     for rd in data.returns:
         _data_sheet(w, rd)
-        for m in KEY_MEASURES.get(rd.spec.id, ()):
+        for m in rd.spec.key_measures:  # declared in the return's spec ([[key_measures]])
             _measure_sheet(w, rd, m)
     _validation_summary(w, data)
     _files(w, data)
@@ -397,7 +355,7 @@ def _data_sheet(w: _Writer, rd: ReturnData) -> None:
     w.table(ws, 3, headers, rows(), _table_name(f"{spec.id}_data"), [34, 18, 12, 9, 30, 50, 16, 16], freeze_cols=2)
 
 
-def measure_grid(rd: ReturnData, m: Measure) -> tuple[list[str], list[tuple[str | None, str, dict[str, float]]]]:
+def measure_grid(rd: ReturnData, m: KeyMeasure) -> tuple[list[str], list[tuple[str | None, str, dict[str, float]]]]:
     """(months, [(provider, contract, {month: value})]) for a measure, from the current returns."""
     spec = rd.spec
     monthly = spec.period.kind == "month"
@@ -424,7 +382,7 @@ def measure_grid(rd: ReturnData, m: Measure) -> tuple[list[str], list[tuple[str 
         total = 0.0
         complete = True
         for part, key in m.parts:
-            got = _field_value(part, key, fields, computed)
+            got = _field_value(part, key or None, fields, computed)  # '' = the month's own column
             if got is None:
                 if len(m.parts) == 1:
                     complete = False
@@ -467,7 +425,7 @@ def _any(by_key: dict[str, float] | None) -> float | None:
     return by_key[sorted(by_key)[0]]
 
 
-def _measure_sheet(w: _Writer, rd: ReturnData, m: Measure) -> None:
+def _measure_sheet(w: _Writer, rd: ReturnData, m: KeyMeasure) -> None:
     months, rows = measure_grid(rd, m)
     notes = [f"Providers x months from the current returns ({rd.periods_label}). The totals row adds up the "
              f"providers." + (" The Total column adds up the months." if m.flow else

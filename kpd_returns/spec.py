@@ -239,6 +239,20 @@ class RuleSpec(_Model):
     params: dict[str, Any] = PydField(default_factory=dict)
 
 
+class KeyMeasure(_Model):
+    """A measure the consolidated workbook lays out providers x months: the sum of ``parts``.
+
+    Each part is [field id, key]; an empty key means every month column (a KPD grid)."""
+
+    slug: str = PydField(pattern=_ID)
+    sheet: str = PydField(min_length=1, max_length=31)
+    title: str
+    parts: list[tuple[str, str]] = PydField(min_length=1)
+    flow: bool = True  # a flow adds up across months (a Total column); a stock does not
+    number_format: str = "#,##0"
+    note: str = ""
+
+
 class ReturnSpec(_Model):
     id: str = PydField(pattern=_ID)
     title: str
@@ -255,6 +269,7 @@ class ReturnSpec(_Model):
     column_sets: dict[str, ColumnSet]
     sheets: list[SheetSpec] = PydField(min_length=1)
     rules: list[RuleSpec] = PydField(default_factory=list)
+    key_measures: list[KeyMeasure] = PydField(default_factory=list)
     # Set by the loader, not the file.
     source_path: str = ""
     spec_hash: str = ""
@@ -286,6 +301,10 @@ class ReturnSpec(_Model):
                             f"@sheets.{i}.fields.{k % len(sheet.fields)}.computed.of: computed field '{f.id}' "
                             f"refers to {missing}, not on sheet '{sheet.name}'"
                         )
+        for m in self.key_measures:
+            unknown = [fid for fid, _ in m.parts if fid not in seen_ids]
+            if unknown:
+                raise ValueError(f"key measure '{m.slug}' uses unknown fields {unknown}")
         form_ids = {f.id for s in self.sheets if s.kind == "form" for f in s.expanded_fields}
         for role, fid in self.header.model_dump().items():
             if fid and fid not in form_ids:

@@ -223,3 +223,17 @@ def test_mmir_header(specs):
         "provider", "contract", "reporting_month", "date_submitted", "contact"]
     assert mmir.period.month_field == "reporting_month" and mmir.field("reporting_month").type == "date"
     assert mmir.field("date_submitted").guidance == "7.24"
+
+
+def test_key_measures_are_declared_in_the_spec_and_checked(tmp_path):
+    """The consolidated workbook's providers x months sheets come from [[key_measures]]."""
+    from kpd_returns.spec import SpecError, get_spec, load_spec_file
+
+    assert [m.slug for m in get_spec("kpd").key_measures][:1] == ["fte_total"]
+    assert ("kpi_cases_due", "kpi3_2026") in get_spec("mmir").key_measures[4].parts
+    src = get_spec("kpd").source_path
+    text = open(src, encoding="utf-8").read().replace('parts = [["job_entries", ""]]', 'parts = [["job_entriez", ""]]')
+    bad = tmp_path / "kpd.toml"
+    bad.write_text(text, encoding="utf-8")
+    with pytest.raises(SpecError, match="kpd.toml.*job_entriez"):
+        load_spec_file(bad)
