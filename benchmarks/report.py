@@ -21,7 +21,8 @@ def markdown(result: dict) -> str:
     out = [f"Run of {m['date']}: N = {m['returns']} ({m['mix'].get('kpd', 0)} KPD, {m['mix'].get('mmir', 0)} MMIR, "
            f"{m['with_mistakes']} with a mistake; {m['bytes_per_file'] // 1024} KB a file on average), "
            f"{m['cpu_count']} cores, {m['machine']}, Python {m['python']}, workers = {m['workers']}; "
-           f"load average {m.get('load_average_before', 0):.1f} before, {m.get('load_average_after', 0):.1f} after.",
+           f"load average {m.get('load_average_before', 0):.1f} before, {m.get('load_average_after', 0):.1f} after; "
+           f"commit {m.get('git_commit')}{' with uncommitted changes to the package' if m.get('git_dirty') else ''}.",
            "", "| step | status | wall ms/file | CPU ms/file | wall s | notes |", "|---|---|---:|---:|---:|---|"]
     for name in STEP_ORDER:
         e = result["steps"].get(name)

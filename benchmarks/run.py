@@ -659,8 +659,21 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _git_state() -> dict:
+    """The commit measured, and whether the work tree had uncommitted changes to the package."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                cwd=str(ROOT), timeout=10).stdout.strip() or None
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "kpd_returns", "validators"],
+                               capture_output=True, text=True, cwd=str(ROOT), timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return {"git_commit": None, "git_dirty": None}
+    return {"git_commit": commit, "git_dirty": bool(dirty)}
+
+
 def run_all(args, work: Path) -> dict:
     load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
+    git = _git_state()
     b = Bench(args, work)
     n = args.returns
     files, manifest, gen_seconds = b.generate(n, work / "n")
@@ -709,7 +722,7 @@ def run_all(args, work: Path) -> dict:
     return {
         "meta": {"date": dt.date.today().isoformat(), "returns": n, "cpu_count": os.cpu_count(),
                  "workers": args.workers, "machine": platform.machine(), "python": platform.python_version(),
-                 "platform": platform.platform(), "generate_seconds": gen_seconds,
+                 "platform": platform.platform(), "generate_seconds": gen_seconds, **git,
                  "mix": dict(mix), "with_mistakes": sum(1 for m in manifest if m["mistake"]),
                  "bytes_per_file": int(sum(os.path.getsize(f) for f in files) / len(files)),
                  # Other work on the machine skews timings: the 1-minute load average before and after.
