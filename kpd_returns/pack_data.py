@@ -263,11 +263,17 @@ def build_packs(*, returns: Iterable[Any], mmir_values: Iterable[Any], kpd_rows:
     national = {nm.month: nm for nm in national_months(kpd_all)}
     months12 = set(PackData("", "", period, as_of, marking).trend_months)
     packs, slugs = [], {NATIONAL}
+    # Only the Social Value fields are looked up per contract: filter once, not per contract.
+    sv_by_contract: dict[str, list[Any]] = {}
+    for r in mmir_values:
+        if str(get(r, "field")).startswith("sv_"):
+            sv_by_contract.setdefault(_ck(get(r, "contract")), []).append(r)
     for name in names:
         mine = sorted(((rid, c) for (rid, k), (p, c) in owner.items() if p == name and rid in ("mmir", "kpd")),
                       key=lambda x: (x[0] != "mmir", _ck(x[1])))
-        cks = {c: contract_kpis(c, name, counts.get(_ck(c), []), accepted.get(_ck(c), set()), period, mmir_values,
-                                config, service_start=starts.get(_ck(c))) for rid, c in mine if rid == "mmir"}
+        cks = {c: contract_kpis(c, name, counts.get(_ck(c), []), accepted.get(_ck(c), set()), period,
+                                sv_by_contract.get(_ck(c), []), config, service_start=starts.get(_ck(c)))
+               for rid, c in mine if rid == "mmir"}
         if name not in selected:  # still needed for the national figures
             packs.append(PackData(name, "", period, as_of, marking, contracts=list(cks.values())))
             continue
