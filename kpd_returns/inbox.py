@@ -219,12 +219,7 @@ def _from_eml(path: Path) -> list[InboxItem]:
                 others.append(filename)
     except Exception as exc:  # a malformed e-mail must not stop the batch
         return [_email_problem(path, raw, "email-unreadable", f"{type(exc).__name__}: {exc}")]
-    source = "email" if when else "file-modified"
-    when = when or _mtime(path)
-    if not attachments:
-        return [_no_workbook(path, raw, sender, when, source, others)]
-    return [InboxItem(0, data, name, str(path), _digest(data), len(data), when, source, path.name, sender)
-            for name, data in attachments]
+    return _email_items(path, raw, sender, when, attachments, others)
 
 
 def _eml_date(msg: EmailMessage) -> dt.datetime | None:
@@ -310,12 +305,7 @@ def _from_msg(path: Path) -> list[InboxItem]:
             msg.close()
         except Exception:
             pass
-    source = "email" if when else "file-modified"
-    when = when or _mtime(path)
-    if not attachments:
-        return [_no_workbook(path, raw, sender, when, source, others)]
-    return [InboxItem(0, data, name, str(path), _digest(data), len(data), when, source, path.name, sender)
-            for name, data in attachments]
+    return _email_items(path, raw, sender, when, attachments, others)
 
 
 def _msg_attachments(msg: object, out: list[tuple[str, bytes]], others: list[str], depth: int) -> None:
@@ -332,3 +322,15 @@ def _msg_attachments(msg: object, out: list[tuple[str, bytes]], others: list[str
             out.append((name or f"attachment-{len(out) + 1}.xlsx", bytes(data)))
         elif name:
             others.append(name)
+
+
+def _email_items(path: Path, raw: bytes, sender: str | None, when: dt.datetime | None,
+                 attachments: list[tuple[str, bytes]], others: list[str]) -> list[InboxItem]:
+    """One input per workbook attached; an e-mail without one is itself an (unreadable) input.
+    The Date header is the submission time; without one, the e-mail file's modification time."""
+    source = "email" if when else "file-modified"
+    when = when or _mtime(path)
+    if not attachments:
+        return [_no_workbook(path, raw, sender, when, source, others)]
+    return [InboxItem(0, data, name, str(path), _digest(data), len(data), when, source, path.name, sender)
+            for name, data in attachments]
