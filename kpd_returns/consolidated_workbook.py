@@ -18,6 +18,14 @@ Accessibility and structure follow the Government Analysis Function guidance:
 a title in A1 of every sheet, one Excel table per sheet (with a name, a header
 row and filters), frozen header panes, no merged cells, no colour-only meaning.
 
+Memory: the two long data sheets hold every figure of every current return (about
+170 rows a return), so they are *streamed*: written a row at a time to a temporary
+file (xlsxwriter's constant-memory mode, set for those two sheets only), and the
+consolidate run's memory does not grow with the batch. xlsxwriter cannot make an
+Excel table on a streamed sheet (its table bookkeeping holds an entry per cell), so
+each data sheet is a titled range with a bold header row, filters, frozen panes and
+a workbook-level defined name over the data (``kpd_data``, ``mmir_data``) instead.
+
 Deterministic: the same ledger contents and options give byte-identical files.
 The document's created date is fixed, every list has a stable sort order and no
 run time is written anywhere. Text that came from a provider is written with
@@ -132,6 +140,25 @@ class _Writer:
             self.sheets.append((name, describe))
         return ws
 
+    def streamed_sheet(self, name: str, title: str, notes: Sequence[str] = (), describe: str | None = None):
+        """A sheet written a row at a time to a temporary file, so its cells are never all in memory.
+
+        xlsxwriter offers constant-memory mode only workbook-wide, but reads the flag per sheet when
+        the sheet is added (and the packager checks each sheet's own flag), so setting it around
+        ``add_worksheet`` streams just this sheet. Rows must then be written in order."""
+        self.wb.constant_memory = True
+        try:
+            ws = self.wb.add_worksheet(name)
+        finally:
+            # False at close(): the streamed sheets close their own temporary files when assembled.
+            self.wb.constant_memory = False
+        ws.write_string(TITLE_ROW, 0, title, self.title)
+        for i, note in enumerate(notes):
+            ws.write_string(NOTE_ROW + i, 0, note)
+        if describe is not None:
+            self.sheets.append((name, describe))
+        return ws
+
     def text(self, ws, row: int, col: int, value: Any, fmt=None) -> None:
         """Anything a provider typed goes through here: always a string, never a formula."""
         if value is None or value == "":
@@ -190,6 +217,36 @@ class _Writer:
             ws.set_column(c, c, w)
         return n
 
+    def stream_table(self, ws, first_row: int, headers: Sequence[str], rows: Iterable[Sequence[Any]], name: str,
+                     widths: Sequence[float], freeze_cols: int = 0, text_columns: int = 0) -> int:
+        """A header row, then the rows in order; the first ``text_columns`` columns are text, the rest values.
+
+        Returns the number of data rows. The range gets filters, frozen panes and a defined name."""
+        for c, h in enumerate(headers):
+            ws.write_string(first_row, c, h, self.bold)
+        write_string, write_blank = ws.write_string, ws.write_blank
+        row = first_row
+        for row, values in enumerate(rows, start=first_row + 1):
+            for c, v in enumerate(values):
+                if c < text_columns:
+                    if v is None or v == "":
+                        write_blank(row, c, None)
+                    else:
+                        write_string(row, c, v if isinstance(v, str) else str(v))
+                else:
+                    self.value(ws, row, c, v)
+        if row == first_row:
+            row += 1
+            ws.write_string(row, 0, "(none)")
+        last_col = len(headers) - 1
+        ws.autofilter(first_row, 0, row, last_col)
+        ws.freeze_panes(first_row + 1, freeze_cols)
+        for c, w in enumerate(widths):
+            ws.set_column(c, c, w)
+        quoted = "'" + ws.get_name().replace("'", "''") + "'"
+        self.wb.define_name(name, f"={quoted}!$A${first_row + 1}:${chr(65 + last_col)}${row + 1}")
+        return row - first_row
+
     def close(self) -> None:
         self.wb.close()
 
@@ -228,7 +285,9 @@ def _cover(w: _Writer, ws, data: WorkbookInput) -> None:
         lines.append((rd.spec.short_title, f"{rd.spec.title}, template version {rd.spec.version}: "
                                            f"{len(rd.current)} current returns ({rd.periods_label})."))
     lines.append(("Contents", "The Contents sheet links to every sheet. Each sheet has one table with filters; "
-                              "the providers x months sheets have a totals row."))
+                              "the providers x months sheets have a totals row. The two data sheets are filtered "
+                              "ranges with a defined name rather than Excel tables, so that any number of returns "
+                              "fits in memory when the workbook is written."))
     lines.append(("Warnings", "Cross-return warnings (ytd-discontinuity, kpd-restatement) compare each return with "
                               "the provider's earlier returns; they are warnings because the earlier return may be "
                               "the one that is wrong."))
@@ -301,18 +360,19 @@ def _data_sheet(w: _Writer, rd: ReturnData) -> None:
     labels = {f.id: f.label for s in spec.sheets for f in s.expanded_fields}
     monthly = spec.period.kind == "month"
     name = f"{spec.name_prefix} data"
-    ws = w.sheet(name, f"{spec.short_title}: every figure of the current returns, in long form",
-                 [f"{spec.title}. One row per figure; {rd.periods_label}. Month is the calendar month a figure "
-                  "is for; Key is the column or row it was entered in."],
-                 f"{spec.short_title}: every figure of each current return, one row per figure.")
-    headers = [{"header": "Provider", "text": True}, {"header": "Contract", "text": True},
-               {"header": "Period", "text": True}, {"header": "Month", "text": True},
-               {"header": "Field", "text": True}, {"header": "Field label", "text": True},
-               {"header": "Key", "text": True}, {"header": "Value"}]
+    limit = EXCEL_MAX_ROWS - 5  # rows left below the title, up to two notes, a blank row and the header
+    total = rd.value_count if rd.value_count is not None else None
+    notes = [f"{spec.title}. One row per figure; {rd.periods_label}. Month is the calendar month a figure "
+             "is for; Key is the column or row it was entered in. The figures are a filtered range named "
+             f"{spec.id}_data (not an Excel table, so that any number of returns can be written)."]
+    if total is not None and total > limit:
+        notes.append(f"This sheet holds the first {limit:,} of {total:,} figures (the most a sheet can hold); "
+                     "every figure is in the ledger.")
+    ws = w.streamed_sheet(name, f"{spec.short_title}: every figure of the current returns, in long form", notes,
+                          f"{spec.short_title}: every figure of each current return, one row per figure.")
+    headers = ["Provider", "Contract", "Period", "Month", "Field", "Field label", "Key", "Value"]
     order_of_file = {r.file_id: i for i, r in enumerate(rd.current)}
     current = {r.file_id: r for r in rd.current}
-    limit = EXCEL_MAX_ROWS - 4  # rows left below the title, note and header
-    total = rd.value_count if rd.value_count is not None else None
 
     def groups():
         """The values file by file (in the order of ``current``), each file's in sheet order."""
@@ -349,10 +409,9 @@ def _data_sheet(w: _Writer, rd: ReturnData) -> None:
                 month = v.month or (ret.period if monthly else "")
                 yield (ret.provider, ret.contract, ret.period, month, v.field, labels.get(v.field, v.field), v.key,
                        v.value)
-    if total is not None and total > limit:
-        ws.write_string(NOTE_ROW + 1, 0, f"This sheet holds the first {limit:,} of {total:,} figures (the most a "
-                                         "sheet can hold); every figure is in the ledger.")
-    w.table(ws, 3, headers, rows(), _table_name(f"{spec.id}_data"), [34, 18, 12, 9, 30, 50, 16, 16], freeze_cols=2)
+    first_row = NOTE_ROW + len(notes) + 1
+    w.stream_table(ws, first_row, headers, rows(), f"{spec.id}_data", [34, 18, 12, 9, 30, 50, 16, 16],
+                   freeze_cols=2, text_columns=7)
 
 
 def measure_grid(rd: ReturnData, m: KeyMeasure) -> tuple[list[str], list[tuple[str | None, str, dict[str, float]]]]:

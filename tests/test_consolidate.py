@@ -122,7 +122,16 @@ def test_the_consolidated_workbook(run):
     for ws in wb.worksheets:
         assert ws["A1"].value and ws["A1"].data_type == "s"
         assert not ws.merged_cells.ranges
-        if ws.title != "Cover":
+        if ws.title.endswith(" data"):
+            # Streamed (constant memory): a filtered range with a bold header row and a defined name.
+            assert not ws.tables and ws.freeze_panes == "C5" and ws.auto_filter.ref.startswith("A4:H")
+            assert [c.value for c in ws[4]] == ["Provider", "Contract", "Period", "Month", "Field", "Field label",
+                                                "Key", "Value"] and ws["A4"].font.b
+            name = "kpd_data" if ws.title.startswith("KPD") else "mmir_data"
+            (dest,) = wb.defined_names[name].destinations
+            assert dest == (ws.title, "$A$4:" + ws.auto_filter.ref.split(":")[1].replace("H", "$H$"))
+            assert ws.max_row > 100
+        elif ws.title != "Cover":
             assert len(ws.tables) == 1 and ws.freeze_panes
     # Contents links to every other sheet.
     contents = wb["Contents"]
