@@ -181,7 +181,24 @@ def demo(
     raise typer.Exit(run_demo(out, as_of=day, workers=workers, echo=sys.stdout))
 
 
+def _skip_optional_imports() -> None:
+    """Keep pandera from importing hypothesis, which the command line never uses.
+
+    On the first schema check pandera registers its pandas backends, and that imports
+    ``pandera.strategies``, which imports hypothesis when it happens to be installed (it is
+    an optional extra of pandera, for generating test data): about 0.12 s of a provider's
+    one-file validate. pandera handles hypothesis being absent (it catches the ImportError),
+    so for this process we make it absent. Only the console command does this; importing
+    kpd_returns as a library changes nothing.
+    """
+    import sys
+
+    if "hypothesis" not in sys.modules:
+        sys.modules["hypothesis"] = None  # type: ignore[assignment]  # "import hypothesis" raises ImportError
+
+
 def main() -> None:  # the console-script entry point
+    _skip_optional_imports()
     app()
 
 

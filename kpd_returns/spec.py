@@ -190,12 +190,12 @@ class SheetSpec(_Model):
         out = []
         for n in range(1, self.repeat + 1):
             for f in self.fields:
-                data = f.model_dump()
-                for key in ("id", "label", "definition"):
-                    data[key] = data[key].replace("{n}", str(n))
-                if data.get("computed"):
-                    data["computed"]["of"] = [x.replace("{n}", str(n)) for x in data["computed"]["of"]]
-                out.append(FieldSpec(**data))
+                # Copies of fields already validated: model_copy skips re-validation (built every run).
+                update = {key: getattr(f, key).replace("{n}", str(n)) for key in ("id", "label", "definition")}
+                if f.computed is not None:
+                    update["computed"] = f.computed.model_copy(
+                        update={"of": [x.replace("{n}", str(n)) for x in f.computed.of]})
+                out.append(f.model_copy(update=update))
         return out
 
     @cached_property  # built once: free lists have hundreds of rows and every layout lookup asks

@@ -127,3 +127,24 @@ def test_as_of_is_not_shown_as_a_submission():
     unreadable = FileReport(path="bad.xlsx", name="bad.xlsx", submitted=dt.datetime(2026, 11, 9),
                             submitted_source="as-of", findings=[F.make("file-empty", file="bad.xlsx")])
     assert verdict_line(unreadable) == "bad.xlsx: 1 error, 0 warnings — could not be read"
+
+
+def test_plain_output_is_what_rich_prints_without_colour(monkeypatch):
+    """Piped output skips rich; it must be exactly the text rich would print with colour off."""
+    from rich.console import Console
+    from rich.text import Text
+
+    from kpd_returns.render.text import report_lines
+
+    reports = [mmir_report(), mmir_report(path="b.xlsx", findings=[])]
+    notes = {"b.xlsx": ["Annotated copy: out/b.annotated.xlsx (0 cells marked)."]}
+    buf = io.StringIO()
+    console = Console(file=buf, soft_wrap=True, highlight=False, emoji=False, markup=False, color_system=None)
+    for segments in report_lines(reports, notes):
+        console.print(Text.assemble(*segments))
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    plain = render(reports, notes=notes)  # a StringIO is not a terminal: the plain path
+    assert plain == buf.getvalue() == render(reports, notes=notes, color=False)
+    assert "\x1b[" not in plain and "Whole file" not in plain and "  Volumes" in plain
+    coloured = render(reports, notes=notes, color=True)
+    assert "\x1b[" in coloured

@@ -2,7 +2,8 @@
 
 Readable without colour: the severity is always a word (error / warning), and
 colour is only added by rich when the output is a terminal and NO_COLOR is not
-set. Lines are never wrapped by the renderer (the terminal wraps them), so each
+set. Without colour the lines are written directly (rich is not even imported:
+a provider's one-file check piped to a file or a log starts faster). Lines are never wrapped by the renderer (the terminal wraps them), so each
 finding is one line that can be searched for or piped.
 
     samples/x.xlsx: MMIR 2026-10, Northbridge Employment Ltd: 2 errors, 1 warning — not valid; late by 12 working days (deadline Wed 4 November 2026 23:59), submitted 2026-11-20 (from the workbook's Date submitted)
@@ -14,12 +15,10 @@ finding is one line that can be searched for or piped.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TextIO
-
-from rich.console import Console
-from rich.text import Text
 
 from ..findings import Finding
 from ..model import FileReport
@@ -72,22 +71,57 @@ def verdict_line(report: FileReport, label: str | None = None) -> str:
     return line + (f"; {late}" if late else "")
 
 
-def finding_line(f: Finding) -> Text:
-    text = Text("    ")
-    text.append(f"{f.severity:<7}", style=SEVERITY_STYLE.get(f.severity))
-    text.append(f"  {f.code}")
+Segments = list[tuple[str, "str | None"]]  # (text, rich style or None)
+
+
+def finding_line(f: Finding) -> Segments:
+    parts: Segments = [("    ", None), (f"{f.severity:<7}", SEVERITY_STYLE.get(f.severity)), (f"  {f.code}", None)]
     if f.ref:
-        text.append(f"  {f.ref}", style="bold")
-    text.append(f"  {f.message}")
+        parts.append((f"  {f.ref}", "bold"))
+    parts.append((f"  {f.message}", None))
     if f.guidance:
-        text.append(f"  [{f.guidance}]", style="dim")
-    return text
+        parts.append((f"  [{f.guidance}]", "dim"))
+    return parts
 
 
 def summary_line(reports: Sequence[FileReport]) -> str:
     counts = Counter(r.verdict for r in reports)
     parts = ", ".join(f"{counts.get(v, 0)} {VERDICT_WORDS[v]}" for v in VERDICT_ORDER)
     return f"Checked {plural(len(reports), 'file')}: {parts}."
+
+
+def report_lines(reports: Sequence[FileReport], notes: Mapping[str, Sequence[str]] | None = None
+                 ) -> Iterator[Segments]:
+    """The report as lines of styled segments (an empty list is a blank line)."""
+    notes = notes or {}
+    for i, report in enumerate(reports):
+        if i:
+            yield []
+        yield [(verdict_line(report), VERDICT_STYLE.get(report.verdict))]
+        for sheet, items in grouped(report):
+            yield [(f"  {sheet if sheet else FILE_LEVEL_HEADING}", "bold")]
+            for f in items:
+                yield finding_line(f)
+        for note in notes.get(report.path, ()):
+            yield [(f"  {note}", None)]
+    if reports:
+        yield []
+    yield [(summary_line(reports), "bold")]
+
+
+def wants_colour(out: TextIO, color: bool | None) -> bool:
+    """Whether colour could be used: asked for, or a terminal without NO_COLOR (rich's own rule decides then)."""
+    if color is not None:
+        return color
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(out, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except (ValueError, OSError):
+        return False
 
 
 def render_text(reports: Sequence[FileReport], out: TextIO, *, notes: Mapping[str, Sequence[str]] | None = None,
@@ -98,26 +132,17 @@ def render_text(reports: Sequence[FileReport], out: TextIO, *, notes: Mapping[st
     went, or why there is none), printed at the end of that file's section.
     ``color``: None lets rich decide (terminal and no NO_COLOR), False never colours.
     """
+    lines = report_lines(reports, notes)
+    if not wants_colour(out, color):
+        for segments in lines:
+            out.write("".join(text for text, _style in segments) + "\n")
+        return
+    from rich.console import Console
+    from rich.text import Text
+
     options: dict = dict(file=out, soft_wrap=True, highlight=False, emoji=False, markup=False)
-    if color is False:
-        options["color_system"] = None
-    elif color:
+    if color:
         options.update(force_terminal=True, color_system="standard")
     console = Console(**options)
-    notes = notes or {}
-    for i, report in enumerate(reports):
-        if i:
-            console.print()
-        head = Text()
-        verdict = verdict_line(report)
-        head.append(verdict, style=VERDICT_STYLE.get(report.verdict))
-        console.print(head)
-        for sheet, items in grouped(report):
-            console.print(Text(f"  {sheet if sheet else FILE_LEVEL_HEADING}", style="bold"))
-            for f in items:
-                console.print(finding_line(f))
-        for note in notes.get(report.path, ()):
-            console.print(Text(f"  {note}"))
-    if reports:
-        console.print()
-    console.print(Text(summary_line(reports), style="bold"))
+    for segments in lines:
+        console.print(Text.assemble(*segments))
