@@ -3,7 +3,8 @@
 openpyxl is only ever given a file that passes ``preflight``: within the safe
 reader's size caps (kpd_returns.workbook) and with no DOCTYPE in any XML part,
 so neither a zip bomb nor an entity declaration reaches it (openpyxl also uses
-defusedxml when it is installed, which it is as a dependency).
+defusedxml when it is installed, which it is as a dependency). The zip/XML copy
+(``_zipedit``) is given only such files too.
 
 A saved copy is byte-for-byte reproducible: the document properties keep the
 original's created/modified times (or a fixed date when it has none), and every
@@ -118,11 +119,16 @@ def save_deterministic(wb, out: Path, created: dt.datetime, modified: dt.datetim
             entry.create_system = 3
             entry.external_attr = 0o644 << 16
             dst.writestr(entry, src.read(info.filename), compresslevel=6)
+    write_atomically(out, fixed.getvalue())
+
+
+def write_atomically(out: Path, data: bytes) -> None:
+    """Write ``out`` through a temporary file beside it, so a reader never sees half a copy."""
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".kpd-returns-", suffix=".xlsx", dir=str(out.parent))
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(fixed.getvalue())
+            fh.write(data)
         os.chmod(tmp, 0o644)
         os.replace(tmp, out)
     except BaseException:
