@@ -18,13 +18,14 @@ Accessibility and structure follow the Government Analysis Function guidance:
 a title in A1 of every sheet, one Excel table per sheet (with a name, a header
 row and filters), frozen header panes, no merged cells, no colour-only meaning.
 
-Memory: the two long data sheets hold every figure of every current return (about
-170 rows a return), so they are *streamed*: written a row at a time to a temporary
-file (xlsxwriter's constant-memory mode, set for those two sheets only), and the
-consolidate run's memory does not grow with the batch. xlsxwriter cannot make an
-Excel table on a streamed sheet (its table bookkeeping holds an entry per cell), so
-each data sheet is a titled range with a bold header row, filters, frozen panes and
-a workbook-level defined name over the data (``kpd_data``, ``mmir_data``) instead.
+Memory and speed: the two long data sheets hold every figure of every current
+return (about 170 rows a return), so their rows are written straight to XML in a
+temporary file and spliced into the workbook after xlsxwriter has written the rest
+(kpd_returns.streamed_rows): memory does not grow with the batch. Each data sheet is
+a titled range with a bold header row, filters, frozen panes and a workbook-level
+defined name over the figures (``kpd_data``, ``mmir_data``) rather than an Excel
+table, because an Excel table over hundreds of thousands of rows makes xlsxwriter
+hold an entry per cell.
 
 Deterministic: the same ledger contents and options give byte-identical files.
 The document's created date is fixed, every list has a stable sort order and no
@@ -51,9 +52,11 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
 
 from .findings import CATALOGUE
 from .spec import KeyMeasure, ReturnSpec
+from .streamed_rows import RowWriter, splice
 
 FIXED_CREATED = dt.datetime(2024, 1, 1, 0, 0, 0)
 EXCEL_MAX_ROWS = 1_048_576
@@ -125,6 +128,8 @@ class _Writer:
         self.datetime = self.wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
         self._num: dict[str, Any] = {}
         self.sheets: list[tuple[str, str]] = []  # (name, description) for Contents
+        self.streams: dict[str, RowWriter] = {}  # sheet name -> its rows, spliced in after close()
+        self.folder = Path(path).parent
 
     def num(self, fmt: str):
         if fmt not in self._num:
@@ -133,25 +138,6 @@ class _Writer:
 
     def sheet(self, name: str, title: str, notes: Sequence[str] = (), describe: str | None = None):
         ws = self.wb.add_worksheet(name)
-        ws.write_string(TITLE_ROW, 0, title, self.title)
-        for i, note in enumerate(notes):
-            ws.write_string(NOTE_ROW + i, 0, note)
-        if describe is not None:
-            self.sheets.append((name, describe))
-        return ws
-
-    def streamed_sheet(self, name: str, title: str, notes: Sequence[str] = (), describe: str | None = None):
-        """A sheet written a row at a time to a temporary file, so its cells are never all in memory.
-
-        xlsxwriter offers constant-memory mode only workbook-wide, but reads the flag per sheet when
-        the sheet is added (and the packager checks each sheet's own flag), so setting it around
-        ``add_worksheet`` streams just this sheet. Rows must then be written in order."""
-        self.wb.constant_memory = True
-        try:
-            ws = self.wb.add_worksheet(name)
-        finally:
-            # False at close(): the streamed sheets close their own temporary files when assembled.
-            self.wb.constant_memory = False
         ws.write_string(TITLE_ROW, 0, title, self.title)
         for i, note in enumerate(notes):
             ws.write_string(NOTE_ROW + i, 0, note)
@@ -205,7 +191,11 @@ class _Writer:
                 if isinstance(t, str):
                     col["total_string"] = t
                 elif t is not None:
-                    col["total_function"] = "sum"
+                    # SUBTOTAL over the column's cells by address: Excel writes [Column name] here, but
+                    # LibreOffice cannot resolve a structured reference to a column named like a month
+                    # (it shows #N/A), and the plain range means the same to both.
+                    letter = xl_col_to_name(c)
+                    col["total_function"] = f"=SUBTOTAL(109,{letter}{first_row + 2}:{letter}{first_row + n + 1})"
                     col["total_value"] = t
             columns.append(col)
         last = first_row + n + (1 if totals is not None else 0)
@@ -217,36 +207,6 @@ class _Writer:
             ws.set_column(c, c, w)
         return n
 
-    def stream_table(self, ws, first_row: int, headers: Sequence[str], rows: Iterable[Sequence[Any]], name: str,
-                     widths: Sequence[float], freeze_cols: int = 0, text_columns: int = 0) -> int:
-        """A header row, then the rows in order; the first ``text_columns`` columns are text, the rest values.
-
-        Returns the number of data rows. The range gets filters, frozen panes and a defined name."""
-        for c, h in enumerate(headers):
-            ws.write_string(first_row, c, h, self.bold)
-        write_string, write_blank = ws.write_string, ws.write_blank
-        row = first_row
-        for row, values in enumerate(rows, start=first_row + 1):
-            for c, v in enumerate(values):
-                if c < text_columns:
-                    if v is None or v == "":
-                        write_blank(row, c, None)
-                    else:
-                        write_string(row, c, v if isinstance(v, str) else str(v))
-                else:
-                    self.value(ws, row, c, v)
-        if row == first_row:
-            row += 1
-            ws.write_string(row, 0, "(none)")
-        last_col = len(headers) - 1
-        ws.autofilter(first_row, 0, row, last_col)
-        ws.freeze_panes(first_row + 1, freeze_cols)
-        for c, w in enumerate(widths):
-            ws.set_column(c, c, w)
-        quoted = "'" + ws.get_name().replace("'", "''") + "'"
-        self.wb.define_name(name, f"={quoted}!$A${first_row + 1}:${chr(65 + last_col)}${row + 1}")
-        return row - first_row
-
     def close(self) -> None:
         self.wb.close()
 
@@ -255,20 +215,25 @@ class _Writer:
 def write_consolidated(path: str | Path, data: WorkbookInput) -> list[str]:
     """Write the workbook; return its sheet names in order."""
     w = _Writer(path)
-    cover = w.wb.add_worksheet("Cover")
-    contents = w.wb.add_worksheet("Contents")
-    _submissions(w, data)
-    for rd in data.returns:
-        _data_sheet(w, rd)
-        for m in rd.spec.key_measures:  # declared in the return's spec ([[key_measures]])
-            _measure_sheet(w, rd, m)
-    _validation_summary(w, data)
-    _files(w, data)
-    _cover(w, cover, data)
-    _contents(w, contents)
-    names = ["Cover", "Contents"] + [n for n, _ in w.sheets]
-    cover.activate()
-    w.close()
+    try:
+        cover = w.wb.add_worksheet("Cover")
+        contents = w.wb.add_worksheet("Contents")
+        _submissions(w, data)
+        for rd in data.returns:
+            _data_sheet(w, rd)
+            for m in rd.spec.key_measures:  # declared in the return's spec ([[key_measures]])
+                _measure_sheet(w, rd, m)
+        _validation_summary(w, data)
+        _files(w, data)
+        _cover(w, cover, data)
+        _contents(w, contents)
+        names = ["Cover", "Contents"] + [n for n, _ in w.sheets]
+        cover.activate()
+        w.close()
+        splice(path, w.streams)
+    finally:
+        for stream in w.streams.values():
+            stream.discard()
     return names
 
 
@@ -368,8 +333,6 @@ def _data_sheet(w: _Writer, rd: ReturnData) -> None:
     if total is not None and total > limit:
         notes.append(f"This sheet holds the first {limit:,} of {total:,} figures (the most a sheet can hold); "
                      "every figure is in the ledger.")
-    ws = w.streamed_sheet(name, f"{spec.short_title}: every figure of the current returns, in long form", notes,
-                          f"{spec.short_title}: every figure of each current return, one row per figure.")
     headers = ["Provider", "Contract", "Period", "Month", "Field", "Field label", "Key", "Value"]
     order_of_file = {r.file_id: i for i, r in enumerate(rd.current)}
     current = {r.file_id: r for r in rd.current}
@@ -410,8 +373,20 @@ def _data_sheet(w: _Writer, rd: ReturnData) -> None:
                 yield (ret.provider, ret.contract, ret.period, month, v.field, labels.get(v.field, v.field), v.key,
                        v.value)
     first_row = NOTE_ROW + len(notes) + 1
-    w.stream_table(ws, first_row, headers, rows(), f"{spec.id}_data", [34, 18, 12, 9, 30, 50, 16, 16],
-                   freeze_cols=2, text_columns=7)
+    stream = RowWriter(first_row, len(headers), folder=w.folder)
+    w.streams[name] = stream
+    if stream.write_all(rows()) == 0:
+        stream.write(["(none)"])
+    ws = w.sheet(name, f"{spec.short_title}: every figure of the current returns, in long form", notes,
+                 f"{spec.short_title}: every figure of each current return, one row per figure.")
+    for c, h in enumerate(headers):
+        ws.write_string(first_row, c, h, w.bold)
+    ws.autofilter(first_row, 0, stream.last_row, len(headers) - 1)
+    ws.freeze_panes(first_row + 1, 2)
+    for c, width in enumerate([34, 18, 12, 9, 30, 50, 16, 16]):
+        ws.set_column(c, c, width)
+    quoted = "'" + name.replace("'", "''") + "'"
+    w.wb.define_name(f"{spec.id}_data", f"={quoted}!$A${first_row + 1}:$H${stream.last_row + 1}")
 
 
 def measure_grid(rd: ReturnData, m: KeyMeasure) -> tuple[list[str], list[tuple[str | None, str, dict[str, float]]]]:

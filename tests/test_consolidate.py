@@ -146,7 +146,7 @@ def test_the_consolidated_workbook(run):
     rows = [[c.value for c in r] for r in ws.iter_rows(min_row=5, max_row=ws.max_row)]
     data, total = rows[:-1], rows[-1]
     assert len(data) == 30 and total[0] == "Total"
-    assert total[2].startswith("=SUBTOTAL(109,")
+    assert total[2] == f"=SUBTOTAL(109,C5:C{ws.max_row - 1})"  # by address: LibreOffice reads it too
     # The provider whose name begins with '=' is text, never a formula.
     for name in ("MMIR referrals", "MMIR data", "KPD FTE total", "Submissions", "Files"):
         cells = [c for row in wb[name].iter_rows() for c in row if c.value == EQUALS_NAME]
@@ -174,3 +174,23 @@ def test_rerunning_into_a_fresh_folder_with_the_same_ledger_gives_identical_outp
     assert sorted(p.name for p in again.rejected_dir.iterdir()) == first
     for name in first:
         assert (again.rejected_dir / name).read_bytes() == (result.rejected_dir / name).read_bytes(), name
+
+
+@pytest.mark.system
+def test_libreoffice_opens_the_consolidated_workbook_with_every_row(run, tmp_path):
+    """A second real spreadsheet program reads the spliced data sheets and the tables alike."""
+    from libreoffice_helper import convert, make_profile
+
+    _base, _exp, result, _seen = run
+    proc = convert([result.workbook], tmp_path / "lo", make_profile(tmp_path / "profile"))
+    saved = tmp_path / "lo" / result.workbook.name
+    assert proc.returncode == 0 and saved.exists(), proc.stderr
+    # Values (LibreOffice recalculates the totals row; it also rewrites the formulas' spelling).
+    ours = openpyxl.load_workbook(result.workbook, data_only=True)
+    theirs = openpyxl.load_workbook(saved, data_only=True)
+    assert theirs.sheetnames == ours.sheetnames
+    for name in ("KPD data", "MMIR data", "MMIR referrals", "Files"):
+        mine = [[c.value for c in row] for row in ours[name].iter_rows(min_row=4)]
+        other = [[c.value for c in row] for row in theirs[name].iter_rows(min_row=4, max_col=len(mine[0]))]
+        assert other[:len(mine)] == mine, name
+        assert len(mine) > 30
