@@ -276,7 +276,15 @@ _ROW_COLUMNS = """f.id, f.return_id, f.provider, f.contract, f.period, f.period_
     f.sha256, f.template_version, f.region"""
 _COUNTS = """(SELECT COUNT(*) FROM findings g WHERE g.file_id = f.id AND g.severity = 'error') AS n_errors,
     (SELECT COUNT(*) FROM findings g WHERE g.file_id = f.id AND g.severity = 'warning') AS n_warnings,
-    EXISTS (SELECT 1 FROM current_files c WHERE c.id = f.id) AS is_current"""
+    (f.verdict IN ('valid', 'valid-with-warnings') AND f.return_id IS NOT NULL AND f.contract_key IS NOT NULL
+     AND f.period IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM files o
+        WHERE o.return_id = f.return_id AND o.contract_key = f.contract_key AND o.period = f.period
+          AND o.verdict IN ('valid', 'valid-with-warnings')
+          AND (COALESCE(o.received_at, ''), o.id) > (COALESCE(f.received_at, ''), f.id))) AS is_current"""
+# is_current means "this file is in current_files" (the view: the latest valid file of its return, contract
+# and period, by received_at then id, NULL times last). Asked per file, the view would rank every valid file
+# each time (quadratic in the ledger's size); this asks the index of the file's own period instead.
 
 
 def _row(r: sqlite3.Row) -> ReturnRow:

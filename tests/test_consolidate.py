@@ -62,6 +62,19 @@ def test_the_current_return_per_provider_and_period(run):
         assert led.integrity_problems() == []
 
 
+def test_each_files_current_flag_agrees_with_the_current_files_view(run):
+    """The per-file flag is worked out from the file's own period (fast); it must mean the view's ranking."""
+    _base, exp, result, _seen = run
+    with Ledger(result.ledger_path) as led:
+        in_view = {r[0] for r in led.conn.execute("SELECT id FROM current_files")}
+        files = led.all_files()
+        by_id = {f.file_id: f for f in files}
+        assert {f.file_id for f in files if f.current} == in_view
+        assert {r.file_id for r in led.current_returns()} == in_view
+        assert all(by_id[i].current for i in in_view)
+    assert len(in_view) < len(files)  # superseded and rejected files are there too
+
+
 def test_the_register_matches_the_hand_worked_expectation(run):
     _base, exp, result, _seen = run
     got = {(r.return_id, r.contract, r.period): (r.status, r.late_working_days, r.resubmissions, r.files)
