@@ -514,10 +514,16 @@ class Ledger:
             sql += f" AND v.field IN ({','.join('?' * len(wanted))})"
             args += wanted
         sql += " ORDER BY f.provider, f.contract_key, f.period_end, f.period, f.id, v.field, v.key, v.month"
-        for r in self.conn.execute(sql, args):
-            value = r["value_num"] if r["value_num"] is not None else r["value_text"]
-            yield ValueRow(r["provider"], r["contract"], r["period"], r["field"], r["key"], r["month"], value,
-                           r["file_id"], r["return_id"], _parse_date(r["period_end"]))
+        cursor = self.conn.cursor()
+        cursor.row_factory = None  # plain tuples: hundreds of thousands of rows, read by position
+        ends: dict[str | None, dt.date | None] = {}
+        for (file_id, provider, contract, period, period_end, rid, fld, key, month, num, text) in cursor.execute(
+                sql, args):
+            end = ends.get(period_end, ends)
+            if end is ends:
+                end = ends[period_end] = _parse_date(period_end)
+            yield ValueRow(provider, contract, period, fld, key, month, num if num is not None else text,
+                           file_id, rid, end)
 
     def history(self, contract: str | None = None) -> list[ReturnRow]:
         """Every file received, superseded and rejected ones included, oldest first."""

@@ -60,6 +60,13 @@ def _text(value: str) -> str:
     return value
 
 
+def _inline_tail(value: str) -> str:
+    """' t="inlineStr"><is><t>text</t></is></c>': a text cell after its r attribute."""
+    s = _text(value)
+    space = ' xml:space="preserve"' if s[:1].isspace() or s[-1:].isspace() else ""
+    return f' t="inlineStr"><is><t{space}>{s}</t></is></c>'
+
+
 class RowWriter:
     """Rows of XML for one sheet, in a temporary file; ``first_row`` is 0-based (as in xlsxwriter)."""
 
@@ -68,24 +75,33 @@ class RowWriter:
         self.columns = columns
         self.rows = 0
         self._letters = [col_letter(c) for c in range(columns)]
+        self._tails: dict[str, str] = {}  # text -> the rest of its cell's XML after the reference
         fd, name = tempfile.mkstemp(prefix=".kpd-rows-", suffix=".xml", dir=folder)
         self.path = Path(name)
         self._fh = os.fdopen(fd, "w", encoding="utf-8", newline="")
 
     def write(self, values: Sequence[Any]) -> None:
         """One row: str -> text, int/float -> number, None/'' -> no cell. Never a formula."""
-        r = self.first_row + self.rows + 2  # below the header row; XML rows are 1-based
-        cells = []
+        r = str(self.first_row + self.rows + 2)  # below the header row; XML rows are 1-based
+        parts = [f'<row r="{r}">']
+        tails = self._tails
         for letter, v in zip(self._letters, values):
+            kind = type(v)
+            if (kind is float or kind is int) and math.isfinite(v):
+                parts.append(f'<c r="{letter}{r}"><v>{v!r}</v></c>')
+                continue
             if v is None or v == "":
                 continue
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-                s = _text(v if isinstance(v, str) else str(v))
-                space = ' xml:space="preserve"' if s[:1].isspace() or s[-1:].isspace() else ""
-                cells.append(f'<c r="{letter}{r}" t="inlineStr"><is><t{space}>{s}</t></is></c>')
-            else:
-                cells.append(f'<c r="{letter}{r}"><v>{v!r}</v></c>')
-        self._fh.write(f'<row r="{r}">{"".join(cells)}</row>')
+            tail = tails.get(v) if kind is str else None
+            if tail is None:
+                tail = _inline_tail(v if kind is str else str(v))
+                if kind is str:
+                    if len(tails) > 100_000:  # providers and field labels repeat; free text rarely does
+                        tails.clear()
+                    tails[v] = tail
+            parts.append(f'<c r="{letter}{r}"{tail}')
+        parts.append("</row>")
+        self._fh.write("".join(parts))
         self.rows += 1
 
     def write_all(self, rows: Iterable[Sequence[Any]]) -> int:
