@@ -12,6 +12,11 @@ constant-memory mode, every cell stays in memory until the workbook is closed. S
 3. ``splice`` copies the finished .xlsx, inserting each temporary file before its sheet's
    ``</sheetData>`` and widening the sheet's ``<dimension>``.
 
+``splice`` also adds Excel tables (``TableSpec``) to sheets written by xlsxwriter in
+constant-memory mode, where its own ``add_table`` is not available (it keeps an entry
+per cell of the table): the table part, the sheet's relationship and ``<tableParts>``,
+in the XML xlsxwriter itself writes for a table.
+
 Memory stays flat however many returns there are, and the XML is what Excel writes for
 inline strings. Text is escaped as xlsxwriter escapes it (``&<>``, control characters as
 ``_xHHHH_``), is never a formula, and is cut at Excel's 32,767-character limit.
@@ -26,6 +31,7 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -35,6 +41,9 @@ _NEEDS_ESCAPE = re.compile(r"[&<>\x00-\x08\x0b-\x1f]|_x[0-9a-fA-F]{4}_")
 _ESCAPED_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
 _CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f])")
 _DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
+_RID = re.compile(rb'Id="rId(\d+)"')
+CT_TABLE = "application/vnd.openxmlformats-officedocument.spreadsheetml.table+xml"
+REL_TABLE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/table"
 _NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
        "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
        "rel": "http://schemas.openxmlformats.org/package/2006/relationships"}
@@ -138,8 +147,94 @@ def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
-def splice(path: str | Path, streams: dict[str, RowWriter]) -> None:
-    """Insert each sheet's streamed rows into the workbook at ``path`` (rewritten in place)."""
+@dataclass
+class TableSpec:
+    """An Excel table over cells already written: header on ``first_row`` (0-based), data below, and
+    an optional totals row on ``last_row`` (per column: ("label", text), ("formula", f) or None)."""
+
+    name: str
+    first_row: int
+    last_row: int
+    headers: Sequence[str]
+    totals: Sequence[tuple[str, str] | None] | None = None
+    style: str = "TableStyleLight9"
+
+    def ref(self, last_row: int | None = None) -> str:
+        last = self.last_row if last_row is None else last_row
+        return f"A{self.first_row + 1}:{col_letter(len(self.headers) - 1)}{last + 1}"
+
+    def xml(self, table_id: int) -> bytes:
+        esc = _attr
+        filter_ref = self.ref(self.last_row - 1 if self.totals is not None else None)
+        extra = ' totalsRowCount="1"' if self.totals is not None else ""
+        columns = []
+        for i, header in enumerate(self.headers):
+            total = self.totals[i] if self.totals is not None else None
+            if total is None:
+                columns.append(f'<tableColumn id="{i + 1}" name="{esc(header)}"/>')
+            elif total[0] == "label":
+                columns.append(f'<tableColumn id="{i + 1}" name="{esc(header)}" totalsRowLabel="{esc(total[1])}"/>')
+            else:
+                columns.append(f'<tableColumn id="{i + 1}" name="{esc(header)}" totalsRowFunction="custom">'
+                               f'<totalsRowFormula>{esc(total[1].lstrip("="))}</totalsRowFormula></tableColumn>')
+        return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<table xmlns="{_NS["m"]}" '
+                f'id="{table_id}" name="{esc(self.name)}" displayName="{esc(self.name)}" ref="{self.ref()}"{extra}>'
+                f'<autoFilter ref="{filter_ref}"/><tableColumns count="{len(self.headers)}">{"".join(columns)}'
+                f'</tableColumns><tableStyleInfo name="{esc(self.style)}" showFirstColumn="0" showLastColumn="0" '
+                'showRowStripes="1" showColumnStripes="0"/></table>').encode("utf-8")
+
+
+def _attr(text: str) -> str:
+    return (text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("\n", "&#xA;"))
+
+
+def _rels_of(part: str) -> str:
+    folder, name = part.rsplit("/", 1)
+    return f"{folder}/_rels/{name}.rels"
+
+
+def _add_tables(src: zipfile.ZipFile, parts: dict[str, str], tables: dict[str, TableSpec]
+                ) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """(changed parts, new parts) that add each sheet's table; tables numbered in sheet order."""
+    names = set(src.namelist())
+    changed: dict[str, bytes] = {}
+    new: dict[str, bytes] = {}
+    taken = {n for n in names if n.startswith("xl/tables/")}
+    number = 0
+    overrides = []
+    order = {name: i for i, name in enumerate(parts)}
+    for sheet in sorted(tables, key=lambda n: order[n]):
+        spec = tables[sheet]
+        number += 1
+        while f"xl/tables/table{number}.xml" in taken:
+            number += 1
+        table_part = f"xl/tables/table{number}.xml"
+        new[table_part] = spec.xml(number)
+        overrides.append(f'<Override PartName="/{table_part}" ContentType="{CT_TABLE}"/>')
+        part = parts[sheet]
+        rels_name = _rels_of(part)
+        rels = src.read(rels_name) if rels_name in names else (
+            b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"></Relationships>')
+        rid = f"rId{max((int(m) for m in _RID.findall(rels)), default=0) + 1}"
+        rel = f'<Relationship Id="{rid}" Type="{REL_TABLE}" Target="../tables/table{number}.xml"/>'.encode()
+        rels = rels.replace(b"</Relationships>", rel + b"</Relationships>")
+        (changed if rels_name in names else new)[rels_name] = rels
+        xml = src.read(part)
+        if b"<tableParts" in xml:
+            raise ValueError(f"{part} already has a table")
+        mark = xml.find(b"<extLst") if b"<extLst" in xml else xml.rfind(b"</worksheet>")
+        changed[part] = xml[:mark] + f'<tableParts count="1"><tablePart r:id="{rid}"/></tableParts>'.encode() \
+            + xml[mark:]
+    if overrides:
+        types = src.read("[Content_Types].xml")
+        changed["[Content_Types].xml"] = types.replace(b"</Types>", "".join(overrides).encode() + b"</Types>")
+    return changed, new
+
+
+def splice(path: str | Path, streams: dict[str, RowWriter], tables: dict[str, TableSpec] | None = None) -> None:
+    """Insert each sheet's streamed rows, and add each sheet's table, in the workbook at ``path`` (in place)."""
     path = Path(path)
     for s in streams.values():
         s.close()
@@ -150,15 +245,18 @@ def splice(path: str | Path, streams: dict[str, RowWriter]) -> None:
         with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
             parts = sheet_parts(src)
             by_part = {parts[name]: stream for name, stream in streams.items()}
+            changed, new = _add_tables(src, parts, tables or {})
+            model = src.infolist()[0]  # new parts get the same time and attributes as xlsxwriter's
             for info in src.infolist():
                 stream = by_part.get(info.filename)
                 entry = zipfile.ZipInfo(info.filename, date_time=info.date_time)
                 entry.compress_type = zipfile.ZIP_DEFLATED
                 entry.external_attr, entry.create_system = info.external_attr, info.create_system
                 if stream is None:
-                    dst.writestr(entry, src.read(info.filename), compresslevel=6)
+                    data = changed.get(info.filename)
+                    dst.writestr(entry, data if data is not None else src.read(info.filename), compresslevel=6)
                     continue
-                xml = src.read(info.filename)
+                xml = changed.get(info.filename) or src.read(info.filename)
                 head, sep, tail = xml.partition(b"</sheetData>")
                 if not sep:  # xlsxwriter writes <sheetData/> only for an empty sheet; ours always has a title
                     raise ValueError(f"{info.filename} has no sheet data to add rows to")
@@ -168,6 +266,11 @@ def splice(path: str | Path, streams: dict[str, RowWriter]) -> None:
                     out.write(head)
                     shutil.copyfileobj(rows, out, 1 << 20)
                     out.write(sep + tail)
+            for name in sorted(new):
+                entry = zipfile.ZipInfo(name, date_time=model.date_time)
+                entry.compress_type = zipfile.ZIP_DEFLATED
+                entry.external_attr, entry.create_system = model.external_attr, model.create_system
+                dst.writestr(entry, new[name], compresslevel=6)
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -106,3 +106,39 @@ def test_spliced_part_is_a_valid_package(tmp_path):
         assert zf.testzip() is None
         xml = zf.read("xl/worksheets/sheet1.xml").decode()
     assert xml.index("<sheetData>") < xml.index('<row r="5">') < xml.index("</sheetData>") < xml.index("<autoFilter")
+
+
+def test_tables_added_to_constant_memory_sheets(tmp_path):
+    """xlsxwriter cannot add a table in constant-memory mode; splice adds it as xlsxwriter would."""
+    from kpd_returns.streamed_rows import TableSpec
+
+    path = tmp_path / "tables.xlsx"
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    links = wb.add_worksheet("Links")
+    links.write_url(0, 0, "https://www.gov.uk/", string="GOV.UK")  # a sheet that already has relationships
+    links.write_string(2, 0, "Name")
+    links.write_string(3, 0, "x")
+    ws = wb.add_worksheet("Totals & more")
+    for c, h in enumerate(["Provider", "April 2026", 'Say "hi"']):
+        ws.write_string(3, c, h)
+    ws.write_string(4, 0, "A & B")
+    ws.write_number(4, 1, 3)
+    ws.write_string(5, 0, "Total")
+    ws.write_formula(5, 1, "=SUBTOTAL(109,B5:B5)", None, 3)
+    wb.close()
+    splice(path, {}, {"Totals & more": TableSpec("tbl_totals", 3, 5, ["Provider", "April 2026", 'Say "hi"'],
+                                                 [("label", "Total"), ("formula", "=SUBTOTAL(109,B5:B5)"), None]),
+                      "Links": TableSpec("tbl_links", 2, 3, ["Name"])})
+    book = openpyxl.load_workbook(path)
+    (table,) = book["Totals & more"].tables.values()
+    assert table.name == "tbl_totals" and table.ref == "A4:C6" and table.totalsRowCount == 1
+    assert table.autoFilter.ref == "A4:C5"
+    assert [c.name for c in table.tableColumns] == ["Provider", "April 2026", 'Say "hi"']
+    assert table.tableColumns[0].totalsRowLabel == "Total"
+    assert table.tableColumns[1].totalsRowFormula.attr_text == "SUBTOTAL(109,B5:B5)"
+    (other,) = book["Links"].tables.values()
+    assert other.ref == "A3:A4" and book["Links"]["A1"].hyperlink.target == "https://www.gov.uk/"
+    with zipfile.ZipFile(path) as zf:
+        assert zf.testzip() is None
+        types = zf.read("[Content_Types].xml").decode()
+        assert types.count("spreadsheetml.table+xml") == 2
