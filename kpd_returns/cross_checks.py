@@ -167,14 +167,27 @@ def _num(entry: tuple[str, float | None, str | None] | None) -> float | None:
     return None if entry is None else entry[1]
 
 
-def _load_values(conn: sqlite3.Connection, file_ids: Iterable[int]) -> dict[int, Values]:
+def checked_fields(spec: ReturnSpec) -> list[str]:
+    """The fields the cross-return checks read: those of the year-to-date and month-column sheets."""
+    return sorted({f.id for sheet in _ytd_sheets(spec) + _month_sheets(spec) for f in sheet.expanded_fields})
+
+
+def _load_values(conn: sqlite3.Connection, file_ids: Iterable[int], fields: Iterable[str] | None = None
+                 ) -> dict[int, Values]:
+    """The stored values of ``file_ids`` (only ``fields`` when given: a return has hundreds of others,
+    and a contract's returns are all reloaded each time one arrives)."""
     ids = sorted(set(file_ids))
     out: dict[int, Values] = {i: {} for i in ids}
     if not ids:
         return out
     sql = (f"SELECT file_id, field, key, month, value_num, value_text FROM file_values "
            f"WHERE file_id IN ({','.join('?' * len(ids))})")
-    for fid, field, key, month, num, text in conn.execute(sql, ids):
+    args: list = list(ids)
+    if fields is not None:
+        wanted = sorted(set(fields))
+        sql += f" AND field IN ({','.join('?' * len(wanted))})"
+        args += wanted
+    for fid, field, key, month, num, text in conn.execute(sql, args):
         out[fid][(field, key)] = (month, num, text)
     return out
 
@@ -195,7 +208,7 @@ def refresh_group(conn: sqlite3.Connection, return_id: str, contract_key: str, *
     rows = conn.execute("SELECT id, period FROM current_files WHERE return_id = ? AND contract_key = ? "
                         "ORDER BY period_end, period", (return_id, contract_key)).fetchall()
     current = [(r[0], r[1]) for r in rows]
-    values = _load_values(conn, [fid for fid, _ in current])
+    values = _load_values(conn, [fid for fid, _ in current], checked_fields(spec))
     found: dict[int, list[Finding]] = {}
     if _ytd_sheets(spec):
         for fid, items in ytd_findings(spec, current, values, year_start_month).items():
