@@ -561,7 +561,8 @@ def workbook_input(ledger: Ledger, *, scope: Scope, as_of: dt.date, register: Re
         count = sum(n for fid, n in ledger.conn.execute(
             "SELECT file_id, COUNT(*) FROM file_values WHERE file_id IN (SELECT id FROM current_files "
             "WHERE return_id = ?) GROUP BY file_id", (rid,)) if fid in ids)
-        returns.append(ReturnData(spec, current, values, scope.label(spec), value_count=count))
+        returns.append(ReturnData(spec, current, values, scope.label(spec), value_count=count,
+                                  file_values=ledger.file_values))
     reg_periods = None
     if scope.selected is not None:
         reg_periods = set()

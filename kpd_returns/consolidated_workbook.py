@@ -46,7 +46,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,6 +82,9 @@ class ReturnData:
     values: Any  # list of ledger.ValueRow, or a function fields -> iterable of them
     periods_label: str = "all periods"
     value_count: int | None = None  # how many values (for the sheet row limit), if known
+    # file id -> its (field, key, month, value) tuples: the data sheet reads file by file through
+    # the ledger's index rather than sorting every value of every return in one query.
+    file_values: Callable[[int], list[tuple[str, str, str, Any]]] | None = None
 
     def iter_values(self, fields: Iterable[str] | None = None) -> Iterable[Any]:
         if callable(self.values):
@@ -341,44 +344,31 @@ def _data_sheet(w: _Writer, rd: ReturnData) -> None:
         notes.append(f"This sheet holds the first {limit:,} of {total:,} figures (the most a sheet can hold); "
                      "every figure is in the ledger.")
     headers = ["Provider", "Contract", "Period", "Month", "Field", "Field label", "Key", "Value"]
-    order_of_file = {r.file_id: i for i, r in enumerate(rd.current)}
-    current = {r.file_id: r for r in rd.current}
 
-    def groups():
-        """The values file by file (in the order of ``current``), each file's in sheet order."""
-        batch: list = []
-        last = None
-        pending: dict[int, list] = {}
-        stream = rd.iter_values(None)
-        if not callable(rd.values):  # a plain list: group it here
-            for v in stream:
-                pending.setdefault(v.file_id, []).append(v)
-            for fid in sorted(pending, key=lambda f: order_of_file.get(f, 10**9)):
-                yield fid, pending[fid]
+    def per_file():
+        """(return, its (field, key, month, value) tuples), in the order of ``current``."""
+        if rd.file_values is not None:
+            for ret in rd.current:
+                yield ret, rd.file_values(ret.file_id)
             return
-        for v in stream:
-            if v.file_id != last and batch:
-                yield last, batch
-                batch = []
-            last = v.file_id
-            batch.append(v)
-        if batch:
-            yield last, batch
+        grouped: dict[int, list] = {}
+        for v in rd.iter_values(None):
+            grouped.setdefault(v.file_id, []).append((v.field, v.key, v.month, v.value))
+        for ret in rd.current:
+            yield ret, grouped.get(ret.file_id, [])
 
     def rows():
         n = 0
-        for fid, items in groups():
-            ret = current.get(fid)
-            if ret is None:
-                continue
-            items.sort(key=lambda v: (order.get((v.field, v.key), 10**9), v.field, v.key, v.month))
-            for v in items:
+        unknown = 10**9
+        for ret, items in per_file():
+            items.sort(key=lambda v: (order.get((v[0], v[1]), unknown), v[0], v[1], v[2]))
+            head = (ret.provider, ret.contract, ret.period)
+            own_month = ret.period if monthly else ""
+            for fld, key, month, value in items:
                 if n >= limit:
                     return
                 n += 1
-                month = v.month or (ret.period if monthly else "")
-                yield (ret.provider, ret.contract, ret.period, month, v.field, labels.get(v.field, v.field), v.key,
-                       v.value)
+                yield (*head, month or own_month, fld, labels.get(fld, fld), key, value)
     first_row = NOTE_ROW + len(notes) + 1
     stream = RowWriter(first_row, len(headers), folder=w.folder)
     w.streams[name] = stream

@@ -498,6 +498,13 @@ class Ledger:
                + " ORDER BY f.return_id, f.provider, f.contract_key, f.period_end, f.period, f.id")
         return [_row(r) for r in self.conn.execute(sql, (return_id,) if return_id else ())]
 
+    def file_values(self, file_id: int) -> list[tuple[str, str, str, float | str | None]]:
+        """One file's figures as (field, key, month, value) tuples, in no particular order (index lookup)."""
+        cursor = self.conn.cursor()
+        cursor.row_factory = None
+        return [(fld, key, month, num if num is not None else text) for fld, key, month, num, text in cursor.execute(
+            "SELECT field, key, month, value_num, value_text FROM file_values WHERE file_id = ?", (file_id,))]
+
     def current_values(self, return_id: str) -> list[ValueRow]:
         """The figures of the current returns of one return type, in a stable order."""
         return list(self.iter_current_values(return_id))
