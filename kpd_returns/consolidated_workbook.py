@@ -231,8 +231,9 @@ def write_consolidated(path: str | Path, data: WorkbookInput) -> list[str]:
         _submissions(w, data)
         for rd in data.returns:
             _data_sheet(w, rd)
-            for m in rd.spec.key_measures:  # declared in the return's spec ([[key_measures]])
-                _measure_sheet(w, rd, m)
+            grids = measure_grids(rd, rd.spec.key_measures)  # declared in the return's spec ([[key_measures]])
+            for m in rd.spec.key_measures:
+                _measure_sheet(w, rd, m, grids[m.slug])
         _validation_summary(w, data)
         _files(w, data)
         _cover(w, cover, data)
@@ -386,50 +387,78 @@ def _data_sheet(w: _Writer, rd: ReturnData) -> None:
     w.wb.define_name(f"{spec.id}_data", f"={quoted}!$A${first_row + 1}:$H${stream.last_row + 1}")
 
 
-def measure_grid(rd: ReturnData, m: KeyMeasure) -> tuple[list[str], list[tuple[str | None, str, dict[str, float]]]]:
-    """(months, [(provider, contract, {month: value})]) for a measure, from the current returns."""
-    spec = rd.spec
-    monthly = spec.period.kind == "month"
-    computed = {f.id: f.computed for s in spec.sheets for f in s.expanded_fields if f.computed}
-    wanted_fields = {p for p, _ in m.parts}
-    needed = set(wanted_fields)
-    for fid in wanted_fields:
-        if fid in computed and computed[fid].op == "sum":
-            needed |= set(computed[fid].of)
-    ends = {r.file_id: (r.period_end or dt.date.min, r.period or "") for r in rd.current}
-    ident = {r.file_id: (r.provider, r.contract) for r in rd.current}
-    # (file, month) -> field -> {key: value}
-    per: dict[tuple[int, str], dict[str, dict[str, float]]] = {}
+Grid = tuple[list[str], list[tuple[str | None, str, dict[str, float]]]]
+
+
+def _file_months(rd: ReturnData, needed: set[str]):
+    """Per current return: {month: {field: {key: value}}} of the numeric figures of ``needed`` fields.
+
+    One return at a time (through the ledger's index when ``rd.file_values`` is given), so
+    memory holds the grids being built, not every figure of every return."""
+    monthly = rd.spec.period.kind == "month"
+
+    def months_of(ret, items) -> dict[str, dict[str, dict[str, float]]]:
+        per: dict[str, dict[str, dict[str, float]]] = {}
+        own = ret.period if monthly else ""
+        for fld, key, month, value in items:
+            if fld in needed and isinstance(value, (int, float)) and (month or own):
+                per.setdefault(month or own, {}).setdefault(fld, {})[key] = float(value)
+        return per
+
+    if rd.file_values is not None:
+        for ret in rd.current:
+            yield ret, months_of(ret, rd.file_values(ret.file_id))
+        return
+    grouped: dict[int, list] = {}
     for v in rd.iter_values(needed):
-        if v.file_id not in ident or not isinstance(v.value, (int, float)):
-            continue
-        month = v.month or (v.period if monthly else "")
-        if not month:
-            continue
-        per.setdefault((v.file_id, month), {}).setdefault(v.field, {})[v.key] = float(v.value)
-    grid: dict[tuple, dict[str, tuple[tuple, float]]] = {}
-    months: set[str] = set()
-    for (fid, month), fields in per.items():
-        total = 0.0
-        complete = True
-        for part, key in m.parts:
-            got = _field_value(part, key or None, fields, computed)  # '' = the month's own column
-            if got is None:
-                if len(m.parts) == 1:
-                    complete = False
-                continue
-            total += got
-        if not complete:
-            continue
-        provider, contract = ident[fid]
-        cell = grid.setdefault((provider or "", contract or ""), {})
-        rank = ends[fid]
-        if month not in cell or cell[month][0] <= rank:  # the latest period's figure wins
-            cell[month] = (rank, total)
-        months.add(month)
-    rows = [(p or None, c, {mo: val for mo, (_r, val) in cells.items()})
-            for (p, c), cells in sorted(grid.items(), key=lambda kv: (kv[0][0].casefold(), kv[0][1].casefold()))]
-    return sorted(months), rows
+        grouped.setdefault(v.file_id, []).append((v.field, v.key, v.month, v.value))
+    for ret in rd.current:
+        yield ret, months_of(ret, grouped.get(ret.file_id, []))
+
+
+def measure_grids(rd: ReturnData, measures: Sequence[KeyMeasure]) -> dict[str, Grid]:
+    """measure slug -> (months, [(provider, contract, {month: value})]), from the current returns."""
+    spec = rd.spec
+    computed = {f.id: f.computed for s in spec.sheets for f in s.expanded_fields if f.computed}
+    needed: set[str] = set()
+    for m in measures:
+        for fid, _key in m.parts:
+            needed.add(fid)
+            if fid in computed and computed[fid].op == "sum":
+                needed |= set(computed[fid].of)
+    grids: dict[str, dict[tuple, dict[str, tuple[tuple, float]]]] = {m.slug: {} for m in measures}
+    months: dict[str, set[str]] = {m.slug: set() for m in measures}
+    for ret, per in _file_months(rd, needed):
+        rank = (ret.period_end or dt.date.min, ret.period or "")
+        for m in measures:
+            for month, fields in per.items():
+                total = 0.0
+                complete = True
+                for part, key in m.parts:
+                    got = _field_value(part, key or None, fields, computed)  # '' = the month's own column
+                    if got is None:
+                        if len(m.parts) == 1:
+                            complete = False
+                        continue
+                    total += got
+                if not complete:
+                    continue
+                cell = grids[m.slug].setdefault((ret.provider or "", ret.contract or ""), {})
+                if month not in cell or cell[month][0] <= rank:  # the latest period's figure wins
+                    cell[month] = (rank, total)
+                months[m.slug].add(month)
+    out: dict[str, Grid] = {}
+    for m in measures:
+        rows = [(p or None, c, {mo: val for mo, (_r, val) in cells.items()})
+                for (p, c), cells in sorted(grids[m.slug].items(), key=lambda kv: (kv[0][0].casefold(),
+                                                                                   kv[0][1].casefold()))]
+        out[m.slug] = (sorted(months[m.slug]), rows)
+    return out
+
+
+def measure_grid(rd: ReturnData, m: KeyMeasure) -> Grid:
+    """One measure's grid (see measure_grids)."""
+    return measure_grids(rd, [m])[m.slug]
 
 
 def _field_value(fid: str, key: str | None, fields: dict[str, dict[str, float]], computed: dict) -> float | None:
@@ -456,8 +485,8 @@ def _any(by_key: dict[str, float] | None) -> float | None:
     return by_key[sorted(by_key)[0]]
 
 
-def _measure_sheet(w: _Writer, rd: ReturnData, m: KeyMeasure) -> None:
-    months, rows = measure_grid(rd, m)
+def _measure_sheet(w: _Writer, rd: ReturnData, m: KeyMeasure, grid: Grid) -> None:
+    months, rows = grid
     notes = [f"Providers x months from the current returns ({rd.periods_label}). The totals row adds up the "
              f"providers." + (" The Total column adds up the months." if m.flow else
                               " Staff and caseload are counts at a point in time, so months are not added up.")

@@ -195,10 +195,12 @@ def _rels_of(part: str) -> str:
 
 
 def _add_tables(src: zipfile.ZipFile, parts: dict[str, str], tables: dict[str, TableSpec]
-                ) -> tuple[dict[str, bytes], dict[str, bytes]]:
-    """(changed parts, new parts) that add each sheet's table; tables numbered in sheet order."""
+                ) -> tuple[dict[str, bytes], dict[str, bytes], dict[str, bytes]]:
+    """(changed parts, new parts, sheet part -> its <tableParts>) that add each sheet's table, numbered in
+    sheet order."""
     names = set(src.namelist())
     changed: dict[str, bytes] = {}
+    inserts: dict[str, bytes] = {}
     new: dict[str, bytes] = {}
     taken = {n for n in names if n.startswith("xl/tables/")}
     number = 0
@@ -221,16 +223,36 @@ def _add_tables(src: zipfile.ZipFile, parts: dict[str, str], tables: dict[str, T
         rel = f'<Relationship Id="{rid}" Type="{REL_TABLE}" Target="../tables/table{number}.xml"/>'.encode()
         rels = rels.replace(b"</Relationships>", rel + b"</Relationships>")
         (changed if rels_name in names else new)[rels_name] = rels
-        xml = src.read(part)
-        if b"<tableParts" in xml:
-            raise ValueError(f"{part} already has a table")
-        mark = xml.find(b"<extLst") if b"<extLst" in xml else xml.rfind(b"</worksheet>")
-        changed[part] = xml[:mark] + f'<tableParts count="1"><tablePart r:id="{rid}"/></tableParts>'.encode() \
-            + xml[mark:]
+        inserts[part] = f'<tableParts count="1"><tablePart r:id="{rid}"/></tableParts>'.encode()
     if overrides:
         types = src.read("[Content_Types].xml")
         changed["[Content_Types].xml"] = types.replace(b"</Types>", "".join(overrides).encode() + b"</Types>")
-    return changed, new
+    return changed, new, inserts
+
+
+_TAIL = 1 << 16  # <tableParts> goes just before </worksheet> (or <extLst>), within the part's last bytes
+
+
+def _copy_inserting_at_end(src: zipfile.ZipFile, info: zipfile.ZipInfo, dst: zipfile.ZipFile,
+                           entry: zipfile.ZipInfo, insert: bytes) -> None:
+    """Copy a worksheet part a megabyte at a time (a Files sheet can be large), adding ``insert`` at its end."""
+    with src.open(info) as fin, dst.open(entry, "w") as out:
+        held = b""
+        while chunk := fin.read(1 << 20):
+            held += chunk
+            if len(held) > _TAIL:
+                out.write(held[:-_TAIL])
+                held = held[-_TAIL:]
+        if b"<tableParts" in held:
+            raise ValueError(f"{info.filename} already has a table")
+        mark = held.rfind(b"<extLst")
+        if mark < 0:
+            if b"</extLst>" in held:
+                raise ValueError(f"{info.filename} has an extension list too long to add a table before")
+            mark = held.rfind(b"</worksheet>")
+        if mark < 0:
+            raise ValueError(f"{info.filename} does not end as a worksheet")
+        out.write(held[:mark] + insert + held[mark:])
 
 
 def splice(path: str | Path, streams: dict[str, RowWriter], tables: dict[str, TableSpec] | None = None) -> None:
@@ -245,24 +267,29 @@ def splice(path: str | Path, streams: dict[str, RowWriter], tables: dict[str, Ta
         with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
             parts = sheet_parts(src)
             by_part = {parts[name]: stream for name, stream in streams.items()}
-            changed, new = _add_tables(src, parts, tables or {})
+            changed, new, inserts = _add_tables(src, parts, tables or {})
+            if set(inserts) & set(by_part):
+                raise ValueError("a sheet gets either streamed rows or a table, not both")
             model = src.infolist()[0]  # new parts get the same time and attributes as xlsxwriter's
             for info in src.infolist():
                 stream = by_part.get(info.filename)
                 entry = zipfile.ZipInfo(info.filename, date_time=info.date_time)
                 entry.compress_type = zipfile.ZIP_DEFLATED
                 entry.external_attr, entry.create_system = info.external_attr, info.create_system
+                if info.filename in inserts:
+                    _copy_inserting_at_end(src, info, dst, entry, inserts[info.filename])
+                    continue
                 if stream is None:
                     data = changed.get(info.filename)
                     dst.writestr(entry, data if data is not None else src.read(info.filename), compresslevel=6)
                     continue
-                xml = changed.get(info.filename) or src.read(info.filename)
+                xml = src.read(info.filename)  # a data sheet as xlsxwriter wrote it: title, notes, header
                 head, sep, tail = xml.partition(b"</sheetData>")
                 if not sep:  # xlsxwriter writes <sheetData/> only for an empty sheet; ours always has a title
                     raise ValueError(f"{info.filename} has no sheet data to add rows to")
                 last = f"{col_letter(stream.columns - 1)}{stream.last_row + 1}".encode()
                 head = _DIMENSION.sub(b'<dimension ref="A1:' + last + b'"/>', head, count=1)
-                with dst.open(entry, "w", force_zip64=True) as out, open(stream.path, "rb") as rows:
+                with dst.open(entry, "w") as out, open(stream.path, "rb") as rows:
                     out.write(head)
                     shutil.copyfileobj(rows, out, 1 << 20)
                     out.write(sep + tail)

@@ -142,3 +142,20 @@ def test_tables_added_to_constant_memory_sheets(tmp_path):
         assert zf.testzip() is None
         types = zf.read("[Content_Types].xml").decode()
         assert types.count("spreadsheetml.table+xml") == 2
+
+
+def test_a_table_on_a_sheet_larger_than_the_held_back_tail(tmp_path):
+    from kpd_returns.streamed_rows import TableSpec
+
+    path = tmp_path / "big.xlsx"
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    ws = wb.add_worksheet("Files")
+    ws.write_string(0, 0, "Name")
+    for r in range(1, 5001):
+        ws.write_string(r, 0, f"file number {r} with a name long enough to make the sheet large")
+    wb.close()
+    with zipfile.ZipFile(path) as zf:
+        assert zf.getinfo("xl/worksheets/sheet1.xml").file_size > 300_000
+    splice(path, {}, {"Files": TableSpec("tbl_files", 0, 5000, ["Name"])})
+    sheet = openpyxl.load_workbook(path)["Files"]
+    assert sheet.tables["tbl_files"].ref == "A1:A5001" and sheet["A5001"].value.startswith("file number 5000 ")
