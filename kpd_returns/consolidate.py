@@ -534,7 +534,9 @@ def consolidate(paths: Sequence[str | Path], out: str | Path, *, db: str | Path 
     doc = {"schema": SUMMARY_SCHEMA, "schema_version": SUMMARY_SCHEMA_VERSION, "as_of": as_of.isoformat(),
            "periods": sorted(p for ps in (scope.selected or {}).values() for p in ps) or None,
            **summary.to_dict(), "workbook": WORKBOOK_NAME}
-    summary_file.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    with summary_file.open("w", encoding="utf-8") as fh:  # written as encoded, not built as one string first
+        json.dump(doc, fh, indent=2, ensure_ascii=False)
+        fh.write("\n")
     return ConsolidationResult(summary, workbook, summary_file, rejected, db_path, data.register)
 
 
@@ -572,13 +574,15 @@ def workbook_input(ledger: Ledger, *, scope: Scope, as_of: dt.date, register: Re
                                        calendar=calendar)
     if scope.selected is not None:
         rows = [r for r in rows if r.return_id in scope.selected]
-    files = [f for f in ledger.all_files()
-             if scope.selected is None or (f.return_id in in_scope and f.period in in_scope[f.return_id])]
-    summary = ledger.finding_summary([f.file_id for f in files]) if scope.selected is not None else \
+    def files():  # streamed: the Files sheet and its counts each read them once, never all held in memory
+        return (f for f in ledger.iter_all_files()
+                if scope.selected is None or (f.return_id in in_scope and f.period in in_scope[f.return_id]))
+    n_files = sum(1 for _ in files())
+    summary = ledger.finding_summary([f.file_id for f in files()]) if scope.selected is not None else \
         ledger.finding_summary()
     sources = [f"{s.title}: specification validators/{Path(s.source_path).name}, template version {s.version}."
                for s in (specs[r] for r in sorted(specs))]
-    sources.append(f"Ledger: {db_name}, {len(files)} files received in scope.")
+    sources.append(f"Ledger: {db_name}, {n_files} files received in scope.")
     sources.append("Deadlines: validators/deadlines.toml; working days exclude weekends and the bank holidays of "
                    "each provider's UK division.")
     if register is not None:

@@ -100,10 +100,13 @@ class WorkbookInput:
     as_of: dt.date
     returns: list[ReturnData]
     register: list[Any]  # ledger.RegisterRow
-    files: list[Any]  # ledger.ReturnRow, every file in scope
+    files: Any  # ledger.ReturnRow of every file in scope: a list, or a function returning a fresh iterator
     finding_summary: list[tuple[str, str, int, int]]  # code, severity, findings, files
     sources: list[str] = field(default_factory=list)  # lines for the Cover
     title: str = "Provider management information returns: consolidated"
+
+    def iter_files(self) -> Iterable[Any]:
+        return self.files() if callable(self.files) else self.files
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -512,12 +515,14 @@ def _measure_sheet(w: _Writer, rd: ReturnData, m: KeyMeasure, grid: Grid) -> Non
 
 def _validation_summary(w: _Writer, data: WorkbookInput) -> None:
     verdicts: dict[str, int] = {}
-    for f in data.files:
+    current = received = 0
+    for f in data.iter_files():
         verdicts[f.verdict] = verdicts.get(f.verdict, 0) + 1
+        current += bool(f.current)
+        received += 1
     text = ", ".join(f"{VERDICT_WORDS[v].lower()} {verdicts[v]}" for v in VERDICT_WORDS if v in verdicts) or "none"
-    current = sum(1 for f in data.files if f.current)
     ws = w.sheet("Validation summary", "Validation summary: files, verdicts and findings by code",
-                 [f"Files received: {len(data.files)} ({text}); current returns: {current}.",
+                 [f"Files received: {received} ({text}); current returns: {current}.",
                   "Findings by code over every file received (current, superseded and rejected)."],
                  "Files by verdict, and how many findings of each code were found, in how many files.")
     headers = [{"header": "Code", "text": True}, {"header": "Severity", "text": True},
@@ -540,7 +545,7 @@ def _files(w: _Writer, data: WorkbookInput) -> None:
                {"header": "Late by (working days)"}, {"header": "SHA-256", "text": True}]
 
     def rows():
-        for f in data.files:
+        for f in data.iter_files():
             received = f.received_at.date() if f.received_at and f.received_date_only else f.received_at
             yield (f.name, f.source_email, f.sender, (f.return_id or "").upper() or None, f.provider, f.contract,
                    f.period, received, f.submitted_source, VERDICT_WORDS.get(f.verdict, f.verdict),

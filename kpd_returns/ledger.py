@@ -544,9 +544,13 @@ class Ledger:
 
     def all_files(self) -> list[ReturnRow]:
         """Every file, in a content-determined order (for outputs that must not depend on ingest order)."""
+        return list(self.iter_all_files())
+
+    def iter_all_files(self) -> Iterator[ReturnRow]:
+        """``all_files`` streamed from the database (a long-lived ledger holds many thousands of files)."""
         sql = (f"SELECT {_ROW_COLUMNS}, {_COUNTS} FROM files f ORDER BY f.return_id IS NULL, f.return_id, "
                "f.provider, f.contract_key, f.period_end, f.received_at, f.name, f.sha256")
-        return [_row(r) for r in self.conn.execute(sql)]
+        return (_row(r) for r in self.conn.execute(sql))
 
     def finding_counts(self, contract: str | None = None, current_only: bool = True) -> dict[str, int]:
         """Findings by code (sorted by code), for current returns only unless ``current_only`` is False."""
