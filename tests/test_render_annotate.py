@@ -386,6 +386,7 @@ def test_values_formulas_and_cached_results_kept(tmp_path, fast_only):
                 assert a.read(name) == b.read(name), name
 
 
+@pytest.mark.filterwarnings("ignore:Data Validation extension is not supported")
 def test_x14_validation_survives_byte_for_byte(plain, tmp_path, fast_only):
     part = sheet_part(plain, "Volumes")
     source = rewrite(plain, tmp_path / "x14.xlsx", part, lambda xml: xml.replace("</worksheet>", X14_EXT + "</worksheet>"))
