@@ -36,6 +36,8 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
+from xlsxwriter.utility import xl_col_to_name as col_letter  # 0 -> A, 26 -> AA (0-based, as xlsxwriter counts)
+
 EXCEL_MAX_CHARS = 32_767
 _NEEDS_ESCAPE = re.compile(r"[&<>\x00-\x08\x0b-\x1f]|_x[0-9a-fA-F]{4}_")
 _ESCAPED_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
@@ -49,14 +51,6 @@ _NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
        "rel": "http://schemas.openxmlformats.org/package/2006/relationships"}
 
 
-def col_letter(col: int) -> str:
-    """0 -> A, 26 -> AA (0-based, as xlsxwriter counts)."""
-    letters = ""
-    col += 1
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def _text(value: str) -> str:

@@ -29,6 +29,7 @@ from typing import Callable, Union
 from xml.parsers import expat
 from xml.sax.saxutils import escape
 
+from ..layout import col_letter as col_letters  # 1 -> A, 27 -> AA
 from ._xlsx import CopyError
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -66,14 +67,6 @@ def xml_text(text: str) -> bytes:
 def xml_attr(text: str) -> bytes:
     # Newlines and tabs would be folded to spaces by any XML reader: keep them as references.
     return escape(text, {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}).encode("utf-8")
-
-
-def col_letters(col: int) -> str:
-    letters = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def parse_ref(ref: str | None) -> tuple[int, int] | None:
