@@ -51,8 +51,6 @@ _NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
        "rel": "http://schemas.openxmlformats.org/package/2006/relationships"}
 
 
-
-
 def _text(value: str) -> str:
     if len(value) > EXCEL_MAX_CHARS:
         value = value[:EXCEL_MAX_CHARS]
