@@ -418,6 +418,8 @@ class _RejectedWriter:
             annotate(source, report, out)
         except (CopyError, OSError):
             return None
+        except Exception:  # noqa: BLE001 - no copy is better than losing the file's outcome; its JSON is written
+            return None
         finally:
             if tmp:
                 os.unlink(tmp)

@@ -500,3 +500,21 @@ def test_libreoffice_opens_the_annotated_copy(plain, tmp_path):
     assert wb["Volumes"]["D6"].fill.fgColor.rgb.endswith(ERROR_FILL)
     assert wb["Volumes"]["D6"].comment.text.startswith("ERROR not-a-number:")
     assert wb["Volumes"]["C5"].value == 9999
+
+
+def test_an_unforeseen_failure_on_the_zip_path_falls_back_to_openpyxl(monkeypatch, tmp_path):
+    """A file shape the zip editor did not foresee still gets its copy, through openpyxl."""
+    import kpd_returns.render.annotate as A
+    from kpd_returns.validate import validate_file
+
+    source = next(p for p in (Path(__file__).resolve().parents[1] / "samples" / "mistakes").glob("*.xlsx"))
+    report = validate_file(source)
+    assert report.findings
+
+    def unforeseen(*_args, **_kw):
+        raise IndexError("an element the zip editor did not expect")
+
+    monkeypatch.setattr(A, "_zip_copy", unforeseen)
+    out = tmp_path / "copy.xlsx"
+    A.annotate(source, report, out)
+    assert openpyxl.load_workbook(out).sheetnames[0] == A.FINDINGS_SHEET

@@ -99,6 +99,10 @@ def annotate(source: str | Path, report: FileReport, out: str | Path) -> int:
         data, marked = _zip_copy(blob, report, ordered, label)
     except Z.NeedsOpenpyxl:
         return _openpyxl_copy(source, report, ordered, out, label)
+    except CopyError:
+        raise
+    except Exception:  # noqa: BLE001 - a shape of file the zip path did not foresee: take openpyxl's path
+        return _openpyxl_copy(source, report, ordered, out, label)
     try:
         write_atomically(out, data)
     except OSError as exc:
