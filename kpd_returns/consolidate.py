@@ -559,14 +559,10 @@ def workbook_input(ledger: Ledger, *, scope: Scope, as_of: dt.date, register: Re
         if not current and scope.selected is None:
             continue
         ids = {r.file_id for r in current}
-
-        def values(fields, rid=rid, ids=ids):
-            return (v for v in ledger.iter_current_values(rid, fields) if v.file_id in ids)
         count = sum(n for fid, n in ledger.conn.execute(
             "SELECT file_id, COUNT(*) FROM file_values WHERE file_id IN (SELECT id FROM current_files "
             "WHERE return_id = ?) GROUP BY file_id", (rid,)) if fid in ids)
-        returns.append(ReturnData(spec, current, values, scope.label(spec), value_count=count,
-                                  file_values=ledger.file_values))
+        returns.append(ReturnData(spec, current, ledger.file_values, scope.label(spec), value_count=count))
     reg_periods = None
     if scope.selected is not None:
         reg_periods = set()

@@ -73,26 +73,15 @@ VERDICT_WORDS = {"valid": "Valid", "valid-with-warnings": "Valid with warnings",
 class ReturnData:
     """What the workbook shows for one return type.
 
-    ``values`` is a list of ledger.ValueRow of the current returns in scope, or a function
-    ``values(fields)`` streaming them (all fields when ``fields`` is None), grouped by file in
-    the order of ``current``: the ledger streams them so they are never all in memory."""
+    ``file_values(file_id)`` gives one return's figures as (field, key, month, value)
+    tuples: the sheets read the current returns one at a time (the ledger looks each up
+    through its index), so every figure of every return is never in memory at once."""
 
     spec: ReturnSpec
-    current: list[Any]  # ledger.ReturnRow, current returns in scope
-    values: Any  # list of ledger.ValueRow, or a function fields -> iterable of them
+    current: list[Any]  # ledger.ReturnRow, current returns in scope, in sheet order
+    file_values: Callable[[int], list[tuple[str, str, str, Any]]]
     periods_label: str = "all periods"
     value_count: int | None = None  # how many values (for the sheet row limit), if known
-    # file id -> its (field, key, month, value) tuples: the data sheet reads file by file through
-    # the ledger's index rather than sorting every value of every return in one query.
-    file_values: Callable[[int], list[tuple[str, str, str, Any]]] | None = None
-
-    def iter_values(self, fields: Iterable[str] | None = None) -> Iterable[Any]:
-        if callable(self.values):
-            return self.values(set(fields) if fields is not None else None)
-        if fields is None:
-            return self.values
-        wanted = set(fields)
-        return (v for v in self.values if v.field in wanted)
 
 
 @dataclass
@@ -349,22 +338,11 @@ def _data_sheet(w: _Writer, rd: ReturnData) -> None:
                      "every figure is in the ledger.")
     headers = ["Provider", "Contract", "Period", "Month", "Field", "Field label", "Key", "Value"]
 
-    def per_file():
-        """(return, its (field, key, month, value) tuples), in the order of ``current``."""
-        if rd.file_values is not None:
-            for ret in rd.current:
-                yield ret, rd.file_values(ret.file_id)
-            return
-        grouped: dict[int, list] = {}
-        for v in rd.iter_values(None):
-            grouped.setdefault(v.file_id, []).append((v.field, v.key, v.month, v.value))
-        for ret in rd.current:
-            yield ret, grouped.get(ret.file_id, [])
-
     def rows():
         n = 0
         unknown = 10**9
-        for ret, items in per_file():
+        for ret in rd.current:
+            items = rd.file_values(ret.file_id)
             items.sort(key=lambda v: (order.get((v[0], v[1]), unknown), v[0], v[1], v[2]))
             head = (ret.provider, ret.contract, ret.period)
             own_month = ret.period if monthly else ""
@@ -394,29 +372,16 @@ Grid = tuple[list[str], list[tuple[str | None, str, dict[str, float]]]]
 
 
 def _file_months(rd: ReturnData, needed: set[str]):
-    """Per current return: {month: {field: {key: value}}} of the numeric figures of ``needed`` fields.
-
-    One return at a time (through the ledger's index when ``rd.file_values`` is given), so
-    memory holds the grids being built, not every figure of every return."""
-    monthly = rd.spec.period.kind == "month"
-
-    def months_of(ret, items) -> dict[str, dict[str, dict[str, float]]]:
+    """Per current return: {month: {field: {key: value}}} of the numeric figures of ``needed`` fields,
+    one return at a time, so memory holds the grids being built, not every figure of every return."""
+    own_period = rd.spec.period.kind == "month"
+    for ret in rd.current:
         per: dict[str, dict[str, dict[str, float]]] = {}
-        own = ret.period if monthly else ""
-        for fld, key, month, value in items:
+        own = ret.period if own_period else ""
+        for fld, key, month, value in rd.file_values(ret.file_id):
             if fld in needed and isinstance(value, (int, float)) and (month or own):
                 per.setdefault(month or own, {}).setdefault(fld, {})[key] = float(value)
-        return per
-
-    if rd.file_values is not None:
-        for ret in rd.current:
-            yield ret, months_of(ret, rd.file_values(ret.file_id))
-        return
-    grouped: dict[int, list] = {}
-    for v in rd.iter_values(needed):
-        grouped.setdefault(v.file_id, []).append((v.field, v.key, v.month, v.value))
-    for ret in rd.current:
-        yield ret, months_of(ret, grouped.get(ret.file_id, []))
+        yield ret, per
 
 
 def measure_grids(rd: ReturnData, measures: Sequence[KeyMeasure]) -> dict[str, Grid]:
@@ -457,11 +422,6 @@ def measure_grids(rd: ReturnData, measures: Sequence[KeyMeasure]) -> dict[str, G
                                                                                    kv[0][1].casefold()))]
         out[m.slug] = (sorted(months[m.slug]), rows)
     return out
-
-
-def measure_grid(rd: ReturnData, m: KeyMeasure) -> Grid:
-    """One measure's grid (see measure_grids)."""
-    return measure_grids(rd, [m])[m.slug]
 
 
 def _field_value(fid: str, key: str | None, fields: dict[str, dict[str, float]], computed: dict) -> float | None:
