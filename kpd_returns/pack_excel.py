@@ -110,15 +110,26 @@ class PackWorkbook:
         chart = self.wb.add_chart({"type": "line"})
         colours = iter(("#1d70b8", "#d4351c", "#4c2c92"))
         r0, r1, cc = cat
+        # xlsxwriter reads any name shaped like "Sheet!A1" as a cell reference, with no escape, so a
+        # CPA typed as "CPA!A1" would become a chart formula. Every chart text is therefore written
+        # to a cell of our own under the chart's top-left corner and the chart points at that cell.
+        texts = iter(range(at[0], at[0] + 1 + len(series)))
+
+        def own_cell(text: str) -> list:
+            row = next(texts)
+            ws.write_string(row, at[1], text, self.wrap)
+            return [sheet, row, at[1]]
+
+        title_ref = own_cell(title)
         for name, col, target in series:
             style = ({"line": {"color": "#0b0c0c", "width": 1.5, "dash_type": "dash"}, "marker": {"type": "none"}}
                      if target else {"line": {"color": (c := next(colours)), "width": 2.25},
                                      "marker": {"type": "circle" if c == "#1d70b8" else "square", "size": 6,
                                                 "fill": {"color": c}, "border": {"color": c}}})
-            chart.add_series({"name": name, "categories": [sheet, r0, cc, r1, cc], "values": [sheet, r0, col, r1, col],
+            chart.add_series({"name": own_cell(name), "categories": [sheet, r0, cc, r1, cc], "values": [sheet, r0, col, r1, col],
                               **style})
         lo, hi, step = y_range(values, percent)
-        chart.set_title({"name": title, "name_font": {"size": 11, "bold": True}})
+        chart.set_title({"name": title_ref, "name_font": {"size": 11, "bold": True}})
         chart.set_y_axis({"min": lo, "max": hi, "major_unit": step, "num_format": '0"%"' if percent else "#,##0.##",
                           "name": "% of cases within target" if percent else None,
                           "major_gridlines": {"visible": True, "line": {"color": "#b1b4b6"}}})

@@ -119,3 +119,35 @@ def test_national_workbook(books):
     providers = {r[0].value for r in wb["KPIs by provider"].iter_rows(min_row=5)}
     assert providers == {"Acme Health Ltd", "<script>alert(1)</script> & Co"}
     assert wb["Attention"]["A4"].value == "Provider" and wb["Attention"].max_row == 7
+
+
+def _chart_payloads() -> list[str]:
+    import tomllib
+    from pathlib import Path
+    table = tomllib.loads((Path(__file__).parent / "data" / "hostile_table.toml").read_text(encoding="utf-8"))
+    return [entry["text"] for entry in table["chart_text"]]
+
+
+@pytest.mark.parametrize("payload", _chart_payloads())
+def test_provider_text_in_a_chart_stays_literal(tmp_path, payload, recwarn):
+    """Issue 10 item 6: a CPA typed as ``CPA!A1`` is a title, never a chart formula or a broken reference."""
+    rows = build_rows()
+    for table in ("returns", "kpd_rows", "register"):
+        for row in rows[table]:
+            if row.contract == "CPA-12":
+                row.contract = payload
+    packs = build_packs(period=PERIOD, as_of=AS_OF, **rows)
+    path = write_xlsx(next(p for p in packs if p.slug == "northern-works"), tmp_path / "north.xlsx")
+    own = set(openpyxl.load_workbook(path).sheetnames)
+    with zipfile.ZipFile(path) as zf:
+        charts = [zf.read(n).decode() for n in zf.namelist() if re.fullmatch(r"xl/charts/chart\d+\.xml", n)]
+    assert charts
+    refs = [f for xml in charts for f in re.findall(r"<c:f>([^<]*)</c:f>", xml)]
+    for ref in refs:  # every reference is one of our own sheets and a plain range
+        m = re.fullmatch(r"(?:'((?:[^']|'')+)'|([^'!]+))!\$[A-Z]+\$\d+(?::\$[A-Z]+\$\d+)?", ref.replace("&apos;", "'"))
+        assert m, ref
+        assert (m.group(1) or m.group(2)).replace("''", "'") in own, ref
+    titles = "".join(charts)
+    from xml.sax.saxutils import escape
+    assert escape(payload, {"'": "&apos;", '"': "&quot;"}) in titles or escape(payload) in titles
+    assert not [w for w in recwarn if "worksheet reference" in str(w.message)]
