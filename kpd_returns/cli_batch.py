@@ -1,9 +1,11 @@
 """`kpd-returns ingest`, `status` and `consolidate`: the batch commands.
 
 Exit codes:
-    0  the run completed and every input was accepted (or was a duplicate);
-    1  the run completed, and some inputs were rejected or unreadable (each listed,
-       with its findings in <out>/rejected/ for consolidate);
+    0  the run completed and every input was accepted (or was a duplicate), or every
+       rejected one has since been replaced by a valid return for its period;
+    1  the run completed, and some inputs are rejected or unreadable and not replaced
+       by a later valid return, whether this run or an earlier one recorded them (each
+       listed, with its findings in <out>/rejected/ for consolidate);
     2  the run could not start: an inbox, the register or the ledger could not be
        used, or an option was wrong (one plain sentence says which).
 
@@ -97,16 +99,29 @@ def _outcome_line(o) -> str:
 
 def _printer(out: TextIO | None, verbose: bool):
     """Prints one line per input as it is stored. With no ``out``, sys.stdout is looked up at each
-    line, so lines go above the progress bar while it is shown (rich redirects stdout then)."""
+    line, so lines go above the progress bar while it is shown (rich redirects stdout then).
+    Inputs an earlier run recorded are listed only with --verbose: the summary counts them, and
+    those still open are listed at the end (``_print_recorded``)."""
     def show(o) -> None:
-        if verbose or o.outcome not in ("accepted",):
+        if verbose or (o.outcome not in ("accepted",) and not o.already_recorded):
             print(_outcome_line(o), file=out or sys.stdout, flush=True)
     return show
 
 
+def _print_recorded(summary, out: TextIO, verbose: bool) -> None:
+    """One line for the inputs an earlier run recorded, then those of them still open (not put right)."""
+    line = summary.recorded_line()
+    if line:
+        print(line, file=out)
+        if not verbose:
+            for o in summary.open_problems:
+                if o.already_recorded:
+                    print(f"STILL OPEN {_outcome_line(o)[11:]}", file=out)
+
+
 def _exit_for(summary) -> int:
-    bad = summary.counts["rejected"] + summary.counts["unreadable"]
-    return EXIT_REJECTED if bad else EXIT_OK
+    """1 while any input is rejected or unreadable and not since replaced by a valid return."""
+    return EXIT_REJECTED if summary.open_problems else EXIT_OK
 
 
 def _guard(fn, err: TextIO) -> int:
@@ -148,6 +163,7 @@ def run_ingest(inboxes: Sequence[Path], *, db: Path | None = None, workers: int 
         for note in summary.notes:
             print(note, file=err)
         print(summary.line(), file=out)
+        _print_recorded(summary, out, verbose)
         print(f"The ledger {db_path} now holds {total} files.", file=out)
         return _exit_for(summary)
     return _guard(go, err)
@@ -261,6 +277,7 @@ def run_consolidate(inboxes: Sequence[Path], *, out_dir: Path, db: Path | None =
         for note in s.notes:
             print(note, file=err)
         print(s.line(), file=out)
+        _print_recorded(s, out, verbose)
         missing = sum(1 for r in result.register_rows if r.status == "missing")
         late = sum(1 for r in result.register_rows if r.status == "late")
         print(f"Submissions as at {day.isoformat()}: {late} late, {missing} missing (see the Submissions sheet).",

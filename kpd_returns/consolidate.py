@@ -11,9 +11,14 @@ Nothing is lost: every input ends as exactly one of
     accepted with warnings  valid with warnings (its own, or cross-return warnings)
     rejected                invalid, with its findings
     unreadable              not a usable file (with the reason)
-    duplicate               an identical file (same SHA-256) is already in the ledger
+    duplicate               a second copy of a file (same SHA-256) in this batch
 
-and the run's counts add up to the number of inputs. A rejected or unreadable
+and the run's counts add up to the number of inputs. A file an earlier run recorded
+(a re-run, or a run resumed after a kill) keeps its recorded outcome and is marked
+``already_recorded``, so a re-run tells the ledger's truth about the inbox and a
+resumed run's summary is the same as an uninterrupted run's. A rejected or
+unreadable input is *open* until a valid return for the same return type, contract
+and period is received after it; open inputs make the command's exit code 1. A rejected or unreadable
 file's findings are written beside the outputs (``rejected/<name>.findings.json``,
 and ``rejected/<name>.annotated.xlsx`` for a rejected workbook). One bad file
 never stops the batch.
@@ -41,6 +46,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from . import findings as F
@@ -52,6 +58,8 @@ from .spec import ReturnSpec, load_all
 from .workdays import DEFAULT_REGION
 
 OUTCOMES = ("accepted", "accepted with warnings", "rejected", "unreadable", "duplicate")
+OUTCOME_OF_VERDICT = {"valid": "accepted", "valid-with-warnings": "accepted with warnings", "invalid": "rejected",
+                      "unreadable": "unreadable"}
 SUMMARY_SCHEMA = "kpd-returns/batch-summary"
 SUMMARY_SCHEMA_VERSION = "1.0"
 WORKBOOK_NAME = "consolidated.xlsx"
@@ -79,10 +87,13 @@ class InputOutcome:
     findings_file: str | None = None
     annotated_file: str | None = None
     source: str = ""  # the file found, relative to its inbox (the e-mail, for an attachment)
+    already_recorded: bool = False  # an earlier run stored it: the outcome is the ledger's record
+    open: bool = False  # rejected or unreadable, and no valid return for its period received since
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d.pop("file_id")
+        d.pop("already_recorded")  # which run recorded a file is not part of its outcome
         d["email"] = d.pop("source_email")
         return d
 
@@ -107,6 +118,18 @@ class RunSummary:
     def line(self) -> str:
         parts = ", ".join(f"{self.counts[k]} {k}" for k in OUTCOMES)
         return f"{self.inputs} inputs: {parts}."
+
+    @property
+    def open_problems(self) -> list[InputOutcome]:
+        return [o for o in self.outcomes if o.open]
+
+    def recorded_line(self) -> str | None:
+        """'41 already recorded by an earlier run (38 accepted, 1 accepted with warnings, 2 unreadable).'"""
+        earlier = [o for o in self.outcomes if o.already_recorded]
+        if not earlier:
+            return None
+        parts = ", ".join(f"{n} {k}" for k in OUTCOMES if (n := sum(1 for o in earlier if o.outcome == k)))
+        return f"{len(earlier)} already recorded by an earlier run ({parts})."
 
     def to_dict(self) -> dict[str, Any]:
         return {"inputs": self.inputs, "counts": dict(self.counts),
@@ -200,12 +223,12 @@ def ingest(paths: Sequence[str | Path], ledger: Ledger, *, workers: int | None =
     items = iter_items(paths, files=files)
 
     def classify(item: InboxItem) -> str:
-        if item.problem is not None:
+        if item.problem is not None and item.sha256 not in known:
             return "direct"
-        if item.sha256 in known or item.sha256 in first_in_run:
+        if item.sha256 in first_in_run:
             return "duplicate"
         first_in_run[item.sha256] = item.name
-        return "validate"
+        return "recorded" if item.sha256 in known else "direct" if item.problem is not None else "validate"
 
     def as_input(item: InboxItem) -> tuple:
         if item.source_email is None:  # a bare workbook: its own Date submitted comes first
@@ -258,6 +281,14 @@ def ingest(paths: Sequence[str | Path], ledger: Ledger, *, workers: int | None =
         if kind == "direct":
             store(_direct_report(item), item)
             return
+        if kind == "recorded":
+            row = ledger.find_sha256(item.sha256)
+            if row is not None:
+                result = recorded_outcome(ledger, item, row)
+                if writer and row.verdict in ("invalid", "unreadable"):
+                    writer.write(ledger, row.file_id, item, result)
+                finish(result, item)
+                return
         row = ledger.find_sha256(item.sha256)
         if row is None:  # an in-run duplicate whose first copy was not stored (cannot happen; be safe)
             first = first_in_run.get(item.sha256)
@@ -332,7 +363,47 @@ def ingest(paths: Sequence[str | Path], ledger: Ledger, *, workers: int | None =
             handle_side(kind, item)
     finally:
         bar.close()
+    settle_outcomes(summary, ledger)
     return summary
+
+
+def recorded_outcome(ledger: Ledger, item: InboxItem, row: ReturnRow, *, earlier: bool = True) -> InputOutcome:
+    """An input's outcome as the ledger records it now (its verdict, and warnings from later cross-checks)."""
+    outcome = OUTCOME_OF_VERDICT.get(row.verdict, "unreadable")
+    if outcome == "accepted" and row.warnings:
+        outcome = "accepted with warnings"
+    unreadable = None
+    if row.verdict == "unreadable":
+        first = next((f for f in ledger.findings(row.file_id) if f.code in F.UNREADABLE_CODES), None)
+        unreadable = first.message if first else "unreadable"
+    detail = _describe(row.return_id, row.provider, row.contract, row.period, row.errors, row.warnings, unreadable)
+    return InputOutcome(item.index, item.name, outcome, detail, item.source_email, item.sender, row.verdict,
+                        row.return_id, row.provider, row.contract, row.period, row.errors, row.warnings,
+                        row.file_id, already_recorded=earlier)
+
+
+def settle_outcomes(summary: RunSummary, ledger: Ledger) -> None:
+    """Every stored input's outcome as the ledger has it at the end of the run, whichever run stored it.
+
+    A later arrival can add a cross-return warning to a file stored earlier in the run, and a run
+    resumed after a kill reads some outcomes back from the ledger: settling them all here from the
+    final ledger makes an interrupted-and-resumed run's summary the same as an uninterrupted one's.
+    """
+    counts = {k: 0 for k in OUTCOMES}
+    for o in summary.outcomes:
+        if o.file_id is not None and o.outcome != "duplicate":
+            row = ledger.file(o.file_id)
+            if row is not None:
+                now = recorded_outcome(ledger, SimpleNamespace(index=o.index, name=o.name,  # type: ignore[arg-type]
+                                                               source_email=o.source_email, sender=o.sender),
+                                       row, earlier=o.already_recorded)
+                o.outcome, o.detail, o.verdict, o.errors, o.warnings = (now.outcome, now.detail, now.verdict,
+                                                                        now.errors, now.warnings)
+                o.open = o.outcome in ("rejected", "unreadable") and not ledger.replaced_by_valid(o.file_id)
+        elif o.outcome in ("rejected", "unreadable"):
+            o.open = True
+        counts[o.outcome] += 1
+    summary.counts = counts
 
 
 def _failed_report(item: InboxItem, detail: str) -> FileReport:
@@ -350,17 +421,25 @@ def _duplicate_outcome(item: InboxItem, row: ReturnRow | None) -> InputOutcome:
 
 
 def _detail(report: FileReport, cross: list[F.Finding]) -> str:
+    unreadable = None
     if report.verdict == "unreadable":
         first = next((f for f in report.findings if f.code in F.UNREADABLE_CODES), None)
-        return first.message if first else "unreadable"
-    errors, warnings = len(report.errors), len(report.warnings) + len(cross)
+        unreadable = first.message if first else "unreadable"
+    return _describe(report.return_id, report.provider, report.contract, report.period, len(report.errors),
+                     len(report.warnings) + len(cross), unreadable)
+
+
+def _describe(return_id: str | None, provider: str | None, contract: str | None, period: str | None,
+              errors: int, warnings: int, unreadable: str | None) -> str:
+    """'MMIR Acme ATW-1 2026-09: 2 errors, 1 warning', or an unreadable file's reason."""
+    if unreadable is not None:
+        return unreadable
     bits = []
     if errors:
         bits.append(f"{errors} error{'s' if errors != 1 else ''}")
     if warnings:
         bits.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
-    what = " ".join(x for x in (report.return_id.upper() if report.return_id else None, report.provider,
-                                report.contract, report.period) if x)
+    what = " ".join(x for x in (return_id.upper() if return_id else None, provider, contract, period) if x)
     return f"{what}: {', '.join(bits)}" if bits else what
 
 

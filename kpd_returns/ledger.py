@@ -486,6 +486,15 @@ class Ledger:
         r = self.conn.execute(f"SELECT {_ROW_COLUMNS}, {_COUNTS} FROM files f WHERE f.id = ?", (file_id,)).fetchone()
         return _row(r) if r else None
 
+    def replaced_by_valid(self, file_id: int) -> bool:
+        """Whether a valid return of the same return type, contract and period arrived after this file
+        (what puts right a rejected file; an unreadable one has no period, so nothing replaces it)."""
+        return bool(self.conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM files f JOIN files o ON o.return_id = f.return_id "
+            "AND o.contract_key = f.contract_key AND o.period = f.period "
+            "WHERE f.id = ? AND o.verdict IN ('valid', 'valid-with-warnings') "
+            "AND (COALESCE(o.received_at, ''), o.id) > (COALESCE(f.received_at, ''), f.id))", (file_id,)).fetchone()[0])
+
     def file_count(self) -> int:
         return self.conn.execute("SELECT COUNT(*) FROM files").fetchone()[0]
 

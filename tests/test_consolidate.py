@@ -180,7 +180,13 @@ def test_rerunning_into_a_fresh_folder_with_the_same_ledger_gives_identical_outp
     again = consolidate([base / "inbox"], base / "out-again", db=result.ledger_path,
                         register=load_registry(exp.providers_csv), as_of=AS_OF, workers=1, progress=False,
                         register_name="providers.csv")
-    assert again.summary.counts["duplicate"] == exp.inputs  # unreadable files are in the ledger too
+    # A re-run tells the ledger's truth (issue 14 item 4): each input keeps its recorded outcome,
+    # only second copies within the inbox are duplicates, and the summary is the first run's.
+    assert again.summary.counts == result.summary.counts
+    recorded = [o for o in again.summary.outcomes if o.already_recorded]
+    assert len(recorded) == exp.inputs - result.summary.counts["duplicate"]
+    assert again.summary.recorded_line().startswith(f"{len(recorded)} already recorded by an earlier run (")
+    assert again.summary_file.read_bytes() == result.summary_file.read_bytes()
     assert again.summary.inputs == exp.inputs and again.summary.balanced
     assert again.workbook.read_bytes() == result.workbook.read_bytes()
     first = sorted(p.name for p in result.rejected_dir.iterdir())

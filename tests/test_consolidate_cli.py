@@ -73,7 +73,14 @@ def test_period_selects_the_return_type_and_its_year_to_date(tmp_path, two_runs)
     buf = io.StringIO()
     code = run_consolidate([base / "inbox"], out_dir=tmp_path / "oct", db=base / "out1" / "ledger.sqlite",
                            periods=["2026-10"], as_of="2026-11-27", workers="1", progress=False, out=buf, err=buf)
-    assert code == 0  # everything is already in the ledger
+    # Everything is already in the ledger, but the inbox still holds an e-mail with no workbook that
+    # nothing has replaced: a re-run still says so and exits 1 (issue 14 item 4). The rejected
+    # mmir-p01-2026-10-bad.xlsx was put right by a later valid return, so it is not open.
+    assert code == 1
+    text = buf.getvalue()
+    assert f"{exp.inputs - 1} already recorded by an earlier run (" in text
+    assert "STILL OPEN no-attachment.eml" in text and "STILL OPEN mmir-p01-2026-10-bad" not in text
+    assert "ACCEPTED" not in text
     wb = openpyxl.load_workbook(tmp_path / "oct" / "consolidated.xlsx")
     assert not [n for n in wb.sheetnames if n.startswith("KPD")]
     ws = wb["MMIR referrals"]

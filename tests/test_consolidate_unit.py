@@ -81,10 +81,14 @@ def test_every_input_is_accounted_for(tmp_path):
         order = [o.source for o in sorted(s.outcomes, key=lambda o: o.index)]
         assert order == ["a-2026-09.xlsx", "a-2026-10.xlsx", "a-2026-11.xlsx", "copy.xlsx", "empty.eml", "mail.eml",
                          "mail.eml", "stray.pdf"]
-        # Again: every input is now a duplicate, and nothing is validated.
+        # Again: nothing is validated, and every input keeps the outcome the ledger recorded for it
+        # (issue 14 items 4-5): the counts and the summary are the first run's.
         seen.clear()
         again = ingest([tmp_path / "in"], led, workers=1, progress=False, validate=fake_validate(seen=seen))
-        assert again.counts["duplicate"] == 8 and seen == []
+        assert seen == [] and again.counts == s.counts
+        assert [o.to_dict() for o in again.outcomes] == [o.to_dict() for o in s.outcomes]
+        assert sum(o.already_recorded for o in again.outcomes) == 6  # the 2 duplicates are copies in the inbox
+        assert [o.source for o in again.open_problems] == ["empty.eml", "stray.pdf"]
 
 
 def test_the_batch_goes_on_when_the_validator_stops(tmp_path):

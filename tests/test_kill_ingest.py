@@ -69,7 +69,15 @@ def test_killed_ingest_resumes_without_duplicates(tmp_path):
     assert again.returncode in (0, 1), err.decode()
     text = out.decode()
     assert f"{len(items)} inputs:" in text
-    assert f"{len(items) - len(expected) + part} duplicate." in text
+    # The resumed run reports the files' recorded outcomes, whichever run stored them (issue 14 item 5):
+    # its summary line and exit code are an uninterrupted run's, and only copies within the inbox
+    # are duplicates; what the killed run stored is counted once as already recorded.
+    whole = _ingest(inbox, tmp_path / "uninterrupted.sqlite")
+    whole_out, _ = whole.communicate(timeout=600)
+    summary_line = next(ln for ln in whole_out.decode().splitlines() if " inputs: " in ln)
+    assert summary_line in text.splitlines() and again.returncode == whole.returncode
+    assert f"{len(items) - len(expected)} duplicate." in summary_line
+    assert f"{part} already recorded by an earlier run (" in text
 
     with Ledger(db) as led:
         rows = led.conn.execute("SELECT sha256, COUNT(*) FROM files GROUP BY sha256").fetchall()
@@ -82,5 +90,6 @@ def test_killed_ingest_resumes_without_duplicates(tmp_path):
     # A third run adds nothing.
     third = _ingest(inbox, db)
     out, _ = third.communicate(timeout=600)
-    assert f"{len(items)} duplicate." in out.decode()
+    assert summary_line in out.decode().splitlines()
+    assert f"{len(expected)} already recorded by an earlier run (" in out.decode()
     assert _files_in(db) == len(expected)
