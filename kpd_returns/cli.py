@@ -84,7 +84,7 @@ _REGION_HELP = "UK division for working days when the register does not say: eng
 @app.command()
 def ingest(
     inboxes: list[Path] = typer.Argument(..., metavar="INBOX...", help="Folders of returns, workbooks or e-mails (.eml, .msg).", show_default=False),
-    db: Optional[Path] = typer.Option(None, "--db", metavar="PATH", help="The ledger (SQLite). Default: ./kpd-ledger.sqlite."),
+    db: Optional[Path] = typer.Option(None, "--db", metavar="PATH", help="The ledger (SQLite). Default: the one the last consolidate or ingest in this folder used (.kpd-returns.toml), else ./kpd-ledger.sqlite."),
     workers: Optional[str] = typer.Option(None, "--workers", metavar="N", help="Check N files at a time (default: one per CPU core)."),
     region: str = typer.Option("england-and-wales", "--region", metavar="REGION", help=_REGION_HELP),
     deadlines: Optional[Path] = typer.Option(None, "--deadlines", metavar="FILE", help="A deadline calendar (TOML) laid over the packaged one."),
@@ -101,7 +101,7 @@ def ingest(
 
 @app.command()
 def status(
-    db: Optional[Path] = typer.Option(None, "--db", metavar="PATH", help="The ledger (SQLite). Default: ./kpd-ledger.sqlite."),
+    db: Optional[Path] = typer.Option(None, "--db", metavar="PATH", help="The ledger (SQLite). Default: the one the last consolidate or ingest in this folder used (.kpd-returns.toml), else ./kpd-ledger.sqlite."),
     period: Optional[list[str]] = typer.Option(None, "--period", metavar="P", help="Only this period: 2026-27 Q2 (KPD) or 2026-10 (MMIR). Repeatable."),
     providers: Optional[Path] = typer.Option(None, "--providers", metavar="FILE", help="The providers register (CSV or TOML): who owes which returns."),
     as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE", help="Judge missing and late as at DATE (default: today)."),
@@ -145,7 +145,7 @@ def pack(
     out: Path = typer.Option(..., "--out", metavar="DIR", help="Where to write the packs."),
     provider: Optional[list[str]] = typer.Option(None, "--provider", metavar="NAME_OR_CONTRACT", help="Only this provider (name, contract reference or file-name slug). Repeatable."),
     all_providers: bool = typer.Option(False, "--all", help="Every provider, the national overview and the publication files (the default)."),
-    db: Optional[Path] = typer.Option(None, "--db", metavar="PATH", help="The ledger (SQLite). Default: ./kpd-ledger.sqlite."),
+    db: Optional[Path] = typer.Option(None, "--db", metavar="PATH", help="The ledger (SQLite). Default: the one the last consolidate or ingest in this folder used (.kpd-returns.toml), else ./kpd-ledger.sqlite."),
     fmt: str = typer.Option("xlsx,html", "--format", metavar="xlsx,html", help="Which packs to write."),
     marking: str = typer.Option("OFFICIAL-SENSITIVE", "--marking", metavar="TEXT", help="The protective marking printed at the top (and bottom) of every pack."),
     as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE", help="Judge missing and late as at DATE (default: today)."),

@@ -23,8 +23,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .workdays import DEFAULT_REGION, REGIONS
-
-DEFAULT_LEDGER = "kpd-ledger.sqlite"
+from .workspace import ledger_for, register_for, remember_ledger
 EXIT_OK, EXIT_REJECTED, EXIT_CANNOT_RUN = 0, 1, 2
 
 _MARK = {"accepted": "ACCEPTED", "accepted with warnings": "WARNINGS", "rejected": "REJECTED",
@@ -69,14 +68,6 @@ def _inboxes(paths: Sequence[Path]) -> list[Path]:
         if not Path(p).exists():
             raise UsageError(f"The inbox {p} does not exist. Check the path and try again.")
     return [Path(p) for p in paths]
-
-
-def _register(path: Path | None):
-    if path is None:
-        return None
-    from .registry import load_registry
-
-    return load_registry(path)
 
 
 def _calendar(path: Path | None):
@@ -154,12 +145,13 @@ def run_ingest(inboxes: Sequence[Path], *, db: Path | None = None, workers: int 
         n_workers = _workers(workers)
         reg = _region(region)
         cal = _calendar(deadlines)
-        db_path = Path(db) if db else Path(DEFAULT_LEDGER)
+        db_path = ledger_for(db, err)
         exclude = [db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm"), Path(f"{db_path}-journal")]
         with Ledger(db_path) as ledger:
             summary = ingest(paths, ledger, workers=n_workers, region=reg, exclude=exclude, progress=progress,
                              calendar=cal, on_outcome=_printer(line_out, verbose))
             total = ledger.file_count()
+        remember_ledger(db_path)
         for note in summary.notes:
             print(note, file=err)
         print(summary.line(), file=out)
@@ -179,12 +171,12 @@ def run_status(*, db: Path | None = None, periods: Sequence[str] | None = None, 
         from .consolidate import Scope
         from .ledger import Ledger
 
-        db_path = Path(db) if db else Path(DEFAULT_LEDGER)
+        db_path = ledger_for(db, err)
         if not db_path.exists():
             raise UsageError(f"There is no ledger at {db_path}: run kpd-returns ingest first, or give --db.")
         day = _as_of(as_of)
         reg = _region(region)
-        register = _register(providers)
+        register, _name = register_for(db_path, providers, err)
         cal = _calendar(deadlines)
         scope = Scope.from_periods(periods)
         with Ledger(db_path) as ledger:
@@ -236,7 +228,7 @@ def print_status(rows, as_of: dt.date, out: TextIO) -> None:
 
 
 def _write_packs(ledger_path: Path, packs_dir: Path, periods: Sequence[str] | None, day: dt.date,
-                 providers: Path | None) -> tuple[str | None, list[Path]]:
+                 providers) -> tuple[str | None, list[Path]]:
     """Packs for the report month: a month given with --period, else the latest MMIR month in the ledger."""
     from .cli_pack import write_packs
     from .ledger import Ledger
@@ -260,19 +252,20 @@ def run_consolidate(inboxes: Sequence[Path], *, out_dir: Path, db: Path | None =
     out, err = out or sys.stdout, err or sys.stderr
 
     def go() -> int:
-        from .consolidate import Scope, consolidate
+        from .consolidate import LEDGER_NAME, Scope, consolidate
 
         paths = _inboxes(inboxes)
         n_workers = _workers(workers)
         reg = _region(region)
         day = _as_of(as_of)
-        register = _register(providers)
         cal = _calendar(deadlines)
         Scope.from_periods(periods)  # check the periods before reading anything
-        result = consolidate(paths, out_dir, db=db, register=register, periods=periods, as_of=day,
+        db_path = Path(db) if db else Path(out_dir) / LEDGER_NAME
+        register, register_name = register_for(db_path, providers, err)
+        result = consolidate(paths, out_dir, db=db_path, register=register, periods=periods, as_of=day,
                              workers=n_workers, region=reg, progress=progress, calendar=cal,
-                             register_name=Path(providers).name if providers else None,
-                             on_outcome=_printer(line_out, verbose))
+                             register_name=register_name, on_outcome=_printer(line_out, verbose))
+        remember_ledger(result.ledger_path)
         s = result.summary
         for note in s.notes:
             print(note, file=err)
@@ -286,7 +279,7 @@ def run_consolidate(inboxes: Sequence[Path], *, out_dir: Path, db: Path | None =
               + (f"; findings of rejected files in {result.rejected_dir}" if result.rejected_dir.exists() else "")
               + f". Ledger: {result.ledger_path}.", file=out)
         if packs:
-            month, written = _write_packs(result.ledger_path, Path(out_dir) / "packs", periods, day, providers)
+            month, written = _write_packs(result.ledger_path, Path(out_dir) / "packs", periods, day, register)
             if written:
                 print(f"Wrote {len(written)} performance pack files for {month} in {Path(out_dir) / 'packs'}.",
                       file=out)

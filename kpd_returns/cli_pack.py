@@ -24,8 +24,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
+from .workspace import ledger_for, register_for
+
 DEFAULT_MARKING = "OFFICIAL-SENSITIVE"
-DEFAULT_LEDGER = "kpd-ledger.sqlite"
 FORMATS = ("xlsx", "html")
 EXIT_OK, EXIT_CANNOT_RUN = 0, 2
 
@@ -136,7 +137,11 @@ def run(*, period: str, out: Path, providers: Sequence[str] | None = None, all_p
         if not marking.strip():
             raise PackUsageError("--marking cannot be empty: give the protective marking, e.g. OFFICIAL-SENSITIVE.")
         fmts = [f.strip().lower() for f in formats.split(",") if f.strip()]
-        paths = write_packs(db or Path(DEFAULT_LEDGER), out, period.strip(),
+        ledger_path = ledger_for(db, stderr)
+        if not ledger_path.exists():
+            raise PackUsageError(f"There is no ledger at {ledger_path}: run kpd-returns ingest first, or give --db.")
+        register, _name = register_for(ledger_path, register, stderr)
+        paths = write_packs(ledger_path, out, period.strip(),
                             providers=list(providers) if providers else None, formats=fmts, marking=marking.strip(),
                             as_of=day,
                             register=register)

@@ -35,6 +35,7 @@ their SHA-256 and not added twice).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
@@ -125,6 +126,15 @@ CREATE VIEW current_files AS
         FROM valid_files v)
     WHERE rank_in_period = 1;
 """),
+    (3, "the providers registers given to commands, as loaded", """
+CREATE TABLE registers (
+    id        INTEGER PRIMARY KEY,
+    name      TEXT NOT NULL,                  -- the file's name as given (providers.csv)
+    sha256    TEXT NOT NULL,
+    content   TEXT NOT NULL,                  -- the text as loaded, so later commands use the same register
+    stored_at TEXT NOT NULL
+);
+"""),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -170,6 +180,14 @@ class ReturnRow:
     @property
     def received_date_only(self) -> bool:
         return self.received_text is not None and len(self.received_text) == 10
+
+
+@dataclass(frozen=True)
+class StoredRegister:
+    name: str
+    sha256: str
+    content: str
+    stored_at: str
 
 
 @dataclass(frozen=True)
@@ -485,6 +503,20 @@ class Ledger:
     def file(self, file_id: int) -> ReturnRow | None:
         r = self.conn.execute(f"SELECT {_ROW_COLUMNS}, {_COUNTS} FROM files f WHERE f.id = ?", (file_id,)).fetchone()
         return _row(r) if r else None
+
+    def store_register(self, name: str, text: str) -> None:
+        """Keep the providers register a command was given (unless it is the one stored last)."""
+        sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        latest = self.latest_register()
+        if latest is not None and (latest.name, latest.sha256) == (name, sha):
+            return
+        self.conn.execute("INSERT INTO registers (name, sha256, content, stored_at) VALUES (?, ?, ?, ?)",
+                          (name, sha, text, _now()))
+
+    def latest_register(self) -> "StoredRegister | None":
+        r = self.conn.execute("SELECT name, sha256, content, stored_at FROM registers ORDER BY id DESC LIMIT 1"
+                              ).fetchone()
+        return StoredRegister(*r) if r else None
 
     def replaced_by_valid(self, file_id: int) -> bool:
         """Whether a valid return of the same return type, contract and period arrived after this file

@@ -186,9 +186,14 @@ def load_registry(path: str | Path) -> Registry:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise RegistryError(f"{path.name}: is not UTF-8 text. Save it as CSV UTF-8 or TOML.") from None
-    if path.suffix.lower() == ".toml":
-        return _from_toml(text, path.name)
-    return _from_csv(text, path.name)
+    return registry_from_text(text, path.name)
+
+
+def registry_from_text(text: str, name: str) -> Registry:
+    """A register from its text; ``name`` (e.g. providers.csv) says whether it is CSV or TOML."""
+    if name.lower().endswith(".toml"):
+        return _from_toml(text, name)
+    return _from_csv(text, name)
 
 
 def _from_csv(text: str, name: str) -> Registry:
