@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from . import findings as F
+from .checks.personal_data import mask_all
 from .inbox import InboxItem, iter_items, list_inputs
 from .ledger import Ledger, ReturnRow, format_received
 from .model import FileReport
@@ -84,6 +85,7 @@ class InputOutcome:
         d = asdict(self)
         d.pop("file_id")
         d["email"] = d.pop("source_email")
+        d["sender"] = mask_all(d["sender"])  # who sent it stays in the ledger's audit trail only
         return d
 
 
@@ -118,6 +120,17 @@ def _display_path(item: InboxItem) -> str:
     """How a report names an input: its path within the inbox ('mail/x.eml > return.xlsx' for an attachment)."""
     rel = item.rel or item.source_path
     return f"{rel} > {item.name}" if item.source_email else rel
+
+
+def _masked_names(item: InboxItem) -> InboxItem:
+    """The input with personal data masked in every name it is known by (file, attachment, e-mail, path),
+    before any reaches the ledger, the summary, the workbook, the packs or the terminal. Its bytes are
+    still read from ``item.source`` (the real path, or the attachment's bytes), and the ledger knows a
+    file again by its SHA-256, never by its name. The sender's address is kept as it is for the
+    ledger's audit trail; everything that shows it (summary.json, the workbook) masks it."""
+    item.name, item.rel, item.source_path = mask_all(item.name), mask_all(item.rel), mask_all(item.source_path)
+    item.source_email = mask_all(item.source_email)
+    return item
 
 
 def _direct_report(item: InboxItem) -> FileReport:
@@ -197,7 +210,7 @@ def ingest(paths: Sequence[str | Path], ledger: Ledger, *, workers: int | None =
     writer = _RejectedWriter(Path(rejected_dir)) if rejected_dir is not None else None
     bar = _Progress(len(files), progress)
 
-    items = iter_items(paths, files=files)
+    items = (_masked_names(item) for item in iter_items(paths, files=files))
 
     def classify(item: InboxItem) -> str:
         if item.problem is not None:

@@ -22,6 +22,7 @@ import warnings
 import zipfile
 from pathlib import Path
 
+from ..checks.personal_data import mask_all
 from ..workbook import MAX_FILE_BYTES, MAX_PART_BYTES, MAX_TOTAL_BYTES, MAX_ZIP_ENTRIES
 
 FIXED_TIME = dt.datetime(2000, 1, 1, 0, 0, 0)
@@ -137,3 +138,18 @@ def write_atomically(out: Path, data: bytes) -> None:
         except OSError:
             pass
         raise
+
+
+def mask_cells(wb) -> set[tuple[str, str]]:
+    """Every text cell of every sheet holding personal data now holds its masked text: (sheet, cell) of each."""
+    masked = set()
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and (new := mask_all(cell.value)) != cell.value:
+                    cell.value = new
+                    cell.data_type = "s"  # text, never a formula
+                    masked.add((ws.title, cell.coordinate))
+                if cell.comment is not None and (note := mask_all(cell.comment.text)) != cell.comment.text:
+                    cell.comment.text = note
+    return masked

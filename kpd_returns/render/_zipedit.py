@@ -8,9 +8,10 @@ Everything below the package level is re-exported here, so callers use one modul
 
 from __future__ import annotations
 
+import html
 import posixpath
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from ._xlsx import CopyError
 from ._zippackage import (
@@ -322,13 +323,37 @@ class Worksheet:
             return _int(row_el.attrs.get("s"))
         return next((style for lo, hi, style in self.cols if lo <= col <= hi), 0)
 
-    def set_styles(self, styles: dict[tuple[int, int], int]) -> None:
-        """Give each (row, column) the cell format; a cell or row not in the part yet is added in order."""
+    def cell_el(self, row: int, col: int) -> El | None:
+        return next((el for c, el in self.cells.get(row, ()) if c == col), None)
+
+    def cell_text(self, row: int, col: int) -> tuple[str, str] | None:
+        """(type, text) of a string cell: ('s', its shared-string index), ('inlineStr', text) or
+        ('str', a formula's text result); None for an absent, empty, number, boolean or error cell."""
+        el = self.cell_el(row, col)
+        if el is None or el.empty:
+            return None
+        kind, inner = el.attrs.get("t", "n"), self.data[el.head_end:el.close]
+        if kind == "inlineStr":
+            return kind, xml_string(inner)
+        if kind in ("s", "str"):
+            v = _V.search(inner)
+            return kind, html.unescape(v.group(1).decode("utf-8", "replace")) if v else ""
+        return None
+
+    def set_styles(self, styles: dict[tuple[int, int], int], texts: dict[tuple[int, int], str] | None = None) -> None:
+        """Give each (row, column) the cell format; a cell or row not in the part yet is added in order.
+        A cell in ``texts`` becomes an inline string holding that text (its old value and formula go)."""
         p = self.root.prefix
+        texts = texts or {}
         new_rows: dict[int, list[tuple[int, int]]] = {}
         for (row, col), xf in sorted(styles.items()):
-            cell = next((el for c, el in self.cells.get(row, ()) if c == col), None)
-            if cell is not None:
+            cell = self.cell_el(row, col)
+            if cell is not None and (row, col) in texts:
+                c = cell.tag
+                self.edits.replace(cell.start, cell.end, f'<{c} r="{ref_of(row, col)}" s="{xf}" t="inlineStr"><{p}is>'
+                                   f'<{p}t xml:space="preserve">'.encode() + xml_text(clean(texts[(row, col)]))
+                                   + f"</{p}t></{p}is></{c}>".encode())
+            elif cell is not None:
                 self.edits.set_attr(cell, "s", str(xf))
             else:
                 new_rows.setdefault(row, []).append((col, xf))
@@ -412,6 +437,45 @@ def _int(value: str | None) -> int:
         return int(value or 0)
     except ValueError:
         return 0
+
+
+# ---------------------------------------------------------------- strings (personal data masked)
+
+_T_TEXT = re.compile(rb"<(?:[\w.-]+:)?t(?:\s[^>]*)?>(.*?)</(?:[\w.-]+:)?t>", re.S)
+_RPH = re.compile(rb"<((?:[\w.-]+:)?rPh)\b.*?</\1>", re.S)  # phonetic runs are not part of the text
+_V = re.compile(rb"<(?:[\w.-]+:)?v(?:\s[^>]*)?>(.*?)</(?:[\w.-]+:)?v>", re.S)
+
+
+def xml_string(fragment: bytes) -> str:
+    """The text of a string item (<si> or <is> content): its <t> runs joined, entities resolved."""
+    body = _RPH.sub(b"", fragment)
+    return html.unescape("".join(m.group(1).decode("utf-8", "replace") for m in _T_TEXT.finditer(body)))
+
+
+class SharedStrings:
+    """The shared string table, with every item ``mask`` changes replaced by its masked text (plain,
+    no runs), so the raw text survives in no part of the copy whichever cells share it."""
+
+    def __init__(self, pkg: Package, book: "Workbook", mask: Callable[[str], str]):
+        rel = next((r for r in book.rels.items if r.get("Type") == RT + "sharedStrings"), None)
+        self.part = pkg.find(resolve(book.part, rel.get("Target", ""))) if rel else None
+        self.masked: set[int] = set()  # indexes of the items replaced
+        if self.part is None:
+            return
+        data = pkg.read(self.part)
+        check_utf8(data, self.part)
+        els = scan(data, self.part, pkg.label, {("sst",): {"si"}})
+        edits = Edits(data)
+        for index, si in enumerate(els[1:]):
+            text = xml_string(data[si.head_end:si.close])
+            new = mask(text)
+            if new != text:
+                p = si.prefix
+                edits.replace(si.start, si.end, f'<{si.tag}><{p}t xml:space="preserve">'.encode()
+                              + xml_text(clean(new)) + f"</{p}t></{si.tag}>".encode())
+                self.masked.add(index)
+        if self.masked:
+            pkg.write(self.part, edits.result())
 
 
 # ---------------------------------------------------------------- the workbook part
