@@ -8,6 +8,7 @@ Everything below the package level is re-exported here, so callers use one modul
 
 from __future__ import annotations
 
+import bisect
 import html
 import posixpath
 import re
@@ -326,34 +327,21 @@ class Worksheet:
     def cell_el(self, row: int, col: int) -> El | None:
         return next((el for c, el in self.cells.get(row, ()) if c == col), None)
 
-    def cell_text(self, row: int, col: int) -> tuple[str, str] | None:
-        """(type, text) of a string cell: ('s', its shared-string index), ('inlineStr', text) or
-        ('str', a formula's text result); None for an absent, empty, number, boolean or error cell."""
+    def shared_index(self, row: int, col: int) -> int | None:
+        """The shared-string index a cell shows, or None (not a shared-string cell)."""
         el = self.cell_el(row, col)
-        if el is None or el.empty:
+        if el is None or el.empty or el.attrs.get("t") != "s":
             return None
-        kind, inner = el.attrs.get("t", "n"), self.data[el.head_end:el.close]
-        if kind == "inlineStr":
-            return kind, xml_string(inner)
-        if kind in ("s", "str"):
-            v = _V.search(inner)
-            return kind, html.unescape(v.group(1).decode("utf-8", "replace")) if v else ""
-        return None
+        v = _V.search(self.data[el.head_end:el.close])
+        return int(v.group(1)) if v and v.group(1).strip().isdigit() else None
 
-    def set_styles(self, styles: dict[tuple[int, int], int], texts: dict[tuple[int, int], str] | None = None) -> None:
-        """Give each (row, column) the cell format; a cell or row not in the part yet is added in order.
-        A cell in ``texts`` becomes an inline string holding that text (its old value and formula go)."""
+    def set_styles(self, styles: dict[tuple[int, int], int]) -> None:
+        """Give each (row, column) the cell format; a cell or row not in the part yet is added in order."""
         p = self.root.prefix
-        texts = texts or {}
         new_rows: dict[int, list[tuple[int, int]]] = {}
         for (row, col), xf in sorted(styles.items()):
             cell = self.cell_el(row, col)
-            if cell is not None and (row, col) in texts:
-                c = cell.tag
-                self.edits.replace(cell.start, cell.end, f'<{c} r="{ref_of(row, col)}" s="{xf}" t="inlineStr"><{p}is>'
-                                   f'<{p}t xml:space="preserve">'.encode() + xml_text(clean(texts[(row, col)]))
-                                   + f"</{p}t></{p}is></{c}>".encode())
-            elif cell is not None:
+            if cell is not None:
                 self.edits.set_attr(cell, "s", str(xf))
             else:
                 new_rows.setdefault(row, []).append((col, xf))
@@ -450,6 +438,35 @@ def xml_string(fragment: bytes) -> str:
     """The text of a string item (<si> or <is> content): its <t> runs joined, entities resolved."""
     body = _RPH.sub(b"", fragment)
     return html.unescape("".join(m.group(1).decode("utf-8", "replace") for m in _T_TEXT.finditer(body)))
+
+
+_TEXT_NODE = re.compile(rb">([^<]+)<")
+_CELL_START = re.compile(rb"<(?:[\w.-]+:)?c\s[^>]*?\br=\"([A-Za-z]+\d+)\"[^>]*?(/?)>")
+_CELL_END = re.compile(rb"</(?:[\w.-]+:)?c>")
+
+
+def mask_text_nodes(pkg: Package, part: str, mask: Callable[[str], str]) -> set[str]:
+    """Every text node of ``part`` (inline strings, formula results and formulas, header and footer
+    text, comment text) that ``mask`` changes is replaced by its masked text; the references of the
+    cells changed. Text split across rich-text runs is left to SharedStrings (whole items)."""
+    data = pkg.read(part)
+    check_utf8(data, part)
+    edits, changed = Edits(data), set()
+    starts: list[re.Match] | None = None
+    for m in _TEXT_NODE.finditer(data):
+        text = html.unescape(m.group(1).decode("utf-8", "replace"))
+        new = mask(text)
+        if new == text:
+            continue
+        edits.replace(m.start(1), m.end(1), xml_text(clean(new)))
+        if starts is None:
+            starts = list(_CELL_START.finditer(data))
+        i = bisect.bisect_right([c.start() for c in starts], m.start()) - 1
+        if i >= 0 and not starts[i].group(2) and _CELL_END.search(data, starts[i].end(), m.start()) is None:
+            changed.add(starts[i].group(1).decode().upper())
+    if starts is not None:
+        pkg.write(part, edits.result())
+    return changed
 
 
 class SharedStrings:

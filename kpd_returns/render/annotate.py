@@ -128,16 +128,19 @@ def _zip_copy(blob: bytes, report: FileReport, ordered: Sequence[Finding], label
     pkg = Z.Package(blob, label)
     book = Z.Workbook(pkg)
     titles = set(book.titles)
+    # Personal data first, so every later read of a part sees the masked text.
+    shared = Z.SharedStrings(pkg, book, mask_all)
+    texts_masked = {part: Z.mask_text_nodes(pkg, part, mask_all) for part in _text_parts(pkg, book)}
     marks = _cells_to_mark(pkg, book, ordered, titles)  # may raise NeedsOpenpyxl: nothing is changed yet
     styles = Z.Styles(pkg, book.styles_part)
     types = Z.ContentTypes(pkg)
     fills = {ERROR_FILL: styles.solid_fill(ERROR_FILL), WARNING_FILL: styles.solid_fill(WARNING_FILL)}
-    shared = Z.SharedStrings(pkg, book, mask_all)
     block = _first_free_vml_block(pkg)
     for ws, rels, targets in marks:
-        texts, masked = _masked_cells(ws, targets, shared)
+        masked = {pos for pos in targets if Z.ref_of(*pos) in texts_masked.get(ws.part, ())
+                  or ws.shared_index(*pos) in shared.masked}
         ws.set_styles({pos: styles.with_fill(ws.style_of(*pos), fills[_fill_of(items)])
-                       for pos, items in targets.items()}, texts)
+                       for pos, items in targets.items()})
         comments = pkg.fresh("xl/comments{}.xml", types.overrides)
         pkg.write(comments, _comments_xml(targets, masked))
         vml = pkg.fresh("xl/drawings/vmlDrawing{}.vml", types.overrides)
@@ -168,23 +171,11 @@ def _zip_copy(blob: bytes, report: FileReport, ordered: Sequence[Finding], label
     return pkg.to_bytes(), sum(len(targets) for _, _, targets in marks)
 
 
-def _masked_cells(ws: Z.Worksheet, targets: dict, shared: Z.SharedStrings) -> tuple[dict, set]:
-    """The marked cells holding personal data: new text for those holding their own string, and
-    every such cell (a shared string's cell shows the masked item, already replaced)."""
-    texts: dict[tuple[int, int], str] = {}
-    masked: set[tuple[int, int]] = set()
-    for pos in targets:
-        found = ws.cell_text(*pos)
-        if found is None:
-            continue
-        kind, text = found
-        if kind == "s":
-            if text.strip().isdigit() and int(text) in shared.masked:
-                masked.add(pos)
-        elif mask_all(text) != text:
-            texts[pos] = mask_all(text)
-            masked.add(pos)
-    return texts, masked
+def _text_parts(pkg: Z.Package, book: Z.Workbook) -> list[str]:
+    """The parts whose text may hold what a provider typed: every worksheet and every comments part."""
+    sheets = [p for p in (book.part_of(el, "worksheet") for el in book.sheet_els) if p]
+    notes = [n for n in pkg.names() if re.match(r"xl/(comments[^/]*|threadedComments/[^/]*)\.xml$", n, re.I)]
+    return sorted(set(sheets + notes))
 
 
 Marks = list[tuple[Z.Worksheet, Z.Rels, dict[tuple[int, int], list[Finding]]]]
