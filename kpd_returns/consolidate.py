@@ -318,8 +318,8 @@ def ingest(paths: Sequence[str | Path], ledger: Ledger, *, workers: int | None =
             except StopIteration:
                 break
             except Exception as exc:  # noqa: BLE001 - the validator stopped: check the rest one by one
-                summary.notes.append(f"The validator stopped part-way ({type(exc).__name__}: {exc}); the remaining "
-                                     "files were checked one at a time.")
+                summary.notes.append(mask_all(f"The validator stopped part-way ({type(exc).__name__}: {exc}); the "
+                                              "remaining files were checked one at a time."))
                 while order:
                     kind, item = order.popleft()
                     if kind == "validate":
