@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import openpyxl
@@ -26,11 +27,9 @@ from test_consolidate_gen import InboxBuilder, Provider
 
 REPO = Path(__file__).resolve().parents[1]
 
-NI, NI_DASHED, NI_SPECIMEN = "AB123456C", "JK-31-41-59-D", "QQ123456C"
-EMAIL, PHONE, SENDER = "jane.doe@example.com", "07700 900123", "jane.sender@example.com"
-NEEDLES = [NI, NI_DASHED, NI_SPECIMEN, EMAIL, PHONE, "QQ 12 34 56 C", SENDER]
-BAD_NAME = f"Return for {NI} {EMAIL}.xlsx"
-ATTACHMENT_NAME = f"Return for {NI_SPECIMEN} {EMAIL}.xlsx"
+E2E = tomllib.loads((Path(__file__).parent / "data" / "hostile_table.toml").read_text(encoding="utf-8"))[
+    "personal_data"]["end_to_end"]
+NEEDLES, SENDER = E2E["needles"], E2E["sender"]
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -41,11 +40,9 @@ def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 def bad_return(b: InboxBuilder, p: Provider) -> bytes:
     """A return with personal data in free text, the provider and contract cells, and a number cell."""
-    return b.workbook("mmir", "2026-10", p, contact=f"Jane Doe on {PHONE}", extra={
-        ("provider", ""): f"Jane Doe Services {NI_DASHED}",
-        ("contract", ""): "AtW QQ 12 34 56 C",
-        ("referrals", "in_month"): NI,
-    })
+    return b.workbook("mmir", "2026-10", p, contact=E2E["free_text"], extra={
+        ("provider", ""): E2E["provider"], ("contract", ""): E2E["contract"],
+        ("referrals", "in_month"): E2E["number_cell"]})
 
 
 @pytest.fixture(scope="module")
@@ -56,9 +53,9 @@ def consolidated(tmp_path_factory):
     by_mail = Provider(2, "Test Provider 02 Ltd", "email")
     for period in ("2026-09", "2026-10"):
         b.deliver(good, "mmir", period, b.workbook("mmir", period, good), b.name("mmir", period, good), "accepted")
-    b.put_file(f"files/{BAD_NAME}", bad_return(b, good), "rejected")
-    b.put_email(f"mail/from {EMAIL}.eml", SENDER, dt.datetime(2026, 11, 3, 9, 0),
-                [(ATTACHMENT_NAME, b.workbook("mmir", "2026-10", by_mail), "accepted")])
+    b.put_file(f"files/{E2E['file_name']}", bad_return(b, good), "rejected")
+    b.put_email(f"mail/{E2E['email_file_name']}", SENDER, dt.datetime(2026, 11, 3, 9, 0),
+                [(E2E["attachment_name"], b.workbook("mmir", "2026-10", by_mail), "accepted")])
     out = base / "out"
     proc = run_cli("consolidate", str(base / "inbox"), "--out", str(out), "--as-of", "2026-11-27",
                    "--workers", "1", "--verbose", cwd=base)
@@ -74,11 +71,11 @@ def test_the_other_returns_are_accepted_and_the_bad_one_rejected(consolidated):
     assert outcomes.count("rejected") == 1
     assert sum(o.startswith("accepted") for o in outcomes) == 3
     rejected = next(f for f in summary["files"] if f["outcome"] == "rejected")
-    assert rejected["name"] == "Return for AB*****6C j***@***.xlsx"
-    assert rejected["provider"] == "Jane Doe Services JK-**-**-*9-D"
+    assert rejected["name"] == E2E["file_name_masked"]
+    assert rejected["provider"] == E2E["provider_masked"]
     mailed = next(f for f in summary["files"] if f["email"])
-    assert mailed["email"] == "from j***@***.eml" and mailed["sender"] == "j***@***.com"
-    assert mailed["name"] == "Return for QQ*****6C j***@***.xlsx"
+    assert mailed["email"] == E2E["email_file_name_masked"] and mailed["sender"] == E2E["sender_masked"]
+    assert mailed["name"] == E2E["attachment_name_masked"]
 
 
 def test_no_raw_personal_datum_in_any_output(consolidated):
@@ -109,10 +106,10 @@ def test_the_rejected_copy_shows_the_masked_text_in_the_marked_cells(consolidate
     copy = next((out / "rejected").glob("*.annotated.xlsx"))
     wb = openpyxl.load_workbook(copy)
     volumes = wb["Volumes"]
-    masked = [c for row in volumes.iter_rows() for c in row if c.value == "AB*****6C"]
+    masked = [c for row in volumes.iter_rows() for c in row if c.value == E2E["number_cell_masked"]]
     assert masked and masked[0].comment is not None and "masked" in masked[0].comment.text
     sheet, cell = cell_of("mmir", "provider")
-    assert wb[sheet][cell].value == "Jane Doe Services JK-**-**-*9-D"
+    assert wb[sheet][cell].value == E2E["provider_masked"]
 
 
 # -- validate -------------------------------------------------------------------------------------
@@ -122,7 +119,7 @@ def test_the_rejected_copy_shows_the_masked_text_in_the_marked_cells(consolidate
 def bad_file(tmp_path_factory):
     base = tmp_path_factory.mktemp("pii-validate")
     b = InboxBuilder(base / "in")
-    path = b.put_file(BAD_NAME, bad_return(b, Provider(1, "Test Provider 01 Ltd", "file")), "rejected")
+    path = b.put_file(E2E["file_name"], bad_return(b, Provider(1, "Test Provider 01 Ltd", "file")), "rejected")
     return base, path
 
 
@@ -131,7 +128,7 @@ def test_validate_reports_quote_nothing_raw(bad_file, fmt):
     base, path = bad_file
     proc = run_cli("validate", str(path), "--format", fmt, cwd=base)
     assert proc.returncode == 1, proc.stderr
-    assert "AB*****6C" in proc.stdout
+    assert E2E["number_cell_masked"] in proc.stdout and E2E["file_name_masked"] in proc.stdout
     assert_no_leak(None, NEEDLES, streams=[proc.stdout, proc.stderr])
 
 
@@ -145,4 +142,4 @@ def test_validate_annotate_masks_the_cells_of_the_copy(bad_file, tmp_path):
     assert_no_leak(out, NEEDLES, streams=[proc.stdout, proc.stderr])
     wb = openpyxl.load_workbook(out / "annotated.xlsx")
     texts = [c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
-    assert "Jane Doe on 07*** ***123" in texts and "AB*****6C" in texts
+    assert E2E["free_text_masked"] in texts and E2E["number_cell_masked"] in texts
