@@ -38,6 +38,7 @@ def build(folder: Path, provider_comment: str | None = None) -> Path:
     sheet, cell = _cell("referrals", "in_month")
     wb[sheet][cell] = "AB123456C"
     wb["Header"]["H40"] = "AB123456C"  # the same text in a cell no check reads: the shared string is one
+    wb.properties.creator = "jane.doe@example.com"
     if provider_comment:
         wb[sheet]["A1"].comment = openpyxl.comments.Comment(provider_comment, "Provider")
     path = folder / NAME
@@ -131,3 +132,25 @@ def test_openpyxl_fallback_masks_cells_and_comments(tmp_path, monkeypatch):
     annotate(source, report_for(source), out)
     assert used, "the fallback was not taken"
     check_copy(out)
+
+
+def test_formulas_keep_their_references_and_lose_personal_data_in_their_text():
+    from kpd_returns.checks.personal_data import mask_formula
+
+    assert mask_formula("SUM(AB12:AB123456)") == "SUM(AB12:AB123456)"
+    assert mask_formula('IF(A1>0,"AB123456C","")') == 'IF(A1>0,"AB*****6C","")'
+
+
+def test_annotated_names_are_masked():
+    from kpd_returns.render.annotate import annotated_name
+
+    assert annotated_name("in/Return for AB123456C.xlsx") == "Return for ABxxxxx6C.annotated.xlsx"
+
+
+def test_fixed_totals_copy_masks_personal_data_too(tmp_path):
+    from kpd_returns.render.fix_totals import fix_totals
+
+    source = build(tmp_path)
+    (tmp_path / "out").mkdir()
+    fix_totals(source, report_for(source), tmp_path / "out" / "fixed.xlsx")
+    assert_no_leak(tmp_path / "out", NEEDLES)

@@ -14,6 +14,7 @@ import posixpath
 import re
 from collections.abc import Callable, Iterable
 
+from ..checks.personal_data import mask_formula
 from ._xlsx import CopyError
 from ._zippackage import (
     CT_WORKSHEET,
@@ -443,6 +444,7 @@ def xml_string(fragment: bytes) -> str:
 _TEXT_NODE = re.compile(rb">([^<]+)<")
 _CELL_START = re.compile(rb"<(?:[\w.-]+:)?c\s[^>]*?\br=\"([A-Za-z]+\d+)\"[^>]*?(/?)>")
 _CELL_END = re.compile(rb"</(?:[\w.-]+:)?c>")
+_TAG_NAME = re.compile(rb"<(?:[\w.-]+:)?([\w.-]+)")
 
 
 def mask_text_nodes(pkg: Package, part: str, mask: Callable[[str], str]) -> set[str]:
@@ -455,7 +457,8 @@ def mask_text_nodes(pkg: Package, part: str, mask: Callable[[str], str]) -> set[
     starts: list[re.Match] | None = None
     for m in _TEXT_NODE.finditer(data):
         text = html.unescape(m.group(1).decode("utf-8", "replace"))
-        new = mask(text)
+        tag = _TAG_NAME.match(data, data.rfind(b"<", 0, m.start()))
+        new = mask_formula(text) if tag and tag.group(1) == b"f" else mask(text)
         if new == text:
             continue
         edits.replace(m.start(1), m.end(1), xml_text(clean(new)))
