@@ -56,6 +56,8 @@ _PHONE = re.compile(r"(?<![\w+])\(?(?:\+44|0044|0)\)?[ \-]?(?:\(0\)[ \-]?)?[1237
 _POSTCODE = re.compile(r"(?<![A-Za-z0-9])[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?[ _]{0,2}\d[ABD-HJLNP-UW-Z]{2}(?![A-Za-z0-9])",
                        re.I)
 
+_SHORT_NUMBER = re.compile(r"[\d.eE+-]{0,8}\Z")
+
 # The kinds a field may skip (FieldSpec.personal_data_skip), in scanning order.
 KIND_IDS = ("email", "ni_number", "date_of_birth", "phone", "postcode")
 
@@ -127,7 +129,7 @@ class Match(NamedTuple):
 
 def find_all(text: str, skip: Iterable[str] = ()) -> list[Match]:
     """Every piece of personal data in ``text`` (positions in the original text), kinds in scanning order."""
-    if not text:
+    if len(text) < 5 or _SHORT_NUMBER.match(text):  # most cells: no kind of personal data fits
         return []
     norm, where = normalise(text)
     skip = set(skip)

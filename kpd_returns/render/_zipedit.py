@@ -455,6 +455,7 @@ def mask_text_nodes(pkg: Package, part: str, mask: Callable[[str], str]) -> set[
     check_utf8(data, part)
     edits, changed = Edits(data), set()
     starts: list[re.Match] | None = None
+    at: list[int] = []
     for m in _TEXT_NODE.finditer(data):
         text = html.unescape(m.group(1).decode("utf-8", "replace"))
         tag = _TAG_NAME.match(data, data.rfind(b"<", 0, m.start()))
@@ -464,7 +465,8 @@ def mask_text_nodes(pkg: Package, part: str, mask: Callable[[str], str]) -> set[
         edits.replace(m.start(1), m.end(1), xml_text(clean(new)))
         if starts is None:
             starts = list(_CELL_START.finditer(data))
-        i = bisect.bisect_right([c.start() for c in starts], m.start()) - 1
+            at = [c.start() for c in starts]
+        i = bisect.bisect_right(at, m.start()) - 1
         if i >= 0 and not starts[i].group(2) and _CELL_END.search(data, starts[i].end(), m.start()) is None:
             changed.add(starts[i].group(1).decode().upper())
     if starts is not None:

@@ -131,7 +131,7 @@ def _zip_copy(blob: bytes, report: FileReport, ordered: Sequence[Finding], label
     # Personal data first, so every later read of a part sees the masked text.
     shared = Z.SharedStrings(pkg, book, mask_all)
     texts_masked = {part: Z.mask_text_nodes(pkg, part, mask_all) for part in _text_parts(pkg, book)}
-    marks = _cells_to_mark(pkg, book, ordered, titles)  # may raise NeedsOpenpyxl: nothing is changed yet
+    marks = _cells_to_mark(pkg, book, ordered, titles)  # may raise NeedsOpenpyxl: nothing is written yet
     styles = Z.Styles(pkg, book.styles_part)
     types = Z.ContentTypes(pkg)
     fills = {ERROR_FILL: styles.solid_fill(ERROR_FILL), WARNING_FILL: styles.solid_fill(WARNING_FILL)}
