@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, NamedTuple
 if TYPE_CHECKING:  # mask_all is used by every output: importing it must cost nothing more
     from .context import FileCheck
 
-_EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+_EMAIL = re.compile(r"[\w.%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _SEP = r"[ ./_-]"
 _NINO = re.compile(
     r"(?<![A-Za-z0-9])[A-Za-z]{2}(?:"
