@@ -111,3 +111,16 @@ def test_provider_and_contract_are_scanned_but_may_skip_postcodes_issue10_item3(
 def test_kpd_cpa_is_scanned():
     report = check("kpd", kpd_cells(cpa__="CPA 07 07700 900123"))
     assert only(report, "personal-data").found == "07*** ***123"
+
+
+def test_findings_are_made_only_where_they_are_masked():
+    """Every finding goes through findings.make (which masks what it quotes), so no check can forget:
+    the only other places a Finding is built are the ledger (re-reading masked rows) and the crash
+    report (masked where it is built)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "kpd_returns"
+    builders = sorted(str(p.relative_to(root)) for p in root.rglob("*.py")
+                      if re.search(r"(?<![\w.])Finding\(", p.read_text(encoding="utf-8")))
+    assert builders == ["cli_validate.py", "findings.py", "ledger.py"]
