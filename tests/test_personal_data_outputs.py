@@ -1,7 +1,7 @@
 """No raw personal datum leaves in any output (issue 10, items 1-5), end to end through the real CLI.
 
 An inbox holds good returns beside one return with personal data in free text, in the provider and
-contract fields and in a number cell, under a file name holding an NI number and an e-mail address,
+contract fields and in a number cell, and a KPD return with some in its CPA, under a file name holding an NI number and an e-mail address,
 and an e-mail (from a person's address, under a file name holding one) whose attached good return
 has such a name. After `kpd-returns consolidate`, every output (the workbook, summary.json,
 rejected/, the packs and their publication files, the ledger, stdout and stderr) is read by
@@ -54,6 +54,8 @@ def consolidated(tmp_path_factory):
     for period in ("2026-09", "2026-10"):
         b.deliver(good, "mmir", period, b.workbook("mmir", period, good), b.name("mmir", period, good), "accepted")
     b.put_file(f"files/{E2E['file_name']}", bad_return(b, good), "rejected")
+    b.put_file(f"files/{E2E['cpa_file_name']}", b.workbook("kpd", "2026-27 Q2", good, extra={("cpa", ""): E2E["cpa"]}),
+               "rejected")
     b.put_email(f"mail/{E2E['email_file_name']}", SENDER, dt.datetime(2026, 11, 3, 9, 0),
                 [(E2E["attachment_name"], b.workbook("mmir", "2026-10", by_mail), "accepted")])
     out = base / "out"
@@ -68,9 +70,11 @@ def test_the_other_returns_are_accepted_and_the_bad_one_rejected(consolidated):
     assert "Traceback" not in proc.stderr
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     outcomes = sorted(f["outcome"] for f in summary["files"])
-    assert outcomes.count("rejected") == 1
+    assert outcomes.count("rejected") == 2
     assert sum(o.startswith("accepted") for o in outcomes) == 3
-    rejected = next(f for f in summary["files"] if f["outcome"] == "rejected")
+    kpd = next(f for f in summary["files"] if f["return_id"] == "kpd")
+    assert kpd["outcome"] == "rejected" and kpd["contract"] == "CPA 07 AB/*****1/D"
+    rejected = next(f for f in summary["files"] if f["outcome"] == "rejected" and f["return_id"] == "mmir")
     assert rejected["name"] == E2E["file_name_masked"]
     assert rejected["provider"] == E2E["provider_masked"]
     mailed = next(f for f in summary["files"] if f["email"])
@@ -103,7 +107,7 @@ def test_the_ledger_keeps_the_sender_and_knows_a_rerun_by_its_sha256(consolidate
 
 def test_the_rejected_copy_shows_the_masked_text_in_the_marked_cells(consolidated):
     out, _proc = consolidated
-    copy = next((out / "rejected").glob("*.annotated.xlsx"))
+    copy = next((out / "rejected").glob("Return for*.annotated.xlsx"))
     wb = openpyxl.load_workbook(copy)
     volumes = wb["Volumes"]
     masked = [c for row in volumes.iter_rows() for c in row if c.value == E2E["number_cell_masked"]]
