@@ -172,11 +172,11 @@ def _zip_copy(blob: bytes, report: FileReport, ordered: Sequence[Finding], label
 
 
 def _text_parts(pkg: Z.Package, book: Z.Workbook) -> list[str]:
-    """The parts whose text may hold what a provider typed: every worksheet, every comments part and
-    the document properties (author, title)."""
+    """The parts whose text may hold what a provider typed: every worksheet, comments part, drawing
+    (text boxes) and chart, and the document properties (author, title)."""
     sheets = [p for p in (book.part_of(el, "worksheet") for el in book.sheet_els) if p]
-    notes = [n for n in pkg.names()
-             if re.match(r"(xl/(comments[^/]*|threadedComments/[^/]*)|docProps/core)\.xml$", n, re.I)]
+    notes = [n for n in pkg.names() if re.match(
+        r"(xl/(comments[^/]*|(threadedComments|drawings|charts)/[^/]*)|docProps/core)\.xml$", n, re.I)]
     return sorted(set(sheets + notes))
 
 
