@@ -154,3 +154,28 @@ def test_fixed_totals_copy_masks_personal_data_too(tmp_path):
     (tmp_path / "out").mkdir()
     fix_totals(source, report_for(source), tmp_path / "out" / "fixed.xlsx")
     assert_no_leak(tmp_path / "out", NEEDLES)
+
+
+def test_zip_path_masks_a_rich_text_inline_string_split_across_runs(tmp_path, fast_only):
+    source = build(tmp_path)
+    sheet, cell = _cell("contact")
+    part = next(s.part for s in __import__("kpd_returns.workbook", fromlist=["x"]).open_workbook(source).sheets
+                if s.name == sheet)
+    rich = tmp_path / "rich.xlsx"
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(rich, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == part:
+                text, n = re.subn(rf'(<c r="{cell}"[^>]*?t="inlineStr">)<is>.*?</is>',
+                                  r'\1<is><r><t>Call Jane on 07700 </t></r><r><rPr><b/></rPr><t>900123</t></r></is>',
+                                  data.decode("utf-8"))
+                assert n == 1
+                data = text.encode("utf-8")
+            dst.writestr(info, data)
+    (tmp_path / "out").mkdir()
+    out = tmp_path / "out" / "copy.xlsx"
+    annotate(rich, report_for(rich), out)
+    assert_no_leak(out.parent, NEEDLES)
+    copy = openpyxl.load_workbook(out)
+    assert copy[sheet][cell].value == "Call Jane on 07*** ***123"
+    assert copy[sheet][cell].comment.text.startswith(MASKED_NOTE)

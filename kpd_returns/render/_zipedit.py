@@ -450,28 +450,58 @@ _TAG_NAME = re.compile(rb"<(?:[\w.-]+:)?([\w.-]+)")
 def mask_text_nodes(pkg: Package, part: str, mask: Callable[[str], str]) -> set[str]:
     """Every text node of ``part`` (inline strings, formula results and formulas, header and footer
     text, comment text) that ``mask`` changes is replaced by its masked text; the references of the
-    cells changed. Text split across rich-text runs is left to SharedStrings (whole items)."""
+    cells changed. A rich-text inline string is masked as a whole (its runs joined) first."""
     data = pkg.read(part)
     check_utf8(data, part)
-    edits, changed = Edits(data), set()
-    starts: list[re.Match] | None = None
-    at: list[int] = []
-    for m in _TEXT_NODE.finditer(data):
-        text = html.unescape(m.group(1).decode("utf-8", "replace"))
-        tag = _TAG_NAME.match(data, data.rfind(b"<", 0, m.start()))
-        new = mask_formula(text) if tag and tag.group(1) == b"f" else mask(text)
-        if new == text:
-            continue
-        edits.replace(m.start(1), m.end(1), xml_text(clean(new)))
-        if starts is None:
-            starts = list(_CELL_START.finditer(data))
-            at = [c.start() for c in starts]
-        i = bisect.bisect_right(at, m.start()) - 1
-        if i >= 0 and not starts[i].group(2) and _CELL_END.search(data, starts[i].end(), m.start()) is None:
-            changed.add(starts[i].group(1).decode().upper())
-    if starts is not None:
-        pkg.write(part, edits.result())
+    changed: set[str] = set()
+    for masker, pattern in ((_whole_inline, _INLINE_RICH), (_text_node, _TEXT_NODE)):
+        edits, cells, n = Edits(data), _Cells(data), 0
+        for m in pattern.finditer(data):
+            new = masker(data, m, mask)
+            if new is not None:
+                edits.replace(m.start(), m.end(), new)
+                changed |= cells.ref_at(m.start())
+                n += 1
+        if n:
+            data = edits.result()
+            pkg.write(part, data)
     return changed
+
+
+class _Cells:
+    """Which cell a position of a worksheet part is in (worked out when first asked)."""
+
+    def __init__(self, data: bytes):
+        self.data, self.starts, self.at = data, None, []
+
+    def ref_at(self, pos: int) -> set[str]:
+        if self.starts is None:
+            self.starts = list(_CELL_START.finditer(self.data))
+            self.at = [c.start() for c in self.starts]
+        i = bisect.bisect_right(self.at, pos) - 1
+        if i < 0 or self.starts[i].group(2) or _CELL_END.search(self.data, self.starts[i].end(), pos) is not None:
+            return set()
+        return {self.starts[i].group(1).decode().upper()}
+
+
+def _text_node(data: bytes, m: re.Match, mask: Callable[[str], str]) -> bytes | None:
+    text = html.unescape(m.group(1).decode("utf-8", "replace"))
+    tag = _TAG_NAME.match(data, data.rfind(b"<", 0, m.start()))
+    new = mask_formula(text) if tag and tag.group(1) == b"f" else mask(text)
+    return None if new == text else b">" + xml_text(clean(new)) + b"<"
+
+
+_INLINE_RICH = re.compile(rb"<((?:[\w.-]+:)?)is>((?:(?!</(?:[\w.-]+:)?is>).)*?<(?:[\w.-]+:)?r>.*?)</\1is>", re.S)
+
+
+def _whole_inline(_data: bytes, m: re.Match, mask: Callable[[str], str]) -> bytes | None:
+    """A rich-text inline string (<is> with runs) whose joined text holds personal data: one plain run."""
+    text = xml_string(m.group(2))
+    new = mask(text)
+    if new == text:
+        return None
+    p = m.group(1).decode()
+    return (f"<{p}is><{p}t xml:space=\"preserve\">".encode() + xml_text(clean(new)) + f"</{p}t></{p}is>".encode())
 
 
 class SharedStrings:
