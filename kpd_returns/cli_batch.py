@@ -126,7 +126,10 @@ def _guard(fn, err: TextIO) -> int:
         print(str(exc), file=err)
         return EXIT_CANNOT_RUN
     except OSError as exc:
-        print(f"kpd-returns could not read or write {exc.filename or 'a file'} ({exc.strerror or exc}).", file=err)
+        from .checks.personal_data import mask_all
+
+        print(f"kpd-returns could not read or write {mask_all(str(exc.filename or 'a file'))} ({exc.strerror or exc}).",
+              file=err)
         return EXIT_CANNOT_RUN
 
 

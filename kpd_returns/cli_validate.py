@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from .checks.personal_data import mask_all
 from .model import EXIT_ERRORS, EXIT_UNREADABLE, EXIT_VALID, FileReport
 
 FORMATS = ("text", "json")
@@ -105,7 +106,7 @@ def crashed_report(path: str, exc: BaseException) -> FileReport:
     detail = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
     message = (f"The file {name} could not be checked because kpd-returns met an unexpected problem "
                f"({detail[:200]}). Send the file to the kpd-returns maintainers.")
-    finding = Finding(code="file-corrupt", severity="error", message=" ".join(message.split()))
+    finding = Finding(code="file-corrupt", severity="error", message=mask_all(" ".join(message.split())))
     return FileReport(path=path, name=name, sha256=_sha256(Path(path)), findings=[finding])
 
 
@@ -175,7 +176,7 @@ def write_annotations(reports: Sequence[FileReport], targets: dict[int, Path], n
             continue
         except Exception as exc:  # noqa: BLE001
             notes.setdefault(r.path, []).append(
-                f"No annotated copy of {r.name}: an unexpected problem ({type(exc).__name__}: {exc}).")
+                f"No annotated copy of {mask_all(r.name)}: an unexpected problem ({type(exc).__name__}: {exc}).")
             ok = False
             continue
         cells = "1 cell" if marked == 1 else f"{marked} cells"
@@ -193,7 +194,7 @@ def write_fixed(report: FileReport, target: Path, notes: dict[str, list[str]]) -
         return False
     except Exception as exc:  # noqa: BLE001
         notes.setdefault(report.path, []).append(
-            f"Cannot fix the totals of {report.name}: an unexpected problem ({type(exc).__name__}: {exc}).")
+            f"Cannot fix the totals of {mask_all(report.name)}: an unexpected problem ({type(exc).__name__}: {exc}).")
         return False
     changed = ", ".join(result.changed) if result.changed else "none needed restoring"
     notes.setdefault(report.path, []).append(
@@ -230,7 +231,7 @@ def run(files: Sequence[str | Path], *, as_of: str | None = None, submitted: str
         print("Stopped before every file was checked.", file=err)
         return 130
     except Exception as exc:  # noqa: BLE001 - never a traceback
-        where = f" while working on {current['file']}" if current["file"] else ""
+        where = f" while working on {mask_all(current['file'])}" if current["file"] else ""
         detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
         print(f"kpd-returns validate stopped{where} because of an unexpected problem ({detail}).", file=err)
         return EXIT_UNREADABLE
@@ -299,7 +300,7 @@ def _run(files, *, as_of, submitted, region, deadlines, fmt, annotate, annotate_
         write_json(reports, out)
         for r in reports:
             for note in notes.get(r.path, ()):
-                print(f"{r.path}: {note}", file=err)
+                print(f"{mask_all(r.path)}: {note}", file=err)
     else:
         from .render.text import render_text
 

@@ -50,6 +50,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from . import findings as F
+from .checks.personal_data import mask_all
 from .inbox import InboxItem, iter_items, list_inputs
 from .ledger import Ledger, ReturnRow, format_received
 from .model import FileReport
@@ -95,6 +96,7 @@ class InputOutcome:
         d.pop("file_id")
         d.pop("already_recorded")  # which run recorded a file is not part of its outcome
         d["email"] = d.pop("source_email")
+        d["sender"] = mask_all(d["sender"])  # who sent it stays in the ledger's audit trail only
         return d
 
 
@@ -141,6 +143,17 @@ def _display_path(item: InboxItem) -> str:
     """How a report names an input: its path within the inbox ('mail/x.eml > return.xlsx' for an attachment)."""
     rel = item.rel or item.source_path
     return f"{rel} > {item.name}" if item.source_email else rel
+
+
+def _masked_names(item: InboxItem) -> InboxItem:
+    """The input with personal data masked in every name it is known by (file, attachment, e-mail, path),
+    before any reaches the ledger, the summary, the workbook, the packs or the terminal. Its bytes are
+    still read from ``item.source`` (the real path, or the attachment's bytes), and the ledger knows a
+    file again by its SHA-256, never by its name. The sender's address is kept as it is for the
+    ledger's audit trail; everything that shows it (summary.json, the workbook) masks it."""
+    item.name, item.rel, item.source_path = mask_all(item.name), mask_all(item.rel), mask_all(item.source_path)
+    item.source_email = mask_all(item.source_email)
+    return item
 
 
 def _direct_report(item: InboxItem) -> FileReport:
@@ -220,7 +233,7 @@ def ingest(paths: Sequence[str | Path], ledger: Ledger, *, workers: int | None =
     writer = _RejectedWriter(Path(rejected_dir)) if rejected_dir is not None else None
     bar = _Progress(len(files), progress)
 
-    items = iter_items(paths, files=files)
+    items = (_masked_names(item) for item in iter_items(paths, files=files))
 
     def classify(item: InboxItem) -> str:
         if item.problem is not None and item.sha256 not in known:
@@ -336,8 +349,8 @@ def ingest(paths: Sequence[str | Path], ledger: Ledger, *, workers: int | None =
             except StopIteration:
                 break
             except Exception as exc:  # noqa: BLE001 - the validator stopped: check the rest one by one
-                summary.notes.append(f"The validator stopped part-way ({type(exc).__name__}: {exc}); the remaining "
-                                     "files were checked one at a time.")
+                summary.notes.append(mask_all(f"The validator stopped part-way ({type(exc).__name__}: {exc}); the "
+                                              "remaining files were checked one at a time."))
                 while order:
                     kind, item = order.popleft()
                     if kind == "validate":

@@ -55,6 +55,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
 from .findings import CATALOGUE
+from .checks.personal_data import mask_all
 from .spec import KeyMeasure, ReturnSpec
 from .streamed_rows import RowWriter, TableSpec, splice
 
@@ -311,7 +312,7 @@ def _submissions(w: _Writer, data: WorkbookInput) -> None:
                 received = received.date()
             yield (r.provider, r.contract, r.return_id.upper(), r.period, STATUS_WORDS.get(r.status, r.status),
                    received, r.deadline, r.late_working_days, r.resubmissions, r.files,
-                   "Yes" if r.in_register else "No", r.region, r.current_name, r.sender)
+                   "Yes" if r.in_register else "No", r.region, mask_all(r.current_name), mask_all(r.sender))
     w.table(ws, 3, headers, rows(), "tbl_submissions",
             [34, 18, 8, 12, 14, 17, 17, 12, 14, 10, 11, 18, 44, 30], freeze_cols=2)
 
@@ -507,7 +508,9 @@ def _files(w: _Writer, data: WorkbookInput) -> None:
     def rows():
         for f in data.iter_files():
             received = f.received_at.date() if f.received_at and f.received_date_only else f.received_at
-            yield (f.name, f.source_email, f.sender, (f.return_id or "").upper() or None, f.provider, f.contract,
+            # The sender's address stays in the ledger's audit trail; here it is masked like all personal data
+            # (names too, which a ledger written before names were masked may hold raw).
+            yield (mask_all(f.name), mask_all(f.source_email), mask_all(f.sender), (f.return_id or "").upper() or None, f.provider, f.contract,
                    f.period, received, f.submitted_source, VERDICT_WORDS.get(f.verdict, f.verdict),
                    "Yes" if f.current else "No", f.errors, f.warnings, f.late_working_days, f.sha256[:16])
     w.table(ws, 3, headers, rows(), "tbl_files", [44, 30, 30, 8, 34, 18, 12, 17, 18, 20, 9, 8, 9, 12, 18])

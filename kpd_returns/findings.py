@@ -100,7 +100,7 @@ class Finding:
     cell: str | None = None
     field: str | None = None  # field id
     field_label: str | None = None
-    found: str | None = None  # already masked where it may hold personal data
+    found: str | None = None  # personal data in it masked (findings.make masks every quoted value)
     expected: str | None = None
 
     @property
@@ -155,7 +155,9 @@ def make(code: str, *, guidance: str = "", sheet: str | None = None, cell: str |
         ref = (f"'{sheet}'" if " " in sheet else sheet) + (f"!{cell}" if cell else "")
     values = _Blank(ref=ref, sheet=sheet or "", cell=cell or "", field=field_label or field or "",
                     found=_fmt(found), expected=_fmt(expected), **{k: _fmt(v) for k, v in extra.items()})
-    message = template.format_map(values)
+    # The message is masked as a whole too: a value reaching it by another route (a file name in
+    # {file}, a sender in {detail}) is caught here, so no check can forget to mask what it quotes.
+    message = _masked(template.format_map(values))
     return Finding(
         code=code, severity=severity, message=message, guidance=guidance, sheet=sheet, cell=cell,
         field=field, field_label=field_label,
@@ -164,14 +166,21 @@ def make(code: str, *, guidance: str = "", sheet: str | None = None, cell: str |
     )
 
 
+def _masked(text: str) -> str:
+    from .checks.personal_data import mask_all  # not at import time: checks imports this module
+
+    return mask_all(text)
+
+
 def _fmt(value: Any) -> str:
+    """A value as quoted in a finding, with any personal data in it masked (whatever the field type)."""
     if value is None:
         return ""
     if isinstance(value, float):
         if value.is_integer():
             return str(int(value))
         return f"{value:.4f}".rstrip("0").rstrip(".")
-    return str(value)
+    return _masked(str(value))
 
 
 @dataclass

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any, Iterable
 
+from .checks.personal_data import mask_all
 from .attention import attention_items
 from .kpd_measures import KpdValue, national_months, provider_months
 from .kpis import (KpiConfig, MonthKpiCounts, SocialValueInput, default_config, kpi_windows, month_at, month_index,
@@ -203,7 +204,9 @@ def _register_line(row: Any) -> dict:
 def _source_line(row: Any) -> dict:
     keys = ("return_id", "provider", "contract", "period", "name", "received_at", "verdict", "late_working_days",
             "submitted_source", "deadline")
-    return {k: get(row, k) for k in keys}
+    line = {k: get(row, k) for k in keys}
+    line["name"] = mask_all(line["name"])  # a file's name may hold personal data (an older ledger's unmasked)
+    return line
 
 
 def _end_month(row: dict) -> str | None:

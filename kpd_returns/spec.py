@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field as PydField, ValidationError, 
 from .resources import validators_dir
 
 FieldType = Literal["count", "fte", "days", "decimal", "percent", "text", "date", "choice"]
+PersonalDataKind = Literal["email", "ni_number", "date_of_birth", "phone", "postcode"]
 NUMERIC_TYPES = frozenset({"count", "fte", "days", "decimal", "percent"})
 
 TITLE_ROW = 1
@@ -79,8 +80,10 @@ class FieldSpec(_Model):
     pattern: str | None = None
     max_length: int = 1000
     computed: Computed | None = None
-    # Free text is checked for personal data unless the spec says otherwise.
-    personal_data_check: bool | None = None
+    # Every text cell is scanned for personal data (checks.personal_data); a field may only
+    # relax WHICH kinds are looked for (a provider's name is not checked for postcodes), never
+    # switch the scan off. Kinds: email, ni_number, date_of_birth, phone, postcode.
+    personal_data_skip: list[PersonalDataKind] = PydField(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self) -> "FieldSpec":
@@ -120,8 +123,7 @@ class FieldSpec(_Model):
 
     @property
     def checks_personal_data(self) -> bool:
-        if self.personal_data_check is not None:
-            return self.personal_data_check
+        """Text is always scanned (see ``personal_data_skip``)."""
         return self.type == "text"
 
 

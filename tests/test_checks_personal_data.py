@@ -72,11 +72,55 @@ def test_kpd_contact_must_be_a_team_not_a_person():
     assert "jane.smith" not in json.dumps([x.to_dict() for x in report.findings])
 
 
-def test_fields_excluded_by_the_spec_are_not_scanned():
-    """The provider name is not personal data (personal_data_check = false)."""
+def test_a_provider_name_is_not_checked_for_postcodes():
+    """The provider field skips postcodes only (personal_data_skip = ["postcode"])."""
     assert codes(check("mmir", mmir_cells(provider__="SW1A 1AA Services Ltd"))) == []
 
 
 def test_several_kinds_in_one_cell_give_one_finding_each():
     report = check("mmir", mmir_cells(staff_skills__row1="QQ123456C, 07700 900123"))
     assert sorted(f.found for f in report.findings) == ["07*** ***123", "QQ*****6C"]
+
+
+@pytest.mark.parametrize("changes, code", [
+    ({"reworks__in_month": "AB123456C"}, "not-a-number"),
+    ({"date_submitted__": "Sent by AB123456C"}, "not-a-date"),
+    ({"rework_report_type__row1": "AB123456C", "reworks__in_month": 1, "reworks__year_to_date": 4,
+      "rework_case_ref__row1": "C-1", "rework_reason__row1": "late"}, "not-in-list"),
+])
+def test_a_value_quoted_from_any_field_type_is_masked_issue10_item4(changes, code):
+    """A number, date or choice cell holding an NI number: the finding quotes it masked."""
+    report = check("mmir", mmir_cells(**changes))
+    f = only(report, code)
+    assert "AB*****6C" in f.found and "AB*****6C" in f.message
+    blob = json.dumps([x.to_dict() for x in report.findings])
+    assert "AB123456C" not in blob and "123456" not in blob
+
+
+def test_provider_and_contract_are_scanned_but_may_skip_postcodes_issue10_item3():
+    """No field switches the scan off: personal data in the provider or contract rejects the return,
+    and the provider and contract the report carries (to the ledger, workbook, packs) are masked."""
+    report = check("mmir", mmir_cells(provider__="Jane Doe jane.doe@example.com", contract__="AB-12-34-56-C"))
+    assert sorted(f.field for f in report.findings if f.code == "personal-data") == ["contract", "provider"]
+    assert report.verdict == "invalid"
+    assert report.provider == "Jane Doe j***@***.com" and report.contract == "AB-**-**-*6-C"
+    blob = json.dumps([x.to_dict() for x in report.findings]) + repr(report.values)
+    assert "jane.doe" not in blob and "12-34-56" not in blob
+
+
+def test_kpd_cpa_is_scanned():
+    report = check("kpd", kpd_cells(cpa__="CPA 07 07700 900123"))
+    assert only(report, "personal-data").found == "07*** ***123"
+
+
+def test_findings_are_made_only_where_they_are_masked():
+    """Every finding goes through findings.make (which masks what it quotes), so no check can forget:
+    the only other places a Finding is built are the ledger (re-reading masked rows) and the crash
+    report (masked where it is built)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "kpd_returns"
+    builders = sorted(str(p.relative_to(root)) for p in root.rglob("*.py")
+                      if re.search(r"(?<![\w.])Finding\(", p.read_text(encoding="utf-8")))
+    assert builders == ["cli_validate.py", "findings.py", "ledger.py"]

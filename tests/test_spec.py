@@ -237,3 +237,23 @@ def test_key_measures_are_declared_in_the_spec_and_checked(tmp_path):
     bad.write_text(text, encoding="utf-8")
     with pytest.raises(SpecError, match="kpd.toml.*job_entriez"):
         load_spec_file(bad)
+
+
+def test_no_text_field_is_exempt_from_the_personal_data_scan(specs):
+    """Issue 10, item 3: a field may skip kinds (the provider's name is not a postcode), never the scan."""
+    from pydantic import ValidationError
+
+    from kpd_returns.spec import FieldSpec
+
+    for spec in specs.values():
+        for sheet in spec.sheets:
+            for f in sheet.expanded_fields:
+                if f.type == "text":
+                    assert f.checks_personal_data and len(f.personal_data_skip) <= 1, f.id
+    assert specs["mmir"].field("provider").personal_data_skip == ["postcode"]
+    assert specs["kpd"].field("cpa").personal_data_skip == []
+    base = dict(id="x", label="X", definition="X", type="text", guidance="1")
+    with pytest.raises(ValidationError):
+        FieldSpec(**base, personal_data_check=False)  # the old switch is gone
+    with pytest.raises(ValidationError):
+        FieldSpec(**base, personal_data_skip=["names"])  # only known kinds

@@ -33,7 +33,7 @@ from .cells import check_required, parse_cells
 from .context import FileCheck, spec_index
 from .fields import check_fields
 from .period import check_period
-from .personal_data import check_personal_data
+from .personal_data import check_personal_data, mask_all
 from .registry import run_rules
 from .totals import recompute
 
@@ -165,12 +165,20 @@ def _finish(p: Prepared) -> FileReport:
 
 def _describe(report: FileReport, fc: FileCheck) -> None:
     data = fc.data
-    report.provider, report.contract = data.provider, data.contract
+    # What the ledger, the workbook and the packs show of a return: masked like its findings (a return
+    # with personal data in these cells is rejected, but its row is still listed).
+    header = fc.spec.header
+    report.provider = _masked(data.provider, fc.idx.field_of.get(header.provider))
+    report.contract = _masked(data.contract, fc.idx.field_of.get(header.contract))
     report.period, report.period_end = data.period, data.period_end
     if data.submitted_date is not None:
         report.submitted = dt.datetime.combine(data.submitted_date, dt.time())
         report.submitted_source = "workbook"
     report.values = long_values(fc)
+
+
+def _masked(value: Any, field: Any) -> Any:
+    return mask_all(value, field.personal_data_skip if field is not None else ())
 
 
 def long_values(fc: FileCheck) -> list[tuple[str, str, str, Any]]:

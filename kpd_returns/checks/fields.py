@@ -30,7 +30,6 @@ from typing import Any
 
 from ..spec import FieldSpec, ReturnSpec
 from .context import FileCheck, number_text
-from .personal_data import mask_text
 
 _TOLERANCE = 1e-9
 _EXAMPLE = re.compile(r"(?:written as|for example)\s+([^\s,;]+?)[.,;]?(?:\s|$)")
@@ -155,7 +154,7 @@ def _report(fc: FileCheck, field: FieldSpec, key: str, code: str) -> None:
     elif code == "text-too-long":
         found, expected = len(v), field.max_length
     elif code == "pattern-mismatch":
-        found, expected = (mask_text(v) if field.checks_personal_data else v), pattern_hint(field)
+        found, expected = v, pattern_hint(field)  # masked by findings.make
     else:  # a dtype or schema-level failure: not one of ours
         return
     fc.add(code, field.id, key, guidance=field.guidance, found=found, expected=expected, invalid=True)

@@ -22,6 +22,7 @@ import warnings
 import zipfile
 from pathlib import Path
 
+from ..checks.personal_data import mask_all, mask_formula
 from ..workbook import MAX_FILE_BYTES, MAX_PART_BYTES, MAX_TOTAL_BYTES, MAX_ZIP_ENTRIES
 
 FIXED_TIME = dt.datetime(2000, 1, 1, 0, 0, 0)
@@ -137,3 +138,25 @@ def write_atomically(out: Path, data: bytes) -> None:
         except OSError:
             pass
         raise
+
+
+def mask_cells(wb) -> set[tuple[str, str]]:
+    """Every text cell of every sheet holding personal data now holds its masked text, and so do comments,
+    formulas' text literals and the document properties: (sheet, cell) of each cell changed."""
+    masked = set()
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.data_type == "f":
+                    cell.value = mask_formula(cell.value)  # its text literals only: references stay
+                elif isinstance(cell.value, str) and (new := mask_all(cell.value)) != cell.value:
+                    cell.value = new
+                    cell.data_type = "s"  # text, never a formula
+                    masked.add((ws.title, cell.coordinate))
+                if cell.comment is not None and (note := mask_all(cell.comment.text)) != cell.comment.text:
+                    cell.comment.text = note
+    props = wb.properties  # the author or title may be a person's e-mail address
+    for name in ("creator", "lastModifiedBy", "title", "subject", "description", "keywords", "category"):
+        if isinstance(getattr(props, name, None), str):
+            setattr(props, name, mask_all(getattr(props, name)))
+    return masked

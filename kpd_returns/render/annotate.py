@@ -9,8 +9,14 @@
 * The "Findings" sheet has one row per finding: severity, code, sheet, cell (a
   link to the cell), field, message, guidance. Findings about the whole file
   have no link. It is inserted first, selected and active.
-* No value the provider entered is changed: only cell formats and comments are
-  added, and one sheet is inserted.
+* No value the provider entered is changed, except personal data: a marked cell
+  whose text holds any (``checks.personal_data.mask_all``: an NI number in a free
+  text or in a number cell, an e-mail address...) shows the masked text instead,
+  and its comment says so; the shared string it came from is masked too, so the
+  raw text survives in no part of the copy and the copy can travel back by e-mail.
+  The Findings sheet and the comments quote only masked values (``findings.make``),
+  and the file's name in the verdict line is masked. Otherwise only cell formats
+  and comments are added, and one sheet is inserted.
 * The same input and findings give the same bytes.
 
 How: the copy is made at the zip/XML level (``_zipedit``). Every part of the
@@ -34,11 +40,12 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..checks.personal_data import mask_all
 from ..findings import Finding
 from ..model import FileReport
 from . import _zipedit as Z
 from ._common import sorted_findings
-from ._xlsx import (CopyError, check_target, load_full, original_times, preflight, save_deterministic,
+from ._xlsx import (CopyError, check_target, load_full, mask_cells, original_times, preflight, save_deterministic,
                     write_atomically)
 from .text import verdict_line
 
@@ -56,16 +63,19 @@ __all__ = ["CopyError", "annotate", "annotated_name", "FINDINGS_SHEET", "HEADER_
 
 
 def annotated_name(source: str | Path) -> str:
-    """'returns/x.xlsx' -> 'x.annotated.xlsx'."""
-    return f"{Path(source).stem}.annotated.xlsx"
+    """'returns/x.xlsx' -> 'x.annotated.xlsx' (personal data in the name masked, stars as 'x')."""
+    return f"{mask_all(Path(source).stem).replace('*', 'x')}.annotated.xlsx"
 
 
 def _clean(text: str | None) -> str:
     return Z.clean(text)
 
 
-def _comment_text(items: Sequence[Finding]) -> str:
-    lines = []
+MASKED_NOTE = "NOTE: kpd-returns masked the personal data in this cell in this copy (*)."
+
+
+def _comment_text(items: Sequence[Finding], masked: bool = False) -> str:
+    lines = [MASKED_NOTE] if masked else []
     for f in items:
         line = f"{f.severity.upper()} {f.code}: {f.message}"
         if f.guidance:
@@ -85,7 +95,7 @@ def annotate(source: str | Path, report: FileReport, out: str | Path) -> int:
     for a file that could not be read.
     """
     source, out = Path(source), Path(out)
-    label = report.name or source.name
+    label = mask_all(report.name or source.name)
     if report.verdict == "unreadable":
         raise CopyError(f"No annotated copy of {label}: the file could not be read.")
     check_target(source, out, label)
@@ -118,18 +128,23 @@ def _zip_copy(blob: bytes, report: FileReport, ordered: Sequence[Finding], label
     pkg = Z.Package(blob, label)
     book = Z.Workbook(pkg)
     titles = set(book.titles)
-    marks = _cells_to_mark(pkg, book, ordered, titles)  # may raise NeedsOpenpyxl: nothing is changed yet
+    # Personal data first, so every later read of a part sees the masked text.
+    shared = Z.SharedStrings(pkg, book, mask_all)
+    texts_masked = {part: Z.mask_text_nodes(pkg, part, mask_all) for part in _text_parts(pkg, book)}
+    marks = _cells_to_mark(pkg, book, ordered, titles)  # may raise NeedsOpenpyxl: nothing is written yet
     styles = Z.Styles(pkg, book.styles_part)
     types = Z.ContentTypes(pkg)
     fills = {ERROR_FILL: styles.solid_fill(ERROR_FILL), WARNING_FILL: styles.solid_fill(WARNING_FILL)}
     block = _first_free_vml_block(pkg)
     for ws, rels, targets in marks:
+        masked = {pos for pos in targets if Z.ref_of(*pos) in texts_masked.get(ws.part, ())
+                  or ws.shared_index(*pos) in shared.masked}
         ws.set_styles({pos: styles.with_fill(ws.style_of(*pos), fills[_fill_of(items)])
                        for pos, items in targets.items()})
         comments = pkg.fresh("xl/comments{}.xml", types.overrides)
-        pkg.write(comments, _comments_xml(targets))
+        pkg.write(comments, _comments_xml(targets, masked))
         vml = pkg.fresh("xl/drawings/vmlDrawing{}.vml", types.overrides)
-        pkg.write(vml, _vml_xml(targets, block))
+        pkg.write(vml, _vml_xml(targets, block, masked))
         block += len(targets) // 1024 + 1
         ws.add_legacy_drawing(rels.add("vmlDrawing", vml))
         rels.add("comments", comments)
@@ -154,6 +169,15 @@ def _zip_copy(blob: bytes, report: FileReport, ordered: Sequence[Finding], label
     styles.save()
     types.save()
     return pkg.to_bytes(), sum(len(targets) for _, _, targets in marks)
+
+
+def _text_parts(pkg: Z.Package, book: Z.Workbook) -> list[str]:
+    """The parts whose text may hold what a provider typed: every worksheet, comments part, drawing
+    (text boxes) and chart, and the document properties (author, title)."""
+    sheets = [p for p in (book.part_of(el, "worksheet") for el in book.sheet_els) if p]
+    notes = [n for n in pkg.names() if re.match(
+        r"(xl/(comments[^/]*|(threadedComments|drawings|charts)/[^/]*)|docProps/core)\.xml$", n, re.I)]
+    return sorted(set(sheets + notes))
 
 
 Marks = list[tuple[Z.Worksheet, Z.Rels, dict[tuple[int, int], list[Finding]]]]
@@ -225,7 +249,7 @@ def _cell(row: int, col: int, text: str | None, xf: int) -> bytes:
 
 def _findings_xml(report: FileReport, ordered: Sequence[Finding], titles: set[str], xf: dict[str, int],
                   last_row: int) -> bytes:
-    rows = [b'<row r="1">' + _cell(1, 1, verdict_line(report, report.name or None), xf["bold"]) + b"</row>",
+    rows = [b'<row r="1">' + _cell(1, 1, verdict_line(report, mask_all(report.name) or None), xf["bold"]) + b"</row>",
             f'<row r="{HEADER_ROW}">'.encode()
             + b"".join(_cell(HEADER_ROW, col, label, xf["bold"]) for col, label in enumerate(HEADERS, 1)) + b"</row>"]
     links = []
@@ -262,12 +286,12 @@ def _findings_xml(report: FileReport, ordered: Sequence[Finding], titles: set[st
             + b"</worksheet>")
 
 
-def _comments_xml(targets: dict[tuple[int, int], list[Finding]]) -> bytes:
+def _comments_xml(targets: dict[tuple[int, int], list[Finding]], masked: set = frozenset()) -> bytes:
     body = []
     for (row, col), items in sorted(targets.items()):
         body.append(f'<comment ref="{Z.ref_of(row, col)}" authorId="0"><text><r><rPr><sz val="9"/>'
                     f'<color indexed="81"/><rFont val="Tahoma"/><family val="2"/></rPr><t xml:space="preserve">'.encode()
-                    + Z.xml_text(_comment_text(items)[:MAX_TEXT]) + b"</t></r></text></comment>")
+                    + Z.xml_text(_comment_text(items, (row, col) in masked)[:MAX_TEXT]) + b"</t></r></text></comment>")
     return (Z.XML_DECL + f'<comments xmlns="{Z.MAIN_NS}"><authors><author>{AUTHOR}</author></authors>'.encode()
             + b"<commentList>" + b"".join(body) + b"</commentList></comments>")
 
@@ -298,12 +322,12 @@ _VML_SHAPE = ('<v:shape id="_x0000_s{id}" type="#_x0000_t202" style="position:ab
               '<x:Column>{col}</x:Column></x:ClientData></v:shape>')
 
 
-def _vml_xml(targets: dict[tuple[int, int], list[Finding]], block: int) -> bytes:
+def _vml_xml(targets: dict[tuple[int, int], list[Finding]], block: int, masked: set = frozenset()) -> bytes:
     """The comments' note shapes (Excel draws a comment from these), hidden until hovered."""
     blocks = ",".join(str(block + i) for i in range(len(targets) // 1024 + 1))
     shapes = []
     for z, ((row, col), items) in enumerate(sorted(targets.items()), 1):
-        text = _comment_text(items)
+        text = _comment_text(items, (row, col) in masked)
         height_px = min(600, 60 + 18 * (text.count("\n") + len(text) // 60))  # as the openpyxl path sizes them
         top = max(row - 2, 0)  # Excel puts a note one row above its cell and one column to the right
         anchor = f"{col}, 15, {top}, 10, {col + 6}, 36, {top + height_px // 20 + 1}, 4"
@@ -319,7 +343,8 @@ def _vml_xml(targets: dict[tuple[int, int], list[Finding]], block: int) -> bytes
 def _openpyxl_copy(source: Path, report: FileReport, ordered: Sequence[Finding], out: Path, label: str) -> int:
     wb = load_full(source, label)
     created, modified = original_times(source, wb)
-    marked = _mark_cells(wb, ordered)
+    masked = mask_cells(wb)
+    marked = _mark_cells(wb, ordered, masked)
     _findings_sheet(wb, report, ordered)
     try:
         save_deterministic(wb, out, created, modified)
@@ -351,7 +376,7 @@ def _target_cell(ws, ref: str):
     return cell
 
 
-def _mark_cells(wb, findings: Sequence[Finding]) -> int:
+def _mark_cells(wb, findings: Sequence[Finding], masked: set[tuple[str, str]] = frozenset()) -> int:
     from openpyxl.comments import Comment
     from openpyxl.styles import PatternFill
 
@@ -367,7 +392,7 @@ def _mark_cells(wb, findings: Sequence[Finding]) -> int:
         worst = "error" if any(f.severity == "error" for f in items) else "warning"
         colour = ERROR_FILL if worst == "error" else WARNING_FILL
         cell.fill = PatternFill(fill_type="solid", start_color=colour, end_color=colour)
-        text = _comment_text(items)
+        text = _comment_text(items, (sheet, cell.coordinate) in masked)
         if cell.comment is not None and cell.comment.author != AUTHOR:
             text += "\n\n--- comment already in the return ---\n" + cell.comment.text
         comment = Comment(text, AUTHOR)
@@ -385,7 +410,7 @@ def _findings_sheet(wb, report: FileReport, ordered: Sequence[Finding]):
 
     name = FINDINGS_SHEET if FINDINGS_SHEET not in wb.sheetnames else FINDINGS_SHEET_ALT
     ws = wb.create_sheet(name, 0)
-    _put_text(ws.cell(1, 1), verdict_line(report, report.name or None))
+    _put_text(ws.cell(1, 1), verdict_line(report, mask_all(report.name) or None))
     ws.cell(1, 1).font = Font(bold=True)
     for col, (label, width) in enumerate(zip(HEADERS, WIDTHS), start=1):
         cell = ws.cell(HEADER_ROW, col)

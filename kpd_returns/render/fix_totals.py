@@ -20,7 +20,8 @@ from pathlib import Path
 from .. import layout
 from ..findings import STRUCTURE_CODES
 from ..model import FileReport
-from ._xlsx import CopyError, check_target, load_full, original_times, save_deterministic
+from ..checks.personal_data import mask_all
+from ._xlsx import CopyError, check_target, load_full, mask_cells, original_times, save_deterministic
 
 __all__ = ["CopyError", "FixResult", "fix_totals"]
 
@@ -43,7 +44,7 @@ def fix_totals(source: str | Path, report: FileReport, out: str | Path, spec=Non
     from ..template import computed_formula
 
     source, out = Path(source), Path(out)
-    label = report.name or source.name
+    label = mask_all(report.name or source.name)
     if report.verdict == "unreadable":
         raise CopyError(f"Cannot fix the totals of {label}: the file could not be read.")
     if spec is None and report.return_id:
@@ -77,6 +78,7 @@ def fix_totals(source: str | Path, report: FileReport, out: str | Path, spec=Non
                 changed.append(slot.ref)
             cell.value = formula
             written.append(slot.ref)
+    mask_cells(wb)  # like every copy kpd-returns writes: personal data masked, so it can travel by e-mail
     wb.calculation.fullCalcOnLoad = True  # cached results are gone: recalculate on opening
     try:
         save_deterministic(wb, out, created, modified)

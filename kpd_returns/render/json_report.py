@@ -20,6 +20,7 @@ import json
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from ..checks.personal_data import mask_all
 from ..findings import Finding
 from ..model import FileReport
 from ._common import AS_OF, iso, sorted_findings
@@ -44,8 +45,8 @@ def file_dict(report: FileReport) -> dict[str, Any]:
     # of the run): that date is not a submission time, so it goes in "as_of" instead.
     as_of = report.submitted_source == AS_OF and report.submitted is not None
     return {
-        "file": report.path,
-        "name": report.name,
+        "file": mask_all(report.path),  # a file's name may hold personal data too
+        "name": mask_all(report.name),
         "sha256": report.sha256,
         "return_type": report.return_id,
         "template_version": report.version,

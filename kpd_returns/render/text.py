@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TextIO
 
+from ..checks.personal_data import mask_all
 from ..findings import Finding
 from ..model import FileReport
 from ._common import (
@@ -66,7 +67,7 @@ def verdict_line(report: FileReport, label: str | None = None) -> str:
     """The one-line verdict of a file, without colour. ``label`` replaces the path shown."""
     ident = identity(report)
     counts = f"{plural(len(report.errors), 'error')}, {plural(len(report.warnings), 'warning')}"
-    line = f"{label or report.path}: " + (f"{ident}: " if ident else "") + f"{counts} — {VERDICT_WORDS[report.verdict]}"
+    line = f"{mask_all(label or report.path)}: " + (f"{ident}: " if ident else "") + f"{counts} — {VERDICT_WORDS[report.verdict]}"
     late = lateness_text(report)
     return line + (f"; {late}" if late else "")
 
