@@ -100,7 +100,10 @@ def test_the_ledger_keeps_the_sender_and_knows_a_rerun_by_its_sha256(consolidate
                     str(out / "ledger.sqlite"), "--as-of", "2026-11-27", "--workers", "1", "--no-packs",
                     cwd=tmp_path)
     summary = json.loads((tmp_path / "again" / "summary.json").read_text(encoding="utf-8"))
-    assert {f["outcome"] for f in summary["files"]} == {"duplicate"}, again.stdout + again.stderr
+    first = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    # Known by its SHA-256: nothing is added, and each file keeps its recorded outcome (issue 14 item 4).
+    assert summary["files"] == first["files"], again.stdout + again.stderr
+    assert "already recorded by an earlier run" in again.stdout
     assert_no_leak(tmp_path / "again", [n for n in NEEDLES if n != SENDER],
                    streams=[again.stdout, again.stderr])
 
