@@ -229,6 +229,8 @@ def run(files: Sequence[str | Path], *, as_of: str | None = None, submitted: str
     except KeyboardInterrupt:
         print("Stopped before every file was checked.", file=err)
         return 130
+    except BrokenPipeError:  # the reader of the report has gone (| head): the command line exits quietly
+        raise
     except Exception as exc:  # noqa: BLE001 - never a traceback
         where = f" while working on {current['file']}" if current["file"] else ""
         detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
