@@ -41,6 +41,26 @@ def register_csv() -> str:
     return "\n".join(lines) + "\n"
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def validation_tally(reports) -> str:
+    """Files and findings counted apart: '7 files checked: 6 with errors (9 errors in all), 1 valid'."""
+    verdicts = [r.verdict for r in reports]
+    parts = []
+    with_errors = sum(v in ("invalid", "unreadable") for v in verdicts)
+    if with_errors:
+        errors = sum(len(r.errors) for r in reports)
+        parts.append(f"{with_errors} with errors ({_count(errors, 'error')} in all)")
+    warned = verdicts.count("valid-with-warnings")
+    if warned:
+        parts.append(f"{warned} valid with warnings")
+    if verdicts.count("valid"):
+        parts.append(f"{verdicts.count('valid')} valid")
+    return f"{_count(len(reports), 'file')} checked: " + ", ".join(parts)
+
+
 def run_demo(out: Path, *, as_of: dt.date = DEMO_AS_OF, workers: int | None = None, echo: TextIO) -> int:
     from .cli_pack import write_packs
     from .consolidate import consolidate
@@ -79,9 +99,8 @@ def run_demo(out: Path, *, as_of: dt.date = DEMO_AS_OF, workers: int | None = No
     for path, report in zip(mistakes, reports):
         if report.verdict != "unreadable":
             annotate(path, report, checked / annotated_name(path))
-    errors = sum(len(r.errors) for r in reports)
     say(f"3. Validation of the mistakes: {checked}/mistakes-report.json and *.annotated.xlsx "
-        f"({errors} errors in {len(reports)} files)")
+        f"({validation_tally(reports)})")
 
     register_path = out / "providers.csv"
     register_path.write_text(register_csv(), encoding="utf-8")
