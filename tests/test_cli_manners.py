@@ -80,3 +80,24 @@ def test_status_into_a_closed_pipe_exits_quietly(tmp_path):
     result = _with_closed_pipe("status", "--db", str(db), "--as-of", "2026-11-20")
     assert result.stderr == ""
     assert result.returncode == EXIT_CLOSED_PIPE
+
+
+def test_progress_stays_silent_off_a_terminal_and_before_a_second(monkeypatch):
+    import io
+
+    from kpd_returns.progress import Progress
+
+    quiet = io.StringIO()
+    with Progress("Working", 3, stream=quiet) as bar:  # a StringIO is not a terminal
+        bar.advance(3)
+    assert quiet.getvalue() == ""
+    monkeypatch.setattr("kpd_returns.progress.SHOW_AFTER_SECONDS", 3600.0)
+    shown = io.StringIO()
+    with Progress("Working", 3, enabled=True, stream=shown) as bar:  # quick work: nothing shown
+        bar.advance(3)
+    assert shown.getvalue() == ""
+    monkeypatch.setattr("kpd_returns.progress.SHOW_AFTER_SECONDS", 0.0)
+    with Progress("Working", 3, enabled=True, stream=shown) as bar:
+        bar.advance(1)
+        bar.advance(2)
+    assert "Working" in shown.getvalue()
