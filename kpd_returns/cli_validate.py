@@ -135,6 +135,15 @@ def validate_all(paths: Sequence[str], *, workers: int, submitted, as_of, region
     return out
 
 
+def with_path_in_hints(report: FileReport) -> FileReport:
+    """Commands in hints name the file by the path the user typed, so they paste where the user is."""
+    from .findings import with_file
+
+    if report.path != report.name:
+        report.findings = [with_file(f, report.path, report.return_id, was=report.name) for f in report.findings]
+    return report
+
+
 # -- the copies --------------------------------------------------------------
 
 def _annotate_targets(reports: Sequence[FileReport], annotate: Path | None, annotate_dir: Path | None) -> dict[int, Path]:
@@ -282,6 +291,7 @@ def _run(files, *, as_of, submitted, region, deadlines, fmt, annotate, annotate_
     reports = validate_all(paths, workers=workers, submitted=when_submitted, as_of=when_as_of, region=region,
                            calendar=calendar)
     code = max((r.exit_code for r in reports), default=EXIT_VALID)
+    reports = [with_path_in_hints(r) for r in reports]
 
     notes: dict[str, list[str]] = {}
     targets = _annotate_targets(reports, annotate, annotate_dir)

@@ -194,13 +194,14 @@ def new_template_command(return_type: str | None, path: str | None = None) -> st
     return f"kpd-returns template kpd {target} (KPD) or kpd-returns template mmir {target} (MMIR)"
 
 
-def with_file(finding: Finding, path: str, return_type: str | None) -> Finding:
-    """The finding with its command hint naming the file at ``path`` (and the return type, when known)."""
+def with_file(finding: Finding, path: str, return_type: str | None, was: str | None = None) -> Finding:
+    """The finding with its command hint naming the file at ``path`` (and the return type, when known)
+    instead of ``was`` (RETURN.xlsx when None)."""
     message = finding.message
     # The untyped hint first: it holds the typed one ("kpd-returns template kpd ...") within it.
-    for placeholder, actual in ((fix_totals_command(), fix_totals_command(path)),
-                                (new_template_command(None), new_template_command(return_type, path)),
-                                (new_template_command(return_type), new_template_command(return_type, path))):
+    for placeholder, actual in ((fix_totals_command(was), fix_totals_command(path)),
+                                (new_template_command(None, was), new_template_command(return_type, path)),
+                                (new_template_command(return_type, was), new_template_command(return_type, path))):
         message = message.replace(placeholder, actual)
     return finding if message == finding.message else replace(finding, message=message)
 

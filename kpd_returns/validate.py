@@ -152,8 +152,8 @@ def finish_report(report: FileReport, *, submitted: dt.datetime | dt.date | None
     from . import deadlines
     from .findings import with_file
 
-    # The hints that are commands name the file as the report does (the path given, or found).
-    report.findings = [with_file(f, report.path, report.return_id) for f in report.findings]
+    # The hints that are commands name the file by its name: outputs never hold where it lay.
+    report.findings = [with_file(f, report.name, report.return_id) for f in report.findings]
 
     when: dt.datetime | dt.date
     if submitted is not None:

@@ -99,3 +99,12 @@ def test_an_unrecognised_file_gets_both_template_commands(tmp_path, monkeypatch)
     (finding,) = report.findings
     assert ("with kpd-returns template kpd notes-new.xlsx (KPD) or kpd-returns template mmir notes-new.xlsx (MMIR) "
             "and copy") in finding.message
+
+
+def test_reports_name_the_file_not_where_it_lay():
+    """Outside the validate command (consolidate, the demo) hints name the file only: outputs hold no folders."""
+    path = MISTAKES / "mistake-typed-over-total.xlsx"
+    finding = _finding(path, "total-mismatch")
+    assert _command(finding.message) == ["kpd-returns", "validate", "mistake-typed-over-total.xlsx", "--fix-totals",
+                                         "mistake-typed-over-total-fixed.xlsx"]
+    assert str(MISTAKES) not in finding.message
