@@ -62,7 +62,7 @@ def samples(out: Path = typer.Argument(..., metavar="DIR", help="Folder to write
 
 @app.command(cls=PlainCommand)
 def validate(
-    files: list[Path] = typer.Argument(..., metavar="FILE", help="The returns to check (.xlsx files).", show_default=False),
+    files: list[Path] = typer.Argument(..., metavar="FILE", help="The returns to check: .xlsx files, or folders (every workbook in them; other files are skipped).", show_default=False),
     as_of: Optional[str] = typer.Option(
         None, "--as-of", metavar="DATE",
         help="Check as if today were DATE (2026-11-20), e.g. for deadlines of returns not yet submitted."),

@@ -1,6 +1,9 @@
 """`kpd-returns validate`: check returns, print a text or JSON report, and optionally
 write annotated copies or a copy with its totals' formulas restored.
 
+A folder stands for the returns in it (kpd_returns/return_files.py); its other files are
+listed as "skipped: not a return" and do not change the exit code.
+
 Exit codes (the worst over all files):
   0  every file is valid (warnings allowed)
   1  at least one file has errors
@@ -24,6 +27,7 @@ from typing import Any, TextIO
 from .model import EXIT_ERRORS, EXIT_UNREADABLE, EXIT_VALID, FileReport
 
 FORMATS = ("text", "json")
+SKIPPED = "skipped: not a return"
 DEFAULT_REGION = "england-and-wales"
 
 HELP_EXIT_CODES = (
@@ -252,6 +256,12 @@ def _run(files, *, as_of, submitted, region, deadlines, fmt, annotate, annotate_
     paths = [str(f) for f in files]
     if not paths:
         raise UsageError("Give at least one return to check.")
+    from .return_files import expand
+
+    paths, skipped = expand(paths)  # a folder: the returns in it; other files skipped (listed below)
+    if not paths:
+        raise UsageError(f"There is no return (an .xlsx, .xlsm or .xls workbook) in {', '.join(map(str, files))}"
+                         f"{f'; skipped {len(skipped)} other file' + ('s' if len(skipped) != 1 else '') if skipped else ''}.")
     when_as_of = parse_when(as_of, "--as-of")
     when_submitted = parse_when(submitted, "--submitted")
     region = parse_region(region)
@@ -308,7 +318,7 @@ def _run(files, *, as_of, submitted, region, deadlines, fmt, annotate, annotate_
     if fmt == "json":
         from .render.json_report import write_json
 
-        write_json(reports, out)
+        write_json(reports, out, skipped=skipped)
         for r in reports:
             for note in notes.get(r.path, ()):
                 print(f"{r.path}: {note}", file=err)
@@ -316,5 +326,7 @@ def _run(files, *, as_of, submitted, region, deadlines, fmt, annotate, annotate_
         from .render.text import render_text
 
         render_text(reports, out, notes=notes, color=color)
+        for path in skipped:
+            print(f"{path}: {SKIPPED}", file=out)
     out.flush()
     return code
