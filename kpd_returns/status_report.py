@@ -74,6 +74,11 @@ def record(row) -> dict[str, Any]:
             "resubmissions": row.resubmissions, "files": row.files}
 
 
+def late_and_missing(rows: Sequence) -> list[dict[str, Any]]:
+    """The late and missing returns among the register's rows, as data (summary.json lists them)."""
+    return [record(r) for r in rows if r.status in ("late", "missing")]
+
+
 def write_json(rows: Sequence, as_of: dt.date, out: TextIO) -> None:
     doc = {"schema": SCHEMA_ID, "schema_version": SCHEMA_VERSION, "as_of": as_of.isoformat(),
            "counts": _counts(rows), "returns": [record(r) for r in rows]}
