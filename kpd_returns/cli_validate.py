@@ -120,9 +120,15 @@ def validate_all(paths: Sequence[str], *, workers: int, submitted, as_of, region
 
     from .spec import SpecError
 
+    from .progress import Progress
+
     try:
-        reports = list(validate_paths(list(paths), workers=workers, submitted=submitted, as_of=as_of,
-                                      region=region, calendar=calendar))
+        reports = []
+        with Progress("Checking returns", len(paths)) as bar:  # shown on a terminal after a second
+            for report in validate_paths(list(paths), workers=workers, submitted=submitted, as_of=as_of,
+                                         region=region, calendar=calendar):
+                reports.append(report)
+                bar.advance()
         if len(reports) == len(paths):
             return reports
     except SpecError as exc:  # the specs' rules, checked before any file is read
