@@ -11,20 +11,39 @@ from typing import Optional
 
 import typer
 
+from .cli_command import PlainCommand, PlainGroup
+
 app = typer.Typer(
+    cls=PlainGroup,
     add_completion=False,
     no_args_is_help=True,
     help="Validate, consolidate and report DWP provider management-information returns (KPD and MMIR).",
 )
 
 
-@app.command()
+def _version(value: bool) -> None:
+    if value:
+        from .resources import installed_version
+
+        print(f"kpd-returns {installed_version()}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version of kpd-returns and exit."),
+) -> None:
+    """Validate, consolidate and report DWP provider management-information returns (KPD and MMIR)."""
+
+
+@app.command(cls=PlainCommand)
 def template(
-    return_type: str = typer.Argument(..., help="Return type: kpd or mmir."),
-    out: Path = typer.Argument(..., help="Where to write the blank template (.xlsx)."),
-    provider: Optional[str] = typer.Option(None, help="Pre-fill the provider name."),
-    cpa: Optional[str] = typer.Option(None, "--cpa", "--contract", help="Pre-fill the CPA (KPD) or contract reference (MMIR)."),
-    period: Optional[str] = typer.Option(None, help="Pre-fill the period: 2026-27 Q2 (KPD) or 2026-10 (MMIR)."),
+    return_type: str = typer.Argument(..., metavar="KIND", help="Return type: kpd or mmir.", show_default=False),
+    out: Path = typer.Argument(..., metavar="OUT.xlsx", help="Where to write the blank template.", show_default=False),
+    provider: Optional[str] = typer.Option(None, "--provider", metavar="NAME", help="Pre-fill the provider name."),
+    cpa: Optional[str] = typer.Option(None, "--cpa", "--contract", metavar="REF", help="Pre-fill the CPA (KPD) or contract reference (MMIR)."),
+    period: Optional[str] = typer.Option(None, "--period", metavar="PERIOD", help="Pre-fill the period: 2026-27 Q2 (KPD) or 2026-10 (MMIR)."),
 ) -> None:
     """Write a blank, protected template for providers to fill in."""
     from .template import cli_template
@@ -32,17 +51,18 @@ def template(
     raise typer.Exit(cli_template(return_type, out, provider=provider, contract=cpa, period=period))
 
 
-@app.command()
-def samples(out: Path = typer.Argument(..., help="Folder to write the sample returns into.")) -> None:
+@app.command(cls=PlainCommand)
+def samples(out: Path = typer.Argument(..., metavar="DIR", help="Folder to write the sample returns into.",
+                                      show_default=False)) -> None:
     """Write realistic completed returns, and a set with typical mistakes, for trying the tool."""
     from .samples import cli_samples
 
     raise typer.Exit(cli_samples(out))
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def validate(
-    files: list[Path] = typer.Argument(..., metavar="FILE", help="The returns to check (.xlsx files).", show_default=False),
+    files: list[Path] = typer.Argument(..., metavar="FILE", help="The returns to check: .xlsx files, or folders (every workbook in them; other files are skipped).", show_default=False),
     as_of: Optional[str] = typer.Option(
         None, "--as-of", metavar="DATE",
         help="Check as if today were DATE (2026-11-20), e.g. for deadlines of returns not yet submitted."),
@@ -81,7 +101,7 @@ def validate(
 _REGION_HELP = "UK division for working days when the register does not say: england-and-wales, scotland or northern-ireland."
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def ingest(
     inboxes: list[Path] = typer.Argument(..., metavar="INBOX...", help="Folders of returns, workbooks or e-mails (.eml, .msg).", show_default=False),
     db: Optional[Path] = typer.Option(None, "--db", metavar="PATH", help="The ledger (SQLite). Default: the one the last consolidate or ingest in this folder used (.kpd-returns.toml), else ./kpd-ledger.sqlite."),
@@ -99,7 +119,7 @@ def ingest(
     raise typer.Exit(run_ingest(inboxes, db=db, workers=workers, region=region, deadlines=deadlines, verbose=verbose))
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def status(
     db: Optional[Path] = typer.Option(None, "--db", metavar="PATH", help="The ledger (SQLite). Default: the one the last consolidate or ingest in this folder used (.kpd-returns.toml), else ./kpd-ledger.sqlite."),
     period: Optional[list[str]] = typer.Option(None, "--period", metavar="P", help="Only this period: 2026-27 Q2 (KPD) or 2026-10 (MMIR). Repeatable."),
@@ -107,14 +127,16 @@ def status(
     as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE", help="Judge missing and late as at DATE (default: today)."),
     region: str = typer.Option("england-and-wales", "--region", metavar="REGION", help=_REGION_HELP),
     deadlines: Optional[Path] = typer.Option(None, "--deadlines", metavar="FILE", help="A deadline calendar (TOML) laid over the packaged one."),
+    fmt: str = typer.Option("text", "--format", metavar="text|json|csv", help="text: a table per return and period that fits the screen (80 columns when piped; columns left out in the order Files, Resubmitted, Days late). json or csv: every column."),
 ) -> None:
     """Show what the ledger holds: per provider and return, received, deadline, on time or late, resubmissions, missing."""
     from .cli_batch import run_status
 
-    raise typer.Exit(run_status(db=db, periods=period, providers=providers, as_of=as_of, region=region, deadlines=deadlines))
+    raise typer.Exit(run_status(db=db, periods=period, providers=providers, as_of=as_of, region=region, deadlines=deadlines,
+                                fmt=fmt.strip().lower()))
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def consolidate(
     inboxes: list[Path] = typer.Argument(..., metavar="INBOX...", help="Folders of returns, workbooks or e-mails (.eml, .msg).", show_default=False),
     out: Path = typer.Option(..., "--out", metavar="DIR", help="Where to write consolidated.xlsx, summary.json and rejected/."),
@@ -139,7 +161,7 @@ def consolidate(
                                      packs=packs))
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def pack(
     period: str = typer.Option(..., "--period", metavar="YYYY-MM", help="The report month, e.g. 2026-10."),
     out: Path = typer.Option(..., "--out", metavar="DIR", help="Where to write the packs."),
@@ -161,7 +183,7 @@ def pack(
                          marking=marking, as_of=as_of, register=providers))
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def demo(
     out: Path = typer.Option(Path("demo-output"), "--out", metavar="DIR", help="Where to write everything."),
     as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE", help="Judge late and missing returns as at DATE (default 2026-11-20, so the demo is repeatable)."),

@@ -125,6 +125,8 @@ def _guard(fn, err: TextIO) -> int:
     except (UsageError, LedgerError, RegistryError, DeadlineError, ValueError) as exc:
         print(str(exc), file=err)
         return EXIT_CANNOT_RUN
+    except BrokenPipeError:  # the reader of our output has gone: the command line exits quietly
+        raise
     except OSError as exc:
         from .checks.personal_data import mask_all
 
@@ -167,13 +169,16 @@ def run_ingest(inboxes: Sequence[Path], *, db: Path | None = None, workers: int 
 # -- status --------------------------------------------------------------------------------
 def run_status(*, db: Path | None = None, periods: Sequence[str] | None = None, providers: Path | None = None,
                as_of: str | None = None, region: str = DEFAULT_REGION, deadlines: Path | None = None,
-               out: TextIO | None = None, err: TextIO | None = None) -> int:
+               fmt: str = "text", out: TextIO | None = None, err: TextIO | None = None) -> int:
     out, err = out or sys.stdout, err or sys.stderr
 
     def go() -> int:
         from .consolidate import Scope
         from .ledger import Ledger
+        from .status_report import FORMATS, write_status
 
+        if fmt not in FORMATS:
+            raise UsageError(f"--format must be {', '.join(FORMATS[:-1])} or {FORMATS[-1]}, not '{fmt}'.")
         db_path = ledger_for(db, err)
         if not db_path.exists():
             raise UsageError(f"There is no ledger at {db_path}: run kpd-returns ingest first, or give --db.")
@@ -188,46 +193,9 @@ def run_status(*, db: Path | None = None, periods: Sequence[str] | None = None, 
                 wanted = {p for ps in scope.selected.values() for p in ps}
             rows = ledger.submissions_register(as_of=day, register=register, periods=wanted, region_default=reg,
                                                calendar=cal)
-        print_status(rows, day, out)
+        write_status(rows, day, out, fmt)
         return EXIT_OK
     return _guard(go, err)
-
-
-def print_status(rows, as_of: dt.date, out: TextIO) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console(file=out, width=None if out.isatty() else 200, highlight=False, soft_wrap=False)
-    counts: dict[str, int] = {}
-    for r in rows:
-        counts[r.status] = counts.get(r.status, 0) + 1
-    by_return: dict[str, list] = {}
-    for r in rows:
-        by_return.setdefault(r.return_id, []).append(r)
-    if not rows:
-        console.print(f"Nothing is owed or held for these periods as at {as_of.isoformat()}.")
-        return
-    for rid, items in by_return.items():
-        table = Table(title=f"{rid.upper()} returns as at {as_of.isoformat()}", title_justify="left")
-        for col, justify in (("Provider", "left"), ("Contract", "left"), ("Period", "left"), ("Status", "left"),
-                             ("Received", "left"), ("Deadline", "left"), ("Late by", "right"),
-                             ("Resubmissions", "right"), ("Files", "right")):
-            table.add_column(col, justify=justify)
-        for r in items:
-            received = ""
-            if r.received_at is not None:
-                received = (r.received_at.date().isoformat() if r.received_date_only
-                            else r.received_at.strftime("%Y-%m-%d %H:%M"))
-            late = ""
-            if r.status == "late":
-                late = f"{r.late_working_days} working day{'s' if r.late_working_days != 1 else ''}"
-            status = r.status if r.in_register else f"{r.status} (not in register)"
-            table.add_row(r.provider or "", r.contract, r.period, status, received,
-                          r.deadline.strftime("%Y-%m-%d %H:%M") if r.deadline else "", late,
-                          str(r.resubmissions), str(r.files))
-        console.print(table)
-    order = ("on time", "late", "rejected only", "missing", "not yet due")
-    console.print(", ".join(f"{counts[s]} {s}" for s in order if s in counts) + ".")
 
 
 def _write_packs(ledger_path: Path, packs_dir: Path, periods: Sequence[str] | None, day: dt.date,

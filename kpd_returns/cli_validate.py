@@ -1,6 +1,9 @@
 """`kpd-returns validate`: check returns, print a text or JSON report, and optionally
 write annotated copies or a copy with its totals' formulas restored.
 
+A folder stands for the returns in it (kpd_returns/return_files.py); its other files are
+listed as "skipped: not a return" and do not change the exit code.
+
 Exit codes (the worst over all files):
   0  every file is valid (warnings allowed)
   1  at least one file has errors
@@ -25,6 +28,7 @@ from .checks.personal_data import mask_all
 from .model import EXIT_ERRORS, EXIT_UNREADABLE, EXIT_VALID, FileReport
 
 FORMATS = ("text", "json")
+SKIPPED = "skipped: not a return"
 DEFAULT_REGION = "england-and-wales"
 
 HELP_EXIT_CODES = (
@@ -117,9 +121,15 @@ def validate_all(paths: Sequence[str], *, workers: int, submitted, as_of, region
 
     from .spec import SpecError
 
+    from .progress import Progress
+
     try:
-        reports = list(validate_paths(list(paths), workers=workers, submitted=submitted, as_of=as_of,
-                                      region=region, calendar=calendar))
+        reports = []
+        with Progress("Checking returns", len(paths)) as bar:  # shown on a terminal after a second
+            for report in validate_paths(list(paths), workers=workers, submitted=submitted, as_of=as_of,
+                                         region=region, calendar=calendar):
+                reports.append(report)
+                bar.advance()
         if len(reports) == len(paths):
             return reports
     except SpecError as exc:  # the specs' rules, checked before any file is read
@@ -134,6 +144,15 @@ def validate_all(paths: Sequence[str], *, workers: int, submitted, as_of, region
         except Exception as exc:  # noqa: BLE001 - confined to this file
             out.append(crashed_report(p, exc))
     return out
+
+
+def with_path_in_hints(report: FileReport) -> FileReport:
+    """Commands in hints name the file by the path the user typed, so they paste where the user is."""
+    from .findings import with_file
+
+    if report.path != report.name:
+        report.findings = [with_file(f, report.path, report.return_id, was=report.name) for f in report.findings]
+    return report
 
 
 # -- the copies --------------------------------------------------------------
@@ -230,6 +249,8 @@ def run(files: Sequence[str | Path], *, as_of: str | None = None, submitted: str
     except KeyboardInterrupt:
         print("Stopped before every file was checked.", file=err)
         return 130
+    except BrokenPipeError:  # the reader of the report has gone (| head): the command line exits quietly
+        raise
     except Exception as exc:  # noqa: BLE001 - never a traceback
         where = f" while working on {mask_all(current['file'])}" if current["file"] else ""
         detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
@@ -242,6 +263,12 @@ def _run(files, *, as_of, submitted, region, deadlines, fmt, annotate, annotate_
     paths = [str(f) for f in files]
     if not paths:
         raise UsageError("Give at least one return to check.")
+    from .return_files import expand
+
+    paths, skipped = expand(paths)  # a folder: the returns in it; other files skipped (listed below)
+    if not paths:
+        raise UsageError(f"There is no return (an .xlsx, .xlsm or .xls workbook) in {', '.join(map(str, files))}"
+                         f"{f'; skipped {len(skipped)} other file' + ('s' if len(skipped) != 1 else '') if skipped else ''}.")
     when_as_of = parse_when(as_of, "--as-of")
     when_submitted = parse_when(submitted, "--submitted")
     region = parse_region(region)
@@ -281,6 +308,7 @@ def _run(files, *, as_of, submitted, region, deadlines, fmt, annotate, annotate_
     reports = validate_all(paths, workers=workers, submitted=when_submitted, as_of=when_as_of, region=region,
                            calendar=calendar)
     code = max((r.exit_code for r in reports), default=EXIT_VALID)
+    reports = [with_path_in_hints(r) for r in reports]
 
     notes: dict[str, list[str]] = {}
     targets = _annotate_targets(reports, annotate, annotate_dir)
@@ -297,7 +325,7 @@ def _run(files, *, as_of, submitted, region, deadlines, fmt, annotate, annotate_
     if fmt == "json":
         from .render.json_report import write_json
 
-        write_json(reports, out)
+        write_json(reports, out, skipped=skipped)
         for r in reports:
             for note in notes.get(r.path, ()):
                 print(f"{mask_all(r.path)}: {note}", file=err)
@@ -305,5 +333,7 @@ def _run(files, *, as_of, submitted, region, deadlines, fmt, annotate, annotate_
         from .render.text import render_text
 
         render_text(reports, out, notes=notes, color=color)
+        for path in skipped:
+            print(f"{path}: {SKIPPED}", file=out)
     out.flush()
     return code

@@ -56,13 +56,14 @@ from .ledger import Ledger, ReturnRow, format_received
 from .model import FileReport
 from .registry import Registry, period_bounds
 from .spec import ReturnSpec, load_all
+from .status_report import late_and_missing
 from .workdays import DEFAULT_REGION
 
 OUTCOMES = ("accepted", "accepted with warnings", "rejected", "unreadable", "duplicate")
 OUTCOME_OF_VERDICT = {"valid": "accepted", "valid-with-warnings": "accepted with warnings", "invalid": "rejected",
                       "unreadable": "unreadable"}
 SUMMARY_SCHEMA = "kpd-returns/batch-summary"
-SUMMARY_SCHEMA_VERSION = "1.0"
+SUMMARY_SCHEMA_VERSION = "1.1"  # 1.1: late_and_missing (docs/batch-summary-schema.json)
 WORKBOOK_NAME = "consolidated.xlsx"
 SUMMARY_NAME = "summary.json"
 REJECTED_DIR = "rejected"
@@ -627,7 +628,7 @@ def consolidate(paths: Sequence[str | Path], out: str | Path, *, db: str | Path 
     summary_file = out / SUMMARY_NAME
     doc = {"schema": SUMMARY_SCHEMA, "schema_version": SUMMARY_SCHEMA_VERSION, "as_of": as_of.isoformat(),
            "periods": sorted(p for ps in (scope.selected or {}).values() for p in ps) or None,
-           **summary.to_dict(), "workbook": WORKBOOK_NAME}
+           **summary.to_dict(), "late_and_missing": late_and_missing(data.register), "workbook": WORKBOOK_NAME}
     with summary_file.open("w", encoding="utf-8") as fh:  # written as encoded, not built as one string first
         json.dump(doc, fh, indent=2, ensure_ascii=False)
         fh.write("\n")

@@ -26,19 +26,31 @@ _EXTRA_PROVIDER = ("Eastgate Pathways Ltd", "AtW-MHSS-C058", "mmir", "scotland",
 
 
 def register_csv() -> str:
-    """The demo's providers register, built from the sample providers."""
-    from .samples import PROVIDERS
+    """The demo's providers register: the samples' own register and one provider that sent nothing."""
+    from .samples import register_csv as samples_register
 
-    lines = ["provider,contract,returns,region,service_start,first_period"]
-    for p in PROVIDERS:
-        for cpa in p.cpas:
-            lines.append(f"{p.name},{cpa},kpd,england-and-wales,,2026-27 Q1")
-        # Samples start in April 2026: the service starts then, so rolling windows are
-        # computed since the start (and marked so) rather than incomplete.
-        lines.append(f"{p.name},{p.mmir_contract},mmir,england-and-wales,2026-04,2026-04")
     name, contract, returns, region, first = _EXTRA_PROVIDER
-    lines.append(f"{name},{contract},{returns},{region},2026-08,{first}")
-    return "\n".join(lines) + "\n"
+    return samples_register() + f"{name},{contract},{returns},{region},2026-08,{first},\n"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def validation_tally(reports) -> str:
+    """Files and findings counted apart: '7 files checked: 6 with errors (9 errors in all), 1 valid'."""
+    verdicts = [r.verdict for r in reports]
+    parts = []
+    with_errors = sum(v in ("invalid", "unreadable") for v in verdicts)
+    if with_errors:
+        errors = sum(len(r.errors) for r in reports)
+        parts.append(f"{with_errors} with errors ({_count(errors, 'error')} in all)")
+    warned = verdicts.count("valid-with-warnings")
+    if warned:
+        parts.append(f"{warned} valid with warnings")
+    if verdicts.count("valid"):
+        parts.append(f"{verdicts.count('valid')} valid")
+    return f"{_count(len(reports), 'file')} checked: " + ", ".join(parts)
 
 
 def run_demo(out: Path, *, as_of: dt.date = DEMO_AS_OF, workers: int | None = None, echo: TextIO) -> int:
@@ -48,7 +60,8 @@ def run_demo(out: Path, *, as_of: dt.date = DEMO_AS_OF, workers: int | None = No
     from .registry import load_registry
     from .render.annotate import annotate, annotated_name
     from .render.json_report import dumps
-    from .samples import write_samples
+    from .progress import Progress
+    from .samples import sample_count, write_samples
     from .spec import load_all
     from .template import write_template
     from .validate import validate_paths
@@ -66,7 +79,9 @@ def run_demo(out: Path, *, as_of: dt.date = DEMO_AS_OF, workers: int | None = No
     # A file's modification time is its submission time when nothing better is known
     # (a workbook too broken to read its own date): fix it so the demo is repeatable.
     stamp = dt.datetime.combine(as_of, dt.time(9, 0)).timestamp()
-    for path in write_samples(samples):
+    with Progress("Writing sample returns", sample_count()) as bar:
+        written = write_samples(samples, on_file=lambda _path: bar.advance())
+    for path in written:
         os.utime(path, (stamp, stamp))
     say(f"2. Sample returns:             {samples}/returns/ (clean) and {samples}/mistakes/ "
         f"(one typical mistake each; {samples}/README.md lists them)")
@@ -79,9 +94,8 @@ def run_demo(out: Path, *, as_of: dt.date = DEMO_AS_OF, workers: int | None = No
     for path, report in zip(mistakes, reports):
         if report.verdict != "unreadable":
             annotate(path, report, checked / annotated_name(path))
-    errors = sum(len(r.errors) for r in reports)
     say(f"3. Validation of the mistakes: {checked}/mistakes-report.json and *.annotated.xlsx "
-        f"({errors} errors in {len(reports)} files)")
+        f"({validation_tally(reports)})")
 
     register_path = out / "providers.csv"
     register_path.write_text(register_csv(), encoding="utf-8")
@@ -91,7 +105,7 @@ def run_demo(out: Path, *, as_of: dt.date = DEMO_AS_OF, workers: int | None = No
         for suffix in ("", "-wal", "-shm"):
             Path(f"{ledger_path}{suffix}").unlink(missing_ok=True)
     result = consolidate([samples / "returns", samples / "mistakes"], consolidated,
-                         register=load_registry(register_path), as_of=as_of, workers=workers, progress=False)
+                         register=load_registry(register_path), as_of=as_of, workers=workers, progress=None)
     counts = ", ".join(f"{n} {k}" for k, n in result.summary.to_dict()["counts"].items() if n)
     say(f"4. Consolidation:              {result.workbook} (ledger {result.ledger_path}; {counts}; "
         f"rejected files' findings in {result.rejected_dir}/)")

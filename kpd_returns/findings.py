@@ -8,7 +8,9 @@ Messages are formatted from the catalogue only, so wording stays in one place.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import shlex
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import PurePath
 from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
@@ -20,23 +22,23 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
     # -- the file cannot be read or used (exit code 2) -------------------------
     "file-not-found": ("error", "file", "The file {file} does not exist. Check the path and try again."),
     "file-empty": ("error", "file", "The file {file} is empty. Save the return again from Excel and resend it."),
-    "file-not-workbook": ("error", "file", "The file {file} is not an Excel workbook ({detail}). Save it as an Excel Workbook (.xlsx) from the kpd-returns template."),
-    "file-csv": ("error", "file", "The file {file} is a CSV text file renamed as a workbook. Fill in the kpd-returns template and save it as an Excel Workbook (.xlsx)."),
+    "file-not-workbook": ("error", "file", "The file {file} is not an Excel workbook ({detail}). Write a new template with {new_template} and copy your figures into it."),
+    "file-csv": ("error", "file", "The file {file} is a CSV text file renamed as a workbook. Write a new template with {new_template} and copy your figures into it."),
     "file-corrupt": ("error", "file", "The file {file} is damaged and cannot be opened ({detail}). Save the return again and resend it."),
     "file-encrypted": ("error", "file", "The file {file} is protected with a password, so it cannot be read. Remove the password (File > Info > Protect Workbook) and resend it."),
-    "file-legacy-xls": ("error", "file", "The file {file} is an old Excel 97-2003 (.xls) workbook. Use the kpd-returns template and save it as an Excel Workbook (.xlsx)."),
+    "file-legacy-xls": ("error", "file", "The file {file} is an old Excel 97-2003 (.xls) workbook. Write a new template with {new_template} and copy your figures into it."),
     "file-macros": ("error", "file", "The file {file} contains macros, which are not accepted. Save the return as an Excel Workbook (.xlsx) without macros."),
     "file-too-large": ("error", "file", "The file {file} is too large to be a return ({detail}). Remove anything added beyond the template and resend it."),
     "file-hostile-xml": ("error", "file", "The file {file} contains XML that is not allowed in a return ({detail}). Save the return again from Excel and resend it."),
     "file-check-failed": ("error", "file", "The file {file} could not be checked because of an unexpected problem ({detail}). Save the return again from Excel and resend it; if this happens again, send the file to the team that runs kpd-returns."),
     # -- the workbook is not our return, or its layout was changed --------------
-    "not-a-return": ("error", "structure", "The file {file} is not a kpd-returns template: {detail}. Download a new template and copy your figures into it."),
-    "template-superseded": ("error", "structure", "This return uses template version {found}, which has been replaced by version {expected}. Copy your figures into a new template."),
-    "template-unknown-version": ("error", "structure", "This return says it is template version {found}, which kpd-returns does not know (current version {expected}). Use a template made by kpd-returns."),
-    "sheet-missing": ("error", "structure", "The sheet '{sheet}' is missing or has been renamed. Use a new template and do not rename or delete sheets."),
-    "defined-name-missing": ("error", "structure", "The defined name {detail} for '{field}' is missing. Use a new template and do not delete named ranges."),
-    "defined-name-moved": ("error", "structure", "The named range for '{field}' points to {found}, not {expected}: rows or columns have been moved, added or deleted. Use a new template and type into the input cells only."),
-    "label-changed": ("error", "structure", "The label in {sheet}!{cell} says '{found}' but should say '{expected}': the layout has been changed. Use a new template and type into the input cells only."),
+    "not-a-return": ("error", "structure", "The file {file} is not a kpd-returns template: {detail}. Write a new template with {new_template} and copy your figures into it."),
+    "template-superseded": ("error", "structure", "This return uses template version {found}, which has been replaced by version {expected}. Write a new template with {new_template} and copy your figures into it."),
+    "template-unknown-version": ("error", "structure", "This return says it is template version {found}, which kpd-returns does not know (current version {expected}). Write a new template with {new_template} and copy your figures into it."),
+    "sheet-missing": ("error", "structure", "The sheet '{sheet}' is missing or has been renamed. Do not rename or delete sheets: write a new template with {new_template} and copy your figures into it."),
+    "defined-name-missing": ("error", "structure", "The defined name {detail} for '{field}' is missing. Do not delete named ranges: write a new template with {new_template} and copy your figures into it."),
+    "defined-name-moved": ("error", "structure", "The named range for '{field}' points to {found}, not {expected}: rows or columns have been moved, added or deleted. Type into the input cells only: write a new template with {new_template} and copy your figures into it."),
+    "label-changed": ("error", "structure", "The label in {sheet}!{cell} says '{found}' but should say '{expected}': the layout has been changed. Type into the input cells only: write a new template with {new_template} and copy your figures into it."),
     # -- cell values -------------------------------------------------------------
     "required-missing": ("error", "cell", "Enter {field} in {ref}: it is required."),
     "not-a-number": ("error", "cell", "Enter a number in {ref} ({field}): it contains '{found}'. Type digits only, with a full stop for decimals and no units."),
@@ -52,8 +54,8 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
     "period-invalid": ("error", "cell", "Enter {field} in {ref} as two consecutive years, for example {expected}: it contains '{found}'."),
     "month-missing": ("error", "cell", "Enter {field} for {detail} in {ref}: the month is within the period this return covers ({period})."),
     # -- totals ----------------------------------------------------------------
-    "total-mismatch": ("error", "cell", "{ref} ({field}) holds the typed number {found}, but its inputs add up to {expected}. Delete the number so the formula fills it in, or run kpd-returns validate --fix-totals."),
-    "total-typed-over": ("warning", "cell", "{ref} ({field}) holds a typed number instead of its formula. The number is right, but restore the formula (kpd-returns validate --fix-totals) so it stays right."),
+    "total-mismatch": ("error", "cell", "{ref} ({field}) holds the typed number {found}, but its inputs add up to {expected}. Delete the number so the formula fills it in, or run {fix_totals} to write a copy with every formula restored."),
+    "total-typed-over": ("warning", "cell", "{ref} ({field}) holds a typed number instead of its formula. The number is right, but restore the formula so it stays right, or run {fix_totals} to write a copy with every formula restored."),
     "total-divide-by-zero": ("error", "cell", "{ref} ({field}) cannot be worked out for {detail}: front line claimant-facing FTE is 0 while job entries are {found}. Check the front line FTE for that month."),
     # -- consistency rules ------------------------------------------------------
     "ytd-below-in-month": ("error", "cell", "{ref} ({field}, {detail}) is {found}, less than the in-month figure {expected}. A to-date figure includes the month, so it cannot be smaller."),
@@ -153,8 +155,10 @@ def make(code: str, *, guidance: str = "", sheet: str | None = None, cell: str |
     ref = ""
     if sheet:
         ref = (f"'{sheet}'" if " " in sheet else sheet) + (f"!{cell}" if cell else "")
+    hint_file, return_type = extra.pop("hint_file", None), extra.pop("return_type", None)
     values = _Blank(ref=ref, sheet=sheet or "", cell=cell or "", field=field_label or field or "",
-                    found=_fmt(found), expected=_fmt(expected), **{k: _fmt(v) for k, v in extra.items()})
+                    found=_fmt(found), expected=_fmt(expected), **{k: _fmt(v) for k, v in extra.items()},
+                    fix_totals=fix_totals_command(hint_file), new_template=new_template_command(return_type, hint_file))
     # The message is masked as a whole too: a value reaching it by another route (a file name in
     # {file}, a sender in {detail}) is caught here, so no check can forget to mask what it quotes.
     message = _masked(template.format_map(values))
@@ -170,6 +174,45 @@ def _masked(text: str) -> str:
     from .checks.personal_data import mask_all  # not at import time: checks imports this module
 
     return mask_all(text)
+
+
+# -- hints that are commands ---------------------------------------------------------------
+# A hint that tells the user to run kpd-returns is a whole command they can paste, followed
+# by a space and a word (never by a full stop or comma that would be pasted with it). The check that finds the problem does not know the
+# file's path, so the command names RETURN.xlsx; with_file() puts the path as given on the
+# command line (or found in the inbox) in its place once the report knows it.
+PLACEHOLDER_FILE = "RETURN.xlsx"
+
+
+def _sibling(path: str, suffix: str) -> str:
+    p = PurePath(path)
+    return str(p.with_name(f"{p.stem}{suffix}.xlsx"))
+
+
+def fix_totals_command(path: str | None = None) -> str:
+    path = path or PLACEHOLDER_FILE
+    return f"kpd-returns validate {shlex.quote(path)} --fix-totals {shlex.quote(_sibling(path, '-fixed'))}"
+
+
+def new_template_command(return_type: str | None, path: str | None = None) -> str:
+    """Writes a blank template of the return's type beside the file. With the type unknown, both commands."""
+    target = shlex.quote(_sibling(path or PLACEHOLDER_FILE, "-new"))
+    if return_type:
+        return f"kpd-returns template {return_type} {target}"
+    return f"kpd-returns template kpd {target} (KPD) or kpd-returns template mmir {target} (MMIR)"
+
+
+def with_file(finding: Finding, path: str, return_type: str | None, was: str | None = None) -> Finding:
+    """The finding with its command hint naming the file at ``path`` (and the return type, when known)
+    instead of ``was`` (RETURN.xlsx when None)."""
+    message = finding.message
+    # The untyped hint first: it holds the typed one ("kpd-returns template kpd ...") within it.
+    for placeholder, actual in ((fix_totals_command(was), fix_totals_command(path)),
+                                (new_template_command(None, was), new_template_command(return_type, path)),
+                                (new_template_command(return_type, was), new_template_command(return_type, path))):
+        message = message.replace(placeholder, actual)
+    # The path is the user's own, but it may name a person: masked like every other quoted value.
+    return finding if message == finding.message else replace(finding, message=_masked(message))
 
 
 def _fmt(value: Any) -> str:

@@ -27,3 +27,15 @@ def validators_dir() -> Path:
 
 def templates_dir() -> Path:
     return data_dir("templates")
+
+
+def installed_version() -> str:
+    """The version of the installed distribution (what pip installed), else the source tree's."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("kpd-returns")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        from . import __version__
+
+        return __version__

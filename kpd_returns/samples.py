@@ -651,8 +651,37 @@ def _readme(clean: list[str], wrong: list[Mistake]) -> str:
     return "\n".join(lines)
 
 
-def write_samples(out_dir: str | Path) -> list[Path]:
-    """Write the clean returns, the mistake files, README.md and expected-findings.json; return their paths."""
+def register_csv() -> str:
+    """The providers register for the sample returns: every contract they come from, owing
+    returns from the first period the samples hold (KPD 2026-27 Q1, MMIR April 2026)."""
+    lines = [
+        "# Providers register for the sample returns (written by kpd-returns samples DIR): who owes which returns.",
+        "# One row per provider and contract: the CPA for KPD returns, the contract reference for the MMIR.",
+        "# returns: kpd, mmir or kpd;mmir. region: england-and-wales (default), scotland or northern-ireland",
+        "# (its bank holidays count for deadlines). service_start (YYYY-MM) and first_period (2026-27 Q1,",
+        "# 2026-04, or kpd=...;mmir=...) say from when returns are owed; year_start_month moves the",
+        "# contract year (default April) for year-to-date checks.",
+        "provider,contract,returns,region,service_start,first_period,year_start_month",
+    ]
+    first_quarter = f"{CONTRACT_YEAR} {KPD_QUARTERS[0]}"
+    for p in PROVIDERS:
+        for cpa in p.cpas:
+            lines.append(f"{p.name},{cpa},kpd,england-and-wales,,{first_quarter},")
+        # The service starts with the first sample month, so rolling KPI windows are computed
+        # since the start (and marked so) rather than incomplete.
+        lines.append(f"{p.name},{p.mmir_contract},mmir,england-and-wales,{MMIR_MONTHS[0]},{MMIR_MONTHS[0]},")
+    return "\n".join(lines) + "\n"
+
+
+def sample_count() -> int:
+    """How many workbooks write_samples writes (for a progress bar)."""
+    specs = {"kpd": get_spec("kpd"), "mmir": get_spec("mmir")}
+    return len(clean_returns(specs)) + len(mistakes(specs))
+
+
+def write_samples(out_dir: str | Path, on_file: Callable[[Path], None] | None = None) -> list[Path]:
+    """Write the clean returns, the mistake files, README.md, expected-findings.json and the
+    providers register (providers.csv); return their paths. ``on_file`` is told of each workbook written."""
     out_dir = Path(out_dir)
     specs = {"kpd": get_spec("kpd"), "mmir": get_spec("mmir")}
     written: list[Path] = []
@@ -661,6 +690,8 @@ def write_samples(out_dir: str | Path) -> list[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(save_reproducibly(wb))
         written.append(path)
+        if on_file is not None:
+            on_file(path)
 
     clean = clean_returns(specs)
     for name, build in clean.items():
@@ -668,6 +699,9 @@ def write_samples(out_dir: str | Path) -> list[Path]:
     wrong = mistakes(specs)
     for m in wrong:
         save(out_dir / "mistakes" / m.name, m.build())
+    register = out_dir / "providers.csv"
+    register.write_text(register_csv(), encoding="utf-8")
+    written.append(register)
     readme = out_dir / "README.md"
     readme.write_text(_readme(list(clean), wrong), encoding="utf-8")
     expected_json = out_dir / "expected-findings.json"
@@ -678,14 +712,17 @@ def write_samples(out_dir: str | Path) -> list[Path]:
     return written + [readme, expected_json]
 
 
-def cli_samples(out_dir: Path) -> int:
+def cli_samples(out_dir: Path, *, progress: bool | None = None, progress_stream=None) -> int:
     """The `kpd-returns samples` command: 0 on success, 2 with a one-line message otherwise."""
+    from .progress import Progress
+
     try:
-        paths = write_samples(out_dir)
+        with Progress("Writing sample returns", sample_count(), enabled=progress, stream=progress_stream) as bar:
+            paths = write_samples(out_dir, on_file=lambda _path: bar.advance())
     except OSError as exc:
         print(f"Cannot write the samples to {out_dir}: {exc.strerror or exc}.", file=sys.stderr)
         return 2
     n = sum(p.suffix == ".xlsx" for p in paths)
     print(f"Wrote {n} sample returns to {out_dir} (clean ones in returns/, one mistake each in mistakes/; "
-          "see README.md).")
+          "see README.md) and their providers register, providers.csv.")
     return 0

@@ -150,6 +150,10 @@ def finish_report(report: FileReport, *, submitted: dt.datetime | dt.date | None
                   specs: dict[str, ReturnSpec] | None = None) -> FileReport:
     """Set when the return was submitted and whether it was late (see the module notes)."""
     from . import deadlines
+    from .findings import with_file
+
+    # The hints that are commands name the file by its name: outputs never hold where it lay.
+    report.findings = [with_file(f, report.name, report.return_id) for f in report.findings]
 
     when: dt.datetime | dt.date
     if submitted is not None:

@@ -15,6 +15,8 @@ def test_demo_writes_every_output_and_accounts_for_every_input(tmp_path):
     assert result.exit_code == 0, result.output
     for line in ("Blank templates", "Sample returns", "Validation of the mistakes", "Consolidation", "Performance packs"):
         assert line in result.output
+    # files and findings counted apart, each named (it once said "6 errors in 7 files")
+    assert "(7 files checked: 6 with errors (6 errors in all), 1 valid with warnings)" in result.output
     assert (out / "templates" / "kpd-template.xlsx").is_file() and (out / "templates" / "mmir-template.xlsx").is_file()
     assert (out / "consolidated" / "consolidated.xlsx").is_file()
     assert (out / "packs" / "pack-2026-10-national.html").is_file()
@@ -28,3 +30,18 @@ def test_demo_writes_every_output_and_accounts_for_every_input(tmp_path):
     assert any(p.name.endswith(".annotated.xlsx") for p in (out / "validation").iterdir())
     # the register's provider that sent nothing shows as missing in its pack
     assert "Eastgate Pathways Ltd" in (out / "packs" / "pack-2026-10-eastgate-pathways-ltd.html").read_text()
+
+
+def test_the_validation_tally_counts_files_and_findings_apart():
+    from kpd_returns import findings as F
+    from kpd_returns.demo import validation_tally
+    from kpd_returns.model import FileReport
+
+    def report(*codes):
+        return FileReport(path="x.xlsx", name="x.xlsx", sha256=None,
+                          findings=[F.Finding(code=c, severity=s, message="m") for c, s in codes])
+
+    reports = [report(("a", "error"), ("b", "error"), ("c", "error")), report(("d", "error")),
+               report(("w", "warning")), report()]
+    assert validation_tally(reports) == "4 files checked: 2 with errors (4 errors in all), 1 valid with warnings, 1 valid"
+    assert validation_tally([report(("a", "error"))]) == "1 file checked: 1 with errors (1 error in all)"

@@ -130,9 +130,12 @@ def test_structural_checker_catches_mistakes():
 
 def test_top_level_and_file_shape():
     document = json.loads(dumps(sample_reports()))
-    assert list(document) == ["schema", "schema_version", "files"]
+    assert list(document) == ["schema", "schema_version", "valid", "exit_code", "counts", "skipped", "files"]
     assert document["schema"] == "kpd-returns/validation-report"
-    assert document["schema_version"] == SCHEMA_VERSION == "1.0"
+    assert document["schema_version"] == SCHEMA_VERSION == "2.0"
+    assert document["valid"] is False and document["exit_code"] == 2
+    assert document["counts"] == {"files": 3, "valid": 1, "valid_with_warnings": 0, "invalid": 1, "unreadable": 1,
+                                  "errors": 2, "warnings": 2, "skipped": 0}
     first = document["files"][0]
     assert first["file"] == "returns/northbridge.xlsx"
     assert first["verdict"] == "invalid" and first["exit_code"] == 1
@@ -168,14 +171,28 @@ def test_findings_sorted_whatever_the_input_order():
     assert dumps(reports) == dumps(sample_reports())
 
 
-def test_as_of_is_not_a_submission_time():
+def test_as_of_time_fills_submitted_and_says_so():
     r = FileReport(path="a.xlsx", name="a.xlsx", return_id="mmir", period="2026-10",
                    deadline=dt.datetime(2026, 11, 4, 23, 59), late_working_days=3,
                    submitted=dt.datetime(2026, 11, 9), submitted_source="as-of")
     document = report_dict([r])
     entry = document["files"][0]
-    assert entry["submitted"] is None and entry["as_of"] == "2026-11-09"
+    assert entry["submitted"] == "2026-11-09T00:00:00" and entry["as_of"] == "2026-11-09"
     assert entry["submitted_source"] == "as-of" and entry["late_working_days"] == 3
     assert schema_errors(json.loads(json.dumps(document))) == []
     first = report_dict(sample_reports())["files"][0]
     assert first["as_of"] is None and first["submitted"] == "2026-11-20T00:00:00"
+
+
+def test_a_valid_batch_says_so_at_the_top_and_lists_what_it_skipped():
+    ok = sample_reports()[2]
+    document = json.loads(dumps([ok], skipped=["inbox/README.md"]))
+    assert document["valid"] is True and document["exit_code"] == 0
+    assert document["counts"]["files"] == 1 and document["counts"]["skipped"] == 1
+    assert document["skipped"] == ["inbox/README.md"]
+    assert schema_errors(document) == []
+
+
+def test_schema_checks_use_jsonschema():
+    """jsonschema is a test dependency: the schema is checked by a real validator, not only the fallback."""
+    import jsonschema  # noqa: F401

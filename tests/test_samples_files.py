@@ -64,10 +64,8 @@ def test_write_samples_is_deterministic(generated):
 
 def test_committed_samples_match_the_generator(generated):
     (first, _paths), _ = generated
-    # providers.csv is the hand-written register for the samples (checked below), not generated.
-    committed = sorted(p.relative_to(SAMPLES_DIR) for p in SAMPLES_DIR.rglob("*")
-                       if p.is_file() and p.name != "providers.csv")
-    expected = {Path("README.md"), Path("expected-findings.json")}
+    committed = sorted(p.relative_to(SAMPLES_DIR) for p in SAMPLES_DIR.rglob("*") if p.is_file())
+    expected = {Path("README.md"), Path("expected-findings.json"), Path("providers.csv")}
     expected |= {Path("returns") / n for n in COMMITTED_RETURNS}
     expected |= {p.relative_to(first) for p in (first / "mistakes").iterdir()}
     assert set(committed) == expected
@@ -285,3 +283,33 @@ def test_committed_register_names_every_sample_contract():
     contracts = {e.contract for e in register.entries}
     for p in PROVIDERS:
         assert set(p.cpas) | {p.mmir_contract} <= contracts, p.name
+
+
+def test_samples_write_their_own_register_matching_the_returns(generated):
+    """providers.csv owes exactly the returns written: every contract, from the first period written."""
+    from kpd_returns.registry import load_registry
+    from kpd_returns.validate import validate_paths
+
+    (first, paths), _ = generated
+    assert first / "providers.csv" in paths
+    register = load_registry(first / "providers.csv")
+    reports = validate_paths(sorted((first / "returns").glob("*.xlsx")), as_of=dt.date(2026, 11, 20), workers=1)
+    sent = {(r.return_id, r.contract) for r in reports}
+    owed = {(rid, e.contract) for e in register.entries for rid in e.returns}
+    assert owed == sent
+    firsts = {rid: min(r.period for r in reports if r.return_id == rid) for rid in ("kpd", "mmir")}
+    assert firsts == {"kpd": "2026-27 Q1", "mmir": "2026-04"}
+    text = (first / "providers.csv").read_text(encoding="utf-8")
+    for rid, period in firsts.items():
+        rows = [line for line in text.splitlines() if f",{rid}," in line]
+        assert rows and all(f",{period}," in line for line in rows)
+
+
+def test_samples_show_progress_on_a_terminal(tmp_path, capsys, monkeypatch):
+    import io
+
+    monkeypatch.setattr("kpd_returns.progress.SHOW_AFTER_SECONDS", 0.0)  # no waiting on the clock
+    stream = io.StringIO()
+    assert cli_samples(tmp_path / "s", progress=True, progress_stream=stream) == 0
+    assert "Writing sample returns" in stream.getvalue()
+    assert "providers.csv" in capsys.readouterr().out

@@ -128,11 +128,11 @@ def test_libreoffice_style_defined_names_without_quotes_are_accepted(return_id):
 
 
 def test_structure_findings_cite_the_paragraph_that_requires_the_template():
-    """KPD 1 (use the DWP spreadsheet at Annex 1); AtW 7.23 (the MMIR return at Annex G)."""
+    """KPD Annex 1 (the returns template every provider must use); AtW 7.23 (the MMIR return at Annex G)."""
     wb = _template_wb("kpd")
     wb["Staffing"]["A6"] = "Frontline staff"
     ex = read_return(_bytes(wb), name="x.xlsx")
-    assert [(f.code, f.guidance) for f in ex.findings] == [("label-changed", "KPD 1")]
+    assert [(f.code, f.guidance) for f in ex.findings] == [("label-changed", "KPD Annex 1")]
     wb = _template_wb("mmir")
     wb["Volumes"].title = "Vols"
     ex = read_return(_bytes(wb), name="y.xlsx")

@@ -27,15 +27,22 @@ def _run(args: list, cwd: Path, timeout: int = 300) -> subprocess.CompletedProce
 
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory):
-    """A fresh venv with the wheel built from this checkout installed (dependencies from the system)."""
+    """A fresh venv of its own (no system or outer site-packages) with the wheel built from this checkout
+    installed as a user would, its dependencies from the package index at the versions constraints.txt
+    pins (the ones the suite itself runs with, so pip's cache usually has them).
+
+    Not `--system-site-packages`: inside a virtual environment sys.executable's venv is built on
+    the base interpreter, which does not have the outer venv's packages, and outside one the
+    system's packages would stand in for dependencies the wheel failed to declare."""
     tmp = tmp_path_factory.mktemp("wheel")
     _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-cache-dir", "-q", "-w", tmp / "dist", ROOT], cwd=tmp)
     (wheel,) = sorted((tmp / "dist").glob("kpd_returns-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "kpd_returns/_data/validators/kpd.toml" in names and "kpd_returns/_data/validators/mmir.toml" in names
-    _run([sys.executable, "-m", "venv", "--system-site-packages", tmp / "venv"], cwd=tmp)
+    _run([sys.executable, "-m", "venv", tmp / "venv"], cwd=tmp)
     bin_dir = tmp / "venv" / "bin"
-    _run([bin_dir / "python", "-m", "pip", "install", "--no-deps", "--no-index", "-q", wheel], cwd=tmp)
+    _run([bin_dir / "python", "-m", "pip", "install", "-q", "-c", ROOT / "constraints.txt", wheel], cwd=tmp,
+         timeout=900)
     return tmp, bin_dir
 
 
@@ -47,6 +54,19 @@ def test_installed_command_writes_a_template(venv):
     out = elsewhere / "out.xlsx"
     assert out.is_file() and zipfile.is_zipfile(out)
     assert "xl/workbook.xml" in zipfile.ZipFile(out).namelist()
+
+
+def test_the_venv_sees_only_its_own_packages(venv):
+    """typer (a dependency) comes from the venv's own site-packages: the wheel declared it and pip installed it."""
+    tmp, bin_dir = venv
+    code = ("import sys, sysconfig, typer, openpyxl; print(sysconfig.get_paths()['purelib']); "
+            "print(typer.__file__); print(openpyxl.__file__); print(sys.prefix != sys.base_prefix)")
+    site, typer_file, openpyxl_file, in_venv = _run([bin_dir / "python", "-c", code], cwd=tmp).stdout.splitlines()
+    assert in_venv == "True"
+    assert Path(typer_file).resolve().is_relative_to(Path(site).resolve())
+    assert Path(openpyxl_file).resolve().is_relative_to(Path(site).resolve())
+    version = _run([bin_dir / "kpd-returns", "--version"], cwd=tmp).stdout.strip()
+    assert version.startswith("kpd-returns ")
 
 
 def test_installed_package_uses_its_own_data(venv):

@@ -1,6 +1,7 @@
 """The JSON report: a documented, versioned schema (docs/report-schema.json).
 
-    {"schema": "kpd-returns/validation-report", "schema_version": "1.0", "files": [...]}
+    {"schema": "kpd-returns/validation-report", "schema_version": "2.0", "valid": false, "exit_code": 1,
+     "counts": {"files": 7, "valid": 0, ...}, "skipped": [...], "files": [...]}
 
 One object per file, in the order the files were given, each with its findings
 in report order (Finding.sort_key). Nothing depends on when the report was run,
@@ -11,6 +12,11 @@ pass ``--as-of`` when the output must be reproducible.)
 Versioning: ``schema_version`` is MAJOR.MINOR. A new optional key is a minor
 change (1.1); removing or renaming a key, or changing its type or meaning, is a
 major change (2.0). Consumers should check the major number.
+
+2.0 (from 1.0): the top level has ``valid``, ``exit_code``, ``counts`` and
+``skipped``; ``submitted`` is never null beside ``submitted_source`` "as-of": it
+holds the as-of time lateness was judged at (a change of meaning, so a major
+version), and ``as_of`` still gives that date.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from ..model import FileReport
 from ._common import AS_OF, iso, sorted_findings
 
 SCHEMA_ID = "kpd-returns/validation-report"
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
 
 FINDING_KEYS = ("code", "severity", "sheet", "cell", "ref", "field", "field_label", "message", "guidance",
                 "found", "expected")
@@ -42,7 +48,8 @@ def finding_dict(f: Finding) -> dict[str, Any]:
 
 def file_dict(report: FileReport) -> dict[str, Any]:
     # With no known submission time, lateness is judged as of a date (--as-of, or the day
-    # of the run): that date is not a submission time, so it goes in "as_of" instead.
+    # of the run): "submitted" holds that time, "submitted_source" says it is the as-of one,
+    # and "as_of" gives its date.
     as_of = report.submitted_source == AS_OF and report.submitted is not None
     return {
         "file": mask_all(report.path),  # a file's name may hold personal data too
@@ -56,7 +63,7 @@ def file_dict(report: FileReport) -> dict[str, Any]:
         "verdict": report.verdict,
         "exit_code": report.exit_code,
         "deadline": iso(report.deadline),
-        "submitted": None if as_of else iso(report.submitted),
+        "submitted": iso(report.submitted),
         "submitted_source": report.submitted_source,
         "as_of": iso(report.submitted.date() if isinstance(report.submitted, dt.datetime) else report.submitted)
         if as_of else None,
@@ -66,17 +73,36 @@ def file_dict(report: FileReport) -> dict[str, Any]:
     }
 
 
-def report_dict(reports: Sequence[FileReport]) -> dict[str, Any]:
+VERDICT_COUNTS = (("valid", "valid"), ("valid_with_warnings", "valid-with-warnings"), ("invalid", "invalid"),
+                  ("unreadable", "unreadable"))
+
+
+def counts_dict(reports: Sequence[FileReport], skipped: Sequence[str] = ()) -> dict[str, int]:
+    verdicts = [r.verdict for r in reports]
+    counts = {"files": len(reports)}
+    counts.update({key: verdicts.count(verdict) for key, verdict in VERDICT_COUNTS})
+    counts["errors"] = sum(len(r.errors) for r in reports)
+    counts["warnings"] = sum(len(r.warnings) for r in reports)
+    counts["skipped"] = len(skipped)
+    return counts
+
+
+def report_dict(reports: Sequence[FileReport], skipped: Sequence[str] = ()) -> dict[str, Any]:
+    exit_code = max((r.exit_code for r in reports), default=0)
     return {
         "schema": SCHEMA_ID,
         "schema_version": SCHEMA_VERSION,
+        "valid": exit_code == 0,
+        "exit_code": exit_code,
+        "counts": counts_dict(reports, skipped),
+        "skipped": list(skipped),
         "files": [file_dict(r) for r in reports],
     }
 
 
-def dumps(reports: Sequence[FileReport]) -> str:
-    return json.dumps(report_dict(reports), indent=2, ensure_ascii=False) + "\n"
+def dumps(reports: Sequence[FileReport], skipped: Sequence[str] = ()) -> str:
+    return json.dumps(report_dict(reports, skipped), indent=2, ensure_ascii=False) + "\n"
 
 
-def write_json(reports: Sequence[FileReport], out: TextIO) -> None:
-    out.write(dumps(reports))
+def write_json(reports: Sequence[FileReport], out: TextIO, skipped: Sequence[str] = ()) -> None:
+    out.write(dumps(reports, skipped))
