@@ -37,7 +37,7 @@ def make_eml(path: Path, attachments: list[tuple[str, bytes]], *, sender="MI Tea
     return path
 
 
-def test_folders_are_walked_in_sorted_order_and_only_os_junk_is_skipped(tmp_path):
+def test_folders_are_walked_in_sorted_order_and_files_that_are_not_returns_are_skipped(tmp_path):
     root = tmp_path / "inbox"
     for rel in ("b/z.xlsx", "b/a.xlsx", "a.xlsx", "notes.pdf", "old.xls", "sub/deeper/c.xlsx",
                 ".DS_Store", "b/Thumbs.db", "~$a.xlsx", "._a.xlsx", "__MACOSX/a.xlsx", "desktop.ini",
@@ -46,11 +46,13 @@ def test_folders_are_walked_in_sorted_order_and_only_os_junk_is_skipped(tmp_path
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_bytes(b"x")
     found = [p.relative_to(root).as_posix() for p in inbox.list_files([root])]
-    assert found == [".hidden-but-not-junk.xlsx", "a.xlsx", "b/a.xlsx", "b/z.xlsx", "notes.pdf", "old.xls",
+    assert found == [".hidden-but-not-junk.xlsx", "a.xlsx", "b/a.xlsx", "b/z.xlsx", "old.xls",
                      "sub/deeper/c.xlsx"]
+    assert inbox.scan_inputs([root]).skipped == ["notes.pdf"]  # not a return: listed, never an input
     # Excluded paths (the ledger, the output folder) are left out; a file given directly is kept.
-    assert [p.name for p in inbox.list_files([root, root / "a.xlsx"], exclude=[root / "b", root / "sub"])] == [
-        ".hidden-but-not-junk.xlsx", "a.xlsx", "notes.pdf", "old.xls", "a.xlsx"]
+    assert [p.name for p in inbox.list_files([root, root / "a.xlsx", root / "notes.pdf"],
+                                             exclude=[root / "b", root / "sub"])] == [
+        ".hidden-but-not-junk.xlsx", "a.xlsx", "old.xls", "a.xlsx", "notes.pdf"]
 
 
 def test_a_bare_workbook_falls_back_to_its_modification_time(tmp_path):
