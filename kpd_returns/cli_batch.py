@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from .terminal import safe_text
 from .workdays import DEFAULT_REGION, REGIONS
 
 DEFAULT_LEDGER = "kpd-ledger.sqlite"
@@ -46,12 +47,12 @@ def _workers(value: int | str | None) -> int | None:
     if value in (None, "", "auto"):
         return None
     try:
-        n = int(value)
+        n = int(str(value).strip())
     except (TypeError, ValueError):
-        raise UsageError(f"--workers '{value}' is not a number: give a whole number of 1 or more.") from None
-    if n < 1:
-        raise UsageError("--workers must be 1 or more.")
-    return n
+        n = 0
+    if n < 1 or n > 64:  # as validate: a pool of hundreds of processes hangs the machine
+        raise UsageError(f"--workers must be a whole number from 1 to 64, not '{value}'.")
+    return n  # and never more than the inputs (consolidate.ingest)
 
 
 def _region(region: str) -> str:
@@ -92,7 +93,16 @@ def _outcome_line(o) -> str:
         text += f": {o.detail}"
     if o.findings_file:
         text += f" -> {o.findings_file}"
-    return text
+    return safe_text(text)
+
+
+def _print_summary(summary, out: TextIO, err: TextIO) -> None:
+    """The run's notes, the files skipped as not returns (once each), and the summary line."""
+    for note in summary.notes:
+        print(safe_text(note), file=err)
+    for name in summary.skipped:
+        print(safe_text(f"{'SKIPPED':<10} {name}: not a return"), file=out)
+    print(safe_text(summary.line()), file=out)
 
 
 def _printer(out: TextIO | None, verbose: bool):
@@ -117,10 +127,11 @@ def _guard(fn, err: TextIO) -> int:
     try:
         return fn()
     except (UsageError, LedgerError, RegistryError, DeadlineError, ValueError) as exc:
-        print(str(exc), file=err)
+        print(safe_text(exc), file=err)
         return EXIT_CANNOT_RUN
     except OSError as exc:
-        print(f"kpd-returns could not read or write {exc.filename or 'a file'} ({exc.strerror or exc}).", file=err)
+        print(safe_text(f"kpd-returns could not read or write {exc.filename or 'a file'} ({exc.strerror or exc})."),
+              file=err)
         return EXIT_CANNOT_RUN
 
 
@@ -145,10 +156,8 @@ def run_ingest(inboxes: Sequence[Path], *, db: Path | None = None, workers: int 
             summary = ingest(paths, ledger, workers=n_workers, region=reg, exclude=exclude, progress=progress,
                              calendar=cal, on_outcome=_printer(line_out, verbose))
             total = ledger.file_count()
-        for note in summary.notes:
-            print(note, file=err)
-        print(summary.line(), file=out)
-        print(f"The ledger {db_path} now holds {total} files.", file=out)
+        _print_summary(summary, out, err)
+        print(safe_text(f"The ledger {db_path} now holds {total} files."), file=out)
         return _exit_for(summary)
     return _guard(go, err)
 
@@ -211,7 +220,7 @@ def print_status(rows, as_of: dt.date, out: TextIO) -> None:
             if r.status == "late":
                 late = f"{r.late_working_days} working day{'s' if r.late_working_days != 1 else ''}"
             status = r.status if r.in_register else f"{r.status} (not in register)"
-            table.add_row(r.provider or "", r.contract, r.period, status, received,
+            table.add_row(safe_text(r.provider or ""), safe_text(r.contract), r.period, status, received,
                           r.deadline.strftime("%Y-%m-%d %H:%M") if r.deadline else "", late,
                           str(r.resubmissions), str(r.files))
         console.print(table)
@@ -258,16 +267,14 @@ def run_consolidate(inboxes: Sequence[Path], *, out_dir: Path, db: Path | None =
                              register_name=Path(providers).name if providers else None,
                              on_outcome=_printer(line_out, verbose))
         s = result.summary
-        for note in s.notes:
-            print(note, file=err)
-        print(s.line(), file=out)
+        _print_summary(s, out, err)
         missing = sum(1 for r in result.register_rows if r.status == "missing")
         late = sum(1 for r in result.register_rows if r.status == "late")
         print(f"Submissions as at {day.isoformat()}: {late} late, {missing} missing (see the Submissions sheet).",
               file=out)
-        print(f"Wrote {result.workbook} and {result.summary_file}"
-              + (f"; findings of rejected files in {result.rejected_dir}" if result.rejected_dir.exists() else "")
-              + f". Ledger: {result.ledger_path}.", file=out)
+        print(safe_text(f"Wrote {result.workbook} and {result.summary_file}"
+                        + (f"; findings of rejected files in {result.rejected_dir}" if result.rejected_dir.exists()
+                           else "") + f". Ledger: {result.ledger_path}."), file=out)
         if packs:
             month, written = _write_packs(result.ledger_path, Path(out_dir) / "packs", periods, day, providers)
             if written:

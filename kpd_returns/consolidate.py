@@ -44,8 +44,8 @@ from pathlib import Path
 from typing import Any
 
 from . import findings as F
-from .inbox import InboxItem, iter_items, list_inputs
-from .ledger import Ledger, ReturnRow, format_received
+from .inbox import InboxItem, iter_items, scan_inputs
+from .ledger import Ledger, LedgerBusy, ReturnRow, format_received, is_locked
 from .model import FileReport
 from .registry import Registry, period_bounds
 from .spec import ReturnSpec, load_all
@@ -58,6 +58,7 @@ WORKBOOK_NAME = "consolidated.xlsx"
 SUMMARY_NAME = "summary.json"
 REJECTED_DIR = "rejected"
 LEDGER_NAME = "ledger.sqlite"
+MAX_WORKERS = 64
 
 
 @dataclass
@@ -94,6 +95,7 @@ class RunSummary:
     outcomes: list[InputOutcome] = field(default_factory=list)
     files_found: int = 0
     notes: list[str] = field(default_factory=list)  # problems with the run itself (not with one file)
+    skipped: list[str] = field(default_factory=list)  # files in an inbox that are not returns (never inputs)
 
     def add(self, outcome: InputOutcome) -> None:
         self.inputs += 1
@@ -106,11 +108,13 @@ class RunSummary:
 
     def line(self) -> str:
         parts = ", ".join(f"{self.counts[k]} {k}" for k in OUTCOMES)
-        return f"{self.inputs} inputs: {parts}."
+        skipped = f" {len(self.skipped)} other files skipped: not a return." if self.skipped else ""
+        return f"{self.inputs} inputs: {parts}.{skipped}"
 
     def to_dict(self) -> dict[str, Any]:
         return {"inputs": self.inputs, "counts": dict(self.counts),
-                "files": [o.to_dict() for o in sorted(self.outcomes, key=lambda o: o.index)]}
+                "files": [o.to_dict() for o in sorted(self.outcomes, key=lambda o: o.index)],
+                "skipped": [{"source": name, "reason": "not a return"} for name in self.skipped]}
 
 
 # -- ingest ----------------------------------------------------------------------------------
@@ -187,9 +191,11 @@ def ingest(paths: Sequence[str | Path], ledger: Ledger, *, workers: int | None =
     """Add every input under ``paths`` to ``ledger``; return the run's summary (counts add up to the inputs)."""
     if validate is None:
         from .validate import validate_items as validate
-    workers = workers or os.cpu_count() or 1
-    files = list_inputs(paths, exclude)
-    summary = RunSummary(files_found=len(files))
+    scan = scan_inputs(paths, exclude)
+    files = scan.inputs
+    # Never more workers than inputs, nor than the 64 validate allows (a pool of 1,000 hangs a machine).
+    workers = max(1, min(workers or os.cpu_count() or 1, MAX_WORKERS, len(files) or 1))
+    summary = RunSummary(files_found=len(files), skipped=scan.skipped)
     known = {r[0] for r in ledger.conn.execute("SELECT sha256 FROM files")}
     first_in_run: dict[str, str] = {}  # sha256 -> name (never the bytes: memory stays flat)
     order: deque[tuple[str, InboxItem]] = deque()
@@ -281,9 +287,15 @@ def ingest(paths: Sequence[str | Path], ledger: Ledger, *, workers: int | None =
     def store_safely(report: FileReport, item: InboxItem) -> None:
         try:
             store(report, item)
+        except LedgerBusy:
+            raise  # the ledger, not the file: the file stays unrecorded for the next run
         except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
             if ledger.conn.in_transaction:
                 ledger.conn.execute("ROLLBACK")
+            if is_locked(exc):
+                raise LedgerBusy(f"The ledger {ledger.path} was locked by another run while {item.name} was being "
+                                 "recorded, so this run stopped; that file and the rest will be taken by the next "
+                                 "run.") from None
             row = ledger.find_sha256(item.sha256)
             if row is not None:
                 finish(_duplicate_outcome(item, row), item)

@@ -48,7 +48,6 @@ import datetime as dt
 import email
 import email.parser
 import email.utils
-import errno
 import hashlib
 import os
 import re
@@ -60,7 +59,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from .terminal import safe_name
-from .workbook import MAX_FILE_BYTES
+from .workbook import MAX_FILE_BYTES, os_reason as _os_reason
 
 _UK = ZoneInfo("Europe/London")
 
@@ -308,20 +307,6 @@ def _unreadable_reason(path: Path) -> str | None:
             return None
     except (OSError, RuntimeError) as exc:
         return _os_reason(exc, path)
-
-
-def _os_reason(exc: BaseException, path: Path) -> str:
-    """An operating-system error on an input, said as what happened."""
-    code = getattr(exc, "errno", None)
-    if code == errno.ELOOP or isinstance(exc, RuntimeError):
-        return "it is a symbolic link that loops back on itself"
-    if code == errno.ENOENT and path.is_symlink():
-        return f"it is a symbolic link to {safe_name(os.readlink(path))}, which does not exist"
-    if code == errno.ENOENT:
-        return "it was removed while the run was reading the inbox"
-    if code in (errno.EACCES, errno.EPERM):
-        return "kpd-returns has no permission to read it"
-    return f"the operating system refused to read it ({safe_name(getattr(exc, 'strerror', None) or exc)})"
 
 
 def _problem_item(path: Path, code: str, detail: str) -> InboxItem:
