@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from . import findings as F
+from . import scratch
 from .inbox import InboxItem, iter_items, scan_inputs
 from .ledger import Ledger, LedgerBusy, ReturnRow, format_received, is_locked
 from .model import FileReport
@@ -526,6 +527,7 @@ def consolidate(paths: Sequence[str | Path], out: str | Path, *, db: str | Path 
     """Ingest ``paths`` into the ledger, then write the consolidated workbook and the run summary into ``out``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    scratch.folder(out)  # clears what a killed run left in the output folder, before anything is written
     db_path = Path(db) if db else out / LEDGER_NAME
     as_of = as_of or dt.date.today()
     specs = load_all()
@@ -551,6 +553,7 @@ def consolidate(paths: Sequence[str | Path], out: str | Path, *, db: str | Path 
     with summary_file.open("w", encoding="utf-8") as fh:  # written as encoded, not built as one string first
         json.dump(doc, fh, indent=2, ensure_ascii=False)
         fh.write("\n")
+    scratch.finish(out)
     return ConsolidationResult(summary, workbook, summary_file, rejected, db_path, data.register)
 
 
