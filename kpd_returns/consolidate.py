@@ -46,7 +46,7 @@ from typing import Any
 from . import findings as F
 from . import scratch
 from .inbox import InboxItem, iter_items, scan_inputs
-from .ledger import Ledger, LedgerBusy, ReturnRow, format_received, is_locked
+from .ledger import Ledger, LedgerBusy, LedgerError, ReturnRow, format_received, is_locked
 from .model import FileReport
 from .registry import Registry, period_bounds
 from .spec import ReturnSpec, load_all
@@ -109,7 +109,8 @@ class RunSummary:
 
     def line(self) -> str:
         parts = ", ".join(f"{self.counts[k]} {k}" for k in OUTCOMES)
-        skipped = f" {len(self.skipped)} other files skipped: not a return." if self.skipped else ""
+        n = len(self.skipped)
+        skipped = f" {n} other file{'s' if n != 1 else ''} skipped: not a return." if n else ""
         return f"{self.inputs} inputs: {parts}.{skipped}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -262,6 +263,16 @@ def ingest(paths: Sequence[str | Path], ledger: Ledger, *, workers: int | None =
         finish(result, item)
 
     def handle_side(kind: str, item: InboxItem) -> None:
+        if kind == "direct" and item.problem[0] == "file-unreadable":  # type: ignore[index]
+            # kpd-returns could not read it at all (a link loop, no permission): there are no bytes to
+            # judge, so nothing is recorded in the ledger, and every run reports it until it is fixed.
+            report = _direct_report(item)
+            outcome = InputOutcome(item.index, item.name, "unreadable", _detail(report, []), item.source_email,
+                                   item.sender, "unreadable")
+            if writer:
+                writer.write_report(report, item, outcome)
+            finish(outcome, item)
+            return
         if kind == "direct":
             store(_direct_report(item), item)
             return
@@ -288,8 +299,8 @@ def ingest(paths: Sequence[str | Path], ledger: Ledger, *, workers: int | None =
     def store_safely(report: FileReport, item: InboxItem) -> None:
         try:
             store(report, item)
-        except LedgerBusy:
-            raise  # the ledger, not the file: the file stays unrecorded for the next run
+        except LedgerError:
+            raise  # the ledger, not the file (locked, read-only): the file stays unrecorded for the next run
         except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
             if ledger.conn.in_transaction:
                 ledger.conn.execute("ROLLBACK")
@@ -414,6 +425,15 @@ class _RejectedWriter:
         if row.verdict == "invalid" and item.name.lower().endswith((".xlsx", ".xlsm")):
             outcome.annotated_file = self._annotate(item, report, stem)
         self.written[row.sha256] = (outcome.findings_file, outcome.annotated_file)
+
+    def write_report(self, report: FileReport, item: InboxItem, outcome: InputOutcome) -> None:
+        """rejected/<name>.findings.json for an input that is not in the ledger (it could not be read)."""
+        from .render.json_report import dumps
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        json_path = self.folder / f"{self._stem(item.name, item.sha256)}.findings.json"
+        json_path.write_text(dumps([report]), encoding="utf-8")
+        outcome.findings_file = f"{REJECTED_DIR}/{json_path.name}"
 
     def _annotate(self, item: InboxItem, report: FileReport, stem: str) -> str | None:
         from .render.annotate import annotate

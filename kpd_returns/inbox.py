@@ -334,8 +334,10 @@ def _from_eml(path: Path) -> list[InboxItem]:
             parsed = _EmlStream(fh).parse()
     except OSError as exc:
         return [_problem_item(path, "file-unreadable", _os_reason(exc, path))]
-    except Exception as exc:  # noqa: BLE001 - a malformed e-mail must not stop the batch
-        return [_email_problem(path, "email-unreadable", f"{type(exc).__name__}: {exc}")]
+    except MalformedEmail as exc:
+        return [_email_problem(path, "email-unreadable", str(exc))]
+    except Exception:  # noqa: BLE001 - a malformed e-mail must not stop the batch
+        return [_email_problem(path, "email-unreadable", "it is not a well-formed e-mail")]
     headers, attachments, others = parsed
     try:
         sender = _address(headers.get("From"))
@@ -351,6 +353,10 @@ def _email_too_big(path: Path) -> InboxItem | None:
         return None
     return _email_problem(path, "email-too-large",
                           f"{size // 2**20} MB; the limit is {MAX_EMAIL_BYTES // 2**20} MB")
+
+
+class MalformedEmail(ValueError):
+    """An e-mail the stream reader refuses (its message says why, in plain words)."""
 
 
 class _EmlStream:
@@ -378,7 +384,7 @@ class _EmlStream:
                 break
             block += line
             if len(block) > _MAX_HEADER_BYTES:
-                raise ValueError("its headers run to more than 1 MB")
+                raise MalformedEmail("its headers run to more than 1 MB")
         return email.parser.BytesParser(policy=policy.default).parsebytes(bytes(block), headersonly=True)
 
     @staticmethod
@@ -394,7 +400,7 @@ class _EmlStream:
     def _entity(self, headers: EmailMessage, boundaries: tuple[bytes, ...], depth: int) -> bytes | None:
         """Read one entity's body; return the boundary line that ended it (None at the end of the file)."""
         if depth > _MAX_DEPTH:
-            raise ValueError(f"its parts are nested more than {_MAX_DEPTH} deep")
+            raise MalformedEmail(f"its parts are nested more than {_MAX_DEPTH} deep")
         maintype = headers.get_content_maintype()
         if headers.get_content_type() == "message/rfc822":
             return self._entity(self._headers(), boundaries, depth + 1)

@@ -516,9 +516,11 @@ class Ledger:
                 cross_checks.refresh_group(conn, report.return_id, ck, year_start_month=ysm)
                 cross = self._findings(file_id, origin="cross-check")
             conn.execute("COMMIT")
-        except BaseException:
+        except BaseException as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError):  # the ledger refused the write, not the file
+                raise _cannot_use(self.path, exc) from None
             raise
         return AddResult(file_id, True, None, cross)
 

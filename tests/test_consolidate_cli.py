@@ -128,7 +128,7 @@ def test_ingest_default_ledger_and_status_without_a_ledger(tmp_path, monkeypatch
     assert run_ingest([tmp_path / "inbox"], workers="1", progress=False, out=buf, err=buf) == 1
     assert (tmp_path / "kpd-ledger.sqlite").exists()
     assert ("1 inputs: 0 accepted, 0 accepted with warnings, 0 rejected, 1 unreadable, 0 duplicate. "
-            "1 other files skipped: not a return.") in buf.getvalue()
+            "1 other file skipped: not a return.") in buf.getvalue()
     assert "SKIPPED    notes.pdf: not a return" in buf.getvalue()
     buf = io.StringIO()
     assert run_status(db=tmp_path / "nothing.sqlite", out=buf, err=buf) == 2
