@@ -4,11 +4,15 @@ Exit codes:
     0  the run completed and every input was accepted (or was a duplicate);
     1  the run completed, and some inputs were rejected or unreadable (each listed,
        with its findings in <out>/rejected/ for consolidate);
-    2  the run could not start: an inbox, the register or the ledger could not be
-       used, or an option was wrong (one plain sentence says which).
+    2  the run could not start, or stopped: an inbox, the register or the ledger
+       could not be used (read-only, damaged, or locked by another run for longer
+       than KPD_LEDGER_WAIT seconds), or an option was wrong (one plain sentence
+       says which). Files not yet recorded are taken by the next run.
 
 Every input is counted exactly once in the summary line, which adds up to the
-number of inputs found.
+number of inputs found. Files in an inbox that are not returns are listed once
+("SKIPPED ... not a return") and never change the exit code. Every line is
+printed through terminal.safe_text: no name can drive the terminal.
 """
 
 from __future__ import annotations

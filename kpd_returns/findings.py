@@ -30,7 +30,7 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
     "file-hostile-xml": ("error", "file", "The file {file} contains XML that is not allowed in a return ({detail}). Save the return again from Excel and resend it."),
     # A file kpd-returns itself could not read (no permission, a link that loops or leads nowhere, a folder
     # it may not open): not the provider's fault, so no "resend it".
-    "file-unreadable": ("error", "file", "The file {file} could not be read from the inbox: {detail}. It was not checked; fix the inbox folder and run again."),
+    "file-unreadable": ("error", "file", "The file {file} could not be read: {detail}. It was not checked; make it readable (or put the file itself in place of the link) and run again."),
     "file-check-failed": ("error", "file", "The file {file} could not be checked because of an unexpected problem ({detail}). Save the return again from Excel and resend it; if this happens again, send the file to the team that runs kpd-returns."),
     # -- the workbook is not our return, or its layout was changed --------------
     "not-a-return": ("error", "structure", "The file {file} is not a kpd-returns template: {detail}. Download a new template and copy your figures into it."),

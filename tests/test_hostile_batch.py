@@ -367,3 +367,16 @@ def test_an_inbox_of_hostile_entries_and_two_good_returns(inbox, tmp_path, retur
     assert "loops back on itself" in details["loop.xlsx"]
     assert "300 MB; the limit is 100 MB" in details["huge.eml"]
     assert "more than 50 MB" in details["big.xlsx"]
+
+
+# -- validate names what it could not read, in plain words, and prints no escape -------------------------
+@pytest.mark.parametrize("cid", ["terminal-escape-name", "symlink-loop", "dangling-link", "damaged-deflate"])
+def test_validate_says_what_happened_and_prints_no_escape(cid, tmp_path, returns):
+    case = CASES[cid]
+    make(case, tmp_path, returns, tmp_path)
+    proc = run_cli("none", "validate", str(tmp_path / case["name"]))
+    output = assert_plain(proc)
+    assert proc.returncode == 2, output
+    assert case["says"] in output and case.get("shown", case["name"]) in output
+    assert "damaged" not in output or cid == "damaged-deflate"
+    assert "unexpected problem" not in output
