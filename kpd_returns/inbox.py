@@ -352,7 +352,7 @@ def _email_too_big(path: Path) -> InboxItem | None:
     if size <= MAX_EMAIL_BYTES:
         return None
     return _email_problem(path, "email-too-large",
-                          f"{size // 2**20} MB; the limit is {MAX_EMAIL_BYTES // 2**20} MB")
+                          f"{-(-size // 2**20)} MB; the limit is {MAX_EMAIL_BYTES // 2**20} MB")
 
 
 class MalformedEmail(ValueError):

@@ -74,6 +74,7 @@ def validate_items(items: Iterable[Item], *, workers: int = 1, as_of: dt.date | 
     specs = _checked_specs(specs)
     calendar = _calendar(calendar, DEFAULT_REGION)
     if hasattr(items, "__len__") and workers > 1:  # spread a short list over every worker
+        workers = max(1, min(workers, len(items)))  # never more workers than files
         chunk_size = max(1, min(chunk_size, -(-len(items) // workers)))
     done = 0
     for chunk, reports in _chunk_reports(items, workers, chunk_size, specs):

@@ -141,3 +141,36 @@ def test_msg_attachments_via_extract_msg(tmp_path, monkeypatch):
     fake.openMsg = lambda path, strict=False: Msg([Att("logo.png", b"png")])
     (only,) = list(inbox.iter_items([p]))
     assert only.problem == ("no-workbook-attached", " from mi@calder.example (attached: logo.png)")
+
+
+def test_the_streamed_email_reader_decodes_attachments_exactly(tmp_path):
+    """The .eml reader streams a line at a time (issue 10, item 11): every transfer encoding and nesting
+    gives back the attachment's exact bytes, as the standard library's whole-message parser does."""
+    import random
+
+    rng = random.Random(7)
+    payloads = [b"", b"x", b"line\r\nbreak\n\r\n", bytes(range(256)) * 40, rng.randbytes(100_003),
+                b"=" * 200 + b"\r\n" + b"\t trailing \r\n"]
+    for n, data in enumerate(payloads):
+        for cte in ("base64", "quoted-printable"):
+            msg = EmailMessage()
+            msg["From"] = "a@p.example"
+            msg.set_content("body")
+            msg.add_attachment(data, maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1], filename=f"r{n}.xlsx", cte=cte)
+            outer = EmailMessage()
+            outer["From"] = "b@p.example"
+            outer.set_content("forwarded")
+            outer.add_attachment(msg)
+            path = tmp_path / f"m{n}-{cte}.eml"
+            path.write_bytes(bytes(outer))
+            (item,) = inbox.items_from_file(path)
+            assert (item.name, item.source) == (f"r{n}.xlsx", data), (n, cte)
+
+
+def test_an_email_over_the_cap_is_refused_without_being_read(tmp_path):
+    path = tmp_path / "huge.eml"
+    with path.open("wb") as fh:
+        fh.write(b"From: a@p.example\r\n\r\n")
+        fh.truncate(inbox.MAX_EMAIL_BYTES + 1)  # sparse
+    (item,) = inbox.items_from_file(path)
+    assert item.problem == ("email-too-large", "101 MB; the limit is 100 MB")
