@@ -14,7 +14,6 @@ import base64
 import io
 import json
 import os
-import resource
 import shutil
 import sqlite3
 import subprocess
@@ -30,7 +29,7 @@ import pytest
 from kpd_returns.ledger import Ledger
 from test_consolidate_gen import InboxBuilder, Provider
 from test_hostile_inputs import build as build_hostile
-from test_hostile_inputs import cfb, template_bytes
+from test_hostile_inputs import cfb
 
 REPO = Path(__file__).resolve().parents[1]
 TABLE = tomllib.loads((REPO / "tests" / "data" / "hostile_table.toml").read_text(encoding="utf-8"))["fault"]
