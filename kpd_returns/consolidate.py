@@ -444,7 +444,7 @@ class _RejectedWriter:
         try:
             source = item.source
             if isinstance(source, bytes):
-                fd, tmp = tempfile.mkstemp(suffix=".xlsx")
+                fd, tmp = tempfile.mkstemp(suffix=".xlsx", dir=scratch.folder(self.folder))  # never stranded
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(source)
                 source = Path(tmp)
@@ -456,6 +456,7 @@ class _RejectedWriter:
         finally:
             if tmp:
                 os.unlink(tmp)
+                scratch.tidy(self.folder)
         return f"{REJECTED_DIR}/{out.name}"
 
 

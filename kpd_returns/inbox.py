@@ -138,7 +138,7 @@ def scan_inputs(paths: Iterable[str | Path], exclude: Iterable[str | Path] = ())
         p = Path(p)
         if p.is_dir():
             found: list[Path] = []
-            _walk(p, excluded, found, top=True)
+            _walk(p, excluded, found)
             for x in sorted(found, key=lambda x: x.relative_to(p).parts):
                 rel = safe_name(x.relative_to(p).as_posix())
                 if x.is_dir() or input_kind(x) is not None:
@@ -150,35 +150,39 @@ def scan_inputs(paths: Iterable[str | Path], exclude: Iterable[str | Path] = ())
     return InboxScan(out, skipped)
 
 
-def _walk(folder: Path, excluded: set[str], found: list[Path], top: bool = False) -> None:
-    """Files under ``folder``; a sub-folder that cannot be listed is added itself (reported as unreadable).
+def _walk(top: Path, excluded: set[str], found: list[Path]) -> None:
+    """Files under ``top``; a sub-folder that cannot be listed is added itself (reported as unreadable).
 
-    Links to folders are not followed (as os.walk does not), so a link loop cannot recurse."""
-    try:
-        with os.scandir(folder) as it:
-            entries = list(it)
-    except OSError:
-        if top:
-            raise
-        found.append(folder)
-        return
-    for entry in entries:
-        path = Path(entry.path)
+    Links to folders are not followed (as os.walk does not), so a link loop cannot recurse; folders
+    are walked with a list, not recursion, so no depth of nesting can stop the run."""
+    folders = [top]
+    while folders:
+        folder = folders.pop()
         try:
-            is_dir = entry.is_dir(follow_symlinks=False)
+            with os.scandir(folder) as it:
+                entries = list(it)
         except OSError:
-            is_dir = False
-        if is_dir:
-            if entry.name.lower() not in JUNK_DIRS and _resolved(path) not in excluded:
-                _walk(path, excluded, found)
+            if folder == top:
+                raise
+            found.append(folder)
             continue
-        try:
-            linked_dir = entry.is_symlink() and entry.is_dir()
-        except OSError:
-            linked_dir = False
-        if linked_dir or is_junk(path) or _resolved(path) in excluded:
-            continue
-        found.append(path)
+        for entry in entries:
+            path = Path(entry.path)
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if entry.name.lower() not in JUNK_DIRS and _resolved(path) not in excluded:
+                    folders.append(path)
+                continue
+            try:
+                linked_dir = entry.is_symlink() and entry.is_dir()
+            except OSError:
+                linked_dir = False
+            if linked_dir or is_junk(path) or _resolved(path) in excluded:
+                continue
+            found.append(path)
 
 
 _EMAIL_HEAD = re.compile(rb"(?i)^(?:received|from|return-path|mime-version|message-id|delivered-to|subject|date|to"

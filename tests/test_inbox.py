@@ -174,3 +174,4 @@ def test_an_email_over_the_cap_is_refused_without_being_read(tmp_path):
         fh.truncate(inbox.MAX_EMAIL_BYTES + 1)  # sparse
     (item,) = inbox.items_from_file(path)
     assert item.problem == ("email-too-large", "101 MB; the limit is 100 MB")
+
