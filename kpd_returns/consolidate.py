@@ -60,6 +60,7 @@ SUMMARY_NAME = "summary.json"
 REJECTED_DIR = "rejected"
 LEDGER_NAME = "ledger.sqlite"
 MAX_WORKERS = 64
+SPILL_BYTES = 1 << 20  # an attachment bigger than this waits for the validator on disk (kpd_returns.scratch)
 
 
 @dataclass
@@ -220,14 +221,31 @@ def ingest(paths: Sequence[str | Path], ledger: Ledger, *, workers: int | None =
             return (item.source, item.name, None, None, region)
         return (item.source, item.name, item.submitted, item.submitted_source, region)
 
+    # Attachments wait for the validator (and for their annotated copy) as files in the scratch folder, not
+    # as bytes: a batch of e-mails near the cap would otherwise hold hundreds of MB in flight.
+    spill_dir = Path(rejected_dir).parent if rejected_dir is not None else Path(ledger.path).parent
+    spilled: dict[int, Path] = {}
+
+    def spill(item: InboxItem) -> None:
+        if isinstance(item.source, (bytes, bytearray)) and len(item.source) > SPILL_BYTES:
+            fd, name = tempfile.mkstemp(prefix="attachment-", suffix=".tmp", dir=scratch.folder(spill_dir))
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(item.source)
+            item.source = spilled[item.index] = Path(name)
+
     def feed() -> Iterator[tuple]:
         for item in items:
+            spill(item)
             kind = classify(item)
             order.append((kind, item))
             if kind == "validate":
                 yield as_input(item)
 
     def finish(outcome: InputOutcome, item: InboxItem) -> None:
+        held = spilled.pop(item.index, None)
+        if held is not None:
+            held.unlink(missing_ok=True)
+            scratch.tidy(spill_dir)
         outcome.source = item.rel or item.source_path
         summary.add(outcome)
         if getattr(item, "last_of_file", True):
@@ -356,6 +374,10 @@ def ingest(paths: Sequence[str | Path], ledger: Ledger, *, workers: int | None =
             handle_side(kind, item)
     finally:
         bar.close()
+        for held in spilled.values():
+            held.unlink(missing_ok=True)
+        if spilled:
+            scratch.tidy(spill_dir)
     return summary
 
 

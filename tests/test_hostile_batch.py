@@ -343,12 +343,15 @@ sys.exit(code)
 
 def test_an_inbox_of_hostile_entries_and_two_good_returns(inbox, tmp_path, returns):
     """Issue 10, done-when: a symlink loop, a non-UTF-8 name, a 300 MB e-mail (and an e-mail under the cap
-    whose attachment is over it) beside two good returns: exit 1, both accepted, every bad entry named in
-    summary.json, and the peak memory of the run and its workers under 300 MB."""
+    whose attachment is over it, and two whose attachments are just under it) beside two good returns:
+    exit 1, both accepted, every bad entry named in summary.json, and the peak memory of the run and its
+    workers under 300 MB."""
     make(CASES["symlink-loop"], inbox, returns, tmp_path)
     make(CASES["non-utf8-name-bad"], inbox, returns, tmp_path)
     make(CASES["email-too-large"], inbox, returns, tmp_path)
     make(CASES["attachment-too-large"], inbox, returns, tmp_path)
+    for n in (1, 2):  # e-mails just under the cap, each holding an attachment just under the workbook cap
+        write_big_attachment_email(inbox / f"near-cap-{n}.eml", f"near-cap-{n}.xlsx", 49 * MB)
     assert (inbox / "huge.eml").stat().st_size == 300 * MB
     env = dict(os.environ, NO_COLOR="1", PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.run([sys.executable, "-c", PEAK_RSS, sys.executable, "-m", "kpd_returns.cli", "consolidate",
@@ -361,7 +364,8 @@ def test_an_inbox_of_hostile_entries_and_two_good_returns(inbox, tmp_path, retur
     summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
     outcomes = {f["name"]: f["outcome"] for f in summary["files"]}
     assert outcomes == {"good-1.xlsx": "accepted", "good-2.xlsx": "accepted", "loop.xlsx": "unreadable",
-                        "\\xff\\xfe-bad.xlsx": "unreadable", "huge.eml": "unreadable", "big.xlsx": "unreadable"}
+                        "\\xff\\xfe-bad.xlsx": "unreadable", "huge.eml": "unreadable", "big.xlsx": "unreadable",
+                        "near-cap-1.xlsx": "unreadable", "near-cap-2.xlsx": "unreadable"}
     details = {f["name"]: f["detail"] for f in summary["files"]}
     assert "loops back on itself" in details["loop.xlsx"]
     assert "300 MB; the limit is 100 MB" in details["huge.eml"]
