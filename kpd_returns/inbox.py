@@ -11,7 +11,8 @@ command line is always an input. Operating-system clutter is never listed:
   ``.Trashes/``, ``.fseventsd/`` (macOS);
 * ``Thumbs.db``, ``ehthumbs.db``, ``desktop.ini``, ``$RECYCLE.BIN/`` (Windows);
 * ``~$*`` Office owner files (the lock file Excel leaves beside an open workbook);
-* the ledger and the run's own output folder, if they are inside an inbox.
+* the ledger, the run's own output folder and kpd-returns' scratch folders (``.kpd-work/``),
+  if they are inside an inbox.
 
 An input kpd-returns cannot read itself (a symbolic link that loops or leads
 nowhere, a file or sub-folder without read permission) is one unreadable input,
@@ -64,7 +65,9 @@ from .workbook import MAX_FILE_BYTES, os_reason as _os_reason
 _UK = ZoneInfo("Europe/London")
 
 JUNK_NAMES = frozenset({".ds_store", "thumbs.db", "ehthumbs.db", "desktop.ini", "icon\r"})
-JUNK_DIRS = frozenset({"__macosx", ".spotlight-v100", ".trashes", ".fseventsd", "$recycle.bin", ".temporaryitems"})
+# ".kpd-work" is kpd-returns' own scratch folder (kpd_returns.scratch): what it holds is never an input.
+JUNK_DIRS = frozenset({"__macosx", ".spotlight-v100", ".trashes", ".fseventsd", "$recycle.bin", ".temporaryitems",
+                       ".kpd-work"})
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
 SPREADSHEET_TYPES = frozenset({
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -40,7 +40,7 @@ def make_eml(path: Path, attachments: list[tuple[str, bytes]], *, sender="MI Tea
 def test_folders_are_walked_in_sorted_order_and_files_that_are_not_returns_are_skipped(tmp_path):
     root = tmp_path / "inbox"
     for rel in ("b/z.xlsx", "b/a.xlsx", "a.xlsx", "notes.pdf", "old.xls", "sub/deeper/c.xlsx",
-                ".DS_Store", "b/Thumbs.db", "~$a.xlsx", "._a.xlsx", "__MACOSX/a.xlsx", "desktop.ini",
+                ".DS_Store", "b/Thumbs.db", "~$a.xlsx", "._a.xlsx", "__MACOSX/a.xlsx", "desktop.ini", ".kpd-work/1/x.xlsx",
                 ".hidden-but-not-junk.xlsx"):
         p = root / rel
         p.parent.mkdir(parents=True, exist_ok=True)
