@@ -44,21 +44,19 @@ Bare workbooks
 
 from __future__ import annotations
 
-import binascii
 import datetime as dt
 import email
-import email.parser
 import email.utils
 import hashlib
 import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from .eml_stream import EmlStream, MalformedEmail
 from .terminal import safe_name
 from .workbook import MAX_FILE_BYTES, os_reason as _os_reason
 
@@ -328,8 +326,6 @@ def _problem_item(path: Path, code: str, detail: str) -> InboxItem:
 # base64-encoded (a third bigger), and the message around it. It is read as a stream, a line at a time;
 # only the workbook attachments' decoded bytes are held, each capped at the workbook limit.
 MAX_EMAIL_BYTES = 2 * MAX_FILE_BYTES
-_MAX_HEADER_BYTES = 1 << 20
-_MAX_DEPTH = 20
 
 
 def _from_eml(path: Path) -> list[InboxItem]:
@@ -338,7 +334,7 @@ def _from_eml(path: Path) -> list[InboxItem]:
         return [too_big]
     try:
         with open(path, "rb") as fh:
-            parsed = _EmlStream(fh).parse()
+            parsed = EmlStream(fh, is_workbook_attachment, SPREADSHEET_TYPES, MAX_FILE_BYTES).parse()
     except OSError as exc:
         return [_problem_item(path, "file-unreadable", _os_reason(exc, path))]
     except MalformedEmail as exc:
@@ -360,138 +356,6 @@ def _email_too_big(path: Path) -> InboxItem | None:
         return None
     return _email_problem(path, "email-too-large",
                           f"{-(-size // 2**20)} MB; the limit is {MAX_EMAIL_BYTES // 2**20} MB")
-
-
-class MalformedEmail(ValueError):
-    """An e-mail the stream reader refuses (its message says why, in plain words)."""
-
-
-class _EmlStream:
-    """A MIME message read a line at a time: headers parsed by the standard library, bodies decoded
-    as they stream past, and only workbook attachments kept."""
-
-    def __init__(self, fh):
-        self.fh = fh
-        self.attachments: list[tuple[str, bytes | None]] = []
-        self.others: list[str] = []
-
-    def parse(self):
-        headers = self._headers()
-        self._entity(headers, (), 0)
-        return headers, self.attachments, self.others
-
-    def _line(self) -> bytes:
-        return self.fh.readline(1 << 16)
-
-    def _headers(self) -> EmailMessage:
-        block = bytearray()
-        while True:
-            line = self._line()
-            if not line or line in (b"\r\n", b"\n"):
-                break
-            block += line
-            if len(block) > _MAX_HEADER_BYTES:
-                raise MalformedEmail("its headers run to more than 1 MB")
-        return email.parser.BytesParser(policy=policy.default).parsebytes(bytes(block), headersonly=True)
-
-    @staticmethod
-    def _boundary(line: bytes, boundaries: tuple[bytes, ...]) -> bytes | None:
-        if not line.startswith(b"--"):
-            return None
-        text = line.rstrip(b"\r\n \t")
-        for b in boundaries:
-            if text == b"--" + b or text == b"--" + b + b"--":
-                return text
-        return None
-
-    def _entity(self, headers: EmailMessage, boundaries: tuple[bytes, ...], depth: int) -> bytes | None:
-        """Read one entity's body; return the boundary line that ended it (None at the end of the file)."""
-        if depth > _MAX_DEPTH:
-            raise MalformedEmail(f"its parts are nested more than {_MAX_DEPTH} deep")
-        maintype = headers.get_content_maintype()
-        if headers.get_content_type() == "message/rfc822":
-            return self._entity(self._headers(), boundaries, depth + 1)
-        boundary = headers.get_boundary() if maintype == "multipart" else None
-        if boundary:
-            return self._multipart(boundary.encode("ascii", "replace"), boundaries, depth)
-        filename = headers.get_filename()
-        ctype = headers.get_content_type()
-        wanted = (filename or headers.get_content_disposition() == "attachment" or ctype in SPREADSHEET_TYPES)
-        if wanted and is_workbook_attachment(filename, ctype):
-            name = filename or f"attachment-{len(self.attachments) + 1}.xlsx"
-            data, end = self._decode(headers, boundaries)
-            self.attachments.append((name, data))
-            return end
-        if wanted and filename:
-            self.others.append(filename)
-        return self._skip(boundaries)
-
-    def _multipart(self, boundary: bytes, outer: tuple[bytes, ...], depth: int) -> bytes | None:
-        inner = (boundary, *outer)
-        end = self._skip(inner)  # the preamble
-        while end is not None and end.startswith(b"--" + boundary) and not end.endswith(b"--" + boundary + b"--"):
-            end = self._entity(self._headers(), inner, depth + 1)
-        if end is not None and end == b"--" + boundary + b"--":
-            end = self._skip(outer)  # the epilogue
-        return end
-
-    def _skip(self, boundaries: tuple[bytes, ...]) -> bytes | None:
-        at_start = True
-        while True:
-            line = self._line()
-            if not line:
-                return None
-            if at_start:
-                found = self._boundary(line, boundaries)
-                if found is not None:
-                    return found
-            at_start = line.endswith(b"\n")
-
-    def _decode(self, headers: EmailMessage, boundaries: tuple[bytes, ...]) -> tuple[bytes | None, bytes | None]:
-        """The part's decoded bytes (None when over the workbook cap) and the boundary that ended it."""
-        cte = str(headers.get("Content-Transfer-Encoding", "")).strip().lower()
-        out = bytearray()
-        pending = b""  # base64 characters not yet a whole group of four
-        held: bytes | None = None  # the previous line: its line break belongs to the boundary if one follows
-        too_big = False
-        at_start = True
-        end = None
-
-        def emit(raw: bytes) -> None:
-            nonlocal pending, too_big
-            if too_big:
-                return
-            if cte == "base64":
-                pending += bytes(c for c in raw if c not in b" \t\r\n") if b" " in raw or b"\t" in raw \
-                    else raw.rstrip(b"\r\n")
-                cut = len(pending) // 4 * 4
-                out.extend(binascii.a2b_base64(pending[:cut]))
-                pending = pending[cut:]
-            elif cte == "quoted-printable":
-                out.extend(binascii.a2b_qp(raw))
-            else:
-                out.extend(raw)
-            if len(out) > MAX_FILE_BYTES:
-                too_big = True
-                out.clear()
-
-        while True:
-            line = self._line()
-            if not line:
-                break
-            if at_start:
-                end = self._boundary(line, boundaries)
-                if end is not None:
-                    break
-            at_start = line.endswith(b"\n")
-            if held is not None:
-                emit(held)
-            held = line
-        if held is not None:
-            emit(held.rstrip(b"\r\n") if cte not in ("base64",) else held)
-        if cte == "base64" and pending and not too_big:
-            out.extend(binascii.a2b_base64(pending + b"=" * (-len(pending) % 4)))
-        return (None if too_big else bytes(out)), end
 
 
 def _eml_date(msg: EmailMessage) -> dt.datetime | None:
