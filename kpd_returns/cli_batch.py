@@ -6,11 +6,15 @@ Exit codes:
     1  the run completed, and some inputs are rejected or unreadable and not replaced
        by a later valid return, whether this run or an earlier one recorded them (each
        listed, with its findings in <out>/rejected/ for consolidate);
-    2  the run could not start: an inbox, the register or the ledger could not be
-       used, or an option was wrong (one plain sentence says which).
+    2  the run could not start, or stopped: an inbox, the register or the ledger
+       could not be used (read-only, damaged, or locked by another run for longer
+       than KPD_LEDGER_WAIT seconds), or an option was wrong (one plain sentence
+       says which). Files not yet recorded are taken by the next run.
 
 Every input is counted exactly once in the summary line, which adds up to the
-number of inputs found.
+number of inputs found. Files in an inbox that are not returns are listed once
+("SKIPPED ... not a return") and never change the exit code. Every line is
+printed through terminal.safe_text: no name can drive the terminal.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from .terminal import safe_text
 from .workdays import DEFAULT_REGION, REGIONS
 from .workspace import ledger_for, register_for, remember_ledger
 EXIT_OK, EXIT_REJECTED, EXIT_CANNOT_RUN = 0, 1, 2
@@ -47,12 +52,12 @@ def _workers(value: int | str | None) -> int | None:
     if value in (None, "", "auto"):
         return None
     try:
-        n = int(value)
+        n = int(str(value).strip())
     except (TypeError, ValueError):
-        raise UsageError(f"--workers '{value}' is not a number: give a whole number of 1 or more.") from None
-    if n < 1:
-        raise UsageError("--workers must be 1 or more.")
-    return n
+        n = 0
+    if n < 1 or n > 64:  # as validate: a pool of hundreds of processes hangs the machine
+        raise UsageError(f"--workers must be a whole number from 1 to 64, not '{value}'.")
+    return n  # and never more than the inputs (consolidate.ingest)
 
 
 def _region(region: str) -> str:
@@ -85,7 +90,16 @@ def _outcome_line(o) -> str:
         text += f": {o.detail}"
     if o.findings_file:
         text += f" -> {o.findings_file}"
-    return text
+    return safe_text(text)
+
+
+def _print_summary(summary, out: TextIO, err: TextIO) -> None:
+    """The run's notes, the files skipped as not returns (once each), and the summary line."""
+    for note in summary.notes:
+        print(safe_text(note), file=err)
+    for name in summary.skipped:
+        print(safe_text(f"{'SKIPPED':<10} {name}: not a return"), file=out)
+    print(safe_text(summary.line()), file=out)
 
 
 def _printer(out: TextIO | None, verbose: bool):
@@ -123,14 +137,15 @@ def _guard(fn, err: TextIO) -> int:
     try:
         return fn()
     except (UsageError, LedgerError, RegistryError, DeadlineError, ValueError) as exc:
-        print(str(exc), file=err)
+        print(safe_text(exc), file=err)
         return EXIT_CANNOT_RUN
     except BrokenPipeError:  # the reader of our output has gone: the command line exits quietly
         raise
     except OSError as exc:
         from .checks.personal_data import mask_all
 
-        print(f"kpd-returns could not read or write {mask_all(str(exc.filename or 'a file'))} ({exc.strerror or exc}).",
+        print(safe_text(f"kpd-returns could not read or write {mask_all(str(exc.filename or 'a file'))} "
+                        f"({exc.strerror or exc})."),
               file=err)
         return EXIT_CANNOT_RUN
 
@@ -157,11 +172,9 @@ def run_ingest(inboxes: Sequence[Path], *, db: Path | None = None, workers: int 
                              calendar=cal, on_outcome=_printer(line_out, verbose))
             total = ledger.file_count()
         remember_ledger(db_path)
-        for note in summary.notes:
-            print(note, file=err)
-        print(summary.line(), file=out)
+        _print_summary(summary, out, err)
         _print_recorded(summary, out, verbose)
-        print(f"The ledger {db_path} now holds {total} files.", file=out)
+        print(safe_text(f"The ledger {db_path} now holds {total} files."), file=out)
         return _exit_for(summary)
     return _guard(go, err)
 
@@ -238,17 +251,15 @@ def run_consolidate(inboxes: Sequence[Path], *, out_dir: Path, db: Path | None =
                              register_name=register_name, on_outcome=_printer(line_out, verbose))
         remember_ledger(result.ledger_path)
         s = result.summary
-        for note in s.notes:
-            print(note, file=err)
-        print(s.line(), file=out)
+        _print_summary(s, out, err)
         _print_recorded(s, out, verbose)
         missing = sum(1 for r in result.register_rows if r.status == "missing")
         late = sum(1 for r in result.register_rows if r.status == "late")
         print(f"Submissions as at {day.isoformat()}: {late} late, {missing} missing (see the Submissions sheet).",
               file=out)
-        print(f"Wrote {result.workbook} and {result.summary_file}"
-              + (f"; findings of rejected files in {result.rejected_dir}" if result.rejected_dir.exists() else "")
-              + f". Ledger: {result.ledger_path}.", file=out)
+        print(safe_text(f"Wrote {result.workbook} and {result.summary_file}"
+                        + (f"; findings of rejected files in {result.rejected_dir}" if result.rejected_dir.exists()
+                           else "") + f". Ledger: {result.ledger_path}."), file=out)
         if packs:
             month, written = _write_packs(result.ledger_path, Path(out_dir) / "packs", periods, day, register)
             if written:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, TextIO
 
 from .workspace import ledger_for, register_for
+from .terminal import safe_text
 
 DEFAULT_MARKING = "OFFICIAL-SENSITIVE"
 FORMATS = ("xlsx", "html")
@@ -146,12 +147,13 @@ def run(*, period: str, out: Path, providers: Sequence[str] | None = None, all_p
                             as_of=day,
                             register=register)
     except (PackUsageError, LedgerError, RegistryError, ValueError) as exc:
-        print(str(exc), file=stderr)
+        print(safe_text(exc), file=stderr)
         return EXIT_CANNOT_RUN
     except OSError as exc:
-        print(f"kpd-returns could not read or write {exc.filename or 'a file'} ({exc.strerror or exc}).", file=stderr)
+        print(safe_text(f"kpd-returns could not read or write {exc.filename or 'a file'} ({exc.strerror or exc})."),
+              file=stderr)
         return EXIT_CANNOT_RUN
     for p in paths:
-        print(p, file=stdout)
+        print(safe_text(p), file=stdout)
     print(f"{len(paths)} file{'' if len(paths) == 1 else 's'} written to {out}.", file=stdout)
     return EXIT_OK

@@ -26,6 +26,7 @@ from typing import Any, TextIO
 
 from .checks.personal_data import mask_all
 from .model import EXIT_ERRORS, EXIT_UNREADABLE, EXIT_VALID, FileReport
+from .terminal import safe_text
 
 FORMATS = ("text", "json")
 SKIPPED = "skipped: not a return"
@@ -244,7 +245,7 @@ def run(files: Sequence[str | Path], *, as_of: str | None = None, submitted: str
                     annotate=annotate, annotate_dir=annotate_dir, fix_totals=fix_totals, workers=workers,
                     out=out, err=err, color=color, current=current)
     except UsageError as exc:
-        print(str(exc), file=err)
+        print(safe_text(exc), file=err)
         return EXIT_UNREADABLE
     except KeyboardInterrupt:
         print("Stopped before every file was checked.", file=err)
@@ -254,7 +255,7 @@ def run(files: Sequence[str | Path], *, as_of: str | None = None, submitted: str
     except Exception as exc:  # noqa: BLE001 - never a traceback
         where = f" while working on {mask_all(current['file'])}" if current["file"] else ""
         detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
-        print(f"kpd-returns validate stopped{where} because of an unexpected problem ({detail}).", file=err)
+        print(safe_text(f"kpd-returns validate stopped{where} because of an unexpected problem ({detail})."), file=err)
         return EXIT_UNREADABLE
 
 
@@ -328,7 +329,7 @@ def _run(files, *, as_of, submitted, region, deadlines, fmt, annotate, annotate_
         write_json(reports, out, skipped=skipped)
         for r in reports:
             for note in notes.get(r.path, ()):
-                print(f"{mask_all(r.path)}: {note}", file=err)
+                print(safe_text(f"{mask_all(r.path)}: {note}"), file=err)
     else:
         from .render.text import render_text
 

@@ -50,9 +50,10 @@ from types import SimpleNamespace
 from typing import Any
 
 from . import findings as F
+from . import scratch
 from .checks.personal_data import mask_all
-from .inbox import InboxItem, iter_items, list_inputs
-from .ledger import Ledger, ReturnRow, format_received
+from .inbox import InboxItem, iter_items, scan_inputs
+from .ledger import Ledger, LedgerBusy, LedgerError, ReturnRow, format_received, is_locked
 from .model import FileReport
 from .registry import Registry, period_bounds
 from .spec import ReturnSpec, load_all
@@ -68,6 +69,8 @@ WORKBOOK_NAME = "consolidated.xlsx"
 SUMMARY_NAME = "summary.json"
 REJECTED_DIR = "rejected"
 LEDGER_NAME = "ledger.sqlite"
+MAX_WORKERS = 64
+SPILL_BYTES = 1 << 20  # an attachment bigger than this waits for the validator on disk (kpd_returns.scratch)
 
 
 @dataclass
@@ -108,6 +111,7 @@ class RunSummary:
     outcomes: list[InputOutcome] = field(default_factory=list)
     files_found: int = 0
     notes: list[str] = field(default_factory=list)  # problems with the run itself (not with one file)
+    skipped: list[str] = field(default_factory=list)  # files in an inbox that are not returns (never inputs)
 
     def add(self, outcome: InputOutcome) -> None:
         self.inputs += 1
@@ -120,7 +124,9 @@ class RunSummary:
 
     def line(self) -> str:
         parts = ", ".join(f"{self.counts[k]} {k}" for k in OUTCOMES)
-        return f"{self.inputs} inputs: {parts}."
+        n = len(self.skipped)
+        skipped = f" {n} other file{'s' if n != 1 else ''} skipped: not a return." if n else ""
+        return f"{self.inputs} inputs: {parts}.{skipped}"
 
     @property
     def open_problems(self) -> list[InputOutcome]:
@@ -136,7 +142,8 @@ class RunSummary:
 
     def to_dict(self) -> dict[str, Any]:
         return {"inputs": self.inputs, "counts": dict(self.counts),
-                "files": [o.to_dict() for o in sorted(self.outcomes, key=lambda o: o.index)]}
+                "files": [o.to_dict() for o in sorted(self.outcomes, key=lambda o: o.index)],
+                "skipped": [{"source": name, "reason": "not a return"} for name in self.skipped]}
 
 
 # -- ingest ----------------------------------------------------------------------------------
@@ -224,9 +231,11 @@ def ingest(paths: Sequence[str | Path], ledger: Ledger, *, workers: int | None =
     """Add every input under ``paths`` to ``ledger``; return the run's summary (counts add up to the inputs)."""
     if validate is None:
         from .validate import validate_items as validate
-    workers = workers or os.cpu_count() or 1
-    files = list_inputs(paths, exclude)
-    summary = RunSummary(files_found=len(files))
+    scan = scan_inputs(paths, exclude)
+    files = scan.inputs
+    # Never more workers than inputs, nor than the 64 validate allows (a pool of 1,000 hangs a machine).
+    workers = max(1, min(workers or os.cpu_count() or 1, MAX_WORKERS, len(files) or 1))
+    summary = RunSummary(files_found=len(files), skipped=[mask_all(name) for name in scan.skipped])
     known = {r[0] for r in ledger.conn.execute("SELECT sha256 FROM files")}
     first_in_run: dict[str, str] = {}  # sha256 -> name (never the bytes: memory stays flat)
     order: deque[tuple[str, InboxItem]] = deque()
@@ -249,14 +258,31 @@ def ingest(paths: Sequence[str | Path], ledger: Ledger, *, workers: int | None =
             return (item.source, item.name, None, None, region)
         return (item.source, item.name, item.submitted, item.submitted_source, region)
 
+    # Attachments wait for the validator (and for their annotated copy) as files in the scratch folder, not
+    # as bytes: a batch of e-mails near the cap would otherwise hold hundreds of MB in flight.
+    spill_dir = Path(rejected_dir).parent if rejected_dir is not None else Path(ledger.path).parent
+    spilled: dict[int, Path] = {}
+
+    def spill(item: InboxItem) -> None:
+        if isinstance(item.source, (bytes, bytearray)) and len(item.source) > SPILL_BYTES:
+            fd, name = tempfile.mkstemp(prefix="attachment-", suffix=".tmp", dir=scratch.folder(spill_dir))
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(item.source)
+            item.source = spilled[item.index] = Path(name)
+
     def feed() -> Iterator[tuple]:
         for item in items:
+            spill(item)
             kind = classify(item)
             order.append((kind, item))
             if kind == "validate":
                 yield as_input(item)
 
     def finish(outcome: InputOutcome, item: InboxItem) -> None:
+        held = spilled.pop(item.index, None)
+        if held is not None:
+            held.unlink(missing_ok=True)
+            scratch.tidy(spill_dir)
         outcome.source = item.rel or item.source_path
         summary.add(outcome)
         if getattr(item, "last_of_file", True):
@@ -292,6 +318,16 @@ def ingest(paths: Sequence[str | Path], ledger: Ledger, *, workers: int | None =
         finish(result, item)
 
     def handle_side(kind: str, item: InboxItem) -> None:
+        if kind == "direct" and item.problem[0] == "file-unreadable":  # type: ignore[index]
+            # kpd-returns could not read it at all (a link loop, no permission): there are no bytes to
+            # judge, so nothing is recorded in the ledger, and every run reports it until it is fixed.
+            report = _direct_report(item)
+            outcome = InputOutcome(item.index, item.name, "unreadable", _detail(report, []), item.source_email,
+                                   item.sender, "unreadable")
+            if writer:
+                writer.write_report(report, item, outcome)
+            finish(outcome, item)
+            return
         if kind == "direct":
             store(_direct_report(item), item)
             return
@@ -326,9 +362,15 @@ def ingest(paths: Sequence[str | Path], ledger: Ledger, *, workers: int | None =
     def store_safely(report: FileReport, item: InboxItem) -> None:
         try:
             store(report, item)
+        except LedgerError:
+            raise  # the ledger, not the file (locked, read-only): the file stays unrecorded for the next run
         except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
             if ledger.conn.in_transaction:
                 ledger.conn.execute("ROLLBACK")
+            if is_locked(exc):
+                raise LedgerBusy(f"The ledger {ledger.path} was locked by another run while {item.name} was being "
+                                 "recorded, so this run stopped; that file and the rest will be taken by the next "
+                                 "run.") from None
             row = ledger.find_sha256(item.sha256)
             if row is not None:
                 finish(_duplicate_outcome(item, row), item)
@@ -377,6 +419,10 @@ def ingest(paths: Sequence[str | Path], ledger: Ledger, *, workers: int | None =
             handle_side(kind, item)
     finally:
         bar.close()
+        for held in spilled.values():
+            held.unlink(missing_ok=True)
+        if spilled:
+            scratch.tidy(spill_dir)
     settle_outcomes(summary, ledger)
     return summary
 
@@ -495,6 +541,15 @@ class _RejectedWriter:
             outcome.annotated_file = self._annotate(item, report, stem)
         self.written[row.sha256] = (outcome.findings_file, outcome.annotated_file)
 
+    def write_report(self, report: FileReport, item: InboxItem, outcome: InputOutcome) -> None:
+        """rejected/<name>.findings.json for an input that is not in the ledger (it could not be read)."""
+        from .render.json_report import dumps
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        json_path = self.folder / f"{self._stem(item.name, item.sha256)}.findings.json"
+        json_path.write_text(dumps([report]), encoding="utf-8")
+        outcome.findings_file = f"{REJECTED_DIR}/{json_path.name}"
+
     def _annotate(self, item: InboxItem, report: FileReport, stem: str) -> str | None:
         from .render.annotate import annotate
         from .render._xlsx import CopyError
@@ -504,7 +559,7 @@ class _RejectedWriter:
         try:
             source = item.source
             if isinstance(source, bytes):
-                fd, tmp = tempfile.mkstemp(suffix=".xlsx")
+                fd, tmp = tempfile.mkstemp(suffix=".xlsx", dir=scratch.folder(self.folder))  # never stranded
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(source)
                 source = Path(tmp)
@@ -516,6 +571,7 @@ class _RejectedWriter:
         finally:
             if tmp:
                 os.unlink(tmp)
+                scratch.tidy(self.folder)
         return f"{REJECTED_DIR}/{out.name}"
 
 
@@ -607,6 +663,7 @@ def consolidate(paths: Sequence[str | Path], out: str | Path, *, db: str | Path 
     """Ingest ``paths`` into the ledger, then write the consolidated workbook and the run summary into ``out``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    scratch.folder(out)  # clears what a killed run left in the output folder, before anything is written
     db_path = Path(db) if db else out / LEDGER_NAME
     as_of = as_of or dt.date.today()
     specs = load_all()
@@ -632,6 +689,7 @@ def consolidate(paths: Sequence[str | Path], out: str | Path, *, db: str | Path 
     with summary_file.open("w", encoding="utf-8") as fh:  # written as encoded, not built as one string first
         json.dump(doc, fh, indent=2, ensure_ascii=False)
         fh.write("\n")
+    scratch.finish(out)
     return ConsolidationResult(summary, workbook, summary_file, rejected, db_path, data.register)
 
 

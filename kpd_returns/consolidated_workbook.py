@@ -57,6 +57,7 @@ from xlsxwriter.utility import xl_col_to_name
 from .findings import CATALOGUE
 from .checks.personal_data import mask_all
 from .spec import KeyMeasure, ReturnSpec
+from . import scratch
 from .streamed_rows import RowWriter, TableSpec, splice
 
 FIXED_CREATED = dt.datetime(2024, 1, 1, 0, 0, 0)
@@ -113,8 +114,12 @@ class _Writer:
     def __init__(self, path: str | Path):
         # constant_memory: each sheet's rows go to a temporary file as they are written, so memory does
         # not grow with the number of returns and files (rows must then be written in order).
+        # Every temporary file (ours and xlsxwriter's) goes to the output folder's scratch folder, which the
+        # next run clears if this one is killed (kpd_returns.scratch): none is stranded holding provider data.
+        self.folder = Path(path).parent  # the output folder
         self.wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
-                                                  "strings_to_numbers": False, "constant_memory": True})
+                                                  "strings_to_numbers": False, "constant_memory": True,
+                                                  "tmpdir": str(scratch.folder(self.folder))})
         self.wb.set_properties({"title": "Consolidated provider MI returns", "author": GENERATOR,
                                 "company": "", "comments": "Written by kpd-returns consolidate",
                                 "created": FIXED_CREATED})
@@ -128,7 +133,6 @@ class _Writer:
         self.sheets: list[tuple[str, str]] = []  # (name, description) for Contents
         self.streams: dict[str, RowWriter] = {}  # sheet name -> its rows, spliced in after close()
         self.tables: dict[str, TableSpec] = {}  # sheet name -> its Excel table, added after close()
-        self.folder = Path(path).parent
 
     def num(self, fmt: str):
         if fmt not in self._num:

@@ -30,6 +30,9 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
     "file-macros": ("error", "file", "The file {file} contains macros, which are not accepted. Save the return as an Excel Workbook (.xlsx) without macros."),
     "file-too-large": ("error", "file", "The file {file} is too large to be a return ({detail}). Remove anything added beyond the template and resend it."),
     "file-hostile-xml": ("error", "file", "The file {file} contains XML that is not allowed in a return ({detail}). Save the return again from Excel and resend it."),
+    # A file kpd-returns itself could not read (no permission, a link that loops or leads nowhere, a folder
+    # it may not open): not the provider's fault, so no "resend it".
+    "file-unreadable": ("error", "file", "The file {file} could not be read: {detail}. It was not checked; make it readable (or put the file itself in place of the link) and run again."),
     "file-check-failed": ("error", "file", "The file {file} could not be checked because of an unexpected problem ({detail}). Save the return again from Excel and resend it; if this happens again, send the file to the team that runs kpd-returns."),
     # -- the workbook is not our return, or its layout was changed --------------
     "not-a-return": ("error", "structure", "The file {file} is not a kpd-returns template: {detail}. Write a new template with {new_template} and copy your figures into it."),
@@ -78,6 +81,7 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
     "submitted-late": ("warning", "file", "This return was submitted {detail}, after its deadline of {deadline}."),
     # -- batch intake (kpd_returns.inbox) ----------------------------------------
     "no-workbook-attached": ("error", "file", "The e-mail {file} has no workbook attached{detail}. Attach the completed return as an Excel Workbook (.xlsx) and send it again."),
+    "email-too-large": ("error", "file", "The e-mail {file} is too large to read ({detail}). Send the return as an Excel Workbook (.xlsx) attached to an e-mail of its own."),
     "email-unreadable": ("error", "file", "The e-mail {file} cannot be read ({detail}). Forward the return again as an attachment to a new e-mail."),
     # -- cross-return checks (kpd_returns.cross_checks): warnings, because the
     #    mistake may be in the earlier return rather than this one -------------------

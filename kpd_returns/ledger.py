@@ -30,14 +30,24 @@ Each file is added in ONE transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``): a
 process killed part-way leaves the ledger consistent, and running the same batch
 again adds only the files that are missing (identical files are recognised by
 their SHA-256 and not added twice).
+
+Another run writing to the same ledger holds its write lock for a moment. A
+write that finds the ledger locked says so once ("the ledger ... is in use by
+another run; waiting ...") and waits up to ``lock_wait`` seconds (the
+``KPD_LEDGER_WAIT`` environment variable, default 60); if the lock is still held
+then, ``LedgerBusy`` stops the run. A lock is a fault of the moment, never a
+verdict on a file: the file being stored is left unrecorded, so the next run
+takes it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
 import sqlite3
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,6 +151,44 @@ SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 class LedgerError(Exception):
     """The ledger cannot be opened or used (a plain sentence naming the file)."""
+
+
+class LedgerBusy(LedgerError):
+    """Another run held the ledger's write lock for longer than this run would wait."""
+
+
+DEFAULT_LOCK_WAIT = 60.0
+LOCK_WAIT_ENV = "KPD_LEDGER_WAIT"
+_FIRST_TRY_MS = 200  # a lock held for a moment is waited for silently
+
+
+def lock_wait_seconds() -> float:
+    """How long a write waits for another run's lock: KPD_LEDGER_WAIT seconds, else 60."""
+    text = os.environ.get(LOCK_WAIT_ENV, "").strip()
+    try:
+        value = float(text) if text else DEFAULT_LOCK_WAIT
+    except ValueError:
+        raise LedgerError(f"{LOCK_WAIT_ENV} must be a number of seconds, not '{text}'.") from None
+    return max(0.0, value)
+
+
+def is_locked(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
+
+
+def _cannot_use(path: Path, exc: BaseException) -> LedgerError:
+    """The sentence for a ledger SQLite refused, saying what actually happened."""
+    text = str(exc)
+    if "readonly" in text.replace("-", "").replace(" ", "") or "read-only" in text:
+        return LedgerError(f"The ledger {path} cannot be written: the file or its folder is read-only. Give "
+                           "kpd-returns write permission there, or give another ledger with --db.")
+    if "unable to open" in text:
+        return LedgerError(f"The ledger {path} cannot be opened: its folder cannot be written or the file cannot "
+                           "be read. Check the permissions, or give another ledger with --db.")
+    if is_locked(exc):
+        return LedgerBusy(f"The ledger {path} is in use by another run and stayed locked, so this run stopped "
+                          "before recording anything more. Run again when the other run has finished.")
+    return LedgerError(f"The file {path} is not a kpd-returns ledger or is damaged ({exc}).")
 
 
 def contract_key(contract: str | None) -> str | None:
@@ -327,8 +375,11 @@ def _finding_from_row(r: sqlite3.Row) -> Finding:
 class Ledger:
     """The SQLite ledger. Open with a path (created and migrated as needed); close when done."""
 
-    def __init__(self, path: str | Path, *, timeout: float = 60.0):
+    def __init__(self, path: str | Path, *, timeout: float | None = None, on_wait: Callable[[str], None] | None = None):
         self.path = Path(path)
+        timeout = lock_wait_seconds() if timeout is None else timeout
+        self.lock_wait = timeout
+        self.on_wait = on_wait
         try:
             if self.path.parent and not self.path.parent.exists():
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -338,7 +389,7 @@ class Ledger:
         self.conn.row_factory = sqlite3.Row
         try:
             self.conn.execute("PRAGMA foreign_keys = ON")
-            self.conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+            self.conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")  # reads; writes use _begin
             mode = self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if str(mode).lower() != "wal":
                 raise LedgerError(f"The ledger {self.path} cannot use write-ahead logging (journal mode {mode}).")
@@ -346,12 +397,39 @@ class Ledger:
             self._migrate()
         except sqlite3.DatabaseError as exc:
             self.conn.close()
-            raise LedgerError(f"The file {self.path} is not a kpd-returns ledger or is damaged ({exc}).") from None
+            raise _cannot_use(self.path, exc) from None
+
+    def _begin(self) -> None:
+        """BEGIN IMMEDIATE, waiting (with one message) for another run's lock; LedgerBusy if it stays."""
+        conn = self.conn
+        conn.execute(f"PRAGMA busy_timeout = {min(_FIRST_TRY_MS, int(self.lock_wait * 1000))}")
+        try:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not is_locked(exc) or self.lock_wait * 1000 <= _FIRST_TRY_MS:
+                    raise
+            wait = self.lock_wait
+            say = self.on_wait or (lambda text: print(text, file=sys.stderr, flush=True))
+            say(f"The ledger {self.path} is in use by another run; waiting up to {wait:g} seconds for it…")
+            conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if is_locked(exc):
+                raise LedgerBusy(
+                    f"The ledger {self.path} is still in use by another run after {self.lock_wait:g} seconds, so this "
+                    "run stopped; the files it had not recorded yet will be taken by the next run. Run again when "
+                    f"the other run has finished (or set {LOCK_WAIT_ENV} to wait longer).") from None
+            raise _cannot_use(self.path, exc) from None
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(self.lock_wait * 1000)}")
 
     # -- housekeeping ------------------------------------------------------------------
     def close(self) -> None:
         if getattr(self, "conn", None) is not None:
             try:
+                self.conn.execute("PRAGMA busy_timeout = 0")  # tidying never waits for another run
                 self.conn.execute("PRAGMA optimize")
             except sqlite3.Error:
                 pass
@@ -377,7 +455,7 @@ class Ledger:
         for version, description, sql in MIGRATIONS:
             if version <= current:
                 continue
-            self.conn.execute("BEGIN IMMEDIATE")
+            self._begin()
             try:
                 # Another process may have migrated while we waited for the lock.
                 if self.conn.execute("PRAGMA user_version").fetchone()[0] >= version:
@@ -418,7 +496,7 @@ class Ledger:
         verdict = report.verdict
         date_only = report.submitted_source == "workbook"
         conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
+        self._begin()
         try:
             existing = conn.execute(f"SELECT {_ROW_COLUMNS}, {_COUNTS} FROM files f WHERE f.sha256 = ?",
                                     (report.sha256,)).fetchone()
@@ -456,9 +534,11 @@ class Ledger:
                 cross_checks.refresh_group(conn, report.return_id, ck, year_start_month=ysm)
                 cross = self._findings(file_id, origin="cross-check")
             conn.execute("COMMIT")
-        except BaseException:
+        except BaseException as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError):  # the ledger refused the write, not the file
+                raise _cannot_use(self.path, exc) from None
             raise
         return AddResult(file_id, True, None, cross)
 
@@ -467,7 +547,7 @@ class Ledger:
         from . import cross_checks
 
         conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
+        self._begin()
         try:
             groups = conn.execute("SELECT DISTINCT return_id, contract_key, contract FROM current_files "
                                   "ORDER BY return_id, contract_key").fetchall()

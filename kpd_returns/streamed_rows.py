@@ -38,6 +38,8 @@ from xml.etree import ElementTree
 
 from xlsxwriter.utility import xl_col_to_name as col_letter  # 0 -> A, 26 -> AA (0-based, as xlsxwriter counts)
 
+from . import scratch
+
 EXCEL_MAX_CHARS = 32_767
 _NEEDS_ESCAPE = re.compile(r"[&<>\x00-\x08\x0b-\x1f]|_x[0-9a-fA-F]{4}_")
 _ESCAPED_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
@@ -69,7 +71,8 @@ def _inline_tail(value: str) -> str:
 
 
 class RowWriter:
-    """Rows of XML for one sheet, in a temporary file; ``first_row`` is 0-based (as in xlsxwriter)."""
+    """Rows of XML for one sheet, in a temporary file; ``first_row`` is 0-based (as in xlsxwriter).
+    ``folder`` is the output folder: the file goes in its scratch folder (kpd_returns.scratch)."""
 
     def __init__(self, first_row: int, columns: int, folder: str | Path | None = None):
         self.first_row = first_row
@@ -77,7 +80,8 @@ class RowWriter:
         self.rows = 0
         self._letters = [col_letter(c) for c in range(columns)]
         self._tails: dict[str, str] = {}  # text -> the rest of its cell's XML after the reference
-        fd, name = tempfile.mkstemp(prefix=".kpd-rows-", suffix=".xml", dir=folder)
+        # In the output folder's scratch folder (kpd_returns.scratch): a killed run's rows are removed by the next.
+        fd, name = tempfile.mkstemp(prefix="rows-", suffix=".xml", dir=scratch.folder(folder) if folder else None)
         self.path = Path(name)
         self._fh = os.fdopen(fd, "w", encoding="utf-8", newline="")
 
@@ -252,7 +256,7 @@ def splice(path: str | Path, streams: dict[str, RowWriter], tables: dict[str, Ta
     path = Path(path)
     for s in streams.values():
         s.close()
-    fd, tmp = tempfile.mkstemp(prefix=".kpd-splice-", suffix=".xlsx", dir=str(path.parent))
+    fd, tmp = tempfile.mkstemp(prefix="splice-", suffix=".xlsx", dir=str(scratch.folder(path.parent)))
     os.close(fd)
     os.chmod(tmp, path.stat().st_mode & 0o777)  # the permissions xlsxwriter's file had, not mkstemp's 0600
     try:
@@ -300,3 +304,4 @@ def splice(path: str | Path, streams: dict[str, RowWriter], tables: dict[str, Ta
     finally:
         for s in streams.values():
             s.discard()
+        scratch.tidy(path.parent)

@@ -74,6 +74,7 @@ def validate_items(items: Iterable[Item], *, workers: int = 1, as_of: dt.date | 
     specs = _checked_specs(specs)
     calendar = _calendar(calendar, DEFAULT_REGION)
     if hasattr(items, "__len__") and workers > 1:  # spread a short list over every worker
+        workers = max(1, min(workers, len(items)))  # never more workers than files
         chunk_size = max(1, min(chunk_size, -(-len(items) // workers)))
     done = 0
     for chunk, reports in _chunk_reports(items, workers, chunk_size, specs):
@@ -119,14 +120,15 @@ def _chunk_reports(items: Iterable[Item], workers: int, size: int,
             yield chunk, check_chunk([(c[0], c[1]) for c in chunk], specs)
         return
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+
+    from .workers import pool as worker_pool
 
     if multiprocessing.get_start_method() == "fork":
         from .checks.fields import warm
 
         warm(specs)  # forked workers inherit pandera and the schemas instead of each importing them
     pending: deque = deque()
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with worker_pool(workers) as pool:  # its workers end if this process is killed
         for chunk in chunks:
             pending.append((chunk, pool.submit(check_chunk, [(c[0], c[1]) for c in chunk])))
             while len(pending) >= workers * _IN_FLIGHT_PER_WORKER:

@@ -17,9 +17,12 @@ catalogue; callers turn that into one plain sentence naming the file.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import io
+import os
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -171,6 +174,22 @@ def open_workbook(source: str | Path | bytes, name: str | None = None) -> Workbo
     return WorkbookData(label, infos_out, names_map, date1904, zf, None, {}, budget)
 
 
+def os_reason(exc: BaseException, path: Path) -> str:
+    """An operating-system error on an input, said as what happened (never "damaged": the file may be fine)."""
+    from .terminal import safe_name
+
+    code = getattr(exc, "errno", None)
+    if code == errno.ELOOP or isinstance(exc, RuntimeError):
+        return "it is a symbolic link that loops back on itself"
+    if code == errno.ENOENT and path.is_symlink():
+        return f"it is a symbolic link to {safe_name(os.readlink(path))}, which does not exist"
+    if code == errno.ENOENT:
+        return "it was removed while the run was reading it"
+    if code in (errno.EACCES, errno.EPERM):
+        return "kpd-returns has no permission to read it"
+    return f"the operating system refused to read it ({safe_name(getattr(exc, 'strerror', None) or exc)})"
+
+
 def _load_bytes(source: str | Path | bytes) -> bytes:
     if isinstance(source, bytes):
         data = source
@@ -179,9 +198,12 @@ def _load_bytes(source: str | Path | bytes) -> bytes:
         try:
             size = path.stat().st_size
         except FileNotFoundError:
+            if path.is_symlink():
+                raise UnreadableFile("file-unreadable", os_reason(FileNotFoundError(errno.ENOENT, ""), path)) \
+                    from None
             raise UnreadableFile("file-not-found") from None
-        except OSError as exc:
-            raise UnreadableFile("file-corrupt", exc.strerror or str(exc)) from None
+        except (OSError, RuntimeError) as exc:
+            raise UnreadableFile("file-unreadable", os_reason(exc, path)) from None
         if path.is_dir():
             raise UnreadableFile("file-not-workbook", "it is a folder")
         if size > MAX_FILE_BYTES:
@@ -189,7 +211,7 @@ def _load_bytes(source: str | Path | bytes) -> bytes:
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise UnreadableFile("file-corrupt", exc.strerror or str(exc)) from None
+            raise UnreadableFile("file-unreadable", os_reason(exc, path)) from None
     if len(data) > MAX_FILE_BYTES:
         raise UnreadableFile("file-too-large", f"{len(data) // (1024 * 1024)} MB")
     return data
@@ -236,6 +258,8 @@ def _read_part(zf: zipfile.ZipFile, name: str, budget: list[int]) -> bytes:
     try:
         with zf.open(name) as fh:
             data = fh.read(cap + 1)
+    except zlib.error as exc:  # the compressed bytes themselves are damaged (a broken deflate stream)
+        raise UnreadableFile("file-corrupt", f"the compressed data of the part {name} is damaged: {exc}") from None
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
         raise UnreadableFile("file-corrupt", f"the part {name} cannot be read: {exc}") from None
     except RuntimeError as exc:  # encrypted zip member

@@ -109,8 +109,7 @@ def test_rejected_and_unreadable_findings_are_written_beside_the_outputs(run):
     _base, _exp, result, _seen = run
     names = sorted(p.name for p in result.rejected_dir.iterdir())
     assert names == sorted([
-        "broken.findings.json", "cover-letter.findings.json", "empty.findings.json", "figures.findings.json",
-        "old-template.findings.json", "p22-forgot-attachment.findings.json",
+        "broken.findings.json", "empty.findings.json", "old-template.findings.json", "p22-forgot-attachment.findings.json",
         "kpd-p07-2026-27-q1.findings.json", "kpd-p07-2026-27-q1.annotated.xlsx",
         "mmir-p03-2026-08-first-try.findings.json", "mmir-p03-2026-08-first-try.annotated.xlsx",
         "mmir-p12-2026-10.findings.json", "mmir-p12-2026-10.annotated.xlsx",
@@ -122,7 +121,10 @@ def test_rejected_and_unreadable_findings_are_written_beside_the_outputs(run):
     nothing = json.loads((result.rejected_dir / "p22-forgot-attachment.findings.json").read_text())
     assert nothing["files"][0]["findings"][0]["code"] == "no-workbook-attached"
     by_source = {o.source: o for o in result.summary.outcomes}
-    assert by_source["files/stray/cover-letter.pdf"].findings_file == "rejected/cover-letter.findings.json"
+    assert by_source["files/stray/old-template.xls"].findings_file == "rejected/old-template.findings.json"
+    # A covering letter and a CSV are not returns: skipped, listed once, never an input (issue 14, item 3).
+    assert "files/stray/cover-letter.pdf" not in by_source and "files/stray/figures.csv" not in by_source
+    assert result.summary.skipped == ["files/stray/cover-letter.pdf", "files/stray/figures.csv"]
 
 
 def test_the_consolidated_workbook(run):

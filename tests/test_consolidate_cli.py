@@ -35,8 +35,8 @@ def test_fresh_runs_give_byte_identical_outputs(two_runs):
     base, exp, outs = two_runs
     first, second = _tree(base / "out1"), _tree(base / "out2")
     assert {"consolidated.xlsx", "summary.json", "rejected/mmir-p01-2026-10-bad.findings.json",
-            "rejected/mmir-p01-2026-10-bad.annotated.xlsx", "rejected/notes.findings.json",
-            "rejected/no-attachment.findings.json"} <= set(first)
+            "rejected/mmir-p01-2026-10-bad.annotated.xlsx", "rejected/no-attachment.findings.json"} <= set(first)
+    assert "rejected/notes.findings.json" not in first  # a PDF is not a return: skipped, not refused
     assert first.keys() == second.keys()
     for name in first:
         assert first[name] == second[name], name
@@ -52,6 +52,7 @@ def test_the_summary_line_adds_up_and_the_exit_code_says_some_were_rejected(two_
             f"{c['rejected']} rejected, {c['unreadable']} unreadable, {c['duplicate']} duplicate.") in text
     assert "REJECTED   mmir-p01-2026-10-bad.xlsx" in text and "-> rejected/mmir-p01-2026-10-bad.findings.json" in text
     assert "UNREADABLE no-attachment.eml" in text
+    assert "SKIPPED    files/stray/notes.pdf: not a return" in text and text.count("notes.pdf") == 1
 
 
 def test_provider_text_beginning_with_equals_is_text(two_runs):
@@ -109,7 +110,9 @@ def test_status_shows_each_provider_and_return(two_runs, monkeypatch):
 @pytest.mark.parametrize("kwargs, message", [
     ({"inboxes": ["does-not-exist"]}, "does not exist"),
     ({"as_of": "27/11/2026"}, "is not a date"),
-    ({"workers": "0"}, "--workers must be 1 or more"),
+    ({"workers": "0"}, "--workers must be a whole number from 1 to 64, not '0'"),
+    ({"workers": "1000"}, "--workers must be a whole number from 1 to 64, not '1000'"),
+    ({"workers": "-3"}, "--workers must be a whole number from 1 to 64"),
     ({"region": "wales"}, "is not a UK division"),
     ({"periods": ["October"]}, "is not a KPD quarter"),
 ])
@@ -127,10 +130,13 @@ def test_ingest_default_ledger_and_status_without_a_ledger(tmp_path, monkeypatch
     monkeypatch.chdir(tmp_path)
     (tmp_path / "inbox").mkdir()
     (tmp_path / "inbox" / "notes.pdf").write_bytes(b"%PDF-1.4")
+    (tmp_path / "inbox" / "notes.xlsx").write_bytes(b"%PDF-1.4")
     buf = io.StringIO()
     assert run_ingest([tmp_path / "inbox"], workers="1", progress=False, out=buf, err=buf) == 1
     assert (tmp_path / "kpd-ledger.sqlite").exists()
-    assert "1 inputs: 0 accepted, 0 accepted with warnings, 0 rejected, 1 unreadable, 0 duplicate." in buf.getvalue()
+    assert ("1 inputs: 0 accepted, 0 accepted with warnings, 0 rejected, 1 unreadable, 0 duplicate. "
+            "1 other file skipped: not a return.") in buf.getvalue()
+    assert "SKIPPED    notes.pdf: not a return" in buf.getvalue()
     buf = io.StringIO()
     assert run_status(db=tmp_path / "nothing.sqlite", out=buf, err=buf) == 2
     assert "There is no ledger" in buf.getvalue()

@@ -160,6 +160,7 @@ class Expected:
     register: dict[tuple[str, str, str], tuple] = field(default_factory=dict)  # -> (status, late, resubs, files)
     equals_provider: str = EQUALS_NAME
     providers_csv: Path | None = None
+    skipped: list[str] = field(default_factory=list)  # files in the inbox that are not returns
 
 
 class InboxBuilder:
@@ -199,7 +200,10 @@ class InboxBuilder:
         path = self.root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-        self.count(rel, outcome)
+        if outcome == "skipped":  # not a return: listed once, never an input
+            self.exp.skipped.append(rel)
+        else:
+            self.count(rel, outcome)
         return path
 
     def put_email(self, rel: str, p_sender: str, when: dt.datetime, attachments: list[tuple[str, bytes, str]],
@@ -373,9 +377,9 @@ def build_inbox(root: Path, n_providers: int = 30) -> Expected:
     b.put_file("files/zz-copies/p12-october-again.xlsx", rejected_oct, "duplicate")
 
     # 6. Unreadable inputs, and OS clutter that is not an input at all.
-    b.put_file("files/stray/cover-letter.pdf", b"%PDF-1.4\n% not a return\n", "unreadable")
+    b.put_file("files/stray/cover-letter.pdf", b"%PDF-1.4\n% not a return\n", "skipped")
     b.put_file("files/stray/old-template.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "unreadable")
-    b.put_file("files/stray/figures.csv", b"provider,referrals\nP01,10\n", "unreadable")
+    b.put_file("files/stray/figures.csv", b"provider,referrals\nP01,10\n", "skipped")
     b.put_file("files/stray/empty.xlsx", b"", "unreadable")
     b.put_file("files/stray/broken.msg", b"this is not an Outlook message", "unreadable")
     b.put_email("mail/p22-forgot-attachment.eml", P[22].sender, dt.datetime(2026, 11, 3, 9, 0), [],
@@ -422,7 +426,7 @@ def small_inbox(root: Path, extra_providers: int = 0) -> Expected:
     b.put_file("files/zz-copies/again.xlsx", bad, "duplicate")
     late = b.workbook("mmir", "2026-10", p1, submitted=dt.date(2026, 11, 10), contact="MI team (late)")
     b.deliver(p1, "mmir", "2026-10", late, b.name("mmir", "2026-10", p1, "-late"), "accepted with warnings")
-    b.put_file("files/stray/notes.pdf", b"%PDF-1.4 not a return", "unreadable")
+    b.put_file("files/stray/notes.pdf", b"%PDF-1.4 not a return", "skipped")
     b.put_email("mail/no-attachment.eml", p2.sender, dt.datetime(2026, 11, 3, 9, 0), [])
     for n in range(3, 3 + extra_providers):
         p = Provider(n, f"Test Provider {n:02d} Ltd", "file")
@@ -455,4 +459,4 @@ def test_the_plan_adds_up(tmp_path):
     exp = build_inbox(tmp_path / "inbox")
     assert exp.inputs >= 300
     assert sum(exp.counts.values()) == exp.inputs
-    assert exp.counts["duplicate"] >= 40 and exp.counts["unreadable"] == 6 and exp.counts["rejected"] == 4
+    assert exp.counts["duplicate"] >= 40 and exp.counts["unreadable"] == 4 and len(exp.skipped) == 2 and exp.counts["rejected"] == 4

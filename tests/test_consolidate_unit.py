@@ -58,7 +58,8 @@ def make_inbox(root: Path) -> None:
         stamp = dt.datetime(2026, 10 + i, 2, 9, 0, tzinfo=dt.timezone.utc).timestamp()
         os.utime(p, (stamp, stamp))
     (root / "copy.xlsx").write_bytes(b"mmir|C1|2026-09")  # an exact copy: duplicate
-    (root / "stray.pdf").write_bytes(b"%PDF")
+    (root / "stray.xlsx").write_bytes(b"%PDF")  # a PDF under a workbook's name: an input, unreadable
+    (root / "cover.pdf").write_bytes(b"%PDF")  # not a return: skipped
     eml(root / "mail.eml", [("s-dec.xlsx", b"mmir|S1|2026-12"), ("again.xlsx", b"mmir|C1|2026-10")],
         "Thu, 07 Jan 2027 10:00:00 +0000")
     eml(root / "empty.eml", [], "Thu, 07 Jan 2027 10:00:00 +0000")
@@ -74,13 +75,14 @@ def test_every_input_is_accounted_for(tmp_path):
         assert s.counts == {"accepted": 3, "accepted with warnings": 1, "rejected": 0, "unreadable": 2,
                             "duplicate": 2}
         # Duplicates never reach the validator.
-        assert seen == ["a-2026-09.xlsx", "a-2026-10.xlsx", "a-2026-11.xlsx", "s-dec.xlsx", "stray.pdf"]
+        assert seen == ["a-2026-09.xlsx", "a-2026-10.xlsx", "a-2026-11.xlsx", "s-dec.xlsx", "stray.xlsx"]
         # A bare workbook without its own date falls back to the file's time (UK local time).
         row = next(r for r in led.history() if r.name == "a-2026-09.xlsx")
         assert (row.submitted_source, row.received_text) == ("file-modified", "2026-10-02T10:00:00")
         order = [o.source for o in sorted(s.outcomes, key=lambda o: o.index)]
         assert order == ["a-2026-09.xlsx", "a-2026-10.xlsx", "a-2026-11.xlsx", "copy.xlsx", "empty.eml", "mail.eml",
-                         "mail.eml", "stray.pdf"]
+                         "mail.eml", "stray.xlsx"]
+        assert s.skipped == ["cover.pdf"]
         # Again: nothing is validated, and every input keeps the outcome the ledger recorded for it
         # (issue 14 items 4-5): the counts and the summary are the first run's.
         seen.clear()
@@ -88,7 +90,7 @@ def test_every_input_is_accounted_for(tmp_path):
         assert seen == [] and again.counts == s.counts
         assert [o.to_dict() for o in again.outcomes] == [o.to_dict() for o in s.outcomes]
         assert sum(o.already_recorded for o in again.outcomes) == 6  # the 2 duplicates are copies in the inbox
-        assert [o.source for o in again.open_problems] == ["empty.eml", "stray.pdf"]
+        assert [o.source for o in again.open_problems] == ["empty.eml", "stray.xlsx"]
 
 
 def test_the_batch_goes_on_when_the_validator_stops(tmp_path):

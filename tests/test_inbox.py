@@ -37,20 +37,22 @@ def make_eml(path: Path, attachments: list[tuple[str, bytes]], *, sender="MI Tea
     return path
 
 
-def test_folders_are_walked_in_sorted_order_and_only_os_junk_is_skipped(tmp_path):
+def test_folders_are_walked_in_sorted_order_and_files_that_are_not_returns_are_skipped(tmp_path):
     root = tmp_path / "inbox"
     for rel in ("b/z.xlsx", "b/a.xlsx", "a.xlsx", "notes.pdf", "old.xls", "sub/deeper/c.xlsx",
-                ".DS_Store", "b/Thumbs.db", "~$a.xlsx", "._a.xlsx", "__MACOSX/a.xlsx", "desktop.ini",
+                ".DS_Store", "b/Thumbs.db", "~$a.xlsx", "._a.xlsx", "__MACOSX/a.xlsx", "desktop.ini", ".kpd-work/1/x.xlsx",
                 ".hidden-but-not-junk.xlsx"):
         p = root / rel
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_bytes(b"x")
     found = [p.relative_to(root).as_posix() for p in inbox.list_files([root])]
-    assert found == [".hidden-but-not-junk.xlsx", "a.xlsx", "b/a.xlsx", "b/z.xlsx", "notes.pdf", "old.xls",
+    assert found == [".hidden-but-not-junk.xlsx", "a.xlsx", "b/a.xlsx", "b/z.xlsx", "old.xls",
                      "sub/deeper/c.xlsx"]
+    assert inbox.scan_inputs([root]).skipped == ["notes.pdf"]  # not a return: listed, never an input
     # Excluded paths (the ledger, the output folder) are left out; a file given directly is kept.
-    assert [p.name for p in inbox.list_files([root, root / "a.xlsx"], exclude=[root / "b", root / "sub"])] == [
-        ".hidden-but-not-junk.xlsx", "a.xlsx", "notes.pdf", "old.xls", "a.xlsx"]
+    assert [p.name for p in inbox.list_files([root, root / "a.xlsx", root / "notes.pdf"],
+                                             exclude=[root / "b", root / "sub"])] == [
+        ".hidden-but-not-junk.xlsx", "a.xlsx", "old.xls", "a.xlsx", "notes.pdf"]
 
 
 def test_a_bare_workbook_falls_back_to_its_modification_time(tmp_path):
@@ -140,3 +142,37 @@ def test_msg_attachments_via_extract_msg(tmp_path, monkeypatch):
     fake.openMsg = lambda path, strict=False: Msg([Att("logo.png", b"png")])
     (only,) = list(inbox.iter_items([p]))
     assert only.problem == ("no-workbook-attached", " from mi@calder.example (attached: logo.png)")
+
+
+def test_the_streamed_email_reader_decodes_attachments_exactly(tmp_path):
+    """The .eml reader streams a line at a time (issue 10, item 11): every transfer encoding and nesting
+    gives back the attachment's exact bytes, as the standard library's whole-message parser does."""
+    import random
+
+    rng = random.Random(7)
+    payloads = [b"", b"x", b"line\r\nbreak\n\r\n", bytes(range(256)) * 40, rng.randbytes(100_003),
+                b"=" * 200 + b"\r\n" + b"\t trailing \r\n"]
+    for n, data in enumerate(payloads):
+        for cte in ("base64", "quoted-printable"):
+            msg = EmailMessage()
+            msg["From"] = "a@p.example"
+            msg.set_content("body")
+            msg.add_attachment(data, maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1], filename=f"r{n}.xlsx", cte=cte)
+            outer = EmailMessage()
+            outer["From"] = "b@p.example"
+            outer.set_content("forwarded")
+            outer.add_attachment(msg)
+            path = tmp_path / f"m{n}-{cte}.eml"
+            path.write_bytes(bytes(outer))
+            (item,) = inbox.items_from_file(path)
+            assert (item.name, item.source) == (f"r{n}.xlsx", data), (n, cte)
+
+
+def test_an_email_over_the_cap_is_refused_without_being_read(tmp_path):
+    path = tmp_path / "huge.eml"
+    with path.open("wb") as fh:
+        fh.write(b"From: a@p.example\r\n\r\n")
+        fh.truncate(inbox.MAX_EMAIL_BYTES + 1)  # sparse
+    (item,) = inbox.items_from_file(path)
+    assert item.problem == ("email-too-large", "101 MB; the limit is 100 MB")
+

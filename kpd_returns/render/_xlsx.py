@@ -124,9 +124,12 @@ def save_deterministic(wb, out: Path, created: dt.datetime, modified: dt.datetim
 
 
 def write_atomically(out: Path, data: bytes) -> None:
-    """Write ``out`` through a temporary file beside it, so a reader never sees half a copy."""
+    """Write ``out`` through a temporary file in its folder's scratch folder (kpd_returns.scratch), so a
+    reader never sees half a copy and a killed run leaves nothing beside the outputs."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".kpd-returns-", suffix=".xlsx", dir=str(out.parent))
+    from .. import scratch
+
+    fd, tmp = tempfile.mkstemp(prefix="copy-", suffix=".xlsx", dir=str(scratch.folder(out.parent)))
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -138,6 +141,8 @@ def write_atomically(out: Path, data: bytes) -> None:
         except OSError:
             pass
         raise
+    finally:
+        scratch.tidy(out.parent)
 
 
 def mask_cells(wb) -> set[tuple[str, str]]:

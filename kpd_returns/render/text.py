@@ -23,6 +23,7 @@ from typing import TextIO
 from ..checks.personal_data import mask_all
 from ..findings import Finding
 from ..model import FileReport
+from ..terminal import safe_text
 from ._common import (
     AS_OF, VERDICT_ORDER, VERDICT_WORDS, deadline_text, grouped, plural, source_text, spec_of, when_text,
 )
@@ -133,7 +134,8 @@ def render_text(reports: Sequence[FileReport], out: TextIO, *, notes: Mapping[st
     went, or why there is none), printed at the end of that file's section.
     ``color``: None lets rich decide (terminal and no NO_COLOR), False never colours.
     """
-    lines = report_lines(reports, notes)
+    # Names and cell text come from providers: escape control characters before they reach a terminal.
+    lines = ([(safe_text(text), style) for text, style in segments] for segments in report_lines(reports, notes))
     if not wants_colour(out, color):
         for segments in lines:
             out.write("".join(text for text, _style in segments) + "\n")
