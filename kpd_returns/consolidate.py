@@ -64,7 +64,7 @@ OUTCOMES = ("accepted", "accepted with warnings", "rejected", "unreadable", "dup
 OUTCOME_OF_VERDICT = {"valid": "accepted", "valid-with-warnings": "accepted with warnings", "invalid": "rejected",
                       "unreadable": "unreadable"}
 SUMMARY_SCHEMA = "kpd-returns/batch-summary"
-SUMMARY_SCHEMA_VERSION = "1.1"  # 1.1: late_and_missing (docs/batch-summary-schema.json)
+SUMMARY_SCHEMA_VERSION = "1.2"  # 1.1: late_and_missing; 1.2: skipped, and open per file (docs/batch-summary-schema.json)
 WORKBOOK_NAME = "consolidated.xlsx"
 SUMMARY_NAME = "summary.json"
 REJECTED_DIR = "rejected"
