@@ -192,21 +192,15 @@ def build(kind: str, folder: Path) -> Path:
     return path
 
 
-CASES = {
-    "random": "file-not-workbook",
-    "truncated": "file-corrupt",
-    "corrupt-xml": "file-corrupt",
-    "encrypted": "file-encrypted",
-    "xls": "file-legacy-xls",
-    "xlsm": "file-macros",
-    "csv": "file-csv",
-    "empty": "file-empty",
-    "million-rows": "file-too-large",
-    "zip-bomb": "file-too-large",
-    "zip-bomb-part": "file-too-large",
-    "xxe": "file-hostile-xml",
-    "billion-laughs": "file-hostile-xml",
-}
+def _table_cases() -> dict[str, str]:
+    """kind -> the finding code it must give, from the one hostile table (tests/data/hostile_table.toml)."""
+    import tomllib
+
+    table = tomllib.loads((Path(__file__).parent / "data" / "hostile_table.toml").read_text(encoding="utf-8"))
+    return {entry["kind"]: entry["code"] for entry in table["file"]}
+
+
+CASES = _table_cases()
 
 
 @pytest.fixture(scope="module")
