@@ -109,6 +109,10 @@ def run_demo(out: Path, *, as_of: dt.date = DEMO_AS_OF, workers: int | None = No
     counts = ", ".join(f"{n} {k}" for k, n in result.summary.to_dict()["counts"].items() if n)
     say(f"4. Consolidation:              {result.workbook} (ledger {result.ledger_path}; {counts}; "
         f"rejected files' findings in {result.rejected_dir}/)")
+    from .workspace import register_for, remember_ledger
+
+    register_for(result.ledger_path, register_path)  # stored in the ledger, as consolidate --providers does
+    remember_ledger(result.ledger_path)  # so a bare `kpd-returns status` or `pack` here reads this ledger
 
     with Ledger(ledger_path) as ledger:
         months = sorted({r.period for r in ledger.current_returns("mmir")})

@@ -45,3 +45,16 @@ def test_the_validation_tally_counts_files_and_findings_apart():
                report(("w", "warning")), report()]
     assert validation_tally(reports) == "4 files checked: 2 with errors (4 errors in all), 1 valid with warnings, 1 valid"
     assert validation_tally([report(("a", "error"))]) == "1 file checked: 1 with errors (1 error in all)"
+
+
+def test_after_the_demo_status_reads_its_ledger_and_register(tmp_path, monkeypatch):
+    """A user who runs the demo and then a bare `kpd-returns status` sees the demo's ledger, with the
+    demo's register (issue 14 item 6: one ledger for every command)."""
+    monkeypatch.setenv("KPD_RETURNS_PROJECT_FILE", str(tmp_path / ".kpd-returns.toml"))
+    runner = CliRunner()
+    assert runner.invoke(app, ["demo", "--out", str(tmp_path / "demo-output"), "--workers", "1"]).exit_code == 0
+    status = runner.invoke(app, ["status", "--as-of", "2026-11-20", "--format", "json"])
+    assert status.exit_code == 0, status.output
+    assert "demo-output/consolidated/ledger.sqlite" in status.output
+    assert "providers.csv stored in the ledger" in status.output
+    assert "Eastgate Pathways Ltd" in status.output  # in the register only: it sent nothing
