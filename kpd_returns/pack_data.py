@@ -160,12 +160,14 @@ def load_notes() -> dict:
 # ---------------------------------------------------------------- assembling
 def contract_kpis(contract: str, provider: str, counts: list[MonthKpiCounts], accepted: set[str], report_month: str,
                   mmir_values: list[Any], config: KpiConfig, *, service_start: str | None = None,
-                  missing: list[str] | None = None) -> ContractKpis:
+                  missing: list[str] | None = None, service_end: str | None = None) -> ContractKpis:
     start = service_start or config.service_start(contract)
     if month_index(report_month) < month_index(start):
         return ContractKpis(contract, provider, start, [], [], counts, [],
                             notes=[f"The Service Start Date ({start}) is after the report month."])
-    missing = missing_months(accepted, start, report_month) if missing is None else missing
+    # Months after the contract's last month are not owed (registry.owed_span decides both ends).
+    last_owed = min(report_month, service_end, key=month_index) if service_end else report_month
+    missing = missing_months(accepted, start, last_owed) if missing is None else missing
     windows = kpi_windows(counts, report_month, missing_months=missing, service_start=start, config=config,
                           include_all=False)
     by_line: dict[tuple[int, str], dict] = {}
@@ -235,11 +237,13 @@ def _attention(provider: str, contract: str, return_id: str, ck: ContractKpis | 
 def build_packs(*, returns: Iterable[Any], mmir_values: Iterable[Any], kpd_rows: Iterable[Any], period: str,
                 as_of: dt.date, marking: str = "OFFICIAL-SENSITIVE", register: Iterable[Any] = (),
                 findings: Mapping[str, Mapping[str, int]] | None = None, providers: Iterable[str] | None = None,
-                service_starts: Mapping[str, str] | None = None, config: KpiConfig | None = None) -> list[PackData]:
+                service_starts: Mapping[str, str] | None = None, service_ends: Mapping[str, str] | None = None,
+                config: KpiConfig | None = None) -> list[PackData]:
     """One PackData per provider (sorted by name), then the national one when ``providers`` is None.
 
     ``findings``: contract -> {finding code: open count}; ``service_starts``: contract -> "YYYY-MM" (from
-    the providers register; else kpis.toml). Contracts match whatever their case and spacing.
+    the providers register, registry.owed_span; else kpis.toml); ``service_ends``: contract -> last month
+    owed. Contracts match whatever their case and spacing.
     ``providers``: names, contracts or slugs to select (ValueError naming the known ones if one matches none)."""
     config = config or default_config()
     month_index(period)
@@ -248,6 +252,7 @@ def build_packs(*, returns: Iterable[Any], mmir_values: Iterable[Any], kpd_rows:
     counts, notes = kpi_counts(mmir_values, config)
     accepted = accepted_months(returns, "mmir")
     starts = {_ck(c): s for c, s in (service_starts or {}).items() if s}
+    ends = {_ck(c): s for c, s in (service_ends or {}).items() if s}
     fmap = {_ck(c): dict(f) for c, f in (findings or {}).items()}
     owner: dict[tuple[str, str], tuple[str, str]] = {}  # (return_id, contract key) -> (provider, contract)
     for r in sorted(returns, key=lambda r: str(get(r, "received_at") or "")):
@@ -272,7 +277,8 @@ def build_packs(*, returns: Iterable[Any], mmir_values: Iterable[Any], kpd_rows:
         mine = sorted(((rid, c) for (rid, k), (p, c) in owner.items() if p == name and rid in ("mmir", "kpd")),
                       key=lambda x: (x[0] != "mmir", _ck(x[1])))
         cks = {c: contract_kpis(c, name, counts.get(_ck(c), []), accepted.get(_ck(c), set()), period,
-                                sv_by_contract.get(_ck(c), []), config, service_start=starts.get(_ck(c)))
+                                sv_by_contract.get(_ck(c), []), config, service_start=starts.get(_ck(c)),
+                                service_end=ends.get(_ck(c)))
                for rid, c in mine if rid == "mmir"}
         if name not in selected:  # still needed for the national figures
             packs.append(PackData(name, "", period, as_of, marking, contracts=list(cks.values())))
