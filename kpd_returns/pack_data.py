@@ -14,8 +14,8 @@ Decisions:
   or before the report month (AtW 7.16, 7.18); publication covers that quarter.
 * The summary shows a cohort once it has had cases due (both cohorts, or the first one
   while neither has). Cohort "all" is not shown: targets differ by cohort (AtW 7.16).
-* The national pack sums the counts of every contract per month, cohort and KPI; a
-  month missing for any contract makes national windows over it incomplete.
+* The national pack sums, for each basis, the contracts that sent every return they owed in
+  its months, and says which those are (pack_national).
 * Provider text is kept as given: renderers escape it (HTML) or write it as a string (Excel).
 """
 
@@ -33,6 +33,7 @@ from .kpd_measures import KpdValue, national_months, provider_months
 from .kpis import (KpiConfig, MonthKpiCounts, SocialValueInput, default_config, kpi_windows, month_at, month_index,
                    publication_rows, quarter_label, social_value_kpi, trend)
 from .ledger import contract_key
+from .pack_national import national_kpis
 from .pack_text import TREND_MONTHS, AttentionLine, ContractKpis, KpdSection, KpiLine, PackData, SocialValueView
 from .resources import templates_dir
 
@@ -193,7 +194,7 @@ def contract_kpis(contract: str, provider: str, counts: list[MonthKpiCounts], ac
             if q_end in accepted else None
         sv = SocialValueView(contract, q_end, quarter_label(q_end, config.year_start_month), sv_in, companies,
                              result, q_end in accepted)
-    return ContractKpis(contract, provider, start, missing, lines, counts, windows, sv)
+    return ContractKpis(contract, provider, start, missing, lines, counts, windows, sv, service_end=service_end)
 
 
 def _register_line(row: Any) -> dict:
@@ -335,25 +336,14 @@ def _unique(slug: str, taken: set[str]) -> str:
 def _national(packs, period, as_of, marking, reg, returns, kpd_all, national, notes, config) -> PackData:
     months12 = set(PackData("", "", period, as_of, marking).trend_months)
     cks = [c for p in packs for c in p.contracts]
-    summed: dict[tuple[str, int, str], list[int]] = {}
-    for ck in cks:
-        for c in ck.counts:
-            s = summed.setdefault((c.month, c.kpi, c.cohort), [0, 0, 0])
-            s[0], s[1], s[2] = s[0] + c.due, s[1] + c.within, s[2] + c.outside
-    total = [MonthKpiCounts(m, k, co, *v) for (m, k, co), v in sorted(summed.items())]
-    live = [ck for ck in cks if ck.lines]
-    start = min((ck.service_start for ck in live), key=month_index, default=config.default_service_start)
-    missing = sorted({m for ck in live for m in ck.missing}, key=month_index)
-    nat = contract_kpis("All contracts", "All providers", total, set(), period, [], config, service_start=start,
-                        missing=missing)
-    nat.social_value = None
+    nat = national_kpis(cks, period, config)
     summary = []
     for p in (p for p in packs if p.slug):
         sev = [a.item.severity for a in p.attention]
         summary.append({"provider": p.provider, "high": sev.count(1), "medium": sev.count(2), "low": sev.count(3),
                         "top": p.attention[0].item.fact if p.attention else "Nothing flagged."})
     flags = [f"{pm.provider} {pm.contract} {pm.month}: {f}" for pm in kpd_all for f in pm.flags if pm.month in months12]
-    return PackData("National overview", NATIONAL, period, as_of, marking, True, [nat] if live else [],
+    return PackData("National overview", NATIONAL, period, as_of, marking, True, [nat] if nat else [],
                     KpdSection([], national, flags) if kpd_all else None, [], reg,
                     [_source_line(r) for r in returns], {}, notes,
                     [(ck.provider, line) for ck in cks for line in ck.lines],

@@ -53,6 +53,31 @@ def tier_words(tier: int | None, name: str | None) -> str:
 
 
 @dataclass(frozen=True)
+class Coverage:
+    """The contracts a national figure sums (pack_national): ``counted`` sent every return they owed
+    in the window; ``not_counted`` owed one or more they have not sent (contract, months missing)."""
+
+    counted: tuple[str, ...]
+    not_counted: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @property
+    def owing(self) -> int:
+        return len(self.counted) + len(self.not_counted)
+
+    def short(self, due: int | None = None) -> str:
+        """'5 of 6 contracts, 55 cases due'."""
+        text = f"{len(self.counted)} of {self.owing} contract{'' if self.owing == 1 else 's'}"
+        return text + (f", {due:,} case{'' if due == 1 else 's'} due" if due is not None and self.counted else "")
+
+    @property
+    def missing_text(self) -> str:
+        """'not counted: AtW-MHSS-C058 (2026-10 missing)', or '' when every contract owing is counted."""
+        if not self.not_counted:
+            return ""
+        return "not counted: " + "; ".join(f"{c} ({month_list(list(ms))} missing)" for c, ms in self.not_counted)
+
+
+@dataclass(frozen=True)
 class KpiLine:
     """One KPI for one referral cohort of one contract, on every window, with its 12-month trend."""
 
@@ -68,6 +93,7 @@ class KpiLine:
     guidance: str
     publication_window: str = "rolling_12"
     month_counts: dict[str, tuple[int, int]] = field(default_factory=dict)  # month -> (due, within)
+    coverage: dict[str, Coverage] | None = None  # national lines: window -> the contracts summed
 
     @property
     def label(self) -> str:
@@ -78,8 +104,16 @@ class KpiLine:
         return f"{self.contract}-kpi{self.kpi}-{self.cohort}"
 
     def cell(self, window: str) -> tuple[float | None, str]:
-        """(percentage or None, words): '92.3%', 'Incomplete: 2026-02 missing' or 'No cases due'."""
+        """(percentage or None, words): '92.3%', 'Incomplete: 2026-02 missing' or 'No cases due'.
+        A national line says whom it covers: '90.9% (5 of 6 contracts, 55 cases due)'."""
         r = self.results[window]
+        if self.coverage is not None:
+            cov = self.coverage[window]
+            if not cov.counted:
+                return None, f"No figure: no contract sent every return ({cov.short()})"
+            if r.percentage is None:
+                return None, f"No cases due ({cov.short()})"
+            return r.percentage, f"{r.percentage:.1f}% ({cov.short(r.due)})"
         if r.incomplete:
             return None, f"Incomplete: {month_list(r.missing_months)} missing"
         if r.percentage is None:
@@ -222,9 +256,15 @@ class ContractKpis:
     windows: list[WindowResult]
     social_value: SocialValueView | None = None
     notes: list[str] = field(default_factory=list)
+    service_end: str | None = None  # the last month owed (registry.owed_span), None while the contract runs
+    coverage: dict[str, Coverage] | None = None  # national: window -> contracts summed
 
     @property
     def missing_text(self) -> str:
+        if self.coverage is not None:
+            parts = [f"{WINDOW_HEADINGS[w]}: {cov.short()}" + (f", {cov.missing_text}" if cov.missing_text else "")
+                     for w, cov in self.coverage.items()]
+            return "Contracts counted on each basis. " + "; ".join(parts) + "."
         return f"Months with no accepted return: {month_list(self.missing, 6)}." if self.missing else \
             "Every month since the Service Start Date has an accepted return."
 
