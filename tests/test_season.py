@@ -1,0 +1,153 @@
+"""The packs on a real season (issue 12): kpd_returns/season.py, seven MMIR contracts and a KPD-only
+one over 2025-11 to 2026-10, through the real ledger, register and pack pipeline.
+
+Every expected number is worked by hand from the table in the season module's docstring: each
+contract returns the same cases due / within target every month for every KPI (Northbridge
+20/19, Calder 10/9, Harbourside 10/8, Meridian 10/10, Westfield 5/4, Southmoor 10/7), KPI 4
+has no cases due anywhere in 2026-07, and Northbridge has cohort 2026 (4/4) from 2026-09.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from kpd_returns import season
+from kpd_returns.cli_pack import load_packs
+from kpd_returns.ledger import Ledger
+from kpd_returns.pack_data import publication
+from kpd_returns.registry import owed_span
+from kpd_returns.spec import get_spec
+
+WINDOWS = ("in_month", "rolling_3", "rolling_12", "cumulative")
+EASTGATE, MERIDIAN, SOUTHMOOR = "AtW-MHSS-C058", "AtW-MHSS-C047", "AtW-MHSS-C070"
+
+
+@pytest.fixture(scope="module")
+def ledger_path(tmp_path_factory):
+    return season.build_ledger(tmp_path_factory.mktemp("season") / "ledger.sqlite")
+
+
+@pytest.fixture(scope="module")
+def register_rows(ledger_path):
+    with Ledger(ledger_path) as ledger:
+        return ledger.submissions_register(as_of=season.AS_OF, register=season.register())
+
+
+@pytest.fixture(scope="module")
+def packs(ledger_path):
+    built = load_packs(ledger_path, season.REPORT_MONTH, as_of=season.AS_OF, register=season.register())
+    return {p.slug: p for p in built}
+
+
+def national_line(packs, kpi, cohort="2024"):
+    return next(x for x in packs["national"].lines if x.kpi == kpi and x.cohort == cohort)
+
+
+def contract(packs, name):
+    return next(c for p in packs.values() if not p.is_national for c in p.contracts if c.contract == name)
+
+
+# ---------------------------------------------------------------- the season itself
+def test_the_season_holds_the_cases_the_issue_lists(register_rows):
+    statuses = {(r.contract, r.period): r.status for r in register_rows if r.status != "on time"}
+    assert statuses == {("AtW-MHSS-C022", "2026-10"): "late",  # late this month
+                        ("AtW-MHSS-C031", "2026-08"): "late",  # rejected, then resubmitted two working days late
+                        (EASTGATE, "2026-10"): "missing"}  # has just started, nothing received
+    harbourside = next(r for r in register_rows if (r.contract, r.period) == ("AtW-MHSS-C031", "2026-08"))
+    assert (harbourside.files, harbourside.resubmissions, harbourside.late_working_days) == (2, 1, 2)
+    mmir = [r for r in register_rows if r.return_id == "mmir"]
+    # 12 + 12 + 12 (three full years) + 7 (Meridian from 2026-04) + 1 (Eastgate) + 6 (Westfield) + 9 (Southmoor)
+    assert len(mmir) == 59
+    assert {r.period for r in mmir if r.contract == SOUTHMOOR} == {f"2025-{m}" for m in ("11", "12")} | {
+        f"2026-{m:02d}" for m in range(1, 8)}  # the contract ended in July: nothing owed after it
+    kpd = sorted((r.contract, r.period, r.status) for r in register_rows if r.return_id == "kpd")
+    assert kpd == [("CPA 07", "2026-27 Q1", "on time"), ("CPA 07", "2026-27 Q2", "on time"),
+                   ("CPA 21", "2026-27 Q1", "on time"), ("CPA 21", "2026-27 Q2", "on time")]
+
+
+def test_a_resubmission_supersedes_the_first_file(packs):
+    north = contract(packs, "AtW-MHSS-C014")
+    k3 = next(x for x in north.lines if x.kpi == 3 and x.cohort == "2024")
+    assert k3.month_counts["2026-09"] == (20, 19)  # the corrected file's figures, not the first file's 15
+
+
+# ---------------------------------------------------------------- item 3: one start for every output
+def test_one_function_decides_from_when_a_contract_owes_returns(packs, register_rows):
+    spec = get_spec("mmir")
+    reg = season.register()
+    span = owed_span(reg.for_contract(MERIDIAN), spec)
+    assert (span.first_period, span.first_month, span.last_month) == ("2026-04", "2026-04", None)
+    assert owed_span(reg.for_contract(SOUTHMOOR), spec).last_month == "2026-07"
+    assert owed_span(None, spec, "2026-02").first_month == "2026-02"  # not in the register: first period seen
+    # status, pack and KPI engine agree: Meridian owes 2026-04 to 2026-10 and sent all seven
+    meridian_rows = [r for r in register_rows if r.contract == MERIDIAN]
+    assert [r.period for r in meridian_rows] == [f"2026-{m:02d}" for m in range(4, 11)]
+    assert {r.status for r in meridian_rows} == {"on time"}
+    m = contract(packs, MERIDIAN)
+    assert m.service_start == "2026-04" and m.missing == []
+    k3 = next(x for x in m.lines if x.kpi == 3)
+    assert k3.cell("rolling_12") == (100.0, "100.0% (since start)") and k3.tier_text == "4 - Good"
+    assert k3.cell("cumulative") == (100.0, "100.0%")
+
+
+def test_an_ended_contract_is_not_missing_after_its_last_month(packs):
+    s = contract(packs, SOUTHMOOR)
+    assert s.service_end == "2026-07" and s.missing == []
+    k3 = next(x for x in s.lines if x.kpi == 3)
+    assert k3.results["rolling_12"].due == 90 and k3.cell("rolling_12")[0] == 70.0  # 63 of 90, nine months
+    assert k3.tier_text == "1 - Inadequate"
+
+
+def test_publication_rates_every_contract_that_reported(packs):
+    quarter, rows = publication(list(packs.values()), season.REPORT_MONTH)
+    assert quarter == "2026-27 Q2"
+    k3 = {r["contract_identifier"]: (r["percentage"], r["tier_name"]) for r in rows
+          if r["kpi"] == "KPI 3" and r["cohort"] == "2024"}
+    # rolling 12 to 2026-09: Meridian 60 of 60 since 2026-04; Westfield 20 of 25 since 2026-05;
+    # Southmoor 63 of 90 (2025-11 to 2026-07); Harbourside 96 of 120
+    assert k3[MERIDIAN] == (100.0, "Good")
+    assert k3["AtW-MHSS-C063"] == (80.0, "Inadequate")
+    assert k3[SOUTHMOOR] == (70.0, "Inadequate")
+    assert k3["AtW-MHSS-C031"] == (80.0, "Inadequate")
+    assert EASTGATE not in {r["contract_identifier"] for r in rows}  # its service starts after the quarter
+
+
+# ---------------------------------------------------------------- item 1: national figures with coverage
+def test_national_figures_over_the_contracts_that_reported_with_coverage(packs):
+    k3 = national_line(packs, 3)
+    # In month 2026-10: Northbridge 20/19, Calder 10/9, Harbourside 10/8, Meridian 10/10, Westfield 5/4
+    # = 55 due, 50 within = 90.9%. Eastgate owed 2026-10 and sent nothing; Southmoor owed nothing.
+    assert k3.cell("in_month") == (90.9, "90.9% (5 of 6 contracts, 55 cases due)")
+    # Rolling 3 (2026-08 to 10): 60/57 + 30/27 + 30/24 + 30/30 + 15/12 = 165 due, 150 within = 90.9%
+    assert k3.cell("rolling_3") == (90.9, "90.9% (5 of 6 contracts, 165 cases due)")
+    # Rolling 12 (2025-11 to 2026-10): 240/228 + 120/108 + 120/96 + 70/70 + 30/24 + 90/63 = 670/589 = 87.9%
+    assert k3.cell("rolling_12") == (87.9, "87.9% (6 of 7 contracts, 670 cases due)")
+    assert k3.tier_text == "3 - Near Target"  # 87.9 is at least 85 (2024 cohort), below 90
+    assert k3.cell("cumulative") == (87.9, "87.9% (6 of 7 contracts, 670 cases due)")
+    cov = packs["national"].contracts[0].coverage["in_month"]
+    assert cov.missing_text == "not counted: AtW-MHSS-C058 (2026-10 missing)"
+    assert "AtW-MHSS-C058 (2026-10 missing)" in packs["national"].contracts[0].missing_text
+
+
+def test_national_figure_for_every_kpi_line_and_basis_any_contract_reported(packs):
+    nat = packs["national"]
+    assert {(x.kpi, x.cohort) for x in nat.lines} == {(k, c) for k in range(1, 6) for c in ("2024", "2026")}
+    for x in nat.lines:
+        for w in WINDOWS:
+            assert x.cell(w)[0] is not None, (x.label, x.cohort, w)
+    # KPI 4 had no cases due in 2026-07: rolling 12 is 670 - 65 = 605 due, 589 - 57 = 532 within = 87.9%
+    k4 = national_line(packs, 4)
+    assert (k4.results["rolling_12"].due, k4.results["rolling_12"].within) == (605, 532)
+    # cohort 2026: Northbridge only, 4/4 in 2026-09 and 2026-10
+    assert national_line(packs, 5, "2026").cell("rolling_12") == (100.0, "100.0% (6 of 7 contracts, 8 cases due)")
+
+
+def test_national_trend_runs_to_the_report_month(packs):
+    k4 = national_line(packs, 4)
+    points = {p.month: p for p in k4.trend}
+    assert [p.month for p in k4.trend][0] == "2025-11" and k4.trend[-1].month == "2026-10"
+    assert points["2026-10"].percentage == 90.9 and not points["2026-10"].incomplete
+    # 2026-06: all six running contracts; 20/19+10/9+10/8+10/10+5/4+10/7 = 65 due, 57 within = 87.7%
+    assert points["2026-06"].percentage == 87.7
+    assert points["2026-07"].percentage is None and not points["2026-07"].incomplete  # no cases due
+    assert k4.point_note(points["2026-07"]) == "No cases due"
