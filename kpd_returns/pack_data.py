@@ -34,7 +34,8 @@ from .kpis import (KpiConfig, MonthKpiCounts, SocialValueInput, default_config, 
                    publication_rows, quarter_label, social_value_kpi, trend)
 from .ledger import contract_key
 from .pack_national import national_kpis
-from .pack_text import TREND_MONTHS, AttentionLine, ContractKpis, KpdSection, KpiLine, PackData, SocialValueView
+from .pack_text import (TREND_MONTHS, AttentionLine, ContractKpis, KpdSection, KpiLine, PackData, SocialValueView,
+                        short_month)
 from .resources import templates_dir
 
 ACCEPTED_VERDICTS = frozenset({"valid", "valid-with-warnings", "accepted", "accepted-with-warnings"})
@@ -169,6 +170,10 @@ def contract_kpis(contract: str, provider: str, counts: list[MonthKpiCounts], ac
     # Months after the contract's last month are not owed (registry.owed_span decides both ends).
     last_owed = min(report_month, service_end, key=month_index) if service_end else report_month
     missing = missing_months(accepted, start, last_owed) if missing is None else missing
+    if not accepted & set(month_at(i) for i in range(month_index(start), month_index(last_owed) + 1)):
+        # Nothing to rate: no KPI line at all, rather than lines of blanks read as "0 below target".
+        return ContractKpis(contract, provider, start, missing, [], counts, [], None, service_end=service_end,
+                            no_returns=True)
     windows = kpi_windows(counts, report_month, missing_months=missing, service_start=start, config=config,
                           include_all=False)
     by_line: dict[tuple[int, str], dict] = {}
@@ -195,6 +200,20 @@ def contract_kpis(contract: str, provider: str, counts: list[MonthKpiCounts], ac
         sv = SocialValueView(contract, q_end, quarter_label(q_end, config.year_start_month), sv_in, companies,
                              result, q_end in accepted)
     return ContractKpis(contract, provider, start, missing, lines, counts, windows, sv, service_end=service_end)
+
+
+def no_returns_note(ck: ContractKpis, register: list[dict], as_of: dt.date) -> str:
+    """'No returns received yet: the first, for October 2026, was due by 2026-11-04 and is missing.'"""
+    first = next((r for r in register if r["return_id"] == "mmir" and _ck(r["contract"]) == _ck(ck.contract)
+                  and _end_month(r) == ck.service_start), None)
+    deadline = first["deadline"] if first else None
+    when = f" by {deadline:%Y-%m-%d}" if deadline else ""
+    text = f"No returns received yet: the first, for {short_month(ck.service_start, full=True)}, "
+    if first and first["status"] == "missing":
+        return text + f"was due{when} and is missing."
+    if deadline and deadline.date() < as_of:
+        return text + f"was due{when}."
+    return text + f"is due{when}."
 
 
 def _register_line(row: Any) -> dict:
@@ -281,6 +300,9 @@ def build_packs(*, returns: Iterable[Any], mmir_values: Iterable[Any], kpd_rows:
                                 sv_by_contract.get(_ck(c), []), config, service_start=starts.get(_ck(c)),
                                 service_end=ends.get(_ck(c)))
                for rid, c in mine if rid == "mmir"}
+        for ck in cks.values():
+            if ck.no_returns:
+                ck.notes.append(no_returns_note(ck, reg, as_of))
         if name not in selected:  # still needed for the national figures
             packs.append(PackData(name, "", period, as_of, marking, contracts=list(cks.values())))
             continue

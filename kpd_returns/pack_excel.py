@@ -152,6 +152,7 @@ class PackWorkbook:
                                                  + ([f"{c} (Work Programme KPD)" for c in p.kpd.contracts()]
                                                     if p.kpd else []))))
         lines.append(("Data sources", f"{len(p.sources)} returns from the ledger, listed on the Data sources sheet"))
+        lines += [(c.contract, note) for c in p.contracts if not p.is_national for note in c.notes]
         r = 4
         for label, text in lines:
             ws.write_string(r, 0, f"{label}: {text}")
@@ -376,12 +377,12 @@ def write_xlsx(pack: PackData, path: str | Path) -> Path:
     if pack.is_national and pack.overview:
         book.kpi_summary(pack.overview, "KPIs by provider")
         book.social_value(pack.sv_overview)
-    if pack.contracts:
+    if pack.lines:
         book.kpi_summary([(None, line) for line in pack.lines], "KPI summary" if not pack.is_national
                          else "KPI all contracts")
         book.kpi_trends(pack.lines)
-        if not pack.is_national:
-            book.social_value([(None, c.social_value) for c in pack.contracts if c.social_value])
+    if pack.lines and not pack.is_national:
+        book.social_value([(None, c.social_value) for c in pack.contracts if c.social_value])
     if pack.kpd and not pack.is_national:
         book.kpd_sheets()
     elif pack.kpd:

@@ -88,9 +88,12 @@ def glance(pack: PackData) -> list[tuple[str, str, str]]:
         rated = [t.tier_text for t in tiers if t.tier is not None]
         counts = {name: rated.count(name) for name in sorted(set(rated), reverse=True)}
         detail = "; ".join(f"{n} at {name}" for name, n in counts.items())
+        unrated = "incomplete or no cases due"
         cards.append((f"Published KPIs rated, rolling 12 months{scope}", f"{len(rated)} of {len(tiers)}",
-                      f"Rated{': ' + detail if detail else ''}"
-                      f"{'; the rest not rated (incomplete or no cases due)' if len(rated) < len(tiers) else ''}."))
+                      f"None rated ({unrated})." if not rated else
+                      f"Rated: {detail}{f'; the rest not rated ({unrated})' if len(rated) < len(tiers) else ''}."))
+    for c in ([] if pack.is_national else [c for c in pack.contracts if c.no_returns]):
+        cards.append((f"KPIs, {c.contract}", "No data", " ".join(c.notes)))
     svs = [sv for _, sv in pack.sv_overview] if pack.is_national else [c.social_value for c in pack.contracts]
     for sv in (sv for sv in svs if sv) if not pack.is_national else []:
         cards.append((f"Social Value KPI {sv.quarter}", sv.tier_text.split(":")[0], f"{sv.contract}: {sv.score_text}."))

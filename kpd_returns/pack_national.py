@@ -57,7 +57,7 @@ def _summed(contracts: list[ContractKpis], names: set[str]) -> list[MonthKpiCoun
 
 def national_kpis(contracts: list[ContractKpis], report_month: str, config: KpiConfig) -> ContractKpis | None:
     """The "All contracts" KPI lines for the report month, or None if no contract owes a return by then."""
-    live = [ck for ck in contracts if ck.lines]
+    live = [ck for ck in contracts if ck.lines or ck.no_returns]
     if not live:
         return None
     start = min((ck.service_start for ck in live), key=month_index)

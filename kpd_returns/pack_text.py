@@ -258,6 +258,7 @@ class ContractKpis:
     notes: list[str] = field(default_factory=list)
     service_end: str | None = None  # the last month owed (registry.owed_span), None while the contract runs
     coverage: dict[str, Coverage] | None = None  # national: window -> contracts summed
+    no_returns: bool = False  # no accepted return yet: nothing to rate, said in ``notes``
 
     @property
     def missing_text(self) -> str:
@@ -265,6 +266,8 @@ class ContractKpis:
             parts = [f"{WINDOW_HEADINGS[w]}: {cov.short()}" + (f", {cov.missing_text}" if cov.missing_text else "")
                      for w, cov in self.coverage.items()]
             return "Contracts counted on each basis. " + "; ".join(parts) + "."
+        if self.no_returns:
+            return ""  # the note in ``notes`` says it, with the first return's deadline
         return f"Months with no accepted return: {month_list(self.missing, 6)}." if self.missing else \
             "Every month since the Service Start Date has an accepted return."
 

@@ -151,3 +151,33 @@ def test_national_trend_runs_to_the_report_month(packs):
     assert points["2026-06"].percentage == 87.7
     assert points["2026-07"].percentage is None and not points["2026-07"].incomplete  # no cases due
     assert k4.point_note(points["2026-07"]) == "No cases due"
+
+
+# ---------------------------------------------------------------- item 2: no data is said as no data
+def test_a_contract_with_no_returns_says_so_and_is_not_good_news(packs):
+    from kpd_returns.pack_html import glance, render
+
+    east = packs["eastgate-pathways-ltd"]
+    c = east.contracts[0]
+    assert c.no_returns and c.lines == [] and c.missing == ["2026-10"]
+    # MMIR 2026-10 is due on the 3rd working day of November 2026 (AtW 7.24 default): 4 November
+    assert c.notes == ["No returns received yet: the first, for October 2026, was due by 2026-11-04 and is missing."]
+    cards = {label: (big, detail) for label, big, detail in glance(east)}
+    assert not any(label.startswith("KPI lines below target") for label in cards)
+    assert cards["KPIs, AtW-MHSS-C058"] == ("No data", c.notes[0])
+    html = render(east)
+    assert "No returns received yet" in html and "0 of 5" not in html and "KPI trends" not in html
+    assert [a.item.fact for a in east.attention] == ["The MMIR for 2026-10 is missing."]
+
+
+def test_rated_card_reads_when_nothing_is_rated():
+    from types import SimpleNamespace
+
+    from kpd_returns.pack_html import glance
+    from kpd_returns.pack_text import PackData
+
+    line = SimpleNamespace(meets=None, published=True, tier=None, tier_text="Not rated: incomplete", kpi=3)
+    pack = PackData("P", "p", "2026-10", season.AS_OF, "OFFICIAL", contracts=[SimpleNamespace(lines=[line], social_value=None,
+                                                                                           no_returns=False)])
+    cards = {label: (big, detail) for label, big, detail in glance(pack)}
+    assert cards["Published KPIs rated, rolling 12 months"] == ("0 of 1", "None rated (incomplete or no cases due).")
