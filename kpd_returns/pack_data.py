@@ -35,7 +35,7 @@ from .kpis import (KpiConfig, MonthKpiCounts, SocialValueInput, default_config, 
 from .ledger import contract_key
 from .pack_national import national_kpis
 from .pack_text import (TREND_MONTHS, AttentionLine, ContractKpis, KpdSection, KpiLine, PackData, SocialValueView,
-                        short_month)
+                        register_text, short_month)
 from .resources import templates_dir
 
 ACCEPTED_VERDICTS = frozenset({"valid", "valid-with-warnings", "accepted", "accepted-with-warnings"})
@@ -222,10 +222,26 @@ def _register_line(row: Any) -> dict:
     return {k: get(row, k) for k in keys}
 
 
-def _source_line(row: Any) -> dict:
+VERDICT_WORDS = {"valid": "accepted", "valid-with-warnings": "accepted with warnings", "invalid": "rejected",
+                 "unreadable": "could not be read"}
+
+
+def timeliness_map(register: Iterable[dict]) -> dict[tuple[str, str, str], str]:
+    """(return id, contract key, period) -> the register's one decision on the return's timeliness, in words
+    ('on time', 'late by 2 working days', 'rejected only', 'missing'): every output reads this."""
+    return {(str(r["return_id"]), _ck(r["contract"]), str(r["period"])): register_text(r)["status"] for r in register}
+
+
+def _source_line(row: Any, timeliness: Mapping[tuple[str, str, str], str] | None = None) -> dict:
     keys = ("return_id", "provider", "contract", "period", "name", "received_at", "verdict", "late_working_days",
             "submitted_source", "deadline")
-    return {k: get(row, k) for k in keys}
+    line = {k: get(row, k) for k in keys}
+    # The file's own lateness can differ from the return's (a resubmission after an on-time first
+    # file): say the register's, never the file's.
+    line["timeliness"] = (timeliness or {}).get((str(line["return_id"]), _ck(line["contract"]), str(line["period"])),
+                                                "")
+    line["verdict"] = VERDICT_WORDS.get(str(line["verdict"]), line["verdict"])
+    return line
 
 
 def _end_month(row: dict) -> str | None:
@@ -268,7 +284,9 @@ def build_packs(*, returns: Iterable[Any], mmir_values: Iterable[Any], kpd_rows:
     config = config or default_config()
     month_index(period)
     returns, mmir_values, kpd_rows = list(returns), list(mmir_values), list(kpd_rows)
-    reg = [r for r in map(_register_line, register) if _in_window(r, period)]
+    full_register = list(map(_register_line, register))
+    reg = [r for r in full_register if _in_window(r, period)]
+    timeliness = timeliness_map(full_register)
     counts, notes = kpi_counts(mmir_values, config)
     accepted = accepted_months(returns, "mmir")
     starts = {_ck(c): s for c, s in (service_starts or {}).items() if s}
@@ -317,7 +335,7 @@ def build_packs(*, returns: Iterable[Any], mmir_values: Iterable[Any], kpd_rows:
                 fnd[code] = fnd.get(code, 0) + n
             lines += _attention(name, c, rid, cks.get(c), reg, f, config)
         lines.sort(key=lambda a: a.item.severity)
-        srcs = [_source_line(r) for r in returns if get(r, "provider") == name
+        srcs = [_source_line(r, timeliness) for r in returns if get(r, "provider") == name
                 and (end := period_end_month(get(r, "period"))) and month_index(end) <= month_index(period)]
         srcs.sort(key=lambda s: (s["return_id"], _ck(s["contract"]), period_end_month(s["period"]) or ""))
         packs.append(PackData(name, _unique(slugify(name), slugs), period, as_of, marking, False, list(cks.values()),
@@ -325,7 +343,8 @@ def build_packs(*, returns: Iterable[Any], mmir_values: Iterable[Any], kpd_rows:
                               [n for n in notes if any(f", {c} " in n for c in cks)]))
     chosen = [p for p in packs if p.slug]
     if providers is None:
-        chosen.append(_national(packs, period, as_of, marking, reg, returns, kpd_all, national, notes, config))
+        chosen.append(_national(packs, period, as_of, marking, reg, [_source_line(r, timeliness) for r in returns],
+                                kpd_all, national, notes, config))
     return chosen
 
 
@@ -355,7 +374,7 @@ def _unique(slug: str, taken: set[str]) -> str:
     return out
 
 
-def _national(packs, period, as_of, marking, reg, returns, kpd_all, national, notes, config) -> PackData:
+def _national(packs, period, as_of, marking, reg, sources, kpd_all, national, notes, config) -> PackData:
     months12 = set(PackData("", "", period, as_of, marking).trend_months)
     cks = [c for p in packs for c in p.contracts]
     nat = national_kpis(cks, period, config)
@@ -367,7 +386,7 @@ def _national(packs, period, as_of, marking, reg, returns, kpd_all, national, no
     flags = [f"{pm.provider} {pm.contract} {pm.month}: {f}" for pm in kpd_all for f in pm.flags if pm.month in months12]
     return PackData("National overview", NATIONAL, period, as_of, marking, True, [nat] if nat else [],
                     KpdSection([], national, flags) if kpd_all else None, [], reg,
-                    [_source_line(r) for r in returns], {}, notes,
+                    sources, {}, notes,
                     [(ck.provider, line) for ck in cks for line in ck.lines],
                     [(ck.provider, ck.social_value) for ck in cks if ck.social_value], summary)
 

@@ -164,7 +164,8 @@ class PackWorkbook:
         for s in shown:
             rec = s["received_at"].strftime("%Y-%m-%d %H:%M") if hasattr(s["received_at"], "strftime") else ""
             ws.write_string(r, 0, f"{str(s['return_id'] or '').upper()} {s['period']} {s['contract']}: "
-                                  f"{s['name']}, received {rec or 'at an unknown time'}, {s['verdict']}")
+                                  f"{s['name']}, received {rec or 'at an unknown time'}, {s['verdict']}"
+                                  + (f", {s['timeliness']}" if s["timeliness"] else ""))
             r += 1
         ws.write_string(r + 1, 0, "How to read this pack", self.bold)
         for i, text in enumerate(load_notes()["how_to_read"], start=r + 2):
@@ -351,10 +352,10 @@ class PackWorkbook:
                         "The current accepted version of each return in the ledger, up to the report month.")
         cols: list[Col] = ([("Provider", 26, "text")] if p.is_national else []) + [
             ("Return", 8, "text"), ("Contract", 18, "text"), ("Period", 12, "text"), ("File", 40, "text"),
-            ("Received", 17, "dt"), ("Verdict", 18, "text"), ("Working days late", 9, "int")]
+            ("Received", 17, "dt"), ("Verdict", 18, "text"), ("Timeliness (submissions register)", 24, "text")]
         rows = [([s["provider"]] if p.is_national else []) + [
             str(s["return_id"] or "").upper(), s["contract"], s["period"], s["name"], s["received_at"], s["verdict"],
-            s["late_working_days"]] for s in p.sources]
+            s["timeliness"]] for s in p.sources]
         self.table(ws, cols, rows, "No returns in the ledger for this pack", "Data sources")
 
     def notes(self) -> None:

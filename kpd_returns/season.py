@@ -18,8 +18,8 @@ AtW-MHSS-C022      MMIR       2026-10 received 3 working days late              
   Calder Valley
 AtW-MHSS-C031      MMIR       2026-08 rejected, then resubmitted (valid, late)        10/8
   Harbourside
-AtW-MHSS-C047      MMIR       register: first_period 2026-04, no service_start        10/10
-  Meridian
+AtW-MHSS-C047      MMIR       register: first_period 2026-04, no service_start;       10/10
+  Meridian                    2026-10 on time, then resent a working day late
 AtW-MHSS-C058      MMIR       service starts 2026-10; nothing received yet            -
   Eastgate
 AtW-MHSS-C063      MMIR       starts mid-year (service_start 2026-05)                 5/4
@@ -86,6 +86,7 @@ KPD_CONTRACTS = (("Northbridge Employment Ltd", "CPA 07"), ("Pennine Pathways CI
 LATE = ("AtW-MHSS-C022", "2026-10", 3)  # contract, month, working days late
 REJECTED_THEN_RESUBMITTED = ("AtW-MHSS-C031", "2026-08")  # the resubmission comes 2 working days late
 SUPERSEDED = ("AtW-MHSS-C014", "2026-09", 15)  # the first file's KPI within-target figure
+RESENT_LATE = ("AtW-MHSS-C047", "2026-10")  # on time, then a copy resent after the deadline: on time
 COHORT_2026 = ("AtW-MHSS-C014", "2026-09", 4, 4)  # contract, from month, due, within
 
 
@@ -179,6 +180,10 @@ def reports() -> list[FileReport]:
                 out.append(_report("mmir", c.provider, c.contract, month, mmir_values(c, month), errors=True))
                 out.append(_report("mmir", c.provider, c.contract, month, mmir_values(c, month), late_days=2,
                                    tag="-resubmitted"))
+            elif (c.contract, month) == RESENT_LATE:
+                out.append(_report("mmir", c.provider, c.contract, month, mmir_values(c, month)))
+                out.append(_report("mmir", c.provider, c.contract, month, mmir_values(c, month), late_days=1,
+                                   tag="-resent"))
             elif (c.contract, month) == SUPERSEDED[:2]:
                 out.append(_report("mmir", c.provider, c.contract, month, mmir_values(c, month, within=SUPERSEDED[2])))
                 out.append(_report("mmir", c.provider, c.contract, month, mmir_values(c, month), tag="-corrected"))

@@ -36,8 +36,8 @@ def test_sheets_tables_titles_and_marking(books):
     cover = wb["Cover"]
     assert cover["A1"].value == "Contract performance pack: Acme Health Ltd, October 2026"
     assert cover["A2"].value == "Protective marking: OFFICIAL-SENSITIVE & COMMERCIAL"
-    assert any("MMIR 2026-10 ATW-MHSS-LOT1: mmir-ATW-MHSS-LOT-2026-10.xlsx, received 2026-11-10 10:30, valid" ==
-               c.value for c in cover["A"])
+    assert any("MMIR 2026-10 ATW-MHSS-LOT1: mmir-ATW-MHSS-LOT-2026-10.xlsx, received 2026-11-10 10:30, accepted, "
+               "late by 2 working days" == c.value for c in cover["A"])
     for ws in wb.worksheets[1:]:
         assert ws["A1"].value and ws["A2"].value.startswith("Protective marking:")
         assert len(ws.tables) == 1, ws.title

@@ -181,3 +181,40 @@ def test_rated_card_reads_when_nothing_is_rated():
                                                                                            no_returns=False)])
     cards = {label: (big, detail) for label, big, detail in glance(pack)}
     assert cards["Published KPIs rated, rolling 12 months"] == ("0 of 1", "None rated (incomplete or no cases due).")
+
+
+# ---------------------------------------------------------------- item 4: timeliness decided once
+def test_every_output_tells_one_timeliness_per_return(packs, register_rows, tmp_path):
+    import re
+
+    import openpyxl
+
+    from kpd_returns.findings import CATALOGUE
+    from kpd_returns.pack_excel import write_xlsx
+    from kpd_returns.pack_html import glance, render
+    from kpd_returns.pack_text import register_text
+
+    told = {(r.return_id, r.contract, r.period): register_text(vars(r) if hasattr(r, "__dict__") else r._asdict())
+            ["status"] for r in register_rows}
+    # Meridian 2026-10: on time, then a copy resent a working day late (which carries the validator's
+    # submitted-late warning): the return was on time, and every output says so.
+    assert told[("mmir", MERIDIAN, "2026-10")] == "on time"
+    assert told[("mmir", "AtW-MHSS-C022", "2026-10")] == "late by 3 working days"
+    meridian = packs["meridian-skills-and-health-ltd"]
+    src = next(s for s in meridian.sources if s["period"] == "2026-10")
+    assert src["name"].endswith("-resent.xlsx") and src["timeliness"] == "on time"
+    assert meridian.attention == []  # no "late", no "submitted-late 1"
+    assert dict((label, big) for label, big, _ in glance(meridian))["Returns in the last 12 months"] == "0 missing"
+    codes = re.compile("|".join(re.escape(c) for c in CATALOGUE))
+    for pack in packs.values():
+        for s in pack.sources:
+            key = (s["return_id"], s["contract"], s["period"])
+            assert s["timeliness"] == told[key], key
+        for a in pack.attention:
+            assert not codes.search(a.item.fact + a.item.prompt), a.item.fact
+        assert not codes.search(render(pack))
+    path = write_xlsx(meridian, tmp_path / "meridian.xlsx")
+    wb = openpyxl.load_workbook(path)
+    texts = [c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert not any(codes.search(t) for t in texts)
+    assert any(t.endswith("-resent.xlsx, received 2026-11-05 12:00, accepted with warnings, on time") for t in texts)
