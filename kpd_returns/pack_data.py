@@ -159,6 +159,17 @@ def load_notes() -> dict:
     return tomllib.loads((templates_dir() / "pack-notes.toml").read_text(encoding="utf-8"))
 
 
+def notes_for(pack: PackData) -> dict:
+    """The notes a pack prints: AtW chapter 7's when it holds an AtW MHSS contract, the KPD guidance's for
+    a pack of KPD returns only, and only the measures of the returns it holds."""
+    notes = load_notes()
+    scopes = {"mmir"} if pack.contracts or pack.overview else set()
+    scopes |= {"kpd"} if pack.kpd else set()
+    scopes = scopes or {"mmir", "kpd"}  # a pack with nothing in it yet: every note
+    return {"how_to_read": notes["how_to_read"] if "mmir" in scopes else notes["how_to_read_kpd"],
+            "measures": [m for m in notes["measures"] if m.get("scope") in scopes | {None}]}
+
+
 # ---------------------------------------------------------------- assembling
 def contract_kpis(contract: str, provider: str, counts: list[MonthKpiCounts], accepted: set[str], report_month: str,
                   mmir_values: list[Any], config: KpiConfig, *, service_start: str | None = None,

@@ -25,7 +25,7 @@ import xlsxwriter
 
 from .attention import ACTION_PLAN_SECTION
 from .kpis import default_config
-from .pack_data import PackData, load_notes
+from .pack_data import PackData, notes_for
 from .pack_text import (TIER_COLOURS, WINDOW_HEADINGS, ChartSpec, KpiLine, kpd_charts, national_kpd_charts,
                         register_text, short_month)
 from .svg_charts import y_range
@@ -142,8 +142,8 @@ class PackWorkbook:
     # ---------------------------------------------------------------- sheets
     def cover(self) -> None:
         p = self.pack
-        ws = self.sheet("Cover", p.title, "Contract performance pack for the Contract Performance Review "
-                                          "(AtW 7.04-7.05, 7.20; WHP ch.16 paras 21-23).")
+        ws = self.sheet("Cover", p.title, f"Contract performance pack for the Contract Performance Review "
+                                          f"({p.review_basis}).")
         ws.set_column(0, 0, 120, self.wrap)
         lines = [("Provider", p.provider), ("Report month", short_month(p.period, full=True)),
                  ("Figures as of", p.as_of.isoformat())]
@@ -168,7 +168,7 @@ class PackWorkbook:
                                   + (f", {s['timeliness']}" if s["timeliness"] else ""))
             r += 1
         ws.write_string(r + 1, 0, "How to read this pack", self.bold)
-        for i, text in enumerate(load_notes()["how_to_read"], start=r + 2):
+        for i, text in enumerate(notes_for(p)["how_to_read"], start=r + 2):
             ws.write_string(i, 0, text)
         ws.write_url(i + 2, 0, "internal:'Contents'!A1", self.link, "Go to the Contents sheet")
         ws.activate()
@@ -320,7 +320,7 @@ class PackWorkbook:
         p = self.pack
         ws = self.sheet("Attention", "What needs attention, most urgent first",
                         f"Suggested prompts for the '{ACTION_PLAN_SECTION}' part of the provider's Action Plan "
-                        "(AtW 7.06, 7.22): suggestions, not decisions.")
+                        f"({p.action_plan_basis}): suggestions, not decisions.")
         if p.is_national:
             cols: list[Col] = [("Provider", 30, "text"), ("High", 7, "int"), ("Medium", 8, "int"), ("Low", 7, "int"),
                                ("Most urgent item", 90, "text")]
@@ -360,7 +360,7 @@ class PackWorkbook:
 
     def notes(self) -> None:
         ws = self.sheet("Notes", "Notes: what each measure means", "With the guidance paragraph behind each.")
-        rows = [[m["measure"], m["explanation"], m["guidance"]] for m in load_notes()["measures"]]
+        rows = [[m["measure"], m["explanation"], m["guidance"]] for m in notes_for(self.pack)["measures"]]
         rows += [["Figures not counted", n, "AtW 7.25"] for n in self.pack.notes]
         self.table(ws, [("Measure", 34, "text"), ("Explanation", 100, "text"), ("Guidance", 22, "text")],
                    rows, "", "Notes")

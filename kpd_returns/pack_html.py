@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from .attention import ACTION_PLAN_SECTION
 from .kpis import default_config
-from .pack_data import load_notes, slugify
+from .pack_data import notes_for, slugify
 from .pack_text import (TIER_COLOURS, WINDOW_HEADINGS, KpiLine, PackData, kpd_charts, month_list, national_kpd_charts,
                         num, pct, register_text, short_month)
 from .resources import templates_dir
@@ -119,7 +119,7 @@ def glance(pack: PackData) -> list[tuple[str, str, str]]:
 def render(pack: PackData) -> str:
     template = environment().get_template("national.html.j2" if pack.is_national else "pack.html.j2")
     config = default_config()
-    return template.render(pack=pack, notes=load_notes(), ids=_Ids(), config=config,
+    return template.render(pack=pack, notes=notes_for(pack), ids=_Ids(), config=config,
                            windows=list(WINDOW_HEADINGS))
 
 

@@ -389,6 +389,17 @@ class PackData:
         return f"Contract performance pack: {what}, {short_month(self.period, full=True)}"
 
     @property
+    def review_basis(self) -> str:
+        """The guidance the pack serves: AtW chapter 7 when it holds an AtW MHSS contract, else the KPD guidance."""
+        if self.contracts or self.overview:
+            return "AtW 7.04-7.05, 7.20; WHP ch.16 paras 21-23"
+        return "Work Programme KPD guidance paras 3-4; WHP ch.16 paras 21-23"
+
+    @property
+    def action_plan_basis(self) -> str:
+        return "AtW 7.06, 7.22; WHP ch.16 Annex A" if self.contracts or self.overview else "WHP ch.16 Annex A"
+
+    @property
     def trend_months(self) -> list[str]:
         end = month_index(self.period)
         return [month_at(i) for i in range(end - TREND_MONTHS + 1, end + 1)]

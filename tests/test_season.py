@@ -218,3 +218,34 @@ def test_every_output_tells_one_timeliness_per_return(packs, register_rows, tmp_
     texts = [c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
     assert not any(codes.search(t) for t in texts)
     assert any(t.endswith("-resent.xlsx, received 2026-11-05 12:00, accepted with warnings, on time") for t in texts)
+
+
+# ---------------------------------------------------------------- item 5: KPD-only inbox
+def test_consolidate_writes_kpd_packs_for_a_kpd_only_inbox(tmp_path):
+    import io
+    import shutil
+    from pathlib import Path
+
+    from kpd_returns.cli_batch import run_consolidate
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    sample = Path(__file__).resolve().parents[1] / "samples" / "returns"
+    for path in sample.glob("kpd-*.xlsx"):
+        shutil.copy(path, inbox / path.name)
+    buf = io.StringIO()
+    code = run_consolidate([inbox], out_dir=tmp_path / "out", as_of="2026-11-20", workers="1", progress=False,
+                           out=buf, err=buf)
+    assert code == 0, buf.getvalue()
+    # 2026-27 Q2 ends in September 2026: the packs are for that month
+    assert "performance pack files for 2026-09" in buf.getvalue()
+    html = (tmp_path / "out" / "packs" / "pack-2026-09-northbridge-employment-ltd.html").read_text(encoding="utf-8")
+    assert "Work Programme KPD guidance paras 3-4" in html and "AtW 7.04" not in html
+    assert "Staffing and caseloads (KPD)" in html
+    import openpyxl
+
+    wb = openpyxl.load_workbook(tmp_path / "out" / "packs" / "pack-2026-09-northbridge-employment-ltd.xlsx")
+    texts = [str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+    # AtW chapter 7 only where the same words cite the KPD guidance too (the submissions register)
+    assert not any("AtW 7" in t and "KPD" not in t for t in texts) and any("KPD 15" in t for t in texts)
+    assert not any("AtW 7" in line and "KPD" not in line for line in html.splitlines())
