@@ -213,14 +213,16 @@ class PackWorkbook:
                 rows.append([line.contract, line.label, line.cohort_label, short_month(pt.month), c and c[0],
                              c and c[1], pt.percentage, line.target, line.point_note(pt)])
         first = self.table(ws, cols, rows, "No AtW MHSS contract", "KPI trend figures")
-        r = first
-        for i, line in enumerate(lines):
+        r, drawn = first, 0
+        for line in lines:
             n = len(line.trend)
-            values = [p.percentage for p in line.trend if p.percentage is not None] + [line.target or 100]
-            self.line_chart(ws, (FIRST_ROW + i * 16, 10), name, (r, r + n - 1, 3),
-                            [("In-month %", 6, False), (f"Target {line.target:g}%", 7, True)],
-                            f"{line.label} ({line.cohort_label}): {line.contract}", line.chart_description(),
-                            True, values)
+            if line.has_figures:  # an empty chart is not drawn (its rows still say why)
+                values = [p.percentage for p in line.trend if p.percentage is not None] + [line.target or 100]
+                self.line_chart(ws, (FIRST_ROW + drawn * 16, 10), name, (r, r + n - 1, 3),
+                                [("In-month %", 6, False), (f"Target {line.target:g}%", 7, True)],
+                                f"{line.label} ({line.cohort_label}): {line.contract}", line.chart_description(),
+                                True, values)
+                drawn += 1
             r += n
 
     def social_value(self, items: list[tuple[str | None, Any]]) -> None:
@@ -293,6 +295,8 @@ class PackWorkbook:
                    "No segmentation or RAG rating returned", "KPD segmentation")
 
     def _kpd_chart(self, ws, sheet: str, at: tuple[int, int], cat: tuple, spec: ChartSpec, cols: list[int]) -> None:
+        if not spec.has_data:
+            return
         values = [v for _, vs in spec.series for v in vs if v is not None]
         self.line_chart(ws, at, sheet, cat, [(n, c, False) for (n, _), c in zip(spec.series, cols)], spec.title,
                         spec.desc, False, values)

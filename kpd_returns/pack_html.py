@@ -18,8 +18,8 @@ from markupsafe import Markup
 from .attention import ACTION_PLAN_SECTION
 from .kpis import default_config
 from .pack_data import notes_for, slugify
-from .pack_text import (TIER_COLOURS, WINDOW_HEADINGS, KpiLine, PackData, kpd_charts, month_list, national_kpd_charts,
-                        num, pct, register_text, short_month)
+from .pack_text import (TIER_COLOURS, WINDOW_HEADINGS, KpiLine, PackData, data_span, kpd_charts, month_list,
+                        national_kpd_charts, num, pct, register_text, short_month)
 from .resources import templates_dir
 from .svg_charts import Series, line_chart
 
@@ -53,7 +53,8 @@ def kpi_chart(chart_id: str, line: KpiLine) -> Markup:
     series = [Series("In-month %", [p.percentage for p in line.trend])]
     if line.target is not None:
         series.append(Series(f"Target {line.target:g}%", [line.target] * len(months), target=True))
-    return Markup(line_chart(chart_id, months, series, title=line.chart_title, desc=line.chart_description()))
+    return Markup(line_chart(chart_id, months, series, title=line.chart_title, desc=line.chart_description(),
+                             gaps=[line.gap_word(p) for p in line.trend]))
 
 
 def kpd_chart(chart_id: str, months: list[str], title: str, desc: str, series: list[tuple[str, list]]) -> Markup:
@@ -68,7 +69,7 @@ def environment() -> Environment:
     env.filters.update(pct=pct, num=num, short_month=short_month, month_list=month_list)
     env.globals.update(kpi_chart=kpi_chart, kpd_chart=kpd_chart, css_string=css_string, tier_colours=TIER_COLOURS,
                        window_headings=WINDOW_HEADINGS, severity_words=SEVERITY_WORDS, register_text=register_text,
-                       glance=glance, kpd_charts=kpd_charts, national_kpd_charts=national_kpd_charts,
+                       glance=glance, kpd_charts=kpd_charts, data_span=data_span, national_kpd_charts=national_kpd_charts,
                        action_plan_section=ACTION_PLAN_SECTION)
     return env
 

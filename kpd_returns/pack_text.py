@@ -174,9 +174,20 @@ class KpiLine:
     def months12(self) -> list[str]:
         return [p.month for p in self.trend]
 
+    @property
+    def has_figures(self) -> bool:
+        """Whether any month of the trend has a percentage: a chart is drawn only then."""
+        return any(p.percentage is not None for p in self.trend)
+
+    def gap_word(self, p: TrendPoint) -> str:
+        """Why a month has no point on the chart: 'no return', 'none due' or '' (it has one)."""
+        if p.percentage is not None:
+            return ""
+        return "no return" if p.incomplete else "none due"
+
     def point_note(self, p: TrendPoint) -> str:
         if p.incomplete:
-            return "Return missing or rejected"
+            return "No contract sent a return" if self.coverage is not None else "Return missing or rejected"
         if p.percentage is None:
             return "No cases due"
         if self.target is None:
@@ -204,6 +215,9 @@ class KpiLine:
         gaps = [p.month for p in self.trend if p.incomplete]
         if gaps:
             text += f" Gaps where the return is missing or rejected: {month_list(gaps, 4)}."
+        none_due = [p.month for p in self.trend if not p.incomplete and p.percentage is None]
+        if none_due:
+            text += f" Gaps where no cases were due: {month_list(none_due, 4)}."
         return text
 
 
@@ -279,6 +293,17 @@ class ChartSpec:
     desc: str
     series: list[tuple[str, list[float | None]]]
     percent: bool = False
+
+    @property
+    def has_data(self) -> bool:
+        """A chart is drawn only when one of its lines has a figure."""
+        return any(v is not None for _, values in self.series for v in values)
+
+
+def data_span(months: list[str], present: Any) -> list[str]:
+    """The months from the first to the last one in ``present``: a chart spans the months with data."""
+    have = [i for i, m in enumerate(months) if m in present]
+    return months[have[0]: have[-1] + 1] if have else []
 
 
 def _latest(name: str, months: list[str], values: list[float | None]) -> str:

@@ -30,7 +30,8 @@ CPA 21             KPD only   2026-27 Q1 and Q2                                 
   Pennine
 =================  =========  ====================================================  =========
 
-KPI 4 has no cases due anywhere in 2026-07 (a month where one KPI has none). Social Value
+KPI 4 has no cases due anywhere in 2026-07 (a month where one KPI has none), and no customer
+referred from September 2026 has reached an Exit Report (KPI 5, cohort 2026: none due). Social Value
 measures are returned in each quarter-end month (all three achieved except Harbourside,
 two of three).
 """
@@ -144,7 +145,7 @@ def mmir_values(c: SeasonContract, month: str, *, within: int | None = None) -> 
         if c.contract == COHORT_2026[0] and month_index(month) >= month_index(COHORT_2026[1]):
             cohorts.append(("2026", COHORT_2026[2], COHORT_2026[3]))
         for cohort, due, inside in cohorts:
-            if kpi == NO_CASES_KPI and month == NO_CASES_MONTH:
+            if (kpi == NO_CASES_KPI and month == NO_CASES_MONTH) or (kpi == 5 and cohort == "2026"):
                 due = inside = 0
             key = f"kpi{kpi}_{cohort}"
             rows += [("kpi_cases_due", key, month, float(due)), ("kpi_within_target", key, month, float(inside)),

@@ -82,12 +82,14 @@ def test_native_line_charts_with_alt_text(books):
         charts = [n for n in zf.namelist() if re.fullmatch(r"xl/charts/chart\d+\.xml", n)]
         drawings = "".join(zf.read(n).decode() for n in zf.namelist() if n.startswith("xl/drawings/drawing"))
         chart_xml = zf.read(charts[0]).decode()
-    assert len(charts) == 10 + 3  # 10 KPI lines + staffing, job entries and caseload charts for one CPA
+    # 8 of the 10 KPI lines have a figure (KPIs 4 and 5 of the 2026 cohort have had no cases due: no empty
+    # chart is drawn) + staffing, job entries and caseload charts for one CPA
+    assert len(charts) == 8 + 3
     assert "<c:lineChart>" in chart_xml
     # missing months are gaps: xlsxwriter leaves out dispBlanksAs for "gap", Excel's and LibreOffice's default
     assert 'dispBlanksAs val="zero"' not in chart_xml and 'dispBlanksAs val="span"' not in chart_xml
     descriptions = re.findall(r'descr="([^"]*)"', drawings)
-    assert len(descriptions) == 13 and all(d.startswith(("In-month percentage", "FTE total", "Total caseload",
+    assert len(descriptions) == 11 and all(d.startswith(("In-month percentage", "FTE total", "Total caseload",
                                                          "Job entries")) for d in descriptions)
 
 
