@@ -10,10 +10,15 @@ WHP ch.16 paras 21-23).
 Severity (1 = most urgent), then kind, then size of the gap:
 
 1. a return missing or rejected (no MI to manage on); a published KPI or the Social
-   Value KPI in tier 1; a KPI below target on the rolling 12-month or cumulative basis;
-2. a late return; tier 2; a KPI below target on the rolling 3-month basis (but not
-   longer); Social Value measures not returned; open error findings;
-3. a KPI below target in the month only; open warning findings.
+   Value KPI in tier 1; a published KPI (3-5) below target on the rolling 12-month or
+   cumulative basis;
+2. a late return; tier 2; a published KPI below target on the rolling 3-month basis (but
+   not longer); Social Value measures not returned; open error findings;
+3. a published KPI below target in the month only; open warning findings.
+
+KPIs 1 and 2 are managed but not published (AtW 7.17-7.19 publish KPIs 3-5 and the Social
+Value KPI, with tiers): a shortfall on them is one level less urgent than the same
+shortfall on a published KPI, so a PM's high-priority list is what the guidance weighs.
 
 KPI items use the per-cohort results (targets are per cohort, AtW 7.16); results
 for cohort "all" and incomplete windows are skipped (missing returns have their own item).
@@ -146,8 +151,9 @@ def _kpi_items(provider: str, windows: list[WindowResult], config: KpiConfig) ->
         if below:
             below.sort(key=lambda r: list(_WINDOW_LABELS).index(r.window))
             parts = [f"{r.percentage:.1f}% {_WINDOW_LABELS[r.window]} ({r.gap:.1f} points below)" for r in below]
+            severity = min(_WINDOW_SEVERITY[r.window] for r in below)
             items.append(AttentionItem(
-                provider, min(_WINDOW_SEVERITY[r.window] for r in below), "kpi_target", subject,
+                provider, severity if kdef.published else min(3, severity + 1), "kpi_target", subject,
                 f"{subject} is below its {below[0].target:g}% target: {'; '.join(parts)}.",
                 f"{kdef.guidance}; AtW 7.05", kdef.action_prompt, max(r.gap for r in below)))
         for r in results:

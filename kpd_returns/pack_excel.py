@@ -249,7 +249,7 @@ class PackWorkbook:
                             ("Front line (FTE)", 10, "num"), ("Central functions (FTE)", 10, "num"),
                             ("Employer engagement (FTE)", 12, "num"), ("FTE total", 10, "num"),
                             ("Days lost", 9, "num"), ("Days lost per FTE", 10, "num"), ("Job entries", 9, "num"),
-                            ("Job entries per front line FTE", 12, "num"), ("National median", 11, "num")]
+                            ("Job entries per front line FTE", 12, "num"), ("Median CPA, all providers", 11, "num")]
         case: list[Col] = [("CPA", 14, "text"), ("Month", 10, "text"), ("Actively engaged", 11, "num"),
                            ("In work", 9, "num"), ("Not currently engaged", 11, "num"), ("Total caseload", 11, "num"),
                            ("Change in total on last month", 12, "num")]
@@ -270,7 +270,7 @@ class PackWorkbook:
                                 g.participants, g.job_entries, g.share, g.conversion] for g in groups]
         ws = self.sheet("KPD staffing", "Staffing by month (KPD 4-10, 15)",
                         "FTE by category; the FTE total is recomputed from its parts (KPD 9). Job entries per front "
-                        "line FTE is compared with the median of all providers (KPD 15). Charts to the right.")
+                        "line FTE is compared with the median CPA of all providers (KPD 15). Charts to the right.")
         first = self.table(ws, staff, rows_s, "No KPD figures in the 12 months", "KPD staffing")
         ws2 = self.sheet("KPD caseloads", "Caseloads by month (KPD 11-14)",
                          "Participants by caseload; the total is recomputed from its parts (KPD 14). "
@@ -305,12 +305,12 @@ class PackWorkbook:
         p, nat = self.pack, self.pack.kpd.national
         months = [m for m in p.trend_months if m in nat]
         ws = self.sheet("KPD national", "Staffing and caseloads, all providers, by month (KPD 9-15)",
-                        "Totals over all providers, ratios of those totals, and the median provider. "
+                        "Totals over every CPA of every provider, ratios of those totals, and the median CPA. "
                         "Chart to the right.")
-        cols: list[Col] = [("Month", 10, "text"), ("Providers", 9, "int"), ("FTE total", 10, "num"),
+        cols: list[Col] = [("Month", 10, "text"), ("CPAs reporting", 9, "int"), ("FTE total", 10, "num"),
                            ("Total caseload", 11, "num"), ("Job entries", 10, "num"),
-                           ("Job entries per front line FTE", 13, "num"), ("Median provider", 10, "num"),
-                           ("Days lost per FTE", 10, "num"), ("Median provider, days lost per FTE", 13, "num")]
+                           ("Job entries per front line FTE", 13, "num"), ("Median CPA", 10, "num"),
+                           ("Days lost per FTE", 10, "num"), ("Median CPA, days lost per FTE", 13, "num")]
         rows = [[short_month(m), nat[m].providers, nat[m].totals.get("fte_total"), nat[m].totals.get("caseload_total"),
                  nat[m].totals.get("job_entries"), nat[m].ratios.get("job_entries_per_front_line_fte"),
                  nat[m].medians.get("job_entries_per_front_line_fte"), nat[m].ratios.get("days_lost_per_fte"),

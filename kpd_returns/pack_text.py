@@ -332,9 +332,9 @@ def kpd_charts(months: list[str], by_month: dict[str, Any], national: dict[str, 
                   f"Total caseload and actively engaged caseload, {span}." + _latest("total caseload", months, total),
                   [("Total caseload", total), ("Actively engaged", active)]),
         ChartSpec(f"{contract}-jobs", f"Job entries per front line FTE by month, {contract}",
-                  f"Job entries per front line claimant-facing FTE against the median of all providers, {span}."
+                  f"Job entries per front line claimant-facing FTE against the median CPA of all providers, {span}."
                   + _latest("figure", months, jpf),
-                  [("Job entries per front line FTE", jpf), ("National median", med)]),
+                  [("Job entries per front line FTE", jpf), ("Median CPA, all providers", med)]),
     ]
 
 
@@ -348,8 +348,8 @@ def national_kpd_charts(months: list[str], national: dict[str, Any]) -> list[Cha
                   f"FTE total summed over all providers, {span}." + _latest("FTE total", months, fte),
                   [("FTE total, all providers", fte)]),
         ChartSpec("national-jobs", "Job entries per front line FTE, all providers, by month",
-                  f"Job entries per front line FTE over all providers and the median provider, {span}."
-                  + _latest("figure", months, ratio), [("All providers", ratio), ("Median provider", med)]),
+                  f"Job entries per front line FTE over every CPA and the median CPA, {span}."
+                  + _latest("figure", months, ratio), [("All CPAs", ratio), ("Median CPA", med)]),
     ]
 
 

@@ -284,3 +284,24 @@ def test_kpd_charts_span_the_months_with_data(packs):
     # KPD Q1 and Q2 2026-27: April to September 2026, not the 12 months to October
     assert "Staff FTE by month, CPA 21" in html and "Apr 2026 to Sep 2026" in html
     assert "Nov 2025 to" not in html
+
+
+# ---------------------------------------------------------------- item 7: words match what is counted
+def test_priority_follows_the_published_kpis(packs):
+    north = packs["northbridge-employment-ltd"]
+    # KPI 1 (95.0% against 99%) and KPI 2 (95.0% against 96%) are below target on every basis, but neither is
+    # published (AtW 7.17-7.19): medium priority. KPIs 3-5 at 95.0% meet the 90% target and rate 4 - Good.
+    assert [(a.item.severity, a.item.subject.split(" (")[0]) for a in north.attention] == [
+        (2, "KPI 1 Acknowledging the referral"), (2, "KPI 2 Arranging the appointment")]
+    summary = {a["provider"]: a["high"] for a in packs["national"].attention_summary}
+    assert summary["Northbridge Employment Ltd"] == 0
+    # Harbourside: KPIs 3-5 at 80.0% on the rolling 12 months are tier 1 Inadequate: high
+    assert summary["Harbourside Futures CIC"] == 6  # 3 tiers + 3 published KPIs below target on 12 months
+
+
+def test_national_kpd_table_counts_cpas_and_says_median_cpa(packs):
+    from kpd_returns.pack_html import render
+
+    html = render(packs["national"])
+    assert '<th scope="col" class="num">CPAs reporting</th>' in html and "Median provider" not in html
+    assert '<th scope="col" class="num">Median CPA</th>' in html
