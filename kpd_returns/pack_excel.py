@@ -31,6 +31,9 @@ from .pack_text import (TIER_COLOURS, WINDOW_HEADINGS, ChartSpec, KpiLine, kpd_c
 from .svg_charts import y_range
 
 SEVERITY = {1: "1 - High", 2: "2 - Medium", 3: "3 - Low"}
+STATUS_COLOURS = (("missing", "#2a0b06", "#f4cdc6"), ("late", "#6e3619", "#fcd6c3"),
+                  ("rejected", "#3d2375", "#dbd5e9"), ("Incomplete", "#594d00", "#fff7bf"),
+                  ("on time", "#005a30", "#cce2d8"))
 FIRST_ROW = 3  # zero-based: the table header is on row 4
 KINDS = {"text": {"text_wrap": True, "valign": "top"}, "pct": {"num_format": "0.0", "valign": "top"},
          "num": {"num_format": "#,##0.##", "valign": "top"}, "int": {"num_format": "#,##0", "valign": "top"},
@@ -58,6 +61,10 @@ class PackWorkbook:
         self.tier = {t: f({"bold": True, "font_color": fg, "bg_color": bg, "border": 1, "border_color": fg,
                            "text_wrap": True, "valign": "top"}) for t, (fg, bg) in TIER_COLOURS.items()}
         self.contents: list[tuple[str, str]] = []
+        # GOV.UK tag colours for a return's status and an incomplete basis: conditional formats, so a
+        # PM who sorts or filters the table keeps them; the words stay the meaning.
+        self.status = [(start, f({"bold": True, "font_color": fg, "bg_color": bg}))
+                       for start, fg, bg in STATUS_COLOURS]
 
     # ---------------------------------------------------------------- building blocks
     def sheet(self, name: str, title: str, about: str):
@@ -102,7 +109,14 @@ class PackWorkbook:
             for c, (value, (_, _, kind)) in enumerate(zip(row, cols)):
                 self.cell(ws, r, c, value, kind)
         ws.freeze_panes(FIRST_ROW + 1, 0)
+        ws.repeat_rows(FIRST_ROW)  # the header row on every printed page
         return FIRST_ROW + 1
+
+    def status_formats(self, ws, first_row: int, last_row: int, first_col: int, last_col: int) -> None:
+        """Tag colours by the words a status cell begins with ('missing', 'late by 2 working days'...)."""
+        for start, fmt in self.status:
+            ws.conditional_format(first_row, first_col, last_row, last_col,
+                                  {"type": "text", "criteria": "begins with", "value": start, "format": fmt})
 
     def line_chart(self, ws, at: tuple[int, int], sheet: str, cat: tuple[int, int, int], series: list[tuple],
                    title: str, desc: str, percent: bool, values: list[float]) -> None:
@@ -196,7 +210,9 @@ class PackWorkbook:
             cells = [v if v is not None else t for v, t in (line.cell(w) for w in WINDOW_HEADINGS)]
             rows.append(([pv] if prov else []) + [line.contract, line.label, line.cohort_label, *cells, line.target,
                         line.meets_text, (line.tier_text, line.tier), line.change_text, line.guidance])
-        self.table(ws, cols, rows, "No AtW MHSS contract", "KPI summary")
+        first = self.table(ws, cols, rows, "No AtW MHSS contract", "KPI summary")
+        col = 4 if prov else 3
+        self.status_formats(ws, first, first + max(len(rows), 1) - 1, col, col + len(WINDOW_HEADINGS) - 1)
 
     def kpi_trends(self, lines: list[KpiLine]) -> None:
         name = "KPI trends"
@@ -348,7 +364,9 @@ class PackWorkbook:
         rows = [([row["provider"]] if p.is_national else []) + [
             register_text(row)["return"], row["contract"], row["period"], register_text(row)["status"],
             row["received_at"], row["deadline"], row["resubmissions"], row["files"]] for row in p.register]
-        self.table(ws, cols, rows, "No returns were expected in the 12 months", "Submissions register")
+        first = self.table(ws, cols, rows, "No returns were expected in the 12 months", "Submissions register")
+        col = 4 if p.is_national else 3
+        self.status_formats(ws, first, first + max(len(rows), 1) - 1, col, col)
 
     def sources(self) -> None:
         p = self.pack

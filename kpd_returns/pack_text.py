@@ -353,6 +353,10 @@ def national_kpd_charts(months: list[str], national: dict[str, Any]) -> list[Cha
     ]
 
 
+STATUS_TAGS = {"missing": "missing", "late": "late", "rejected only": "rejected", "on time": "on-time",
+               "not yet due": "not-yet-due"}  # register status -> CSS tag (status-...) and Excel format
+
+
 def register_text(row: dict[str, Any]) -> dict[str, str]:
     """A submissions-register row in words."""
     def when(v: Any) -> str:
@@ -363,7 +367,8 @@ def register_text(row: dict[str, Any]) -> dict[str, str]:
     status = str(row.get("status") or "")
     if status == "late" and late:
         status = f"late by {late} working day{'s' if late != 1 else ''}"
-    return {"return": str(row.get("return_id") or "").upper(), "contract": str(row.get("contract") or ""),
+    tag = STATUS_TAGS.get(str(row.get("status") or ""), "")
+    return {"tag": tag, "return": str(row.get("return_id") or "").upper(), "contract": str(row.get("contract") or ""),
             "period": str(row.get("period") or ""), "status": status, "received": when(row.get("received_at")),
             "deadline": when(row.get("deadline")), "resubmissions": str(row.get("resubmissions") or 0),
             "files": str(files if files not in (None, "") else "")}

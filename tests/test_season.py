@@ -305,3 +305,26 @@ def test_national_kpd_table_counts_cpas_and_says_median_cpa(packs):
     html = render(packs["national"])
     assert '<th scope="col" class="num">CPAs reporting</th>' in html and "Median provider" not in html
     assert '<th scope="col" class="num">Median CPA</th>' in html
+
+
+# ---------------------------------------------------------------- item 8: what matters is found first
+def test_attention_and_returns_to_chase_come_first_with_status_tags(packs, tmp_path):
+    import openpyxl
+
+    from kpd_returns.pack_excel import write_xlsx
+    from kpd_returns.pack_html import render
+
+    html = render(packs["national"])
+    main = html[html.index('<main id="main-content"'):]
+    order = [main.index(f'<section aria-labelledby="{s}">') for s in ("attention", "chase", "summary", "overview",
+                                                                        "register")]
+    assert order == sorted(order)
+    chase = main[main.index('id="chase"'):main.index('<section aria-labelledby="summary">')]
+    assert chase.count("<tr>") == 1 + 3  # header + Calder late, Harbourside late, Eastgate missing
+    assert '<strong class="tag status-missing">missing</strong>' in chase
+    assert '<strong class="tag status-late">late by 3 working days</strong>' in chase
+    wb = openpyxl.load_workbook(write_xlsx(packs["national"], tmp_path / "national.xlsx"))
+    ws = wb["Submissions"]
+    rules = [r for rng in ws.conditional_formatting for r in rng.rules]
+    assert {r.text for r in rules} == {"missing", "late", "rejected", "Incomplete", "on time"}
+    assert ws.print_title_rows == "$4:$4"  # the table header repeats on every printed page
