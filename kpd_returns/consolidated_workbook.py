@@ -65,6 +65,8 @@ GENERATOR = "kpd-returns"
 
 STATUS_WORDS = {"on time": "On time", "late": "Late", "missing": "Missing", "rejected only": "Rejected only",
                 "not yet due": "Not yet due"}
+STATUS_COLOURS = (("Missing", "#2a0b06", "#f4cdc6"), ("Late", "#6e3619", "#fcd6c3"),
+                  ("Rejected", "#3d2375", "#dbd5e9"), ("On time", "#005a30", "#cce2d8"))
 VERDICT_WORDS = {"valid": "Valid", "valid-with-warnings": "Valid with warnings", "invalid": "Invalid",
                  "unreadable": "Unreadable"}
 
@@ -226,6 +228,10 @@ def write_consolidated(path: str | Path, data: WorkbookInput) -> list[str]:
             grids = measure_grids(rd, rd.spec.key_measures)  # declared in the return's spec ([[key_measures]])
             for m in rd.spec.key_measures:
                 _measure_sheet(w, rd, m, grids[m.slug])
+            if rd.spec.id == "mmir":  # the KPI counts' percentages, beside them (consolidated_kpis)
+                from .consolidated_kpis import kpi_sheet
+
+                kpi_sheet(w, rd)
         _validation_summary(w, data)
         _files(w, data)
         _cover(w, cover, data)
@@ -312,8 +318,12 @@ def _submissions(w: _Writer, data: WorkbookInput) -> None:
             yield (r.provider, r.contract, r.return_id.upper(), r.period, STATUS_WORDS.get(r.status, r.status),
                    received, r.deadline, r.late_working_days, r.resubmissions, r.files,
                    "Yes" if r.in_register else "No", r.region, r.current_name, r.sender)
-    w.table(ws, 3, headers, rows(), "tbl_submissions",
-            [34, 18, 8, 12, 14, 17, 17, 12, 14, 10, 11, 18, 44, 30], freeze_cols=2)
+    n = w.table(ws, 3, headers, rows(), "tbl_submissions",
+                [34, 18, 8, 12, 14, 17, 17, 12, 14, 10, 11, 18, 44, 30], freeze_cols=2)
+    for word, fg, bg in STATUS_COLOURS:  # GOV.UK tag colours beside the words (never colour alone)
+        ws.conditional_format(4, 4, 3 + n, 4, {"type": "text", "criteria": "begins with", "value": word,
+                                               "format": w.wb.add_format({"bold": True, "font_color": fg,
+                                                                          "bg_color": bg})})
 
 
 def _slot_order(spec: ReturnSpec) -> dict[tuple[str, str], int]:

@@ -19,6 +19,7 @@ from kpd_returns.registry import owed_span
 from kpd_returns.spec import get_spec
 
 WINDOWS = ("in_month", "rolling_3", "rolling_12", "cumulative")
+OLD_COHORT = "Referred Aug 2024 to Aug 2026"
 EASTGATE, MERIDIAN, SOUTHMOOR = "AtW-MHSS-C058", "AtW-MHSS-C047", "AtW-MHSS-C070"
 
 
@@ -328,3 +329,26 @@ def test_attention_and_returns_to_chase_come_first_with_status_tags(packs, tmp_p
     rules = [r for rng in ws.conditional_formatting for r in rng.rules]
     assert {r.text for r in rules} == {"missing", "late", "rejected", "Incomplete", "on time"}
     assert ws.print_title_rows == "$4:$4"  # the table header repeats on every printed page
+
+
+# ---------------------------------------------------------------- item 9: the consolidated workbook divides
+def test_consolidated_workbook_has_the_kpi_percentages(ledger_path, tmp_path):
+    import openpyxl
+
+    from kpd_returns.consolidate import consolidate
+
+    result = consolidate([], tmp_path / "out", db=ledger_path, register=season.register(), as_of=season.AS_OF,
+                         workers=1, progress=False)
+    wb = openpyxl.load_workbook(result.workbook)
+    ws = wb["MMIR KPI percentages"]
+    rows = {(r[1], r[2], r[3][:5], r[4]): r for r in ws.iter_rows(min_row=5, values_only=True) if r[1]}
+    # Harbourside KPI 3, cohort 2024, 2026-10: 8 of 10 = 80.0% on every basis
+    assert rows[("AtW-MHSS-C031", "2026-10", "KPI 3", OLD_COHORT)][5:10] == (10, 8, 80.0, 80.0, 80.0)
+    # Westfield KPI 1 2026-06: in month 4/5 = 80.0%; rolling 3 clipped at its first month 2026-05: 8/10
+    assert rows[("AtW-MHSS-C063", "2026-06", "KPI 1", OLD_COHORT)][5:10] == (5, 4, 80.0, 80.0, 80.0)
+    # Northbridge KPI 4 2026-07: no cases due in the month; rolling 3 (05-07) 38 of 40 = 95.0%
+    k4 = rows[("AtW-MHSS-C014", "2026-07", "KPI 4", OLD_COHORT)]
+    assert k4[5:10] == (0, 0, None, 95.0, 95.0) and k4[10] == "No cases due in the month"
+    subs = wb["Submissions"]
+    assert {r.text for rng in subs.conditional_formatting for r in rng.rules} == {"Missing", "Late", "Rejected",
+                                                                                 "On time"}
