@@ -137,7 +137,7 @@ class _Writer:
         return self._num[fmt]
 
     def sheet(self, name: str, title: str, notes: Sequence[str] = (), describe: str | None = None):
-        ws = self.wb.add_worksheet(name)
+        ws = page_setup(self.wb.add_worksheet(name))
         ws.write_string(TITLE_ROW, 0, title, self.title)
         for i, note in enumerate(notes):
             ws.write_string(NOTE_ROW + i, 0, note)
@@ -207,6 +207,7 @@ class _Writer:
         self.tables[ws.get_name()] = TableSpec(name, first_row, first_row + n + (1 if totals is not None else 0),
                                                [h["header"] for h in headers], total_cells)
         ws.freeze_panes(first_row + 1, freeze_cols)
+        ws.repeat_rows(first_row)  # the header row on every printed page
         for c, w in enumerate(widths or []):
             ws.set_column(c, c, w)
         return n
@@ -215,13 +216,22 @@ class _Writer:
         self.wb.close()
 
 
+def page_setup(ws):
+    """Every sheet prints on A4 landscape, one page wide, with the sheet name and page in the footer."""
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.set_footer("&L&A&RPage &P of &N")
+    return ws
+
+
 # -- the sheets ----------------------------------------------------------------------------
 def write_consolidated(path: str | Path, data: WorkbookInput) -> list[str]:
     """Write the workbook; return its sheet names in order."""
     w = _Writer(path)
     try:
-        cover = w.wb.add_worksheet("Cover")
-        contents = w.wb.add_worksheet("Contents")
+        cover = page_setup(w.wb.add_worksheet("Cover"))
+        contents = page_setup(w.wb.add_worksheet("Contents"))
         _submissions(w, data)
         for rd in data.returns:
             _data_sheet(w, rd)

@@ -39,6 +39,16 @@ KINDS = {"text": {"text_wrap": True, "valign": "top"}, "pct": {"num_format": "0.
          "num": {"num_format": "#,##0.##", "valign": "top"}, "int": {"num_format": "#,##0", "valign": "top"},
          "dt": {"num_format": "yyyy-mm-dd hh:mm", "valign": "top"}}
 Col = tuple[str, int, str]  # header, width, kind
+ROW_HEIGHT = 15  # points per line of 11-point text
+
+
+def wrapped_lines(value: Any, width: float) -> int:
+    """Lines a text takes in a column ``width`` characters wide (a generous estimate: wider is blank space,
+    narrower is text printed over the next row)."""
+    if not isinstance(value, str) or not value:
+        return 1
+    per_line = max(int(width) - 1, 1)
+    return sum(max(1, -(-len(part) // per_line)) for part in value.split("\n"))
 
 
 class PackWorkbook:
@@ -108,6 +118,12 @@ class PackWorkbook:
         for r, row in enumerate(rows, start=FIRST_ROW + 1):
             for c, (value, (_, _, kind)) in enumerate(zip(row, cols)):
                 self.cell(ws, r, c, value, kind)
+            # Spreadsheet programs do not grow a row for wrapped text written by a script: without a
+            # height, wrapped lines print over the next row (LibreOffice's render of issue 12).
+            lines = max((wrapped_lines(v[0] if isinstance(v, tuple) else v, width)
+                         for v, (_, width, _) in zip(row, cols)), default=1)
+            if lines > 1:
+                ws.set_row(r, ROW_HEIGHT * lines)
         ws.freeze_panes(FIRST_ROW + 1, 0)
         ws.repeat_rows(FIRST_ROW)  # the header row on every printed page
         return FIRST_ROW + 1
@@ -170,6 +186,7 @@ class PackWorkbook:
         r = 4
         for label, text in lines:
             ws.write_string(r, 0, f"{label}: {text}")
+            ws.set_row(r, ROW_HEIGHT * wrapped_lines(f"{label}: {text}", 120))
             r += 1
         shown = [] if p.is_national else sorted(p.sources, key=lambda s: str(s["received_at"] or ""))[-24:]
         if len(shown) < len(p.sources) and shown:
@@ -184,6 +201,7 @@ class PackWorkbook:
         ws.write_string(r + 1, 0, "How to read this pack", self.bold)
         for i, text in enumerate(notes_for(p)["how_to_read"], start=r + 2):
             ws.write_string(i, 0, text)
+            ws.set_row(i, ROW_HEIGHT * wrapped_lines(text, 120))
         ws.write_url(i + 2, 0, "internal:'Contents'!A1", self.link, "Go to the Contents sheet")
         ws.activate()
 

@@ -352,3 +352,28 @@ def test_consolidated_workbook_has_the_kpi_percentages(ledger_path, tmp_path):
     subs = wb["Submissions"]
     assert {r.text for rng in subs.conditional_formatting for r in rng.rules} == {"Missing", "Late", "Rejected",
                                                                                  "On time"}
+
+
+# ---------------------------------------------------------------- item 10: printing
+def test_excel_rows_are_tall_enough_for_their_wrapped_text(packs, tmp_path):
+    import openpyxl
+
+    from kpd_returns.pack_excel import ROW_HEIGHT, write_xlsx
+
+    wb = openpyxl.load_workbook(write_xlsx(packs["national"], tmp_path / "national.xlsx"))
+    checked = 0
+    for ws in wb.worksheets:
+        widths = {k: d.width for k, d in ws.column_dimensions.items()}
+        assert str(ws.page_setup.paperSize) == ws.PAPERSIZE_A4 and ws.page_setup.orientation == "landscape"
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth in (None, 1)  # 1 is the default
+        for row in ws.iter_rows(min_row=5):
+            for cell in row:
+                width = widths.get(cell.column_letter)
+                if isinstance(cell.value, str) and cell.alignment.wrap_text and width:
+                    # text of n columns' width needs n lines of ROW_HEIGHT points (pack_excel.wrapped_lines)
+                    needed = -(-len(cell.value) // max(int(width) - 1, 1))
+                    if needed > 1:
+                        height = ws.row_dimensions[cell.row].height or ROW_HEIGHT
+                        assert height >= ROW_HEIGHT * needed, (ws.title, cell.coordinate, height, needed)
+                        checked += 1
+    assert checked > 20  # the coverage cells, attention facts and notes wrap onto several lines
