@@ -377,3 +377,10 @@ def test_excel_rows_are_tall_enough_for_their_wrapped_text(packs, tmp_path):
                         assert height >= ROW_HEIGHT * needed, (ws.title, cell.coordinate, height, needed)
                         checked += 1
     assert checked > 20  # the coverage cells, attention facts and notes wrap onto several lines
+
+
+def test_national_pack_counts_every_contract_owing(packs):
+    from kpd_returns.pack_html import render
+
+    assert "<dd>8 providers, 7 AtW MHSS contract(s) and the Work Programme KPD returns</dd>" in render(
+        packs["national"])
