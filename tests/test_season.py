@@ -384,3 +384,15 @@ def test_national_pack_counts_every_contract_owing(packs):
 
     assert "<dd>8 providers, 7 AtW MHSS contract(s) and the Work Programme KPD returns</dd>" in render(
         packs["national"])
+
+
+def test_season_packs_are_byte_identical_across_runs(tmp_path):
+    from kpd_returns.cli_pack import write_packs
+
+    runs = []
+    for n in (1, 2):
+        ledger = season.build_ledger(tmp_path / f"ledger{n}.sqlite")
+        paths = write_packs(ledger, tmp_path / f"out{n}", season.REPORT_MONTH, as_of=season.AS_OF,
+                            register=season.register())
+        runs.append({p.name: p.read_bytes() for p in paths})
+    assert runs[0] == runs[1] and len(runs[0]) == 20
