@@ -96,7 +96,7 @@ def mmir_spans(ledger: Any, reg: Any) -> tuple[dict[str, str], dict[str, str]]:
     entries = {e.contract_key: e for e in reg.entries if "mmir" in e.returns} if reg is not None else {}
     starts, ends = {}, {}
     for ck in sorted(set(first_seen) | set(entries)):
-        span = owed_span(entries.get(ck), spec, first_seen[ck][1] if ck in first_seen else None)
+        span = owed_span(entries.get(ck), spec, first_seen[ck][1] if ck in first_seen else None, contract=ck)
         if span.first_month:
             starts[ck] = span.first_month
         if span.last_month:

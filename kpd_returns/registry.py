@@ -170,11 +170,26 @@ class OwedSpan:
         return None if self.last_end is None else f"{self.last_end:%Y-%m}"
 
 
-def owed_span(entry: RegistryEntry | None, spec: ReturnSpec, first_seen: str | None = None) -> OwedSpan:
+def configured_start(spec: ReturnSpec, contract: str | None) -> str | None:
+    """An MMIR contract's Service Start Date month from validators/kpis.toml ([contracts."REF"]), if set."""
+    if spec.id != "mmir" or not contract:
+        return None
+    from .kpis import default_config
+    from .ledger import contract_key
+
+    key = contract_key(contract)
+    return next((c.service_start for ref, c in default_config().contracts.items()
+                 if contract_key(ref) == key and c.service_start), None)
+
+
+def owed_span(entry: RegistryEntry | None, spec: ReturnSpec, first_seen: str | None = None,
+              contract: str | None = None) -> OwedSpan:
     """From when a contract owes ``spec``'s return: the register's first_period, else the period holding
-    its service_start, else (not in the register, or neither given) ``first_seen``, the first period the
-    ledger holds for it. Until: the period holding the register's service_end."""
-    first = (entry.first_period_for(spec) if entry else None) or first_seen
+    its service_start, else the Service Start Date in validators/kpis.toml (MMIR), else ``first_seen``, the
+    first period the ledger holds for it. Until: the period holding the register's service_end."""
+    configured = configured_start(spec, entry.contract if entry else contract)
+    configured_first = period_containing(spec, _month_date(configured))[0] if configured else None
+    first = (entry.first_period_for(spec) if entry else None) or configured_first or first_seen
     bounds = period_bounds(spec, first) if first else None
     end = None
     if entry and entry.service_end and (month := _month_date(entry.service_end)):
@@ -421,7 +436,9 @@ def submissions_register(ledger: "Ledger", *, as_of: dt.date, register: Registry
             continue
         target = {}
         if register is None:
-            add_periods(target, specs[rid], None, first_seen.get((rid, ck)))
+            span = owed_span(None, specs[rid], contract=contract or ck)
+            add_periods(target, specs[rid], span.first_period,
+                        None if span.first_period else first_seen.get((rid, ck)))
         plan[(rid, ck)] = (provider, contract or ck, register.region_for(contract, region_default)
                            if register else region_default, False if register is not None else True, target)
 

@@ -396,3 +396,25 @@ def test_season_packs_are_byte_identical_across_runs(tmp_path):
                             register=season.register())
         runs.append({p.name: p.read_bytes() for p in paths})
     assert runs[0] == runs[1] and len(runs[0]) == 20
+
+
+def test_kpis_toml_service_start_is_read_by_status_and_packs_alike(ledger_path, monkeypatch):
+    """Without a register, a Service Start Date set in validators/kpis.toml decides for both (owed_span)."""
+    from kpd_returns import kpis
+
+    config = kpis.default_config()
+    westfield = kpis.ContractSettings(supplier="Westfield Works Ltd", service_start="2026-04")
+    monkeypatch.setattr(kpis, "default_config", lambda: config.model_copy(
+        update={"contracts": {"atw-mhss-c063": westfield}}))
+    with Ledger(ledger_path) as ledger:
+        rows = ledger.submissions_register(as_of=season.AS_OF, register=None)
+    west = {r.period: r.status for r in rows if r.contract == "AtW-MHSS-C063"}
+    assert west["2026-04"] == "missing" and len(west) == 7  # 2026-04 owed (configured), 05-10 received
+    packs = {p.slug: p for p in load_packs(ledger_path, season.REPORT_MONTH, as_of=season.AS_OF)}
+    w = packs["westfield-works-ltd"].contracts[0]
+    assert (w.service_start, w.missing) == ("2026-04", ["2026-04"])
+    # and without it, the first period in the ledger: 2026-05, nothing missing, in both
+    monkeypatch.undo()
+    packs = {p.slug: p for p in load_packs(ledger_path, season.REPORT_MONTH, as_of=season.AS_OF)}
+    assert (packs["westfield-works-ltd"].contracts[0].service_start, packs["westfield-works-ltd"].contracts[0].missing
+            ) == ("2026-05", [])
