@@ -225,7 +225,9 @@ class PackWorkbook:
             ("Change on last month", 18, "text"), ("Guidance", 10, "text")]
         rows = []
         for pv, line in items:
-            cells = [v if v is not None else t for v, t in (line.cell(w) for w in WINDOW_HEADINGS)]
+            # a national figure keeps its coverage beside it ("90.9% (5 of 6 contracts, 55 cases due)")
+            cells = [v if v is not None and line.coverage is None else t
+                     for v, t in (line.cell(w) for w in WINDOW_HEADINGS)]
             rows.append(([pv] if prov else []) + [line.contract, line.label, line.cohort_label, *cells, line.target,
                         line.meets_text, (line.tier_text, line.tier), line.change_text, line.guidance])
         first = self.table(ws, cols, rows, "No AtW MHSS contract", "KPI summary")

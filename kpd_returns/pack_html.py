@@ -69,7 +69,8 @@ def environment() -> Environment:
     env.filters.update(pct=pct, num=num, short_month=short_month, month_list=month_list)
     env.globals.update(kpi_chart=kpi_chart, kpd_chart=kpd_chart, css_string=css_string, tier_colours=TIER_COLOURS,
                        window_headings=WINDOW_HEADINGS, severity_words=SEVERITY_WORDS, register_text=register_text,
-                       glance=glance, kpd_charts=kpd_charts, data_span=data_span, national_kpd_charts=national_kpd_charts,
+                       glance=glance, kpd_charts=kpd_charts, data_span=data_span,
+                       national_kpd_charts=national_kpd_charts,
                        action_plan_section=ACTION_PLAN_SECTION)
     return env
 

@@ -121,7 +121,8 @@ def _report(return_id: str, provider: str, contract: str, period: str, values: l
     name = f"{contract.replace(' ', '-')}-{label.replace(' ', '-')}{tag}.xlsx"
     findings = []
     if errors:
-        findings.append(Finding("required-missing", "error", "Enter KPI 3 cases due in C5: it is required.", sheet="KPIs", cell="C5"))
+        findings.append(Finding("required-missing", "error", "Enter KPI 3 cases due in C5: it is required.",
+                                sheet="KPIs", cell="C5"))
     if late_days:  # as the validator reports a file received after its deadline
         findings.append(Finding("submitted-late", "warning", f"This return was submitted late by {late_days} "
                                 f"working days, after its deadline.", found=f"late by {late_days} working days"))

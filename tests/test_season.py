@@ -182,8 +182,8 @@ def test_rated_card_reads_when_nothing_is_rated():
     from kpd_returns.pack_text import PackData
 
     line = SimpleNamespace(meets=None, published=True, tier=None, tier_text="Not rated: incomplete", kpi=3)
-    pack = PackData("P", "p", "2026-10", season.AS_OF, "OFFICIAL", contracts=[SimpleNamespace(lines=[line], social_value=None,
-                                                                                           no_returns=False)])
+    contract_kpis = SimpleNamespace(lines=[line], social_value=None, no_returns=False)
+    pack = PackData("P", "p", "2026-10", season.AS_OF, "OFFICIAL", contracts=[contract_kpis])
     cards = {label: (big, detail) for label, big, detail in glance(pack)}
     assert cards["Published KPIs rated, rolling 12 months"] == ("0 of 1", "None rated (incomplete or no cases due).")
 
@@ -418,3 +418,15 @@ def test_kpis_toml_service_start_is_read_by_status_and_packs_alike(ledger_path, 
     packs = {p.slug: p for p in load_packs(ledger_path, season.REPORT_MONTH, as_of=season.AS_OF)}
     assert (packs["westfield-works-ltd"].contracts[0].service_start, packs["westfield-works-ltd"].contracts[0].missing
             ) == ("2026-05", [])
+
+
+def test_national_excel_figures_carry_their_coverage(packs, tmp_path):
+    import openpyxl
+
+    from kpd_returns.pack_excel import write_xlsx
+
+    ws = openpyxl.load_workbook(write_xlsx(packs["national"], tmp_path / "n.xlsx"))["KPI all contracts"]
+    k3 = next(r for r in ws.iter_rows(min_row=5, values_only=True) if r[1] == "KPI 3 Submitting the Support Plan"
+              and r[2] == OLD_COHORT)
+    assert k3[3:7] == ("90.9% (5 of 6 contracts, 55 cases due)", "90.9% (5 of 6 contracts, 165 cases due)",
+                       "87.9% (6 of 7 contracts, 670 cases due)", "87.9% (6 of 7 contracts, 670 cases due)")
