@@ -430,3 +430,11 @@ def test_national_excel_figures_carry_their_coverage(packs, tmp_path):
               and r[2] == OLD_COHORT)
     assert k3[3:7] == ("90.9% (5 of 6 contracts, 55 cases due)", "90.9% (5 of 6 contracts, 165 cases due)",
                        "87.9% (6 of 7 contracts, 670 cases due)", "87.9% (6 of 7 contracts, 670 cases due)")
+
+
+def test_no_returns_note_before_the_first_deadline(ledger_path):
+    import datetime as dt
+
+    built = load_packs(ledger_path, season.REPORT_MONTH, as_of=dt.date(2026, 11, 2), register=season.register())
+    east = next(p for p in built if p.slug == "eastgate-pathways-ltd").contracts[0]
+    assert east.notes == ["No returns received yet: the first, for October 2026, is due by 2026-11-04."]
