@@ -10,10 +10,15 @@ WHP ch.16 paras 21-23).
 Severity (1 = most urgent), then kind, then size of the gap:
 
 1. a return missing or rejected (no MI to manage on); a published KPI or the Social
-   Value KPI in tier 1; a KPI below target on the rolling 12-month or cumulative basis;
-2. a late return; tier 2; a KPI below target on the rolling 3-month basis (but not
-   longer); Social Value measures not returned; open error findings;
-3. a KPI below target in the month only; open warning findings.
+   Value KPI in tier 1; a published KPI (3-5) below target on the rolling 12-month or
+   cumulative basis;
+2. a late return; tier 2; a published KPI below target on the rolling 3-month basis (but
+   not longer); Social Value measures not returned; open error findings;
+3. a published KPI below target in the month only; open warning findings.
+
+KPIs 1 and 2 are managed but not published (AtW 7.17-7.19 publish KPIs 3-5 and the Social
+Value KPI, with tiers): a shortfall on them is one level less urgent than the same
+shortfall on a published KPI, so a PM's high-priority list is what the guidance weighs.
 
 KPI items use the per-cohort results (targets are per cohort, AtW 7.16); results
 for cohort "all" and incomplete windows are skipped (missing returns have their own item).
@@ -34,6 +39,36 @@ _KIND_ORDER = ("return", "tier", "kpi_target", "social_value", "findings")
 _WINDOW_LABELS = {"in_month": "in month", "rolling_3": "rolling 3 months", "rolling_12": "rolling 12 months",
                   "cumulative": "cumulative since the Service Start Date"}
 _WINDOW_SEVERITY = {"rolling_12": 1, "cumulative": 1, "rolling_3": 2, "in_month": 3}
+# A finding in words for a PM (finding codes are for the validator's reports, never for a pack).
+# Timeliness is not a finding here: the submissions register decides it once (pack_data).
+FINDING_WORDS = {
+    "required-missing": "a required figure left blank", "not-a-number": "text where a number belongs",
+    "not-whole-number": "a fraction where a whole number belongs", "too-many-decimals": "too many decimal places",
+    "below-minimum": "a figure below its minimum", "above-maximum": "a figure above its maximum",
+    "not-a-date": "a date that is not a date", "not-in-list": "an answer not in its list",
+    "pattern-mismatch": "a reference in the wrong form", "text-too-long": "text too long",
+    "month-after-period": "a month after the period filled in", "period-invalid": "a contract year in the wrong form",
+    "month-missing": "a month of the period left blank", "total-mismatch": "a total that does not add up",
+    "total-typed-over": "a total typed over its formula", "total-divide-by-zero": "a ratio with nothing to divide by",
+    "ytd-below-in-month": "a year-to-date figure below the month's", "parts-not-equal-total":
+    "cases within and outside target not adding up to cases due", "reasons-missing": "reasons for cases outside "
+    "target not given", "detail-rows-mismatch": "a count that does not match its detail sheet",
+    "breakdown-mismatch": "a breakdown that does not add up", "segments-not-reconciled":
+    "segments that do not add up to the caseload", "job-entries-above-participants":
+    "more job entries than participants", "in-work-job-entries": "job entries in an in-work segment",
+    "keyed-row-incomplete": "a part-filled row", "keyed-row-unused": "a titled row with no figures",
+    "list-row-incomplete": "a part-filled list row", "dates-out-of-order": "dates out of order",
+    "social-value-missing": "Social Value measures not returned", "implausible-value": "an implausibly high figure",
+    "personal-data": "personal data in the return", "ytd-discontinuity":
+    "a year-to-date figure that does not follow on from the last return", "kpd-restatement":
+    "a month restated differently from the earlier return",
+}
+TIMELINESS_CODES = frozenset({"submitted-late"})
+
+
+def finding_words(code: str) -> str:
+    """A finding code in plain words ('total-typed-over' -> 'a total typed over its formula')."""
+    return FINDING_WORDS.get(code) or "a problem with the file itself"
 
 
 @dataclass(frozen=True)
@@ -116,8 +151,9 @@ def _kpi_items(provider: str, windows: list[WindowResult], config: KpiConfig) ->
         if below:
             below.sort(key=lambda r: list(_WINDOW_LABELS).index(r.window))
             parts = [f"{r.percentage:.1f}% {_WINDOW_LABELS[r.window]} ({r.gap:.1f} points below)" for r in below]
+            severity = min(_WINDOW_SEVERITY[r.window] for r in below)
             items.append(AttentionItem(
-                provider, min(_WINDOW_SEVERITY[r.window] for r in below), "kpi_target", subject,
+                provider, severity if kdef.published else min(3, severity + 1), "kpi_target", subject,
                 f"{subject} is below its {below[0].target:g}% target: {'; '.join(parts)}.",
                 f"{kdef.guidance}; AtW 7.05", kdef.action_prompt, max(r.gap for r in below)))
         for r in results:
@@ -156,15 +192,15 @@ def _social_value_items(provider: str, sv: SocialValueResult | None, config: Kpi
 def _findings_items(provider: str, findings: dict[str, int], guidance: str) -> list[AttentionItem]:
     items = []
     for severity, label in ((2, "error"), (3, "warning")):
-        counts = sorted(((c, n) for c, n in findings.items()
-                         if n > 0 and CATALOGUE.get(c, ("error",))[0] == label), key=lambda x: (-x[1], x[0]))
+        counts = sorted(((c, n) for c, n in findings.items() if n > 0 and c not in TIMELINESS_CODES
+                         and CATALOGUE.get(c, ("error",))[0] == label), key=lambda x: (-x[1], x[0]))
         if not counts:
             continue
         total = sum(n for _, n in counts)
-        listed = ", ".join(f"{c} {n}" for c, n in counts)
+        listed = "; ".join(f"{finding_words(c)} ({n})" for c, n in counts)
         items.append(AttentionItem(
             provider, severity, "findings", f"Open {label}s on returns",
             f"{total} open {label}{'s' if total != 1 else ''} on returns: {listed}.", guidance,
-            f"Consider which check in your own MI process would catch '{counts[0][0]}' before a return is sent, "
-            f"and set a dated action in the Action Plan to clear the open {label}s.", float(total)))
+            f"Consider which check in your own MI process would catch {finding_words(counts[0][0])} before a "
+            f"return is sent, and set a dated action in the Action Plan to clear the open {label}s.", float(total)))
     return items

@@ -213,14 +213,16 @@ def run_status(*, db: Path | None = None, periods: Sequence[str] | None = None, 
 
 def _write_packs(ledger_path: Path, packs_dir: Path, periods: Sequence[str] | None, day: dt.date,
                  providers) -> tuple[str | None, list[Path]]:
-    """Packs for the report month: a month given with --period, else the latest MMIR month in the ledger."""
+    """Packs for the report month: a month given with --period, else the latest MMIR month in the ledger,
+    else (a KPD-only ledger) the last month of the latest KPD quarter."""
     from .cli_pack import write_packs
     from .ledger import Ledger
 
     months = [p for p in (periods or []) if re.fullmatch(r"\d{4}-\d{2}", p.strip())]
     if not months:
         with Ledger(ledger_path) as ledger:
-            months = sorted({r.period for r in ledger.current_returns("mmir")})
+            months = sorted({r.period for r in ledger.current_returns("mmir")}) or sorted(
+                {f"{r.period_end:%Y-%m}" for r in ledger.current_returns("kpd") if r.period_end})
     if not months:
         return None, []
     return max(months), write_packs(ledger_path, packs_dir, max(months), as_of=day, register=providers)
@@ -264,6 +266,9 @@ def run_consolidate(inboxes: Sequence[Path], *, out_dir: Path, db: Path | None =
             month, written = _write_packs(result.ledger_path, Path(out_dir) / "packs", periods, day, register)
             if written:
                 print(f"Wrote {len(written)} performance pack files for {month} in {Path(out_dir) / 'packs'}.",
+                      file=out)
+            else:
+                print("No performance packs written: the ledger holds no return with a period to report on.",
                       file=out)
         return _exit_for(s)
     return _guard(go, err)

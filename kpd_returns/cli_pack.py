@@ -76,10 +76,33 @@ def load_packs(ledger_path: str | Path, period: str, *, providers: Iterable[str]
         rows = ledger.submissions_register(as_of=as_of, register=reg)
         contracts = sorted({r.contract for r in returns if r.contract} | {r.contract for r in rows if r.contract})
         findings = {c: ledger.finding_counts(contract=c) for c in contracts}
-    starts = {e.contract: e.service_start for e in reg.entries if e.service_start} if reg is not None else {}
+        starts, ends = mmir_spans(ledger, reg)
     return build_packs(returns=returns, mmir_values=mmir, kpd_rows=kpd, period=period, as_of=as_of, marking=marking,
                        register=rows, findings=findings, providers=None if providers is None else list(providers),
-                       service_starts=starts)
+                       service_starts=starts, service_ends=ends)
+
+
+def mmir_spans(ledger: Any, reg: Any) -> tuple[dict[str, str], dict[str, str]]:
+    """contract -> first month owed and contract -> last month owed, for every MMIR contract in the
+    register or the ledger, decided by registry.owed_span exactly as the submissions register does."""
+    from .registry import owed_span
+    from .spec import get_spec
+
+    spec = get_spec("mmir")
+    first_seen: dict[str, tuple] = {}
+    for (rid, ck, period), files in ledger.group_files().items():
+        end = files[0].period_end
+        if rid == "mmir" and end and (ck not in first_seen or end < first_seen[ck][0]):
+            first_seen[ck] = (end, period)
+    entries = {e.contract_key: e for e in reg.entries if "mmir" in e.returns} if reg is not None else {}
+    starts, ends = {}, {}
+    for ck in sorted(set(first_seen) | set(entries)):
+        span = owed_span(entries.get(ck), spec, first_seen[ck][1] if ck in first_seen else None, contract=ck)
+        if span.first_month:
+            starts[ck] = span.first_month
+        if span.last_month:
+            ends[ck] = span.last_month
+    return starts, ends
 
 
 def write_packs(ledger_path: str | Path, out_dir: str | Path, period: str, providers: Iterable[str] | None = None,

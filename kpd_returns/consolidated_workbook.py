@@ -67,6 +67,8 @@ GENERATOR = "kpd-returns"
 
 STATUS_WORDS = {"on time": "On time", "late": "Late", "missing": "Missing", "rejected only": "Rejected only",
                 "not yet due": "Not yet due"}
+STATUS_COLOURS = (("Missing", "#2a0b06", "#f4cdc6"), ("Late", "#6e3619", "#fcd6c3"),
+                  ("Rejected", "#3d2375", "#dbd5e9"), ("On time", "#005a30", "#cce2d8"))
 VERDICT_WORDS = {"valid": "Valid", "valid-with-warnings": "Valid with warnings", "invalid": "Invalid",
                  "unreadable": "Unreadable"}
 
@@ -140,7 +142,7 @@ class _Writer:
         return self._num[fmt]
 
     def sheet(self, name: str, title: str, notes: Sequence[str] = (), describe: str | None = None):
-        ws = self.wb.add_worksheet(name)
+        ws = page_setup(self.wb.add_worksheet(name))
         ws.write_string(TITLE_ROW, 0, title, self.title)
         for i, note in enumerate(notes):
             ws.write_string(NOTE_ROW + i, 0, note)
@@ -210,6 +212,7 @@ class _Writer:
         self.tables[ws.get_name()] = TableSpec(name, first_row, first_row + n + (1 if totals is not None else 0),
                                                [h["header"] for h in headers], total_cells)
         ws.freeze_panes(first_row + 1, freeze_cols)
+        ws.repeat_rows(first_row)  # the header row on every printed page
         for c, w in enumerate(widths or []):
             ws.set_column(c, c, w)
         return n
@@ -218,19 +221,32 @@ class _Writer:
         self.wb.close()
 
 
+def page_setup(ws):
+    """Every sheet prints on A4 landscape, one page wide, with the sheet name and page in the footer."""
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.set_footer("&L&A&RPage &P of &N")
+    return ws
+
+
 # -- the sheets ----------------------------------------------------------------------------
 def write_consolidated(path: str | Path, data: WorkbookInput) -> list[str]:
     """Write the workbook; return its sheet names in order."""
     w = _Writer(path)
     try:
-        cover = w.wb.add_worksheet("Cover")
-        contents = w.wb.add_worksheet("Contents")
+        cover = page_setup(w.wb.add_worksheet("Cover"))
+        contents = page_setup(w.wb.add_worksheet("Contents"))
         _submissions(w, data)
         for rd in data.returns:
             _data_sheet(w, rd)
             grids = measure_grids(rd, rd.spec.key_measures)  # declared in the return's spec ([[key_measures]])
             for m in rd.spec.key_measures:
                 _measure_sheet(w, rd, m, grids[m.slug])
+            if rd.spec.id == "mmir":  # the KPI counts' percentages, beside them (consolidated_kpis)
+                from .consolidated_kpis import kpi_sheet
+
+                kpi_sheet(w, rd)
         _validation_summary(w, data)
         _files(w, data)
         _cover(w, cover, data)
@@ -317,8 +333,12 @@ def _submissions(w: _Writer, data: WorkbookInput) -> None:
             yield (r.provider, r.contract, r.return_id.upper(), r.period, STATUS_WORDS.get(r.status, r.status),
                    received, r.deadline, r.late_working_days, r.resubmissions, r.files,
                    "Yes" if r.in_register else "No", r.region, mask_all(r.current_name), mask_all(r.sender))
-    w.table(ws, 3, headers, rows(), "tbl_submissions",
-            [34, 18, 8, 12, 14, 17, 17, 12, 14, 10, 11, 18, 44, 30], freeze_cols=2)
+    n = w.table(ws, 3, headers, rows(), "tbl_submissions",
+                [34, 18, 8, 12, 14, 17, 17, 12, 14, 10, 11, 18, 44, 30], freeze_cols=2)
+    for word, fg, bg in STATUS_COLOURS:  # GOV.UK tag colours beside the words (never colour alone)
+        ws.conditional_format(4, 4, 3 + n, 4, {"type": "text", "criteria": "begins with", "value": word,
+                                               "format": w.wb.add_format({"bold": True, "font_color": fg,
+                                                                          "bg_color": bg})})
 
 
 def _slot_order(spec: ReturnSpec) -> dict[tuple[str, str], int]:

@@ -8,6 +8,11 @@ run is deterministic: the same command gives the same files.
 
 The demo judges lateness and missing returns as at a fixed date (20 November
 2026) so its outputs do not change with the day it is run; `--as-of` changes it.
+
+Last, it writes the packs of the generated "real season" (kpd_returns/season.py:
+seven contracts over twelve months, one just started with nothing received, one
+ended, one late this month, one rejected then resubmitted, a KPD-only provider),
+the season a performance manager really has, into ``season/``.
 """
 
 from __future__ import annotations
@@ -121,8 +126,24 @@ def run_demo(out: Path, *, as_of: dt.date = DEMO_AS_OF, workers: int | None = No
     html = sorted((p for p in written if p.suffix == ".html"), key=lambda p: "national" not in p.name)
     say(f"5. Performance packs for {months[-1] if months else '-'}: {packs}/ "
         f"({len(written)} files; open {html[0] if html else 'the .html files'} in a browser)")
+    season_written = _season(out / "season")
+    say(f"6. A real season's packs:      {out / 'season' / 'packs'}/ ({len(season_written)} files: seven contracts "
+        f"over twelve months, one just started, one ended, one late; see kpd_returns/season.py)")
     (out / "demo-summary.json").write_text(json.dumps({
         "as_of": as_of.isoformat(), "templates": sorted(p.name for p in templates.iterdir()),
         "consolidation": result.summary.to_dict(), "packs": [p.name for p in written],
+        "season_packs": [p.name for p in season_written],
     }, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return 0
+
+
+def _season(folder: Path) -> list[Path]:
+    """The generated real season's ledger, register and packs under ``folder`` (as at its own date)."""
+    from . import season
+    from .cli_pack import write_packs
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "providers.csv").write_text(season.register_csv(), encoding="utf-8")
+    ledger = season.build_ledger(folder / "ledger.sqlite")
+    return write_packs(ledger, folder / "packs", season.REPORT_MONTH, as_of=season.AS_OF,
+                       register=season.register())

@@ -14,8 +14,8 @@ Decisions:
   or before the report month (AtW 7.16, 7.18); publication covers that quarter.
 * The summary shows a cohort once it has had cases due (both cohorts, or the first one
   while neither has). Cohort "all" is not shown: targets differ by cohort (AtW 7.16).
-* The national pack sums the counts of every contract per month, cohort and KPI; a
-  month missing for any contract makes national windows over it incomplete.
+* The national pack sums, for each basis, the contracts that sent every return they owed in
+  its months, and says which those are (pack_national).
 * Provider text is kept as given: renderers escape it (HTML) or write it as a string (Excel).
 """
 
@@ -34,7 +34,9 @@ from .kpd_measures import KpdValue, national_months, provider_months
 from .kpis import (KpiConfig, MonthKpiCounts, SocialValueInput, default_config, kpi_windows, month_at, month_index,
                    publication_rows, quarter_label, social_value_kpi, trend)
 from .ledger import contract_key
-from .pack_text import TREND_MONTHS, AttentionLine, ContractKpis, KpdSection, KpiLine, PackData, SocialValueView
+from .pack_national import national_kpis
+from .pack_text import (TREND_MONTHS, AttentionLine, ContractKpis, KpdSection, KpiLine, PackData, SocialValueView,
+                        register_text, short_month)
 from .resources import templates_dir
 
 ACCEPTED_VERDICTS = frozenset({"valid", "valid-with-warnings", "accepted", "accepted-with-warnings"})
@@ -158,15 +160,32 @@ def load_notes() -> dict:
     return tomllib.loads((templates_dir() / "pack-notes.toml").read_text(encoding="utf-8"))
 
 
+def notes_for(pack: PackData) -> dict:
+    """The notes a pack prints: AtW chapter 7's when it holds an AtW MHSS contract, the KPD guidance's for
+    a pack of KPD returns only, and only the measures of the returns it holds."""
+    notes = load_notes()
+    scopes = {"mmir"} if pack.contracts or pack.overview else set()
+    scopes |= {"kpd"} if pack.kpd else set()
+    scopes = scopes or {"mmir", "kpd"}  # a pack with nothing in it yet: every note
+    return {"how_to_read": notes["how_to_read"] if "mmir" in scopes else notes["how_to_read_kpd"],
+            "measures": [m for m in notes["measures"] if m.get("scope") in scopes | {None}]}
+
+
 # ---------------------------------------------------------------- assembling
 def contract_kpis(contract: str, provider: str, counts: list[MonthKpiCounts], accepted: set[str], report_month: str,
                   mmir_values: list[Any], config: KpiConfig, *, service_start: str | None = None,
-                  missing: list[str] | None = None) -> ContractKpis:
+                  missing: list[str] | None = None, service_end: str | None = None) -> ContractKpis:
     start = service_start or config.service_start(contract)
     if month_index(report_month) < month_index(start):
         return ContractKpis(contract, provider, start, [], [], counts, [],
                             notes=[f"The Service Start Date ({start}) is after the report month."])
-    missing = missing_months(accepted, start, report_month) if missing is None else missing
+    # Months after the contract's last month are not owed (registry.owed_span decides both ends).
+    last_owed = min(report_month, service_end, key=month_index) if service_end else report_month
+    missing = missing_months(accepted, start, last_owed) if missing is None else missing
+    if not accepted & set(month_at(i) for i in range(month_index(start), month_index(last_owed) + 1)):
+        # Nothing to rate: no KPI line at all, rather than lines of blanks read as "0 below target".
+        return ContractKpis(contract, provider, start, missing, [], counts, [], None, service_end=service_end,
+                            no_returns=True)
     windows = kpi_windows(counts, report_month, missing_months=missing, service_start=start, config=config,
                           include_all=False)
     by_line: dict[tuple[int, str], dict] = {}
@@ -192,7 +211,21 @@ def contract_kpis(contract: str, provider: str, counts: list[MonthKpiCounts], ac
             if q_end in accepted else None
         sv = SocialValueView(contract, q_end, quarter_label(q_end, config.year_start_month), sv_in, companies,
                              result, q_end in accepted)
-    return ContractKpis(contract, provider, start, missing, lines, counts, windows, sv)
+    return ContractKpis(contract, provider, start, missing, lines, counts, windows, sv, service_end=service_end)
+
+
+def no_returns_note(ck: ContractKpis, register: list[dict], as_of: dt.date) -> str:
+    """'No returns received yet: the first, for October 2026, was due by 2026-11-04 and is missing.'"""
+    first = next((r for r in register if r["return_id"] == "mmir" and _ck(r["contract"]) == _ck(ck.contract)
+                  and _end_month(r) == ck.service_start), None)
+    deadline = first["deadline"] if first else None
+    when = f" by {deadline:%Y-%m-%d}" if deadline else ""
+    text = f"No returns received yet: the first, for {short_month(ck.service_start, full=True)}, "
+    if first and first["status"] == "missing":
+        return text + f"was due{when} and is missing."
+    if deadline and deadline.date() < as_of:
+        return text + f"was due{when}."
+    return text + f"is due{when}."
 
 
 def _register_line(row: Any) -> dict:
@@ -201,11 +234,26 @@ def _register_line(row: Any) -> dict:
     return {k: get(row, k) for k in keys}
 
 
-def _source_line(row: Any) -> dict:
+VERDICT_WORDS = {"valid": "accepted", "valid-with-warnings": "accepted with warnings", "invalid": "rejected",
+                 "unreadable": "could not be read"}
+
+
+def timeliness_map(register: Iterable[dict]) -> dict[tuple[str, str, str], str]:
+    """(return id, contract key, period) -> the register's one decision on the return's timeliness, in words
+    ('on time', 'late by 2 working days', 'rejected only', 'missing'): every output reads this."""
+    return {(str(r["return_id"]), _ck(r["contract"]), str(r["period"])): register_text(r)["status"] for r in register}
+
+
+def _source_line(row: Any, timeliness: Mapping[tuple[str, str, str], str] | None = None) -> dict:
     keys = ("return_id", "provider", "contract", "period", "name", "received_at", "verdict", "late_working_days",
             "submitted_source", "deadline")
     line = {k: get(row, k) for k in keys}
     line["name"] = mask_all(line["name"])  # a file's name may hold personal data (an older ledger's unmasked)
+    # The file's own lateness can differ from the return's (a resubmission after an on-time first
+    # file): say the register's, never the file's.
+    line["timeliness"] = (timeliness or {}).get((str(line["return_id"]), _ck(line["contract"]), str(line["period"])),
+                                                "")
+    line["verdict"] = VERDICT_WORDS.get(str(line["verdict"]), line["verdict"])
     return line
 
 
@@ -238,19 +286,24 @@ def _attention(provider: str, contract: str, return_id: str, ck: ContractKpis | 
 def build_packs(*, returns: Iterable[Any], mmir_values: Iterable[Any], kpd_rows: Iterable[Any], period: str,
                 as_of: dt.date, marking: str = "OFFICIAL-SENSITIVE", register: Iterable[Any] = (),
                 findings: Mapping[str, Mapping[str, int]] | None = None, providers: Iterable[str] | None = None,
-                service_starts: Mapping[str, str] | None = None, config: KpiConfig | None = None) -> list[PackData]:
+                service_starts: Mapping[str, str] | None = None, service_ends: Mapping[str, str] | None = None,
+                config: KpiConfig | None = None) -> list[PackData]:
     """One PackData per provider (sorted by name), then the national one when ``providers`` is None.
 
     ``findings``: contract -> {finding code: open count}; ``service_starts``: contract -> "YYYY-MM" (from
-    the providers register; else kpis.toml). Contracts match whatever their case and spacing.
+    the providers register, registry.owed_span; else kpis.toml); ``service_ends``: contract -> last month
+    owed. Contracts match whatever their case and spacing.
     ``providers``: names, contracts or slugs to select (ValueError naming the known ones if one matches none)."""
     config = config or default_config()
     month_index(period)
     returns, mmir_values, kpd_rows = list(returns), list(mmir_values), list(kpd_rows)
-    reg = [r for r in map(_register_line, register) if _in_window(r, period)]
+    full_register = list(map(_register_line, register))
+    reg = [r for r in full_register if _in_window(r, period)]
+    timeliness = timeliness_map(full_register)
     counts, notes = kpi_counts(mmir_values, config)
     accepted = accepted_months(returns, "mmir")
     starts = {_ck(c): s for c, s in (service_starts or {}).items() if s}
+    ends = {_ck(c): s for c, s in (service_ends or {}).items() if s}
     fmap = {_ck(c): dict(f) for c, f in (findings or {}).items()}
     owner: dict[tuple[str, str], tuple[str, str]] = {}  # (return_id, contract key) -> (provider, contract)
     for r in sorted(returns, key=lambda r: str(get(r, "received_at") or "")):
@@ -275,8 +328,12 @@ def build_packs(*, returns: Iterable[Any], mmir_values: Iterable[Any], kpd_rows:
         mine = sorted(((rid, c) for (rid, k), (p, c) in owner.items() if p == name and rid in ("mmir", "kpd")),
                       key=lambda x: (x[0] != "mmir", _ck(x[1])))
         cks = {c: contract_kpis(c, name, counts.get(_ck(c), []), accepted.get(_ck(c), set()), period,
-                                sv_by_contract.get(_ck(c), []), config, service_start=starts.get(_ck(c)))
+                                sv_by_contract.get(_ck(c), []), config, service_start=starts.get(_ck(c)),
+                                service_end=ends.get(_ck(c)))
                for rid, c in mine if rid == "mmir"}
+        for ck in cks.values():
+            if ck.no_returns:
+                ck.notes.append(no_returns_note(ck, reg, as_of))
         if name not in selected:  # still needed for the national figures
             packs.append(PackData(name, "", period, as_of, marking, contracts=list(cks.values())))
             continue
@@ -291,7 +348,7 @@ def build_packs(*, returns: Iterable[Any], mmir_values: Iterable[Any], kpd_rows:
                 fnd[code] = fnd.get(code, 0) + n
             lines += _attention(name, c, rid, cks.get(c), reg, f, config)
         lines.sort(key=lambda a: a.item.severity)
-        srcs = [_source_line(r) for r in returns if get(r, "provider") == name
+        srcs = [_source_line(r, timeliness) for r in returns if get(r, "provider") == name
                 and (end := period_end_month(get(r, "period"))) and month_index(end) <= month_index(period)]
         srcs.sort(key=lambda s: (s["return_id"], _ck(s["contract"]), period_end_month(s["period"]) or ""))
         packs.append(PackData(name, _unique(slugify(name), slugs), period, as_of, marking, False, list(cks.values()),
@@ -299,7 +356,8 @@ def build_packs(*, returns: Iterable[Any], mmir_values: Iterable[Any], kpd_rows:
                               [n for n in notes if any(f", {c} " in n for c in cks)]))
     chosen = [p for p in packs if p.slug]
     if providers is None:
-        chosen.append(_national(packs, period, as_of, marking, reg, returns, kpd_all, national, notes, config))
+        chosen.append(_national(packs, period, as_of, marking, reg, [_source_line(r, timeliness) for r in returns],
+                                kpd_all, national, notes, config))
     return chosen
 
 
@@ -329,30 +387,19 @@ def _unique(slug: str, taken: set[str]) -> str:
     return out
 
 
-def _national(packs, period, as_of, marking, reg, returns, kpd_all, national, notes, config) -> PackData:
+def _national(packs, period, as_of, marking, reg, sources, kpd_all, national, notes, config) -> PackData:
     months12 = set(PackData("", "", period, as_of, marking).trend_months)
     cks = [c for p in packs for c in p.contracts]
-    summed: dict[tuple[str, int, str], list[int]] = {}
-    for ck in cks:
-        for c in ck.counts:
-            s = summed.setdefault((c.month, c.kpi, c.cohort), [0, 0, 0])
-            s[0], s[1], s[2] = s[0] + c.due, s[1] + c.within, s[2] + c.outside
-    total = [MonthKpiCounts(m, k, co, *v) for (m, k, co), v in sorted(summed.items())]
-    live = [ck for ck in cks if ck.lines]
-    start = min((ck.service_start for ck in live), key=month_index, default=config.default_service_start)
-    missing = sorted({m for ck in live for m in ck.missing}, key=month_index)
-    nat = contract_kpis("All contracts", "All providers", total, set(), period, [], config, service_start=start,
-                        missing=missing)
-    nat.social_value = None
+    nat = national_kpis(cks, period, config)
     summary = []
     for p in (p for p in packs if p.slug):
         sev = [a.item.severity for a in p.attention]
         summary.append({"provider": p.provider, "high": sev.count(1), "medium": sev.count(2), "low": sev.count(3),
                         "top": p.attention[0].item.fact if p.attention else "Nothing flagged."})
     flags = [f"{pm.provider} {pm.contract} {pm.month}: {f}" for pm in kpd_all for f in pm.flags if pm.month in months12]
-    return PackData("National overview", NATIONAL, period, as_of, marking, True, [nat] if live else [],
+    return PackData("National overview", NATIONAL, period, as_of, marking, True, [nat] if nat else [],
                     KpdSection([], national, flags) if kpd_all else None, [], reg,
-                    [_source_line(r) for r in returns], {}, notes,
+                    sources, {}, notes,
                     [(ck.provider, line) for ck in cks for line in ck.lines],
                     [(ck.provider, ck.social_value) for ck in cks if ck.social_value], summary)
 

@@ -25,17 +25,30 @@ import xlsxwriter
 
 from .attention import ACTION_PLAN_SECTION
 from .kpis import default_config
-from .pack_data import PackData, load_notes
+from .pack_data import PackData, notes_for
 from .pack_text import (TIER_COLOURS, WINDOW_HEADINGS, ChartSpec, KpiLine, kpd_charts, national_kpd_charts,
                         register_text, short_month)
 from .svg_charts import y_range
 
 SEVERITY = {1: "1 - High", 2: "2 - Medium", 3: "3 - Low"}
+STATUS_COLOURS = (("missing", "#2a0b06", "#f4cdc6"), ("late", "#6e3619", "#fcd6c3"),
+                  ("rejected", "#3d2375", "#dbd5e9"), ("Incomplete", "#594d00", "#fff7bf"),
+                  ("on time", "#005a30", "#cce2d8"))
 FIRST_ROW = 3  # zero-based: the table header is on row 4
 KINDS = {"text": {"text_wrap": True, "valign": "top"}, "pct": {"num_format": "0.0", "valign": "top"},
          "num": {"num_format": "#,##0.##", "valign": "top"}, "int": {"num_format": "#,##0", "valign": "top"},
          "dt": {"num_format": "yyyy-mm-dd hh:mm", "valign": "top"}}
 Col = tuple[str, int, str]  # header, width, kind
+ROW_HEIGHT = 15  # points per line of 11-point text
+
+
+def wrapped_lines(value: Any, width: float) -> int:
+    """Lines a text takes in a column ``width`` characters wide (a generous estimate: wider is blank space,
+    narrower is text printed over the next row)."""
+    if not isinstance(value, str) or not value:
+        return 1
+    per_line = max(int(width) - 1, 1)
+    return sum(max(1, -(-len(part) // per_line)) for part in value.split("\n"))
 
 
 class PackWorkbook:
@@ -58,6 +71,10 @@ class PackWorkbook:
         self.tier = {t: f({"bold": True, "font_color": fg, "bg_color": bg, "border": 1, "border_color": fg,
                            "text_wrap": True, "valign": "top"}) for t, (fg, bg) in TIER_COLOURS.items()}
         self.contents: list[tuple[str, str]] = []
+        # GOV.UK tag colours for a return's status and an incomplete basis: conditional formats, so a
+        # PM who sorts or filters the table keeps them; the words stay the meaning.
+        self.status = [(start, f({"bold": True, "font_color": fg, "bg_color": bg}))
+                       for start, fg, bg in STATUS_COLOURS]
 
     # ---------------------------------------------------------------- building blocks
     def sheet(self, name: str, title: str, about: str):
@@ -101,8 +118,21 @@ class PackWorkbook:
         for r, row in enumerate(rows, start=FIRST_ROW + 1):
             for c, (value, (_, _, kind)) in enumerate(zip(row, cols)):
                 self.cell(ws, r, c, value, kind)
+            # Spreadsheet programs do not grow a row for wrapped text written by a script: without a
+            # height, wrapped lines print over the next row (LibreOffice's render of issue 12).
+            lines = max((wrapped_lines(v[0] if isinstance(v, tuple) else v, width)
+                         for v, (_, width, _) in zip(row, cols)), default=1)
+            if lines > 1:
+                ws.set_row(r, ROW_HEIGHT * lines)
         ws.freeze_panes(FIRST_ROW + 1, 0)
+        ws.repeat_rows(FIRST_ROW)  # the header row on every printed page
         return FIRST_ROW + 1
+
+    def status_formats(self, ws, first_row: int, last_row: int, first_col: int, last_col: int) -> None:
+        """Tag colours by the words a status cell begins with ('missing', 'late by 2 working days'...)."""
+        for start, fmt in self.status:
+            ws.conditional_format(first_row, first_col, last_row, last_col,
+                                  {"type": "text", "criteria": "begins with", "value": start, "format": fmt})
 
     def line_chart(self, ws, at: tuple[int, int], sheet: str, cat: tuple[int, int, int], series: list[tuple],
                    title: str, desc: str, percent: bool, values: list[float]) -> None:
@@ -142,8 +172,8 @@ class PackWorkbook:
     # ---------------------------------------------------------------- sheets
     def cover(self) -> None:
         p = self.pack
-        ws = self.sheet("Cover", p.title, "Contract performance pack for the Contract Performance Review "
-                                          "(AtW 7.04-7.05, 7.20; WHP ch.16 paras 21-23).")
+        ws = self.sheet("Cover", p.title, f"Contract performance pack for the Contract Performance Review "
+                                          f"({p.review_basis}).")
         ws.set_column(0, 0, 120, self.wrap)
         lines = [("Provider", p.provider), ("Report month", short_month(p.period, full=True)),
                  ("Figures as of", p.as_of.isoformat())]
@@ -152,9 +182,11 @@ class PackWorkbook:
                                                  + ([f"{c} (Work Programme KPD)" for c in p.kpd.contracts()]
                                                     if p.kpd else []))))
         lines.append(("Data sources", f"{len(p.sources)} returns from the ledger, listed on the Data sources sheet"))
+        lines += [(c.contract, note) for c in p.contracts if not p.is_national for note in c.notes]
         r = 4
         for label, text in lines:
             ws.write_string(r, 0, f"{label}: {text}")
+            ws.set_row(r, ROW_HEIGHT * wrapped_lines(f"{label}: {text}", 120))
             r += 1
         shown = [] if p.is_national else sorted(p.sources, key=lambda s: str(s["received_at"] or ""))[-24:]
         if len(shown) < len(p.sources) and shown:
@@ -163,11 +195,13 @@ class PackWorkbook:
         for s in shown:
             rec = s["received_at"].strftime("%Y-%m-%d %H:%M") if hasattr(s["received_at"], "strftime") else ""
             ws.write_string(r, 0, f"{str(s['return_id'] or '').upper()} {s['period']} {s['contract']}: "
-                                  f"{s['name']}, received {rec or 'at an unknown time'}, {s['verdict']}")
+                                  f"{s['name']}, received {rec or 'at an unknown time'}, {s['verdict']}"
+                                  + (f", {s['timeliness']}" if s["timeliness"] else ""))
             r += 1
         ws.write_string(r + 1, 0, "How to read this pack", self.bold)
-        for i, text in enumerate(load_notes()["how_to_read"], start=r + 2):
+        for i, text in enumerate(notes_for(p)["how_to_read"], start=r + 2):
             ws.write_string(i, 0, text)
+            ws.set_row(i, ROW_HEIGHT * wrapped_lines(text, 120))
         ws.write_url(i + 2, 0, "internal:'Contents'!A1", self.link, "Go to the Contents sheet")
         ws.activate()
 
@@ -191,10 +225,14 @@ class PackWorkbook:
             ("Change on last month", 18, "text"), ("Guidance", 10, "text")]
         rows = []
         for pv, line in items:
-            cells = [v if v is not None else t for v, t in (line.cell(w) for w in WINDOW_HEADINGS)]
+            # a national figure keeps its coverage beside it ("90.9% (5 of 6 contracts, 55 cases due)")
+            cells = [v if v is not None and line.coverage is None else t
+                     for v, t in (line.cell(w) for w in WINDOW_HEADINGS)]
             rows.append(([pv] if prov else []) + [line.contract, line.label, line.cohort_label, *cells, line.target,
                         line.meets_text, (line.tier_text, line.tier), line.change_text, line.guidance])
-        self.table(ws, cols, rows, "No AtW MHSS contract", "KPI summary")
+        first = self.table(ws, cols, rows, "No AtW MHSS contract", "KPI summary")
+        col = 4 if prov else 3
+        self.status_formats(ws, first, first + max(len(rows), 1) - 1, col, col + len(WINDOW_HEADINGS) - 1)
 
     def kpi_trends(self, lines: list[KpiLine]) -> None:
         name = "KPI trends"
@@ -211,14 +249,16 @@ class PackWorkbook:
                 rows.append([line.contract, line.label, line.cohort_label, short_month(pt.month), c and c[0],
                              c and c[1], pt.percentage, line.target, line.point_note(pt)])
         first = self.table(ws, cols, rows, "No AtW MHSS contract", "KPI trend figures")
-        r = first
-        for i, line in enumerate(lines):
+        r, drawn = first, 0
+        for line in lines:
             n = len(line.trend)
-            values = [p.percentage for p in line.trend if p.percentage is not None] + [line.target or 100]
-            self.line_chart(ws, (FIRST_ROW + i * 16, 10), name, (r, r + n - 1, 3),
-                            [("In-month %", 6, False), (f"Target {line.target:g}%", 7, True)],
-                            f"{line.label} ({line.cohort_label}): {line.contract}", line.chart_description(),
-                            True, values)
+            if line.has_figures:  # an empty chart is not drawn (its rows still say why)
+                values = [p.percentage for p in line.trend if p.percentage is not None] + [line.target or 100]
+                self.line_chart(ws, (FIRST_ROW + drawn * 16, 10), name, (r, r + n - 1, 3),
+                                [("In-month %", 6, False), (f"Target {line.target:g}%", 7, True)],
+                                f"{line.label} ({line.cohort_label}): {line.contract}", line.chart_description(),
+                                True, values)
+                drawn += 1
             r += n
 
     def social_value(self, items: list[tuple[str | None, Any]]) -> None:
@@ -245,7 +285,7 @@ class PackWorkbook:
                             ("Front line (FTE)", 10, "num"), ("Central functions (FTE)", 10, "num"),
                             ("Employer engagement (FTE)", 12, "num"), ("FTE total", 10, "num"),
                             ("Days lost", 9, "num"), ("Days lost per FTE", 10, "num"), ("Job entries", 9, "num"),
-                            ("Job entries per front line FTE", 12, "num"), ("National median", 11, "num")]
+                            ("Job entries per front line FTE", 12, "num"), ("Median CPA, all providers", 11, "num")]
         case: list[Col] = [("CPA", 14, "text"), ("Month", 10, "text"), ("Actively engaged", 11, "num"),
                            ("In work", 9, "num"), ("Not currently engaged", 11, "num"), ("Total caseload", 11, "num"),
                            ("Change in total on last month", 12, "num")]
@@ -266,7 +306,7 @@ class PackWorkbook:
                                 g.participants, g.job_entries, g.share, g.conversion] for g in groups]
         ws = self.sheet("KPD staffing", "Staffing by month (KPD 4-10, 15)",
                         "FTE by category; the FTE total is recomputed from its parts (KPD 9). Job entries per front "
-                        "line FTE is compared with the median of all providers (KPD 15). Charts to the right.")
+                        "line FTE is compared with the median CPA of all providers (KPD 15). Charts to the right.")
         first = self.table(ws, staff, rows_s, "No KPD figures in the 12 months", "KPD staffing")
         ws2 = self.sheet("KPD caseloads", "Caseloads by month (KPD 11-14)",
                          "Participants by caseload; the total is recomputed from its parts (KPD 14). "
@@ -291,6 +331,8 @@ class PackWorkbook:
                    "No segmentation or RAG rating returned", "KPD segmentation")
 
     def _kpd_chart(self, ws, sheet: str, at: tuple[int, int], cat: tuple, spec: ChartSpec, cols: list[int]) -> None:
+        if not spec.has_data:
+            return
         values = [v for _, vs in spec.series for v in vs if v is not None]
         self.line_chart(ws, at, sheet, cat, [(n, c, False) for (n, _), c in zip(spec.series, cols)], spec.title,
                         spec.desc, False, values)
@@ -299,12 +341,12 @@ class PackWorkbook:
         p, nat = self.pack, self.pack.kpd.national
         months = [m for m in p.trend_months if m in nat]
         ws = self.sheet("KPD national", "Staffing and caseloads, all providers, by month (KPD 9-15)",
-                        "Totals over all providers, ratios of those totals, and the median provider. "
+                        "Totals over every CPA of every provider, ratios of those totals, and the median CPA. "
                         "Chart to the right.")
-        cols: list[Col] = [("Month", 10, "text"), ("Providers", 9, "int"), ("FTE total", 10, "num"),
+        cols: list[Col] = [("Month", 10, "text"), ("CPAs reporting", 9, "int"), ("FTE total", 10, "num"),
                            ("Total caseload", 11, "num"), ("Job entries", 10, "num"),
-                           ("Job entries per front line FTE", 13, "num"), ("Median provider", 10, "num"),
-                           ("Days lost per FTE", 10, "num"), ("Median provider, days lost per FTE", 13, "num")]
+                           ("Job entries per front line FTE", 13, "num"), ("Median CPA", 10, "num"),
+                           ("Days lost per FTE", 10, "num"), ("Median CPA, days lost per FTE", 13, "num")]
         rows = [[short_month(m), nat[m].providers, nat[m].totals.get("fte_total"), nat[m].totals.get("caseload_total"),
                  nat[m].totals.get("job_entries"), nat[m].ratios.get("job_entries_per_front_line_fte"),
                  nat[m].medians.get("job_entries_per_front_line_fte"), nat[m].ratios.get("days_lost_per_fte"),
@@ -318,7 +360,7 @@ class PackWorkbook:
         p = self.pack
         ws = self.sheet("Attention", "What needs attention, most urgent first",
                         f"Suggested prompts for the '{ACTION_PLAN_SECTION}' part of the provider's Action Plan "
-                        "(AtW 7.06, 7.22): suggestions, not decisions.")
+                        f"({p.action_plan_basis}): suggestions, not decisions.")
         if p.is_national:
             cols: list[Col] = [("Provider", 30, "text"), ("High", 7, "int"), ("Medium", 8, "int"), ("Low", 7, "int"),
                                ("Most urgent item", 90, "text")]
@@ -342,7 +384,9 @@ class PackWorkbook:
         rows = [([row["provider"]] if p.is_national else []) + [
             register_text(row)["return"], row["contract"], row["period"], register_text(row)["status"],
             row["received_at"], row["deadline"], row["resubmissions"], row["files"]] for row in p.register]
-        self.table(ws, cols, rows, "No returns were expected in the 12 months", "Submissions register")
+        first = self.table(ws, cols, rows, "No returns were expected in the 12 months", "Submissions register")
+        col = 4 if p.is_national else 3
+        self.status_formats(ws, first, first + max(len(rows), 1) - 1, col, col)
 
     def sources(self) -> None:
         p = self.pack
@@ -350,15 +394,15 @@ class PackWorkbook:
                         "The current accepted version of each return in the ledger, up to the report month.")
         cols: list[Col] = ([("Provider", 26, "text")] if p.is_national else []) + [
             ("Return", 8, "text"), ("Contract", 18, "text"), ("Period", 12, "text"), ("File", 40, "text"),
-            ("Received", 17, "dt"), ("Verdict", 18, "text"), ("Working days late", 9, "int")]
+            ("Received", 17, "dt"), ("Verdict", 18, "text"), ("Timeliness (submissions register)", 24, "text")]
         rows = [([s["provider"]] if p.is_national else []) + [
             str(s["return_id"] or "").upper(), s["contract"], s["period"], s["name"], s["received_at"], s["verdict"],
-            s["late_working_days"]] for s in p.sources]
+            s["timeliness"]] for s in p.sources]
         self.table(ws, cols, rows, "No returns in the ledger for this pack", "Data sources")
 
     def notes(self) -> None:
         ws = self.sheet("Notes", "Notes: what each measure means", "With the guidance paragraph behind each.")
-        rows = [[m["measure"], m["explanation"], m["guidance"]] for m in load_notes()["measures"]]
+        rows = [[m["measure"], m["explanation"], m["guidance"]] for m in notes_for(self.pack)["measures"]]
         rows += [["Figures not counted", n, "AtW 7.25"] for n in self.pack.notes]
         self.table(ws, [("Measure", 34, "text"), ("Explanation", 100, "text"), ("Guidance", 22, "text")],
                    rows, "", "Notes")
@@ -376,12 +420,12 @@ def write_xlsx(pack: PackData, path: str | Path) -> Path:
     if pack.is_national and pack.overview:
         book.kpi_summary(pack.overview, "KPIs by provider")
         book.social_value(pack.sv_overview)
-    if pack.contracts:
+    if pack.lines:
         book.kpi_summary([(None, line) for line in pack.lines], "KPI summary" if not pack.is_national
                          else "KPI all contracts")
         book.kpi_trends(pack.lines)
-        if not pack.is_national:
-            book.social_value([(None, c.social_value) for c in pack.contracts if c.social_value])
+    if pack.lines and not pack.is_national:
+        book.social_value([(None, c.social_value) for c in pack.contracts if c.social_value])
     if pack.kpd and not pack.is_national:
         book.kpd_sheets()
     elif pack.kpd:

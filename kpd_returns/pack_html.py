@@ -17,9 +17,9 @@ from markupsafe import Markup
 
 from .attention import ACTION_PLAN_SECTION
 from .kpis import default_config
-from .pack_data import load_notes, slugify
-from .pack_text import (TIER_COLOURS, WINDOW_HEADINGS, KpiLine, PackData, kpd_charts, month_list, national_kpd_charts,
-                        num, pct, register_text, short_month)
+from .pack_data import notes_for, slugify
+from .pack_text import (TIER_COLOURS, WINDOW_HEADINGS, KpiLine, PackData, data_span, kpd_charts, month_list,
+                        national_kpd_charts, num, pct, register_text, short_month)
 from .resources import templates_dir
 from .svg_charts import Series, line_chart
 
@@ -53,7 +53,8 @@ def kpi_chart(chart_id: str, line: KpiLine) -> Markup:
     series = [Series("In-month %", [p.percentage for p in line.trend])]
     if line.target is not None:
         series.append(Series(f"Target {line.target:g}%", [line.target] * len(months), target=True))
-    return Markup(line_chart(chart_id, months, series, title=line.chart_title, desc=line.chart_description()))
+    return Markup(line_chart(chart_id, months, series, title=line.chart_title, desc=line.chart_description(),
+                             gaps=[line.gap_word(p) for p in line.trend]))
 
 
 def kpd_chart(chart_id: str, months: list[str], title: str, desc: str, series: list[tuple[str, list]]) -> Markup:
@@ -68,7 +69,8 @@ def environment() -> Environment:
     env.filters.update(pct=pct, num=num, short_month=short_month, month_list=month_list)
     env.globals.update(kpi_chart=kpi_chart, kpd_chart=kpd_chart, css_string=css_string, tier_colours=TIER_COLOURS,
                        window_headings=WINDOW_HEADINGS, severity_words=SEVERITY_WORDS, register_text=register_text,
-                       glance=glance, kpd_charts=kpd_charts, national_kpd_charts=national_kpd_charts,
+                       glance=glance, kpd_charts=kpd_charts, data_span=data_span,
+                       national_kpd_charts=national_kpd_charts,
                        action_plan_section=ACTION_PLAN_SECTION)
     return env
 
@@ -88,9 +90,12 @@ def glance(pack: PackData) -> list[tuple[str, str, str]]:
         rated = [t.tier_text for t in tiers if t.tier is not None]
         counts = {name: rated.count(name) for name in sorted(set(rated), reverse=True)}
         detail = "; ".join(f"{n} at {name}" for name, n in counts.items())
+        unrated = "incomplete or no cases due"
         cards.append((f"Published KPIs rated, rolling 12 months{scope}", f"{len(rated)} of {len(tiers)}",
-                      f"Rated{': ' + detail if detail else ''}"
-                      f"{'; the rest not rated (incomplete or no cases due)' if len(rated) < len(tiers) else ''}."))
+                      f"None rated ({unrated})." if not rated else
+                      f"Rated: {detail}{f'; the rest not rated ({unrated})' if len(rated) < len(tiers) else ''}."))
+    for c in ([] if pack.is_national else [c for c in pack.contracts if c.no_returns]):
+        cards.append((f"KPIs, {c.contract}", "No data", " ".join(c.notes)))
     svs = [sv for _, sv in pack.sv_overview] if pack.is_national else [c.social_value for c in pack.contracts]
     for sv in (sv for sv in svs if sv) if not pack.is_national else []:
         cards.append((f"Social Value KPI {sv.quarter}", sv.tier_text.split(":")[0], f"{sv.contract}: {sv.score_text}."))
@@ -116,7 +121,7 @@ def glance(pack: PackData) -> list[tuple[str, str, str]]:
 def render(pack: PackData) -> str:
     template = environment().get_template("national.html.j2" if pack.is_national else "pack.html.j2")
     config = default_config()
-    return template.render(pack=pack, notes=load_notes(), ids=_Ids(), config=config,
+    return template.render(pack=pack, notes=notes_for(pack), ids=_Ids(), config=config,
                            windows=list(WINDOW_HEADINGS))
 
 

@@ -53,6 +53,31 @@ def tier_words(tier: int | None, name: str | None) -> str:
 
 
 @dataclass(frozen=True)
+class Coverage:
+    """The contracts a national figure sums (pack_national): ``counted`` sent every return they owed
+    in the window; ``not_counted`` owed one or more they have not sent (contract, months missing)."""
+
+    counted: tuple[str, ...]
+    not_counted: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @property
+    def owing(self) -> int:
+        return len(self.counted) + len(self.not_counted)
+
+    def short(self, due: int | None = None) -> str:
+        """'5 of 6 contracts, 55 cases due'."""
+        text = f"{len(self.counted)} of {self.owing} contract{'' if self.owing == 1 else 's'}"
+        return text + (f", {due:,} case{'' if due == 1 else 's'} due" if due is not None and self.counted else "")
+
+    @property
+    def missing_text(self) -> str:
+        """'not counted: AtW-MHSS-C058 (2026-10 missing)', or '' when every contract owing is counted."""
+        if not self.not_counted:
+            return ""
+        return "not counted: " + "; ".join(f"{c} ({month_list(list(ms))} missing)" for c, ms in self.not_counted)
+
+
+@dataclass(frozen=True)
 class KpiLine:
     """One KPI for one referral cohort of one contract, on every window, with its 12-month trend."""
 
@@ -68,6 +93,7 @@ class KpiLine:
     guidance: str
     publication_window: str = "rolling_12"
     month_counts: dict[str, tuple[int, int]] = field(default_factory=dict)  # month -> (due, within)
+    coverage: dict[str, Coverage] | None = None  # national lines: window -> the contracts summed
 
     @property
     def label(self) -> str:
@@ -78,8 +104,16 @@ class KpiLine:
         return f"{self.contract}-kpi{self.kpi}-{self.cohort}"
 
     def cell(self, window: str) -> tuple[float | None, str]:
-        """(percentage or None, words): '92.3%', 'Incomplete: 2026-02 missing' or 'No cases due'."""
+        """(percentage or None, words): '92.3%', 'Incomplete: 2026-02 missing' or 'No cases due'.
+        A national line says whom it covers: '90.9% (5 of 6 contracts, 55 cases due)'."""
         r = self.results[window]
+        if self.coverage is not None:
+            cov = self.coverage[window]
+            if not cov.counted:
+                return None, f"No figure: no contract sent every return ({cov.short()})"
+            if r.percentage is None:
+                return None, f"No cases due ({cov.short()})"
+            return r.percentage, f"{r.percentage:.1f}% ({cov.short(r.due)})"
         if r.incomplete:
             return None, f"Incomplete: {month_list(r.missing_months)} missing"
         if r.percentage is None:
@@ -140,9 +174,20 @@ class KpiLine:
     def months12(self) -> list[str]:
         return [p.month for p in self.trend]
 
+    @property
+    def has_figures(self) -> bool:
+        """Whether any month of the trend has a percentage: a chart is drawn only then."""
+        return any(p.percentage is not None for p in self.trend)
+
+    def gap_word(self, p: TrendPoint) -> str:
+        """Why a month has no point on the chart: 'no return', 'none due' or '' (it has one)."""
+        if p.percentage is not None:
+            return ""
+        return "no return" if p.incomplete else "none due"
+
     def point_note(self, p: TrendPoint) -> str:
         if p.incomplete:
-            return "Return missing or rejected"
+            return "No contract sent a return" if self.coverage is not None else "Return missing or rejected"
         if p.percentage is None:
             return "No cases due"
         if self.target is None:
@@ -170,6 +215,9 @@ class KpiLine:
         gaps = [p.month for p in self.trend if p.incomplete]
         if gaps:
             text += f" Gaps where the return is missing or rejected: {month_list(gaps, 4)}."
+        none_due = [p.month for p in self.trend if not p.incomplete and p.percentage is None]
+        if none_due:
+            text += f" Gaps where no cases were due: {month_list(none_due, 4)}."
         return text
 
 
@@ -222,9 +270,18 @@ class ContractKpis:
     windows: list[WindowResult]
     social_value: SocialValueView | None = None
     notes: list[str] = field(default_factory=list)
+    service_end: str | None = None  # the last month owed (registry.owed_span), None while the contract runs
+    coverage: dict[str, Coverage] | None = None  # national: window -> contracts summed
+    no_returns: bool = False  # no accepted return yet: nothing to rate, said in ``notes``
 
     @property
     def missing_text(self) -> str:
+        if self.coverage is not None:
+            parts = [f"{WINDOW_HEADINGS[w]}: {cov.short()}" + (f", {cov.missing_text}" if cov.missing_text else "")
+                     for w, cov in self.coverage.items()]
+            return "Contracts counted on each basis. " + "; ".join(parts) + "."
+        if self.no_returns:
+            return ""  # the note in ``notes`` says it, with the first return's deadline
         return f"Months with no accepted return: {month_list(self.missing, 6)}." if self.missing else \
             "Every month since the Service Start Date has an accepted return."
 
@@ -236,6 +293,17 @@ class ChartSpec:
     desc: str
     series: list[tuple[str, list[float | None]]]
     percent: bool = False
+
+    @property
+    def has_data(self) -> bool:
+        """A chart is drawn only when one of its lines has a figure."""
+        return any(v is not None for _, values in self.series for v in values)
+
+
+def data_span(months: list[str], present: Any) -> list[str]:
+    """The months from the first to the last one in ``present``: a chart spans the months with data."""
+    have = [i for i, m in enumerate(months) if m in present]
+    return months[have[0]: have[-1] + 1] if have else []
 
 
 def _latest(name: str, months: list[str], values: list[float | None]) -> str:
@@ -264,9 +332,9 @@ def kpd_charts(months: list[str], by_month: dict[str, Any], national: dict[str, 
                   f"Total caseload and actively engaged caseload, {span}." + _latest("total caseload", months, total),
                   [("Total caseload", total), ("Actively engaged", active)]),
         ChartSpec(f"{contract}-jobs", f"Job entries per front line FTE by month, {contract}",
-                  f"Job entries per front line claimant-facing FTE against the median of all providers, {span}."
+                  f"Job entries per front line claimant-facing FTE against the median CPA of all providers, {span}."
                   + _latest("figure", months, jpf),
-                  [("Job entries per front line FTE", jpf), ("National median", med)]),
+                  [("Job entries per front line FTE", jpf), ("Median CPA, all providers", med)]),
     ]
 
 
@@ -280,9 +348,13 @@ def national_kpd_charts(months: list[str], national: dict[str, Any]) -> list[Cha
                   f"FTE total summed over all providers, {span}." + _latest("FTE total", months, fte),
                   [("FTE total, all providers", fte)]),
         ChartSpec("national-jobs", "Job entries per front line FTE, all providers, by month",
-                  f"Job entries per front line FTE over all providers and the median provider, {span}."
-                  + _latest("figure", months, ratio), [("All providers", ratio), ("Median provider", med)]),
+                  f"Job entries per front line FTE over every CPA and the median CPA, {span}."
+                  + _latest("figure", months, ratio), [("All CPAs", ratio), ("Median CPA", med)]),
     ]
+
+
+STATUS_TAGS = {"missing": "missing", "late": "late", "rejected only": "rejected", "on time": "on-time",
+               "not yet due": "not-yet-due"}  # register status -> CSS tag (status-...) and Excel format
 
 
 def register_text(row: dict[str, Any]) -> dict[str, str]:
@@ -295,7 +367,8 @@ def register_text(row: dict[str, Any]) -> dict[str, str]:
     status = str(row.get("status") or "")
     if status == "late" and late:
         status = f"late by {late} working day{'s' if late != 1 else ''}"
-    return {"return": str(row.get("return_id") or "").upper(), "contract": str(row.get("contract") or ""),
+    tag = STATUS_TAGS.get(str(row.get("status") or ""), "")
+    return {"tag": tag, "return": str(row.get("return_id") or "").upper(), "contract": str(row.get("contract") or ""),
             "period": str(row.get("period") or ""), "status": status, "received": when(row.get("received_at")),
             "deadline": when(row.get("deadline")), "resubmissions": str(row.get("resubmissions") or 0),
             "files": str(files if files not in (None, "") else "")}
@@ -344,6 +417,17 @@ class PackData:
     def title(self) -> str:
         what = "National overview" if self.is_national else self.provider
         return f"Contract performance pack: {what}, {short_month(self.period, full=True)}"
+
+    @property
+    def review_basis(self) -> str:
+        """The guidance the pack serves: AtW chapter 7 when it holds an AtW MHSS contract, else the KPD guidance."""
+        if self.contracts or self.overview:
+            return "AtW 7.04-7.05, 7.20; WHP ch.16 paras 21-23"
+        return "Work Programme KPD guidance paras 3-4; WHP ch.16 paras 21-23"
+
+    @property
+    def action_plan_basis(self) -> str:
+        return "AtW 7.06, 7.22; WHP ch.16 Annex A" if self.contracts or self.overview else "WHP ch.16 Annex A"
 
     @property
     def trend_months(self) -> list[str]:

@@ -2,7 +2,7 @@
 
 A register is a CSV or TOML file with one entry per provider and contract:
 
-    provider,contract,returns,region,service_start,first_period,year_start_month
+    provider,contract,returns,region,service_start,first_period,year_start_month,service_end
     Northbridge Employment Ltd,CPA 07,kpd,england-and-wales,,2026-27 Q1,
     Northbridge Employment Ltd,AtW-MHSS-C014,mmir,england-and-wales,2024-08,,
 
@@ -16,6 +16,8 @@ A register is a CSV or TOML file with one entry per provider and contract:
 * ``first_period`` (optional): the first period owed, in the return's own form
   (``2026-27 Q1``, ``2026-08``), or per return type (``kpd=2026-27 Q1;mmir=2026-08``).
   It wins over ``service_start``;
+* ``service_end`` (optional, ``YYYY-MM``): the contract's last month; no return is
+  owed for a period starting after it;
 * ``year_start_month`` (optional, 1-12): the month the contract year starts, for
   year-to-date checks (default: the spec's, April).
 
@@ -24,6 +26,10 @@ The TOML form is a list of tables with the same keys: ``[[providers]]``
 
 Without a register, the providers and contracts expected are those seen in the
 ledger, for the periods seen in the ledger from each contract's first one.
+
+``owed_span`` is the one place that decides from when (and until when) a contract owes a
+return: the submissions register, the packs, the KPI windows and the publication rows all
+read it, so a contract is never "0 missing" in one output and "14 months missing" in another.
 """
 
 from __future__ import annotations
@@ -55,6 +61,7 @@ _HEADER_ALIASES = {
     "service_start": "service_start", "service start": "service_start", "service start date": "service_start",
     "first_period": "first_period", "first period": "first_period", "first period expected": "first_period",
     "year_start_month": "year_start_month", "year start month": "year_start_month",
+    "service_end": "service_end", "service end": "service_end", "service end date": "service_end",
     "contract year start": "year_start_month",
 }
 _REGION_ALIASES = {
@@ -120,6 +127,7 @@ class RegistryEntry:
     first_period: dict[str, str] | str | None = None  # one label, or by return id
     year_start_month: int | None = None
     line: int = 0
+    service_end: str | None = None  # 'YYYY-MM': the last month of the contract
 
     @property
     def contract_key(self) -> str:
@@ -146,6 +154,47 @@ class RegistryEntry:
             if month:
                 return period_containing(spec, month)[0]
         return None
+
+
+@dataclass(frozen=True)
+class OwedSpan:
+    """The periods a contract owes one return: from ``first_period`` (its first month ``first_month``)
+    to the period ending ``last_end`` (None: still running). ``first_period`` None: nothing says."""
+
+    first_period: str | None
+    first_month: str | None
+    last_end: dt.date | None = None
+
+    @property
+    def last_month(self) -> str | None:
+        return None if self.last_end is None else f"{self.last_end:%Y-%m}"
+
+
+def configured_start(spec: ReturnSpec, contract: str | None) -> str | None:
+    """An MMIR contract's Service Start Date month from validators/kpis.toml ([contracts."REF"]), if set."""
+    if spec.id != "mmir" or not contract:
+        return None
+    from .kpis import default_config
+    from .ledger import contract_key
+
+    key = contract_key(contract)
+    return next((c.service_start for ref, c in default_config().contracts.items()
+                 if contract_key(ref) == key and c.service_start), None)
+
+
+def owed_span(entry: RegistryEntry | None, spec: ReturnSpec, first_seen: str | None = None,
+              contract: str | None = None) -> OwedSpan:
+    """From when a contract owes ``spec``'s return: the register's first_period, else the period holding
+    its service_start, else the Service Start Date in validators/kpis.toml (MMIR), else ``first_seen``, the
+    first period the ledger holds for it. Until: the period holding the register's service_end."""
+    configured = configured_start(spec, entry.contract if entry else contract)
+    configured_first = period_containing(spec, _month_date(configured))[0] if configured else None
+    first = (entry.first_period_for(spec) if entry else None) or configured_first or first_seen
+    bounds = period_bounds(spec, first) if first else None
+    end = None
+    if entry and entry.service_end and (month := _month_date(entry.service_end)):
+        end = period_containing(spec, month)[2]
+    return OwedSpan(bounds[0] if bounds else None, f"{bounds[1]:%Y-%m}" if bounds else None, end)
 
 
 @dataclass
@@ -211,7 +260,8 @@ def _from_csv(text: str, name: str) -> Registry:
         key = _HEADER_ALIASES.get(h.strip().lower())
         if key is None and h.strip():
             raise RegistryError(f"{name}: line {start + 1}, column {i + 1}: the heading '{h.strip()}' is not one of "
-                                "provider, contract, returns, region, service_start, first_period, year_start_month.")
+                                "provider, contract, returns, region, service_start, first_period, year_start_month, "
+                                "service_end.")
         header.append(key)
     for needed in ("provider", "contract", "returns"):
         if needed not in header:
@@ -304,7 +354,10 @@ def _entry(data: dict[str, str], name: str, line: int, cols: dict[str, int] | No
             ysm = 0
         if not 1 <= ysm <= 12:
             raise fail("year_start_month", f"'{data['year_start_month']}' is not a month number from 1 to 12.")
-    return RegistryEntry(provider, contract, returns, region, service_start, first, ysm, line)
+    service_end = data.get("service_end") or None
+    if service_end and _month_date(service_end) is None:
+        raise fail("service_end", f"'{service_end}' is not a month: write it as 2027-03.")
+    return RegistryEntry(provider, contract, returns, region, service_start, first, ysm, line, service_end)
 
 
 def _registry(entries: list[RegistryEntry], name: str) -> Registry:
@@ -344,19 +397,21 @@ def submissions_register(ledger: "Ledger", *, as_of: dt.date, register: Registry
     for rid in specs:
         seen_periods[rid] = ledger.periods_seen(rid)
 
-    def add_periods(target: dict[str, dt.date], spec: ReturnSpec, first: str | None, floor: dt.date | None) -> None:
+    def add_periods(target: dict[str, dt.date], spec: ReturnSpec, first: str | None, floor: dt.date | None,
+                    last_end: dt.date | None = None) -> None:
+        until = min(as_of, last_end) if last_end else as_of
         if first:
-            for label, end in periods_between(spec, first, as_of):
+            for label, end in periods_between(spec, first, until):
                 target[label] = end
         else:
             for label, end in seen_periods.get(spec.id, []):
-                if end <= as_of and (floor is None or end >= floor):
+                if end <= until and (floor is None or end >= floor):
                     target[label] = end
         if wanted:
             first_end = period_bounds(spec, first)[2] if first and period_bounds(spec, first) else floor
             for label in wanted:
                 b = period_bounds(spec, label)
-                if b and (first_end is None or b[2] >= first_end):
+                if b and (first_end is None or b[2] >= first_end) and (last_end is None or b[2] <= last_end):
                     target[b[0]] = b[2]
 
     # Each attributable contract seen in the ledger, with its first period seen.
@@ -372,15 +427,18 @@ def submissions_register(ledger: "Ledger", *, as_of: dt.date, register: Registry
             if spec is None:
                 continue
             target: dict[str, dt.date] = {}
-            first = entry.first_period_for(spec)
-            add_periods(target, spec, first, None if first else first_seen.get((rid, entry.contract_key)))
+            span = owed_span(entry, spec)
+            add_periods(target, spec, span.first_period,
+                        None if span.first_period else first_seen.get((rid, entry.contract_key)), span.last_end)
             plan[(rid, entry.contract_key)] = (entry.provider, entry.contract, entry.region, True, target)
     for rid, ck, provider, contract in ledger.contracts_seen():
         if (rid, ck) in plan or rid not in specs:
             continue
         target = {}
         if register is None:
-            add_periods(target, specs[rid], None, first_seen.get((rid, ck)))
+            span = owed_span(None, specs[rid], contract=contract or ck)
+            add_periods(target, specs[rid], span.first_period,
+                        None if span.first_period else first_seen.get((rid, ck)))
         plan[(rid, ck)] = (provider, contract or ck, register.region_for(contract, region_default)
                            if register else region_default, False if register is not None else True, target)
 
@@ -440,4 +498,4 @@ def registry_or_none(path: str | Path | None) -> Registry | None:
 
 __all__ = ["Registry", "RegistryEntry", "RegistryError", "STATUSES", "load_registry", "period_bounds",
            "period_containing", "periods_between", "submissions_register", "registry_or_none", "SpecError",
-           "get_spec"]
+           "OwedSpan", "owed_span", "get_spec"]

@@ -87,8 +87,10 @@ def month_axis_labels(months: list[str]) -> list[tuple[str, str]]:
 
 
 def line_chart(chart_id: str, months: list[str], series: list[Series], *, title: str, desc: str,
-               percent: bool = True, y_label: str = "") -> str:
-    """An inline SVG line chart of ``series`` over ``months`` ("YYYY-MM"). ``chart_id`` must be unique in the page."""
+               percent: bool = True, y_label: str = "", gaps: list[str] | None = None) -> str:
+    """An inline SVG line chart of ``series`` over ``months`` ("YYYY-MM"). ``chart_id`` must be unique in the page.
+    ``gaps``: a word per month written low in its column where the line has a gap ('no return', 'none due'),
+    so a missing return and a month with no cases due do not look the same."""
     present = [v for s in series for v in s.values if v is not None]
     low, high, step = y_range(present, percent)
     if low > 0:
@@ -112,6 +114,10 @@ def line_chart(chart_id: str, months: list[str], series: list[Series], *, title:
         out.append(f'<text x="{_f(x)}" y="{H - BOTTOM + 18}" text-anchor="middle">{mon}</text>')
         if year:
             out.append(f'<text x="{_f(x)}" y="{H - BOTTOM + 34}" text-anchor="middle">{year}</text>')
+    for x, word in zip(xs, gaps or []):
+        if word:
+            out.append(f'<text x="{_f(x)}" y="{_f(TOP + ph - 6)}" text-anchor="middle" font-size="10">'
+                       f'{escape(word)}</text>')
     lx, data_no = LEFT, 0
     for s in series:
         colour, dash, marker = (*TARGET, "") if s.target else STYLES[data_no % len(STYLES)]

@@ -47,8 +47,8 @@ def test_provider_below_target_items_in_severity_order_atw_7_06_7_22(cfg):
                        "97.0% in month (2.0 points below).")
     assert sv.fact.startswith("Social Value: Improve Health and Wellbeing: 0 of 3 measures achieved (0.0%), tier 1")
     assert late.fact == "The MMIR for 2026-10 was received 2 working days late." and late.guidance == "AtW 7.24"
-    assert errors.fact == "3 open errors on returns: total-mismatch 3."
-    assert warnings.fact == "1 open warning on returns: implausible-value 1."
+    assert errors.fact == "3 open errors on returns: a total that does not add up (3)."
+    assert warnings.fact == "1 open warning on returns: an implausibly high figure (1)."
     assert all(i.provider == "Acme Ltd" and i.prompt.startswith("Consider") for i in items)
     assert items[0].to_dict()["action_plan_section"] == ACTION_PLAN_SECTION == "Specific Areas Requiring Action"
     assert items[0].to_dict()["severity_label"] == "high"

@@ -30,6 +30,11 @@ def test_demo_writes_every_output_and_accounts_for_every_input(tmp_path):
     assert any(p.name.endswith(".annotated.xlsx") for p in (out / "validation").iterdir())
     # the register's provider that sent nothing shows as missing in its pack
     assert "Eastgate Pathways Ltd" in (out / "packs" / "pack-2026-10-eastgate-pathways-ltd.html").read_text()
+    # and on the generated real season (issue 12): national figures with their coverage
+    assert "A real season's packs" in result.output
+    national = (out / "season" / "packs" / "pack-2026-10-national.html").read_text(encoding="utf-8")
+    assert "87.9% (6 of 7 contracts, 670 cases due)" in national
+    assert len(summary["season_packs"]) == 2 * 9 + 2  # xlsx and html for 8 providers and national, publication
 
 
 def test_the_validation_tally_counts_files_and_findings_apart():

@@ -114,3 +114,31 @@ def test_screenshot_of_a_provider_pack(browser, packs):
     docs = ROOT / "docs" / "pack-screenshot.png"
     if not docs.exists():
         shutil.copyfile(shot, docs)
+
+
+@pytest.fixture(scope="module")
+def season_packs(tmp_path_factory):
+    """Every HTML pack of the generated real season (kpd_returns/season.py), issue 12."""
+    from kpd_returns import season
+    from kpd_returns.cli_pack import write_packs
+
+    tmp = tmp_path_factory.mktemp("season-browser")
+    ledger = season.build_ledger(tmp / "ledger.sqlite")
+    paths = write_packs(ledger, tmp / "out", season.REPORT_MONTH, formats=("html",), as_of=season.AS_OF,
+                        register=season.register())
+    return [p for p in paths if p.suffix == ".html"]
+
+
+def test_season_packs_pass_axe_and_fit_a4(browser, season_packs):
+    assert len(season_packs) == 9  # eight providers and the national overview
+    test_no_requests_no_console_errors_and_no_axe_violations(browser, season_packs)
+    test_print_layout_fits_a4_width(browser, season_packs)
+
+
+def test_national_attention_list_is_on_the_first_screen(browser, season_packs):
+    path = next(p for p in season_packs if p.name.endswith("-national.html"))
+    page, _, _ = _open(browser, path, viewport={"width": 1280, "height": 900})
+    top = page.evaluate("document.getElementById('attention').getBoundingClientRect().top")
+    first_row = page.evaluate("document.querySelector('#attention ~ div table tbody tr').getBoundingClientRect().top")
+    page.close()
+    assert 0 < top < first_row < 900
