@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .deadlines import deadline_for
-from .findings import Finding
+from .findings import make
 from .kpis import month_at, month_index
 from .model import FileReport
 from .registry import Registry, registry_from_text
@@ -121,11 +121,10 @@ def _report(return_id: str, provider: str, contract: str, period: str, values: l
     name = f"{contract.replace(' ', '-')}-{label.replace(' ', '-')}{tag}.xlsx"
     findings = []
     if errors:
-        findings.append(Finding("required-missing", "error", "Enter KPI 3 cases due in C5: it is required.",
-                                sheet="KPIs", cell="C5"))
+        findings.append(make("required-missing", sheet="KPIs", cell="C5", field_label="KPI 3 cases due"))
     if late_days:  # as the validator reports a file received after its deadline
-        findings.append(Finding("submitted-late", "warning", f"This return was submitted late by {late_days} "
-                                f"working days, after its deadline.", found=f"late by {late_days} working days"))
+        findings.append(make("submitted-late", detail=f"late by {late_days} working days",
+                             deadline=f"{due.due:%Y-%m-%d %H:%M}", found=f"late by {late_days} working days"))
     return FileReport(path=name, name=name, sha256=hashlib.sha256(name.encode()).hexdigest(), return_id=return_id,
                       version="season", provider=provider, contract=contract, period=label, period_end=end,
                       findings=findings, submitted=received, submitted_source="email", deadline=due.due,
