@@ -19,7 +19,7 @@ from typing import IO, Any
 
 import xlsxwriter
 
-from . import layout
+from . import checks_sheet, layout
 from .spec import FIRST_DATA_ROW, HEADER_ROW, INSTRUCTION_ROW, META_SHEET, TITLE_ROW, FieldSpec, ReturnSpec, SheetSpec
 
 GENERATOR = "kpd-returns"
@@ -70,7 +70,9 @@ def computed_formula(spec: ReturnSpec, field_id: str, key: str = "",
     index = index if index is not None else layout.slot_index(spec)
     cells = [index[(part, key)].cell for part in field.computed.of]
     if field.computed.op == "sum":
-        return f"=SUM({','.join(cells)})"
+        # Blank until the month has an input: a 0 in a month not yet reported reads as no staff.
+        joined = ",".join(cells)
+        return f'=IF(COUNT({joined})=0,"",SUM({joined}))'
     num, den = cells
     return f'=IF(OR({den}="",{den}=0),"",{num}/{den})'
 
@@ -133,6 +135,13 @@ class _Formats:
         self.bold = wb.add_format({"bold": True, "valign": "top", "text_wrap": True})
         self.plain = wb.add_format({"valign": "top", "text_wrap": True})
         self.link = wb.add_format({"font_color": "#0563C1", "underline": 1, "valign": "top"})
+        self.checks_count = wb.add_format({"num_format": '[=1]0" check needs attention";0" checks need attention"',
+                                           "bold": True, "valign": "top"})
+        self.status_count = wb.add_format({"num_format": "0", "valign": "top"})
+        # Red with a bold font and a heavy border, so colour is not the only cue.
+        self.failing = wb.add_format({"bg_color": "#F4C7C3", "font_color": "#9C0006", "bold": True,
+                                      "border": 2, "border_color": "#C00000"})
+        self.passing = wb.add_format({"bg_color": "#D9EAD3", "font_color": "#274E13"})
 
     def input(self, num_format: str):
         return self._get(("in", num_format), {"bg_color": INPUT_FILL, "border": 1, "border_color": BORDER_COLOUR,
@@ -195,6 +204,12 @@ def _write_cover(wb, fm: _Formats, spec: ReturnSpec) -> None:
         r += 1
     ws.write_string(r + 1, 0, "Contents", fm.bold)
     ws.write_url(r + 1, 1, "internal:'Contents'!A1", fm.link, string="Go to the list of sheets")
+    # The live count of checks that need attention (checks_sheet), as a sentence.
+    ws.write_string(r + 2, 0, "Checks", fm.bold)
+    ws.write_formula(r + 2, 1, "=" + checks_sheet.count_name(spec), fm.checks_count, 0)
+    ws.conditional_format(r + 2, 1, r + 2, 1, {"type": "cell", "criteria": ">", "value": 0, "format": fm.failing})
+    ws.conditional_format(r + 2, 1, r + 2, 1, {"type": "cell", "criteria": "=", "value": 0, "format": fm.passing})
+    ws.write_url(r + 3, 1, f"internal:'{checks_sheet.SHEET_NAME}'!A1", fm.link, string="Go to the Checks sheet")
     ws.protect("", PROTECT_OPTIONS)
     ws.activate()
 
@@ -211,6 +226,7 @@ def _write_contents(wb, fm: _Formats, spec: ReturnSpec) -> None:
     entries = [("Cover", "About this return, how to fill it in and the colour key", "")]
     entries += [(s.name, s.title + (" (complete if it applies)" if s.optional else ""), spec.guidance_ref(s.guidance))
                 for s in spec.sheets]
+    entries.append((checks_sheet.SHEET_NAME, "Checks that run as you type, and what to fix", ""))
     for i, (name, title, ref) in enumerate(entries):
         r = FIRST_DATA_ROW - 1 + i
         quoted = "'" + name.replace("'", "''") + "'"
@@ -231,7 +247,7 @@ def _column_widths(spec: ReturnSpec, sheet: SheetSpec) -> list[float]:
     return [first] + [by_type.get(f.type, 14) for f in sheet.expanded_fields]
 
 
-def _write_data_sheet(wb, fm: _Formats, spec: ReturnSpec, sheet: SheetSpec, prefill: dict[str, Any]) -> None:
+def _write_data_sheet(wb, fm: _Formats, spec: ReturnSpec, sheet: SheetSpec, prefill: dict[str, Any]):
     ws = wb.add_worksheet(sheet.name)
     for c, width in enumerate(_column_widths(spec, sheet)):
         ws.set_column(c, c, width)
@@ -253,8 +269,7 @@ def _write_data_sheet(wb, fm: _Formats, spec: ReturnSpec, sheet: SheetSpec, pref
         f = spec.field(slot.field)
         r, c, nf = slot.row - 1, slot.col - 1, number_format(f)
         if f.computed:
-            value = "" if f.computed.op == "ratio" else 0
-            ws.write_formula(r, c, computed_formula(spec, f.id, slot.key, index), fm.calc(nf), value)
+            ws.write_formula(r, c, computed_formula(spec, f.id, slot.key, index), fm.calc(nf), "")
             continue
         value = prefill.get(f.id) if slot.key == "" else None
         if value is None:
@@ -276,6 +291,55 @@ def _write_data_sheet(wb, fm: _Formats, spec: ReturnSpec, sheet: SheetSpec, pref
     ws.fit_to_pages(1, 0)
     ws.repeat_rows(HEADER_ROW - 1)
     ws.protect("", PROTECT_OPTIONS)
+    return ws
+
+
+def _write_checks(wb, fm: _Formats, spec: ReturnSpec, sheets: dict[str, Any]) -> None:
+    """The Checks sheet (see checks_sheet), the count's defined name and the red input cells."""
+    plan = checks_sheet.plan(spec)
+    ctx = checks_sheet._Context(spec)
+    ws = wb.add_worksheet(checks_sheet.SHEET_NAME)
+    for c, width in enumerate([70, 12, 80, 10, 22]):
+        ws.set_column(c, c, width)
+    ws.set_column(checks_sheet.POS_COL - 1, 10, 12, None, {"hidden": True})
+    ws.write_string(TITLE_ROW - 1, 0, "Checks", fm.title)
+    ws.write_string(INSTRUCTION_ROW - 1, 0, "These checks run as you type. Each row says OK, or what to fix and "
+                    "where: select the first cell to go there. Cells that fail a check are shown in red.", fm.intro)
+    ws.write_string(0, 10, "Months in period")
+    ws.write_formula(1, 10, checks_sheet._Context(spec).months_formula(), None, 0)
+    ws.set_row(HEADER_ROW - 1, 30)
+    for c, text in enumerate(checks_sheet.HEADERS):
+        ws.write_string(HEADER_ROW - 1, c, text, fm.header)
+    first = FIRST_DATA_ROW
+    for i, check in enumerate(plan.checks):
+        r = first + i  # 1-based row
+        ws.write_string(r - 1, 0, check.words, fm.label)
+        ws.write_string(r - 1, 1, check.guidance, fm.label)
+        ws.write_formula(r - 1, 2, checks_sheet.status_formula(ctx, check, r), fm.plain, "OK")
+        ws.write_array_formula(r - 1, 3, r - 1, 3, checks_sheet.count_formula(ctx, check), fm.status_count, 0)
+        ws.write_formula(r - 1, 4, f'=IF($D{r}=0,"",HYPERLINK("#"&$G{r},$G{r}))', fm.link, "")
+        ws.write_array_formula(r - 1, checks_sheet.POS_COL - 1, r - 1, checks_sheet.POS_COL - 1,
+                               checks_sheet.position_formula(ctx, check), None, 1e12)
+        for col, formula in checks_sheet.helper_formulas(ctx, check, r).items():
+            ws.write_formula(r - 1, col - 1, formula, None, "")
+        for probe in check.probes:
+            r1, c1, r2, c2 = checks_sheet.cf_range(ctx, probe)
+            sheets[probe.sheet.name].conditional_format(r1, c1, r2, c2, {
+                "type": "formula", "criteria": checks_sheet.cf_formula(ctx, probe), "format": fm.failing})
+    last = first + len(plan.checks) - 1
+    ws.conditional_format(first - 1, 3, last - 1, 3, {"type": "cell", "criteria": ">", "value": 0,
+                                                      "format": fm.failing})
+    r = last + 2
+    ws.write_string(r - 1, 0, "Checked when the return is validated", fm.bold)
+    for words, guidance in plan.validated_only:
+        r += 1
+        ws.write_string(r - 1, 0, words, fm.label)
+        ws.write_string(r - 1, 1, guidance, fm.label)
+        ws.write_string(r - 1, 2, checks_sheet.VALIDATED_ONLY, fm.plain)
+    ws.freeze_panes(FIRST_DATA_ROW - 1, 0)
+    ws.protect("", PROTECT_OPTIONS)
+    ref = layout.absolute_ref(checks_sheet.SHEET_NAME, first, 4, last, 4)
+    wb.define_name(checks_sheet.count_name(spec), f'=COUNTIF({ref},">0")')
 
 
 def _write_meta(wb, spec: ReturnSpec) -> None:
@@ -322,8 +386,8 @@ def write_template(spec: ReturnSpec, path_or_buffer: str | Path | IO[bytes], *, 
     fm = _Formats(wb)
     _write_cover(wb, fm, spec)
     _write_contents(wb, fm, spec)
-    for sheet in spec.sheets:
-        _write_data_sheet(wb, fm, spec, sheet, prefill)
+    sheets = {sheet.name: _write_data_sheet(wb, fm, spec, sheet, prefill) for sheet in spec.sheets}
+    _write_checks(wb, fm, spec, sheets)
     _write_meta(wb, spec)
     for name, ref in layout.defined_names(spec).items():
         wb.define_name(name, "=" + ref)

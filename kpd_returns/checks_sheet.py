@@ -1,0 +1,571 @@
+"""The Checks sheet: the validator's checks as live spreadsheet formulas, generated from the spec.
+
+Each check the validator makes that a formula can express becomes a list of *probes*: a
+range of one field's cells (the cells the validator would name in its finding) and a flag
+formula that is 1 where a cell fails. The same probe gives
+
+* the sheet's count and first failing cell (array formulas, so ``IF`` works cell by cell in
+  Excel 2013 as in LibreOffice: no dynamic arrays, ``LET`` or ``REGEX``);
+* a conditional format on the failing cells themselves (the flag with relative references).
+
+Nothing here names a return type: probes come from the spec's fields and ``[[rules]]`` by
+rule *kind*, the wording from the validator's message catalogue. Rules no formula can
+express are listed as checked when the return is validated.
+
+A cell is *usable* as the validator's ``FileCheck.value`` sees it: a number, and not in a
+month after the period (those cells are set aside by ``months_after_period_empty``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from . import layout
+from .findings import CATALOGUE
+from .spec import FIRST_DATA_ROW, HEADER_ROW, ReturnSpec, RuleSpec, SheetSpec
+
+SHEET_NAME = "Checks"
+HEADERS = ["Check", "Guidance", "Status", "Cells failing", "First cell"]
+# Hidden helper columns F-I: first failing position, its reference, its field label, its value.
+POS_COL, REF_COL, LABEL_COL, VALUE_COL = 6, 7, 8, 9
+NONE_POS = "1E+12"  # the position of "no failing cell"
+# Months of the contract year the chosen period covers (0 while the period is not known).
+MONTHS_CELL = f"'{SHEET_NAME}'!$K$2"
+VALIDATED_ONLY = "Checked when the return is validated"
+_EPS = "0.000000001"  # the validator's tolerance for sums (checks.consistency._EPSILON)
+
+
+def count_name(spec: ReturnSpec) -> str:
+    """The defined name of the number of checks that need attention, e.g. KPD_checks_failing."""
+    return f"{spec.name_prefix}_checks_failing"
+
+
+def lit(text: str) -> str:
+    """An Excel string literal."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def quoted(sheet: str) -> str:
+    return "'" + sheet.replace("'", "''") + "'"
+
+
+def ref_text(sheet: str) -> str:
+    """A sheet as the validator writes it in a message: quoted only when it has a space."""
+    return f"'{sheet}'" if " " in sheet else sheet
+
+
+@dataclass(frozen=True)
+class Probe:
+    """The cells of one field at consecutive keys, and the flag that is 1 where one fails."""
+
+    sheet: SheetSpec
+    fid: str
+    keys: tuple[str, ...]
+    flag: Callable[["Refs"], str]
+
+
+@dataclass
+class Check:
+    code: str  # the validator's finding code, for the wording and the agreement test
+    words: str
+    guidance: str
+    probes: list[Probe] = field(default_factory=list)
+    fills: dict[str, str] = field(default_factory=dict)  # placeholder -> Excel expression
+
+
+@dataclass
+class Plan:
+    checks: list[Check]
+    validated_only: list[tuple[str, str]]  # (words, guidance)
+
+
+class Refs:
+    """References for one probe's flag: whole ranges (array formulas on the Checks sheet) or
+    the top-left cell, relative (a conditional format on the probe's own range)."""
+
+    def __init__(self, ctx: "_Context", probe: Probe, relative: bool):
+        self.ctx, self.probe, self.relative = ctx, probe, relative
+        self.me = self.at(probe.fid)
+
+    def _span(self, fid: str, keys: tuple[str, ...]) -> tuple[layout.Slot, layout.Slot]:
+        return self.ctx.index[(fid, keys[0])], self.ctx.index[(fid, keys[-1])]
+
+    def at(self, fid: str) -> str:
+        """Field ``fid``'s cells at the probe's keys (same rows or columns as the probe)."""
+        first, last = self._span(fid, self.probe.keys)
+        if self.relative:
+            return first.cell
+        return layout.absolute_ref(first.sheet, first.row, first.col, last.row, last.col)
+
+    def cell(self, fid: str, key: str) -> str:
+        s = self.ctx.index[(fid, key)]
+        return layout.absolute_ref(s.sheet, s.row, s.col)
+
+    def after(self) -> str:
+        """1 in a month after the period, for sheets the months_after_period_empty rule covers."""
+        if self.probe.sheet.name not in self.ctx.after_sheets:
+            return "0"
+        c0 = layout.GRID_FIRST_VALUE_COL
+        return f"(COLUMN({self.me})-{c0}>={MONTHS_CELL})*({MONTHS_CELL}>0)"
+
+    def in_period(self) -> str:
+        c0 = layout.GRID_FIRST_VALUE_COL
+        return f"(COLUMN({self.me})-{c0}<{MONTHS_CELL})"
+
+    def usable(self, ref: str) -> str:
+        return f"ISNUMBER({ref})*(1-{self.after()})"
+
+    def started(self, sheet: SheetSpec | None = None) -> str:
+        """1 on a list row with anything in it (checks.cells.started_rows)."""
+        sheet = sheet or self.probe.sheet
+        if sheet is self.probe.sheet:
+            parts = [f"LEN(TRIM({self.at(f.id)}))" for f in sheet.expanded_fields]
+        else:
+            parts = [f"LEN(TRIM({self.ctx.whole(f.id)}))" for f in sheet.expanded_fields]
+        return f"(({'+'.join(parts)})>0)"
+
+
+def blank(ref: str) -> str:
+    return f"(LEN(TRIM({ref}))=0)"
+
+
+def filled(ref: str) -> str:
+    return f"(LEN(TRIM({ref}))>0)"
+
+
+class _Context:
+    def __init__(self, spec: ReturnSpec):
+        self.spec = spec
+        self.index = layout.slot_index(spec)
+        self.after_sheets: set[str] = set()
+        if spec.period.kind == "contract_quarter":
+            for r in spec.rules:
+                if r.kind == "months_after_period_empty":
+                    self.after_sheets |= set(r.params["sheets"])
+        self.month_rule_sheets = {n for r in spec.rules if r.kind == "months_in_period_required"
+                                  for n in r.params.get("sheets", [])} if spec.period.kind == "contract_quarter" else set()
+
+    def keys(self, sheet: SheetSpec) -> tuple[str, ...]:
+        if sheet.kind == "form":
+            return ("",)
+        if sheet.kind == "grid":
+            return tuple(layout.column_keys(self.spec, sheet))
+        return tuple(r.key for r in sheet.row_keys)
+
+    def whole(self, fid: str) -> str:
+        sheet = self.spec.fields_by_id[fid][0]
+        r1, c1, r2, c2 = layout.field_range(self.spec, sheet, self.spec.field(fid))
+        return layout.absolute_ref(sheet.name, r1, c1, r2, c2)
+
+    def header_cell(self, fid: str | None) -> str | None:
+        if not fid:
+            return None
+        s = self.index[(fid, "")]
+        return layout.absolute_ref(s.sheet, s.row, s.col)
+
+    def period_text(self) -> str:
+        p = self.spec.period
+        if p.kind == "contract_quarter":
+            y, q = self.header_cell(p.year_field), self.header_cell(p.quarter_field)
+            return f'TRIM({y})&" "&UPPER(TRIM({q}))'
+        return f'TEXT({self.header_cell(p.month_field)},"yyyy-mm")'
+
+    def months_formula(self) -> str:
+        """Months of the contract year up to the end of the chosen quarter; 0 when not known."""
+        p = self.spec.period
+        if p.kind != "contract_quarter":
+            return "=0"
+        y, q = f"TRIM({self.header_cell(p.year_field)})", f"TRIM({self.header_cell(p.quarter_field)})"
+        return (f'=IFERROR(IF(AND(LEN({y})=7,MID({y},5,1)="-",ISNUMBER(-LEFT({y},4)),ISNUMBER(-RIGHT({y},2)),'
+                f'MOD(VALUE(LEFT({y},4))+1,100)=VALUE(RIGHT({y},2))),'
+                f'3*MATCH({q},{{"Q1","Q2","Q3","Q4"}},0),0),0)')
+
+
+def _check_month_columns(spec: ReturnSpec, ctx: _Context) -> None:
+    """The after-period flag counts columns from the first month: they must run in contract order."""
+    p = spec.period
+    for name in ctx.after_sheets | ctx.month_rule_sheets:
+        sheet = spec.sheet(name)
+        months = spec.column_sets[sheet.columns].months if sheet.kind == "grid" else None
+        if not months or [(m - p.year_start_month) % 12 for m in months] != list(range(len(months))):
+            raise ValueError(f"{name}: month columns must run in contract-year order for the Checks sheet.")
+
+
+# -- field checks (checks.cells, checks.fields) -----------------------------------------
+def _field_checks(ctx: _Context) -> list[Check]:
+    spec = ctx.spec
+    out: list[Check] = []
+    for sheet in spec.sheets:
+        keys = ctx.keys(sheet)
+        fields = sheet.expanded_fields
+        numbers = [f for f in fields if f.numeric]
+        guidance = spec.guidance_ref(sheet.guidance)
+        on = f"on the {sheet.name} sheet"
+
+        def probes(fs, flag, keys=keys, sheet=sheet):
+            return [Probe(sheet, f.id, keys, flag) for f in fs]
+
+        # Required cells (checks.cells.check_required); grids under the month rule ask per month.
+        required = [f for f in fields if f.required and f.computed is None]
+        if required and not sheet.optional and sheet.name not in ctx.month_rule_sheets:
+            if sheet.kind == "list" and not sheet.rows:
+                flag = lambda R: f"{blank(R.me)}*{R.started()}"  # noqa: E731
+            else:
+                flag = lambda R: blank(R.me)  # noqa: E731
+            out.append(Check("required-missing", f"Required fields {on} are filled in.", guidance,
+                             probes(required, flag)))
+        if sheet.name in ctx.month_rule_sheets and required:
+            out.append(Check("month-missing", f"Required fields {on} are filled in for each month of the period.",
+                             guidance, probes(required, lambda R: f"{blank(R.me)}*{R.in_period()}"),
+                             {"detail": _month_label(sheet), "period": ctx.period_text()}))
+        inputs = [f for f in numbers if f.computed is None]
+        if numbers:
+            out.append(Check("not-a-number", f"Number cells {on} hold numbers, not text.", guidance,
+                             probes(numbers, lambda R: f"{filled(R.me)}*NOT(ISNUMBER({R.me}))")))
+        for lo in sorted({f.lower for f in inputs if f.lower is not None}):
+            fs = [f for f in inputs if f.lower == lo]
+            words = "Numbers are not negative" if lo == 0 else f"Numbers are {lo:g} or more"
+            out.append(Check("below-minimum", f"{words} {on}.", guidance,
+                             probes(fs, lambda R, lo=lo: f"{R.usable(R.me)}*({R.me}<{lo:g})"),
+                             {"expected": lit(f"{lo:g}")}))
+        for hi in sorted({f.upper for f in inputs if f.upper is not None}):
+            fs = [f for f in inputs if f.upper == hi]
+            out.append(Check("above-maximum", f"Numbers are {hi:g} or less {on}.", guidance,
+                             probes(fs, lambda R, hi=hi: f"{R.usable(R.me)}*({R.me}>{hi:g})"),
+                             {"expected": lit(f"{hi:g}")}))
+        whole = [f for f in inputs if f.max_decimals == 0]
+        if whole:
+            out.append(Check("not-whole-number", f"Counts {on} are whole numbers.", guidance,
+                             probes(whole, lambda R: f"{R.usable(R.me)}*(ROUND({R.me},0)<>{R.me})")))
+        for n in sorted({f.max_decimals for f in inputs if f.max_decimals}):
+            fs = [f for f in inputs if f.max_decimals == n]
+            out.append(Check("too-many-decimals", f"Figures {on} have at most {n} decimal places.", guidance,
+                             probes(fs, lambda R, n=n: f"{R.usable(R.me)}*(ROUND({R.me},{n})<>{R.me})"),
+                             {"expected": lit(str(n))}))
+        texts = [f for f in fields if f.type == "text"]
+        for limit in sorted({f.max_length for f in texts}):
+            fs = [f for f in texts if f.max_length == limit]
+            out.append(Check("text-too-long", f"Text {on} has at most {limit} characters.", guidance,
+                             probes(fs, lambda R, limit=limit: f"(LEN({R.me})>{limit})"),
+                             {"expected": lit(str(limit)), "found": "LEN({value})"}))
+    return out
+
+
+def _month_label(sheet: SheetSpec) -> str:
+    return (f"INDEX({quoted(sheet.name)}!$A${HEADER_ROW}:$ZZ${HEADER_ROW},1,{{col}})")
+
+
+# -- rule kinds -----------------------------------------------------------------------------
+def _each(ctx: _Context, sheet: SheetSpec, fid: str, flag, keys=None) -> list[Probe]:
+    """One probe per key: for checks that need ISFORMULA (one cell each, FIELD-NOTES) or single cells."""
+    return [Probe(sheet, fid, (k,), flag) for k in (keys if keys is not None else ctx.keys(sheet))]
+
+
+def _rule_checks(ctx: _Context, r: RuleSpec) -> list[Check] | None:
+    """The checks of one rule, or None when no formula can express it."""
+    spec, p, g = ctx.spec, r.params, ctx.spec.guidance_ref(r.guidance)
+    words = r.description
+    kind = r.kind
+    if kind == "months_after_period_empty":
+        if spec.period.kind != "contract_quarter":
+            return None
+        probes = []
+        for name in p["sheets"]:
+            sheet = spec.sheet(name)
+            for f in sheet.expanded_fields:
+                if f.computed is None:
+                    probes.append(Probe(sheet, f.id, ctx.keys(sheet), lambda R: f"{filled(R.me)}*{R.after()}"))
+                else:  # a total may stay a formula there
+                    probes += _each(ctx, sheet, f.id,
+                                    lambda R: f"{filled(R.me)}*NOT(_xlfn.ISFORMULA({R.me}))*{R.after()}")
+        fills = {"detail": "{month}", "period": ctx.period_text()}
+        return [Check("month-after-period", words, g, probes, fills)]
+    if kind == "months_in_period_required":
+        return []  # made with the field checks of those sheets (month-missing)
+    if kind == "computed_totals":
+        typed, mismatch, zero = [], [], []
+        tolerance = float(p.get("tolerance", 0.005))
+        for name in p["sheets"]:
+            sheet = spec.sheet(name)
+            for f in sheet.expanded_fields:
+                if f.computed is None:
+                    continue
+                op, of = f.computed.op, f.computed.of
+
+                def value(R, op=op, of=of):
+                    refs = [R.at(x) for x in of]
+                    return f"({'+'.join(refs)})" if op == "sum" else f"({refs[0]}/{refs[1]})"
+
+                def ready(R, op=op, of=of):
+                    base = "*".join(R.usable(R.at(x)) for x in of)
+                    return base if op == "sum" else f"{base}*({R.at(of[1])}<>0)"
+
+                def over(R, sign, value=value, ready=ready):
+                    return (f"{filled(R.me)}*NOT(_xlfn.ISFORMULA({R.me}))*ISNUMBER({R.me})*{ready(R)}*(1-{R.after()})"
+                            f"*(ABS({R.me}-ROUND({value(R)},9)){sign}{tolerance:g})")
+
+                typed += _each(ctx, sheet, f.id, lambda R, over=over: over(R, "<="))
+                mismatch += _each(ctx, sheet, f.id, lambda R, over=over: over(R, ">"))
+                if op == "ratio":
+                    zero += _each(ctx, sheet, f.id, lambda R, of=of: (
+                        f"{R.usable(R.at(of[0]))}*{R.usable(R.at(of[1]))}*({R.at(of[1])}=0)*({R.at(of[0])}<>0)"))
+        out = [Check("total-mismatch", words, g, mismatch, {"expected": "{recomputed}"}),
+               Check("total-typed-over", "A total still holds its formula (a typed number that agrees is a "
+                                         "warning: restore the formula).", g, typed)]
+        if zero:
+            out.append(Check("total-divide-by-zero", "A ratio's denominator is not 0 while its numerator is "
+                                                     "more than 0.", g, zero, {"detail": "{month}"}))
+        return out
+    if kind == "parts_equal_total":
+        sheet = spec.sheet(p["sheet"])
+        flag = lambda R: (f"{R.usable(R.me)}*{'*'.join(R.usable(R.at(x)) for x in p['parts'])}"  # noqa: E731
+                          f"*(ABS({'+'.join(R.at(x) for x in p['parts'])}-{R.me})>{_EPS})")
+        return [Check("parts-not-equal-total", words, g, [Probe(sheet, p["total"], ctx.keys(sheet), flag)],
+                      {"found": "{parts}", "expected": "{value}"})]
+    if kind == "column_not_below":
+        sheet = spec.sheet(p["sheet"])
+        probes = [Probe(sheet, f.id, (p["greater"],), lambda R, f=f: (
+            f"{R.usable(R.me)}*{R.usable(R.cell(f.id, p['lesser']))}*({R.me}<{R.cell(f.id, p['lesser'])}-{_EPS})"))
+            for f in sheet.expanded_fields if f.computed is None]
+        label = dict(zip(spec.column_sets[sheet.columns].keys, spec.column_sets[sheet.columns].labels))
+        return [Check("ytd-below-in-month", words, g, probes,
+                      {"detail": lit(label[p["greater"]]), "expected": "{lesser}"})]
+    if kind == "rows_match_count":
+        count_sheet = spec.fields_by_id[p["count_field"]][0]
+        lst = spec.sheet(p["list_sheet"])
+
+        def flag(R):
+            rows = R.started(lst)
+            if p.get("filter_field"):
+                rows += f"*({ctx.whole(p['filter_field'])}={lit(str(p.get('filter_value')))})"
+            return f"{R.usable(R.me)}*({R.me}<>SUMPRODUCT(1*{rows}))"
+        return [Check("detail-rows-mismatch", words, g, [Probe(count_sheet, p["count_field"], (p["column"],), flag)],
+                      {"expected": "{value}", "found": "{listed}", "detail": lit(lst.name)})]
+    if kind == "list_row_complete":
+        optional = set(p.get("optional_fields", []))
+        probes = []
+        for name in p["sheets"]:
+            sheet = spec.sheet(name)
+            probes += [Probe(sheet, f.id, ctx.keys(sheet), lambda R: f"{blank(R.me)}*{R.started()}")
+                       for f in sheet.expanded_fields if f.id not in optional]
+        return [Check("list-row-incomplete", words, g, probes, {"detail": "{rowlabel}"})]
+    if kind == "text_required_when_positive":
+        sheet = spec.sheet(p["sheet"])
+        flag = lambda R: f"{R.usable(R.at(p['count']))}*({R.at(p['count'])}>0)*{blank(R.me)}"  # noqa: E731
+        return [Check("reasons-missing", words, g, [Probe(sheet, p["text"], ctx.keys(sheet), flag)],
+                      {"found": lit("any"), "detail": "{rowlabel}"})]
+    if kind == "breakdown_equals_total":
+        total_sheet = spec.fields_by_id[p["total"]][0]
+        parts = [f"{'ISNUMBER'}({ctx_cell(ctx, x, p['column'])})" for x in p["parts"]]
+        psum = "+".join(ctx_cell(ctx, x, p["column"]) for x in p["parts"])
+        flag = lambda R: f"{R.usable(R.me)}*{'*'.join(parts)}*(ABS({psum}-{R.me})>{_EPS})"  # noqa: E731
+        detail = "The figures in " + ", ".join(ctx.index[(x, p["column"])].ref for x in p["parts"])
+        return [Check("breakdown-mismatch", words, g, [Probe(total_sheet, p["total"], (p["total_column"],), flag)],
+                      {"detail": lit(detail), "found": "{breakdown}", "expected": "{value}"})]
+    if kind == "field_not_above":
+        sheet = spec.sheet(p["sheet"])
+        probes = []
+        for n in range(1, int(p.get("repeat", 1)) + 1):
+            lesser, greater = p["lesser"].replace("{n}", str(n)), p["greater"].replace("{n}", str(n))
+            probes.append(Probe(sheet, lesser, ctx.keys(sheet), lambda R, gr=greater: (
+                f"{R.usable(R.me)}*{R.usable(R.at(gr))}*({R.me}>{R.at(gr)}+{_EPS})")))
+        return [Check("job-entries-above-participants", words, g, probes, {"expected": "{greater}"})]
+    if kind == "keyed_rows_complete":
+        key_sheet, grid = spec.sheet(p["key_sheet"]), spec.sheet(p["grid_sheet"])
+        incomplete, unused = [], []
+        for n, row in enumerate(key_sheet.row_keys, start=1):
+            block = [f.id for f in grid.expanded_fields if f.id.startswith(f"{p['field_prefix']}{n}_")]
+            has = "(" + "+".join(f"SUMPRODUCT(LEN(TRIM({ctx.whole(fid)})))" for fid in block) + ">0)" if block else "0"
+            for fid in [p["title_field"], *p.get("required_fields", [])]:
+                incomplete.append(Probe(key_sheet, fid, (row.key,), lambda R, has=has: f"{has}*{blank(R.me)}"))
+            unused.append(Probe(key_sheet, p["title_field"], (row.key,), lambda R, has=has: f"(1-{has})*{filled(R.me)}"))
+        detail = f"{{rowlabel}}&{lit(' has figures on the ' + grid.name + ' sheet')}"
+        return [Check("keyed-row-incomplete", words, g, incomplete, {"detail": detail}),
+                Check("keyed-row-unused", f"{words} (a title without figures is a warning)", g, unused,
+                      {"detail": "{rowlabel}"})]
+    if kind == "in_work_participants_only":
+        key_sheet, grid = spec.sheet(p["key_sheet"]), spec.sheet(p["grid_sheet"])
+        probes = []
+        for n, row in enumerate(key_sheet.row_keys, start=1):
+            type_cell = ctx_cell(ctx, p["type_field"], row.key)
+            probes.append(Probe(grid, p["field"].replace("{n}", str(n)), ctx.keys(grid), lambda R, t=type_cell: (
+                f"({t}={lit(p['in_work_value'])})*{R.usable(R.me)}*({R.me}<>0)")))
+        return [Check("in-work-job-entries", words, g, probes, {"detail": lit("in this row")})]
+    if kind == "plausible_range":
+        sheet = spec.sheet(p["sheet"])
+        f = spec.field(p["field"])
+        top = float(p["max"])
+
+        def flag(R):
+            if f.computed is None:
+                return f"{R.usable(R.me)}*({R.me}>{top:g})"
+            refs = [R.at(x) for x in f.computed.of]
+            ready = "*".join(R.usable(x) for x in refs)
+            if f.computed.op == "sum":
+                return f"{ready}*(ROUND({'+'.join(refs)},9)>{top:g})"
+            return f"{ready}*({refs[1]}<>0)*(ROUND({refs[0]}/{refs[1]},9)>{top:g})"
+        return [Check("implausible-value", words, g, [Probe(sheet, f.id, ctx.keys(sheet), flag)],
+                      {"expected": lit(f"{top:g}"), "found": "{recomputed}"})]
+    if kind == "dates_in_order":
+        probes = []
+        for first, second in p["pairs"]:
+            sheet = spec.fields_by_id[first][0]
+            probes.append(Probe(sheet, second, ctx.keys(sheet), lambda R, a=first: (
+                f"ISNUMBER({R.at(a)})*ISNUMBER({R.me})*({R.me}<{R.at(a)})"
+                + (f"*{R.started()}" if R.probe.sheet.kind == "list" else ""))))
+        return [Check("dates-out-of-order", words, g, probes,
+                      {"on": 'TEXT({value},"d mmmm yyyy")', "detail": lit("the date its clock started"),
+                       "before": lit("that date")})]
+    if kind == "social_value_complete" and spec.period.kind == "month":
+        month = ctx.header_cell(spec.period.month_field)
+        ends = ",".join(str(int(m)) for m in p["quarter_end_months"])
+        due = f"ISNUMBER({month})*ISNUMBER(MATCH(MONTH({month}),{{{ends}}},0))"
+        sheet = spec.fields_by_id[p["always"][0]][0]
+        probes = [Probe(sheet, fid, ("",), lambda R: f"{due}*{blank(R.me)}") for fid in p["always"]]
+        when, then = p.get("when_positive"), p.get("then_required")
+        if when and then:
+            w = ctx_cell(ctx, when, "")
+            probes.append(Probe(sheet, then, ("",), lambda R: f"{due}*ISNUMBER({w})*({w}>0)*{blank(R.me)}"))
+        return [Check("social-value-missing", words, g, probes,
+                      {"detail": f'"this return is for "&TEXT({month},"mmmm yyyy")'})]
+    return None
+
+
+def ctx_cell(ctx: _Context, fid: str, key: str) -> str:
+    s = ctx.index[(fid, key)]
+    return layout.absolute_ref(s.sheet, s.row, s.col)
+
+
+def plan(spec: ReturnSpec) -> Plan:
+    """The checks of a spec: formula-expressible ones, and the rest (checked when validated)."""
+    ctx = _Context(spec)
+    _check_month_columns(spec, ctx)
+    checks = _field_checks(ctx)
+    validated: list[tuple[str, str]] = []
+    for r in spec.rules:
+        made = _rule_checks(ctx, r)
+        if made is None:
+            validated.append((r.description, spec.guidance_ref(r.guidance)))
+        else:
+            checks += made
+    checks = [c for c in checks if c.probes]
+    if any(f.pattern for s in spec.sheets for f in s.expanded_fields):
+        validated.append(("References, years and other coded text are written in the form the guidance "
+                          "gives.", spec.template_guidance))
+    validated += [
+        ("Dates are real dates and choices come from their list (the input cells refuse others as you type).",
+         spec.template_guidance),
+        ("No personal data: no names, National Insurance numbers, e-mail addresses or phone numbers.",
+         spec.template_guidance),
+        ("Figures agree with the same provider's other returns (cross-return checks).", spec.template_guidance),
+        ("The return is submitted by its deadline (lateness).", spec.template_guidance),
+    ]
+    return Plan(checks, validated)
+
+
+# -- formulas ----------------------------------------------------------------------------------
+def flag_of(ctx: _Context, probe: Probe, relative: bool) -> str:
+    return f"IFERROR(1*({probe.flag(Refs(ctx, probe, relative))}),0)"
+
+
+def _sheet_numbers(check: Check) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for pr in check.probes:
+        out.setdefault(pr.sheet.name, len(out) + 1)
+    return out
+
+
+def count_formula(ctx: _Context, check: Check) -> str:
+    return "{=" + "+".join(f"SUM({flag_of(ctx, pr, False)})" for pr in check.probes) + "}"
+
+
+def position_formula(ctx: _Context, check: Check) -> str:
+    """Sheet number * 1E8 + row * 1000 + column of the first failing cell, or NONE_POS."""
+    numbers = _sheet_numbers(check)
+    parts = []
+    for pr in check.probes:
+        me = Refs(ctx, pr, False).me
+        parts.append(f"IF({flag_of(ctx, pr, False)}=1,{numbers[pr.sheet.name]}*1E8+ROW({me})*1000+COLUMN({me}),"
+                     f"{NONE_POS})")
+    return "{=MIN(" + ",".join(parts) + ")}"
+
+
+def _choose(pos: str, options: list[str]) -> str:
+    if len(options) == 1:
+        return options[0]
+    return f"CHOOSE(INT({pos}/1E8),{','.join(options)})"
+
+
+def helper_formulas(ctx: _Context, check: Check, row: int) -> dict[int, str]:
+    """The hidden columns' formulas: reference, field label and value of the first failing cell."""
+    pos = f"$F{row}"
+    r, c = f"MOD(INT({pos}/1000),100000)", f"MOD({pos},1000)"
+    sheets = [ctx.spec.sheet(name) for name in _sheet_numbers(check)]
+    refs = [lit(ref_text(s.name)) for s in sheets]
+    labels = []
+    values = []
+    for s in sheets:
+        q, last_r, last_c = quoted(s.name), layout.last_row(s), layout.col_letter(layout.last_col(ctx.spec, s))
+        if s.kind == "list":
+            labels.append(f"INDEX({q}!$A${HEADER_ROW}:${last_c}${HEADER_ROW},1,{c})")
+        else:
+            labels.append(f"INDEX({q}!$A$1:$A${last_r},{r})")
+        values.append(f"INDEX({q}!$A$1:${last_c}${last_r},{r},{c})")
+    none = f"{pos}>={NONE_POS}"
+    return {
+        REF_COL: f'=IF({none},"",{_choose(pos, refs)}&"!"&ADDRESS({r},{c},4))',
+        LABEL_COL: f'=IF({none},"",{_choose(pos, labels)})',
+        VALUE_COL: f'=IF({none},"",{_choose(pos, values)})',
+    }
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def status_formula(ctx: _Context, check: Check, row: int) -> str:
+    """'OK', or the validator's catalogue message about the first failing cell."""
+    template = CATALOGUE[check.code][2]
+    g, h, i, pos = f"$G{row}", f"$H{row}", f"$I{row}", f"$F{row}"
+    r, c = f"MOD(INT({pos}/1000),100000)", f"MOD({pos},1000)"
+    sheet = ctx.spec.sheet(next(iter(_sheet_numbers(check))))
+    q = quoted(sheet.name)
+    # Figures next to the first failing cell, for the placeholders that name them.
+    near = {
+        "value": i,
+        "month": f"INDEX({q}!$A${HEADER_ROW}:$ZZ${HEADER_ROW},1,{c})",
+        "col": c,
+        "rowlabel": f"INDEX({q}!$A$1:$A$9999,{r})",
+        "recomputed": lit("another figure"),
+        "parts": lit("a different number"),
+        "listed": lit("a different number of rows"),
+        "breakdown": lit("a different number"),
+        "lesser": lit("the in-month figure"),
+        "greater": lit("its"),
+    }
+    fills = {"ref": g, "field": h, "found": i, "expected": lit("the right figure"), "detail": lit(""),
+             "period": lit("the chosen period"), "tolerance": lit("allowed"), "on": i, "before": lit("")}
+    for key, expr in check.fills.items():
+        fills[key] = expr.format(**near)
+    pieces = []
+    for n, part in enumerate(_PLACEHOLDER.split(template)):
+        if n % 2 == 0:
+            if part:
+                pieces.append(lit(part))
+        else:
+            pieces.append(f"({fills.get(part, lit(''))})")
+    return f'=IF($D{row}=0,"OK",' + "&".join(pieces) + ")"
+
+
+def cf_formula(ctx: _Context, probe: Probe) -> str:
+    return "=" + flag_of(ctx, probe, True) + "=1"
+
+
+def cf_range(ctx: _Context, probe: Probe) -> tuple[int, int, int, int]:
+    first, last = ctx.index[(probe.fid, probe.keys[0])], ctx.index[(probe.fid, probe.keys[-1])]
+    return first.row - 1, first.col - 1, last.row - 1, last.col - 1
+
+
+def first_check_row() -> int:
+    return FIRST_DATA_ROW
