@@ -33,6 +33,10 @@ POS_COL, REF_COL, LABEL_COL, VALUE_COL = 6, 7, 8, 9
 NONE_POS = "1E+12"  # the position of "no failing cell"
 # Months of the contract year the chosen period covers (0 while the period is not known).
 MONTHS_CELL = f"'{SHEET_NAME}'!$K$2"
+# Hidden cells from column M: one ISFORMULA per computed cell (FIELD-NOTES: the single-cell form
+# is the one every engine computes), laid out like the field so flags can use them as ranges.
+FORMULA_COL = 13
+MAX_FORMULA_LENGTH = 8192  # Excel's limit
 VALIDATED_ONLY = "Checked when the return is validated"
 _EPS = "0.000000001"  # the validator's tolerance for sums (checks.consistency._EPSILON)
 
@@ -99,6 +103,16 @@ class Refs:
             return first.cell
         return layout.absolute_ref(first.sheet, first.row, first.col, last.row, last.col)
 
+    def is_formula(self, fid: str) -> str:
+        """1 where the computed field ``fid`` still holds a formula, at the probe's keys."""
+        keys = self.ctx.keys(self.ctx.spec.fields_by_id[fid][0])
+        r0, c0, down = self.ctx.formula_cells[fid]
+        i, j = keys.index(self.probe.keys[0]), keys.index(self.probe.keys[-1])
+        (r1, c1), (r2, c2) = [(r0 + k, c0) if down else (r0, c0 + k) for k in (i, j)]
+        if self.relative:
+            return f"{quoted(SHEET_NAME)}!{layout.a1(r1, c1)}"
+        return layout.absolute_ref(SHEET_NAME, r1, c1, r2, c2)
+
     def cell(self, fid: str, key: str) -> str:
         s = self.ctx.index[(fid, key)]
         return layout.absolute_ref(s.sheet, s.row, s.col)
@@ -115,7 +129,31 @@ class Refs:
         return f"(COLUMN({self.me})-{c0}<{MONTHS_CELL})"
 
     def usable(self, ref: str) -> str:
+        """A number the field checks look at (they skip months after the period)."""
         return f"ISNUMBER({ref})*(1-{self.after()})"
+
+    def valid(self, fid: str, key: str | None = None) -> str:
+        """A figure the rules may use (FileCheck.value): a failed field check makes a cell unusable.
+
+        ``key`` names one cell (possibly on another sheet); without it, the field at the probe's keys."""
+        f = self.ctx.spec.field(fid)
+        if key is None:
+            ref, after = self.at(fid), self.after()
+        else:
+            s = self.ctx.index[(fid, key)]
+            ref = self.cell(fid, key)
+            after = "0"
+            if s.sheet in self.ctx.after_sheets:
+                after = f"({s.col - layout.GRID_FIRST_VALUE_COL}>={MONTHS_CELL})*({MONTHS_CELL}>0)"
+        parts = [f"ISNUMBER({ref})", f"(1-{after})"]
+        if f.computed is None:
+            if f.lower is not None:
+                parts.append(f"({ref}>={f.lower:g})")
+            if f.upper is not None:
+                parts.append(f"({ref}<={f.upper:g})")
+            if f.max_decimals is not None:
+                parts.append(f"(ROUND({ref},{f.max_decimals})={ref})")
+        return "*".join(parts)
 
     def started(self, sheet: SheetSpec | None = None) -> str:
         """1 on a list row with anything in it (checks.cells.started_rows)."""
@@ -144,6 +182,19 @@ class _Context:
             for r in spec.rules:
                 if r.kind == "months_after_period_empty":
                     self.after_sheets |= set(r.params["sheets"])
+        # computed field -> (row, column, laid downwards) of its ISFORMULA cells on the Checks sheet
+        self.formula_cells: dict[str, tuple[int, int, bool]] = {}
+        across, down_col = FIRST_DATA_ROW, FORMULA_COL + 30
+        for sheet in spec.sheets:
+            for f in sheet.expanded_fields:
+                if f.computed is None:
+                    continue
+                if sheet.kind == "list":
+                    self.formula_cells[f.id] = (FIRST_DATA_ROW, down_col, True)
+                    down_col += 1
+                else:
+                    self.formula_cells[f.id] = (across, FORMULA_COL, False)
+                    across += 1
         self.month_rule_sheets = {n for r in spec.rules if r.kind == "months_in_period_required"
                                   for n in r.params.get("sheets", [])} if spec.period.kind == "contract_quarter" else set()
 
@@ -245,11 +296,12 @@ def _field_checks(ctx: _Context) -> list[Check]:
                              probes(fs, lambda R, n=n: f"{R.usable(R.me)}*(ROUND({R.me},{n})<>{R.me})"),
                              {"expected": lit(str(n))}))
         texts = [f for f in fields if f.type == "text"]
-        for limit in sorted({f.max_length for f in texts}):
-            fs = [f for f in texts if f.max_length == limit]
-            out.append(Check("text-too-long", f"Text {on} has at most {limit} characters.", guidance,
-                             probes(fs, lambda R, limit=limit: f"(LEN({R.me})>{limit})"),
-                             {"expected": lit(str(limit)), "found": "LEN({value})"}))
+        if texts:
+            limits = sorted({f.max_length for f in texts})
+            expected = lit(str(limits[0])) if len(limits) == 1 else lit("the allowed number of")
+            out.append(Check("text-too-long", f"Text {on} is no longer than its field allows.", guidance,
+                             [Probe(sheet, f.id, keys, lambda R, n=f.max_length: f"(LEN({R.me})>{n})")
+                              for f in texts], {"expected": expected, "found": "LEN({value})"}))
     return out
 
 
@@ -258,11 +310,6 @@ def _month_label(sheet: SheetSpec) -> str:
 
 
 # -- rule kinds -----------------------------------------------------------------------------
-def _each(ctx: _Context, sheet: SheetSpec, fid: str, flag, keys=None) -> list[Probe]:
-    """One probe per key: for checks that need ISFORMULA (one cell each, FIELD-NOTES) or single cells."""
-    return [Probe(sheet, fid, (k,), flag) for k in (keys if keys is not None else ctx.keys(sheet))]
-
-
 def _rule_checks(ctx: _Context, r: RuleSpec) -> list[Check] | None:
     """The checks of one rule, or None when no formula can express it."""
     spec, p, g = ctx.spec, r.params, ctx.spec.guidance_ref(r.guidance)
@@ -278,8 +325,8 @@ def _rule_checks(ctx: _Context, r: RuleSpec) -> list[Check] | None:
                 if f.computed is None:
                     probes.append(Probe(sheet, f.id, ctx.keys(sheet), lambda R: f"{filled(R.me)}*{R.after()}"))
                 else:  # a total may stay a formula there
-                    probes += _each(ctx, sheet, f.id,
-                                    lambda R: f"{filled(R.me)}*NOT(_xlfn.ISFORMULA({R.me}))*{R.after()}")
+                    probes.append(Probe(sheet, f.id, ctx.keys(sheet), lambda R, fid=f.id: (
+                        f"{filled(R.me)}*(1-{R.is_formula(fid)})*{R.after()}")))
         fills = {"detail": "{month}", "period": ctx.period_text()}
         return [Check("month-after-period", words, g, probes, fills)]
     if kind == "months_in_period_required":
@@ -299,18 +346,19 @@ def _rule_checks(ctx: _Context, r: RuleSpec) -> list[Check] | None:
                     return f"({'+'.join(refs)})" if op == "sum" else f"({refs[0]}/{refs[1]})"
 
                 def ready(R, op=op, of=of):
-                    base = "*".join(R.usable(R.at(x)) for x in of)
+                    base = "*".join(R.valid(x) for x in of)
                     return base if op == "sum" else f"{base}*({R.at(of[1])}<>0)"
 
-                def over(R, sign, value=value, ready=ready):
-                    return (f"{filled(R.me)}*NOT(_xlfn.ISFORMULA({R.me}))*ISNUMBER({R.me})*{ready(R)}*(1-{R.after()})"
+                def over(R, sign, value=value, ready=ready, fid=f.id):
+                    return (f"{filled(R.me)}*(1-{R.is_formula(fid)})*ISNUMBER({R.me})*{ready(R)}*(1-{R.after()})"
                             f"*(ABS({R.me}-ROUND({value(R)},9)){sign}{tolerance:g})")
 
-                typed += _each(ctx, sheet, f.id, lambda R, over=over: over(R, "<="))
-                mismatch += _each(ctx, sheet, f.id, lambda R, over=over: over(R, ">"))
+                keys = ctx.keys(sheet)
+                typed.append(Probe(sheet, f.id, keys, lambda R, over=over: over(R, "<=")))
+                mismatch.append(Probe(sheet, f.id, keys, lambda R, over=over: over(R, ">")))
                 if op == "ratio":
-                    zero += _each(ctx, sheet, f.id, lambda R, of=of: (
-                        f"{R.usable(R.at(of[0]))}*{R.usable(R.at(of[1]))}*({R.at(of[1])}=0)*({R.at(of[0])}<>0)"))
+                    zero.append(Probe(sheet, f.id, keys, lambda R, of=of: (
+                        f"{R.valid(of[0])}*{R.valid(of[1])}*({R.at(of[1])}=0)*({R.at(of[0])}<>0)")))
         out = [Check("total-mismatch", words, g, mismatch, {"expected": "{recomputed}"}),
                Check("total-typed-over", "A total still holds its formula (a typed number that agrees is a "
                                          "warning: restore the formula).", g, typed)]
@@ -320,14 +368,14 @@ def _rule_checks(ctx: _Context, r: RuleSpec) -> list[Check] | None:
         return out
     if kind == "parts_equal_total":
         sheet = spec.sheet(p["sheet"])
-        flag = lambda R: (f"{R.usable(R.me)}*{'*'.join(R.usable(R.at(x)) for x in p['parts'])}"  # noqa: E731
+        flag = lambda R: (f"{R.valid(p['total'])}*{'*'.join(R.valid(x) for x in p['parts'])}"  # noqa: E731
                           f"*(ABS({'+'.join(R.at(x) for x in p['parts'])}-{R.me})>{_EPS})")
         return [Check("parts-not-equal-total", words, g, [Probe(sheet, p["total"], ctx.keys(sheet), flag)],
                       {"found": "{parts}", "expected": "{value}"})]
     if kind == "column_not_below":
         sheet = spec.sheet(p["sheet"])
         probes = [Probe(sheet, f.id, (p["greater"],), lambda R, f=f: (
-            f"{R.usable(R.me)}*{R.usable(R.cell(f.id, p['lesser']))}*({R.me}<{R.cell(f.id, p['lesser'])}-{_EPS})"))
+            f"{R.valid(f.id, p['greater'])}*{R.valid(f.id, p['lesser'])}*({R.me}<{R.cell(f.id, p['lesser'])}-{_EPS})"))
             for f in sheet.expanded_fields if f.computed is None]
         label = dict(zip(spec.column_sets[sheet.columns].keys, spec.column_sets[sheet.columns].labels))
         return [Check("ytd-below-in-month", words, g, probes,
@@ -340,7 +388,7 @@ def _rule_checks(ctx: _Context, r: RuleSpec) -> list[Check] | None:
             rows = R.started(lst)
             if p.get("filter_field"):
                 rows += f"*({ctx.whole(p['filter_field'])}={lit(str(p.get('filter_value')))})"
-            return f"{R.usable(R.me)}*({R.me}<>SUMPRODUCT(1*{rows}))"
+            return f"{R.valid(p['count_field'], p['column'])}*({R.me}<>SUMPRODUCT(1*{rows}))"
         return [Check("detail-rows-mismatch", words, g, [Probe(count_sheet, p["count_field"], (p["column"],), flag)],
                       {"expected": "{value}", "found": "{listed}", "detail": lit(lst.name)})]
     if kind == "list_row_complete":
@@ -353,14 +401,14 @@ def _rule_checks(ctx: _Context, r: RuleSpec) -> list[Check] | None:
         return [Check("list-row-incomplete", words, g, probes, {"detail": "{rowlabel}"})]
     if kind == "text_required_when_positive":
         sheet = spec.sheet(p["sheet"])
-        flag = lambda R: f"{R.usable(R.at(p['count']))}*({R.at(p['count'])}>0)*{blank(R.me)}"  # noqa: E731
+        flag = lambda R: f"{R.valid(p['count'])}*({R.at(p['count'])}>0)*{blank(R.me)}"  # noqa: E731
         return [Check("reasons-missing", words, g, [Probe(sheet, p["text"], ctx.keys(sheet), flag)],
                       {"found": lit("any"), "detail": "{rowlabel}"})]
     if kind == "breakdown_equals_total":
         total_sheet = spec.fields_by_id[p["total"]][0]
-        parts = [f"{'ISNUMBER'}({ctx_cell(ctx, x, p['column'])})" for x in p["parts"]]
         psum = "+".join(ctx_cell(ctx, x, p["column"]) for x in p["parts"])
-        flag = lambda R: f"{R.usable(R.me)}*{'*'.join(parts)}*(ABS({psum}-{R.me})>{_EPS})"  # noqa: E731
+        flag = lambda R: (f"{R.valid(p['total'], p['total_column'])}*"  # noqa: E731
+                          f"{'*'.join(R.valid(x, p['column']) for x in p['parts'])}*(ABS({psum}-{R.me})>{_EPS})")
         detail = "The figures in " + ", ".join(ctx.index[(x, p["column"])].ref for x in p["parts"])
         return [Check("breakdown-mismatch", words, g, [Probe(total_sheet, p["total"], (p["total_column"],), flag)],
                       {"detail": lit(detail), "found": "{breakdown}", "expected": "{value}"})]
@@ -370,7 +418,7 @@ def _rule_checks(ctx: _Context, r: RuleSpec) -> list[Check] | None:
         for n in range(1, int(p.get("repeat", 1)) + 1):
             lesser, greater = p["lesser"].replace("{n}", str(n)), p["greater"].replace("{n}", str(n))
             probes.append(Probe(sheet, lesser, ctx.keys(sheet), lambda R, gr=greater: (
-                f"{R.usable(R.me)}*{R.usable(R.at(gr))}*({R.me}>{R.at(gr)}+{_EPS})")))
+                f"{R.valid(R.probe.fid)}*{R.valid(gr)}*({R.me}>{R.at(gr)}+{_EPS})")))
         return [Check("job-entries-above-participants", words, g, probes, {"expected": "{greater}"})]
     if kind == "keyed_rows_complete":
         key_sheet, grid = spec.sheet(p["key_sheet"]), spec.sheet(p["grid_sheet"])
@@ -391,7 +439,7 @@ def _rule_checks(ctx: _Context, r: RuleSpec) -> list[Check] | None:
         for n, row in enumerate(key_sheet.row_keys, start=1):
             type_cell = ctx_cell(ctx, p["type_field"], row.key)
             probes.append(Probe(grid, p["field"].replace("{n}", str(n)), ctx.keys(grid), lambda R, t=type_cell: (
-                f"({t}={lit(p['in_work_value'])})*{R.usable(R.me)}*({R.me}<>0)")))
+                f"({t}={lit(p['in_work_value'])})*{R.valid(R.probe.fid)}*({R.me}<>0)")))
         return [Check("in-work-job-entries", words, g, probes, {"detail": lit("in this row")})]
     if kind == "plausible_range":
         sheet = spec.sheet(p["sheet"])
@@ -400,9 +448,9 @@ def _rule_checks(ctx: _Context, r: RuleSpec) -> list[Check] | None:
 
         def flag(R):
             if f.computed is None:
-                return f"{R.usable(R.me)}*({R.me}>{top:g})"
+                return f"{R.valid(f.id)}*({R.me}>{top:g})"
             refs = [R.at(x) for x in f.computed.of]
-            ready = "*".join(R.usable(x) for x in refs)
+            ready = "*".join(R.valid(x) for x in f.computed.of)
             if f.computed.op == "sum":
                 return f"{ready}*(ROUND({'+'.join(refs)},9)>{top:g})"
             return f"{ready}*({refs[1]}<>0)*(ROUND({refs[0]}/{refs[1]},9)>{top:g})"
@@ -427,10 +475,21 @@ def _rule_checks(ctx: _Context, r: RuleSpec) -> list[Check] | None:
         when, then = p.get("when_positive"), p.get("then_required")
         if when and then:
             w = ctx_cell(ctx, when, "")
-            probes.append(Probe(sheet, then, ("",), lambda R: f"{due}*ISNUMBER({w})*({w}>0)*{blank(R.me)}"))
+            probes.append(Probe(sheet, then, ("",), lambda R: f"{due}*{R.valid(when, '')}*({w}>0)*{blank(R.me)}"))
         return [Check("social-value-missing", words, g, probes,
                       {"detail": f'"this return is for "&TEXT({month},"mmmm yyyy")'})]
     return None
+
+
+def formula_cells(ctx: _Context) -> list[tuple[int, int, str]]:
+    """(row, column, formula) of the hidden ISFORMULA cells."""
+    out = []
+    for fid, (r0, c0, down) in ctx.formula_cells.items():
+        for k, key in enumerate(ctx.keys(ctx.spec.fields_by_id[fid][0])):
+            s = ctx.index[(fid, key)]
+            r, c = (r0 + k, c0) if down else (r0, c0 + k)
+            out.append((r, c, f"=1*_xlfn.ISFORMULA({layout.absolute_ref(s.sheet, s.row, s.col)})"))
+    return out
 
 
 def ctx_cell(ctx: _Context, fid: str, key: str) -> str:
@@ -450,7 +509,7 @@ def plan(spec: ReturnSpec) -> Plan:
             validated.append((r.description, spec.guidance_ref(r.guidance)))
         else:
             checks += made
-    checks = [c for c in checks if c.probes]
+    checks = [part for c in checks if c.probes for part in _fit(ctx, c)]
     if any(f.pattern for s in spec.sheets for f in s.expanded_fields):
         validated.append(("References, years and other coded text are written in the form the guidance "
                           "gives.", spec.template_guidance))
@@ -463,6 +522,35 @@ def plan(spec: ReturnSpec) -> Plan:
         ("The return is submitted by its deadline (lateness).", spec.template_guidance),
     ]
     return Plan(checks, validated)
+
+
+def _longest(ctx: "_Context", check: Check) -> int:
+    return max(len(count_formula(ctx, check)), len(position_formula(ctx, check)))
+
+
+def _fit(ctx: "_Context", check: Check) -> list[Check]:
+    """One check, or one per sheet (then parts of a sheet) when its formulas would pass Excel's limit."""
+    if _longest(ctx, check) < MAX_FORMULA_LENGTH:
+        return [check]
+    by_sheet: dict[str, list[Probe]] = {}
+    for pr in check.probes:
+        by_sheet.setdefault(pr.sheet.name, []).append(pr)
+    out: list[Check] = []
+    for name, probes in by_sheet.items():
+        words = f"{check.words} ({name} sheet)" if len(by_sheet) > 1 else check.words
+        part = Check(check.code, words, check.guidance, [], check.fills)
+        parts = [part]
+        for pr in probes:
+            part.probes.append(pr)
+            if len(part.probes) > 1 and _longest(ctx, part) >= MAX_FORMULA_LENGTH:
+                part.probes.pop()
+                part = Check(check.code, words, check.guidance, [pr], check.fills)
+                parts.append(part)
+        if len(parts) > 1:
+            for n, p in enumerate(parts, start=1):
+                p.words = f"{words}, part {n} of {len(parts)}"
+        out += parts
+    return out
 
 
 # -- formulas ----------------------------------------------------------------------------------

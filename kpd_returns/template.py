@@ -301,12 +301,14 @@ def _write_checks(wb, fm: _Formats, spec: ReturnSpec, sheets: dict[str, Any]) ->
     ws = wb.add_worksheet(checks_sheet.SHEET_NAME)
     for c, width in enumerate([70, 12, 80, 10, 22]):
         ws.set_column(c, c, width)
-    ws.set_column(checks_sheet.POS_COL - 1, 10, 12, None, {"hidden": True})
+    ws.set_column(checks_sheet.POS_COL - 1, checks_sheet.FORMULA_COL + 80, 12, None, {"hidden": True})
     ws.write_string(TITLE_ROW - 1, 0, "Checks", fm.title)
     ws.write_string(INSTRUCTION_ROW - 1, 0, "These checks run as you type. Each row says OK, or what to fix and "
                     "where: select the first cell to go there. Cells that fail a check are shown in red.", fm.intro)
     ws.write_string(0, 10, "Months in period")
-    ws.write_formula(1, 10, checks_sheet._Context(spec).months_formula(), None, 0)
+    ws.write_formula(1, 10, ctx.months_formula(), None, 0)
+    for r, c, formula in checks_sheet.formula_cells(ctx):
+        ws.write_formula(r - 1, c - 1, formula, None, 1)
     ws.set_row(HEADER_ROW - 1, 30)
     for c, text in enumerate(checks_sheet.HEADERS):
         ws.write_string(HEADER_ROW - 1, c, text, fm.header)
