@@ -33,6 +33,7 @@ CALC_FILL = "#DDEBF7"  # pale blue
 BORDER_COLOUR = "#7F7F7F"
 NUM_FORMATS = {"count": "0", "fte": "0.00", "days": "0.00", "decimal": "0.00", "percent": "0.0",
                "date": "dd/mm/yyyy", "text": "@", "choice": "@"}
+MONTH_FORMAT = "mmmm yyyy"  # a reporting month shows as "September 2026"
 DATE_MIN, DATE_MAX = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
 # Protected, but a provider may still widen columns and rows to read wrapped text.
 PROTECT_OPTIONS = {"select_locked_cells": True, "select_unlocked_cells": True,
@@ -268,6 +269,8 @@ def _write_data_sheet(wb, fm: _Formats, spec: ReturnSpec, sheet: SheetSpec, pref
     for slot in index.values():
         f = spec.field(slot.field)
         r, c, nf = slot.row - 1, slot.col - 1, number_format(f)
+        if f.id == spec.period.month_field:
+            nf = MONTH_FORMAT  # any date in the month will do: show the month, not the day
         if f.computed:
             ws.write_formula(r, c, computed_formula(spec, f.id, slot.key, index), fm.calc(nf), "")
             continue

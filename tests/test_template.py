@@ -377,3 +377,20 @@ def test_a_new_spec_gives_a_new_template(tmp_path):
     assert (dv.type, dv.operator, float(dv.formula1), float(dv.formula2)) == ("whole", None, 0, 10)
     assert wb["About"]["B5"].value == "Me" and wb["About"]["B7"].value == dt.datetime(2026, 2, 1)
     assert {r[0]: r[1] for r in wb[META_SHEET].iter_rows(values_only=True)}["return_type"] == "tiny"
+
+
+def test_a_reporting_month_shows_as_the_month_and_any_day_counts(specs, tmp_path):
+    """Issue 15 item 7: 01/09/2026 reads as a day; the provider means September 2026."""
+    from kpd_returns import samples
+    from kpd_returns.validate import validate_file
+
+    spec = specs["mmir"]
+    wb = _load(_bytes(spec, period="2026-09"))
+    cell = samples.named_cells(wb, spec, spec.period.month_field)[""]
+    assert cell.number_format == "mmmm yyyy"
+    filled = samples.mmir_workbook(spec, samples.PROVIDERS[0], "2026-09")
+    samples.named_cells(filled, spec, spec.period.month_field)[""].value = dt.datetime(2026, 9, 17)
+    path = tmp_path / "mid-month.xlsx"
+    path.write_bytes(samples.save_reproducibly(filled))
+    report = validate_file(path)
+    assert report.findings == [] and report.period == "2026-09"
