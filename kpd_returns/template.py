@@ -30,6 +30,7 @@ FIXED_CREATED = dt.datetime(2024, 1, 1, 0, 0, 0)
 
 INPUT_FILL = "#FFF2CC"  # pale yellow
 CALC_FILL = "#DDEBF7"  # pale blue
+PREFILLED_FILL = "#E7E6E6"  # pale grey
 BORDER_COLOUR = "#7F7F7F"
 NUM_FORMATS = {"count": "0", "fte": "0.00", "days": "0.00", "decimal": "0.00", "percent": "0.0",
                "date": "dd/mm/yyyy", "text": "@", "choice": "@"}
@@ -148,6 +149,11 @@ class _Formats:
         return self._get(("in", num_format), {"bg_color": INPUT_FILL, "border": 1, "border_color": BORDER_COLOUR,
                                               "locked": False, "num_format": num_format, "valign": "top"})
 
+    def prefilled(self, num_format: str):
+        """Filled in by the central team and locked: grey, with the input border."""
+        return self._get(("pre", num_format), {"bg_color": PREFILLED_FILL, "border": 1, "border_color": BORDER_COLOUR,
+                                               "locked": True, "num_format": num_format, "valign": "top"})
+
     def calc(self, num_format: str):
         return self._get(("calc", num_format), {"bg_color": CALC_FILL, "italic": True, "num_format": num_format})
 
@@ -165,7 +171,7 @@ def _period_sentence(spec: ReturnSpec) -> str:
             "up to the end of the quarter.")
 
 
-def _write_cover(wb, fm: _Formats, spec: ReturnSpec) -> None:
+def _write_cover(wb, fm: _Formats, spec: ReturnSpec, lock_prefill: bool = False) -> None:
     ws = wb.add_worksheet("Cover")
     ws.set_column(0, 0, 28)
     ws.set_column(1, 1, 100)
@@ -199,6 +205,9 @@ def _write_cover(wb, fm: _Formats, spec: ReturnSpec) -> None:
         ("Calculated cell", fm.calc("@"), "Pale blue with italic text, locked: filled in automatically by a formula."),
         ("Label", fm.label, "No fill, locked: titles, headings, labels and guidance references."),
     ]
+    if lock_prefill:
+        key.insert(1, ("Pre-filled cell", fm.prefilled("@"), "Pale grey with a thin grey border, locked: "
+                       "filled in for you (provider, contract and period). Tell the team that sent it if it is wrong."))
     for label, fmt, text in key:
         ws.write_string(r, 0, label, fmt)
         ws.write_string(r, 1, text, fm.plain)
@@ -248,7 +257,8 @@ def _column_widths(spec: ReturnSpec, sheet: SheetSpec) -> list[float]:
     return [first] + [by_type.get(f.type, 14) for f in sheet.expanded_fields]
 
 
-def _write_data_sheet(wb, fm: _Formats, spec: ReturnSpec, sheet: SheetSpec, prefill: dict[str, Any]):
+def _write_data_sheet(wb, fm: _Formats, spec: ReturnSpec, sheet: SheetSpec, prefill: dict[str, Any],
+                      lock_prefill: bool = False):
     ws = wb.add_worksheet(sheet.name)
     for c, width in enumerate(_column_widths(spec, sheet)):
         ws.set_column(c, c, width)
@@ -275,12 +285,13 @@ def _write_data_sheet(wb, fm: _Formats, spec: ReturnSpec, sheet: SheetSpec, pref
             ws.write_formula(r, c, computed_formula(spec, f.id, slot.key, index), fm.calc(nf), "")
             continue
         value = prefill.get(f.id) if slot.key == "" else None
+        cell_format = fm.prefilled(nf) if lock_prefill and value is not None else fm.input(nf)
         if value is None:
-            ws.write_blank(r, c, None, fm.input(nf))
+            ws.write_blank(r, c, None, cell_format)
         elif isinstance(value, dt.date):
-            ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), fm.input(nf))
+            ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), cell_format)
         else:
-            ws.write_string(r, c, str(value), fm.input(nf))  # never a formula or URL
+            ws.write_string(r, c, str(value), cell_format)  # never a formula or URL
 
     for f in sheet.expanded_fields:
         if not f.computed:
@@ -379,8 +390,10 @@ def header_prefill(spec: ReturnSpec, *, provider: str | None = None, contract: s
 
 
 def write_template(spec: ReturnSpec, path_or_buffer: str | Path | IO[bytes], *, provider: str | None = None,
-                   contract: str | None = None, period: str | None = None) -> None:
-    """Write the blank template for ``spec``; the same arguments give a byte-identical file."""
+                   contract: str | None = None, period: str | None = None, lock_prefill: bool = False) -> None:
+    """Write the blank template for ``spec``; the same arguments give a byte-identical file.
+
+    ``lock_prefill``: the pre-filled header cells are locked (templates sent out per contract)."""
     prefill = header_prefill(spec, provider=provider, contract=contract, period=period)
     target = str(path_or_buffer) if isinstance(path_or_buffer, (str, Path)) else path_or_buffer
     wb = xlsxwriter.Workbook(target, {"strings_to_formulas": False, "strings_to_urls": False,
@@ -389,9 +402,9 @@ def write_template(spec: ReturnSpec, path_or_buffer: str | Path | IO[bytes], *, 
                        "author": GENERATOR, "company": "", "comments": f"spec {spec.spec_hash}",
                        "created": FIXED_CREATED})
     fm = _Formats(wb)
-    _write_cover(wb, fm, spec)
+    _write_cover(wb, fm, spec, lock_prefill)
     _write_contents(wb, fm, spec)
-    sheets = {sheet.name: _write_data_sheet(wb, fm, spec, sheet, prefill) for sheet in spec.sheets}
+    sheets = {sheet.name: _write_data_sheet(wb, fm, spec, sheet, prefill, lock_prefill) for sheet in spec.sheets}
     _write_checks(wb, fm, spec, sheets)
     _write_meta(wb, spec)
     for name, ref in layout.defined_names(spec).items():
