@@ -184,7 +184,8 @@ def test_number_formats(built):
         for slot in layout.slots(spec, sheet):
             f = spec.field(slot.field)
             if f.type in formats and f.decimals is None:
-                assert wb[sheet.name][slot.cell].number_format == formats[f.type], slot.ref
+                expected = "mmmm yyyy" if f.id == spec.period.month_field else formats[f.type]  # issue 15 item 7
+                assert wb[sheet.name][slot.cell].number_format == expected, slot.ref
 
 
 def test_defined_name_for_every_field(built):
