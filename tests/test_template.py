@@ -238,7 +238,7 @@ def test_prefill_header(specs):
     wb = _load(_bytes(specs["mmir"], provider="Calder Valley Work Partnership", period="2026-10"))
     ws = wb["Header"]
     assert ws["B5"].value == "Calder Valley Work Partnership"
-    assert ws["B7"].value == dt.datetime(2026, 10, 1) and ws["B7"].number_format == "dd/mm/yyyy"
+    assert ws["B7"].value == dt.datetime(2026, 10, 1) and ws["B7"].number_format == "mmmm yyyy"
 
 
 @pytest.mark.parametrize("return_id,period", [
