@@ -646,6 +646,11 @@ def status_formula(ctx: _Context, check: Check, row: int) -> str:
     return f'=IF($D{row}=0,"OK",' + "&".join(pieces) + ")"
 
 
+def longest_status(check: Check) -> str:
+    """A stand-in as long as the status text can be, for the row height."""
+    return CATALOGUE[check.code][2] + " " * 60
+
+
 def cf_formula(ctx: _Context, probe: Probe) -> str:
     return "=" + flag_of(ctx, probe, True) + "=1"
 

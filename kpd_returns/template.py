@@ -42,6 +42,37 @@ PROTECT_OPTIONS = {"select_locked_cells": True, "select_unlocked_cells": True,
 
 
 # -- small helpers -----------------------------------------------------------
+A4 = 9  # xlsxwriter's paper code
+LINE_POINTS = 15  # the height of one line of 11 pt text
+TITLE_POINTS = 24  # a 16 pt title
+
+
+def _lines(text: str, width: float) -> int:
+    """Lines a wrapped text takes in a column ``width`` characters wide (a generous estimate)."""
+    per_line = max(1, int(width * 0.95) - 1)
+    return sum(max(1, -(-len(part) // per_line)) for part in text.split("\n"))
+
+
+def _fit_row(ws, row: int, cells: list[tuple[str, float]], minimum: int = 1) -> None:
+    """Give a row the height its wrapped text needs: neither Excel nor LibreOffice grows a row
+    written by xlsxwriter when printing, so wrapped text would print over the next row."""
+    lines = max([minimum, *(_lines(text, width) for text, width in cells)])
+    if lines > 1:
+        ws.set_row(row, LINE_POINTS * lines)
+
+
+def _print_setup(ws, *, last_row: int, last_col: int, header_row: int | None, landscape: bool) -> None:
+    """A4, one page wide, header row repeated, printing only the sheet's own cells (0-based)."""
+    ws.set_paper(A4)
+    if landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.fit_to_pages(1, 0)
+    if header_row is not None:
+        ws.repeat_rows(header_row)
+    ws.print_area(0, 0, last_row, last_col)
+
 def _fit(text: str, limit: int) -> str:
     """Excel rejects validation titles/messages over a limit (in UTF-16 units)."""
     if len(text.encode("utf-16-le")) // 2 <= limit:
@@ -138,7 +169,7 @@ class _Formats:
         self.plain = wb.add_format({"valign": "top", "text_wrap": True})
         self.link = wb.add_format({"font_color": "#0563C1", "underline": 1, "valign": "top"})
         self.checks_count = wb.add_format({"num_format": '[=1]0" check needs attention";0" checks need attention"',
-                                           "bold": True, "valign": "top"})
+                                           "bold": True, "valign": "top", "align": "left"})
         self.status_count = wb.add_format({"num_format": "0", "valign": "top"})
         # Red with a bold font and a heavy border, so colour is not the only cue.
         self.failing = wb.add_format({"bg_color": "#F4C7C3", "font_color": "#9C0006", "bold": True,
@@ -173,9 +204,12 @@ def _period_sentence(spec: ReturnSpec) -> str:
 
 def _write_cover(wb, fm: _Formats, spec: ReturnSpec, lock_prefill: bool = False) -> None:
     ws = wb.add_worksheet("Cover")
-    ws.set_column(0, 0, 28)
-    ws.set_column(1, 1, 100)
+    # Column B is wide enough for the title to stay on the page (it spills over from A1).
+    widths = (28, max(100, round(len(spec.title) * 1.45) - 28))
+    ws.set_column(0, 0, widths[0])
+    ws.set_column(1, 1, widths[1])
     ws.write_string(0, 0, spec.title, fm.title)
+    ws.set_row(0, TITLE_POINTS)
     rows: list[tuple[str, str, Any]] = [
         ("What this return is", f"The {spec.short_title} template. {_period_sentence(spec)}", None),
         ("Guidance", spec.guidance_source, None),
@@ -198,6 +232,7 @@ def _write_cover(wb, fm: _Formats, spec: ReturnSpec, lock_prefill: bool = False)
             ws.write_string(r, 0, label, fmt or fm.bold)
         if text:
             ws.write_string(r, 1, text, fm.plain)
+        _fit_row(ws, r, [(label, widths[0]), (text, widths[1])])
         r += 1
     key = [
         ("Input cell", fm.input("@"), "Pale yellow with a thin grey border, unlocked: type your figures here. "
@@ -211,6 +246,7 @@ def _write_cover(wb, fm: _Formats, spec: ReturnSpec, lock_prefill: bool = False)
     for label, fmt, text in key:
         ws.write_string(r, 0, label, fmt)
         ws.write_string(r, 1, text, fm.plain)
+        _fit_row(ws, r, [(label, widths[0]), (text, widths[1])])
         r += 1
     ws.write_string(r + 1, 0, "Contents", fm.bold)
     ws.write_url(r + 1, 1, "internal:'Contents'!A1", fm.link, string="Go to the list of sheets")
@@ -220,6 +256,7 @@ def _write_cover(wb, fm: _Formats, spec: ReturnSpec, lock_prefill: bool = False)
     ws.conditional_format(r + 2, 1, r + 2, 1, {"type": "cell", "criteria": ">", "value": 0, "format": fm.failing})
     ws.conditional_format(r + 2, 1, r + 2, 1, {"type": "cell", "criteria": "=", "value": 0, "format": fm.passing})
     ws.write_url(r + 3, 1, f"internal:'{checks_sheet.SHEET_NAME}'!A1", fm.link, string="Go to the Checks sheet")
+    _print_setup(ws, last_row=r + 3, last_col=1, header_row=None, landscape=True)
     ws.protect("", PROTECT_OPTIONS)
     ws.activate()
 
@@ -230,6 +267,7 @@ def _write_contents(wb, fm: _Formats, spec: ReturnSpec) -> None:
     ws.set_column(1, 1, 80)
     ws.set_column(2, 2, 20)
     ws.write_string(0, 0, "Contents", fm.title)
+    ws.set_row(0, TITLE_POINTS)
     ws.write_string(1, 0, "Select a sheet name to go to that sheet.", fm.intro)
     for c, text in enumerate(["Sheet", "What it holds", "Guidance"]):
         ws.write_string(HEADER_ROW - 1, c, text, fm.header)
@@ -243,6 +281,9 @@ def _write_contents(wb, fm: _Formats, spec: ReturnSpec) -> None:
         ws.write_url(r, 0, f"internal:{quoted}!A1", fm.link, string=name)
         ws.write_string(r, 1, title, fm.label)
         ws.write_string(r, 2, ref, fm.label)
+        _fit_row(ws, r, [(name, 28), (title, 80), (ref, 20)])
+    _print_setup(ws, last_row=FIRST_DATA_ROW - 2 + len(entries), last_col=2, header_row=HEADER_ROW - 1,
+                 landscape=False)
     ws.protect("", PROTECT_OPTIONS)
 
 
@@ -260,16 +301,20 @@ def _column_widths(spec: ReturnSpec, sheet: SheetSpec) -> list[float]:
 def _write_data_sheet(wb, fm: _Formats, spec: ReturnSpec, sheet: SheetSpec, prefill: dict[str, Any],
                       lock_prefill: bool = False):
     ws = wb.add_worksheet(sheet.name)
-    for c, width in enumerate(_column_widths(spec, sheet)):
+    widths = _column_widths(spec, sheet)
+    for c, width in enumerate(widths):
         ws.set_column(c, c, width)
     ws.write_string(TITLE_ROW - 1, 0, sheet.title, fm.title)
+    ws.set_row(TITLE_ROW - 1, TITLE_POINTS)
     guidance = f"Guidance: {spec.guidance_ref(sheet.guidance)}."
     ws.write_string(INSTRUCTION_ROW - 1, 0, f"{sheet.description} {guidance}".strip(), fm.intro)
-    ws.set_row(HEADER_ROW - 1, 45 if sheet.kind == "list" else 30)
-    for c, text in enumerate(layout.header_labels(spec, sheet)):
+    headers = layout.header_labels(spec, sheet)
+    for c, text in enumerate(headers):
         ws.write_string(HEADER_ROW - 1, c, text, fm.header)
+    _fit_row(ws, HEADER_ROW - 1, list(zip(headers, widths)), minimum=2)
     for i, text in enumerate(layout.row_labels(sheet)):
         ws.write_string(FIRST_DATA_ROW - 1 + i, 0, text, fm.label)
+        _fit_row(ws, FIRST_DATA_ROW - 1 + i, [(text, widths[0])])
     if sheet.kind in ("form", "grid"):
         gcol = 2 if sheet.kind == "form" else 1
         for i, f in enumerate(sheet.expanded_fields):
@@ -301,9 +346,8 @@ def _write_data_sheet(wb, fm: _Formats, spec: ReturnSpec, sheet: SheetSpec, pref
     first_value_col = {"form": layout.FORM_VALUE_COL, "grid": layout.GRID_FIRST_VALUE_COL,
                        "list": layout.LIST_FIRST_FIELD_COL}[sheet.kind]
     ws.freeze_panes(FIRST_DATA_ROW - 1, first_value_col - 1)
-    ws.set_landscape()
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(HEADER_ROW - 1)
+    _print_setup(ws, last_row=layout.last_row(sheet) - 1, last_col=len(widths) - 1, header_row=HEADER_ROW - 1,
+                 landscape=sum(widths) > 160)  # portrait fits more list rows on a page
     ws.protect("", PROTECT_OPTIONS)
     return ws
 
@@ -313,7 +357,8 @@ def _write_checks(wb, fm: _Formats, spec: ReturnSpec, sheets: dict[str, Any]) ->
     plan = checks_sheet.plan(spec)
     ctx = checks_sheet._Context(spec)
     ws = wb.add_worksheet(checks_sheet.SHEET_NAME)
-    for c, width in enumerate([70, 12, 80, 10, 22]):
+    widths = [70, 12, 80, 10, 22]
+    for c, width in enumerate(widths):
         ws.set_column(c, c, width)
     ws.set_column(checks_sheet.POS_COL - 1, checks_sheet.FORMULA_COL + 80, 12, None, {"hidden": True})
     ws.write_string(TITLE_ROW - 1, 0, "Checks", fm.title)
@@ -331,6 +376,8 @@ def _write_checks(wb, fm: _Formats, spec: ReturnSpec, sheets: dict[str, Any]) ->
         r = first + i  # 1-based row
         ws.write_string(r - 1, 0, check.words, fm.label)
         ws.write_string(r - 1, 1, check.guidance, fm.label)
+        # Room for the status when it fails: the catalogue message with a cell, a label and a value.
+        _fit_row(ws, r - 1, [(check.words, widths[0]), (checks_sheet.longest_status(check), widths[2])])
         ws.write_formula(r - 1, 2, checks_sheet.status_formula(ctx, check, r), fm.plain, "OK")
         ws.write_array_formula(r - 1, 3, r - 1, 3, checks_sheet.count_formula(ctx, check), fm.status_count, 0)
         ws.write_formula(r - 1, 4, f'=IF($D{r}=0,"",HYPERLINK("#"&$G{r},$G{r}))', fm.link, "")
@@ -352,7 +399,9 @@ def _write_checks(wb, fm: _Formats, spec: ReturnSpec, sheets: dict[str, Any]) ->
         ws.write_string(r - 1, 0, words, fm.label)
         ws.write_string(r - 1, 1, guidance, fm.label)
         ws.write_string(r - 1, 2, checks_sheet.VALIDATED_ONLY, fm.plain)
+        _fit_row(ws, r - 1, [(words, widths[0])])
     ws.freeze_panes(FIRST_DATA_ROW - 1, 0)
+    _print_setup(ws, last_row=r - 1, last_col=len(widths) - 1, header_row=HEADER_ROW - 1, landscape=True)
     ws.protect("", PROTECT_OPTIONS)
     ref = layout.absolute_ref(checks_sheet.SHEET_NAME, first, 4, last, 4)
     wb.define_name(checks_sheet.count_name(spec), f'=COUNTIF({ref},">0")')
