@@ -357,7 +357,7 @@ def _write_checks(wb, fm: _Formats, spec: ReturnSpec, sheets: dict[str, Any]) ->
     plan = checks_sheet.plan(spec)
     ctx = checks_sheet._Context(spec)
     ws = wb.add_worksheet(checks_sheet.SHEET_NAME)
-    widths = [70, 12, 80, 10, 22]
+    widths = [70, 18, 80, 10, 22]
     for c, width in enumerate(widths):
         ws.set_column(c, c, width)
     ws.set_column(checks_sheet.POS_COL - 1, checks_sheet.FORMULA_COL + 80, 12, None, {"hidden": True})
