@@ -122,13 +122,18 @@ def recalculated(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("checks")
     built = {"kpd-clean": ("kpd", None, None), "mmir-clean": ("mmir", None, None), **MUTATIONS}
     paths = {}
+    (tmp / "in").mkdir()
     for name, (rid, edit, _code) in built.items():
         wb = _kpd() if rid == "kpd" else _mmir()
         if edit:
             edit(wb)
         paths[name] = tmp / "in" / f"{name}.xlsx"
-        paths[name].parent.mkdir(exist_ok=True)
         paths[name].write_bytes(samples.save_reproducibly(wb))
+    for m in samples.mistakes(SPECS):  # the samples' own mistake set
+        name = m.name.removesuffix(".xlsx")
+        paths[name] = tmp / "in" / m.name
+        paths[name].write_bytes(samples.save_reproducibly(m.build()))
+        built[name] = (m.base.split("-")[0], None, None)
     result = convert(list(paths.values()), tmp / "out", make_profile(tmp / "profile"))
     assert result.returncode == 0, result.stderr
     return {name: (SPECS[built[name][0]], p, tmp / "out" / p.name) for name, p in paths.items()}
@@ -143,12 +148,16 @@ def test_a_clean_return_shows_no_failing_check(recalculated, name):
     assert [f for f in validate_file(source).findings if f.code in codes] == []
 
 
-@pytest.mark.parametrize("name", sorted(MUTATIONS))
+SAMPLE_MISTAKES = sorted(m.name.removesuffix(".xlsx") for m in samples.mistakes(SPECS))
+
+
+@pytest.mark.parametrize("name", sorted(MUTATIONS) + SAMPLE_MISTAKES)
 def test_each_mistake_fails_the_same_cells_on_the_sheet_as_in_the_validator(recalculated, name):
     spec, source, out = recalculated[name]
     codes = {c.code for c in checks_sheet.plan(spec).checks}
     found = [f for f in validate_file(source).findings if f.code in codes]
-    assert MUTATIONS[name][2] in {f.code for f in found}, "the mutation did not give its finding"
+    if name in MUTATIONS:
+        assert MUTATIONS[name][2] in {f.code for f in found}, "the mutation did not give its finding"
     validator: dict[str, list[str]] = defaultdict(list)
     for f in found:
         validator[f.code].append((f"'{f.sheet}'" if " " in f.sheet else f.sheet) + "!" + f.cell)
