@@ -355,7 +355,7 @@ def _write_data_sheet(wb, fm: _Formats, spec: ReturnSpec, sheet: SheetSpec, pref
 def _write_checks(wb, fm: _Formats, spec: ReturnSpec, sheets: dict[str, Any]) -> None:
     """The Checks sheet (see checks_sheet), the count's defined name and the red input cells."""
     plan = checks_sheet.plan(spec)
-    ctx = checks_sheet._Context(spec)
+    ctx = checks_sheet.Context(spec)
     ws = wb.add_worksheet(checks_sheet.SHEET_NAME)
     widths = [70, 18, 80, 10, 22]
     for c, width in enumerate(widths):
