@@ -59,8 +59,8 @@ def test_count_name_cover_and_conditional_formats(built):
 def test_formulas_fit_excel_and_use_functions_both_programs_share(built):
     spec, wb = built
     ws = wb[checks_sheet.SHEET_NAME]
-    texts = [getattr(c.value, "text", c.value) for row in ws.iter_rows() for c in row
-             if isinstance(getattr(c.value, "text", c.value), str) and str(getattr(c.value, "text", c.value)).startswith("=")]
+    cells = [getattr(c.value, "text", c.value) for row in ws.iter_rows() for c in row]  # array formulas: text
+    texts = [t for t in cells if isinstance(t, str) and t.startswith("=")]
     texts += [r.formula[0] for s in spec.sheets for cf in wb[s.name].conditional_formatting for r in cf.rules]
     assert texts
     for t in texts:

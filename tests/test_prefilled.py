@@ -30,7 +30,8 @@ def test_one_locked_prefilled_template_per_owing_contract(specs, tmp_path):
         for path in paths:
             assert path.name.startswith(f"{return_id}-") and path.name.endswith(f"-{samples._slug(period)}.xlsx")
             wb = openpyxl.load_workbook(path)
-            header = {fid: samples.named_cells(wb, spec, fid)[""] for fid in (spec.header.provider, spec.header.contract)}
+            header = {fid: samples.named_cells(wb, spec, fid)[""]
+                      for fid in (spec.header.provider, spec.header.contract)}
             assert all(c.value and c.protection.locked for c in header.values())
             assert path.name == (f"{return_id}-{samples._slug(header[spec.header.provider].value)}-"
                                  f"{samples._slug(header[spec.header.contract].value)}-{samples._slug(period)}.xlsx")
@@ -45,7 +46,8 @@ def test_one_locked_prefilled_template_per_owing_contract(specs, tmp_path):
 
 def test_prefilled_templates_are_byte_identical_across_runs(tmp_path):
     for out in ("a", "b"):
-        assert _run("kpd", "--providers", str(REGISTER), "--period", "2026-27 Q2", "--out", str(tmp_path / out)).exit_code == 0
+        result = _run("kpd", "--providers", str(REGISTER), "--period", "2026-27 Q2", "--out", str(tmp_path / out))
+        assert result.exit_code == 0
     names = sorted(p.name for p in (tmp_path / "a").iterdir())
     assert all((tmp_path / "a" / n).read_bytes() == (tmp_path / "b" / n).read_bytes() for n in names)
 
