@@ -65,3 +65,8 @@ def test_bad_arguments_give_one_sentence_and_exit_2(tmp_path):
     assert result.exit_code == 2 and "--out" in result.output
     result = _run("kpd", "--providers", str(tmp_path / "none.csv"), "--period", "2026-27 Q2", "--out", str(tmp_path))
     assert result.exit_code == 2 and "none.csv" in result.output
+
+
+def test_template_without_a_file_or_a_register_says_what_to_give():
+    result = _run("kpd")
+    assert result.exit_code == 2 and "--providers" in result.output and "Traceback" not in result.output
