@@ -40,12 +40,24 @@ def _root(
 @app.command(cls=PlainCommand)
 def template(
     return_type: str = typer.Argument(..., metavar="KIND", help="Return type: kpd or mmir.", show_default=False),
-    out: Path = typer.Argument(..., metavar="OUT.xlsx", help="Where to write the blank template.", show_default=False),
+    out: Optional[Path] = typer.Argument(None, metavar="OUT.xlsx", help="Where to write the blank template.",
+                                         show_default=False),
     provider: Optional[str] = typer.Option(None, "--provider", metavar="NAME", help="Pre-fill the provider name."),
     cpa: Optional[str] = typer.Option(None, "--cpa", "--contract", metavar="REF", help="Pre-fill the CPA (KPD) or contract reference (MMIR)."),
     period: Optional[str] = typer.Option(None, "--period", metavar="PERIOD", help="Pre-fill the period: 2026-27 Q2 (KPD) or 2026-10 (MMIR)."),
+    providers: Optional[Path] = typer.Option(
+        None, "--providers", metavar="FILE",
+        help="A providers register: write one pre-filled, locked template per contract owing the return for --period."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", metavar="DIR", help="With --providers: the folder to write into."),
 ) -> None:
     """Write a blank, protected template for providers to fill in."""
+    if providers is not None:
+        from .prefilled import cli_prefilled
+
+        raise typer.Exit(cli_prefilled(return_type, providers, period, out_dir))
+    if out is None:
+        typer.echo("Give the file to write (OUT), or --providers FILE --period P --out DIR.", err=True)
+        raise typer.Exit(2)
     from .template import cli_template
 
     raise typer.Exit(cli_template(return_type, out, provider=provider, contract=cpa, period=period))

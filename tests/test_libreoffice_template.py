@@ -73,10 +73,12 @@ def test_recalculated_totals_and_structure_survive(specs, tmp_path, convert):
             assert ratio in (None, "")  # never #DIV/0!
         else:
             assert ratio == pytest.approx(values["job_entries"][key] / values["staff_front_line"][key])
-    assert cell("fte_total", "oct") == 0 and cell("job_entries_per_front_line_fte", "oct") in (None, "")
+    # A month not yet reported shows blank totals, not 0.00 staff (issue 15 item 7).
+    assert cell("fte_total", "oct") in (None, "") and cell("caseload_total", "oct") in (None, "")
+    assert cell("job_entries_per_front_line_fte", "oct") in (None, "")
 
     kept = openpyxl.load_workbook(out)  # formulas, names, sheets and protection
-    assert kept["Staffing"][index[("fte_total", "apr")].cell].value == "=SUM(C5,C6,C7,C8)"
+    assert kept["Staffing"][index[("fte_total", "apr")].cell].value == '=IF(COUNT(C5,C6,C7,C8)=0,"",SUM(C5,C6,C7,C8))'
     # LibreOffice drops the quotes around simple sheet names ('Header'!$B$5 -> Header!$B$5), so a
     # reader must compare where a name points, not its text.
     for name, ref in layout.defined_names(kpd).items():

@@ -90,7 +90,7 @@ def test_libreoffice_keeps_formulas_and_recalculates(profile, tmp_path):
     slot = layout.slot_index(spec)[("fte_total", "apr")]
     formulas = openpyxl.load_workbook(converted)
     values = openpyxl.load_workbook(converted, data_only=True)
-    assert str(formulas["Staffing"][slot.cell].value).upper().startswith("=SUM(")
+    assert "SUM(" in str(formulas["Staffing"][slot.cell].value).upper()
     parts = [values["Staffing"][layout.slot_index(spec)[(p, "apr")].cell].value
              for p in spec.field("fte_total").computed.of]
     assert values["Staffing"][slot.cell].value == pytest.approx(sum(p or 0 for p in parts))

@@ -82,7 +82,7 @@ def test_round_trip_every_input_slot(built):
 
 def test_sheet_order_cover_active_and_meta_hidden(built):
     spec, wb = built
-    assert wb.sheetnames == ["Cover", "Contents", *[s.name for s in spec.sheets], META_SHEET]
+    assert wb.sheetnames == ["Cover", "Contents", *[s.name for s in spec.sheets], "Checks", META_SHEET]
     assert wb.active.title == "Cover"
     assert [ws.title for ws in wb.worksheets if ws.sheet_state != "visible"] == [META_SHEET]
     meta = {row[0]: row[1] for row in wb[META_SHEET].iter_rows(values_only=True)}
@@ -100,7 +100,7 @@ def test_cover_explains_in_words_and_contents_links(built):
                   "Do not rename", "Input cell", "Calculated cell", "Pale yellow", "Pale blue"):
         assert words in text, words
     links = {c.value: c.hyperlink.location for c in wb["Contents"]["A"] if c.hyperlink}
-    assert set(links) == {"Cover", *[s.name for s in spec.sheets]}
+    assert set(links) == {"Cover", *[s.name for s in spec.sheets], "Checks"}
     assert links["Cover"] == "'Cover'!A1"
     for s in spec.sheets:
         assert links[s.name] == f"'{s.name}'!A1"
@@ -184,7 +184,8 @@ def test_number_formats(built):
         for slot in layout.slots(spec, sheet):
             f = spec.field(slot.field)
             if f.type in formats and f.decimals is None:
-                assert wb[sheet.name][slot.cell].number_format == formats[f.type], slot.ref
+                expected = "mmmm yyyy" if f.id == spec.period.month_field else formats[f.type]  # issue 15 item 7
+                assert wb[sheet.name][slot.cell].number_format == expected, slot.ref
 
 
 def test_defined_name_for_every_field(built):
@@ -206,8 +207,9 @@ def test_formulas_in_computed_cells(built):
 def test_kpd_formulas_literally(specs):
     wb = _load(_bytes(specs["kpd"]))
     ws = wb["Staffing"]
-    assert ws["C9"].value == "=SUM(C5,C6,C7,C8)"
-    assert ws["N14"].value == "=SUM(N11,N12,N13)"
+    # A total stays blank until its month has an input (issue 15 item 7): 0.00 would read as no staff.
+    assert ws["C9"].value == '=IF(COUNT(C5,C6,C7,C8)=0,"",SUM(C5,C6,C7,C8))'
+    assert ws["N14"].value == '=IF(COUNT(N11,N12,N13)=0,"",SUM(N11,N12,N13))'
     assert ws["D16"].value == '=IF(OR(D6="",D6=0),"",D15/D6)'
     assert ws["C9"].protection.locked and ws["C9"].fill.fgColor.rgb.endswith("DDEBF7")
 
@@ -236,7 +238,7 @@ def test_prefill_header(specs):
     wb = _load(_bytes(specs["mmir"], provider="Calder Valley Work Partnership", period="2026-10"))
     ws = wb["Header"]
     assert ws["B5"].value == "Calder Valley Work Partnership"
-    assert ws["B7"].value == dt.datetime(2026, 10, 1) and ws["B7"].number_format == "dd/mm/yyyy"
+    assert ws["B7"].value == dt.datetime(2026, 10, 1) and ws["B7"].number_format == "mmmm yyyy"
 
 
 @pytest.mark.parametrize("return_id,period", [
@@ -367,7 +369,7 @@ def test_a_new_spec_gives_a_new_template(tmp_path):
     path.write_text(TINY_SPEC, encoding="utf-8")
     spec = load_spec_file(path)
     wb = _load(_bytes(spec, provider="Me", period="2026-02"))
-    assert wb.sheetnames == ["Cover", "Contents", "About", "Numbers by half", META_SHEET]
+    assert wb.sheetnames == ["Cover", "Contents", "About", "Numbers by half", "Checks", META_SHEET]
     ws = wb["Numbers by half"]
     assert [c.value for c in ws[4]] == ["Measure", "Guidance", "First half", "Second half"]
     assert ws["B5"].value == "TG 2.1" and ws["D7"].value == '=IF(OR(D6="",D6=0),"",D5/D6)'
@@ -376,3 +378,20 @@ def test_a_new_spec_gives_a_new_template(tmp_path):
     assert (dv.type, dv.operator, float(dv.formula1), float(dv.formula2)) == ("whole", None, 0, 10)
     assert wb["About"]["B5"].value == "Me" and wb["About"]["B7"].value == dt.datetime(2026, 2, 1)
     assert {r[0]: r[1] for r in wb[META_SHEET].iter_rows(values_only=True)}["return_type"] == "tiny"
+
+
+def test_a_reporting_month_shows_as_the_month_and_any_day_counts(specs, tmp_path):
+    """Issue 15 item 7: 01/09/2026 reads as a day; the provider means September 2026."""
+    from kpd_returns import samples
+    from kpd_returns.validate import validate_file
+
+    spec = specs["mmir"]
+    wb = _load(_bytes(spec, period="2026-09"))
+    cell = samples.named_cells(wb, spec, spec.period.month_field)[""]
+    assert cell.number_format == "mmmm yyyy"
+    filled = samples.mmir_workbook(spec, samples.PROVIDERS[0], "2026-09")
+    samples.named_cells(filled, spec, spec.period.month_field)[""].value = dt.datetime(2026, 9, 17)
+    path = tmp_path / "mid-month.xlsx"
+    path.write_bytes(samples.save_reproducibly(filled))
+    report = validate_file(path)
+    assert report.findings == [] and report.period == "2026-09"
