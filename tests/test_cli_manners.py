@@ -48,7 +48,8 @@ def test_usage_lines_name_what_to_give():
     runner = CliRunner()
     usage = {c: next(line.strip() for line in runner.invoke(app, [c, "--help"], prog_name="kpd-returns", env={"COLUMNS": "120"}).output
                      .splitlines() if "Usage:" in line) for c in ("template", "samples", "validate", "consolidate")}
-    assert usage["template"] == "Usage: kpd-returns template [OPTIONS] KIND OUT.xlsx"
+    # OUT.xlsx is optional: with --providers FILE --out DIR the template command writes one per contract
+    assert usage["template"] == "Usage: kpd-returns template [OPTIONS] KIND [OUT.xlsx]"
     assert usage["samples"] == "Usage: kpd-returns samples [OPTIONS] DIR"
     assert usage["validate"] == "Usage: kpd-returns validate [OPTIONS] FILE..."
     assert usage["consolidate"] == "Usage: kpd-returns consolidate [OPTIONS] INBOX..."
