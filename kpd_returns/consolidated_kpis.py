@@ -13,6 +13,7 @@ packs do. Rows come out in a stable order so the workbook stays byte-identical.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from .kpis import ALL_COHORTS, MonthKpiCounts, default_config, kpi_window, month_at, month_index
@@ -21,43 +22,53 @@ KPI_FIELDS = {"kpi_cases_due": "due", "kpi_within_target": "within"}
 BASES = ("in_month", "rolling_3", "rolling_12")
 
 
-def kpi_rows(current: list[Any], file_values) -> list[list[Any]]:
-    """[provider, contract, month, KPI, cohort, due, within, in month %, rolling 3 %, rolling 12 %, note]."""
+def kpi_rows(current: list[Any], file_values) -> Iterator[list[Any]]:
+    """[provider, contract, month, KPI, cohort, due, within, in month %, rolling 3 %, rolling 12 %, note],
+    a contract at a time: only one contract's counts are held, so memory does not grow with the ledger."""
     config = default_config()
-    parts: dict[tuple[str, str], dict[tuple[str, int, str], dict[str, float]]] = {}
+    by_contract: dict[tuple[str, str], list[Any]] = {}
     for ret in current:
-        who = (ret.provider or "", ret.contract or "")
+        by_contract.setdefault((ret.provider or "", ret.contract or ""), []).append(ret)
+    for (provider, contract), returns in sorted(by_contract.items(), key=lambda kv: (kv[0][0].casefold(), kv[0][1])):
+        yield from _contract_rows(provider, contract, _kpi_cells(returns, file_values, config), config)
+
+
+def _kpi_cells(returns: list[Any], file_values, config) -> dict[tuple[str, int, str], dict[str, float]]:
+    """(month, KPI, cohort) -> {"due": n, "within": n} from one contract's current returns."""
+    cells: dict[tuple[str, int, str], dict[str, float]] = {}
+    for ret in returns:
         for fld, key, month, value in file_values(ret.file_id):
             if fld in KPI_FIELDS and isinstance(value, (int, float)) and key.startswith("kpi") and "_" in key:
                 kpi, _, cohort = key[3:].partition("_")
                 if kpi.isdigit() and cohort in config.cohorts:
-                    parts.setdefault(who, {}).setdefault((month or ret.period, int(kpi), cohort), {})[
-                        KPI_FIELDS[fld]] = float(value)
-    rows: list[list[Any]] = []
-    for (provider, contract), cells in sorted(parts.items(), key=lambda kv: (kv[0][0].casefold(), kv[0][1])):
-        counts = [MonthKpiCounts(m, k, c, int(v["due"]), int(v["within"]), int(v["due"] - v["within"]))
-                  for (m, k, c), v in sorted(cells.items()) if {"due", "within"} <= set(v) and v["within"] <= v["due"]]
-        months = sorted({c.month for c in counts}, key=month_index)
-        if not months:
-            continue
-        start = months[0]
-        missing = [month_at(i) for i in range(month_index(start), month_index(months[-1]) + 1)
-                   if month_at(i) not in months]
-        for month in months:
-            for kdef in config.kpis:
-                for cohort in config.cohorts:
-                    row = next((c for c in counts if (c.month, c.kpi, c.cohort) == (month, kdef.id, cohort)), None)
-                    if row is None:
-                        continue
-                    results = [kpi_window(counts, kdef.id, cohort, month, b, missing_months=missing,
-                                          service_start=start, config=config) for b in BASES]
-                    gaps = sorted({m for r in results for m in r.missing_months})
-                    note = (f"Rolling bases incomplete: no current return for {', '.join(gaps)}" if gaps
-                            else "No cases due in the month" if row.due == 0 else "")
-                    rows.append([provider or None, contract, month, f"KPI {kdef.id} {kdef.name}",
-                                 config.cohorts.get(cohort, ALL_COHORTS), row.due, row.within,
-                                 *[r.percentage for r in results], note])
-    return rows
+                    cells.setdefault((month or ret.period, int(kpi), cohort), {})[KPI_FIELDS[fld]] = float(value)
+    return cells
+
+
+def _contract_rows(provider: str, contract: str, cells: dict, config) -> Iterator[list[Any]]:
+    counts = [MonthKpiCounts(m, k, c, int(v["due"]), int(v["within"]), int(v["due"] - v["within"]))
+              for (m, k, c), v in sorted(cells.items()) if {"due", "within"} <= set(v) and v["within"] <= v["due"]]
+    months = sorted({c.month for c in counts}, key=month_index)
+    if not months:
+        return
+    start = months[0]
+    missing = [month_at(i) for i in range(month_index(start), month_index(months[-1]) + 1)
+               if month_at(i) not in months]
+    by_key = {(c.month, c.kpi, c.cohort): c for c in counts}
+    for month in months:
+        for kdef in config.kpis:
+            for cohort in config.cohorts:
+                row = by_key.get((month, kdef.id, cohort))
+                if row is None:
+                    continue
+                results = [kpi_window(counts, kdef.id, cohort, month, b, missing_months=missing,
+                                      service_start=start, config=config) for b in BASES]
+                gaps = sorted({m for r in results for m in r.missing_months})
+                note = (f"Rolling bases incomplete: no current return for {', '.join(gaps)}" if gaps
+                        else "No cases due in the month" if row.due == 0 else "")
+                yield [provider or None, contract, month, f"KPI {kdef.id} {kdef.name}",
+                       config.cohorts.get(cohort, ALL_COHORTS), row.due, row.within,
+                       *[r.percentage for r in results], note]
 
 
 def kpi_sheet(w: Any, rd: Any) -> None:
