@@ -66,7 +66,7 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
     "reasons-missing": ("error", "cell", "Give the reasons in {ref} for the {found} cases outside target ({detail})."),
     "detail-rows-mismatch": ("error", "cell", "{ref} ({field}) says {expected} but the {detail} sheet lists {found}. List one row for each case, or correct the number."),
     "breakdown-mismatch": ("error", "cell", "{detail} add up to {found}, but {field} in {ref} is {expected}. Correct the breakdown so it adds up."),
-    "segments-not-reconciled": ("error", "cell", "Out-of-work segment participants for {detail} add up to {found}, but the out-of-work caseload (actively engaged plus not currently engaged) is {expected}, outside the {tolerance} tolerance. Check the segment figures."),
+    "segments-not-reconciled": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): out-of-work segment participants for {detail} add up to {found}, but the out-of-work caseload (actively engaged plus not currently engaged) is {expected}, outside the {tolerance} tolerance. The guidance lets you segment your caseload your own way (KPD 17-21): if the figures are right, say why in your covering e-mail; if not, correct them."),
     "job-entries-above-participants": ("error", "cell", "{ref} ({field}) is {found}, more than the {expected} participants in that row. Job entries cannot exceed participants."),
     "in-work-job-entries": ("error", "cell", "Leave {ref} ({field}) empty: segment {detail} is an in-work segment, which records participants only."),
     "keyed-row-incomplete": ("error", "cell", "{detail}. Complete {ref} ({field})."),

@@ -239,6 +239,9 @@ class RuleSpec(_Model):
     guidance: str
     description: str
     params: dict[str, Any] = PydField(default_factory=dict)
+    # A query is the project's own plausibility check, not a rule of the guidance: its
+    # findings are warnings a provider may explain (README, "Decisions where the guidance is silent").
+    query: bool = False
 
 
 class KeyMeasure(_Model):

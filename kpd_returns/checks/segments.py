@@ -59,8 +59,9 @@ def in_work_participants_only(fc: FileCheck, r: RuleSpec) -> None:
 
 @rule("segments_reconcile", "key_sheet", "type_field", "grid_sheet", "part", "target", "tolerance")
 def segments_reconcile(fc: FileCheck, r: RuleSpec) -> None:
-    """KPD 18: out-of-work segment participants add up to actively engaged plus not currently
-    engaged caseload, within a relative tolerance, for each month within the period.
+    """A query (the project's plausibility check; the guidance sets no reconciliation, KPD 17-21):
+    out-of-work segment participants add up to actively engaged plus not currently engaged
+    caseload, within the spec's relative tolerance, for each month within the period.
 
     Only months where an out-of-work segment has figures are compared, and only when the
     caseload figures are there. Segments with no type count as out of work. The finding
