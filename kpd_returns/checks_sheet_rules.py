@@ -64,6 +64,12 @@ def field_checks(ctx: Context) -> list[Check]:
             out.append(Check("too-many-decimals", f"Figures {on} have at most {n} decimal places.", guidance,
                              probes(fs, lambda R, n=n: f"{R.usable(R.me)}*(ROUND({R.me},{n})<>{R.me})"),
                              {"expected": lit(str(n))}))
+        for n in sorted({f.query_decimals for f in inputs if f.query_decimals is not None}):
+            fs = [f for f in inputs if f.query_decimals == n]
+            out.append(Check("many-decimals", f"Query: figures {on} have at most {n} decimal places.",
+                             "plausibility check",
+                             probes(fs, lambda R, n=n: f"{R.usable(R.me)}*(ROUND({R.me},{n})<>{R.me})"),
+                             {"expected": lit(str(n))}))
         texts = [f for f in fields if f.type == "text"]
         if texts:
             limits = sorted({f.max_length for f in texts})

@@ -76,6 +76,9 @@ class FieldSpec(_Model):
     min: float | None = None
     max: float | None = None
     decimals: int | None = None
+    # Decimal places beyond which a figure is queried (a warning), not rejected: the
+    # guidance sets no precision for FTE or days lost (KPD 4-8, 10); a third of a post is 0.333.
+    precision: int | None = None
     choices: list[str] | None = None
     pattern: str | None = None
     max_length: int = 1000
@@ -116,10 +119,21 @@ class FieldSpec(_Model):
 
     @property
     def max_decimals(self) -> int | None:
-        """Decimal places allowed: counts are whole numbers, FTE has 2 places (KPD 4)."""
+        """Decimal places allowed (an error beyond): counts are whole numbers; FTE has no
+        limit in the guidance (KPD 4-8), so none here (see ``query_decimals``)."""
         if self.decimals is not None:
             return self.decimals
-        return {"count": 0, "fte": 2}.get(self.type)
+        return {"count": 0}.get(self.type)
+
+    @property
+    def query_decimals(self) -> int | None:
+        """Decimal places beyond which a figure is a ``many-decimals`` query: FTE and days
+        lost to 4 places unless the spec sets ``precision`` (or a hard ``decimals``)."""
+        if self.precision is not None:
+            return self.precision
+        if self.max_decimals is not None:
+            return None
+        return {"fte": 4, "days": 4}.get(self.type)
 
     @property
     def checks_personal_data(self) -> bool:

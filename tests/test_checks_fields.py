@@ -47,16 +47,26 @@ def test_a_count_must_be_a_whole_number_atw_7_25():
     assert (f.sheet, f.cell, f.found, f.guidance) == ("Volumes", "D5", "60.5", "AtW 7.25")
 
 
-@pytest.mark.parametrize("value, flagged", [(2.675, True), (2.67, False), (2.1, False), (0.1 + 0.2, False)])
-def test_fte_has_at_most_two_decimal_places_kpd_4(value, flagged):
-    """KPD 4: FTE to two decimal places; 2.675 has three (float representation is not a reason to flag)."""
+@pytest.mark.parametrize("value, queried", [(0.333, False), (0.3333, False), (2.675, False), (2.1, False),
+                                            (0.1 + 0.2, False), (0.33333, True)])
+def test_fte_to_four_decimal_places_is_accepted_beyond_is_a_query(value, queried):
+    """KPD 4-8 set no precision for FTE (a third of a post is 0.333): up to 4 places is fine,
+    more is the project's plausibility query, a warning that leaves the figure usable."""
     report = check("kpd", kpd_cells(staff_senior__apr=value))
-    hits = [f for f in report.findings if f.code == "too-many-decimals"]
-    if flagged:
-        assert [(f.sheet, f.cell, f.found, f.expected, f.guidance) for f in hits] == [
-            ("Staffing", "C5", "2.675", "2", "KPD 5")]
+    assert [f for f in report.findings if f.code == "too-many-decimals"] == []
+    hits = [f for f in report.findings if f.code == "many-decimals"]
+    if queried:
+        assert [(f.sheet, f.cell, f.severity, f.found, f.expected, f.guidance) for f in hits] == [
+            ("Staffing", "C5", "warning", "0.33333", "4", "plausibility check")]
+        assert report.errors == []
     else:
         assert hits == []
+
+
+def test_days_lost_to_three_places_is_accepted_kpd_10():
+    """KPD 10 sets no precision for days lost either."""
+    report = check("kpd", kpd_cells(days_lost__apr=2.125))
+    assert [f.code for f in report.findings] == []
 
 
 def test_a_percentage_above_100_atw_7_16():

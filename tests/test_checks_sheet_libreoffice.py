@@ -69,7 +69,7 @@ MUTATIONS = {
     "kpd-text-in-number": ("kpd", _set("kpd", "staff_central", "jun", "12 FTE"), "not-a-number"),
     "kpd-negative": ("kpd", _set("kpd", "staff_senior", "apr", -3), "below-minimum"),
     "kpd-fraction": ("kpd", _set("kpd", "caseload_active", "may", 10.5), "not-whole-number"),
-    "kpd-decimals": ("kpd", _set("kpd", "staff_central", "apr", 1.234), "too-many-decimals"),
+    "kpd-decimals": ("kpd", _set("kpd", "staff_central", "apr", 1.23456), "many-decimals"),
     "kpd-after-period": ("kpd", _set("kpd", "staff_senior", "oct", 5), "month-after-period"),
     "kpd-typed-over": ("kpd", _typed_over, "total-mismatch"),
     "kpd-month-missing": ("kpd", _set("kpd", "staff_employer", "sep", None), "month-missing"),

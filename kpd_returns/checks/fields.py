@@ -13,7 +13,8 @@ field                  check                   finding
                                                negative unless the spec says so)
 ``upper``              value <= upper          ``above-maximum`` (percent: 100)
 ``max_decimals`` 0     whole number            ``not-whole-number`` (counts)
-``max_decimals`` n     at most n places        ``too-many-decimals`` (FTE: 2)
+``max_decimals`` n     at most n places        ``too-many-decimals`` (a spec's ``decimals``)
+``query_decimals`` n   at most n places        ``many-decimals``, a query (FTE, days: 4)
 ``max_length``         length <= max           ``text-too-long``
 ``pattern``            full match              ``pattern-mismatch``
 =====================  ======================  ==========================================
@@ -114,8 +115,22 @@ def check_fields(batch: list[FileCheck]) -> None:
                 text_rows.append((i, f, key))
     if num_rows:
         _validate(batch, "numbers", nums, num_rows)
+    _query_decimals(batch, nums["value"], num_rows)
     if text_rows:
         _validate(batch, "texts", texts, text_rows)
+
+
+def _query_decimals(batch: list[FileCheck], values: list[float], rows: list) -> None:
+    """A figure with more places than its field's ``query_decimals`` is queried, not rejected
+    (the cell stays usable). Few cells have such a limit, so plain Python is enough here."""
+    for v, (i, f, key) in zip(values, rows):
+        n = f.query_decimals
+        if n is None:
+            continue
+        scaled = v * 10.0 ** n
+        if abs(scaled - round(scaled)) > _TOLERANCE * max(abs(v), 1.0) * 10.0 ** n:
+            batch[i].add("many-decimals", f.id, key, guidance="plausibility check",
+                         found=number_text(batch[i].data.values[(f.id, key)]), expected=n)
 
 
 def _validate(batch: list[FileCheck], which: str, columns: dict[str, list], rows: list) -> None:
