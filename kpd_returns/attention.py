@@ -44,6 +44,7 @@ _WINDOW_SEVERITY = {"rolling_12": 1, "cumulative": 1, "rolling_3": 2, "in_month"
 FINDING_WORDS = {
     "required-missing": "a required figure left blank", "not-a-number": "text where a number belongs",
     "not-whole-number": "a fraction where a whole number belongs", "too-many-decimals": "too many decimal places",
+    "caseload-management-missing": "neither segmentation nor RAG ratings completed",
     "many-decimals": "a figure with more than 4 decimal places",
     "below-minimum": "a figure below its minimum", "above-maximum": "a figure above its maximum",
     "not-a-date": "a date that is not a date", "not-in-list": "an answer not in its list",

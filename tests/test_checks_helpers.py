@@ -65,7 +65,7 @@ STAFFING = {"staff_senior": 4.5, "staff_front_line": 50.25, "staff_central": 10.
 
 def kpd_cells(quarter: str = "Q1", **changes: Any) -> Cells:
     """A clean KPD return for 2026-27 ``quarter``: staffing for every month of the period,
-    no segmentation or RAG ratings (optional). ``changes``: 'field__key' -> value."""
+    one RAG rating (KPD 20 asks for segmentation or RAG ratings or both). ``changes``: 'field__key' -> value."""
     n_months = 3 * int(quarter[1])
     cells: Cells = {("cpa", ""): "CPA 07", ("provider", ""): "Test Provider Ltd", ("contract_year", ""): "2026-27",
                     ("quarter", ""): quarter, ("date_submitted", ""): D(2026, 7, 2) if quarter == "Q1" else
@@ -73,6 +73,9 @@ def kpd_cells(quarter: str = "Q1", **changes: Any) -> Cells:
     for month in KPD_MONTHS[:n_months]:
         for fid, v in STAFFING.items():
             cells[(fid, month)] = v
+        cells[("rag1_participants", month)] = STAFFING["caseload_active"]
+        cells[("rag1_job_entries", month)] = STAFFING["job_entries"]
+    cells |= {("rag_title", "rag1"): "Whole caseload", ("rag_key", "rag1"): "Everyone actively engaged"}
     return _apply(cells, changes)
 
 

@@ -60,6 +60,23 @@ def test_the_reconciliation_tolerance_lives_in_the_spec():
     assert rule.query and rule.params["tolerance"] == 0.05
 
 
+def _without_rag_ratings(cells):
+    return {k: v for k, v in cells.items() if not k[0].startswith("rag")}
+
+
+def test_neither_segmentation_nor_rag_ratings_is_an_error_kpd_20():
+    """KPD 19-20: complete the segmentation or the RAG rating tables, or both."""
+    report = check("kpd", _without_rag_ratings(kpd_cells("Q1")))
+    f = only(report, "caseload-management-missing")
+    assert (f.sheet, f.cell, f.severity, f.guidance) == ("Segment key", "B5", "error", "KPD 20")
+    assert "neither the Segmentation sheet nor the RAG ratings sheet has any figures" in f.message
+
+
+def test_segmentation_alone_or_rag_ratings_alone_is_enough_kpd_20():
+    assert "caseload-management-missing" not in codes(check("kpd", _without_rag_ratings(segments(BALANCED))))
+    assert "caseload-management-missing" not in codes(check("kpd", kpd_cells("Q1")))
+
+
 def test_in_work_segment_job_entries_kpd_22():
     report = check("kpd", segments(BALANCED, seg3_job_entries__apr=12))
     f = only(report, "in-work-job-entries")

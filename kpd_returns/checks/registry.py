@@ -59,7 +59,7 @@ def check_spec_rules(spec: ReturnSpec) -> None:
     _CHECKED[id(spec)] = spec
 
 
-FIELD_PARAMS = {"title_field", "required_fields", "type_field", "field", "part", "target", "parts", "total",
+FIELD_PARAMS = {"at_field", "title_field", "required_fields", "type_field", "field", "part", "target", "parts", "total",
                 "count", "text", "key_field", "filter_field", "count_field", "always", "when_positive",
                 "then_required", "optional_fields", "pairs"}
 COLUMN_PARAMS = {"column", "total_column"}

@@ -85,3 +85,18 @@ def segments_reconcile(fc: FileCheck, r: RuleSpec) -> None:
         if abs(total - expected) > tolerance * abs(expected):
             fc.add("segments-not-reconciled", present[0][0], key, guidance=r.guidance, found=total,
                    expected=expected, detail=fc.month_label(key), tolerance=f"{tolerance * 100:g}%")
+
+
+@rule("one_of_sheets_completed", "sheets", "at_field", "at_key")
+def one_of_sheets_completed(fc: FileCheck, r: RuleSpec) -> None:
+    """KPD 19-20: complete the segmentation or the RAG rating tables, or both. Neither sheet
+    holding anything in any month is ``caseload-management-missing``, placed at ``at_field``
+    (the first segment's title: where a provider starts)."""
+    p = r.params
+    for name in p["sheets"]:
+        sheet = fc.spec.sheet(name)
+        keys = fc.idx.keys[name]
+        if any(fc.filled(f.id, k) for f in sheet.expanded_fields for k in keys):
+            return
+    fc.add("caseload-management-missing", p["at_field"], p["at_key"], guidance=r.guidance,
+           detail=" nor ".join(f"the {n} sheet" for n in p["sheets"]))
