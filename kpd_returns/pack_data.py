@@ -278,7 +278,7 @@ def _attention(provider: str, contract: str, return_id: str, ck: ContractKpis | 
                 r["late_working_days"] if r["status"] == "late" and _end_month(r) == latest else 0) for r in mine]
     sv = ck.social_value.result if ck and ck.social_value else None
     items = attention_items(provider, windows=ck.windows if ck else (), social_value=sv, returns=returns,
-                            findings=findings, findings_guidance="AtW 7.03" if return_id == "mmir" else "KPD 4",
+                            findings=findings, findings_guidance="AtW 7.03" if return_id == "mmir" else "KPD intro 4",
                             config=config)
     return [AttentionLine(contract, i) for i in items]
 

@@ -68,7 +68,7 @@ def test_missing_and_rejected_returns_come_first_atw_7_24(cfg):
         ("mmir", "2026-09", "Rejected", None), ("kpd", "2026-27 Q1", "missing", None),
         ("mmir", "2026-08", "accepted", None)])
     assert [(i.severity, i.subject) for i in items] == [(1, "KPD return 2026-27 Q1"), (1, "MMIR 2026-09")]
-    assert items[0].guidance == "KPD 4" and items[1].guidance == "AtW 7.24"
+    assert items[0].guidance == "KPD intro 4" and items[1].guidance == "AtW 7.24"
     assert "rejected" in items[1].fact and items[1].prompt.startswith("Consider what caused the MMIR for 2026-09")
 
 

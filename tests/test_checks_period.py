@@ -1,4 +1,4 @@
-"""The reporting period: months within it are required, months after it stay empty (KPD 4),
+"""The reporting period: months within it are required, months after it stay empty (KPD intro 4),
 and quarterly Social Value in the last month of a quarter (AtW 7.16)."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ from test_checks_helpers import check, codes, kpd_cells, mmir_cells, only
 
 
 def test_a_figure_in_a_month_after_the_quarter_kpd_4():
-    """KPD 4: a Q1 return reports April to June; July must be left empty."""
+    """KPD intro 4: a Q1 return reports April to June; July must be left empty."""
     report = check("kpd", kpd_cells("Q1", job_entries__jul=40))
     f = only(report, "month-after-period")
-    assert (f.sheet, f.cell, f.severity, f.guidance) == ("Staffing", "F15", "error", "KPD 4")
+    assert (f.sheet, f.cell, f.severity, f.guidance) == ("Staffing", "F15", "error", "KPD intro 4")
     assert "July 2026" in f.message and "2026-27 Q1" in f.message
     assert not any(v[0] == "job_entries" and v[1] == "jul" for v in report.values)
 
@@ -30,7 +30,7 @@ def test_formulas_in_months_after_the_period_are_fine():
 def test_a_month_within_the_quarter_left_empty_kpd_4():
     report = check("kpd", kpd_cells("Q2", staff_front_line__aug=None))
     f = only(report, "month-missing")
-    assert (f.sheet, f.cell, f.severity, f.guidance) == ("Staffing", "G6", "error", "KPD 4")
+    assert (f.sheet, f.cell, f.severity, f.guidance) == ("Staffing", "G6", "error", "KPD intro 4")
     assert "August 2026" in f.message
     # The month's ratio and total are not recomputed from a missing input.
     assert not any(v[0] in ("fte_total", "job_entries_per_front_line_fte") and v[1] == "aug" for v in report.values)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kpd_returns.resources import validators_dir
-from kpd_returns.spec import NUMERIC_TYPES, SpecError, load_all, load_spec_file, spec_paths
+from kpd_returns.spec import NUMERIC_TYPES, SpecError, get_spec, load_all, load_spec_file, spec_paths
 
 
 def test_both_specs_load(specs):
@@ -18,7 +18,7 @@ def test_both_specs_load(specs):
     assert len(kpd.spec_hash) == 16 and kpd.spec_hash != mmir.spec_hash
     assert {p.name for p in spec_paths()} >= {"kpd.toml", "mmir.toml"}
     assert kpd.guidance_ref("9") == "KPD 9" and mmir.guidance_ref("7.25") == "AtW 7.25"
-    assert kpd.guidance_ref("KPD Background 2") == "KPD Background 2"
+    assert kpd.guidance_ref("KPD intro 4") == "KPD intro 4"
 
 
 # -- malformed specs ------------------------------------------------------------------
@@ -76,7 +76,8 @@ def test_duplicate_return_id_in_a_folder(tmp_path):
 # -- KPD: every field, with its paragraph of the KPD guidance ---------------------------
 KPD_FIELDS = {
     # header
-    "cpa": "2", "provider": "1", "contract_year": "16", "quarter": "4", "date_submitted": "5", "contact": "4",
+    "cpa": "2", "provider": "KPD intro 1", "contract_year": "16", "quarter": "KPD intro 4",
+    "date_submitted": "KPD intro 5", "contact": "KPD intro 4",
     # staffing and caseloads (KPD 5-15)
     "staff_senior": "5", "staff_front_line": "6", "staff_central": "7", "staff_employer": "8", "fte_total": "9",
     "days_lost": "10", "caseload_active": "11", "caseload_in_work": "12", "caseload_not_engaged": "13",
@@ -90,7 +91,7 @@ KPD_FIELDS = {
 def test_kpd_field_and_paragraph(specs, field_id, paragraph):
     kpd = specs["kpd"]
     assert kpd.field(field_id).guidance == paragraph
-    assert kpd.guidance_ref(paragraph) == f"KPD {paragraph}"
+    assert kpd.guidance_ref(paragraph) == (paragraph if paragraph.startswith("KPD") else f"KPD {paragraph}")
 
 
 def test_kpd_header_roles(specs):
@@ -110,7 +111,8 @@ def test_kpd_computed_fields(specs):
     assert total.op == "sum" and total.of == ["caseload_active", "caseload_in_work", "caseload_not_engaged"]
     ratio = kpd.field("job_entries_per_front_line_fte").computed
     assert ratio.op == "ratio" and ratio.of == ["job_entries", "staff_front_line"]
-    assert kpd.field("staff_front_line").type == "fte" and kpd.field("staff_front_line").max_decimals == 2
+    front_line = kpd.field("staff_front_line")
+    assert (front_line.type, front_line.max_decimals, front_line.query_decimals) == ("fte", None, 4)
     assert kpd.column_sets["months"].labels[0] == "April" and kpd.column_sets["months"].months[0] == 4
 
 
@@ -257,3 +259,19 @@ def test_no_text_field_is_exempt_from_the_personal_data_scan(specs):
         FieldSpec(**base, personal_data_check=False)  # the old switch is gone
     with pytest.raises(ValidationError):
         FieldSpec(**base, personal_data_skip=["names"])  # only known kinds
+
+
+def test_kpd_citations_tell_the_introduction_from_the_mi_definitions():
+    """The KPD guidance numbers its Introduction 1-5 and its MI Definitions 1-23 separately:
+    every citation says which ("KPD intro 4" the deadlines, "KPD 4" the FTE definition)."""
+    import re
+
+    kpd = get_spec("kpd")
+    refs = [kpd.guidance_ref(f.guidance) for s in kpd.sheets for f in s.expanded_fields]
+    refs += [kpd.guidance_ref(s.guidance) for s in kpd.sheets] + [kpd.guidance_ref(r.guidance) for r in kpd.rules]
+    shape = re.compile(r"^(KPD intro [1-5]|KPD (1[0-9]|2[0-3]|[1-9])|KPD Annex \d|plausibility check)$")
+    assert [r for r in refs if not shape.match(r)] == []
+    by_field = {f.id: kpd.guidance_ref(f.guidance) for s in kpd.sheets for f in s.expanded_fields}
+    assert (by_field["quarter"], by_field["date_submitted"], by_field["staff_senior"]) == (
+        "KPD intro 4", "KPD intro 5", "KPD 5")
+    assert {kpd.guidance_ref(r.guidance) for r in kpd.rules if r.kind.startswith("months_")} == {"KPD intro 4"}

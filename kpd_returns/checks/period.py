@@ -1,6 +1,6 @@
 """Rules about the reporting period: which months must be filled in and which left empty.
 
-The KPD return is quarterly but reports month by month from April (KPD 4, 16): a Q2
+The KPD return is quarterly but reports month by month from April (KPD intro 4; KPD 16): a Q2
 return fills April to September and leaves October to March empty. The period comes
 from the header; when it cannot be read (its own findings say why) these rules skip.
 """
