@@ -45,6 +45,7 @@ FINDING_WORDS = {
     "required-missing": "a required figure left blank", "not-a-number": "text where a number belongs",
     "not-whole-number": "a fraction where a whole number belongs", "too-many-decimals": "too many decimal places",
     "caseload-management-missing": "neither segmentation nor RAG ratings completed",
+    "cohort-before-start": "cases in a referral cohort that had not started",
     "many-decimals": "a figure with more than 4 decimal places",
     "below-minimum": "a figure below its minimum", "above-maximum": "a figure above its maximum",
     "not-a-date": "a date that is not a date", "not-in-list": "an answer not in its list",

@@ -242,6 +242,8 @@ def rule_checks(ctx: Context, r: RuleSpec) -> list[Check] | None:
         return [Check("dates-out-of-order", words, g, probes,
                       {"on": 'TEXT({value},"d mmmm yyyy")', "detail": lit("the date its clock started"),
                        "before": lit("that date")})]
+    if kind == "cohort_not_before_start" and spec.period.kind == "month":
+        return [_cohort_check(ctx, r, words, g)]
     if kind == "social_value_complete" and spec.period.kind == "month":
         month = ctx.header_cell(spec.period.month_field)
         ends = ",".join(str(int(m)) for m in p["quarter_end_months"])
@@ -260,3 +262,29 @@ def rule_checks(ctx: Context, r: RuleSpec) -> list[Check] | None:
 def ctx_cell(ctx: Context, fid: str, key: str) -> str:
     s = ctx.index[(fid, key)]
     return layout.absolute_ref(s.sheet, s.row, s.col)
+
+
+def _cohort_check(ctx: Context, r: RuleSpec, words: str, g: str) -> Check:
+    """checks.period.cohort_not_before_start: a count above 0 in a cohort's row while the
+    return's month is before the cohort's first referrals."""
+    import datetime as dt
+
+    from .checks.period import cohort_rows
+
+    p, sheet = r.params, ctx.spec.sheet(r.params["sheet"])
+    month = ctx.header_cell(ctx.spec.period.month_field)
+    rows = cohort_rows(sheet.row_keys, p["cohorts"])
+    probes = []
+    for key, _cohort, first in rows:
+        y, m = int(first[:4]), int(first[5:7])
+        for fid in p["fields"]:
+            probes.append(Probe(sheet, fid, (key,), lambda R, y=y, m=m: (
+                f"ISNUMBER({month})*({month}<DATE({y},{m},1))*{R.valid(R.probe.fid)}*({R.me}>0)")))
+    labels = {row.key: row.label for row in sheet.row_keys}
+    expected = lit("")
+    for first in sorted({f for _k, _c, f in rows}, reverse=True):
+        same = ",".join(f"{{rowlabel}}={lit(labels[k])}" for k, _c, f in rows if f == first)
+        words_first = f"{dt.date.fromisoformat(first + '-01'):%B %Y}"
+        expected = f"IF(OR({same}),{lit(words_first)},{expected})"
+    return Check("cohort-before-start", words, g, probes,
+                 {"detail": "{rowlabel}", "expected": expected, "on": f'TEXT({month},"mmmm yyyy")'})

@@ -231,3 +231,26 @@ def test_the_packaged_specs_name_only_what_exists():
     from kpd_returns.checks.registry import check_spec_rules
     for rid in ("kpd", "mmir"):
         check_spec_rules(get_spec(rid))
+
+
+# -- referral cohorts (AtW 7.16) ------------------------------------------------------------
+def test_cases_of_a_cohort_before_its_first_referrals_are_errors_atw_7_16():
+    """10 KPI 1 cases "referred from Sep 2026" on a May 2026 return cannot be: an error at each count."""
+    report = check("mmir", mmir_cells("2026-05", kpi_cases_due__kpi1_2026=10, kpi_within_target__kpi1_2026=10),
+                   as_of=D(2026, 6, 1))
+    hits = [f for f in report.findings if f.code == "cohort-before-start"]
+    assert [(f.sheet, f.cell, f.severity, f.found, f.expected, f.guidance) for f in hits] == [
+        ("KPIs", "B6", "error", "10", "September 2026", "AtW 7.16"),
+        ("KPIs", "C6", "error", "10", "September 2026", "AtW 7.16")]
+    assert "May 2026" in hits[0].message and "referred from Sep 2026" in hits[0].message
+
+
+def test_cases_of_a_cohort_from_its_first_month_pass_atw_7_16():
+    report = check("mmir", mmir_cells("2026-09", kpi_cases_due__kpi1_2026=10, kpi_within_target__kpi1_2026=10),
+                   as_of=D(2026, 10, 1))
+    assert "cohort-before-start" not in codes(report)
+
+
+def test_cohort_bounds_live_in_the_spec():
+    rule = next(r for r in get_spec("mmir").rules if r.kind == "cohort_not_before_start")
+    assert rule.params["cohorts"] == {"2024": {"from": "2024-08", "to": "2026-08"}, "2026": {"from": "2026-09"}}

@@ -79,3 +79,34 @@ def social_value_complete(fc: FileCheck, r: RuleSpec) -> None:
     for fid in due:
         if not fc.filled(fid, ""):
             fc.add("social-value-missing", fid, "", guidance=r.guidance, detail=detail)
+
+
+def cohort_rows(sheet_rows, cohorts: dict) -> list[tuple[str, str, str]]:
+    """(row key, cohort id, first month "YYYY-MM") for each row whose key ends "_<cohort id>"."""
+    out = []
+    for row in sheet_rows:
+        cohort = row.key.rpartition("_")[2]
+        if cohort in cohorts:
+            out.append((row.key, cohort, cohorts[cohort]["from"]))
+    return out
+
+
+@rule("cohort_not_before_start", "sheet", "cohorts", "fields")
+def cohort_not_before_start(fc: FileCheck, r: RuleSpec) -> None:
+    """AtW 7.16 sets KPI targets by referral cohort ("referred from Sep 2026"): no case of a
+    cohort can fall due in a month before its first referrals, so a count above 0 there is
+    ``cohort-before-start``, at its cell. A return with no readable month is not judged."""
+    end = fc.data.period_end
+    if end is None:
+        return
+    p = r.params
+    month = f"{end:%Y-%m}"
+    for key, _cohort, first in cohort_rows(fc.spec.sheet(p["sheet"]).row_keys, p["cohorts"]):
+        if month >= first:
+            continue
+        for fid in p["fields"]:
+            v = fc.value(fid, key)
+            if v:
+                fc.add("cohort-before-start", fid, key, guidance=r.guidance, found=v,
+                       expected=f"{dt.date.fromisoformat(first + '-01'):%B %Y}",
+                       detail=fc.key_label(p["sheet"], key), on=f"{end:%B %Y}")
