@@ -207,7 +207,7 @@ def rule_checks(ctx: Context, r: RuleSpec) -> list[Check] | None:
                                 lambda R, has=has: f"(1-{has})*{filled(R.me)}"))
         detail = f"{{rowlabel}}&{lit(' has figures on the ' + grid.name + ' sheet')}"
         return [Check("keyed-row-incomplete", words, g, incomplete, {"detail": detail}),
-                Check("keyed-row-unused", f"{words} (a title without figures is a warning)", g, unused,
+                Check("keyed-row-unused", f"{words} (a title without figures is a query)", "plausibility check", unused,
                       {"detail": "{rowlabel}"})]
     if kind == "in_work_participants_only":
         key_sheet, grid = spec.sheet(p["key_sheet"]), spec.sheet(p["grid_sheet"])

@@ -15,6 +15,15 @@ from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
 
+# Two kinds of finding. An error breaks a rule of the guidance and must be corrected. A query
+# is the project's own plausibility check: unusual but may be right, so a warning the provider
+# may explain; each query's message says so, and the README's "Decisions where the guidance is
+# silent" gives its tolerance. Other warnings (a typed-over total that is right, a late
+# submission) come from the guidance or the template and are not queries.
+QUERY_CODES = frozenset({"segments-not-reconciled", "many-decimals", "implausible-value", "keyed-row-unused",
+                         "ytd-discontinuity", "kpd-restatement"})
+QUERY_PREFIX = "Query (a plausibility check by kpd-returns, not a rule of the guidance): "
+
 # code -> (severity, level, message template). ``level`` orders the report:
 # file problems first, then structure, then cell-level findings (as GOV.UK Notify
 # shows upload problems). Templates take named placeholders filled by the check.
@@ -73,11 +82,11 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
     "job-entries-above-participants": ("error", "cell", "{ref} ({field}) is {found}, more than the {expected} participants in that row. Job entries cannot exceed participants."),
     "in-work-job-entries": ("error", "cell", "Leave {ref} ({field}) empty: segment {detail} is an in-work segment, which records participants only."),
     "keyed-row-incomplete": ("error", "cell", "{detail}. Complete {ref} ({field})."),
-    "keyed-row-unused": ("warning", "cell", "{detail} has a title in {ref} but no figures. Enter its figures or clear the title."),
+    "keyed-row-unused": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {detail} has a title in {ref} but no figures. Enter its figures or clear the title."),
     "list-row-incomplete": ("error", "cell", "Complete {ref} ({field}): the rest of row {detail} is filled in."),
     "dates-out-of-order": ("error", "cell", "{ref} ({field}) is {on}, before {detail} ({before}). Check the dates."),
     "social-value-missing": ("error", "cell", "Enter {field} in {ref}: the Social Value measures are due in the last month of each quarter ({detail})."),
-    "implausible-value": ("warning", "cell", "{ref} ({field}) is {found}, above the plausible maximum of {expected}. Check the figure is right; if it is, say why in your covering e-mail."),
+    "implausible-value": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {ref} ({field}) is {found}, above the plausible maximum of {expected}. Check the figure is right; if it is, say why in your covering e-mail."),
     # -- personal data ----------------------------------------------------------
     "personal-data": ("error", "cell", "{ref} ({field}) looks like it contains {detail} ({found}). MI must be anonymised: remove personal data and use your own anonymised references."),
     # -- lateness ---------------------------------------------------------------
@@ -88,8 +97,8 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
     "email-unreadable": ("error", "file", "The e-mail {file} cannot be read ({detail}). Forward the return again as an attachment to a new e-mail."),
     # -- cross-return checks (kpd_returns.cross_checks): warnings, because the
     #    mistake may be in the earlier return rather than this one -------------------
-    "ytd-discontinuity": ("warning", "cell", "{ref} ({field}, year to date) is {found}, but {detail} makes {expected}. Check this return and the earlier one, and resubmit whichever is wrong."),
-    "kpd-restatement": ("warning", "cell", "{ref} ({field}, {detail}) is {found}, but the {previous} return reported {expected} for that month. If you have corrected the figure, say why in your covering e-mail; if not, correct it."),
+    "ytd-discontinuity": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {ref} ({field}, year to date) is {found}, but {detail} makes {expected}. Check this return and the earlier one, and resubmit whichever is wrong."),
+    "kpd-restatement": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {ref} ({field}, {detail}) is {found}, but the {previous} return reported {expected} for that month. If you have corrected the figure, say why in your covering e-mail; if not, correct it."),
 }
 
 LEVEL_ORDER = {"file": 0, "structure": 1, "cell": 2}

@@ -112,7 +112,8 @@ def test_implausible_job_entries_per_front_line_fte_is_a_warning_kpd_15():
     report = check("kpd", kpd_cells(job_entries__may=800))
     assert codes(report) == [("implausible-value", "Staffing", "D16", "warning")]
     f = report.findings[0]
-    assert (f.found, f.expected, f.guidance) == ("15.92", "15", "KPD 15")
+    assert (f.found, f.expected, f.guidance) == ("15.92", "15", "plausibility check")
+    assert f.message.startswith("Query (a plausibility check by kpd-returns, not a rule of the guidance)")
 
 
 def test_the_plausible_maximum_is_configurable():

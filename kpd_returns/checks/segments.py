@@ -23,7 +23,7 @@ def _blocks(fc: FileCheck, key_sheet: str, grid_sheet: str, prefix: str):
 @rule("keyed_rows_complete", "key_sheet", "title_field", "grid_sheet", "field_prefix")
 def keyed_rows_complete(fc: FileCheck, r: RuleSpec) -> None:
     """KPD 20: a segment with figures needs its title and key fields (``keyed-row-incomplete``);
-    a titled segment without figures is a ``keyed-row-unused`` warning."""
+    a titled segment without figures is a ``keyed-row-unused`` query (the project's plausibility check)."""
     p = r.params
     grid_keys = fc.idx.keys[p["grid_sheet"]]
     for _n, row, label, fields in _blocks(fc, p["key_sheet"], p["grid_sheet"], p["field_prefix"]):
@@ -35,7 +35,7 @@ def keyed_rows_complete(fc: FileCheck, r: RuleSpec) -> None:
                 if not fc.filled(fid, row):
                     fc.add("keyed-row-incomplete", fid, row, guidance=r.guidance, detail=detail)
         elif titled:
-            fc.add("keyed-row-unused", p["title_field"], row, guidance=r.guidance, detail=label)
+            fc.add("keyed-row-unused", p["title_field"], row, guidance="plausibility check", detail=label)
 
 
 @rule("in_work_participants_only", "key_sheet", "type_field", "in_work_value", "grid_sheet", "field")
