@@ -73,6 +73,18 @@ def samples(out: Path = typer.Argument(..., metavar="DIR", help="Folder to write
 
 
 @app.command(cls=PlainCommand)
+def rules(
+    return_type: Optional[str] = typer.Argument(None, metavar="[RETURN]", help="Return type: kpd or mmir (default: all).",
+                                                show_default=False),
+    fmt: str = typer.Option("text", "--format", metavar="FORMAT", help="text, json, csv or html (one accessible page)."),
+) -> None:
+    """List every check of every return: code, kind, what it checks, guidance paragraph and fields read."""
+    from .rule_catalogue import cli_rules
+
+    raise typer.Exit(cli_rules(return_type, fmt))
+
+
+@app.command(cls=PlainCommand)
 def validate(
     files: list[Path] = typer.Argument(..., metavar="FILE", help="The returns to check: .xlsx files, or folders (every workbook in them; other files are skipped).", show_default=False),
     as_of: Optional[str] = typer.Option(

@@ -142,3 +142,20 @@ def test_national_attention_list_is_on_the_first_screen(browser, season_packs):
     first_row = page.evaluate("document.querySelector('#attention ~ div table tbody tr').getBoundingClientRect().top")
     page.close()
     assert 0 < top < first_row < 900
+
+
+def test_the_rule_catalogue_page_has_no_axe_violations(browser, tmp_path):
+    """The catalogue a central team publishes to providers (kpd-returns rules --format html)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    from kpd_returns import rule_catalogue as rc
+    from kpd_returns.spec import load_all
+
+    specs = load_all()
+    path = tmp_path / "rules.html"
+    path.write_text(rc.as_html(specs, [e for s in sorted(specs) for e in rc.entries(specs[s])]), encoding="utf-8")
+    page, requests, errors = _open(browser, path)
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}, "resultTypes": ["violations"]})
+    assert results.response["violations"] == [], results.generate_snapshot()
+    assert requests == [path.as_uri()] and errors == []
+    page.close()

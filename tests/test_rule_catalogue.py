@@ -1,0 +1,84 @@
+"""`kpd-returns rules`: the rule catalogue generated from the specs and the message catalogue.
+A check without a catalogue entry or a guidance paragraph fails here."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from kpd_returns import rule_catalogue as rc
+from kpd_returns.checks import load_rule_modules
+from kpd_returns.checks.registry import RULES
+from kpd_returns.cli import app
+from kpd_returns.findings import CATALOGUE
+from kpd_returns.spec import load_all
+
+SPECS = load_all()
+CITED = re.compile(r"^(KPD intro [1-5]|KPD (1[0-9]|2[0-3]|[1-9])|KPD Annex 1|AtW 7\.(0[1-9]|[1-2][0-9])"
+                   r"|plausibility check)$")
+
+
+def _run(*args):
+    return CliRunner().invoke(app, ["rules", *args])
+
+
+def test_json_lists_every_check_with_code_kind_and_paragraph():
+    result = _run("--format", "json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["schema"] == "kpd-returns-rules/1.0"
+    assert len(doc["rules"]) >= 30
+    for row in doc["rules"]:
+        assert set(row) == {"return_id", "code", "kind", "checks", "guidance", "fields"}
+        assert row["kind"] in {"error", "query", "warning"} and row["checks"]
+        assert CITED.match(row["guidance"]), row
+
+
+def test_every_finding_code_has_a_catalogue_entry():
+    listed = {e.code for s in SPECS.values() for e in rc.entries(s)}
+    assert set(CATALOGUE) - listed == set()
+
+
+def test_every_rule_kind_and_every_spec_rule_is_in_the_catalogue():
+    load_rule_modules()
+    assert set(RULES) - set(rc.RULE_CODES) == set()
+    for spec in SPECS.values():
+        entries = rc.entries(spec)
+        for r in spec.rules:
+            assert any(e.checks == r.description for e in entries), (spec.id, r.kind)
+
+
+def test_queries_and_their_kind():
+    kpd = {e.code: e for e in rc.entries(SPECS["kpd"])}
+    assert (kpd["segments-not-reconciled"].kind, kpd["segments-not-reconciled"].guidance) == (
+        "query", "plausibility check")
+    assert (kpd["caseload-management-missing"].kind, kpd["caseload-management-missing"].guidance) == ("error", "KPD 20")
+    mmir = {e.code: e for e in rc.entries(SPECS["mmir"])}
+    assert mmir["cohort-before-start"].fields == ("KPIs sheet", "kpi_cases_due", "kpi_within_target", "kpi_outside_target")
+
+
+def test_one_return_text_and_csv_are_deterministic():
+    text = _run("kpd")
+    assert text.exit_code == 0 and text.output == _run("kpd").output
+    assert "mmir " not in text.output and "kpd segments-not-reconciled (query, plausibility check)" in text.output
+    rows = list(csv.DictReader(io.StringIO(_run("mmir", "--format", "csv").output)))
+    assert {r["return_id"] for r in rows} == {"mmir"} and len(rows) >= 30
+
+
+@pytest.mark.parametrize("args, words", [(["nope"], "There is no return type 'nope'"),
+                                          (["--format", "pdf"], "There is no format 'pdf'")])
+def test_a_bad_argument_exits_2_with_one_sentence(args, words):
+    result = _run(*args)
+    assert result.exit_code == 2 and words in result.output and "Traceback" not in result.output
+
+
+def test_html_is_one_self_contained_page():
+    page = _run("--format", "html").output
+    assert page.startswith("<!DOCTYPE html>") and '<html lang="en">' in page
+    assert "<script" not in page and "http" not in page and "<link" not in page
+    assert page.count("<caption>") == len(SPECS)
