@@ -46,6 +46,7 @@ FINDING_WORDS = {
     "not-whole-number": "a fraction where a whole number belongs", "too-many-decimals": "too many decimal places",
     "caseload-management-missing": "neither segmentation nor RAG ratings completed",
     "cohort-before-start": "cases in a referral cohort that had not started",
+    "listed-late-on-time": "a case listed as late that was on time",
     "many-decimals": "a figure with more than 4 decimal places",
     "below-minimum": "a figure below its minimum", "above-maximum": "a figure above its maximum",
     "not-a-date": "a date that is not a date", "not-in-list": "an answer not in its list",

@@ -59,6 +59,7 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
     "many-decimals": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {ref} ({field}) has more than {expected} decimal places: it contains {found}. The guidance sets no precision, so check the figure is what you meant and round it to {expected} places."),
     "caseload-management-missing": ("error", "cell", "Complete the caseload management part of the return: neither {detail} has any figures. Complete the segmentation or the RAG rating tables, or both if you use both."),
     "cohort-before-start": ("error", "cell", "{ref} ({field}, {detail}) is {found}, but this return is for {on}, before that cohort's first referrals in {expected}: none of its cases can be due yet. Enter these cases under the cohort they were referred in."),
+    "listed-late-on-time": ("error", "cell", "{ref} ({field}) is {found}, within {expected} of {detail}, so this case was on time, but it is listed as returned late. Correct the dates, or take the case off the list and out of the late count."),
     "below-minimum": ("error", "cell", "{ref} ({field}) must be {expected} or more: it contains {found}."),
     "above-maximum": ("error", "cell", "{ref} ({field}) must be {expected} or less: it contains {found}."),
     "not-a-date": ("error", "cell", "Enter a date in {ref} ({field}), for example 31/10/2026: it contains '{found}'."),

@@ -42,6 +42,7 @@ RULE_CODES: dict[str, tuple[str, ...]] = {
     "breakdown_equals_total": ("breakdown-mismatch",),
     "dates_in_order": ("dates-out-of-order",),
     "social_value_complete": ("social-value-missing",),
+    "listed_late_was_late": ("listed-late-on-time",),
 }
 
 # Checks every return gets, cited to the template's paragraph unless named: (code, words).

@@ -167,6 +167,13 @@ def finish_report(report: FileReport, *, submitted: dt.datetime | dt.date | None
     report.submitted = when if isinstance(when, dt.datetime) else dt.datetime.combine(when, dt.time())
     if not (report.return_id and report.period and report.period_end):
         return report
+    spec = (specs or load_all()).get(report.return_id)
+    if spec is not None:
+        from .checks.clocks import clock_findings
+
+        late_cases = clock_findings(report, spec, region)
+        if late_cases:
+            report.findings = sorted([*report.findings, *late_cases], key=lambda f: (f.sort_key(), f.message))
     lateness = deadlines.assess(report.return_id, report.period, report.period_end, when, region=region,
                                 calendar=calendar)
     if lateness is None:

@@ -255,3 +255,42 @@ def test_cases_of_a_cohort_from_its_first_month_pass_atw_7_16():
 def test_cohort_bounds_live_in_the_spec():
     rule = next(r for r in get_spec("mmir").rules if r.kind == "cohort_not_before_start")
     assert rule.params["cohorts"] == {"2024": {"from": "2024-08", "to": "2026-08"}, "2026": {"from": "2026-09"}}
+
+
+# -- the KPI clocks, case by case (AtW 7.16, 7.25) --------------------------------------------
+def _late_sp(referred, returned):
+    return mmir_cells("2026-10", late_sp_case_ref__row1="SP-0001", late_sp_referral_date__row1=referred,
+                      late_sp_date_returned__row1=returned, late_sp_reason__row1="Waiting for the GP letter.",
+                      support_plans_outside_1_month__in_month=1, support_plans_outside_1_month__year_to_date=1)
+
+
+def test_a_support_plan_listed_late_that_came_back_8_days_after_referral_atw_7_25():
+    report = check("mmir", _late_sp(D(2026, 10, 1), D(2026, 10, 9)), as_of=D(2026, 11, 1))
+    f = only(report, "listed-late-on-time")
+    assert (f.sheet, f.severity, f.found, f.expected, f.guidance) == (
+        "Late Support Plans", "error", "2026-10-09", "1 calendar month", "AtW 7.25")
+    assert f.cell.endswith("5") and "listed as returned late" in f.message
+
+
+def test_a_support_plan_back_after_a_calendar_month_is_late_indeed():
+    report = check("mmir", _late_sp(D(2026, 9, 8), D(2026, 10, 9)), as_of=D(2026, 11, 1))
+    assert "listed-late-on-time" not in codes(report)
+
+
+@pytest.mark.parametrize("region, flagged", [("england-and-wales", False), ("scotland", True)])
+def test_a_rework_clock_counts_the_contracts_working_days(region, flagged):
+    """Requested Friday 12 June 2026, returned Tuesday 16th: 2 working days in England, but 1 in
+    Scotland, where Monday 15 June 2026 is a bank holiday (so on time there, wrongly listed)."""
+    cells = mmir_cells("2026-06", late_rework_case_ref__row1="RW-0001", late_rework_date_requested__row1=D(2026, 6, 12),
+                       late_rework_date_returned__row1=D(2026, 6, 16), late_rework_reason__row1="Staff absence.",
+                       reworks_outside_1wd__in_month=1, reworks_outside_1wd__year_to_date=1)
+    report = check("mmir", cells, as_of=D(2026, 7, 1), region=region)
+    assert ("listed-late-on-time" in [f.code for f in report.findings]) == flagged
+
+
+def test_a_six_month_report_listed_late_inside_10_working_days():
+    cells = mmir_cells("2026-10", late_6m_case_ref__row1="SM-0001", late_6m_period_end__row1=D(2026, 9, 30),
+                       late_6m_date_returned__row1=D(2026, 10, 14), late_6m_reason__row1="Customer unwell.",
+                       six_month_reports_outside_10wd__in_month=1, six_month_reports_outside_10wd__year_to_date=1)
+    f = only(check("mmir", cells, as_of=D(2026, 11, 1)), "listed-late-on-time")
+    assert (f.sheet, f.expected) == ("Late 6 Month Reports", "10 working days")

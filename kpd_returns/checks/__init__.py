@@ -19,6 +19,6 @@ def load_rule_modules() -> None:
     """Import the modules that register rule kinds (once)."""
     global _LOADED
     if not _LOADED:
-        from . import consistency, lists, period, segments, totals  # noqa: F401
+        from . import clocks, consistency, lists, period, segments, totals  # noqa: F401
 
         _LOADED = True
