@@ -47,6 +47,7 @@ FINDING_WORDS = {
     "caseload-management-missing": "neither segmentation nor RAG ratings completed",
     "cohort-before-start": "cases in a referral cohort that had not started",
     "listed-late-on-time": "a case listed as late that was on time",
+    "check-not-run": "a check that could not run",
     "many-decimals": "a figure with more than 4 decimal places",
     "below-minimum": "a figure below its minimum", "above-maximum": "a figure above its maximum",
     "not-a-date": "a date that is not a date", "not-in-list": "an answer not in its list",

@@ -19,7 +19,7 @@ Severity = Literal["error", "warning"]
 # is the project's own plausibility check: unusual but may be right, so a warning the provider
 # may explain; each query's message says so, and the README's "Decisions where the guidance is
 # silent" gives its tolerance. Other warnings (a typed-over total that is right, a late
-# submission) come from the guidance or the template and are not queries.
+# submission, a check that could not run) come from the guidance or the template and are not queries.
 QUERY_CODES = frozenset({"segments-not-reconciled", "many-decimals", "implausible-value", "keyed-row-unused",
                          "ytd-discontinuity", "kpd-restatement"})
 QUERY_PREFIX = "Query (a plausibility check by kpd-returns, not a rule of the guidance): "
@@ -60,6 +60,7 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
     "caseload-management-missing": ("error", "cell", "Complete the caseload management part of the return: neither {detail} has any figures. Complete the segmentation or the RAG rating tables, or both if you use both."),
     "cohort-before-start": ("error", "cell", "{ref} ({field}, {detail}) is {found}, but this return is for {on}, before that cohort's first referrals in {expected}: none of its cases can be due yet. Enter these cases under the cohort they were referred in."),
     "listed-late-on-time": ("error", "cell", "{ref} ({field}) is {found}, within {expected} of {detail}, so this case was on time, but it is listed as returned late. Correct the dates, or take the case off the list and out of the late count."),
+    "check-not-run": ("warning", "cell", "Could not check {detail}: {field} in {ref} is missing or not valid. Once it is right, these checks run."),
     "below-minimum": ("error", "cell", "{ref} ({field}) must be {expected} or more: it contains {found}."),
     "above-maximum": ("error", "cell", "{ref} ({field}) must be {expected} or less: it contains {found}."),
     "not-a-date": ("error", "cell", "Enter a date in {ref} ({field}), for example 31/10/2026: it contains '{found}'."),

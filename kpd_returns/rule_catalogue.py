@@ -62,6 +62,7 @@ _FILE_CHECKS = [
     ("email-too-large", "A forwarded e-mail is no larger than a return can be."),
     ("email-unreadable", "A forwarded e-mail can be read."),
     ("no-workbook-attached", "A forwarded e-mail has a workbook attached."),
+    ("check-not-run", "Says which checks could not run because the period they need is missing or not valid."),
     ("not-a-return", "The workbook is a kpd-returns template."),
     ("template-superseded", "The template is the current version."),
     ("template-unknown-version", "The template's version is one kpd-returns knows."),

@@ -62,8 +62,27 @@ def test_a_contract_year_that_is_not_two_consecutive_years_kpd_16():
     f = only(report, "period-invalid")
     assert (f.sheet, f.cell, f.severity, f.found, f.expected, f.guidance) == ("Header", "B7", "error", "2026-28",
                                                                              "2026-27", "KPD 16")
-    assert report.period is None and [c[0] for c in codes(report)] == ["period-invalid"]
+    assert report.period is None and [c[0] for c in codes(report)] == ["period-invalid", "check-not-run"]
+    assert {(c[1], c[2]) for c in codes(report)} == {("Header", "B7")}
 
 
 def test_a_contract_year_in_the_wrong_form_is_one_finding_kpd_16():
-    assert [c[0] for c in codes(check("kpd", kpd_cells(contract_year__="2026/27")))] == ["pattern-mismatch"]
+    assert [c[0] for c in codes(check("kpd", kpd_cells(contract_year__="2026/27")))] == [
+        "pattern-mismatch", "check-not-run"]
+
+
+def test_without_the_quarter_the_checks_that_need_it_say_they_did_not_run():
+    """A filled July on a return with no Quarter cannot be judged: one line says so, and the
+    other checks still run (a negative FTE is still found)."""
+    report = check("kpd", kpd_cells("Q1", quarter__=None, staff_central__jul=5, staff_senior__apr=-3))
+    not_run = [f for f in report.findings if f.code == "check-not-run"]
+    assert [(f.sheet, f.cell, f.severity) for f in not_run] == [("Header", "B8", "warning")]
+    assert not_run[0].message == (
+        "Could not check months after the period, that each month of the period is filled in or the segments "
+        "against the caseload month by month: Quarter in Header!B8 is missing or not valid. Once it is right, "
+        "these checks run.")
+    assert {"required-missing", "below-minimum"} <= {f.code for f in report.findings}
+
+
+def test_a_return_with_its_period_says_nothing_about_unrun_checks():
+    assert "check-not-run" not in [f.code for f in check("kpd", kpd_cells("Q1")).findings]

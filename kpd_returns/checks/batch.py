@@ -32,7 +32,7 @@ from . import load_rule_modules
 from .cells import check_required, parse_cells
 from .context import FileCheck, spec_index
 from .fields import check_fields
-from .period import check_period
+from .period import check_period, report_unrun
 from .personal_data import check_personal_data, mask_all
 from .registry import run_rules
 from .totals import recompute
@@ -154,6 +154,7 @@ def _finish(p: Prepared) -> FileReport:
             run_rules(fc, early=True)
             recompute(fc)
             run_rules(fc, early=False)
+            report_unrun(fc)
             findings += fc.findings
             _describe(report, fc)
         except Exception as exc:  # noqa: BLE001 - confined to this file

@@ -110,3 +110,29 @@ def cohort_not_before_start(fc: FileCheck, r: RuleSpec) -> None:
                 fc.add("cohort-before-start", fid, key, guidance=r.guidance, found=v,
                        expected=f"{dt.date.fromisoformat(first + '-01'):%B %Y}",
                        detail=fc.key_label(p["sheet"], key), on=f"{end:%B %Y}")
+
+
+# What a rule kind cannot judge without the period, in words ("Could not check ...").
+NEEDS_PERIOD = {
+    "months_after_period_empty": "months after the period",
+    "months_in_period_required": "that each month of the period is filled in",
+    "segments_reconcile": "the segments against the caseload month by month",
+    "cohort_not_before_start": "the referral cohorts against the month of the return",
+    "social_value_complete": "whether the Social Value measures are due",
+}
+
+
+def report_unrun(fc: FileCheck) -> None:
+    """Without a readable period some rules cannot run: say so in one line (``check-not-run``)
+    at the period field that is missing or wrong, rather than staying silent."""
+    if fc.data.period_end is not None:
+        return
+    p = fc.spec.period
+    fields = [f for f in (p.quarter_field, p.year_field, p.month_field) if f]
+    if not fields:
+        return
+    at = next((f for f in fields if fc.value(f, "") is None), fields[0])
+    unrun = [NEEDS_PERIOD[k] for k in dict.fromkeys(r.kind for r in fc.spec.rules) if k in NEEDS_PERIOD]
+    if unrun:
+        words = unrun[0] if len(unrun) == 1 else ", ".join(unrun[:-1]) + " or " + unrun[-1]
+        fc.add("check-not-run", at, "", guidance=fc.idx.field_of[at].guidance, detail=words)
