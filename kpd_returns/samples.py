@@ -385,13 +385,15 @@ def _mmir_series(provider: Provider) -> dict[str, dict[str, Any]]:
         for _ in range(v["reworks_outside_1wd"]):
             back = rng.choice(wd[5:])
             rows.append({"late_rework_case_ref": case(), "late_rework_date_returned": back,
-                         "late_rework_date_requested": _minus_working_days(back, rng.randint(2, 4)),
+                         # 3 or more England working days: late in every region, whose extra
+                         # bank holidays (Scotland's 15 June 2026) could otherwise make it on time.
+                         "late_rework_date_requested": _minus_working_days(back, rng.randint(3, 5)),
                          "late_rework_reason": rng.choice(LATE_REASONS)})
         lists["late_rework"] = rows
         for prefix, count, start_field, days in (
             ("late_sp", "support_plans_outside_1_month", "late_sp_referral_date", None),
-            ("late_6m", "six_month_reports_outside_10wd", "late_6m_period_end", 11),
-            ("late_exit", "exit_reports_outside_10wd", "late_exit_period_end", 11),
+            ("late_6m", "six_month_reports_outside_10wd", "late_6m_period_end", 12),  # late in every region
+            ("late_exit", "exit_reports_outside_10wd", "late_exit_period_end", 12),
         ):
             rows = []
             for _ in range(v[count]):
