@@ -167,8 +167,17 @@ def notes_for(pack: PackData) -> dict:
     scopes = {"mmir"} if pack.contracts or pack.overview else set()
     scopes |= {"kpd"} if pack.kpd else set()
     scopes = scopes or {"mmir", "kpd"}  # a pack with nothing in it yet: every note
+    measures = [m for m in notes["measures"] if m.get("scope") in scopes | {None}]
+    if "mmir" in scopes:
+        # Each KPI's clock and condition, from kpis.toml (AtW 7.16): the same words the checks use.
+        from .kpis import default_config
+
+        at = next((i + 1 for i, m in enumerate(measures) if m["measure"] == "KPI 1 to KPI 5"), 0)
+        measures[at:at] = [{"measure": f"KPI {k.id}: {k.name}", "scope": "mmir",
+                            "explanation": f"{k.description}.", "guidance": k.guidance}
+                           for k in default_config().kpis]
     return {"how_to_read": notes["how_to_read"] if "mmir" in scopes else notes["how_to_read_kpd"],
-            "measures": [m for m in notes["measures"] if m.get("scope") in scopes | {None}]}
+            "measures": measures}
 
 
 # ---------------------------------------------------------------- assembling

@@ -82,3 +82,20 @@ def test_html_is_one_self_contained_page():
     assert page.startswith("<!DOCTYPE html>") and '<html lang="en">' in page
     assert "<script" not in page and "http" not in page and "<link" not in page
     assert page.count("<caption>") == len(SPECS)
+
+
+def test_each_kpi_clock_is_in_the_template_prompt_and_the_packs_notes():
+    """AtW 7.16: each KPI's clock and condition, shown to the provider and the performance manager."""
+    from kpd_returns.kpis import default_config
+    from kpd_returns.pack_data import PackData, notes_for
+
+    prompt = SPECS["mmir"].sheet("KPIs").description
+    for words in ("within 1 working day", "within 2 working days", "within 31 calendar days",
+                  "within 10 working days", "required quality standard"):
+        assert words in prompt
+    pack = PackData.__new__(PackData)
+    for name, value in (("contracts", [object()]), ("overview", None), ("kpd", None)):
+        object.__setattr__(pack, name, value)
+    measures = {m["measure"]: m for m in notes_for(pack)["measures"]}
+    for k in default_config().kpis:
+        assert measures[f"KPI {k.id}: {k.name}"]["explanation"] == k.description + "."
