@@ -336,6 +336,14 @@ def variant_edits(p: FilePlan, base: Base) -> tuple[dict[tuple[str, str], Any], 
                     d = _as_date(raw)
                     if d is not None:
                         edits[(fid, key)] = _shift_years(d, p.year_back)
+        # A month before a referral cohort's first referrals has no cases of that cohort (AtW 7.16;
+        # the validator's cohort_not_before_start): a file shifted back empties those rows.
+        from kpd_returns.checks.period import cohort_rows
+
+        for r in (r for r in spec.rules if r.kind == "cohort_not_before_start"):
+            for key, _cohort, first in cohort_rows(spec.sheet(r.params["sheet"]).row_keys, r.params["cohorts"]):
+                if f"{year}-{p.month:02d}" < first:
+                    edits.update({(fid, key): 0 for fid in r.params["fields"]})
         m = p.mistake
         if m == "negative-count":
             edits[("sustainment_required", "in_month")] = -int(v[("sustainment_required", "in_month")])

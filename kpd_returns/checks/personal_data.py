@@ -100,6 +100,12 @@ KINDS: list[_Kind] = [
 GUIDANCE = {"AtW": "AtW 7.25"}
 
 
+# Every kind of personal data holds a digit (NI number, phone, postcode, date of birth) or an @
+# (e-mail): plain ASCII text with neither is skipped before the costly normalisation. Text with
+# any other character always takes the full path (NFKC can turn many characters into a digit).
+_ASCII_DIGIT_OR_AT = re.compile(r"[0-9@]")
+
+
 def normalise(text: str) -> tuple[str, list[int]]:
     """The text as matched (see the module notes) and, for each of its characters, its index in ``text``."""
     out: list[str] = []
@@ -130,6 +136,8 @@ class Match(NamedTuple):
 def find_all(text: str, skip: Iterable[str] = ()) -> list[Match]:
     """Every piece of personal data in ``text`` (positions in the original text), kinds in scanning order."""
     if len(text) < 5 or _SHORT_NUMBER.match(text):  # most cells: no kind of personal data fits
+        return []
+    if text.isascii() and not _ASCII_DIGIT_OR_AT.search(text):  # no kind fits without a digit or an @
         return []
     norm, where = normalise(text)
     skip = set(skip)
