@@ -10,7 +10,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .registry import Registry, RegistryError, load_registry, period_bounds
+from .checks.personal_data import mask_all
+from .registry import Registry, RegistryError, load_registry, owed_span, period_bounds
 from .spec import ReturnSpec, SpecError, get_spec
 from .template import parse_period, write_template
 
@@ -21,21 +22,26 @@ def slug(text: str) -> str:
 
 
 def owing(spec: ReturnSpec, register: Registry, period: str) -> list:
-    """The register entries that owe ``spec``'s return for ``period``, in register order."""
-    start = period_bounds(spec, period)[1]
+    """The register entries that owe ``spec``'s return for ``period``, in register order: from when
+    (and until when) is decided by registry.owed_span, as for status, packs and publication."""
+    _label, start, end = period_bounds(spec, period)
     out = []
     for entry in register.entries:
         if spec.id not in entry.returns:
             continue
-        first = entry.first_period_for(spec)
-        if first and period_bounds(spec, first)[1] > start:
+        span = owed_span(entry, spec)
+        if span.first_month and span.first_month > f"{start:%Y-%m}":
             continue  # not owed yet: the contract's first period is later
+        if span.last_end and span.last_end < end:
+            continue  # the contract ended before this period
         out.append(entry)
     return out
 
 
 def file_name(spec: ReturnSpec, provider: str, contract: str, period: str) -> str:
-    return f"{slug(spec.id)}-{slug(provider)}-{slug(contract)}-{slug(period)}.xlsx"
+    # A file name travels in e-mails: masked like every name the tool shows (a register row could hold
+    # an e-mail address or an NI number by mistake).
+    return f"{slug(spec.id)}-{slug(mask_all(provider))}-{slug(mask_all(contract))}-{slug(period)}.xlsx"
 
 
 def write_prefilled(spec: ReturnSpec, register: Registry, period: str, out_dir: Path) -> list[Path]:

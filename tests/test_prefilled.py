@@ -70,3 +70,18 @@ def test_bad_arguments_give_one_sentence_and_exit_2(tmp_path):
 def test_template_without_a_file_or_a_register_says_what_to_give():
     result = _run("kpd")
     assert result.exit_code == 2 and "--providers" in result.output and "Traceback" not in result.output
+
+
+def test_an_ended_contract_gets_none_and_names_are_masked(specs, tmp_path):
+    """When a contract owes returns is decided by registry.owed_span, as everywhere else: a contract
+    whose service ended gets no template; a name with personal data is masked in the file name."""
+    from kpd_returns.prefilled import write_prefilled
+    from kpd_returns.registry import registry_from_text
+
+    register = registry_from_text(
+        "provider,contract,returns,first_period,service_end\n"
+        "Going Ltd,ATW-ENDED,mmir,2026-04,2026-06\n"
+        "Staying Ltd,ATW-STAYS,mmir,2026-04,\n"
+        "Jane AB123456C Ltd,ATW-NAMED,mmir,2026-04,\n", "providers.csv")
+    names = [p.name for p in write_prefilled(specs["mmir"], register, "2026-09", tmp_path)]
+    assert names == ["mmir-staying-ltd-atw-stays-2026-09.xlsx", "mmir-jane-ab-6c-ltd-atw-named-2026-09.xlsx"]
