@@ -217,7 +217,10 @@ def new_template_command(return_type: str | None, path: str | None = None) -> st
     target = shlex.quote(_sibling(path or PLACEHOLDER_FILE, "-new"))
     if return_type:
         return f"kpd-returns template {return_type} {target}"
-    return f"kpd-returns template kpd {target} (KPD) or kpd-returns template mmir {target} (MMIR)"
+    from .spec import load_all  # not at import time: spec imports this module
+
+    # Every return type the specs define, so a new spec file needs no change here.
+    return " or ".join(f"kpd-returns template {rid} {target} ({rid.upper()})" for rid in sorted(load_all()))
 
 
 def with_file(finding: Finding, path: str, return_type: str | None, was: str | None = None) -> Finding:
