@@ -46,7 +46,6 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from . import findings as F
@@ -427,8 +426,9 @@ def ingest(paths: Sequence[str | Path], ledger: Ledger, *, workers: int | None =
     return summary
 
 
-def recorded_outcome(ledger: Ledger, item: InboxItem, row: ReturnRow, *, earlier: bool = True) -> InputOutcome:
-    """An input's outcome as the ledger records it now (its verdict, and warnings from later cross-checks)."""
+def _row_outcome(ledger: Ledger, row: ReturnRow) -> tuple[str, str]:
+    """(outcome, detail) of a stored file as the ledger records it now (its verdict, and warnings
+    from later cross-checks)."""
     outcome = OUTCOME_OF_VERDICT.get(row.verdict, "unreadable")
     if outcome == "accepted" and row.warnings:
         outcome = "accepted with warnings"
@@ -436,10 +436,16 @@ def recorded_outcome(ledger: Ledger, item: InboxItem, row: ReturnRow, *, earlier
     if row.verdict == "unreadable":
         first = next((f for f in ledger.findings(row.file_id) if f.code in F.UNREADABLE_CODES), None)
         unreadable = first.message if first else "unreadable"
-    detail = _describe(row.return_id, row.provider, row.contract, row.period, row.errors, row.warnings, unreadable)
+    return outcome, _describe(row.return_id, row.provider, row.contract, row.period, row.errors, row.warnings,
+                              unreadable)
+
+
+def recorded_outcome(ledger: Ledger, item: InboxItem, row: ReturnRow) -> InputOutcome:
+    """The outcome of an input an earlier run recorded: the ledger's record of it."""
+    outcome, detail = _row_outcome(ledger, row)
     return InputOutcome(item.index, item.name, outcome, detail, item.source_email, item.sender, row.verdict,
                         row.return_id, row.provider, row.contract, row.period, row.errors, row.warnings,
-                        row.file_id, already_recorded=earlier)
+                        row.file_id, already_recorded=True)
 
 
 def settle_outcomes(summary: RunSummary, ledger: Ledger) -> None:
@@ -454,11 +460,8 @@ def settle_outcomes(summary: RunSummary, ledger: Ledger) -> None:
         if o.file_id is not None and o.outcome != "duplicate":
             row = ledger.file(o.file_id)
             if row is not None:
-                now = recorded_outcome(ledger, SimpleNamespace(index=o.index, name=o.name,  # type: ignore[arg-type]
-                                                               source_email=o.source_email, sender=o.sender),
-                                       row, earlier=o.already_recorded)
-                o.outcome, o.detail, o.verdict, o.errors, o.warnings = (now.outcome, now.detail, now.verdict,
-                                                                        now.errors, now.warnings)
+                o.outcome, o.detail = _row_outcome(ledger, row)
+                o.verdict, o.errors, o.warnings = row.verdict, row.errors, row.warnings
                 o.open = o.outcome in ("rejected", "unreadable") and not ledger.replaced_by_valid(o.file_id)
         elif o.outcome in ("rejected", "unreadable"):
             o.open = True
