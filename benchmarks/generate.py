@@ -4,7 +4,7 @@
 
 How:
 1. A handful of *base* returns are built with the project's own code
-   (``kpd_returns.samples``: the real template filled by defined name, saved by
+   (``kpd_returns.author.samples``: the real template filled by defined name, saved by
    openpyxl): KPD for the four sample providers and quarters Q1/Q2 of 2026-27,
    MMIR for the four providers and the sample months (April-October 2026).
    openpyxl saves formulas without their results, which a file saved by Excel
@@ -60,7 +60,7 @@ MISTAKE_EVERY = 8  # one file in eight has a mistake
 N_PROVIDERS = 20
 CONTRACTS_PER_PROVIDER = 5
 
-# Four providers come from kpd_returns.samples; the rest are invented here. Each
+# Four providers come from kpd_returns.author.samples; the rest are invented here. Each
 # generated provider borrows the figures of sample provider (index % 4).
 EXTRA_PROVIDER_NAMES = [
     "Ashdown Pathways Ltd", "Beacon Employment Services CIC", "Castlegate Careers Ltd", "Dovetail Work and Health Ltd",
@@ -92,7 +92,7 @@ class FilePlan:
 
 
 def provider_names() -> list[str]:
-    from kpd_returns import samples
+    from kpd_returns.author import samples
 
     return [p.name for p in samples.PROVIDERS] + EXTRA_PROVIDER_NAMES[: N_PROVIDERS - len(samples.PROVIDERS)]
 
@@ -152,7 +152,8 @@ def plan(n: int) -> list[FilePlan]:
 
 
 def _cache_dir() -> Path:
-    sources = [ROOT / "kpd_returns" / n for n in ("samples.py", "template.py", "_sample_text.py", "spec.py", "layout.py")]
+    # Every module of the stages that shape a return's bytes: the spec and the authoring code.
+    sources = sorted((ROOT / "kpd_returns" / "spec").glob("*.py")) + sorted((ROOT / "kpd_returns" / "author").glob("*.py"))
     sources += sorted((ROOT / "validators").glob("*.toml"))
     h = hashlib.sha256(GENERATOR_VERSION.encode())
     for path in sources:
@@ -163,11 +164,11 @@ def _cache_dir() -> Path:
 
 
 def _build_base(key: tuple) -> tuple[tuple, bytes]:
-    """Build one base with kpd_returns.samples (runs in a worker process)."""
+    """Build one base with kpd_returns.author.samples (runs in a worker process)."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from kpd_returns import samples
-    from kpd_returns.spec import get_spec
+    from kpd_returns.author import samples
+    from kpd_returns.spec.return_spec import get_spec
 
     kind, pi, what = key
     who = samples.PROVIDERS[pi]
@@ -203,7 +204,7 @@ def base_bytes(keys: list[tuple], log=print) -> dict[tuple, bytes]:
             tmp = path.with_suffix(".tmp")
             tmp.write_bytes(data)
             tmp.replace(path)
-        log(f"built {len(missing)} base returns with kpd_returns.samples in {time.perf_counter() - t0:.1f} s "
+        log(f"built {len(missing)} base returns with kpd_returns.author.samples in {time.perf_counter() - t0:.1f} s "
             f"(cached in {cache})")
     return out
 
@@ -212,7 +213,7 @@ class Base:
     """A base return: its bytes as a patchable Book plus its cell values by (field, key)."""
 
     def __init__(self, data: bytes, spec, cache_file: Path | None = None):
-        from kpd_returns import layout
+        from kpd_returns.spec import layout
 
         self.spec = spec
         self.slots = layout.slot_index(spec)
@@ -221,7 +222,7 @@ class Base:
             self.values, self.formulas = cached["values"], cached["formulas"]
             self.book = Book(cached["book"])
             return
-        from kpd_returns.extract import read_return
+        from kpd_returns.read.extract import read_return
 
         ex = read_return(data, name="base", specs={spec.id: spec})
         if ex.data is None:
@@ -283,7 +284,7 @@ def _shift_years(d: dt.date, years: int) -> dt.date:
 
 
 def _as_date(raw: Any) -> dt.date | None:
-    from kpd_returns.workbook import excel_date
+    from kpd_returns.read.workbook import excel_date
 
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
         return excel_date(raw)
@@ -295,7 +296,7 @@ def _as_date(raw: Any) -> dt.date | None:
 
 
 def variant_edits(p: FilePlan, base: Base) -> tuple[dict[tuple[str, str], Any], set]:
-    from kpd_returns import samples
+    from kpd_returns.author import samples
 
     spec = base.spec
     v = base.values
@@ -360,7 +361,7 @@ def variant_edits(p: FilePlan, base: Base) -> tuple[dict[tuple[str, str], Any], 
 
 def generate(n: int, out_dir: str | Path, log=print) -> list[dict]:
     """Write n returns to out_dir/inbox and the manifest to out_dir/manifest.json."""
-    from kpd_returns.spec import get_spec
+    from kpd_returns.spec.return_spec import get_spec
 
     t0 = time.perf_counter()
     out_dir = Path(out_dir)

@@ -6,7 +6,7 @@
 Steps (see benchmarks/README.md for what each measures and how):
   parse_floor         python-calamine reading every sheet of every file (the floor)
   naive               openpyxl + pandas + pandera per file, then one to_excel (benchmarks/naive.py)
-  validate_serial     kpd_returns.validate.validate_paths(files, workers=1)
+  validate_serial     kpd_returns.checks.validate.validate_paths(files, workers=1)
   validate_parallel   the same with workers=W (default os.cpu_count())
   validate_cli        `kpd-returns validate --format json FILE...` as one subprocess
   consolidate         `kpd-returns consolidate INBOX --out DIR` (fresh ledger + workbook) as a subprocess
@@ -46,7 +46,7 @@ for p in (str(ROOT), str(HERE)):
     if p not in sys.path:
         sys.path.insert(0, p)
 
-CLI = [sys.executable, "-m", "kpd_returns.cli"]
+CLI = [sys.executable, "-m", "kpd_returns.cli.main"]
 STEP_ORDER = ["parse_floor", "naive", "validate_serial", "validate_parallel", "validate_cli", "consolidate",
               "pack", "single_file_cli", "bare_imports", "consolidate_5n", "frictionless"]
 NOT_AVAILABLE = "not available"
@@ -113,7 +113,7 @@ def _child_naive(files: list[str], args) -> dict:
 
 
 def _child_validate(files: list[str], args) -> dict:
-    from kpd_returns.validate import validate_paths
+    from kpd_returns.checks.validate import validate_paths
 
     validate_paths(files[:1], workers=1)  # warm-up: imports, specs, calendars
     with Clock() as c:
@@ -390,16 +390,16 @@ class Bench:
                 "files_failing_schema": r["files_failing_schema"], "failing": r["failing"]}
 
     def validate_lib(self, filelist: Path, n: int, workers: int) -> dict:
-        if not module_has("kpd_returns.validate", "validate_paths"):
-            return self.unavailable("kpd_returns.validate.validate_paths does not exist yet")
+        if not module_has("kpd_returns.checks.validate", "validate_paths"):
+            return self.unavailable("kpd_returns.checks.validate.validate_paths does not exist yet")
         r = run_child("validate", filelist, self.work, workers=workers)
         verdicts = collections.Counter(x["verdict"] for x in r["reports"])
         return {"seconds": r["seconds"], "cpu_seconds": r["cpu_seconds"], "files": n, "workers": workers,
                 "verdicts": dict(verdicts), "_reports": r["reports"]}
 
     def validate_cli(self, files: list[str]) -> dict:
-        if not (module_has("kpd_returns.validate", "validate_paths") and cli_has("validate")):
-            return self.unavailable("`kpd-returns validate` or kpd_returns.validate is missing")
+        if not (module_has("kpd_returns.checks.validate", "validate_paths") and cli_has("validate")):
+            return self.unavailable("`kpd-returns validate` or kpd_returns.checks.validate is missing")
         limit = min(int(os.sysconf("SC_ARG_MAX") // 2), 1_000_000) if hasattr(os, "sysconf") else 100_000
         parts = chunks(files, limit)
         seconds, cpu, verdicts = 0.0, 0.0, collections.Counter()
@@ -471,8 +471,8 @@ class Bench:
                 "ms_per_pack": total * 1000 / packs if packs else None}
 
     def single_file(self, one: str) -> dict:
-        if not (module_has("kpd_returns.validate", "validate_paths") and cli_has("validate")):
-            return self.unavailable("`kpd-returns validate` or kpd_returns.validate is missing")
+        if not (module_has("kpd_returns.checks.validate", "validate_paths") and cli_has("validate")):
+            return self.unavailable("`kpd-returns validate` or kpd_returns.checks.validate is missing")
         r = median_run([*CLI, "validate", one], self.args.repeats, self.work)
         return {**r, "files": 1, "file": Path(one).name}
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
 
-from kpd_returns.workbook import open_workbook
+from kpd_returns.read.workbook import open_workbook
 
 _EPOCH = dt.date(1899, 12, 30)
 

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from kpd_returns.spec import get_spec
+from kpd_returns.spec.return_spec import get_spec
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -72,7 +72,7 @@ def main() -> None:
     elif fault != "none":
         raise SystemExit(f"unknown fault {fault}")
     sys.argv = ["kpd-returns", *args]
-    from kpd_returns.cli import main as cli_main
+    from kpd_returns.cli.main import main as cli_main
 
     cli_main()
 

@@ -12,12 +12,13 @@ import openpyxl
 import pytest
 from leakcheck import assert_no_leak
 
-from kpd_returns import findings as F
-from kpd_returns import layout, template
-from kpd_returns.model import FileReport
+from kpd_returns.spec import findings as F
+from kpd_returns.spec import layout
+from kpd_returns.author import template
+from kpd_returns.spec.model import FileReport
 from kpd_returns.render import annotate as annotate_mod
 from kpd_returns.render.annotate import MASKED_NOTE, annotate
-from kpd_returns.spec import get_spec
+from kpd_returns.spec.return_spec import get_spec
 
 NEEDLES = ["AB123456C", "07700 900123", "jane.doe@example.com", "QQ123456C"]
 NAME = "Return for QQ123456C.xlsx"
@@ -135,7 +136,7 @@ def test_openpyxl_fallback_masks_cells_and_comments(tmp_path, monkeypatch):
 
 
 def test_formulas_keep_their_references_and_lose_personal_data_in_their_text():
-    from kpd_returns.checks.personal_data import mask_formula
+    from kpd_returns.spec.personal_data import mask_formula
 
     assert mask_formula("SUM(AB12:AB123456)") == "SUM(AB12:AB123456)"
     assert mask_formula('IF(A1>0,"AB123456C","")') == 'IF(A1>0,"AB*****6C","")'
@@ -159,7 +160,7 @@ def test_fixed_totals_copy_masks_personal_data_too(tmp_path):
 def test_zip_path_masks_a_rich_text_inline_string_split_across_runs(tmp_path, fast_only):
     source = build(tmp_path)
     sheet, cell = _cell("contact")
-    part = next(s.part for s in __import__("kpd_returns.workbook", fromlist=["x"]).open_workbook(source).sheets
+    part = next(s.part for s in __import__("kpd_returns.read.workbook", fromlist=["x"]).open_workbook(source).sheets
                 if s.name == sheet)
     rich = tmp_path / "rich.xlsx"
     with zipfile.ZipFile(source) as src, zipfile.ZipFile(rich, "w", zipfile.ZIP_DEFLATED) as dst:

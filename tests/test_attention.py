@@ -1,11 +1,11 @@
-"""Attention items and Action Plan prompts (kpd_returns.attention): AtW 7.06, 7.22; WHP ch.16 Annex A."""
+"""Attention items and Action Plan prompts (kpd_returns.packs.attention): AtW 7.06, 7.22; WHP ch.16 Annex A."""
 
 from __future__ import annotations
 
 import pytest
 
-from kpd_returns.attention import ACTION_PLAN_SECTION, attention_items
-from kpd_returns.kpis import MonthKpiCounts, SocialValueInput, kpi_windows, load_kpi_config, social_value_kpi
+from kpd_returns.packs.attention import ACTION_PLAN_SECTION, attention_items
+from kpd_returns.packs.kpis import MonthKpiCounts, SocialValueInput, kpi_windows, load_kpi_config, social_value_kpi
 
 MONTHS = [f"2025-{m:02d}" for m in (11, 12)] + [f"2026-{m:02d}" for m in range(1, 11)]  # 12 months to 2026-10
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from kpd_returns.cli_batch import run_consolidate, run_status
-from kpd_returns.consolidate import SUMMARY_SCHEMA_VERSION
+from kpd_returns.cli.batch import run_consolidate, run_status
+from kpd_returns.intake.consolidate import SUMMARY_SCHEMA_VERSION
 from test_consolidate_gen import InboxBuilder, Provider, small_inbox
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[1] / "docs" / "batch-summary-schema.json").read_text("utf-8"))

@@ -88,7 +88,7 @@ def test_steps_that_can_run_do_run(result):
     assert steps["consolidate_5n"]["status"] == "not available"  # --skip-rss
     if _has_module("frictionless"):
         assert steps["frictionless"]["status"] == "ok"
-    validate_exists = (ROOT / "kpd_returns" / "validate.py").exists()
+    validate_exists = (ROOT / "kpd_returns" / "checks" / "validate.py").exists()
     for name in ("validate_serial", "validate_parallel", "validate_cli", "single_file_cli"):
         assert (steps[name]["status"] == "ok") == validate_exists, steps[name]
 
@@ -104,5 +104,5 @@ def test_ratios_are_numbers_where_their_steps_ran(result):
 
 def test_same_verdicts_serial_and_parallel(result):
     if result["steps"]["validate_parallel"]["status"] != "ok":
-        pytest.skip("kpd_returns.validate has not landed yet")
+        pytest.skip("kpd_returns.checks.validate has not landed yet")
     assert result["serial_parallel_identical"] is True

@@ -8,7 +8,7 @@ from test_checks_helpers import D, cell_of, check, codes, kpd_cells, mmir_cells,
 
 from kpd_returns.checks.batch import check_batch, prepare
 from kpd_returns.checks.fields import pattern_hint
-from kpd_returns.spec import get_spec, load_all
+from kpd_returns.spec.return_spec import get_spec, load_all
 from test_checks_helpers import build
 
 
@@ -145,5 +145,5 @@ def test_one_pandera_run_maps_failures_back_to_each_file():
 
 @pytest.mark.parametrize("raw", [float("nan"), float("inf")])
 def test_a_number_that_is_not_finite_is_not_a_number(raw):
-    from kpd_returns.values import parse
+    from kpd_returns.read.values import parse
     assert parse(get_spec("kpd").field("job_entries"), raw).code == "not-a-number"

@@ -1,5 +1,5 @@
 """Shared builders for the checks tests: small, clean returns made from the real template
-(kpd_returns.template.write_template) and filled by defined name with openpyxl, the way a
+(kpd_returns.author.template.write_template) and filled by defined name with openpyxl, the way a
 provider's figures land in the input cells. Each test changes one thing and asserts the
 exact finding. (No tests here; the other test_checks_* modules import these helpers.)
 """
@@ -15,10 +15,10 @@ from typing import Any
 
 import openpyxl
 
-from kpd_returns import layout
-from kpd_returns.spec import get_spec
-from kpd_returns.template import write_template
-from kpd_returns.validate import validate_file
+from kpd_returns.spec import layout
+from kpd_returns.spec.return_spec import get_spec
+from kpd_returns.author.template import write_template
+from kpd_returns.checks.validate import validate_file
 
 D = dt.date
 KPD_MONTHS = ["apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec", "jan", "feb", "mar"]

@@ -8,7 +8,7 @@ import json
 import pytest
 from test_checks_helpers import check, codes, kpd_cells, mmir_cells, only
 
-from kpd_returns.checks.personal_data import scan
+from kpd_returns.spec.personal_data import scan
 
 CASES = [
     ("a National Insurance number", "Plan for QQ123456C not recorded", "QQ123456C", "QQ*****6C"),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from test_checks_helpers import D, check, codes, kpd_cells, mmir_cells, only
 
-from kpd_returns.spec import RuleSpec, SpecError, get_spec
-from kpd_returns.validate import validate_file
+from kpd_returns.spec.return_spec import RuleSpec, SpecError, get_spec
+from kpd_returns.checks.validate import validate_file
 
 SEGMENT_KEY = dict(seg_title__seg1="Engagement", seg_type__seg1="Out of work", seg_key__seg1="First weeks",
                    seg_title__seg2="Job search", seg_type__seg2="Out of work", seg_key__seg2="Job ready",

@@ -10,9 +10,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from kpd_returns import checks_sheet, samples
-from kpd_returns.template import write_template
-from kpd_returns.validate import validate_file
+from kpd_returns.author import checks_sheet, samples
+from kpd_returns.author.template import write_template
+from kpd_returns.checks.validate import validate_file
 
 RETURN_TYPE_WORDS = re.compile(r"\b(kpd|mmir)\b(?!-returns)", re.I)  # the tool's own name is fine
 

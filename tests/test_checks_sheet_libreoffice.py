@@ -18,9 +18,9 @@ import openpyxl
 import pytest
 from libreoffice_helper import convert, make_profile, require_soffice
 
-from kpd_returns import checks_sheet, samples
-from kpd_returns.spec import FIRST_DATA_ROW, load_all
-from kpd_returns.validate import validate_file
+from kpd_returns.author import checks_sheet, samples
+from kpd_returns.spec.return_spec import FIRST_DATA_ROW, load_all
+from kpd_returns.checks.validate import validate_file
 
 pytestmark = pytest.mark.system
 

@@ -8,7 +8,7 @@ import zipfile
 import openpyxl
 from test_checks_helpers import build, check, codes, kpd_cells, only, set_cached_value
 
-from kpd_returns.validate import validate_file
+from kpd_returns.checks.validate import validate_file
 
 # April: 4.5 + 50.25 + 10 + 6 = 70.75 FTE; 3000 + 800 + 500 = 4300 caseload; 120 / 50.25 job entries per FTE.
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from kpd_returns.cli import app
-from kpd_returns.cli_command import EXIT_CLOSED_PIPE
-from kpd_returns.resources import installed_version
+from kpd_returns.cli.main import app
+from kpd_returns.cli.command import EXIT_CLOSED_PIPE
+from kpd_returns.spec.resources import installed_version
 
 REPO = Path(__file__).resolve().parents[1]
 COMMANDS = ("template", "samples", "validate", "ingest", "status", "consolidate", "pack", "demo")
@@ -60,7 +60,7 @@ def _with_closed_pipe(*args: str) -> subprocess.CompletedProcess:
     read_end, write_end = os.pipe()
     os.close(read_end)
     try:
-        return subprocess.run([sys.executable, "-m", "kpd_returns.cli", *args], stdout=write_end,
+        return subprocess.run([sys.executable, "-m", "kpd_returns.cli.main", *args], stdout=write_end,
                               stderr=subprocess.PIPE, text=True, env=_env(), cwd=str(REPO), timeout=120)
     finally:
         os.close(write_end)
@@ -73,7 +73,7 @@ def test_validate_into_a_closed_pipe_exits_quietly():
 
 
 def test_status_into_a_closed_pipe_exits_quietly(tmp_path):
-    from kpd_returns.ledger import Ledger
+    from kpd_returns.intake.ledger import Ledger
 
     db = tmp_path / "ledger.sqlite"
     with Ledger(db):
@@ -86,18 +86,18 @@ def test_status_into_a_closed_pipe_exits_quietly(tmp_path):
 def test_progress_stays_silent_off_a_terminal_and_before_a_second(monkeypatch):
     import io
 
-    from kpd_returns.progress import Progress
+    from kpd_returns.render.progress import Progress
 
     quiet = io.StringIO()
     with Progress("Working", 3, stream=quiet) as bar:  # a StringIO is not a terminal
         bar.advance(3)
     assert quiet.getvalue() == ""
-    monkeypatch.setattr("kpd_returns.progress.SHOW_AFTER_SECONDS", 3600.0)
+    monkeypatch.setattr("kpd_returns.render.progress.SHOW_AFTER_SECONDS", 3600.0)
     shown = io.StringIO()
     with Progress("Working", 3, enabled=True, stream=shown) as bar:  # quick work: nothing shown
         bar.advance(3)
     assert shown.getvalue() == ""
-    monkeypatch.setattr("kpd_returns.progress.SHOW_AFTER_SECONDS", 0.0)
+    monkeypatch.setattr("kpd_returns.render.progress.SHOW_AFTER_SECONDS", 0.0)
     with Progress("Working", 3, enabled=True, stream=shown) as bar:
         bar.advance(1)
         bar.advance(2)

@@ -14,9 +14,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from kpd_returns import findings as F
-from kpd_returns.cli_validate import parse_when, run
-from kpd_returns.model import FileReport
+from kpd_returns.spec import findings as F
+from kpd_returns.cli.validate import parse_when, run
+from kpd_returns.spec.model import FileReport
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples"
@@ -32,13 +32,13 @@ def call(*files, **options) -> tuple[int, str, str]:
 
 def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     env = dict(os.environ, NO_COLOR="1", PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    return subprocess.run([sys.executable, "-m", "kpd_returns.cli", "validate", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "kpd_returns.cli.main", "validate", *args], capture_output=True,
                           text=True, timeout=timeout, env=env, cwd=str(REPO))
 
 
 @pytest.fixture
 def fake_validate(monkeypatch):
-    """A stand-in kpd_returns.validate that records its arguments; ``behaviour`` maps a path to a
+    """A stand-in kpd_returns.checks.validate that records its arguments; ``behaviour`` maps a path to a
     FileReport or an exception."""
     calls: list[dict] = []
     behaviour: dict[str, object] = {}
@@ -57,9 +57,9 @@ def fake_validate(monkeypatch):
             raise RuntimeError("batch failed")
         return [validate_file(p, name=Path(p).name) for p in paths]
 
-    module = types.ModuleType("kpd_returns.validate")
+    module = types.ModuleType("kpd_returns.checks.validate")
     module.validate_file, module.validate_paths = validate_file, validate_paths
-    monkeypatch.setitem(sys.modules, "kpd_returns.validate", module)
+    monkeypatch.setitem(sys.modules, "kpd_returns.checks.validate", module)
     import kpd_returns
 
     monkeypatch.setattr(kpd_returns, "validate", module, raising=False)
@@ -170,7 +170,7 @@ def test_an_unexpected_failure_anywhere_is_one_sentence(fake_validate, tmp_path,
 
 
 def test_help_documents_exit_codes():
-    proc = subprocess.run([sys.executable, "-m", "kpd_returns.cli", "validate", "--help"], capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "kpd_returns.cli.main", "validate", "--help"], capture_output=True,
                           text=True, timeout=60, cwd=str(REPO),
                           env=dict(os.environ, NO_COLOR="1", COLUMNS="200", PYTHONPATH=str(REPO)))
     assert proc.returncode == 0
@@ -270,12 +270,12 @@ def test_fix_totals_refuses_what_it_cannot_fix(tmp_path):
 
 
 def test_a_broken_spec_is_one_sentence_for_the_run(fake_validate, tmp_path, monkeypatch):
-    from kpd_returns.spec import SpecError
+    from kpd_returns.spec.return_spec import SpecError
 
     def broken(paths, **kw):
         raise SpecError("kpd.toml: key 'rules.0.kind' is 'nonsense'.")
 
-    monkeypatch.setattr(sys.modules["kpd_returns.validate"], "validate_paths", broken)
+    monkeypatch.setattr(sys.modules["kpd_returns.checks.validate"], "validate_paths", broken)
     code, out, err = call(tmp_path / "a.xlsx", tmp_path / "b.xlsx")
     assert code == 2 and out == ""
     assert err == "The return specifications cannot be used: kpd.toml: key 'rules.0.kind' is 'nonsense'.\n"

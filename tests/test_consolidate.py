@@ -11,9 +11,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from kpd_returns.consolidate import consolidate
-from kpd_returns.ledger import Ledger
-from kpd_returns.registry import load_registry
+from kpd_returns.intake.consolidate import consolidate
+from kpd_returns.intake.ledger import Ledger
+from kpd_returns.intake.registry import load_registry
 from test_consolidate_gen import EQUALS_NAME, build_inbox
 
 AS_OF = dt.date(2026, 11, 27)

@@ -9,7 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from kpd_returns.cli_batch import run_consolidate, run_ingest, run_status
+from kpd_returns.cli.batch import run_consolidate, run_ingest, run_status
 from test_consolidate_gen import EQUALS_NAME, small_inbox
 
 

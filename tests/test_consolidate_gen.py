@@ -1,6 +1,6 @@
 """A generated inbox for the batch tests: hundreds of realistic inputs, built fast.
 
-A few base returns are made the slow, realistic way (kpd_returns.samples: the real
+A few base returns are made the slow, realistic way (kpd_returns.author.samples: the real
 template filled by defined name); every other return is derived from them by
 rewriting a handful of header cells in the zip (provider, contract, date submitted,
 contact) or one figure. So each provider's months carry the same, consistent figures
@@ -27,8 +27,9 @@ from typing import Any
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
-from kpd_returns import layout, samples
-from kpd_returns.spec import get_spec
+from kpd_returns.spec import layout
+from kpd_returns.author import samples
+from kpd_returns.spec.return_spec import get_spec
 
 UK = ZoneInfo("Europe/London")
 MONTHS = tuple(f"2026-{m:02d}" for m in range(4, 11))
@@ -399,7 +400,7 @@ def build_inbox(root: Path, n_providers: int = 30) -> Expected:
 
 @functools.lru_cache(maxsize=None)
 def _base_values(rid: str, period: str) -> dict:
-    from kpd_returns.extract import read_return
+    from kpd_returns.read.extract import read_return
 
     data = mmir_base(period) if rid == "mmir" else kpd_base(period[-2:])
     ex = read_return(data, name="base")
@@ -442,7 +443,7 @@ def small_inbox(root: Path, extra_providers: int = 0) -> Expected:
 
 # -- the generator's own checks -------------------------------------------------------------------
 def test_patch_rewrites_only_the_given_cells(tmp_path):
-    from kpd_returns.extract import read_return
+    from kpd_returns.read.extract import read_return
 
     base = mmir_base("2026-09")
     out = patch(base, get_spec("mmir"), {("provider", ""): "A & B <Ltd>", ("referrals", "in_month"): 7,

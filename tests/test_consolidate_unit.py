@@ -7,11 +7,11 @@ import os
 from email.message import EmailMessage
 from pathlib import Path
 
-from kpd_returns.consolidate import Scope, ingest
-from kpd_returns.ledger import Ledger
-from kpd_returns.model import FileReport
-from kpd_returns.registry import Registry, RegistryEntry
-from kpd_returns.validate import finish_report
+from kpd_returns.intake.consolidate import Scope, ingest
+from kpd_returns.intake.ledger import Ledger
+from kpd_returns.spec.model import FileReport
+from kpd_returns.intake.registry import Registry, RegistryEntry
+from kpd_returns.checks.validate import finish_report
 
 
 def fake_validate(fail_after: int | None = None, seen: list | None = None):
@@ -26,7 +26,7 @@ def fake_validate(fail_after: int | None = None, seen: list | None = None):
                 seen.append(name)
             parts = data.decode(errors="replace").split("|")
             if parts[0] != "mmir":
-                from kpd_returns import findings as F
+                from kpd_returns.spec import findings as F
                 yield FileReport(path=str(name), name=name, findings=[F.make("file-not-workbook", file=name,
                                                                              detail="test")])
                 continue
@@ -120,7 +120,7 @@ def test_the_register_s_division_decides_lateness(tmp_path):
 
 
 def test_scope_of_a_period():
-    from kpd_returns.spec import get_spec
+    from kpd_returns.spec.return_spec import get_spec
 
     scope = Scope.from_periods(["2026-10", "2026-27 Q2"])
     assert scope.selected == {"mmir": ["2026-10"], "kpd": ["2026-27 Q2"]}

@@ -1,4 +1,4 @@
-"""Deadlines and lateness from the deadline calendar (kpd_returns.deadlines, validators/deadlines.toml).
+"""Deadlines and lateness from the deadline calendar (kpd_returns.spec.deadlines, validators/deadlines.toml).
 
 Guidance: AtW MHSS chapter 7 (/work/shared/guidance/atw-mhss-ch7-performance-and-mi.txt)
 paragraphs 7.24, 7.26 and 7.32, and /work/shared/FIELD-NOTES.md.
@@ -8,8 +8,8 @@ import datetime as dt
 
 import pytest
 
-from kpd_returns.deadlines import DeadlineError, assess, deadline_for, load_deadlines
-from kpd_returns.workdays import add_working_days
+from kpd_returns.spec.deadlines import DeadlineError, assess, deadline_for, load_deadlines
+from kpd_returns.spec.workdays import add_working_days
 
 D = dt.date.fromisoformat
 T = dt.datetime.fromisoformat

@@ -6,7 +6,7 @@ import json
 
 from typer.testing import CliRunner
 
-from kpd_returns.cli import app
+from kpd_returns.cli.main import app
 
 
 def test_demo_writes_every_output_and_accounts_for_every_input(tmp_path):
@@ -38,9 +38,9 @@ def test_demo_writes_every_output_and_accounts_for_every_input(tmp_path):
 
 
 def test_the_validation_tally_counts_files_and_findings_apart():
-    from kpd_returns import findings as F
-    from kpd_returns.demo import validation_tally
-    from kpd_returns.model import FileReport
+    from kpd_returns.spec import findings as F
+    from kpd_returns.cli.demo import validation_tally
+    from kpd_returns.spec.model import FileReport
 
     def report(*codes):
         return FileReport(path="x.xlsx", name="x.xlsx", sha256=None,

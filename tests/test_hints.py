@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from kpd_returns import findings as F
-from kpd_returns.cli import app
-from kpd_returns.cli_validate import run
-from kpd_returns.validate import validate_file
+from kpd_returns.spec import findings as F
+from kpd_returns.cli.main import app
+from kpd_returns.cli.validate import run
+from kpd_returns.checks.validate import validate_file
 
 REPO = Path(__file__).resolve().parents[1]
 MISTAKES = REPO / "samples" / "mistakes"

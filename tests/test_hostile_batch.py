@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from kpd_returns.ledger import Ledger
+from kpd_returns.intake.ledger import Ledger
 from test_consolidate_gen import InboxBuilder, Provider
 from test_hostile_inputs import build as build_hostile
 from test_hostile_inputs import cfb
@@ -354,7 +354,7 @@ def test_an_inbox_of_hostile_entries_and_two_good_returns(inbox, tmp_path, retur
         write_big_attachment_email(inbox / f"near-cap-{n}.eml", f"near-cap-{n}.xlsx", 49 * MB)
     assert (inbox / "huge.eml").stat().st_size == 300 * MB
     env = dict(os.environ, NO_COLOR="1", PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.run([sys.executable, "-c", PEAK_RSS, sys.executable, "-m", "kpd_returns.cli", "consolidate",
+    proc = subprocess.run([sys.executable, "-c", PEAK_RSS, sys.executable, "-m", "kpd_returns.cli.main", "consolidate",
                            str(inbox), "--out", str(tmp_path / "out"), "--as-of", AS_OF, "--workers", "2"],
                           capture_output=True, text=True, env=env, timeout=600)
     output = assert_plain(proc)

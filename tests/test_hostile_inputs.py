@@ -1,7 +1,7 @@
 """Bad and hostile files: each one is refused with exit code 2 and one plain sentence naming the
 file, quickly, with no traceback and no entity ever resolved. One bad file never stops the others.
 
-Every case runs the real command in a subprocess (`python -m kpd_returns.cli validate FILE`).
+Every case runs the real command in a subprocess (`python -m kpd_returns.cli.main validate FILE`).
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from kpd_returns.spec import get_spec
-from kpd_returns.template import write_template
-from kpd_returns.workbook import open_workbook
+from kpd_returns.spec.return_spec import get_spec
+from kpd_returns.author.template import write_template
+from kpd_returns.read.workbook import open_workbook
 
 REPO = Path(__file__).resolve().parents[1]
 TIME_LIMIT = 20.0
@@ -33,7 +33,7 @@ PASSWD_MARKERS = ("root:x:0:0", "root:*:0:0", "/bin/bash", "/usr/sbin/nologin")
 def run_validate(*args: str) -> tuple[subprocess.CompletedProcess, float]:
     env = dict(os.environ, NO_COLOR="1", PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     start = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "kpd_returns.cli", "validate", *args], capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "kpd_returns.cli.main", "validate", *args], capture_output=True,
                           text=True, timeout=TIME_LIMIT + 10, env=env, cwd=str(REPO))
     return proc, time.monotonic() - start
 

@@ -43,7 +43,7 @@ def browser():
 
 @pytest.fixture(scope="module")
 def packs(tmp_path_factory):
-    from kpd_returns.cli_pack import write_packs
+    from kpd_returns.cli.pack import write_packs
 
     tmp = tmp_path_factory.mktemp("browser")
     ledger = ledger_from_rows(tmp / "ledger.sqlite", missing=None)
@@ -118,9 +118,9 @@ def test_screenshot_of_a_provider_pack(browser, packs):
 
 @pytest.fixture(scope="module")
 def season_packs(tmp_path_factory):
-    """Every HTML pack of the generated real season (kpd_returns/season.py), issue 12."""
-    from kpd_returns import season
-    from kpd_returns.cli_pack import write_packs
+    """Every HTML pack of the generated real season (kpd_returns/author/season.py), issue 12."""
+    from kpd_returns.author import season
+    from kpd_returns.cli.pack import write_packs
 
     tmp = tmp_path_factory.mktemp("season-browser")
     ledger = season.build_ledger(tmp / "ledger.sqlite")
@@ -148,8 +148,8 @@ def test_the_rule_catalogue_page_has_no_axe_violations(browser, tmp_path):
     """The catalogue a central team publishes to providers (kpd-returns rules --format html)."""
     from axe_playwright_python.sync_playwright import Axe
 
-    from kpd_returns import rule_catalogue as rc
-    from kpd_returns.spec import load_all
+    from kpd_returns.author import rule_catalogue as rc
+    from kpd_returns.spec.return_spec import load_all
 
     specs = load_all()
     path = tmp_path / "rules.html"

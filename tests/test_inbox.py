@@ -10,7 +10,7 @@ import types
 from email.message import EmailMessage
 from pathlib import Path
 
-from kpd_returns import inbox
+from kpd_returns.intake import inbox
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
@@ -84,7 +84,7 @@ def test_an_eml_without_a_workbook_is_an_unreadable_input(tmp_path):
     (item,) = list(inbox.iter_items([eml]))
     assert item.problem == ("no-workbook-attached", " from mi@northbridge.example (attached: cover.pdf)")
     assert item.sha256 == hashlib.sha256(eml.read_bytes()).hexdigest()
-    from kpd_returns import findings as F
+    from kpd_returns.spec import findings as F
     f = F.make(item.problem[0], file=item.name, detail=item.problem[1])
     # The sender's address is kept in the ledger's own column, but masked in the message (issue 10, item 5).
     assert f.message.startswith("The e-mail oops.eml has no workbook attached from m***@***.example")

@@ -11,8 +11,8 @@ import sys
 import time
 from pathlib import Path
 
-from kpd_returns.inbox import iter_items
-from kpd_returns.ledger import Ledger
+from kpd_returns.intake.inbox import iter_items
+from kpd_returns.intake.ledger import Ledger
 from test_consolidate_gen import small_inbox
 
 REPO = Path(__file__).resolve().parents[1]
@@ -33,7 +33,7 @@ def _files_in(db: Path) -> int:
 
 def _ingest(inbox: Path, db: Path) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    return subprocess.Popen([sys.executable, "-m", "kpd_returns.cli", "ingest", str(inbox), "--db", str(db),
+    return subprocess.Popen([sys.executable, "-m", "kpd_returns.cli.main", "ingest", str(inbox), "--db", str(db),
                              "--workers", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=inbox.parent)
 
 

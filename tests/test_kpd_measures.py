@@ -1,10 +1,10 @@
-"""KPD measures (kpd_returns.kpd_measures): expected values worked out by hand."""
+"""KPD measures (kpd_returns.packs.kpd_measures): expected values worked out by hand."""
 
 from __future__ import annotations
 
 import pytest
 
-from kpd_returns.kpd_measures import KpdValue, national_months, provider_months
+from kpd_returns.packs.kpd_measures import KpdValue, national_months, provider_months
 
 
 def staffing(provider, month, senior, front, central, employer, days_lost, active, in_work, not_engaged, jobs,

@@ -1,4 +1,4 @@
-"""KPI engine (kpd_returns.kpis): every expected value below is worked out by hand."""
+"""KPI engine (kpd_returns.packs.kpis): every expected value below is worked out by hand."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from kpd_returns.kpis import (
+from kpd_returns.packs.kpis import (
     PUBLICATION_COLUMNS, KpiConfigError, MonthKpiCounts, SocialValueInput, kpi_window, kpi_windows,
     load_kpi_config, publication_rows, quarter_label, social_value_kpi, trend, window_months,
     write_publication_csv, write_publication_json,

@@ -8,10 +8,10 @@ import sqlite3
 
 import pytest
 
-from kpd_returns import findings as F
-from kpd_returns.ledger import MIGRATIONS, SCHEMA_VERSION, Ledger, LedgerError, contract_key
-from kpd_returns.model import FileReport
-from kpd_returns.registry import Registry, RegistryEntry, RegistryError, load_registry
+from kpd_returns.spec import findings as F
+from kpd_returns.intake.ledger import MIGRATIONS, SCHEMA_VERSION, Ledger, LedgerError, contract_key
+from kpd_returns.spec.model import FileReport
+from kpd_returns.intake.registry import Registry, RegistryEntry, RegistryError, load_registry
 
 D = dt.date
 T = dt.datetime
@@ -302,7 +302,7 @@ def test_register_csv_and_toml(tmp_path):
     reg = load_registry(csv_path)
     assert [(e.provider, e.contract, e.returns, e.region) for e in reg.entries] == [
         ("Northbridge", "CPA 07", ("kpd", "mmir"), "scotland"), ("Calder", "CPA 12", ("kpd",), "england-and-wales")]
-    from kpd_returns.spec import get_spec
+    from kpd_returns.spec.return_spec import get_spec
     assert reg.entries[0].first_period_for(get_spec("mmir")) == "2026-05"
     assert reg.entries[0].first_period_for(get_spec("kpd")) == "2026-27 Q1"
     assert reg.region_for("cpa 07") == "scotland"
@@ -331,7 +331,7 @@ def test_register_problems_name_the_line(tmp_path, body, message):
 def test_the_sample_register_lists_every_sample_provider():
     from pathlib import Path
 
-    from kpd_returns import samples
+    from kpd_returns.author import samples
 
     reg = load_registry(Path(__file__).resolve().parents[1] / "samples" / "providers.csv")
     expected = {(p.name, c, "kpd") for p in samples.PROVIDERS for c in p.cpas}

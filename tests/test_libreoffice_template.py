@@ -11,10 +11,10 @@ import pytest
 from libreoffice_helper import convert as convert_with_libreoffice
 from libreoffice_helper import make_profile, require_soffice
 
-from kpd_returns import layout
-from kpd_returns.samples import PROVIDERS, fill_workbook, kpd_values, save_reproducibly
-from kpd_returns.spec import META_SHEET
-from kpd_returns.template import META_NAME, write_template
+from kpd_returns.spec import layout
+from kpd_returns.author.samples import PROVIDERS, fill_workbook, kpd_values, save_reproducibly
+from kpd_returns.spec.return_spec import META_SHEET
+from kpd_returns.author.template import META_NAME, write_template
 
 pytestmark = pytest.mark.system
 

@@ -9,8 +9,8 @@ import openpyxl
 import pytest
 from libreoffice_helper import convert, make_profile, require_soffice
 
-from kpd_returns import layout
-from kpd_returns.spec import get_spec
+from kpd_returns.spec import layout
+from kpd_returns.spec.return_spec import get_spec
 
 pytestmark = pytest.mark.system
 
@@ -60,7 +60,7 @@ def round_trip(source: Path, out_dir: Path, profile: Path) -> Path:
 
 @pytest.mark.parametrize("kind", list(CASES))
 def test_same_findings_after_libreoffice_round_trip(kind, profile, tmp_path):
-    from kpd_returns import validate
+    from kpd_returns.checks import validate
     base, mistakes, codes = CASES[kind]
     if not (REPO / "samples" / base).exists():
         pytest.skip(f"samples/{base} is missing")

@@ -1,4 +1,4 @@
-"""The pack data adapter (kpd_returns.pack_data): ledger rows -> KPI engine inputs -> PackData.
+"""The pack data adapter (kpd_returns.packs.pack_data): ledger rows -> KPI engine inputs -> PackData.
 
 Built from hand-made rows (tests/test_pack_fixtures.py), no ledger. Guidance: AtW 7.05 (four
 bases from the Service Start Date), 7.16 (cohort targets), 7.18-7.19 (tiers), KPD 9-15.
@@ -14,8 +14,8 @@ import pytest
 from test_pack_fixtures import (ACME, AS_OF, CPA, CPA2, HOSTILE, LOT1, MISSING, NORTH, PERIOD, acme_counts, build_rows,
                                 months)
 
-from kpd_returns.kpis import PUBLICATION_COLUMNS, write_publication_csv, write_publication_json
-from kpd_returns.pack_data import (accepted_months, build_packs, kpi_counts, missing_months, period_end_month,
+from kpd_returns.packs.kpis import PUBLICATION_COLUMNS, write_publication_csv, write_publication_json
+from kpd_returns.packs.pack_data import (accepted_months, build_packs, kpi_counts, missing_months, period_end_month,
                                    publication, quarter_end_at_or_before, slugify, social_value_input)
 
 

@@ -1,4 +1,4 @@
-"""The Excel pack (kpd_returns.pack_excel): structure, accessibility rules, safety and determinism.
+"""The Excel pack (kpd_returns.packs.pack_excel): structure, accessibility rules, safety and determinism.
 
 Government Analysis Function spreadsheet guidance: one table per sheet with its title in A1,
 tables made with add_table, no merged cells, no blank rows inside tables, descriptive sheet
@@ -14,8 +14,8 @@ import openpyxl
 import pytest
 from test_pack_fixtures import AS_OF, HOSTILE_CONTRACT, MISSING, PERIOD, build_rows
 
-from kpd_returns.pack_data import build_packs
-from kpd_returns.pack_excel import write_xlsx
+from kpd_returns.packs.pack_data import build_packs
+from kpd_returns.packs.pack_excel import write_xlsx
 
 PROVIDER_SHEETS = ["Cover", "Contents", "KPI summary", "KPI trends", "Social value", "KPD staffing", "KPD caseloads",
                    "KPD segments", "Attention", "Submissions", "Data sources", "Notes"]

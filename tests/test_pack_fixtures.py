@@ -11,7 +11,7 @@ import calendar
 import datetime as dt
 from types import SimpleNamespace as Row
 
-from kpd_returns.kpis import month_at, month_index
+from kpd_returns.packs.kpis import month_at, month_index
 
 PERIOD = "2026-10"
 AS_OF = dt.date(2026, 11, 20)
@@ -130,9 +130,9 @@ def ledger_from_rows(path, missing: str | None = MISSING):
     """A real SQLite ledger holding the hand-built returns (through Ledger.add_report, no validation)."""
     import hashlib
 
-    from kpd_returns import findings as F
-    from kpd_returns.ledger import Ledger
-    from kpd_returns.model import FileReport
+    from kpd_returns.spec import findings as F
+    from kpd_returns.intake.ledger import Ledger
+    from kpd_returns.spec.model import FileReport
 
     rows = build_rows(missing)
     values: dict[tuple, list] = {}

@@ -1,4 +1,4 @@
-"""The HTML pack (kpd_returns.pack_html) and its SVG charts (kpd_returns.svg_charts), without a browser:
+"""The HTML pack (kpd_returns.packs.pack_html) and its SVG charts (kpd_returns.packs.svg_charts), without a browser:
 escaping of provider text, no external resource, accessible structure, print, determinism."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from html.parser import HTMLParser
 import pytest
 from test_pack_fixtures import AS_OF, PERIOD, build_rows
 
-from kpd_returns.pack_data import build_packs
-from kpd_returns.pack_html import css_string, render
-from kpd_returns.svg_charts import Series, line_chart, y_range
+from kpd_returns.packs.pack_data import build_packs
+from kpd_returns.packs.pack_html import css_string, render
+from kpd_returns.packs.svg_charts import Series, line_chart, y_range
 
 
 class Tags(HTMLParser):

@@ -16,8 +16,8 @@ import pytest
 from libreoffice_helper import convert, make_profile, require_soffice
 from test_pack_fixtures import AS_OF, HOSTILE_CONTRACT, MISSING, PERIOD, build_rows
 
-from kpd_returns.pack_data import build_packs
-from kpd_returns.pack_excel import write_xlsx
+from kpd_returns.packs.pack_data import build_packs
+from kpd_returns.packs.pack_excel import write_xlsx
 
 pytestmark = pytest.mark.system
 

@@ -34,7 +34,7 @@ NEEDLES, SENDER = E2E["needles"], E2E["sender"]
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, NO_COLOR="1", PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    return subprocess.run([sys.executable, "-m", "kpd_returns.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "kpd_returns.cli.main", *args], capture_output=True, text=True,
                           timeout=600, env=env, cwd=str(cwd))
 
 

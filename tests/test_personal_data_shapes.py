@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kpd_returns.checks.personal_data import KIND_IDS, KINDS, find_all, mask_all, normalise, scan
+from kpd_returns.spec.personal_data import KIND_IDS, KINDS, find_all, mask_all, normalise, scan
 
 TABLE = tomllib.loads((Path(__file__).parent / "data" / "hostile_table.toml").read_text(encoding="utf-8"))
 SHAPES = TABLE["personal_data"]

@@ -7,9 +7,9 @@ from pathlib import Path
 import openpyxl
 from typer.testing import CliRunner
 
-from kpd_returns import samples
-from kpd_returns.cli import app
-from kpd_returns.validate import validate_file
+from kpd_returns.author import samples
+from kpd_returns.cli.main import app
+from kpd_returns.checks.validate import validate_file
 
 REGISTER = Path(__file__).resolve().parents[1] / "samples" / "providers.csv"
 # What a provider still has to type: empty required cells, nothing else.
@@ -75,8 +75,8 @@ def test_template_without_a_file_or_a_register_says_what_to_give():
 def test_an_ended_contract_gets_none_and_names_are_masked(specs, tmp_path):
     """When a contract owes returns is decided by registry.owed_span, as everywhere else: a contract
     whose service ended gets no template; a name with personal data is masked in the file name."""
-    from kpd_returns.prefilled import write_prefilled
-    from kpd_returns.registry import registry_from_text
+    from kpd_returns.author.prefilled import write_prefilled
+    from kpd_returns.intake.registry import registry_from_text
 
     register = registry_from_text(
         "provider,contract,returns,first_period,service_end\n"

@@ -1,5 +1,5 @@
 """Printing (issue 12 item 10): the LibreOffice PDF render of every Excel pack of the generated real
-season (kpd_returns/season.py) and of its consolidated workbook has no blank page and a page count
+season (kpd_returns/author/season.py) and of its consolidated workbook has no blank page and a page count
 within the bounds stated in the README ("Printing"). Needs LibreOffice and pypdf (the test extras)."""
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ PACK_PAGES, CONSOLIDATED_PAGES = 20, 40  # the README's bounds (measured: packs 
 def pdfs(tmp_path_factory):
     soffice = require_soffice()
     pypdf = pytest.importorskip("pypdf")
-    from kpd_returns import season
-    from kpd_returns.cli_pack import write_packs
-    from kpd_returns.consolidate import consolidate
+    from kpd_returns.author import season
+    from kpd_returns.cli.pack import write_packs
+    from kpd_returns.intake.consolidate import consolidate
 
     tmp = tmp_path_factory.mktemp("print")
     ledger = season.build_ledger(tmp / "ledger.sqlite")

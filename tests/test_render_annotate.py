@@ -9,15 +9,15 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from kpd_returns import findings as F
-from kpd_returns import layout
-from kpd_returns.model import FileReport
+from kpd_returns.spec import findings as F
+from kpd_returns.spec import layout
+from kpd_returns.spec.model import FileReport
 from kpd_returns.render.annotate import (
     ERROR_FILL, FINDINGS_SHEET, HEADER_ROW, HEADERS, WARNING_FILL, CopyError, annotate, annotated_name,
 )
-from kpd_returns.spec import get_spec
+from kpd_returns.spec.return_spec import get_spec
 
-from kpd_returns import template  # noqa: E402
+from kpd_returns.author import template  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +181,7 @@ import zipfile  # noqa: E402
 import xml.etree.ElementTree as ET  # noqa: E402
 
 from kpd_returns.render import annotate as annotate_mod  # noqa: E402
-from kpd_returns.workbook import open_workbook  # noqa: E402
+from kpd_returns.read.workbook import open_workbook  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -506,7 +506,7 @@ def test_libreoffice_opens_the_annotated_copy(plain, tmp_path):
 def test_an_unforeseen_failure_on_the_zip_path_falls_back_to_openpyxl(monkeypatch, tmp_path):
     """A file shape the zip editor did not foresee still gets its copy, through openpyxl."""
     import kpd_returns.render.annotate as A
-    from kpd_returns.validate import validate_file
+    from kpd_returns.checks.validate import validate_file
 
     source = next(p for p in (Path(__file__).resolve().parents[1] / "samples" / "mistakes").glob("*.xlsx"))
     report = validate_file(source)

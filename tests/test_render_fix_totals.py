@@ -7,14 +7,14 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from kpd_returns import findings as F
-from kpd_returns import layout
-from kpd_returns.extract import read_return
-from kpd_returns.model import FileReport
+from kpd_returns.spec import findings as F
+from kpd_returns.spec import layout
+from kpd_returns.read.extract import read_return
+from kpd_returns.spec.model import FileReport
 from kpd_returns.render.fix_totals import CopyError, fix_totals
-from kpd_returns.spec import get_spec
+from kpd_returns.spec.return_spec import get_spec
 
-from kpd_returns import template  # noqa: E402
+from kpd_returns.author import template  # noqa: E402
 
 
 def computed_slots(spec):

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from kpd_returns import findings as F
-from kpd_returns.model import FileReport
+from kpd_returns.spec import findings as F
+from kpd_returns.spec.model import FileReport
 from kpd_returns.render.json_report import SCHEMA_ID, SCHEMA_VERSION, dumps, report_dict, write_json
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "docs" / "report-schema.json"

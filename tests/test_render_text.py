@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 
-from kpd_returns import findings as F
-from kpd_returns.model import FileReport
+from kpd_returns.spec import findings as F
+from kpd_returns.spec.model import FileReport
 from kpd_returns.render.text import render_text, summary_line, verdict_line
 
 

@@ -11,12 +11,12 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from kpd_returns import rule_catalogue as rc
+from kpd_returns.author import rule_catalogue as rc
 from kpd_returns.checks import load_rule_modules
 from kpd_returns.checks.registry import RULES
-from kpd_returns.cli import app
-from kpd_returns.findings import CATALOGUE
-from kpd_returns.spec import load_all
+from kpd_returns.cli.main import app
+from kpd_returns.spec.findings import CATALOGUE
+from kpd_returns.spec.return_spec import load_all
 
 SPECS = load_all()
 CITED = re.compile(r"^(KPD intro [1-5]|KPD (1[0-9]|2[0-3]|[1-9])|KPD Annex 1|AtW 7\.(0[1-9]|[1-2][0-9])"
@@ -86,8 +86,8 @@ def test_html_is_one_self_contained_page():
 
 def test_each_kpi_clock_is_in_the_template_prompt_and_the_packs_notes():
     """AtW 7.16: each KPI's clock and condition, shown to the provider and the performance manager."""
-    from kpd_returns.kpis import default_config
-    from kpd_returns.pack_data import PackData, notes_for
+    from kpd_returns.packs.kpis import default_config
+    from kpd_returns.packs.pack_data import PackData, notes_for
 
     prompt = SPECS["mmir"].sheet("KPIs").description
     for words in ("within 1 working day", "within 2 working days", "within 31 calendar days",

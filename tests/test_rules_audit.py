@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from kpd_returns.findings import CATALOGUE, QUERY_CODES, QUERY_PREFIX
-from kpd_returns.spec import load_all
+from kpd_returns.spec.findings import CATALOGUE, QUERY_CODES, QUERY_PREFIX
+from kpd_returns.spec.return_spec import load_all
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 SPECS = load_all()

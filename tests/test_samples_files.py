@@ -13,12 +13,12 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from kpd_returns import layout
-from kpd_returns.findings import CATALOGUE
-from kpd_returns.deadlines import assess
-from kpd_returns.samples import COMMITTED_RETURNS, MMIR_MONTHS, PROVIDERS, cli_samples, mmir_name, write_samples
-from kpd_returns.spec import META_SHEET
-from kpd_returns.template import computed_formula
+from kpd_returns.spec import layout
+from kpd_returns.spec.findings import CATALOGUE
+from kpd_returns.spec.deadlines import assess
+from kpd_returns.author.samples import COMMITTED_RETURNS, MMIR_MONTHS, PROVIDERS, cli_samples, mmir_name, write_samples
+from kpd_returns.spec.return_spec import META_SHEET
+from kpd_returns.author.template import computed_formula
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "samples"
 
@@ -276,8 +276,8 @@ def test_expected_findings_are_exact(generated):
 
 def test_committed_register_names_every_sample_contract():
     """samples/providers.csv loads and lists every sample provider's CPAs and MMIR contract."""
-    from kpd_returns.registry import load_registry
-    from kpd_returns.samples import PROVIDERS
+    from kpd_returns.intake.registry import load_registry
+    from kpd_returns.author.samples import PROVIDERS
 
     register = load_registry(SAMPLES_DIR / "providers.csv")
     contracts = {e.contract for e in register.entries}
@@ -287,8 +287,8 @@ def test_committed_register_names_every_sample_contract():
 
 def test_samples_write_their_own_register_matching_the_returns(generated):
     """providers.csv owes exactly the returns written: every contract, from the first period written."""
-    from kpd_returns.registry import load_registry
-    from kpd_returns.validate import validate_paths
+    from kpd_returns.intake.registry import load_registry
+    from kpd_returns.checks.validate import validate_paths
 
     (first, paths), _ = generated
     assert first / "providers.csv" in paths
@@ -308,7 +308,7 @@ def test_samples_write_their_own_register_matching_the_returns(generated):
 def test_samples_show_progress_on_a_terminal(tmp_path, capsys, monkeypatch):
     import io
 
-    monkeypatch.setattr("kpd_returns.progress.SHOW_AFTER_SECONDS", 0.0)  # no waiting on the clock
+    monkeypatch.setattr("kpd_returns.render.progress.SHOW_AFTER_SECONDS", 0.0)  # no waiting on the clock
     stream = io.StringIO()
     assert cli_samples(tmp_path / "s", progress=True, progress_stream=stream) == 0
     assert "Writing sample returns" in stream.getvalue()

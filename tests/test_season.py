@@ -1,4 +1,4 @@
-"""The packs on a real season (issue 12): kpd_returns/season.py, seven MMIR contracts and a KPD-only
+"""The packs on a real season (issue 12): kpd_returns/author/season.py, seven MMIR contracts and a KPD-only
 one over 2025-11 to 2026-10, through the real ledger, register and pack pipeline.
 
 Every expected number is worked by hand from the table in the season module's docstring: each
@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import pytest
 
-from kpd_returns import season
-from kpd_returns.cli_pack import load_packs
-from kpd_returns.ledger import Ledger
-from kpd_returns.pack_data import publication
-from kpd_returns.registry import owed_span
-from kpd_returns.spec import get_spec
+from kpd_returns.author import season
+from kpd_returns.cli.pack import load_packs
+from kpd_returns.intake.ledger import Ledger
+from kpd_returns.packs.pack_data import publication
+from kpd_returns.intake.registry import owed_span
+from kpd_returns.spec.return_spec import get_spec
 
 WINDOWS = ("in_month", "rolling_3", "rolling_12", "cumulative")
 OLD_COHORT = "Referred Aug 2024 to Aug 2026"
@@ -160,7 +160,7 @@ def test_national_trend_runs_to_the_report_month(packs):
 
 # ---------------------------------------------------------------- item 2: no data is said as no data
 def test_a_contract_with_no_returns_says_so_and_is_not_good_news(packs):
-    from kpd_returns.pack_html import glance, render
+    from kpd_returns.packs.pack_html import glance, render
 
     east = packs["eastgate-pathways-ltd"]
     c = east.contracts[0]
@@ -178,8 +178,8 @@ def test_a_contract_with_no_returns_says_so_and_is_not_good_news(packs):
 def test_rated_card_reads_when_nothing_is_rated():
     from types import SimpleNamespace
 
-    from kpd_returns.pack_html import glance
-    from kpd_returns.pack_text import PackData
+    from kpd_returns.packs.pack_html import glance
+    from kpd_returns.packs.pack_text import PackData
 
     line = SimpleNamespace(meets=None, published=True, tier=None, tier_text="Not rated: incomplete", kpi=3)
     contract_kpis = SimpleNamespace(lines=[line], social_value=None, no_returns=False)
@@ -194,10 +194,10 @@ def test_every_output_tells_one_timeliness_per_return(packs, register_rows, tmp_
 
     import openpyxl
 
-    from kpd_returns.findings import CATALOGUE
-    from kpd_returns.pack_excel import write_xlsx
-    from kpd_returns.pack_html import glance, render
-    from kpd_returns.pack_text import register_text
+    from kpd_returns.spec.findings import CATALOGUE
+    from kpd_returns.packs.pack_excel import write_xlsx
+    from kpd_returns.packs.pack_html import glance, render
+    from kpd_returns.packs.pack_text import register_text
 
     told = {(r.return_id, r.contract, r.period): register_text(vars(r) if hasattr(r, "__dict__") else r._asdict())
             ["status"] for r in register_rows}
@@ -231,7 +231,7 @@ def test_consolidate_writes_kpd_packs_for_a_kpd_only_inbox(tmp_path):
     import shutil
     from pathlib import Path
 
-    from kpd_returns.cli_batch import run_consolidate
+    from kpd_returns.cli.batch import run_consolidate
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -260,8 +260,8 @@ def test_consolidate_writes_kpd_packs_for_a_kpd_only_inbox(tmp_path):
 def test_an_empty_chart_is_not_drawn_and_gaps_say_why(packs, tmp_path):
     import zipfile
 
-    from kpd_returns.pack_excel import write_xlsx
-    from kpd_returns.pack_html import render
+    from kpd_returns.packs.pack_excel import write_xlsx
+    from kpd_returns.packs.pack_html import render
 
     north = packs["northbridge-employment-ltd"]
     empty = [(x.kpi, x.cohort) for x in north.lines if not x.has_figures]
@@ -279,7 +279,7 @@ def test_an_empty_chart_is_not_drawn_and_gaps_say_why(packs, tmp_path):
 
 
 def test_kpd_charts_span_the_months_with_data(packs):
-    from kpd_returns.pack_html import render
+    from kpd_returns.packs.pack_html import render
 
     html = render(packs["pennine-pathways-cic"])
     # KPD Q1 and Q2 2026-27: April to September 2026, not the 12 months to October
@@ -301,7 +301,7 @@ def test_priority_follows_the_published_kpis(packs):
 
 
 def test_national_kpd_table_counts_cpas_and_says_median_cpa(packs):
-    from kpd_returns.pack_html import render
+    from kpd_returns.packs.pack_html import render
 
     html = render(packs["national"])
     assert '<th scope="col" class="num">CPAs reporting</th>' in html and "Median provider" not in html
@@ -312,8 +312,8 @@ def test_national_kpd_table_counts_cpas_and_says_median_cpa(packs):
 def test_attention_and_returns_to_chase_come_first_with_status_tags(packs, tmp_path):
     import openpyxl
 
-    from kpd_returns.pack_excel import write_xlsx
-    from kpd_returns.pack_html import render
+    from kpd_returns.packs.pack_excel import write_xlsx
+    from kpd_returns.packs.pack_html import render
 
     html = render(packs["national"])
     main = html[html.index('<main id="main-content"'):]
@@ -335,7 +335,7 @@ def test_attention_and_returns_to_chase_come_first_with_status_tags(packs, tmp_p
 def test_consolidated_workbook_has_the_kpi_percentages(ledger_path, tmp_path):
     import openpyxl
 
-    from kpd_returns.consolidate import consolidate
+    from kpd_returns.intake.consolidate import consolidate
 
     result = consolidate([], tmp_path / "out", db=ledger_path, register=season.register(), as_of=season.AS_OF,
                          workers=1, progress=False)
@@ -358,7 +358,7 @@ def test_consolidated_workbook_has_the_kpi_percentages(ledger_path, tmp_path):
 def test_excel_rows_are_tall_enough_for_their_wrapped_text(packs, tmp_path):
     import openpyxl
 
-    from kpd_returns.pack_excel import ROW_HEIGHT, write_xlsx
+    from kpd_returns.packs.pack_excel import ROW_HEIGHT, write_xlsx
 
     wb = openpyxl.load_workbook(write_xlsx(packs["national"], tmp_path / "national.xlsx"))
     checked = 0
@@ -380,14 +380,14 @@ def test_excel_rows_are_tall_enough_for_their_wrapped_text(packs, tmp_path):
 
 
 def test_national_pack_counts_every_contract_owing(packs):
-    from kpd_returns.pack_html import render
+    from kpd_returns.packs.pack_html import render
 
     assert "<dd>8 providers, 7 AtW MHSS contract(s) and the Work Programme KPD returns</dd>" in render(
         packs["national"])
 
 
 def test_season_packs_are_byte_identical_across_runs(tmp_path):
-    from kpd_returns.cli_pack import write_packs
+    from kpd_returns.cli.pack import write_packs
 
     runs = []
     for n in (1, 2):
@@ -400,7 +400,7 @@ def test_season_packs_are_byte_identical_across_runs(tmp_path):
 
 def test_kpis_toml_service_start_is_read_by_status_and_packs_alike(ledger_path, monkeypatch):
     """Without a register, a Service Start Date set in validators/kpis.toml decides for both (owed_span)."""
-    from kpd_returns import kpis
+    from kpd_returns.packs import kpis
 
     config = kpis.default_config()
     westfield = kpis.ContractSettings(supplier="Westfield Works Ltd", service_start="2026-04")
@@ -423,7 +423,7 @@ def test_kpis_toml_service_start_is_read_by_status_and_packs_alike(ledger_path, 
 def test_national_excel_figures_carry_their_coverage(packs, tmp_path):
     import openpyxl
 
-    from kpd_returns.pack_excel import write_xlsx
+    from kpd_returns.packs.pack_excel import write_xlsx
 
     ws = openpyxl.load_workbook(write_xlsx(packs["national"], tmp_path / "n.xlsx"))["KPI all contracts"]
     k3 = next(r for r in ws.iter_rows(min_row=5, values_only=True) if r[1] == "KPI 3 Submitting the Support Plan"

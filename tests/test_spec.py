@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kpd_returns.resources import validators_dir
-from kpd_returns.spec import NUMERIC_TYPES, SpecError, get_spec, load_all, load_spec_file, spec_paths
+from kpd_returns.spec.resources import validators_dir
+from kpd_returns.spec.return_spec import NUMERIC_TYPES, SpecError, get_spec, load_all, load_spec_file, spec_paths
 
 
 def test_both_specs_load(specs):
@@ -229,7 +229,7 @@ def test_mmir_header(specs):
 
 def test_key_measures_are_declared_in_the_spec_and_checked(tmp_path):
     """The consolidated workbook's providers x months sheets come from [[key_measures]]."""
-    from kpd_returns.spec import SpecError, get_spec, load_spec_file
+    from kpd_returns.spec.return_spec import SpecError, get_spec, load_spec_file
 
     assert [m.slug for m in get_spec("kpd").key_measures][:1] == ["fte_total"]
     assert ("kpi_cases_due", "kpi3_2026") in get_spec("mmir").key_measures[4].parts
@@ -245,7 +245,7 @@ def test_no_text_field_is_exempt_from_the_personal_data_scan(specs):
     """Issue 10, item 3: a field may skip kinds (the provider's name is not a postcode), never the scan."""
     from pydantic import ValidationError
 
-    from kpd_returns.spec import FieldSpec
+    from kpd_returns.spec.return_spec import FieldSpec
 
     for spec in specs.values():
         for sheet in spec.sheets:

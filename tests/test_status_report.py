@@ -9,9 +9,9 @@ import json
 
 from typer.testing import CliRunner
 
-from kpd_returns.cli import app
-from kpd_returns.ledger import RegisterRow
-from kpd_returns.status_report import write_status
+from kpd_returns.cli.main import app
+from kpd_returns.intake.ledger import RegisterRow
+from kpd_returns.render.status_report import write_status
 
 AS_OF = dt.date(2026, 11, 20)
 
@@ -37,7 +37,7 @@ def _text(rows, width=None) -> str:
     if width is None:
         write_status(rows, AS_OF, out, "text")
     else:
-        from kpd_returns.status_report import write_text
+        from kpd_returns.render.status_report import write_text
 
         write_text(rows, AS_OF, out, width=width)
     return out.getvalue()
@@ -96,7 +96,7 @@ def test_csv_has_a_header_and_a_row_per_return_and_keeps_names_text():
 
 
 def test_the_command_takes_format_and_refuses_an_unknown_one(tmp_path):
-    from kpd_returns.ledger import Ledger
+    from kpd_returns.intake.ledger import Ledger
 
     db = tmp_path / "ledger.sqlite"
     with Ledger(db):

@@ -1,4 +1,4 @@
-"""Rows streamed to XML and spliced into an xlsxwriter workbook read back exactly (kpd_returns.streamed_rows)."""
+"""Rows streamed to XML and spliced into an xlsxwriter workbook read back exactly (kpd_returns.intake.streamed_rows)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 import xlsxwriter
 
-from kpd_returns.streamed_rows import RowWriter, col_letter, splice
+from kpd_returns.intake.streamed_rows import RowWriter, col_letter, splice
 
 ROWS = [
     ["Northbridge Employment Ltd", "AtW-07", 12.0, None, "2026-10"],
@@ -110,7 +110,7 @@ def test_spliced_part_is_a_valid_package(tmp_path):
 
 def test_tables_added_to_constant_memory_sheets(tmp_path):
     """xlsxwriter cannot add a table in constant-memory mode; splice adds it as xlsxwriter would."""
-    from kpd_returns.streamed_rows import TableSpec
+    from kpd_returns.intake.streamed_rows import TableSpec
 
     path = tmp_path / "tables.xlsx"
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
@@ -145,7 +145,7 @@ def test_tables_added_to_constant_memory_sheets(tmp_path):
 
 
 def test_a_table_on_a_sheet_larger_than_the_held_back_tail(tmp_path):
-    from kpd_returns.streamed_rows import TableSpec
+    from kpd_returns.intake.streamed_rows import TableSpec
 
     path = tmp_path / "big.xlsx"
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})

@@ -13,10 +13,10 @@ import openpyxl
 import pytest
 from openpyxl.workbook.defined_name import DefinedName
 
-from kpd_returns.extract import read_return
-from kpd_returns.spec import META_SHEET, get_spec
-from kpd_returns.template import write_template
-from kpd_returns.validate import validate_file
+from kpd_returns.read.extract import read_return
+from kpd_returns.spec.return_spec import META_SHEET, get_spec
+from kpd_returns.author.template import write_template
+from kpd_returns.checks.validate import validate_file
 
 
 def _template_wb(return_id: str) -> openpyxl.Workbook:

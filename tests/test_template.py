@@ -9,11 +9,11 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from kpd_returns import layout
-from kpd_returns.cli import app
-from kpd_returns.samples import named_cells
-from kpd_returns.spec import META_SHEET, load_spec_file
-from kpd_returns.template import META_NAME, computed_formula, parse_period, write_template
+from kpd_returns.spec import layout
+from kpd_returns.cli.main import app
+from kpd_returns.author.samples import named_cells
+from kpd_returns.spec.return_spec import META_SHEET, load_spec_file
+from kpd_returns.author.template import META_NAME, computed_formula, parse_period, write_template
 
 RETURN_IDS = ["kpd", "mmir"]
 
@@ -31,7 +31,7 @@ def _load(data: bytes) -> openpyxl.Workbook:
 @pytest.fixture(scope="module", params=RETURN_IDS)
 def built(request):
     """(spec, workbook) of a blank template for each return type."""
-    from kpd_returns.spec import get_spec
+    from kpd_returns.spec.return_spec import get_spec
 
     spec = get_spec(request.param)
     return spec, _load(_bytes(spec))
@@ -382,8 +382,8 @@ def test_a_new_spec_gives_a_new_template(tmp_path):
 
 def test_a_reporting_month_shows_as_the_month_and_any_day_counts(specs, tmp_path):
     """Issue 15 item 7: 01/09/2026 reads as a day; the provider means September 2026."""
-    from kpd_returns import samples
-    from kpd_returns.validate import validate_file
+    from kpd_returns.author import samples
+    from kpd_returns.checks.validate import validate_file
 
     spec = specs["mmir"]
     wb = _load(_bytes(spec, period="2026-09"))

@@ -12,8 +12,8 @@ import openpyxl
 import pytest
 from libreoffice_helper import make_profile, require_soffice
 
-from kpd_returns.spec import META_SHEET
-from kpd_returns.template import write_template
+from kpd_returns.spec.return_spec import META_SHEET
+from kpd_returns.author.template import write_template
 
 # Measured with LibreOffice 7.4 on 2026-12-01: KPD 10 pages, MMIR 41 (before: 11 and 56).
 # The bound leaves a little room for another LibreOffice version's fonts.

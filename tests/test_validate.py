@@ -1,4 +1,4 @@
-"""The public API (kpd_returns.validate): reports with every field filled, structure before
+"""The public API (kpd_returns.checks.validate): reports with every field filled, structure before
 cells, bad files confined, lateness, and serial and parallel runs giving the same reports."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from test_checks_helpers import D, build, check, codes, kpd_cells, mmir_cells, only
 
-from kpd_returns.validate import validate_file, validate_items, validate_paths
+from kpd_returns.checks.validate import validate_file, validate_items, validate_paths
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 

@@ -7,7 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
-from kpd_returns.cli_validate import run
+from kpd_returns.cli.validate import run
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples"

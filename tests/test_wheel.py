@@ -71,7 +71,7 @@ def test_the_venv_sees_only_its_own_packages(venv):
 
 def test_installed_package_uses_its_own_data(venv):
     tmp, bin_dir = venv
-    code = ("import kpd_returns, sysconfig; from kpd_returns.resources import validators_dir; "
+    code = ("import kpd_returns, sysconfig; from kpd_returns.spec.resources import validators_dir; "
             "print(validators_dir()); print(kpd_returns.__file__); print(sysconfig.get_paths()['purelib'])")
     lines = _run([bin_dir / "python", "-c", code], cwd=tmp).stdout.splitlines()
     validators, package, site_packages = (Path(x).resolve() for x in lines)

@@ -1,4 +1,4 @@
-"""Working days by UK division (kpd_returns.workdays).
+"""Working days by UK division (kpd_returns.spec.workdays).
 
 Holiday dates are the gov.uk bank holiday lists as the ``holidays`` package
 (vacanza) gives them; see /work/shared/FIELD-NOTES.md, "UK working days".
@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from kpd_returns.workdays import (
+from kpd_returns.spec.workdays import (
     add_working_days,
     is_working_day,
     next_working_day_on_or_after,
@@ -139,7 +139,7 @@ def test_the_bank_holiday_cache_file_gives_the_holidays_package_dates(tmp_path, 
     """The on-disk cache (a speed-up) must hold exactly what `holidays` says, subdiv set."""
     import holidays
 
-    from kpd_returns import workdays
+    from kpd_returns.spec import workdays
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     workdays._bank_holidays.cache_clear()

@@ -42,7 +42,7 @@ def test_workers_end_when_their_parent_is_killed(tmp_path, sig):
     inbox = tmp_path / "inbox"
     small_inbox(inbox, extra_providers=6)
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.Popen([sys.executable, "-m", "kpd_returns.cli", "consolidate", str(inbox), "--out",
+    proc = subprocess.Popen([sys.executable, "-m", "kpd_returns.cli.main", "consolidate", str(inbox), "--out",
                              str(tmp_path / "out"), "--workers", "2", "--as-of", "2026-11-27"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=tmp_path)
     workers: set[int] = set()

@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 def kpd(cwd: Path, *args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, NO_COLOR="1", PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     env.pop("KPD_RETURNS_PROJECT_FILE", None)  # the real rule: the record lives in the working folder
-    return subprocess.run([sys.executable, "-m", "kpd_returns.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "kpd_returns.cli.main", *args], capture_output=True, text=True,
                           cwd=cwd, env=env, timeout=600)
 
 
@@ -64,8 +64,8 @@ def test_ingest_adds_to_the_same_ledger(folder):
 
 
 def test_a_register_given_again_is_stored_once_and_a_new_one_replaces_it(tmp_path):
-    from kpd_returns.ledger import Ledger
-    from kpd_returns.workspace import register_for
+    from kpd_returns.intake.ledger import Ledger
+    from kpd_returns.intake.workspace import register_for
 
     exp = small_inbox(tmp_path / "inbox")
     db = tmp_path / "l.sqlite"

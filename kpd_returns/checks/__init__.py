@@ -7,7 +7,7 @@
   spec's ``[[rules]]`` use, registered by name in ``registry``;
 * ``batch``: the two phases, ``prepare`` (per file) and ``check_batch`` (per batch).
 
-The public entry points are in ``kpd_returns.validate``.
+The public entry points are in ``kpd_returns.checks.validate``.
 """
 
 from __future__ import annotations

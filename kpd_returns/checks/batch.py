@@ -22,18 +22,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import findings as F
-from ..extract import describe_header, recognise
-from ..findings import Finding
-from ..model import FileReport, Located, ReturnData
-from ..spec import ReturnSpec
-from ..workbook import MAX_FILE_BYTES, UnreadableFile, WorkbookData, open_workbook
+from ..spec import findings as F
+from ..read.extract import describe_header, recognise
+from ..spec.findings import Finding
+from ..spec.model import FileReport, Located, ReturnData
+from ..spec.return_spec import ReturnSpec
+from ..read.workbook import MAX_FILE_BYTES, UnreadableFile, WorkbookData, open_workbook
 from . import load_rule_modules
 from .cells import check_required, parse_cells
 from .context import FileCheck, spec_index
 from .fields import check_fields
 from .period import check_period, report_unrun
-from .personal_data import check_personal_data, mask_all
+from ..spec.personal_data import check_personal_data, mask_all
 from .registry import run_rules
 from .totals import recompute
 

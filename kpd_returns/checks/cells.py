@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from ..values import Problem, parse
+from ..read.values import Problem, parse
 from .context import FileCheck
 
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 import calendar as _cal
 import datetime as dt
 
-from .. import findings as F
-from ..model import FileReport
-from ..spec import ReturnSpec, RuleSpec
+from ..spec import findings as F
+from ..spec.model import FileReport
+from ..spec.return_spec import ReturnSpec, RuleSpec
 from .context import FileCheck
 from .registry import rule
 
@@ -37,7 +37,7 @@ def add_months(d: dt.date, n: int) -> dt.date:
 
 
 def on_time(start: dt.date, end: dt.date, limit: int, unit: str, region: str) -> bool:
-    from ..workdays import working_days_between
+    from ..spec.workdays import working_days_between
 
     if unit == "calendar_months":
         return end <= add_months(start, limit)
@@ -46,7 +46,7 @@ def on_time(start: dt.date, end: dt.date, limit: int, unit: str, region: str) ->
 
 def clock_findings(report: FileReport, spec: ReturnSpec, region: str) -> list[F.Finding]:
     """The listed-late cases whose dates are within their clock, one finding each."""
-    from ..layout import slot_index
+    from ..spec.layout import slot_index
 
     rules = [r for r in spec.rules if r.kind == "listed_late_was_late"]
     if not rules:

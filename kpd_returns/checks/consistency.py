@@ -7,7 +7,7 @@ invalid figure has its own finding, so comparisons involving it are skipped.
 
 from __future__ import annotations
 
-from ..spec import RuleSpec
+from ..spec.return_spec import RuleSpec
 from .context import FileCheck, date_text, number_text
 from .registry import rule
 

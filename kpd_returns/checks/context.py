@@ -14,12 +14,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import findings as F
-from .. import layout
-from ..findings import Finding
-from ..model import ReturnData
-from ..spec import FieldSpec, ReturnSpec, SheetSpec
-from ..values import is_blank
+from ..spec import findings as F
+from ..spec import layout
+from ..spec.findings import Finding
+from ..spec.model import ReturnData
+from ..spec.return_spec import FieldSpec, ReturnSpec, SheetSpec
+from ..read.values import is_blank
 
 Key = tuple[str, str]  # (field id, column key / row key / "" for a form field)
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..spec import FieldSpec, ReturnSpec
+from ..spec.return_spec import FieldSpec, ReturnSpec
 from .context import FileCheck, number_text
 
 _TOLERANCE = 1e-9

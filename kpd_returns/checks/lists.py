@@ -6,7 +6,7 @@ A list row is *started* when any of its cells holds something (checks.cells.star
 
 from __future__ import annotations
 
-from ..spec import RuleSpec
+from ..spec.return_spec import RuleSpec
 from .cells import started_rows
 from .context import FileCheck
 from .registry import rule

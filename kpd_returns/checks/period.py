@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from ..spec import RuleSpec
+from ..spec.return_spec import RuleSpec
 from .context import FileCheck
 from .registry import rule
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..spec import ReturnSpec, RuleSpec, SpecError
+from ..spec.return_spec import ReturnSpec, RuleSpec, SpecError
 from .context import FileCheck
 
 RuleFn = Callable[[FileCheck, RuleSpec], None]

@@ -7,7 +7,7 @@ starts with ``{field_prefix}{n}_`` (seg3_participants, seg3_job_entries).
 
 from __future__ import annotations
 
-from ..spec import RuleSpec
+from ..spec.return_spec import RuleSpec
 from .context import FileCheck
 from .registry import rule
 

@@ -17,7 +17,7 @@ The ``computed_totals`` rule then looks at the cells:
 
 from __future__ import annotations
 
-from ..spec import RuleSpec
+from ..spec.return_spec import RuleSpec
 from .context import FileCheck
 from .registry import rule
 

@@ -1,7 +1,7 @@
 """Reports of validation results: text, JSON, an annotated copy of the workbook and a
 copy with its totals' formulas restored.
 
-Each renderer takes ``FileReport`` records (kpd_returns.model) and never changes
+Each renderer takes ``FileReport`` records (kpd_returns.spec.model) and never changes
 them; none of them reads the clock, so the same reports give the same output.
 """
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..findings import Finding
-from ..model import FileReport
+from ..spec.findings import Finding
+from ..spec.model import FileReport
 
 VERDICT_WORDS = {
     "valid": "valid",
@@ -30,7 +30,7 @@ def spec_of(report: FileReport):
     if not report.return_id:
         return None
     try:
-        from ..spec import get_spec
+        from ..spec.return_spec import get_spec
 
         return get_spec(report.return_id)
     except Exception:  # noqa: BLE001 - a renderer must never fail on a lookup

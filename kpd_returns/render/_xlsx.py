@@ -1,7 +1,7 @@
 """Opening a provider's workbook with openpyxl (full mode) safely, and saving a copy deterministically.
 
 openpyxl is only ever given a file that passes ``preflight``: within the safe
-reader's size caps (kpd_returns.workbook) and with no DOCTYPE in any XML part,
+reader's size caps (kpd_returns.read.workbook) and with no DOCTYPE in any XML part,
 so neither a zip bomb nor an entity declaration reaches it (openpyxl also uses
 defusedxml when it is installed, which it is as a dependency). The zip/XML copy
 (``_zipedit``) is given only such files too.
@@ -22,8 +22,8 @@ import warnings
 import zipfile
 from pathlib import Path
 
-from ..checks.personal_data import mask_all, mask_formula
-from ..workbook import MAX_FILE_BYTES, MAX_PART_BYTES, MAX_TOTAL_BYTES, MAX_ZIP_ENTRIES
+from ..spec.personal_data import mask_all, mask_formula
+from ..read.workbook import MAX_FILE_BYTES, MAX_PART_BYTES, MAX_TOTAL_BYTES, MAX_ZIP_ENTRIES
 
 FIXED_TIME = dt.datetime(2000, 1, 1, 0, 0, 0)
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -124,10 +124,10 @@ def save_deterministic(wb, out: Path, created: dt.datetime, modified: dt.datetim
 
 
 def write_atomically(out: Path, data: bytes) -> None:
-    """Write ``out`` through a temporary file in its folder's scratch folder (kpd_returns.scratch), so a
+    """Write ``out`` through a temporary file in its folder's scratch folder (kpd_returns.intake.scratch), so a
     reader never sees half a copy and a killed run leaves nothing beside the outputs."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    from .. import scratch
+    from ..intake import scratch
 
     fd, tmp = tempfile.mkstemp(prefix="copy-", suffix=".xlsx", dir=str(scratch.folder(out.parent)))
     try:

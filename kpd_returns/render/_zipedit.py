@@ -14,7 +14,7 @@ import posixpath
 import re
 from collections.abc import Callable, Iterable
 
-from ..checks.personal_data import mask_formula
+from ..spec.personal_data import mask_formula
 from ._xlsx import CopyError
 from ._zippackage import (
     CT_WORKSHEET,

@@ -29,7 +29,7 @@ from typing import Callable, Union
 from xml.parsers import expat
 from xml.sax.saxutils import escape
 
-from ..layout import col_letter as col_letters  # 1 -> A, 27 -> AA
+from ..spec.layout import col_letter as col_letters  # 1 -> A, 27 -> AA
 from ._xlsx import CopyError
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"

@@ -40,9 +40,9 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..checks.personal_data import mask_all
-from ..findings import Finding
-from ..model import FileReport
+from ..spec.personal_data import mask_all
+from ..spec.findings import Finding
+from ..spec.model import FileReport
 from . import _zipedit as Z
 from ._common import sorted_findings
 from ._xlsx import (CopyError, check_target, load_full, mask_cells, original_times, preflight, save_deterministic,

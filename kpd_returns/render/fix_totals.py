@@ -17,10 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import layout
-from ..findings import STRUCTURE_CODES
-from ..model import FileReport
-from ..checks.personal_data import mask_all
+from ..spec import layout
+from ..spec.findings import STRUCTURE_CODES
+from ..spec.model import FileReport
+from ..spec.personal_data import mask_all
 from ._xlsx import CopyError, check_target, load_full, mask_cells, original_times, save_deterministic
 
 __all__ = ["CopyError", "FixResult", "fix_totals"]
@@ -41,14 +41,14 @@ def fix_totals(source: str | Path, report: FileReport, out: str | Path, spec=Non
 
     Raises CopyError (one plain sentence) when the file cannot be fixed.
     """
-    from ..template import computed_formula
+    from ..author.template import computed_formula
 
     source, out = Path(source), Path(out)
     label = mask_all(report.name or source.name)
     if report.verdict == "unreadable":
         raise CopyError(f"Cannot fix the totals of {label}: the file could not be read.")
     if spec is None and report.return_id:
-        from ..spec import get_spec
+        from ..spec.return_spec import get_spec
 
         spec = get_spec(report.return_id)
     if spec is None:

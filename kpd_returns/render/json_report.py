@@ -26,9 +26,9 @@ import json
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from ..checks.personal_data import mask_all
-from ..findings import Finding
-from ..model import FileReport
+from ..spec.personal_data import mask_all
+from ..spec.findings import Finding
+from ..spec.model import FileReport
 from ._common import AS_OF, iso, sorted_findings
 
 SCHEMA_ID = "kpd-returns/validation-report"

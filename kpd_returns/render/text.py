@@ -20,10 +20,10 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TextIO
 
-from ..checks.personal_data import mask_all
-from ..findings import Finding
-from ..model import FileReport
-from ..terminal import safe_text
+from ..spec.personal_data import mask_all
+from ..spec.findings import Finding
+from ..spec.model import FileReport
+from ..read.terminal import safe_text
 from ._common import (
     AS_OF, VERDICT_ORDER, VERDICT_WORDS, deadline_text, grouped, plural, source_text, spec_of, when_text,
 )

@@ -1,0 +1,255 @@
+"""The rule catalogue: every check of every return, generated from the specs and the message
+catalogue so it cannot drift from the checks (``kpd-returns rules``).
+
+Each entry: the return, the finding code, its kind (``error``; ``query``, the project's own
+plausibility check; or ``warning``, the two warnings the guidance or template says), what it
+checks in words, the guidance paragraph, and the fields (or sheets) it reads. Field checks
+come from the fields' types and limits (as the template's Checks sheet builds them), rule
+checks from the spec's ``[[rules]]`` by kind, and the checks every return gets (file, layout,
+personal data, lateness, cross-return) from the lists below.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+from dataclasses import asdict, dataclass
+
+from ..spec.findings import CATALOGUE, QUERY_CODES
+from ..spec.return_spec import ReturnSpec
+
+SCHEMA = "kpd-returns-rules/1.0"
+
+# The finding codes each rule kind can give (checks.*): a kind missing here fails a test.
+RULE_CODES: dict[str, tuple[str, ...]] = {
+    "months_after_period_empty": ("month-after-period",),
+    "months_in_period_required": ("month-missing",),
+    "computed_totals": ("total-mismatch", "total-typed-over", "total-divide-by-zero"),
+    "keyed_rows_complete": ("keyed-row-incomplete", "keyed-row-unused"),
+    "one_of_sheets_completed": ("caseload-management-missing",),
+    "in_work_participants_only": ("in-work-job-entries",),
+    "segments_reconcile": ("segments-not-reconciled",),
+    "field_not_above": ("job-entries-above-participants",),
+    "plausible_range": ("implausible-value",),
+    "column_not_below": ("ytd-below-in-month",),
+    "parts_equal_total": ("parts-not-equal-total",),
+    "cohort_not_before_start": ("cohort-before-start",),
+    "text_required_when_positive": ("reasons-missing",),
+    "rows_match_count": ("detail-rows-mismatch",),
+    "list_row_complete": ("list-row-incomplete",),
+    "breakdown_equals_total": ("breakdown-mismatch",),
+    "dates_in_order": ("dates-out-of-order",),
+    "social_value_complete": ("social-value-missing",),
+    "listed_late_was_late": ("listed-late-on-time",),
+}
+
+# Checks every return gets, cited to the template's paragraph unless named: (code, words).
+_FILE_CHECKS = [
+    ("file-not-found", "The file exists."),
+    ("file-empty", "The file is not empty."),
+    ("file-not-workbook", "The file is an Excel workbook."),
+    ("file-csv", "The file is not a CSV text file renamed as a workbook."),
+    ("file-corrupt", "The workbook is not damaged."),
+    ("file-encrypted", "The workbook has no password."),
+    ("file-legacy-xls", "The workbook is not an old Excel 97-2003 (.xls) file."),
+    ("file-macros", "The workbook contains no macros."),
+    ("file-too-large", "The file is no larger than a return can be."),
+    ("file-hostile-xml", "The workbook's XML has no document type declarations or entities."),
+    ("file-unreadable", "The file can be read by kpd-returns."),
+    ("file-check-failed", "The file could be checked to the end."),
+    ("email-too-large", "A forwarded e-mail is no larger than a return can be."),
+    ("email-unreadable", "A forwarded e-mail can be read."),
+    ("no-workbook-attached", "A forwarded e-mail has a workbook attached."),
+    ("check-not-run", "Says which checks could not run because the period they need is missing or not valid."),
+    ("not-a-return", "The workbook is a kpd-returns template."),
+    ("template-superseded", "The template is the current version."),
+    ("template-unknown-version", "The template's version is one kpd-returns knows."),
+    ("sheet-missing", "No sheet is missing or renamed."),
+    ("defined-name-missing", "No named range is deleted."),
+    ("defined-name-moved", "No rows or columns are moved, added or deleted."),
+    ("label-changed", "No label of the layout is changed."),
+]
+_DEADLINE_GUIDANCE = {"kpd": "KPD intro 4", "mmir": "AtW 7.24"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    return_id: str
+    code: str
+    kind: str
+    checks: str
+    guidance: str
+    fields: tuple[str, ...] = ()
+
+    def row(self) -> dict:
+        d = asdict(self)
+        d["fields"] = list(self.fields)
+        return d
+
+
+def kind_of(code: str) -> str:
+    if code in QUERY_CODES:
+        return "query"
+    return CATALOGUE[code][0]
+
+
+def entries(spec: ReturnSpec) -> list[Entry]:
+    """Every check of one return, in a stable order: fields, rules, then the return-wide checks."""
+    out = _field_entries(spec) + _rule_entries(spec)
+    g = spec.template_guidance
+    out += [Entry(spec.id, code, kind_of(code), words, g) for code, words in _FILE_CHECKS]
+    text_fields = tuple(f.id for s in spec.sheets for f in s.expanded_fields if f.type == "text")
+    out.append(Entry(spec.id, "personal-data", "error", "Text cells hold no personal data: no National Insurance "
+                     "numbers, e-mail addresses, phone numbers, postcodes or dates of birth.", g, text_fields))
+    out.append(Entry(spec.id, "submitted-late", kind_of("submitted-late"),
+                     "The return is submitted by its deadline (validators/deadlines.toml).",
+                     _DEADLINE_GUIDANCE.get(spec.id, g), (spec.header.submitted,)))
+    if spec.period.kind == "month":
+        out.append(Entry(spec.id, "ytd-discontinuity", "query", "Query: each year-to-date figure equals the "
+                         "previous month's return's year to date plus this month's figure (cross-return).",
+                         "plausibility check"))
+    else:
+        out.append(Entry(spec.id, "kpd-restatement", "query", "Query: a month's figure is the same as an "
+                         "earlier quarter's return reported for it (cross-return).", "plausibility check"))
+    return out
+
+
+def _field_entries(spec: ReturnSpec) -> list[Entry]:
+    from .checks_sheet import Context
+    from .checks_sheet_rules import field_checks
+
+    # A repeated block's fields are named once, as the spec names them (seg{n}_participants).
+    named = {f.id.replace("{n}", str(n)): f.id for s in spec.sheets for f in s.fields if "{n}" in f.id
+             for n in range(1, (s.repeat or 1) + 1)}
+    out = []
+    for c in field_checks(Context(spec)):
+        fields = tuple(dict.fromkeys(named.get(p.fid, p.fid) for p in c.probes))
+        out.append(Entry(spec.id, c.code, kind_of(c.code), c.words, c.guidance, fields))
+    for sheet in spec.sheets:
+        on = f"on the {sheet.name} sheet"
+        g = spec.guidance_ref(sheet.guidance)
+        fields = sheet.expanded_fields
+        for code, words, pick in (
+                ("not-a-date", f"Date cells {on} hold dates.", lambda f: f.type == "date"),
+                ("not-in-list", f"Choices {on} come from their list.", lambda f: f.type == "choice"),
+                ("pattern-mismatch", f"Coded text {on} is written in the form its definition gives.",
+                 lambda f: f.pattern is not None)):
+            picked = tuple(f.id for f in fields if pick(f))
+            if picked:
+                out.append(Entry(spec.id, code, "error", words, g, picked))
+    year = spec.period.year_field
+    if year:
+        out.append(Entry(spec.id, "period-invalid", "error", "The contract year is two consecutive years.",
+                         spec.guidance_ref(spec.field(year).guidance), (year,)))
+    return out
+
+
+def _rule_entries(spec: ReturnSpec) -> list[Entry]:
+    from ..checks.registry import FIELD_OR_COLUMN_PARAMS, FIELD_PARAMS
+
+    out = []
+    for r in spec.rules:
+        read: list[str] = []
+        for key, value in r.params.items():
+            if key in FIELD_PARAMS or (key in FIELD_OR_COLUMN_PARAMS and _is_field(spec, value)):
+                read += _flat(value)
+            elif key == "sheets" or key.endswith("sheet"):
+                read += [f"{name} sheet" for name in _flat(value)]
+        for code in RULE_CODES[r.kind]:
+            guidance = "plausibility check" if code in QUERY_CODES else spec.guidance_ref(r.guidance)
+            out.append(Entry(spec.id, code, kind_of(code), r.description, guidance, tuple(dict.fromkeys(read))))
+    return out
+
+
+def _is_field(spec: ReturnSpec, value) -> bool:
+    return all(name.replace("{n}", "1") in spec.fields_by_id for name in _flat(value))
+
+
+def _flat(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [x for v in value for x in _flat(v)]
+    return []
+
+
+# -- formats --------------------------------------------------------------------------------
+COLUMNS = ("return_id", "code", "kind", "checks", "guidance", "fields")
+
+
+def as_json(all_entries: list[Entry]) -> str:
+    return json.dumps({"schema": SCHEMA, "rules": [e.row() for e in all_entries]}, indent=2, ensure_ascii=False) + "\n"
+
+
+def as_csv(all_entries: list[Entry]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(COLUMNS)
+    for e in all_entries:
+        w.writerow([e.return_id, e.code, e.kind, e.checks, e.guidance, " ".join(e.fields)])
+    return buf.getvalue()
+
+
+def as_text(all_entries: list[Entry]) -> str:
+    lines = []
+    for e in all_entries:
+        lines.append(f"{e.return_id} {e.code} ({e.kind}, {e.guidance}): {e.checks}")
+        if e.fields:
+            lines.append(f"    reads: {', '.join(e.fields)}")
+    return "\n".join(lines) + "\n"
+
+
+_CSS = ("body{font-family:Arial,sans-serif;margin:1.5rem;color:#0b0c0c;line-height:1.4}"
+        "table{border-collapse:collapse;width:100%}caption{text-align:left;font-weight:bold;font-size:1.2rem;"
+        "margin:1rem 0 .5rem}th,td{border:1px solid #505a5f;padding:.3rem .5rem;text-align:left;vertical-align:top}"
+        "th{background:#f3f2f1}code{font-family:Consolas,monospace}")
+
+
+def as_html(specs: dict[str, ReturnSpec], all_entries: list[Entry]) -> str:
+    e = html.escape
+    parts = ['<!DOCTYPE html>', '<html lang="en">', '<head>', '<meta charset="utf-8">',
+             '<meta name="viewport" content="width=device-width, initial-scale=1">',
+             '<title>kpd-returns: validation rules</title>', f'<style>{_CSS}</style>', '</head>', '<body>',
+             '<main>', '<h1>Validation rules for the returns</h1>',
+             '<p>Every check kpd-returns makes on a return. An <strong>error</strong> breaks a rule of the guidance '
+             'and must be corrected. A <strong>query</strong> is the project\'s own plausibility check: unusual but '
+             'it may be right, so explain it. A <strong>warning</strong> must be looked at but does not reject '
+             'the return.</p>']
+    for rid in sorted({x.return_id for x in all_entries}):
+        rows = [x for x in all_entries if x.return_id == rid]
+        parts += ['<table>', f'<caption>{e(specs[rid].title)} ({len(rows)} checks)</caption>', '<thead><tr>',
+                  *[f'<th scope="col">{h}</th>' for h in ("Code", "Kind", "What it checks", "Guidance",
+                                                           "Fields read")],
+                  '</tr></thead>', '<tbody>']
+        for x in rows:
+            parts.append(f'<tr><th scope="row"><code>{e(x.code)}</code></th><td>{e(x.kind)}</td>'
+                         f'<td>{e(x.checks)}</td><td>{e(x.guidance)}</td><td>{e(", ".join(x.fields))}</td></tr>')
+        parts += ['</tbody>', '</table>']
+    parts += ['</main>', '</body>', '</html>']
+    return "\n".join(parts) + "\n"
+
+
+def cli_rules(return_id: str | None, fmt: str) -> int:
+    """``kpd-returns rules``: print the catalogue; 2 with one sentence for an unknown return or format."""
+    import sys
+
+    from ..spec.return_spec import SpecError, load_all
+
+    try:
+        specs = load_all()
+    except SpecError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    if return_id is not None and return_id not in specs:
+        print(f"There is no return type '{return_id}': choose one of {', '.join(sorted(specs))}.", file=sys.stderr)
+        return 2
+    if fmt not in ("text", "json", "csv", "html"):
+        print(f"There is no format '{fmt}': choose text, json, csv or html.", file=sys.stderr)
+        return 2
+    ids = [return_id] if return_id else sorted(specs)
+    all_entries = [x for rid in ids for x in entries(specs[rid])]
+    out = {"json": as_json, "csv": as_csv, "text": as_text}.get(fmt)
+    sys.stdout.write(out(all_entries) if out else as_html(specs, all_entries))
+    return 0

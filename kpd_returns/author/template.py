@@ -1,0 +1,486 @@
+"""Write the blank, protected return template for a spec.
+
+Everything here is driven by the spec and ``layout``: a new spec file gives a new
+template with no code change. Cell positions come only from ``layout`` so the
+reader finds each figure where this module put it.
+
+Accessibility follows the Government Analysis Function spreadsheet guidance:
+a title in A1 of every sheet, no merged cells, and cell types explained in words
+on the Cover sheet (input cells also have a border, so colour is never the only cue).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sys
+from pathlib import Path
+from typing import IO, Any
+
+import xlsxwriter
+
+from . import checks_sheet
+from ..spec import layout
+from ..spec.return_spec import FIRST_DATA_ROW, HEADER_ROW, INSTRUCTION_ROW, META_SHEET, TITLE_ROW, FieldSpec, ReturnSpec, SheetSpec
+
+GENERATOR = "kpd-returns"
+META_NAME = "KPDRETURNS_META"
+META_KEYS = ("return_type", "template_version", "spec_hash", "generator")
+# A fixed creation date: the same arguments must give a byte-identical file.
+FIXED_CREATED = dt.datetime(2024, 1, 1, 0, 0, 0)
+
+INPUT_FILL = "#FFF2CC"  # pale yellow
+CALC_FILL = "#DDEBF7"  # pale blue
+PREFILLED_FILL = "#E7E6E6"  # pale grey
+BORDER_COLOUR = "#7F7F7F"
+NUM_FORMATS = {"count": "0", "fte": "0.00", "days": "0.00", "decimal": "0.00", "percent": "0.0",
+               "date": "dd/mm/yyyy", "text": "@", "choice": "@"}
+MONTH_FORMAT = "mmmm yyyy"  # a reporting month shows as "September 2026"
+DATE_MIN, DATE_MAX = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
+# Protected, but a provider may still widen columns and rows to read wrapped text.
+PROTECT_OPTIONS = {"select_locked_cells": True, "select_unlocked_cells": True,
+                   "format_columns": True, "format_rows": True}
+
+
+# -- small helpers -----------------------------------------------------------
+A4 = 9  # xlsxwriter's paper code
+LINE_POINTS = 15  # the height of one line of 11 pt text
+TITLE_POINTS = 24  # a 16 pt title
+
+
+def _lines(text: str, width: float) -> int:
+    """Lines a wrapped text takes in a column ``width`` characters wide (a generous estimate)."""
+    per_line = max(1, int(width * 0.95) - 1)
+    return sum(max(1, -(-len(part) // per_line)) for part in text.split("\n"))
+
+
+def _fit_row(ws, row: int, cells: list[tuple[str, float]], minimum: int = 1) -> None:
+    """Give a row the height its wrapped text needs: neither Excel nor LibreOffice grows a row
+    written by xlsxwriter when printing, so wrapped text would print over the next row."""
+    lines = max([minimum, *(_lines(text, width) for text, width in cells)])
+    if lines > 1:
+        ws.set_row(row, LINE_POINTS * lines)
+
+
+def _print_setup(ws, *, last_row: int, last_col: int, header_row: int | None, landscape: bool) -> None:
+    """A4, one page wide, header row repeated, printing only the sheet's own cells (0-based)."""
+    ws.set_paper(A4)
+    if landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.fit_to_pages(1, 0)
+    if header_row is not None:
+        ws.repeat_rows(header_row)
+    ws.print_area(0, 0, last_row, last_col)
+
+def _fit(text: str, limit: int) -> str:
+    """Excel rejects validation titles/messages over a limit (in UTF-16 units)."""
+    if len(text.encode("utf-16-le")) // 2 <= limit:
+        return text
+    out = text
+    while len((out + "…").encode("utf-16-le")) // 2 > limit:
+        out = out[:-1]
+    return out.rstrip() + "…"
+
+
+def number_format(field: FieldSpec) -> str:
+    """The display format of a field; a spec's ``decimals`` overrides the type's default."""
+    if field.numeric and field.decimals is not None:
+        return "0" if field.decimals == 0 else "0." + "0" * field.decimals
+    return NUM_FORMATS[field.type]
+
+
+def computed_formula(spec: ReturnSpec, field_id: str, key: str = "",
+                     index: dict[tuple[str, str], layout.Slot] | None = None) -> str:
+    """The formula of a computed field at one key (column or row), e.g. '=SUM(C5,C6,C7,C8)'.
+
+    Public so the reader and ``--fix-totals`` can compare with or restore it. A ratio
+    shows an empty cell rather than #DIV/0! when its denominator is empty or 0.
+    """
+    field = spec.field(field_id)
+    if field.computed is None:
+        raise ValueError(f"The field '{field_id}' is not a computed field.")
+    index = index if index is not None else layout.slot_index(spec)
+    cells = [index[(part, key)].cell for part in field.computed.of]
+    if field.computed.op == "sum":
+        # Blank until the month has an input: a 0 in a month not yet reported reads as no staff.
+        joined = ",".join(cells)
+        return f'=IF(COUNT({joined})=0,"",SUM({joined}))'
+    num, den = cells
+    return f'=IF(OR({den}="",{den}=0),"",{num}/{den})'
+
+
+def _validation(field: FieldSpec) -> dict[str, Any]:
+    """Excel data validation for a field's input range, by type."""
+    lo, hi = field.lower, field.upper
+    if field.type == "choice":
+        rule: dict[str, Any] = {"validate": "list", "source": list(field.choices or [])}
+        error = f"Choose one of: {', '.join(field.choices or [])}."
+    elif field.type == "date":
+        rule = {"validate": "date", "criteria": "between", "minimum": DATE_MIN, "maximum": DATE_MAX}
+        error = "Enter a date between 01/01/2000 and 31/12/2100, for example 31/10/2026."
+    elif field.type == "text":
+        rule = {"validate": "length", "criteria": "<=", "value": field.max_length}
+        error = f"Enter no more than {field.max_length} characters."
+    else:
+        kind = "integer" if field.type == "count" or field.max_decimals == 0 else "decimal"
+        what = "a whole number" if kind == "integer" else "a number"
+        if lo is not None and hi is not None:
+            rule = {"validate": kind, "criteria": "between", "minimum": lo, "maximum": hi}
+            error = f"Enter {what} from {lo:g} to {hi:g}, digits only."
+        elif lo is not None:
+            rule = {"validate": kind, "criteria": ">=", "value": lo}
+            error = f"Enter {what} of {lo:g} or more, digits only."
+        else:
+            rule = {"validate": kind, "criteria": "<=", "value": hi}
+            error = f"Enter {what} of {hi:g} or less, digits only."
+    rule.update(input_title=_fit(field.label, 32), input_message=_fit(field.definition, 255),
+                error_title=_fit(f"Check: {field.label}", 32), error_message=_fit(error, 255))
+    return rule
+
+
+def parse_period(spec: ReturnSpec, period: str) -> dict[str, Any]:
+    """Header field id -> value for a --period; ValueError with a plain sentence if invalid."""
+    p = spec.period
+    text = period.strip()
+    if p.kind == "month":
+        m = re.fullmatch(r"(\d{4})-(\d{2})", text)
+        if not m or not 1 <= int(m[2]) <= 12:
+            raise ValueError(f"The period '{period}' is not a month: write it as year and month, for example 2026-10.")
+        return {p.month_field: dt.date(int(m[1]), int(m[2]), 1)}
+    m = re.fullmatch(r"(\d{4})-(\d{2})\s+(Q[1-4])", text, flags=re.I)
+    if not m or (int(m[1]) + 1) % 100 != int(m[2]):
+        raise ValueError(f"The period '{period}' is not a contract year and quarter: write it like 2026-27 Q2.")
+    return {p.year_field: f"{m[1]}-{m[2]}", p.quarter_field: m[3].upper()}
+
+
+class _Formats:
+    """Creates each xlsxwriter format once (formats are per workbook)."""
+
+    def __init__(self, wb: xlsxwriter.Workbook):
+        self.wb = wb
+        self._cache: dict[tuple, Any] = {}
+        self.title = wb.add_format({"bold": True, "font_size": 16})
+        self.intro = wb.add_format({"italic": True})
+        self.header = wb.add_format({"bold": True, "text_wrap": True, "valign": "top", "bottom": 2,
+                                     "bg_color": "#F2F2F2"})
+        self.label = wb.add_format({"text_wrap": True, "valign": "top"})
+        self.bold = wb.add_format({"bold": True, "valign": "top", "text_wrap": True})
+        self.plain = wb.add_format({"valign": "top", "text_wrap": True})
+        self.link = wb.add_format({"font_color": "#0563C1", "underline": 1, "valign": "top"})
+        self.checks_count = wb.add_format({"num_format": '[=1]0" check needs attention";0" checks need attention"',
+                                           "bold": True, "valign": "top", "align": "left"})
+        self.status_count = wb.add_format({"num_format": "0", "valign": "top"})
+        # Red with a bold font and a heavy border, so colour is not the only cue.
+        self.failing = wb.add_format({"bg_color": "#F4C7C3", "font_color": "#9C0006", "bold": True,
+                                      "border": 2, "border_color": "#C00000"})
+        self.passing = wb.add_format({"bg_color": "#D9EAD3", "font_color": "#274E13"})
+
+    def input(self, num_format: str):
+        return self._get(("in", num_format), {"bg_color": INPUT_FILL, "border": 1, "border_color": BORDER_COLOUR,
+                                              "locked": False, "num_format": num_format, "valign": "top"})
+
+    def prefilled(self, num_format: str):
+        """Filled in by the central team and locked: grey, with the input border."""
+        return self._get(("pre", num_format), {"bg_color": PREFILLED_FILL, "border": 1, "border_color": BORDER_COLOUR,
+                                               "locked": True, "num_format": num_format, "valign": "top"})
+
+    def calc(self, num_format: str):
+        return self._get(("calc", num_format), {"bg_color": CALC_FILL, "italic": True, "num_format": num_format})
+
+    def _get(self, key: tuple, props: dict):
+        if key not in self._cache:
+            self._cache[key] = self.wb.add_format(props)
+        return self._cache[key]
+
+
+# -- sheets ------------------------------------------------------------------
+def _period_sentence(spec: ReturnSpec) -> str:
+    if spec.period.kind == "month":
+        return "Make one return for each calendar month."
+    return ("Make one return each quarter, with figures for each month of the contract year "
+            "up to the end of the quarter.")
+
+
+def _write_cover(wb, fm: _Formats, spec: ReturnSpec, lock_prefill: bool = False) -> None:
+    ws = wb.add_worksheet("Cover")
+    # Column B is wide enough for the title to stay on the page (it spills over from A1).
+    widths = (28, max(100, round(len(spec.title) * 1.45) - 28))
+    ws.set_column(0, 0, widths[0])
+    ws.set_column(1, 1, widths[1])
+    ws.write_string(0, 0, spec.title, fm.title)
+    ws.set_row(0, TITLE_POINTS)
+    rows: list[tuple[str, str, Any]] = [
+        ("What this return is", f"The {spec.short_title} template. {_period_sentence(spec)}", None),
+        ("Guidance", spec.guidance_source, None),
+        ("Template version", f"{spec.version} (specification {spec.spec_hash}, made by {GENERATOR})", None),
+        ("", "", None),
+        ("How to fill it in", "", fm.bold),
+        ("Step 1", "Type your figures into the input cells only. Select a cell to see what it should hold.", None),
+        ("Step 2", "Do not rename, move, add or delete sheets, rows or columns: "
+                   "each figure is read from its place.", None),
+        ("Step 3", "Totals and other calculated cells fill in automatically. Do not type over them.", None),
+        ("Step 4", "Never enter names, National Insurance numbers, e-mail addresses or phone numbers "
+                   "of customers or staff: use your own anonymised references.", None),
+        ("Step 5", "Save the workbook as an Excel Workbook (.xlsx) and send it by the Reporting Date.", None),
+        ("", "", None),
+        ("Cell types", "Each cell type looks different, and is described here in words:", fm.bold),
+    ]
+    r = 2
+    for label, text, fmt in rows:
+        if label:
+            ws.write_string(r, 0, label, fmt or fm.bold)
+        if text:
+            ws.write_string(r, 1, text, fm.plain)
+        _fit_row(ws, r, [(label, widths[0]), (text, widths[1])])
+        r += 1
+    key = [
+        ("Input cell", fm.input("@"), "Pale yellow with a thin grey border, unlocked: type your figures here. "
+                                      "These are the only cells you can change."),
+        ("Calculated cell", fm.calc("@"), "Pale blue with italic text, locked: filled in automatically by a formula."),
+        ("Label", fm.label, "No fill, locked: titles, headings, labels and guidance references."),
+    ]
+    if lock_prefill:
+        key.insert(1, ("Pre-filled cell", fm.prefilled("@"), "Pale grey with a thin grey border, locked: "
+                       "filled in for you (provider, contract and period). Tell the team that sent it if it is wrong."))
+    for label, fmt, text in key:
+        ws.write_string(r, 0, label, fmt)
+        ws.write_string(r, 1, text, fm.plain)
+        _fit_row(ws, r, [(label, widths[0]), (text, widths[1])])
+        r += 1
+    ws.write_string(r + 1, 0, "Contents", fm.bold)
+    ws.write_url(r + 1, 1, "internal:'Contents'!A1", fm.link, string="Go to the list of sheets")
+    # The live count of checks that need attention (checks_sheet), as a sentence.
+    ws.write_string(r + 2, 0, "Checks", fm.bold)
+    ws.write_formula(r + 2, 1, "=" + checks_sheet.count_name(spec), fm.checks_count, 0)
+    ws.conditional_format(r + 2, 1, r + 2, 1, {"type": "cell", "criteria": ">", "value": 0, "format": fm.failing})
+    ws.conditional_format(r + 2, 1, r + 2, 1, {"type": "cell", "criteria": "=", "value": 0, "format": fm.passing})
+    ws.write_url(r + 3, 1, f"internal:'{checks_sheet.SHEET_NAME}'!A1", fm.link, string="Go to the Checks sheet")
+    _print_setup(ws, last_row=r + 3, last_col=1, header_row=None, landscape=True)
+    ws.protect("", PROTECT_OPTIONS)
+    ws.activate()
+
+
+def _write_contents(wb, fm: _Formats, spec: ReturnSpec) -> None:
+    ws = wb.add_worksheet("Contents")
+    ws.set_column(0, 0, 28)
+    ws.set_column(1, 1, 80)
+    ws.set_column(2, 2, 20)
+    ws.write_string(0, 0, "Contents", fm.title)
+    ws.set_row(0, TITLE_POINTS)
+    ws.write_string(1, 0, "Select a sheet name to go to that sheet.", fm.intro)
+    for c, text in enumerate(["Sheet", "What it holds", "Guidance"]):
+        ws.write_string(HEADER_ROW - 1, c, text, fm.header)
+    entries = [("Cover", "About this return, how to fill it in and the colour key", "")]
+    entries += [(s.name, s.title + (" (complete if it applies)" if s.optional else ""), spec.guidance_ref(s.guidance))
+                for s in spec.sheets]
+    entries.append((checks_sheet.SHEET_NAME, "Checks that run as you type, and what to fix", ""))
+    for i, (name, title, ref) in enumerate(entries):
+        r = FIRST_DATA_ROW - 1 + i
+        quoted = "'" + name.replace("'", "''") + "'"
+        ws.write_url(r, 0, f"internal:{quoted}!A1", fm.link, string=name)
+        ws.write_string(r, 1, title, fm.label)
+        ws.write_string(r, 2, ref, fm.label)
+        _fit_row(ws, r, [(name, 28), (title, 80), (ref, 20)])
+    _print_setup(ws, last_row=FIRST_DATA_ROW - 2 + len(entries), last_col=2, header_row=HEADER_ROW - 1,
+                 landscape=False)
+    ws.protect("", PROTECT_OPTIONS)
+
+
+def _column_widths(spec: ReturnSpec, sheet: SheetSpec) -> list[float]:
+    labels = layout.row_labels(sheet)
+    if sheet.kind == "form":
+        return [45, 30, 16]
+    if sheet.kind == "grid":
+        return [50, 12] + [12] * len(layout.column_keys(spec, sheet))
+    first = min(60, max(12, len(sheet.row_label) + 2, *(len(x) * 0.8 for x in labels)))
+    by_type = {"text": 36, "date": 14, "choice": 24}
+    return [first] + [by_type.get(f.type, 14) for f in sheet.expanded_fields]
+
+
+def _write_data_sheet(wb, fm: _Formats, spec: ReturnSpec, sheet: SheetSpec, prefill: dict[str, Any],
+                      lock_prefill: bool = False):
+    ws = wb.add_worksheet(sheet.name)
+    widths = _column_widths(spec, sheet)
+    for c, width in enumerate(widths):
+        ws.set_column(c, c, width)
+    ws.write_string(TITLE_ROW - 1, 0, sheet.title, fm.title)
+    ws.set_row(TITLE_ROW - 1, TITLE_POINTS)
+    guidance = f"Guidance: {spec.guidance_ref(sheet.guidance)}."
+    ws.write_string(INSTRUCTION_ROW - 1, 0, f"{sheet.description} {guidance}".strip(), fm.intro)
+    headers = layout.header_labels(spec, sheet)
+    for c, text in enumerate(headers):
+        ws.write_string(HEADER_ROW - 1, c, text, fm.header)
+    _fit_row(ws, HEADER_ROW - 1, list(zip(headers, widths)), minimum=2)
+    for i, text in enumerate(layout.row_labels(sheet)):
+        ws.write_string(FIRST_DATA_ROW - 1 + i, 0, text, fm.label)
+        _fit_row(ws, FIRST_DATA_ROW - 1 + i, [(text, widths[0])])
+    if sheet.kind in ("form", "grid"):
+        gcol = 2 if sheet.kind == "form" else 1
+        for i, f in enumerate(sheet.expanded_fields):
+            ws.write_string(FIRST_DATA_ROW - 1 + i, gcol, spec.guidance_ref(f.guidance), fm.label)
+
+    index = {(s.field, s.key): s for s in layout.slots(spec, sheet)}  # computed parts are on this sheet
+    for slot in index.values():
+        f = spec.field(slot.field)
+        r, c, nf = slot.row - 1, slot.col - 1, number_format(f)
+        if f.id == spec.period.month_field:
+            nf = MONTH_FORMAT  # any date in the month will do: show the month, not the day
+        if f.computed:
+            ws.write_formula(r, c, computed_formula(spec, f.id, slot.key, index), fm.calc(nf), "")
+            continue
+        value = prefill.get(f.id) if slot.key == "" else None
+        cell_format = fm.prefilled(nf) if lock_prefill and value is not None else fm.input(nf)
+        if value is None:
+            ws.write_blank(r, c, None, cell_format)
+        elif isinstance(value, dt.date):
+            ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), cell_format)
+        else:
+            ws.write_string(r, c, str(value), cell_format)  # never a formula or URL
+
+    for f in sheet.expanded_fields:
+        if not f.computed:
+            r1, c1, r2, c2 = layout.field_range(spec, sheet, f)
+            ws.data_validation(r1 - 1, c1 - 1, r2 - 1, c2 - 1, _validation(f))
+
+    first_value_col = {"form": layout.FORM_VALUE_COL, "grid": layout.GRID_FIRST_VALUE_COL,
+                       "list": layout.LIST_FIRST_FIELD_COL}[sheet.kind]
+    ws.freeze_panes(FIRST_DATA_ROW - 1, first_value_col - 1)
+    _print_setup(ws, last_row=layout.last_row(sheet) - 1, last_col=len(widths) - 1, header_row=HEADER_ROW - 1,
+                 landscape=sum(widths) > 160)  # portrait fits more list rows on a page
+    ws.protect("", PROTECT_OPTIONS)
+    return ws
+
+
+def _write_checks(wb, fm: _Formats, spec: ReturnSpec, sheets: dict[str, Any]) -> None:
+    """The Checks sheet (see checks_sheet), the count's defined name and the red input cells."""
+    plan = checks_sheet.plan(spec)
+    ctx = checks_sheet.Context(spec)
+    ws = wb.add_worksheet(checks_sheet.SHEET_NAME)
+    widths = [70, 18, 80, 10, 22]
+    for c, width in enumerate(widths):
+        ws.set_column(c, c, width)
+    ws.set_column(checks_sheet.POS_COL - 1, checks_sheet.FORMULA_COL + 80, 12, None, {"hidden": True})
+    ws.write_string(TITLE_ROW - 1, 0, "Checks", fm.title)
+    ws.write_string(INSTRUCTION_ROW - 1, 0, "These checks run as you type. Each row says OK, or what to fix and "
+                    "where: select the first cell to go there. Cells that fail a check are shown in red.", fm.intro)
+    ws.write_string(0, 10, "Months in period")
+    ws.write_formula(1, 10, ctx.months_formula(), None, 0)
+    for r, c, formula in checks_sheet.formula_cells(ctx):
+        ws.write_formula(r - 1, c - 1, formula, None, 1)
+    ws.set_row(HEADER_ROW - 1, 30)
+    for c, text in enumerate(checks_sheet.HEADERS):
+        ws.write_string(HEADER_ROW - 1, c, text, fm.header)
+    first = FIRST_DATA_ROW
+    for i, check in enumerate(plan.checks):
+        r = first + i  # 1-based row
+        ws.write_string(r - 1, 0, check.words, fm.label)
+        ws.write_string(r - 1, 1, check.guidance, fm.label)
+        # Room for the status when it fails: the catalogue message with a cell, a label and a value.
+        _fit_row(ws, r - 1, [(check.words, widths[0]), (checks_sheet.longest_status(check), widths[2])])
+        ws.write_formula(r - 1, 2, checks_sheet.status_formula(ctx, check, r), fm.plain, "OK")
+        ws.write_array_formula(r - 1, 3, r - 1, 3, checks_sheet.count_formula(ctx, check), fm.status_count, 0)
+        ws.write_formula(r - 1, 4, f'=IF($D{r}=0,"",HYPERLINK("#"&$G{r},$G{r}))', fm.link, "")
+        ws.write_array_formula(r - 1, checks_sheet.POS_COL - 1, r - 1, checks_sheet.POS_COL - 1,
+                               checks_sheet.position_formula(ctx, check), None, 1e12)
+        for col, formula in checks_sheet.helper_formulas(ctx, check, r).items():
+            ws.write_formula(r - 1, col - 1, formula, None, "")
+        for probe in check.probes:
+            r1, c1, r2, c2 = checks_sheet.cf_range(ctx, probe)
+            sheets[probe.sheet.name].conditional_format(r1, c1, r2, c2, {
+                "type": "formula", "criteria": checks_sheet.cf_formula(ctx, probe), "format": fm.failing})
+    last = first + len(plan.checks) - 1
+    ws.conditional_format(first - 1, 3, last - 1, 3, {"type": "cell", "criteria": ">", "value": 0,
+                                                      "format": fm.failing})
+    r = last + 2
+    ws.write_string(r - 1, 0, "Checked when the return is validated", fm.bold)
+    for words, guidance in plan.validated_only:
+        r += 1
+        ws.write_string(r - 1, 0, words, fm.label)
+        ws.write_string(r - 1, 1, guidance, fm.label)
+        ws.write_string(r - 1, 2, checks_sheet.VALIDATED_ONLY, fm.plain)
+        _fit_row(ws, r - 1, [(words, widths[0])])
+    ws.freeze_panes(FIRST_DATA_ROW - 1, 0)
+    _print_setup(ws, last_row=r - 1, last_col=len(widths) - 1, header_row=HEADER_ROW - 1, landscape=True)
+    ws.protect("", PROTECT_OPTIONS)
+    ref = layout.absolute_ref(checks_sheet.SHEET_NAME, first, 4, last, 4)
+    wb.define_name(checks_sheet.count_name(spec), f'=COUNTIF({ref},">0")')
+
+
+def _write_meta(wb, spec: ReturnSpec) -> None:
+    ws = wb.add_worksheet(META_SHEET)
+    values = {"return_type": spec.id, "template_version": spec.version, "spec_hash": spec.spec_hash,
+              "generator": GENERATOR}
+    for r, key in enumerate(META_KEYS):
+        ws.write_string(r, 0, key)
+        ws.write_string(r, 1, values[key])
+    ws.set_column(0, 1, 20)
+    ws.protect("", PROTECT_OPTIONS)
+    ws.hide()  # works because Cover is the active sheet
+    wb.define_name(META_NAME, "=" + layout.absolute_ref(META_SHEET, 1, 1, len(META_KEYS), 2))
+
+
+# -- public API --------------------------------------------------------------
+def header_prefill(spec: ReturnSpec, *, provider: str | None = None, contract: str | None = None,
+                   period: str | None = None) -> dict[str, Any]:
+    """Field id -> value for the header cells to pre-fill; ValueError if a value cannot be used."""
+    values: dict[str, Any] = {}
+    for fid, value in ((spec.header.provider, provider), (spec.header.contract, contract)):
+        if value is None:
+            continue
+        value = value.strip()
+        limit = spec.field(fid).max_length
+        if not value or len(value) > limit:
+            raise ValueError(f"{spec.field(fid).label} must be 1 to {limit} characters long: it has {len(value)}.")
+        values[fid] = value
+    if period is not None:
+        values.update(parse_period(spec, period))
+    return values
+
+
+def write_template(spec: ReturnSpec, path_or_buffer: str | Path | IO[bytes], *, provider: str | None = None,
+                   contract: str | None = None, period: str | None = None, lock_prefill: bool = False) -> None:
+    """Write the blank template for ``spec``; the same arguments give a byte-identical file.
+
+    ``lock_prefill``: the pre-filled header cells are locked (templates sent out per contract)."""
+    prefill = header_prefill(spec, provider=provider, contract=contract, period=period)
+    target = str(path_or_buffer) if isinstance(path_or_buffer, (str, Path)) else path_or_buffer
+    wb = xlsxwriter.Workbook(target, {"strings_to_formulas": False, "strings_to_urls": False,
+                                      "strings_to_numbers": False})
+    wb.set_properties({"title": f"{spec.short_title} template version {spec.version}", "subject": spec.title,
+                       "author": GENERATOR, "company": "", "comments": f"spec {spec.spec_hash}",
+                       "created": FIXED_CREATED})
+    fm = _Formats(wb)
+    _write_cover(wb, fm, spec, lock_prefill)
+    _write_contents(wb, fm, spec)
+    sheets = {sheet.name: _write_data_sheet(wb, fm, spec, sheet, prefill, lock_prefill) for sheet in spec.sheets}
+    _write_checks(wb, fm, spec, sheets)
+    _write_meta(wb, spec)
+    for name, ref in layout.defined_names(spec).items():
+        wb.define_name(name, "=" + ref)
+    wb.close()
+
+
+def cli_template(return_type: str, out: Path, provider: str | None = None, contract: str | None = None,
+                 period: str | None = None) -> int:
+    """The `kpd-returns template` command: 0 on success, 2 with a one-line message otherwise."""
+    from xlsxwriter.exceptions import FileCreateError
+
+    from ..spec.return_spec import SpecError, get_spec
+
+    out = Path(out)
+    try:
+        spec = get_spec(return_type.strip().lower())
+        header_prefill(spec, provider=provider, contract=contract, period=period)  # check before touching disk
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_template(spec, out, provider=provider, contract=contract, period=period)
+    except (SpecError, ValueError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except (OSError, FileCreateError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        print(f"Cannot write {out}: {reason}.", file=sys.stderr)
+        return 2
+    print(f"Wrote the {spec.short_title} template (version {spec.version}) to {out}.")
+    return 0

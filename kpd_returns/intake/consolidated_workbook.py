@@ -1,0 +1,540 @@
+"""The consolidated workbook: every provider's current return in one place, for analysts.
+
+Sheets, in order:
+
+* **Cover**: what the workbook is, what it contains, the as-of date, data sources.
+* **Contents**: one row per sheet, with a link to it.
+* **Submissions**: the submissions register: who owed what, received when,
+  deadline, on time or late by N working days, resubmissions, missing.
+* Per return type (KPD, MMIR): a long-form **data** sheet (provider, contract,
+  period, month, field, field label, key, value) of the current returns, and one
+  sheet per key measure laid out providers x months with a totals row
+  (declared in each spec's [[key_measures]]: KPD FTE total, caseload, job entries; MMIR referrals,
+  Support Plans approved, reworks, and KPI 3 to 5 cases within target and due).
+* **Validation summary**: files by verdict, and findings by code.
+* **Files**: every file received, superseded and rejected ones included.
+
+Accessibility and structure follow the Government Analysis Function guidance:
+a title in A1 of every sheet, one Excel table per sheet (with a name, a header
+row and filters), frozen header panes, no merged cells, no colour-only meaning.
+
+Memory and speed: memory must not grow with the number of returns, so the workbook
+is written in xlsxwriter's constant-memory mode (each sheet's rows go to a temporary
+file as they are written, in row order), and the Excel tables, which xlsxwriter cannot
+add in that mode, are added when the file is finished (streamed_rows.splice). The two
+long data sheets (every figure of every current return, about 170 rows a return) are
+written straight to XML (streamed_rows.RowWriter), about ten times faster than cell by
+cell; each is a titled range with a bold header row, filters, frozen panes and a
+workbook-level defined name (``kpd_data``, ``mmir_data``) rather than an Excel table.
+
+Deterministic: the same ledger contents and options give byte-identical files.
+The document's created date is fixed, every list has a stable sort order and no
+run time is written anywhere. Text that came from a provider is written with
+``write_string`` (and the workbook has ``strings_to_formulas`` off), so text
+beginning with = + - @ is never turned into a formula.
+
+Totals: the providers x months sheets are written as values, with the table's
+totals row holding Excel SUBTOTAL formulas WITH their values cached, so readers
+that do not recalculate still see the right totals. Totals such as FTE total and
+total caseload are recomputed from their inputs (as kpd_measures does), never
+read from a typed cell. A month reported by more than one quarterly return (KPD)
+takes its figure from the latest quarter.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
+
+from ..spec.findings import CATALOGUE
+from ..spec.personal_data import mask_all
+from ..spec.return_spec import KeyMeasure, ReturnSpec
+from . import scratch
+from .streamed_rows import RowWriter, TableSpec, splice
+
+FIXED_CREATED = dt.datetime(2024, 1, 1, 0, 0, 0)
+EXCEL_MAX_ROWS = 1_048_576
+TITLE_ROW, NOTE_ROW = 0, 1
+GENERATOR = "kpd-returns"
+
+STATUS_WORDS = {"on time": "On time", "late": "Late", "missing": "Missing", "rejected only": "Rejected only",
+                "not yet due": "Not yet due"}
+STATUS_COLOURS = (("Missing", "#2a0b06", "#f4cdc6"), ("Late", "#6e3619", "#fcd6c3"),
+                  ("Rejected", "#3d2375", "#dbd5e9"), ("On time", "#005a30", "#cce2d8"))
+VERDICT_WORDS = {"valid": "Valid", "valid-with-warnings": "Valid with warnings", "invalid": "Invalid",
+                 "unreadable": "Unreadable"}
+
+
+@dataclass
+class ReturnData:
+    """What the workbook shows for one return type.
+
+    ``file_values(file_id)`` gives one return's figures as (field, key, month, value)
+    tuples: the sheets read the current returns one at a time (the ledger looks each up
+    through its index), so every figure of every return is never in memory at once."""
+
+    spec: ReturnSpec
+    current: list[Any]  # ledger.ReturnRow, current returns in scope, in sheet order
+    file_values: Callable[[int], list[tuple[str, str, str, Any]]]
+    periods_label: str = "all periods"
+    value_count: int | None = None  # how many values (for the sheet row limit), if known
+
+
+@dataclass
+class WorkbookInput:
+    as_of: dt.date
+    returns: list[ReturnData]
+    register: list[Any]  # ledger.RegisterRow
+    files: Any  # ledger.ReturnRow of every file in scope: a list, or a function returning a fresh iterator
+    finding_summary: list[tuple[str, str, int, int]]  # code, severity, findings, files
+    sources: list[str] = field(default_factory=list)  # lines for the Cover
+    title: str = "Provider management information returns: consolidated"
+
+    def iter_files(self) -> Iterable[Any]:
+        return self.files() if callable(self.files) else self.files
+
+
+# -- helpers -------------------------------------------------------------------------------
+def month_title(ym: str) -> str:
+    year, month = int(ym[:4]), int(ym[5:7])
+    return f"{calendar.month_name[month]} {year}"
+
+
+def _table_name(text: str) -> str:
+    return "tbl_" + re.sub(r"[^A-Za-z0-9_]", "_", text.lower()).strip("_")
+
+
+class _Writer:
+    def __init__(self, path: str | Path):
+        # constant_memory: each sheet's rows go to a temporary file as they are written, so memory does
+        # not grow with the number of returns and files (rows must then be written in order).
+        # Every temporary file (ours and xlsxwriter's) goes to the output folder's scratch folder, which the
+        # next run clears if this one is killed (kpd_returns.intake.scratch): none is stranded holding provider data.
+        self.folder = Path(path).parent  # the output folder
+        self.wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
+                                                  "strings_to_numbers": False, "constant_memory": True,
+                                                  "tmpdir": str(scratch.folder(self.folder))})
+        self.wb.set_properties({"title": "Consolidated provider MI returns", "author": GENERATOR,
+                                "company": "", "comments": "Written by kpd-returns consolidate",
+                                "created": FIXED_CREATED})
+        self.title = self.wb.add_format({"bold": True, "font_size": 14})
+        self.bold = self.wb.add_format({"bold": True})
+        self.wrap = self.wb.add_format({"text_wrap": True, "valign": "top"})
+        self.link = self.wb.add_format({"font_color": "#1D70B8", "underline": 1})
+        self.date = self.wb.add_format({"num_format": "yyyy-mm-dd"})
+        self.datetime = self.wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+        self._num: dict[str, Any] = {}
+        self.sheets: list[tuple[str, str]] = []  # (name, description) for Contents
+        self.streams: dict[str, RowWriter] = {}  # sheet name -> its rows, spliced in after close()
+        self.tables: dict[str, TableSpec] = {}  # sheet name -> its Excel table, added after close()
+
+    def num(self, fmt: str):
+        if fmt not in self._num:
+            self._num[fmt] = self.wb.add_format({"num_format": fmt})
+        return self._num[fmt]
+
+    def sheet(self, name: str, title: str, notes: Sequence[str] = (), describe: str | None = None):
+        ws = page_setup(self.wb.add_worksheet(name))
+        ws.write_string(TITLE_ROW, 0, title, self.title)
+        for i, note in enumerate(notes):
+            ws.write_string(NOTE_ROW + i, 0, note)
+        if describe is not None:
+            self.sheets.append((name, describe))
+        return ws
+
+    def text(self, ws, row: int, col: int, value: Any, fmt=None) -> None:
+        """Anything a provider typed goes through here: always a string, never a formula."""
+        if value is None or value == "":
+            ws.write_blank(row, col, None, fmt)
+        else:
+            ws.write_string(row, col, str(value), fmt) if fmt else ws.write_string(row, col, str(value))
+
+    def value(self, ws, row: int, col: int, value: Any, fmt=None) -> None:
+        if value is None or value == "":
+            ws.write_blank(row, col, None, fmt)
+        elif isinstance(value, bool):
+            ws.write_string(row, col, "Yes" if value else "No")
+        elif isinstance(value, (int, float)):
+            ws.write_number(row, col, value, fmt) if fmt else ws.write_number(row, col, value)
+        elif isinstance(value, dt.datetime):
+            ws.write_datetime(row, col, value, fmt or self.datetime)
+        elif isinstance(value, dt.date):
+            ws.write_datetime(row, col, dt.datetime.combine(value, dt.time()), fmt or self.date)
+        else:
+            self.text(ws, row, col, value, fmt)
+
+    def table(self, ws, first_row: int, headers: Sequence[dict], rows: Iterable[Sequence[Any]], name: str,
+              widths: Sequence[float] | None = None, totals: Sequence[Any] | None = None,
+              freeze_cols: int = 0) -> int:
+        """Write a table with its header on ``first_row``; returns the number of data rows.
+
+        The cells are written in row order (the workbook is in constant-memory mode) and the
+        Excel table itself is added when the file is finished (streamed_rows.splice)."""
+        for c, h in enumerate(headers):
+            ws.write_string(first_row, c, h["header"])
+        n = 0
+        for n, row in enumerate(rows, start=1):
+            for c, v in enumerate(row):
+                fmt = headers[c].get("format")
+                if headers[c].get("text"):
+                    self.text(ws, first_row + n, c, v)
+                else:
+                    self.value(ws, first_row + n, c, v, fmt)
+        if n == 0:  # an Excel table needs a data row
+            n = 1
+            ws.write_string(first_row + 1, 0, "(none)")
+        total_cells: list[tuple[str, str] | None] | None = None
+        if totals is not None:
+            total_cells = []
+            last = first_row + n + 1
+            for c, t in enumerate(totals):
+                if isinstance(t, str):
+                    ws.write_string(last, c, t)
+                    total_cells.append(("label", t))
+                elif t is not None:
+                    # SUBTOTAL over the column's cells by address: Excel writes [Column name] here, but
+                    # LibreOffice cannot resolve a structured reference to a column named like a month
+                    # (it shows #N/A), and the plain range means the same to both. The value is cached.
+                    letter = xl_col_to_name(c)
+                    formula = f"=SUBTOTAL(109,{letter}{first_row + 2}:{letter}{first_row + n + 1})"
+                    ws.write_formula(last, c, formula, headers[c].get("format"), t)
+                    total_cells.append(("formula", formula))
+                else:
+                    total_cells.append(None)
+        self.tables[ws.get_name()] = TableSpec(name, first_row, first_row + n + (1 if totals is not None else 0),
+                                               [h["header"] for h in headers], total_cells)
+        ws.freeze_panes(first_row + 1, freeze_cols)
+        ws.repeat_rows(first_row)  # the header row on every printed page
+        for c, w in enumerate(widths or []):
+            ws.set_column(c, c, w)
+        return n
+
+    def close(self) -> None:
+        self.wb.close()
+
+
+def page_setup(ws):
+    """Every sheet prints on A4 landscape, one page wide, with the sheet name and page in the footer."""
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.set_footer("&L&A&RPage &P of &N")
+    return ws
+
+
+# -- the sheets ----------------------------------------------------------------------------
+def write_consolidated(path: str | Path, data: WorkbookInput) -> list[str]:
+    """Write the workbook; return its sheet names in order."""
+    w = _Writer(path)
+    try:
+        cover = page_setup(w.wb.add_worksheet("Cover"))
+        contents = page_setup(w.wb.add_worksheet("Contents"))
+        _submissions(w, data)
+        for rd in data.returns:
+            _data_sheet(w, rd)
+            grids = measure_grids(rd, rd.spec.key_measures)  # declared in the return's spec ([[key_measures]])
+            for m in rd.spec.key_measures:
+                _measure_sheet(w, rd, m, grids[m.slug])
+            if rd.spec.id == "mmir":  # the KPI counts' percentages, beside them (consolidated_kpis)
+                from .consolidated_kpis import kpi_sheet
+
+                kpi_sheet(w, rd)
+        _validation_summary(w, data)
+        _files(w, data)
+        _cover(w, cover, data)
+        _contents(w, contents)
+        names = ["Cover", "Contents"] + [n for n, _ in w.sheets]
+        cover.activate()
+        w.close()
+        splice(path, w.streams, w.tables)
+    finally:
+        for stream in w.streams.values():
+            stream.discard()
+    return names
+
+
+def _cover(w: _Writer, ws, data: WorkbookInput) -> None:
+    ws.write_string(0, 0, data.title, w.title)
+    lines = [
+        ("This workbook", "brings together the management information returns providers have sent to DWP: for each "
+                          "provider, contract and period, the CURRENT return (the latest valid submission; earlier "
+                          "ones are kept in the ledger and listed on the Files sheet)."),
+        ("As at", f"{data.as_of.day} {data.as_of:%B %Y} ({data.as_of.isoformat()}): returns whose deadline had passed "
+                  "by this date and that were not received are shown as missing."),
+    ]
+    for rd in data.returns:
+        lines.append((rd.spec.short_title, f"{rd.spec.title}, template version {rd.spec.version}: "
+                                           f"{len(rd.current)} current returns ({rd.periods_label})."))
+    lines.append(("Contents", "The Contents sheet links to every sheet. Each sheet has one table with filters; "
+                              "the providers x months sheets have a totals row. The two data sheets are filtered "
+                              "ranges with a defined name rather than Excel tables, so that any number of returns "
+                              "fits in memory when the workbook is written."))
+    lines.append(("Warnings", "Cross-return warnings (ytd-discontinuity, kpd-restatement) compare each return with "
+                              "the provider's earlier returns; they are warnings because the earlier return may be "
+                              "the one that is wrong."))
+    for i, s in enumerate(data.sources):
+        lines.append(("Data sources" if i == 0 else "", s))
+    for r, (label, text) in enumerate(lines, start=2):
+        if label:
+            ws.write_string(r, 0, label, w.bold)
+        ws.write_string(r, 1, text, w.wrap)
+    ws.set_column(0, 0, 18)
+    ws.set_column(1, 1, 110)
+
+
+def _contents(w: _Writer, ws) -> None:
+    ws.write_string(TITLE_ROW, 0, "Contents", w.title)
+    ws.write_string(NOTE_ROW, 0, "Select a sheet name to go to it.")
+    first = 2
+    rows = [("Cover", "Title, what this workbook contains, the as-of date and data sources.")] + w.sheets
+    ws.write_string(first, 0, "Sheet")
+    ws.write_string(first, 1, "What it contains")
+    for i, (name, describe) in enumerate(rows, start=1):
+        quoted = "'" + name.replace("'", "''") + "'"
+        ws.write_url(first + i, 0, f"internal:{quoted}!A1", w.link, string=name)
+        ws.write_string(first + i, 1, describe)
+    w.tables[ws.get_name()] = TableSpec("tbl_contents", first, first + len(rows), ["Sheet", "What it contains"])
+    ws.freeze_panes(first + 1, 0)
+    ws.set_column(0, 0, 32)
+    ws.set_column(1, 1, 100)
+
+
+def _submissions(w: _Writer, data: WorkbookInput) -> None:
+    counts: dict[str, int] = {}
+    for r in data.register:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    summary = ", ".join(f"{STATUS_WORDS[s].lower()} {counts[s]}" for s in STATUS_WORDS if s in counts) or "none"
+    ws = w.sheet("Submissions", "Submissions register: returns owed and received",
+                 [f"One row per provider, contract, return and period up to {data.as_of.isoformat()}: {summary}. "
+                  "On time or late is judged by the first valid submission; late by N counts working days in the "
+                  "provider's UK division."],
+                 "Who owed which return, when it was received, its deadline, on time or late, resubmissions, missing.")
+    headers = [{"header": "Provider", "text": True}, {"header": "Contract", "text": True},
+               {"header": "Return", "text": True}, {"header": "Period", "text": True},
+               {"header": "Status", "text": True}, {"header": "Received"},
+               {"header": "Deadline", "format": w.datetime}, {"header": "Late by (working days)"},
+               {"header": "Resubmissions"}, {"header": "Files received"}, {"header": "In register", "text": True},
+               {"header": "UK division", "text": True}, {"header": "Current file", "text": True},
+               {"header": "Sender", "text": True}]
+
+    def rows():
+        for r in data.register:
+            received = r.received_at
+            if received is not None and getattr(r, "received_date_only", False):
+                received = received.date()
+            yield (r.provider, r.contract, r.return_id.upper(), r.period, STATUS_WORDS.get(r.status, r.status),
+                   received, r.deadline, r.late_working_days, r.resubmissions, r.files,
+                   "Yes" if r.in_register else "No", r.region, mask_all(r.current_name), mask_all(r.sender))
+    n = w.table(ws, 3, headers, rows(), "tbl_submissions",
+                [34, 18, 8, 12, 14, 17, 17, 12, 14, 10, 11, 18, 44, 30], freeze_cols=2)
+    for word, fg, bg in STATUS_COLOURS:  # GOV.UK tag colours beside the words (never colour alone)
+        ws.conditional_format(4, 4, 3 + n, 4, {"type": "text", "criteria": "begins with", "value": word,
+                                               "format": w.wb.add_format({"bold": True, "font_color": fg,
+                                                                          "bg_color": bg})})
+
+
+def _slot_order(spec: ReturnSpec) -> dict[tuple[str, str], int]:
+    from ..checks.cross_checks import slot_index
+
+    return {k: i for i, k in enumerate(slot_index(spec))}
+
+
+def _data_sheet(w: _Writer, rd: ReturnData) -> None:
+    spec = rd.spec
+    order = _slot_order(spec)
+    labels = {f.id: f.label for s in spec.sheets for f in s.expanded_fields}
+    monthly = spec.period.kind == "month"
+    name = f"{spec.name_prefix} data"
+    limit = EXCEL_MAX_ROWS - 5  # rows left below the title, up to two notes, a blank row and the header
+    total = rd.value_count if rd.value_count is not None else None
+    notes = [f"{spec.title}. One row per figure; {rd.periods_label}. Month is the calendar month a figure "
+             "is for; Key is the column or row it was entered in. The figures are a filtered range named "
+             f"{spec.id}_data (not an Excel table, so that any number of returns can be written)."]
+    if total is not None and total > limit:
+        notes.append(f"This sheet holds the first {limit:,} of {total:,} figures (the most a sheet can hold); "
+                     "every figure is in the ledger.")
+    headers = ["Provider", "Contract", "Period", "Month", "Field", "Field label", "Key", "Value"]
+
+    def rows():
+        n = 0
+        unknown = 10**9
+        for ret in rd.current:
+            items = rd.file_values(ret.file_id)
+            items.sort(key=lambda v: (order.get((v[0], v[1]), unknown), v[0], v[1], v[2]))
+            head = (ret.provider, ret.contract, ret.period)
+            own_month = ret.period if monthly else ""
+            for fld, key, month, value in items:
+                if n >= limit:
+                    return
+                n += 1
+                yield (*head, month or own_month, fld, labels.get(fld, fld), key, value)
+    first_row = NOTE_ROW + len(notes) + 1
+    stream = RowWriter(first_row, len(headers), folder=w.folder)
+    w.streams[name] = stream
+    if stream.write_all(rows()) == 0:
+        stream.write(["(none)"])
+    ws = w.sheet(name, f"{spec.short_title}: every figure of the current returns, in long form", notes,
+                 f"{spec.short_title}: every figure of each current return, one row per figure.")
+    for c, h in enumerate(headers):
+        ws.write_string(first_row, c, h, w.bold)
+    ws.autofilter(first_row, 0, stream.last_row, len(headers) - 1)
+    ws.freeze_panes(first_row + 1, 2)
+    for c, width in enumerate([34, 18, 12, 9, 30, 50, 16, 16]):
+        ws.set_column(c, c, width)
+    quoted = "'" + name.replace("'", "''") + "'"
+    w.wb.define_name(f"{spec.id}_data", f"={quoted}!$A${first_row + 1}:$H${stream.last_row + 1}")
+
+
+Grid = tuple[list[str], list[tuple[str | None, str, dict[str, float]]]]
+
+
+def _file_months(rd: ReturnData, needed: set[str]):
+    """Per current return: {month: {field: {key: value}}} of the numeric figures of ``needed`` fields,
+    one return at a time, so memory holds the grids being built, not every figure of every return."""
+    own_period = rd.spec.period.kind == "month"
+    for ret in rd.current:
+        per: dict[str, dict[str, dict[str, float]]] = {}
+        own = ret.period if own_period else ""
+        for fld, key, month, value in rd.file_values(ret.file_id):
+            if fld in needed and isinstance(value, (int, float)) and (month or own):
+                per.setdefault(month or own, {}).setdefault(fld, {})[key] = float(value)
+        yield ret, per
+
+
+def measure_grids(rd: ReturnData, measures: Sequence[KeyMeasure]) -> dict[str, Grid]:
+    """measure slug -> (months, [(provider, contract, {month: value})]), from the current returns."""
+    spec = rd.spec
+    computed = {f.id: f.computed for s in spec.sheets for f in s.expanded_fields if f.computed}
+    needed: set[str] = set()
+    for m in measures:
+        for fid, _key in m.parts:
+            needed.add(fid)
+            if fid in computed and computed[fid].op == "sum":
+                needed |= set(computed[fid].of)
+    grids: dict[str, dict[tuple, dict[str, tuple[tuple, float]]]] = {m.slug: {} for m in measures}
+    months: dict[str, set[str]] = {m.slug: set() for m in measures}
+    for ret, per in _file_months(rd, needed):
+        rank = (ret.period_end or dt.date.min, ret.period or "")
+        for m in measures:
+            for month, fields in per.items():
+                total = 0.0
+                complete = True
+                for part, key in m.parts:
+                    got = _field_value(part, key or None, fields, computed)  # '' = the month's own column
+                    if got is None:
+                        if len(m.parts) == 1:
+                            complete = False
+                        continue
+                    total += got
+                if not complete:
+                    continue
+                cell = grids[m.slug].setdefault((ret.provider or "", ret.contract or ""), {})
+                if month not in cell or cell[month][0] <= rank:  # the latest period's figure wins
+                    cell[month] = (rank, total)
+                months[m.slug].add(month)
+    out: dict[str, Grid] = {}
+    for m in measures:
+        rows = [(p or None, c, {mo: val for mo, (_r, val) in cells.items()})
+                for (p, c), cells in sorted(grids[m.slug].items(), key=lambda kv: (kv[0][0].casefold(),
+                                                                                   kv[0][1].casefold()))]
+        out[m.slug] = (sorted(months[m.slug]), rows)
+    return out
+
+
+def _field_value(fid: str, key: str | None, fields: dict[str, dict[str, float]], computed: dict) -> float | None:
+    comp = computed.get(fid)
+    if comp is not None and comp.op == "sum":
+        parts = []
+        for p in comp.of:
+            got = _field_value(p, key, fields, computed)
+            if got is None:
+                return fields.get(fid, {}).get(key) if key is not None else _any(fields.get(fid))
+            parts.append(got)
+        return round(sum(parts), 6)
+    by_key = fields.get(fid)
+    if not by_key:
+        return None
+    if key is not None:
+        return by_key.get(key)
+    return _any(by_key)
+
+
+def _any(by_key: dict[str, float] | None) -> float | None:
+    if not by_key:
+        return None
+    return by_key[sorted(by_key)[0]]
+
+
+def _measure_sheet(w: _Writer, rd: ReturnData, m: KeyMeasure, grid: Grid) -> None:
+    months, rows = grid
+    notes = [f"Providers x months from the current returns ({rd.periods_label}). The totals row adds up the "
+             f"providers." + (" The Total column adds up the months." if m.flow else
+                              " Staff and caseload are counts at a point in time, so months are not added up.")
+             + (f" {m.note}" if m.note else "")]
+    ws = w.sheet(m.sheet, m.title, notes, m.title + ".")
+    fmt = w.num(m.number_format)
+    headers = [{"header": "Provider", "text": True}, {"header": "Contract", "text": True}]
+    headers += [{"header": month_title(mo), "format": fmt} for mo in months]
+    if m.flow:
+        headers.append({"header": "Total", "format": fmt})
+    body = []
+    for provider, contract, cells in rows:
+        line: list[Any] = [provider, contract] + [cells.get(mo) for mo in months]
+        if m.flow:
+            line.append(round(sum(cells.get(mo) or 0.0 for mo in months), 6))
+        body.append(line)
+    totals: list[Any] = ["Total", None]
+    for i in range(2, len(headers)):
+        totals.append(round(sum((r[i] or 0.0) for r in body), 6))
+    w.table(ws, 3, headers, body, _table_name(f"{rd.spec.id}_{m.slug}"),
+            [34, 18] + [13] * (len(headers) - 2), totals=totals, freeze_cols=2)
+
+
+def _validation_summary(w: _Writer, data: WorkbookInput) -> None:
+    verdicts: dict[str, int] = {}
+    current = received = 0
+    for f in data.iter_files():
+        verdicts[f.verdict] = verdicts.get(f.verdict, 0) + 1
+        current += bool(f.current)
+        received += 1
+    text = ", ".join(f"{VERDICT_WORDS[v].lower()} {verdicts[v]}" for v in VERDICT_WORDS if v in verdicts) or "none"
+    ws = w.sheet("Validation summary", "Validation summary: files, verdicts and findings by code",
+                 [f"Files received: {received} ({text}); current returns: {current}.",
+                  "Findings by code over every file received (current, superseded and rejected)."],
+                 "Files by verdict, and how many findings of each code were found, in how many files.")
+    headers = [{"header": "Code", "text": True}, {"header": "Severity", "text": True},
+               {"header": "Level", "text": True}, {"header": "Findings"}, {"header": "Files"}]
+    rows = [(code, sev, CATALOGUE.get(code, ("", "", ""))[1], n, files) for code, sev, n, files in
+            data.finding_summary]
+    w.table(ws, 4, headers, rows, "tbl_validation_summary", [30, 10, 10, 10, 10])
+
+
+def _files(w: _Writer, data: WorkbookInput) -> None:
+    ws = w.sheet("Files", "Files received: every submission, superseded and rejected ones included",
+                 ["Current is Yes for the return in use for its provider, contract and period (the latest valid one)."],
+                 "Every file received: who sent it, when, its verdict and whether it is the current return.")
+    headers = [{"header": "File", "text": True}, {"header": "E-mail", "text": True},
+               {"header": "Sender", "text": True}, {"header": "Return", "text": True},
+               {"header": "Provider", "text": True}, {"header": "Contract", "text": True},
+               {"header": "Period", "text": True}, {"header": "Received"},
+               {"header": "Submission time from", "text": True}, {"header": "Verdict", "text": True},
+               {"header": "Current", "text": True}, {"header": "Errors"}, {"header": "Warnings"},
+               {"header": "Late by (working days)"}, {"header": "SHA-256", "text": True}]
+
+    def rows():
+        for f in data.iter_files():
+            received = f.received_at.date() if f.received_at and f.received_date_only else f.received_at
+            # The sender's address stays in the ledger's audit trail; here it is masked like all personal data
+            # (names too, which a ledger written before names were masked may hold raw).
+            yield (mask_all(f.name), mask_all(f.source_email), mask_all(f.sender), (f.return_id or "").upper() or None, f.provider, f.contract,
+                   f.period, received, f.submitted_source, VERDICT_WORDS.get(f.verdict, f.verdict),
+                   "Yes" if f.current else "No", f.errors, f.warnings, f.late_working_days, f.sha256[:16])
+    w.table(ws, 3, headers, rows(), "tbl_files", [44, 30, 30, 8, 34, 18, 12, 17, 18, 20, 9, 8, 9, 12, 18])

@@ -1,0 +1,761 @@
+"""The ledger: every file received, what the validator said about it, and its figures.
+
+One SQLite file, created and migrated by the tool (``PRAGMA user_version`` holds
+the schema version; the ``schema_version`` table records when each step was
+applied). ``foreign_keys`` is on and the journal is in WAL mode.
+
+Tables
+    ``files``          one row per distinct file received (``sha256`` UNIQUE):
+                       where it came from (name, path, e-mail, sender), when it was
+                       submitted and how we know (``submitted_source``), what it is
+                       (return, template version, provider, contract, period) and
+                       the verdict, deadline and lateness.
+    ``findings``       the findings of each file (``origin`` 'validator', or
+                       'cross-check' for the cross-return checks, which are
+                       recomputed whenever a return of the same contract arrives).
+    ``file_values``    the figures in long form: field, key, month, value_num or value_text.
+
+Views
+    ``valid_files``    files that can be used (verdict valid or valid-with-warnings).
+    ``current_files``  the CURRENT return per (return_id, contract, period): the
+                       latest valid submission by received time, ties broken by id.
+                       Computed by a query, never stored, so it cannot go stale.
+
+Times are UK local time, stored as ISO text; a submission known only by its date
+(the workbook's own "Date submitted") is stored as 'YYYY-MM-DD'. ``ingested_at``
+is kept for the record but never printed in any output, so outputs stay
+deterministic.
+
+Each file is added in ONE transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``): a
+process killed part-way leaves the ledger consistent, and running the same batch
+again adds only the files that are missing (identical files are recognised by
+their SHA-256 and not added twice).
+
+Another run writing to the same ledger holds its write lock for a moment. A
+write that finds the ledger locked says so once ("the ledger ... is in use by
+another run; waiting ...") and waits up to ``lock_wait`` seconds (the
+``KPD_LEDGER_WAIT`` environment variable, default 60); if the lock is still held
+then, ``LedgerBusy`` stops the run. A lock is a fault of the moment, never a
+verdict on a file: the file being stored is left unrecorded, so the next run
+takes it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+import sqlite3
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..spec.findings import Finding
+
+if TYPE_CHECKING:
+    from ..spec.model import FileReport
+    from .registry import Registry
+
+VALID_VERDICTS = ("valid", "valid-with-warnings")
+VERDICTS = ("valid", "valid-with-warnings", "invalid", "unreadable")
+
+# Each step is applied once, in order, in its own transaction. Never edit a step
+# that has been released: add a new one.
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (1, "files, findings and values", """
+CREATE TABLE IF NOT EXISTS schema_version (
+    version     INTEGER PRIMARY KEY,
+    description TEXT NOT NULL,
+    applied_at  TEXT NOT NULL
+);
+CREATE TABLE files (
+    id                INTEGER PRIMARY KEY,
+    sha256            TEXT NOT NULL UNIQUE,
+    name              TEXT NOT NULL,          -- original file name (attachment name for e-mails)
+    source_path       TEXT NOT NULL,          -- the file found in the inbox (the e-mail for attachments)
+    source_email      TEXT,                   -- the e-mail's file name, if it came as an attachment
+    sender            TEXT,                   -- the e-mail's From address
+    received_at       TEXT,                   -- submission time, UK local ISO; 'YYYY-MM-DD' if only the date is known
+    submitted_source  TEXT,                   -- workbook, email, file-modified, option
+    return_id         TEXT,
+    template_version  TEXT,
+    provider          TEXT,
+    contract          TEXT,
+    contract_key      TEXT,                   -- contract normalised for matching (case and spaces)
+    period            TEXT,
+    period_end        TEXT,
+    verdict           TEXT NOT NULL CHECK (verdict IN ('valid', 'valid-with-warnings', 'invalid', 'unreadable')),
+    late_working_days INTEGER,
+    deadline          TEXT,
+    region            TEXT,
+    size_bytes        INTEGER,
+    ingested_at       TEXT NOT NULL           -- for the record only: never printed in outputs
+);
+CREATE TABLE findings (
+    id          INTEGER PRIMARY KEY,
+    file_id     INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+    seq         INTEGER NOT NULL,
+    origin      TEXT NOT NULL DEFAULT 'validator' CHECK (origin IN ('validator', 'cross-check')),
+    code        TEXT NOT NULL,
+    severity    TEXT NOT NULL CHECK (severity IN ('error', 'warning')),
+    sheet       TEXT,
+    cell        TEXT,
+    field       TEXT,
+    field_label TEXT,
+    found       TEXT,
+    expected    TEXT,
+    message     TEXT NOT NULL,
+    guidance    TEXT
+);
+CREATE TABLE file_values (
+    file_id    INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+    return_id  TEXT NOT NULL,
+    field      TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    month      TEXT NOT NULL,                 -- 'YYYY-MM' for month columns, '' otherwise
+    value_num  REAL,
+    value_text TEXT
+);
+"""),
+    (2, "indexes and the current-return views", """
+CREATE INDEX files_return_contract_period ON files(return_id, contract_key, period);
+CREATE INDEX findings_file ON findings(file_id);
+CREATE INDEX file_values_file ON file_values(file_id);
+CREATE VIEW valid_files AS
+    SELECT * FROM files
+    WHERE verdict IN ('valid', 'valid-with-warnings')
+      AND return_id IS NOT NULL AND contract_key IS NOT NULL AND period IS NOT NULL;
+CREATE VIEW current_files AS
+    SELECT * FROM (
+        SELECT v.*, ROW_NUMBER() OVER (
+            PARTITION BY v.return_id, v.contract_key, v.period
+            ORDER BY v.received_at DESC, v.id DESC) AS rank_in_period
+        FROM valid_files v)
+    WHERE rank_in_period = 1;
+"""),
+    (3, "the providers registers given to commands, as loaded", """
+CREATE TABLE registers (
+    id        INTEGER PRIMARY KEY,
+    name      TEXT NOT NULL,                  -- the file's name as given (providers.csv)
+    sha256    TEXT NOT NULL,
+    content   TEXT NOT NULL,                  -- the text as loaded, so later commands use the same register
+    stored_at TEXT NOT NULL
+);
+"""),
+]
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+class LedgerError(Exception):
+    """The ledger cannot be opened or used (a plain sentence naming the file)."""
+
+
+class LedgerBusy(LedgerError):
+    """Another run held the ledger's write lock for longer than this run would wait."""
+
+
+DEFAULT_LOCK_WAIT = 60.0
+LOCK_WAIT_ENV = "KPD_LEDGER_WAIT"
+_FIRST_TRY_MS = 200  # a lock held for a moment is waited for silently
+
+
+def lock_wait_seconds() -> float:
+    """How long a write waits for another run's lock: KPD_LEDGER_WAIT seconds, else 60."""
+    text = os.environ.get(LOCK_WAIT_ENV, "").strip()
+    try:
+        value = float(text) if text else DEFAULT_LOCK_WAIT
+    except ValueError:
+        raise LedgerError(f"{LOCK_WAIT_ENV} must be a number of seconds, not '{text}'.") from None
+    return max(0.0, value)
+
+
+def is_locked(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
+
+
+def _cannot_use(path: Path, exc: BaseException) -> LedgerError:
+    """The sentence for a ledger SQLite refused, saying what actually happened."""
+    text = str(exc)
+    if "readonly" in text.replace("-", "").replace(" ", "") or "read-only" in text:
+        return LedgerError(f"The ledger {path} cannot be written: the file or its folder is read-only. Give "
+                           "kpd-returns write permission there, or give another ledger with --db.")
+    if "unable to open" in text:
+        return LedgerError(f"The ledger {path} cannot be opened: its folder cannot be written or the file cannot "
+                           "be read. Check the permissions, or give another ledger with --db.")
+    if is_locked(exc):
+        return LedgerBusy(f"The ledger {path} is in use by another run and stayed locked, so this run stopped "
+                          "before recording anything more. Run again when the other run has finished.")
+    return LedgerError(f"The file {path} is not a kpd-returns ledger or is damaged ({exc}).")
+
+
+def contract_key(contract: str | None) -> str | None:
+    """Contracts match whatever their case and spacing: 'cpa  07' is 'CPA 07'."""
+    if contract is None:
+        return None
+    text = re.sub(r"\s+", " ", str(contract)).strip().casefold()
+    return text or None
+
+
+# -- rows returned by the API ---------------------------------------------------------
+@dataclass(frozen=True)
+class ReturnRow:
+    file_id: int
+    return_id: str | None
+    provider: str | None
+    contract: str | None
+    period: str | None
+    period_end: dt.date | None
+    verdict: str
+    received_at: dt.datetime | None  # midnight when only the date is known (see received_text)
+    submitted_source: str | None
+    late_working_days: int | None
+    deadline: dt.datetime | None
+    name: str
+    sender: str | None
+    source_email: str | None = None
+    source_path: str = ""
+    sha256: str = ""
+    template_version: str | None = None
+    region: str | None = None
+    received_text: str | None = None  # as stored: 'YYYY-MM-DDTHH:MM:SS' or 'YYYY-MM-DD'
+    current: bool = False
+    errors: int = 0
+    warnings: int = 0
+
+    @property
+    def received_date_only(self) -> bool:
+        return self.received_text is not None and len(self.received_text) == 10
+
+
+@dataclass(frozen=True)
+class StoredRegister:
+    name: str
+    sha256: str
+    content: str
+    stored_at: str
+
+
+@dataclass(frozen=True)
+class ValueRow:
+    provider: str | None
+    contract: str | None
+    period: str
+    field: str
+    key: str
+    month: str
+    value: float | str | None
+    file_id: int = 0
+    return_id: str = ""
+    period_end: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class RegisterRow:
+    provider: str | None
+    contract: str
+    return_id: str
+    period: str
+    status: str  # "on time", "late", "missing", "rejected only", "not yet due"
+    received_at: dt.datetime | None
+    deadline: dt.datetime | None
+    late_working_days: int | None
+    resubmissions: int
+    files: int
+    period_end: dt.date | None = None
+    region: str = "england-and-wales"
+    in_register: bool = True
+    current_file_id: int | None = None
+    current_name: str | None = None
+    sender: str | None = None
+    received_date_only: bool = False  # only the date of receipt is known (the workbook's Date submitted)
+
+
+@dataclass(frozen=True)
+class AddResult:
+    """What adding one report did: ``duplicate_of`` is set when the file was already there."""
+
+    file_id: int
+    added: bool
+    duplicate_of: ReturnRow | None = None
+    cross_findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def duplicate_message(self) -> str:
+        row = self.duplicate_of
+        if row is None:
+            return ""
+        return f"already in the ledger as {row.name}, received {format_received(row)}"
+
+
+def format_received(row: ReturnRow) -> str:
+    if row.received_text is None:
+        return "at an unknown time"
+    if row.received_date_only:
+        return row.received_text
+    return row.received_text.replace("T", " ")
+
+
+# -- conversions -----------------------------------------------------------------------------
+def _iso_dt(value: dt.datetime | dt.date | None, date_only: bool = False) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            from zoneinfo import ZoneInfo
+
+            value = value.astimezone(ZoneInfo("Europe/London")).replace(tzinfo=None)
+        if date_only:
+            return value.date().isoformat()
+        return value.replace(microsecond=0).isoformat(timespec="seconds")
+    return value.isoformat()
+
+
+def _parse_dt(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    if len(text) == 10:
+        return dt.datetime.combine(dt.date.fromisoformat(text), dt.time())
+    return dt.datetime.fromisoformat(text)
+
+
+def _parse_date(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text[:10]) if text else None
+
+
+def _value_columns(value: Any) -> tuple[float | None, str | None]:
+    if value is None:
+        return None, None
+    if isinstance(value, bool):
+        return None, "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        return float(value), None
+    if isinstance(value, (dt.datetime, dt.date)):
+        return None, value.isoformat()
+    return None, str(value)
+
+
+_ROW_COLUMNS = """f.id, f.return_id, f.provider, f.contract, f.period, f.period_end, f.verdict, f.received_at,
+    f.submitted_source, f.late_working_days, f.deadline, f.name, f.sender, f.source_email, f.source_path,
+    f.sha256, f.template_version, f.region"""
+_COUNTS = """(SELECT COUNT(*) FROM findings g WHERE g.file_id = f.id AND g.severity = 'error') AS n_errors,
+    (SELECT COUNT(*) FROM findings g WHERE g.file_id = f.id AND g.severity = 'warning') AS n_warnings,
+    (f.verdict IN ('valid', 'valid-with-warnings') AND f.return_id IS NOT NULL AND f.contract_key IS NOT NULL
+     AND f.period IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM files o
+        WHERE o.return_id = f.return_id AND o.contract_key = f.contract_key AND o.period = f.period
+          AND o.verdict IN ('valid', 'valid-with-warnings')
+          AND (COALESCE(o.received_at, ''), o.id) > (COALESCE(f.received_at, ''), f.id))) AS is_current"""
+# is_current means "this file is in current_files" (the view: the latest valid file of its return, contract
+# and period, by received_at then id, NULL times last). Asked per file, the view would rank every valid file
+# each time (quadratic in the ledger's size); this asks the index of the file's own period instead.
+
+
+def _row(r: sqlite3.Row) -> ReturnRow:
+    return ReturnRow(
+        file_id=r["id"], return_id=r["return_id"], provider=r["provider"], contract=r["contract"],
+        period=r["period"], period_end=_parse_date(r["period_end"]), verdict=r["verdict"],
+        received_at=_parse_dt(r["received_at"]), submitted_source=r["submitted_source"],
+        late_working_days=r["late_working_days"], deadline=_parse_dt(r["deadline"]), name=r["name"],
+        sender=r["sender"], source_email=r["source_email"], source_path=r["source_path"], sha256=r["sha256"],
+        template_version=r["template_version"], region=r["region"], received_text=r["received_at"],
+        current=bool(r["is_current"]), errors=r["n_errors"], warnings=r["n_warnings"],
+    )
+
+
+def _finding_from_row(r: sqlite3.Row) -> Finding:
+    return Finding(code=r["code"], severity=r["severity"], message=r["message"], guidance=r["guidance"] or "",
+                   sheet=r["sheet"], cell=r["cell"], field=r["field"], field_label=r["field_label"],
+                   found=r["found"], expected=r["expected"])
+
+
+# -- the ledger ----------------------------------------------------------------------------
+class Ledger:
+    """The SQLite ledger. Open with a path (created and migrated as needed); close when done."""
+
+    def __init__(self, path: str | Path, *, timeout: float | None = None, on_wait: Callable[[str], None] | None = None):
+        self.path = Path(path)
+        timeout = lock_wait_seconds() if timeout is None else timeout
+        self.lock_wait = timeout
+        self.on_wait = on_wait
+        try:
+            if self.path.parent and not self.path.parent.exists():
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(str(self.path), timeout=timeout, isolation_level=None)
+        except (sqlite3.Error, OSError) as exc:
+            raise LedgerError(f"The ledger {self.path} cannot be opened ({exc}).") from None
+        self.conn.row_factory = sqlite3.Row
+        try:
+            self.conn.execute("PRAGMA foreign_keys = ON")
+            self.conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")  # reads; writes use _begin
+            mode = self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise LedgerError(f"The ledger {self.path} cannot use write-ahead logging (journal mode {mode}).")
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self.conn.close()
+            raise _cannot_use(self.path, exc) from None
+
+    def _begin(self) -> None:
+        """BEGIN IMMEDIATE, waiting (with one message) for another run's lock; LedgerBusy if it stays."""
+        conn = self.conn
+        conn.execute(f"PRAGMA busy_timeout = {min(_FIRST_TRY_MS, int(self.lock_wait * 1000))}")
+        try:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not is_locked(exc) or self.lock_wait * 1000 <= _FIRST_TRY_MS:
+                    raise
+            wait = self.lock_wait
+            say = self.on_wait or (lambda text: print(text, file=sys.stderr, flush=True))
+            say(f"The ledger {self.path} is in use by another run; waiting up to {wait:g} seconds for it…")
+            conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if is_locked(exc):
+                raise LedgerBusy(
+                    f"The ledger {self.path} is still in use by another run after {self.lock_wait:g} seconds, so this "
+                    "run stopped; the files it had not recorded yet will be taken by the next run. Run again when "
+                    f"the other run has finished (or set {LOCK_WAIT_ENV} to wait longer).") from None
+            raise _cannot_use(self.path, exc) from None
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(self.lock_wait * 1000)}")
+
+    # -- housekeeping ------------------------------------------------------------------
+    def close(self) -> None:
+        if getattr(self, "conn", None) is not None:
+            try:
+                self.conn.execute("PRAGMA busy_timeout = 0")  # tidying never waits for another run
+                self.conn.execute("PRAGMA optimize")
+            except sqlite3.Error:
+                pass
+            self.conn.close()
+            self.conn = None  # type: ignore[assignment]
+
+    def __enter__(self) -> "Ledger":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def _migrate(self) -> None:
+        current = self.schema_version
+        if current > SCHEMA_VERSION:
+            raise LedgerError(
+                f"The ledger {self.path} was made by a newer version of kpd-returns (schema {current}; this "
+                f"version knows up to {SCHEMA_VERSION}). Upgrade kpd-returns to use it.")
+        for version, description, sql in MIGRATIONS:
+            if version <= current:
+                continue
+            self._begin()
+            try:
+                # Another process may have migrated while we waited for the lock.
+                if self.conn.execute("PRAGMA user_version").fetchone()[0] >= version:
+                    self.conn.execute("ROLLBACK")
+                    continue
+                for statement in _statements(sql):
+                    self.conn.execute(statement)
+                self.conn.execute("INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)",
+                                  (version, description, _now()))
+                self.conn.execute(f"PRAGMA user_version = {version}")
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+
+    def integrity_problems(self) -> list[str]:
+        """[] when ``PRAGMA integrity_check`` and ``foreign_key_check`` both pass."""
+        problems = [r[0] for r in self.conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
+        problems += [f"foreign key: {tuple(r)}" for r in self.conn.execute("PRAGMA foreign_key_check")]
+        return problems
+
+    # -- writing -------------------------------------------------------------------------
+    def find_sha256(self, sha256: str) -> ReturnRow | None:
+        r = self.conn.execute(f"SELECT {_ROW_COLUMNS}, {_COUNTS} FROM files f WHERE f.sha256 = ?",
+                              (sha256,)).fetchone()
+        return _row(r) if r else None
+
+    def add_report(self, report: "FileReport", *, source_path: str | Path, source_email: str | None = None,
+                   sender: str | None = None, region: str | None = None, size_bytes: int | None = None,
+                   year_start: Callable[[str, str | None], int] | None = None) -> AddResult:
+        """Add one validated file in one transaction; a file already there (same SHA-256) is left alone.
+
+        When the file is a usable return, the cross-return checks of its contract are
+        recomputed in the same transaction; ``cross_findings`` are those now on this file.
+        """
+        if not report.sha256:
+            raise ValueError(f"The report for {report.name} has no SHA-256: the ledger needs one.")
+        verdict = report.verdict
+        date_only = report.submitted_source == "workbook"
+        conn = self.conn
+        self._begin()
+        try:
+            existing = conn.execute(f"SELECT {_ROW_COLUMNS}, {_COUNTS} FROM files f WHERE f.sha256 = ?",
+                                    (report.sha256,)).fetchone()
+            if existing is not None:
+                conn.execute("ROLLBACK")
+                return AddResult(existing["id"], False, _row(existing))
+            cur = conn.execute(
+                """INSERT INTO files (sha256, name, source_path, source_email, sender, received_at, submitted_source,
+                       return_id, template_version, provider, contract, contract_key, period, period_end, verdict,
+                       late_working_days, deadline, region, size_bytes, ingested_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (report.sha256, report.name, str(source_path), source_email, sender,
+                 _iso_dt(report.submitted, date_only), report.submitted_source, report.return_id,
+                 report.version, report.provider, report.contract, contract_key(report.contract), report.period,
+                 _iso_dt(report.period_end), verdict, report.late_working_days, _iso_dt(report.deadline), region,
+                 size_bytes, _now()))
+            file_id = cur.lastrowid
+            conn.executemany(
+                """INSERT INTO findings (file_id, seq, origin, code, severity, sheet, cell, field, field_label, found,
+                       expected, message, guidance) VALUES (?, ?, 'validator', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                [(file_id, i, f.code, f.severity, f.sheet, f.cell, f.field, f.field_label, f.found, f.expected,
+                  f.message, f.guidance) for i, f in enumerate(report.findings)])
+            rows = []
+            for fld, key, month, value in report.values:
+                num, text = _value_columns(value)
+                rows.append((file_id, report.return_id or "", fld, key or "", month or "", num, text))
+            conn.executemany("INSERT INTO file_values (file_id, return_id, field, key, month, value_num, value_text) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            cross: list[Finding] = []
+            if verdict in VALID_VERDICTS and report.return_id and report.contract and report.period:
+                from ..checks import cross_checks
+
+                ck = contract_key(report.contract)
+                ysm = year_start(report.return_id, report.contract) if year_start else None
+                cross_checks.refresh_group(conn, report.return_id, ck, year_start_month=ysm)
+                cross = self._findings(file_id, origin="cross-check")
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError):  # the ledger refused the write, not the file
+                raise _cannot_use(self.path, exc) from None
+            raise
+        return AddResult(file_id, True, None, cross)
+
+    def refresh_cross_checks(self, year_start: Callable[[str, str | None], int] | None = None) -> int:
+        """Recompute every contract's cross-return checks (one transaction); returns the findings now stored."""
+        from ..checks import cross_checks
+
+        conn = self.conn
+        self._begin()
+        try:
+            groups = conn.execute("SELECT DISTINCT return_id, contract_key, contract FROM current_files "
+                                  "ORDER BY return_id, contract_key").fetchall()
+            seen = set()
+            for g in groups:
+                if (g["return_id"], g["contract_key"]) in seen:
+                    continue
+                seen.add((g["return_id"], g["contract_key"]))
+                ysm = year_start(g["return_id"], g["contract"]) if year_start else None
+                cross_checks.refresh_group(conn, g["return_id"], g["contract_key"], year_start_month=ysm)
+            n = conn.execute("SELECT COUNT(*) FROM findings WHERE origin = 'cross-check'").fetchone()[0]
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return n
+
+    # -- reading -------------------------------------------------------------------------
+    def _findings(self, file_id: int, origin: str | None = None) -> list[Finding]:
+        sql = "SELECT * FROM findings WHERE file_id = ?"
+        args: list[Any] = [file_id]
+        if origin:
+            sql += " AND origin = ?"
+            args.append(origin)
+        rows = self.conn.execute(sql + " ORDER BY origin DESC, seq, id", args).fetchall()
+        return [_finding_from_row(r) for r in rows]
+
+    def findings(self, file_id: int) -> list[Finding]:
+        """Every finding of a file: the validator's, then the cross-return checks'."""
+        return self._findings(file_id)
+
+    def file(self, file_id: int) -> ReturnRow | None:
+        r = self.conn.execute(f"SELECT {_ROW_COLUMNS}, {_COUNTS} FROM files f WHERE f.id = ?", (file_id,)).fetchone()
+        return _row(r) if r else None
+
+    def store_register(self, name: str, text: str) -> None:
+        """Keep the providers register a command was given (unless it is the one stored last)."""
+        sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        latest = self.latest_register()
+        if latest is not None and (latest.name, latest.sha256) == (name, sha):
+            return
+        self.conn.execute("INSERT INTO registers (name, sha256, content, stored_at) VALUES (?, ?, ?, ?)",
+                          (name, sha, text, _now()))
+
+    def latest_register(self) -> "StoredRegister | None":
+        r = self.conn.execute("SELECT name, sha256, content, stored_at FROM registers ORDER BY id DESC LIMIT 1"
+                              ).fetchone()
+        return StoredRegister(*r) if r else None
+
+    def replaced_by_valid(self, file_id: int) -> bool:
+        """Whether a valid return of the same return type, contract and period arrived after this file
+        (what puts right a rejected file; an unreadable one has no period, so nothing replaces it)."""
+        return bool(self.conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM files f JOIN files o ON o.return_id = f.return_id "
+            "AND o.contract_key = f.contract_key AND o.period = f.period "
+            "WHERE f.id = ? AND o.verdict IN ('valid', 'valid-with-warnings') "
+            "AND (COALESCE(o.received_at, ''), o.id) > (COALESCE(f.received_at, ''), f.id))", (file_id,)).fetchone()[0])
+
+    def file_count(self) -> int:
+        return self.conn.execute("SELECT COUNT(*) FROM files").fetchone()[0]
+
+    def current_returns(self, return_id: str | None = None) -> list[ReturnRow]:
+        """One row per (return_id, contract, period): the latest valid submission.
+
+        Sorted by return, provider, contract and period, so outputs built from it are stable."""
+        sql = (f"SELECT {_ROW_COLUMNS}, {_COUNTS} FROM current_files f"
+               + (" WHERE f.return_id = ?" if return_id else "")
+               + " ORDER BY f.return_id, f.provider, f.contract_key, f.period_end, f.period, f.id")
+        return [_row(r) for r in self.conn.execute(sql, (return_id,) if return_id else ())]
+
+    def file_values(self, file_id: int) -> list[tuple[str, str, str, float | str | None]]:
+        """One file's figures as (field, key, month, value) tuples, in no particular order (index lookup)."""
+        cursor = self.conn.cursor()
+        cursor.row_factory = None
+        return [(fld, key, month, num if num is not None else text) for fld, key, month, num, text in cursor.execute(
+            "SELECT field, key, month, value_num, value_text FROM file_values WHERE file_id = ?", (file_id,))]
+
+    def current_values(self, return_id: str) -> list[ValueRow]:
+        """The figures of the current returns of one return type, in a stable order."""
+        return list(self.iter_current_values(return_id))
+
+    def iter_current_values(self, return_id: str, fields: Iterable[str] | None = None) -> Iterator[ValueRow]:
+        """``current_values`` streamed from the database (optionally only some fields), grouped by file."""
+        sql = """SELECT f.id AS file_id, f.provider, f.contract, f.period, f.period_end, v.return_id, v.field, v.key,
+                        v.month, v.value_num, v.value_text
+                 FROM current_files f JOIN file_values v ON v.file_id = f.id
+                 WHERE f.return_id = ?"""
+        args: list[Any] = [return_id]
+        if fields is not None:
+            wanted = sorted(set(fields))
+            sql += f" AND v.field IN ({','.join('?' * len(wanted))})"
+            args += wanted
+        sql += " ORDER BY f.provider, f.contract_key, f.period_end, f.period, f.id, v.field, v.key, v.month"
+        cursor = self.conn.cursor()
+        cursor.row_factory = None  # plain tuples: hundreds of thousands of rows, read by position
+        ends: dict[str | None, dt.date | None] = {}
+        for (file_id, provider, contract, period, period_end, rid, fld, key, month, num, text) in cursor.execute(
+                sql, args):
+            end = ends.get(period_end, ends)
+            if end is ends:
+                end = ends[period_end] = _parse_date(period_end)
+            yield ValueRow(provider, contract, period, fld, key, month, num if num is not None else text,
+                           file_id, rid, end)
+
+    def history(self, contract: str | None = None) -> list[ReturnRow]:
+        """Every file received, superseded and rejected ones included, oldest first."""
+        sql = f"SELECT {_ROW_COLUMNS}, {_COUNTS} FROM files f"
+        args: tuple = ()
+        if contract is not None:
+            sql += " WHERE f.contract_key = ?"
+            args = (contract_key(contract),)
+        sql += " ORDER BY f.received_at IS NULL, f.received_at, f.id"
+        return [_row(r) for r in self.conn.execute(sql, args)]
+
+    def all_files(self) -> list[ReturnRow]:
+        """Every file, in a content-determined order (for outputs that must not depend on ingest order)."""
+        return list(self.iter_all_files())
+
+    def iter_all_files(self) -> Iterator[ReturnRow]:
+        """``all_files`` streamed from the database (a long-lived ledger holds many thousands of files)."""
+        sql = (f"SELECT {_ROW_COLUMNS}, {_COUNTS} FROM files f ORDER BY f.return_id IS NULL, f.return_id, "
+               "f.provider, f.contract_key, f.period_end, f.received_at, f.name, f.sha256")
+        return (_row(r) for r in self.conn.execute(sql))
+
+    def finding_counts(self, contract: str | None = None, current_only: bool = True) -> dict[str, int]:
+        """Findings by code (sorted by code), for current returns only unless ``current_only`` is False."""
+        table = "current_files" if current_only else "files"
+        sql = f"SELECT g.code, COUNT(*) FROM findings g JOIN {table} f ON f.id = g.file_id"
+        args: tuple = ()
+        if contract is not None:
+            sql += " WHERE f.contract_key = ?"
+            args = (contract_key(contract),)
+        sql += " GROUP BY g.code ORDER BY g.code"
+        return {code: n for code, n in self.conn.execute(sql, args)}
+
+    def finding_summary(self, file_ids: Iterable[int] | None = None) -> list[tuple[str, str, int, int]]:
+        """(code, severity, findings, files) over all files (or the given ones), by code."""
+        sql = "SELECT code, severity, COUNT(*), COUNT(DISTINCT file_id) FROM findings"
+        args: list[Any] = []
+        if file_ids is not None:
+            ids = sorted(set(file_ids))
+            if not ids:
+                return []
+            sql += f" WHERE file_id IN ({','.join('?' * len(ids))})"
+            args = ids
+        sql += " GROUP BY code, severity ORDER BY code, severity"
+        return [tuple(r) for r in self.conn.execute(sql, args)]
+
+    def periods_seen(self, return_id: str) -> list[tuple[str, dt.date]]:
+        rows = self.conn.execute("SELECT DISTINCT period, period_end FROM files WHERE return_id = ? AND period IS NOT "
+                                 "NULL AND period_end IS NOT NULL ORDER BY period_end, period", (return_id,))
+        return [(r[0], _parse_date(r[1])) for r in rows]
+
+    def submissions_register(self, *, as_of: dt.date, register: "Registry | None", period: str | None = None,
+                             region_default: str = "england-and-wales", periods: Iterable[str] | None = None,
+                             calendar: Any = None) -> list[RegisterRow]:
+        """Who owed what, and what came in: see kpd_returns.intake.registry.submissions_register."""
+        from .registry import submissions_register
+
+        wanted = set(periods or ())
+        if period:
+            wanted.add(period)
+        return submissions_register(self, as_of=as_of, register=register, periods=wanted or None,
+                                    region_default=region_default, calendar=calendar)
+
+    def files_for(self, return_id: str, contract: str, period: str) -> list[ReturnRow]:
+        sql = (f"SELECT {_ROW_COLUMNS}, {_COUNTS} FROM files f WHERE f.return_id = ? AND f.contract_key = ? AND "
+               "f.period = ? ORDER BY f.received_at IS NULL, f.received_at, f.id")
+        return [_row(r) for r in self.conn.execute(sql, (return_id, contract_key(contract), period))]
+
+    def contracts_seen(self) -> list[tuple[str, str, str | None, str]]:
+        """(return_id, contract_key, provider, contract) of every attributable file, latest name first."""
+        sql = """SELECT return_id, contract_key, provider, contract FROM files
+                 WHERE return_id IS NOT NULL AND contract_key IS NOT NULL AND period IS NOT NULL
+                 ORDER BY return_id, contract_key, (verdict IN ('valid', 'valid-with-warnings')) DESC,
+                          received_at DESC, id DESC"""
+        out, seen = [], set()
+        for r in self.conn.execute(sql):
+            k = (r[0], r[1])
+            if k not in seen:
+                seen.add(k)
+                out.append((r[0], r[1], r[2], r[3]))
+        return out
+
+    def group_files(self) -> dict[tuple[str, str, str], list[ReturnRow]]:
+        """(return_id, contract_key, period) -> its files, oldest first."""
+        sql = (f"SELECT {_ROW_COLUMNS}, {_COUNTS}, f.contract_key AS ck FROM files f WHERE f.return_id IS NOT NULL "
+               "AND f.contract_key IS NOT NULL AND f.period IS NOT NULL "
+               "ORDER BY f.received_at IS NULL, f.received_at, f.id")
+        out: dict[tuple[str, str, str], list[ReturnRow]] = {}
+        for r in self.conn.execute(sql):
+            out.setdefault((r["return_id"], r["ck"], r["period"]), []).append(_row(r))
+        return out
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a script into statements (a ';' inside a comment or string does not end one)."""
+    out, buf = [], ""
+    for line in sql.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()

@@ -1,0 +1,41 @@
+"""Locate the data folders (validators/, templates/) whether installed or run from source.
+
+The wheel carries them under ``kpd_returns/_data``; a source checkout (or an
+editable install) keeps them at the top of the repository.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent  # kpd_returns/, from kpd_returns/spec/
+
+
+def data_dir(name: str) -> Path:
+    """Return the folder ``name`` ("validators" or "templates")."""
+    for candidate in (_PACKAGE_DIR / "_data" / name, _PACKAGE_DIR.parent / name):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(
+        f"The kpd-returns data folder '{name}' is missing from {_PACKAGE_DIR}: reinstall the package."
+    )
+
+
+def validators_dir() -> Path:
+    return data_dir("validators")
+
+
+def templates_dir() -> Path:
+    return data_dir("templates")
+
+
+def installed_version() -> str:
+    """The version of the installed distribution (what pip installed), else the source tree's."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("kpd-returns")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        from .. import __version__
+
+        return __version__
