@@ -36,6 +36,11 @@ def cell_of(return_id: str, field_id: str, key: str = "") -> tuple[str, str]:
     return slot.sheet, slot.cell
 
 
+def ref_of(return_id: str, field_id: str, key: str = "") -> str:
+    """Sheet and cell as the reports write them: Activity!C5, 'Time taken'!C7."""
+    return layout.slot_index(get_spec(return_id))[(field_id, key)].ref
+
+
 def fill(return_id: str, blank: Path, cells: Cells, target: Path) -> Path:
     """A copy of the template with ``cells`` typed in through each field's defined name."""
     spec = get_spec(return_id)

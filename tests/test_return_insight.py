@@ -9,7 +9,7 @@ import datetime as dt
 
 import openpyxl
 import pytest
-from cli_return_helpers import cell_of, fill, findings, run, validate, write_template
+from cli_return_helpers import cell_of, fill, findings, ref_of, run, validate, write_template
 from leakcheck import assert_no_leak
 
 from kpd_returns.spec.deadlines import deadline_for
@@ -80,9 +80,7 @@ MISTAKES = [
 @pytest.mark.parametrize("changes, code, fid, key, severity, guidance", MISTAKES, ids=[m[1] + "-" + m[2] for m in MISTAKES])
 def test_each_rule_fires_at_its_cell_with_its_paragraph(blank, tmp_path, changes, code, fid, key, severity, guidance):
     code_, report = validate(fill("insight", blank, insight_cells(**changes), tmp_path / "bad.xlsx"))
-    sheet, cell = cell_of("insight", fid, key)
-    ref = f"{sheet}!{cell}"
-    assert (code, ref, severity, guidance) in findings(report), findings(report)
+    assert (code, ref_of("insight", fid, key), severity, guidance) in findings(report), findings(report)
     assert code_ == (1 if severity == "error" else 0)
     if severity == "warning":
         message = next(f["message"] for f in report["findings"] if f["code"] == code)
