@@ -16,6 +16,7 @@ from test_checks_helpers import build
 from test_return_insight import insight_cells
 
 from kpd_returns.checks.validate import validate_file
+from kpd_returns.intake.registry import RegistryError, registry_from_text
 from kpd_returns.spec.deadlines import deadline_for
 from kpd_returns.spec.return_spec import get_spec
 
@@ -116,9 +117,13 @@ def test_consolidate_records_both_returns_and_the_workbook_has_their_sheets(tmp_
     inbox.mkdir()
     fill("jobs2", write_template("jobs2", tmp_path), jobs2_cells(), inbox / "jobs2-2026-10.xlsx")
     fill("insight", write_template("insight", tmp_path), insight_cells(), inbox / "insight-2026-10.xlsx")
+    register = tmp_path / "providers.csv"
+    register.write_text("provider,contract,returns,first_period,profile\n"
+                        "Test Provider 01 Ltd,ATW-MHSS-001,insight,2026-10,\n"
+                        "Test Provider 02 Ltd,JOBS2-007,jobs2,2026-10,2026-10=24;2026-11=26\n", encoding="utf-8")
     out = tmp_path / "out"
-    result = run("consolidate", str(inbox), "--out", str(out), "--as-of", "2026-11-27", "--workers", "1",
-                 "--no-packs", "--verbose")
+    result = run("consolidate", str(inbox), "--out", str(out), "--providers", str(register), "--as-of",
+                 "2026-11-27", "--workers", "1", "--no-packs", "--verbose")
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     recorded = sorted((f["return_id"], f["period"], f["outcome"]) for f in summary["files"])
@@ -130,3 +135,28 @@ def test_consolidate_records_both_returns_and_the_workbook_has_their_sheets(tmp_
     starts = wb["JOBS II starts"]
     values = [c.value for row in starts.iter_rows() for c in row]
     assert "Test Provider 02 Ltd" in values and 20 in values
+
+
+# -- the profiled number of starts (JOBS II 6.10, 6.17) in the providers register ----------------
+
+
+def test_the_register_gives_each_contract_its_profile_by_period_or_for_every_period():
+    reg = registry_from_text("provider,contract,returns,profile\n"
+                             "A,JOBS2-001,jobs2,2026-10=24;2026-11=26\n"
+                             "B,JOBS2-002,jobs2,30\n"
+                             "C,JOBS2-003,jobs2,\n", "providers.csv")
+    a, b, c = (reg.for_contract(ref) for ref in ("JOBS2-001", "JOBS2-002", "JOBS2-003"))
+    assert (a.profiled("2026-10"), a.profiled("2026-11"), a.profiled("2026-12")) == (24, 26, None)
+    assert (b.profiled("2026-10"), c.profiled("2026-10")) == (30, None)
+    toml = registry_from_text('[[providers]]\nprovider = "A"\ncontract = "JOBS2-001"\nreturns = ["jobs2"]\n'
+                              'profile = { "2026-10" = 24 }\n', "providers.toml")
+    assert toml.for_contract("JOBS2-001").profiled("2026-10") == 24
+
+
+@pytest.mark.parametrize("value, words", [("lots", "'lots' is not a whole number"),
+                                          ("2026-10=2.5", "'2026-10=2.5' is not a period and a whole number"),
+                                          ("October=20", "'October=20' is not a period and a whole number")])
+def test_a_bad_profile_is_one_sentence_naming_the_line_and_column(value, words):
+    with pytest.raises(RegistryError) as err:
+        registry_from_text(f"provider,contract,returns,profile\nA,JOBS2-001,jobs2,{value}\n", "providers.csv")
+    assert str(err.value).startswith(f"providers.csv: line 2, column 4: {words}")
