@@ -6,7 +6,9 @@ with their sheets in the consolidated workbook."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 
 import openpyxl
@@ -160,3 +162,11 @@ def test_a_bad_profile_is_one_sentence_naming_the_line_and_column(value, words):
     with pytest.raises(RegistryError) as err:
         registry_from_text(f"provider,contract,returns,profile\nA,JOBS2-001,jobs2,{value}\n", "providers.csv")
     assert str(err.value).startswith(f"providers.csv: line 2, column 4: {words}")
+
+
+def test_the_rule_catalogue_lists_each_comparison_once_as_an_error_or_a_query():
+    """`kpd-returns rules jobs2`: a sum_not_above rule gives the error or its query twin, never both."""
+    rows = list(csv.DictReader(io.StringIO(run("rules", "jobs2", "--format", "csv").output)))
+    sums = [(r["code"], r["kind"], r["guidance"]) for r in rows if r["code"].startswith("sum-above-limit")]
+    assert sums == [("sum-above-limit", "error", "JOBS II 6.18"), ("sum-above-limit", "error", "JOBS II 6.24")] + [
+        ("sum-above-limit-query", "query", "plausibility check")] * 3
