@@ -79,38 +79,38 @@ def test_mmir_december_2026_across_christmas_and_new_year():
 def test_fifteenth_on_a_saturday_moves_to_monday():
     """AtW 7.32: by 5pm on the 15th of the following month, moved to the next Working Day.
     For July 2026 the 15th is Sat 15 August 2026, so Mon 17 August 2026 17:00."""
-    d = deadline_for("customer_insight", "2026-07", D("2026-07-31"))
+    d = deadline_for("insight", "2026-07", D("2026-07-31"))
     assert d.due == T("2026-08-17 17:00")
     assert d.rule == "15th of the following month (or the next working day), 17:00"
 
 
 def test_fifteenth_on_a_sunday_moves_to_monday():
     """AtW 7.32: for February 2026 the 15th is Sun 15 March 2026, so Mon 16 March 2026 17:00."""
-    assert deadline_for("customer_insight", "2026-02", D("2026-02-28")).due == T("2026-03-16 17:00")
+    assert deadline_for("insight", "2026-02", D("2026-02-28")).due == T("2026-03-16 17:00")
 
 
 def test_fifteenth_on_a_working_day_and_across_the_year_end():
     """AtW 7.32: for December 2026 the 15th of the following month is Fri 15 January 2027."""
-    assert deadline_for("customer_insight", "2026-12", D("2026-12-31")).due == T("2027-01-15 17:00")
+    assert deadline_for("insight", "2026-12", D("2026-12-31")).due == T("2027-01-15 17:00")
 
 
 def test_one_minute_after_five_is_late():
     """AtW 7.32 "by 5pm": 17:00 on Mon 17 August 2026 is on time, 17:01 is late by 1 working day."""
     end = D("2026-07-31")
-    assert assess("customer_insight", "2026-07", end, T("2026-08-17 17:00")).on_time is True
-    late = assess("customer_insight", "2026-07", end, T("2026-08-17 17:01"))
+    assert assess("insight", "2026-07", end, T("2026-08-17 17:00")).on_time is True
+    late = assess("insight", "2026-07", end, T("2026-08-17 17:01"))
     assert late.late_working_days == 1
     assert late.describe() == "late by 1 working day (deadline Mon 17 August 2026 17:00)"
     # A date-only submission on the due date has no time, so it counts as on time.
-    assert assess("customer_insight", "2026-07", end, D("2026-08-17")).on_time is True
+    assert assess("insight", "2026-07", end, D("2026-08-17")).on_time is True
 
 
 def test_time_zone_aware_submission_is_compared_in_uk_time():
     """AtW 7.32 "by 5pm" is UK time: 16:30 UTC on 17 August 2026 is 17:30 BST, late."""
     utc = dt.datetime(2026, 8, 17, 16, 30, tzinfo=dt.timezone.utc)
-    assert assess("customer_insight", "2026-07", D("2026-07-31"), utc).late_working_days == 1
+    assert assess("insight", "2026-07", D("2026-07-31"), utc).late_working_days == 1
     utc = dt.datetime(2026, 8, 17, 15, 30, tzinfo=dt.timezone.utc)
-    assert assess("customer_insight", "2026-07", D("2026-07-31"), utc).on_time is True
+    assert assess("insight", "2026-07", D("2026-07-31"), utc).on_time is True
 
 
 # -- calendar_days_after_period (AtW 7.26) --------------------------------------
@@ -238,11 +238,12 @@ def test_not_toml_and_missing_file(tmp_path):
 
 def test_packaged_file_has_the_documented_rules():
     """validators/deadlines.toml: MMIR (AtW 7.24), KPD (FIELD-NOTES), customer insight (AtW 7.32),
-    yearly MI (AtW 7.26)."""
+    yearly MI (AtW 7.26), JOBS II (the project's default: chapter 6 states no day)."""
     cal = load_deadlines()
-    assert sorted(cal) == ["customer_insight", "kpd", "mmir", "yearly_mi"]
+    assert sorted(cal) == ["insight", "jobs2", "kpd", "mmir", "yearly_mi"]
+    assert (cal["jobs2"].kind, cal["jobs2"].number) == ("nth_working_day_after_period", 10)
     assert (cal["mmir"].kind, cal["mmir"].number) == ("nth_working_day_after_period", 3)
     assert (cal["kpd"].kind, cal["kpd"].fallback.number) == ("table", 15)
     assert sorted(cal["kpd"].dates) == sorted(KPD_QUARTER_ENDS)
-    assert (cal["customer_insight"].number, cal["customer_insight"].time) == (15, dt.time(17, 0))
+    assert (cal["insight"].number, cal["insight"].time) == (15, dt.time(17, 0))
     assert (cal["yearly_mi"].kind, cal["yearly_mi"].number) == ("calendar_days_after_period", 7)

@@ -92,13 +92,15 @@ def test_kpd_annex_1_is_the_returns_template():
     assert re.search(r"^1\. .*excel spread sheet you must use to complete the return is at Annex 1", text, re.M)
 
 
-def test_an_unrecognised_file_gets_both_template_commands(tmp_path, monkeypatch):
+def test_an_unrecognised_file_gets_every_template_command(tmp_path, monkeypatch):
+    """One command per return type the specs define (insight and jobs2 are spec files only)."""
     (tmp_path / "notes.xlsx").write_text("a,b\n1,2\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     report = validate_file("notes.xlsx", as_of=dt.date(2026, 11, 20))
     (finding,) = report.findings
-    assert ("with kpd-returns template kpd notes-new.xlsx (KPD) or kpd-returns template mmir notes-new.xlsx (MMIR) "
-            "and copy") in finding.message
+    assert ("with kpd-returns template insight notes-new.xlsx (INSIGHT) or kpd-returns template jobs2 "
+            "notes-new.xlsx (JOBS2) or kpd-returns template kpd notes-new.xlsx (KPD) or kpd-returns template mmir "
+            "notes-new.xlsx (MMIR) and copy") in finding.message
 
 
 def test_reports_name_the_file_not_where_it_lay():

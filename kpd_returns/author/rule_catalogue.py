@@ -43,6 +43,8 @@ RULE_CODES: dict[str, tuple[str, ...]] = {
     "dates_in_order": ("dates-out-of-order",),
     "social_value_complete": ("social-value-missing",),
     "listed_late_was_late": ("listed-late-on-time",),
+    "sum_not_above": ("sum-above-limit", "sum-above-limit-query"),
+    "dates_in_period": ("date-outside-period",),
 }
 
 # Checks every return gets, cited to the template's paragraph unless named: (code, words).
@@ -157,10 +159,18 @@ def _rule_entries(spec: ReturnSpec) -> list[Entry]:
                 read += _flat(value)
             elif key == "sheets" or key.endswith("sheet"):
                 read += [f"{name} sheet" for name in _flat(value)]
-        for code in RULE_CODES[r.kind]:
+        for code in _codes_of(r):
             guidance = "plausibility check" if code in QUERY_CODES else spec.guidance_ref(r.guidance)
             out.append(Entry(spec.id, code, kind_of(code), r.description, guidance, tuple(dict.fromkeys(read))))
     return out
+
+
+def _codes_of(r) -> tuple[str, ...]:
+    """The codes a rule can give: of a kind with an error and a query twin (``x`` and
+    ``x-query``), only the one the rule's ``query`` flag chooses."""
+    codes = RULE_CODES[r.kind]
+    return tuple(c for c in codes if not (
+        (r.query and f"{c}-query" in codes) or (not r.query and c.endswith("-query") and c[:-6] in codes)))
 
 
 def _is_field(spec: ReturnSpec, value) -> bool:

@@ -3,7 +3,7 @@
 * ``cells``: value types (``values.parse``) and required cells;
 * ``fields``: pandera schemas built from the spec (bounds, whole numbers, decimals, text);
 * ``personal_data``: the anonymisation guard (AtW 7.25, 7.27, 7.31);
-* ``period``, ``totals``, ``segments``, ``consistency``, ``lists``: the rule kinds a
+* ``period``, ``totals``, ``segments``, ``consistency``, ``lists``, ``compare``: the rule kinds a
   spec's ``[[rules]]`` use, registered by name in ``registry``;
 * ``batch``: the two phases, ``prepare`` (per file) and ``check_batch`` (per batch).
 
@@ -19,6 +19,6 @@ def load_rule_modules() -> None:
     """Import the modules that register rule kinds (once)."""
     global _LOADED
     if not _LOADED:
-        from . import clocks, consistency, lists, period, segments, totals  # noqa: F401
+        from . import clocks, compare, consistency, lists, period, segments, totals  # noqa: F401
 
         _LOADED = True

@@ -19,10 +19,14 @@ A register is a CSV or TOML file with one entry per provider and contract:
 * ``service_end`` (optional, ``YYYY-MM``): the contract's last month; no return is
   owed for a period starting after it;
 * ``year_start_month`` (optional, 1-12): the month the contract year starts, for
-  year-to-date checks (default: the spec's, April).
+  year-to-date checks (default: the spec's, April);
+* ``profile`` (optional): the number the contract is profiled to deliver, one whole
+  number for every period (``25``) or per period (``2026-10=20;2026-11=25``), e.g. the
+  profiled starts of JOBS II 6.10 (see ``intake.profile``).
 
 The TOML form is a list of tables with the same keys: ``[[providers]]``
-(``returns`` may be a list, ``first_period`` a table by return type).
+(``returns`` may be a list, ``first_period`` a table by return type, ``profile`` a
+number or a table by period).
 
 Without a register, the providers and contracts expected are those seen in the
 ledger, for the periods seen in the ledger from each contract's first one.
@@ -47,6 +51,7 @@ from typing import TYPE_CHECKING, Any
 from ..spec.return_spec import ReturnSpec, SpecError, get_spec, load_all
 from ..read.values import parse_period_label, period_from_month, period_from_quarter
 from ..spec.workdays import DEFAULT_REGION, REGIONS
+from .profile import Profile, parse_profile, profile_for
 
 if TYPE_CHECKING:
     from .ledger import Ledger, RegisterRow
@@ -63,6 +68,7 @@ _HEADER_ALIASES = {
     "year_start_month": "year_start_month", "year start month": "year_start_month",
     "service_end": "service_end", "service end": "service_end", "service end date": "service_end",
     "contract year start": "year_start_month",
+    "profile": "profile", "profiled": "profile", "profiled number": "profile",
 }
 _REGION_ALIASES = {
     "england-and-wales": "england-and-wales", "england and wales": "england-and-wales", "england": "england-and-wales",
@@ -128,6 +134,11 @@ class RegistryEntry:
     year_start_month: int | None = None
     line: int = 0
     service_end: str | None = None  # 'YYYY-MM': the last month of the contract
+    profile: Profile = None  # the profiled number, for every period or by period label
+
+    def profiled(self, period: str) -> int | None:
+        """The number this contract is profiled to deliver in ``period`` (None: the register does not say)."""
+        return profile_for(self.profile, period)
 
     @property
     def contract_key(self) -> str:
@@ -261,7 +272,7 @@ def _from_csv(text: str, name: str) -> Registry:
         if key is None and h.strip():
             raise RegistryError(f"{name}: line {start + 1}, column {i + 1}: the heading '{h.strip()}' is not one of "
                                 "provider, contract, returns, region, service_start, first_period, year_start_month, "
-                                "service_end.")
+                                "service_end, profile.")
         header.append(key)
     for needed in ("provider", "contract", "returns"):
         if needed not in header:
@@ -293,8 +304,9 @@ def _from_toml(text: str, name: str) -> Registry:
         item = dict(item)
         if isinstance(item.get("returns"), list):
             item["returns"] = ";".join(str(x) for x in item["returns"])
-        if isinstance(item.get("first_period"), dict):
-            item["first_period"] = ";".join(f"{k}={v}" for k, v in item["first_period"].items())
+        for key in ("first_period", "profile"):
+            if isinstance(item.get(key), dict):
+                item[key] = ";".join(f"{k}={v}" for k, v in item[key].items())
         for k, v in list(item.items()):
             item[k] = "" if v is None else str(v).strip()
         entries.append(_entry(item, name, i, None))
@@ -357,7 +369,12 @@ def _entry(data: dict[str, str], name: str, line: int, cols: dict[str, int] | No
     service_end = data.get("service_end") or None
     if service_end and _month_date(service_end) is None:
         raise fail("service_end", f"'{service_end}' is not a month: write it as 2027-03.")
-    return RegistryEntry(provider, contract, returns, region, service_start, first, ysm, line, service_end)
+    try:
+        profile = parse_profile(data.get("profile", ""),
+                                lambda label: _month_date(label) or any(period_bounds(s, label) for s in specs.values()))
+    except ValueError as exc:
+        raise fail("profile", str(exc)) from None
+    return RegistryEntry(provider, contract, returns, region, service_start, first, ysm, line, service_end, profile)
 
 
 def _registry(entries: list[RegistryEntry], name: str) -> Registry:

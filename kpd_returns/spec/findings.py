@@ -21,7 +21,8 @@ Severity = Literal["error", "warning"]
 # silent" gives its tolerance. Other warnings (a typed-over total that is right, a late
 # submission, a check that could not run) come from the guidance or the template and are not queries.
 QUERY_CODES = frozenset({"segments-not-reconciled", "many-decimals", "implausible-value", "keyed-row-unused",
-                         "ytd-discontinuity", "kpd-restatement"})
+                         "ytd-discontinuity", "kpd-restatement", "sum-above-limit-query",
+                         "date-outside-period"})
 QUERY_PREFIX = "Query (a plausibility check by kpd-returns, not a rule of the guidance): "
 
 # code -> (severity, level, message template). ``level`` orders the report:
@@ -89,6 +90,10 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
     "dates-out-of-order": ("error", "cell", "{ref} ({field}) is {on}, before {detail} ({before}). Check the dates."),
     "social-value-missing": ("error", "cell", "Enter {field} in {ref}: the Social Value measures are due in the last month of each quarter ({detail})."),
     "implausible-value": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {ref} ({field}) is {found}, above the plausible maximum of {expected}. Check the figure is right; if it is, say why in your covering e-mail."),
+    # Generic comparisons (checks.compare): an error where the guidance says it, a query otherwise.
+    "sum-above-limit": ("error", "cell", "{detail} come to {found} in {ref}, more than the {limit} ({expected}). They cannot be more: correct the figures."),
+    "sum-above-limit-query": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {detail} come to {found} in {ref}, more than the {limit} ({expected}). Check the figures; if they are right, say why in your covering e-mail."),
+    "date-outside-period": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {ref} ({field}) is {on}, outside the period this return covers ({detail}). Check the date; if it is right, say why in your covering e-mail."),
     # -- personal data ----------------------------------------------------------
     "personal-data": ("error", "cell", "{ref} ({field}) looks like it contains {detail} ({found}). MI must be anonymised: remove personal data and use your own anonymised references."),
     # -- lateness ---------------------------------------------------------------
