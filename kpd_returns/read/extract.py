@@ -17,7 +17,7 @@ from ..spec import layout
 from ..spec.findings import Finding
 from ..spec.model import Located, ReturnData
 from ..spec.return_spec import HEADER_ROW, META_SHEET, ReturnSpec, load_all
-from .values import Problem, month_keys, parse, period_from_month, period_from_quarter
+from .values import Problem, parse
 from .workbook import UnreadableFile, WorkbookData, open_workbook, parse_ref
 
 _SPACE = re.compile(r"\s+")
@@ -169,21 +169,13 @@ def describe_header(data: ReturnData, spec: ReturnSpec, date1904: bool = False) 
     data.contract = value(spec.header.contract)
     data.submitted_date = value(spec.header.submitted)
     period = spec.period
-    parsed = None
-    if period.kind == "month":
-        month = value(period.month_field)
-        if month is not None:
-            parsed = period_from_month(month)
-    else:
-        year, quarter = value(period.year_field), value(period.quarter_field)
-        if year and quarter:
-            parsed = period_from_quarter(period, year, quarter)
+    parsed = period.from_header(month=value(period.month_field), year=value(period.year_field),
+                                quarter=value(period.quarter_field))
     if parsed:
         data.period, data.period_start, data.period_end = parsed
         if period.months_column_set:
             cs = spec.column_sets[period.months_column_set]
-            first_year = data.period_start.year - (1 if data.period_start.month < period.year_start_month else 0)
-            data.month_of_key = month_keys(period, first_year, cs.keys, cs.months or [])
+            data.month_of_key = period.month_keys(parsed, cs.keys, cs.months or [])
 
 
 @dataclass

@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field as PydField, ValidationError, field_validator, model_validator
 
+from .periods import PeriodSpec
 from .resources import validators_dir
 
 FieldType = Literal["count", "fte", "days", "decimal", "percent", "text", "date", "choice"]
@@ -219,22 +220,6 @@ class SheetSpec(_Model):
         if self.rows:
             return list(self.rows)
         return [RowKey(key=f"row{i}", label=str(i)) for i in range(1, (self.max_rows or 0) + 1)]
-
-
-class PeriodSpec(_Model):
-    """How the reporting period is read from the header.
-
-    ``month``: one date field gives the reporting month (MMIR).
-    ``contract_quarter``: a contract year ("2026-27") and a quarter ("Q1".."Q4");
-    quarters count from ``year_start_month`` (April for the KPD return, KPD 16).
-    """
-
-    kind: Literal["month", "contract_quarter"]
-    month_field: str | None = None
-    year_field: str | None = None
-    quarter_field: str | None = None
-    year_start_month: int = PydField(default=4, ge=1, le=12)
-    months_column_set: str | None = None  # grid columns that are calendar months
 
 
 class HeaderSpec(_Model):
