@@ -186,10 +186,7 @@ class _Formats:
 
 # -- sheets ------------------------------------------------------------------
 def _period_sentence(spec: ReturnSpec) -> str:
-    if spec.period.kind == "month":
-        return "Make one return for each calendar month."
-    return ("Make one return each quarter, with figures for each month of the contract year "
-            "up to the end of the quarter.")
+    return spec.period.cadence
 
 
 def _write_cover(wb, fm: _Formats, spec: ReturnSpec, lock_prefill: bool = False) -> None:

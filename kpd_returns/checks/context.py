@@ -18,6 +18,7 @@ from ..spec import findings as F
 from ..spec import layout
 from ..spec.findings import Finding
 from ..spec.model import ReturnData
+from ..spec.periods import month_title
 from ..spec.return_spec import FieldSpec, ReturnSpec, SheetSpec
 from ..read.values import is_blank
 
@@ -141,9 +142,7 @@ class FileCheck:
 
     def month_label(self, key: str) -> str:
         month = self.month_of(key)
-        if month is None:
-            return key
-        return f"{dt.date.fromisoformat(month + '-01'):%B %Y}"
+        return key if month is None else month_title(month)
 
     def key_label(self, sheet: str, key: str) -> str:
         return self.idx.key_labels.get((sheet, key), key)

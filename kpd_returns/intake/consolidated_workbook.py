@@ -43,7 +43,6 @@ takes its figure from the latest quarter.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -56,6 +55,7 @@ from xlsxwriter.utility import xl_col_to_name
 
 from ..spec.findings import CATALOGUE
 from ..spec.personal_data import mask_all
+from ..spec.periods import month_title
 from ..spec.return_spec import KeyMeasure, ReturnSpec
 from . import scratch
 from .streamed_rows import RowWriter, TableSpec, splice
@@ -103,11 +103,6 @@ class WorkbookInput:
 
 
 # -- helpers -------------------------------------------------------------------------------
-def month_title(ym: str) -> str:
-    year, month = int(ym[:4]), int(ym[5:7])
-    return f"{calendar.month_name[month]} {year}"
-
-
 def _table_name(text: str) -> str:
     return "tbl_" + re.sub(r"[^A-Za-z0-9_]", "_", text.lower()).strip("_")
 
@@ -351,7 +346,7 @@ def _data_sheet(w: _Writer, rd: ReturnData) -> None:
     spec = rd.spec
     order = _slot_order(spec)
     labels = {f.id: f.label for s in spec.sheets for f in s.expanded_fields}
-    monthly = spec.period.kind == "month"
+    monthly = spec.period.monthly
     name = f"{spec.name_prefix} data"
     limit = EXCEL_MAX_ROWS - 5  # rows left below the title, up to two notes, a blank row and the header
     total = rd.value_count if rd.value_count is not None else None
@@ -399,7 +394,7 @@ Grid = tuple[list[str], list[tuple[str | None, str, dict[str, float]]]]
 def _file_months(rd: ReturnData, needed: set[str]):
     """Per current return: {month: {field: {key: value}}} of the numeric figures of ``needed`` fields,
     one return at a time, so memory holds the grids being built, not every figure of every return."""
-    own_period = rd.spec.period.kind == "month"
+    own_period = rd.spec.period.monthly
     for ret in rd.current:
         per: dict[str, dict[str, dict[str, float]]] = {}
         own = ret.period if own_period else ""

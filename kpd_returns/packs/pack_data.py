@@ -37,13 +37,13 @@ from ..intake.ledger import contract_key
 from .pack_national import national_kpis
 from .pack_text import (TREND_MONTHS, AttentionLine, ContractKpis, KpdSection, KpiLine, PackData, SocialValueView,
                         register_text, short_month)
+from ..spec.periods import parse_any, period_of
 from ..spec.resources import templates_dir
 
 ACCEPTED_VERDICTS = frozenset({"valid", "valid-with-warnings", "accepted", "accepted-with-warnings"})
 KPI_FIELDS = {"kpi_cases_due": "due", "kpi_within_target": "within", "kpi_outside_target": "outside"}
 NATIONAL = "national"
 _KPI_KEY = re.compile(r"^kpi(\d+)_(\w+)$")
-_QUARTER = re.compile(r"^(\d{4})-(\d{2}) Q([1-4])$")
 _REGISTER_ATTENTION = {"missing": "missing", "rejected only": "rejected", "rejected": "rejected"}
 
 
@@ -63,13 +63,8 @@ def slugify(text: str) -> str:
 
 def period_end_month(period: str | None, year_start_month: int = 4) -> str | None:
     """'2026-10' -> '2026-10'; '2026-27 Q2' -> '2026-09' (contract years from ``year_start_month``)."""
-    period = (period or "").strip()
-    if re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
-        return period
-    m = _QUARTER.match(period)
-    if not m:
-        return None
-    return month_at(int(m.group(1)) * 12 + year_start_month - 1 + 3 * int(m.group(3)) - 1)
+    found = parse_any(period or "", year_start_month)
+    return found.end_month if found else None
 
 
 def is_accepted(verdict: str | None) -> bool:
@@ -128,10 +123,10 @@ def missing_months(accepted: set[str], service_start: str, report_month: str) ->
 
 
 def quarter_end_at_or_before(month: str, year_start_month: int = 4) -> str:
-    i = month_index(month)
-    while (i % 12 + 1 - year_start_month) % 3 != 2:
-        i -= 1
-    return month_at(i)
+    quarter = period_of("contract_quarter", dt.date.fromisoformat(month + "-01"), year_start_month)
+    if quarter.end_month == month:
+        return month
+    return period_of("contract_quarter", quarter.start - dt.timedelta(days=1), year_start_month).end_month
 
 
 def social_value_input(values: Iterable[Any], contract: str,

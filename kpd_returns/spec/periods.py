@@ -84,6 +84,32 @@ def parse_contract_year(text: Any) -> int | None:
     return int(m[1])
 
 
+# -- periods of a kind, without a spec -------------------------------------------------------------
+def period_of(kind: str, day: dt.date, year_start_month: int = 4) -> Period:
+    """The period of ``kind`` holding ``day``, contract years starting in ``year_start_month``."""
+    return _bare(kind, year_start_month).containing(day)
+
+
+def parse_label(kind: str, label: str, year_start_month: int = 4) -> Period | None:
+    """A label of ``kind`` ('2026-10', '2026-27 Q2', '2026-27'); None if not of that kind."""
+    return _bare(kind, year_start_month).parse(label)
+
+
+def parse_any(label: str, year_start_month: int = 4) -> Period | None:
+    """A label of whichever kind it is written as (month, then quarter, then contract year)."""
+    for kind in ("month", "contract_quarter", "contract_year"):
+        found = parse_label(kind, label, year_start_month)
+        if found:
+            return found
+    return None
+
+
+def _bare(kind: str, year_start_month: int) -> "PeriodSpec":
+    """A period spec with placeholder header fields: for arithmetic on labels and days only."""
+    return PeriodSpec(kind=kind, month_field="month", year_field="year", quarter_field="quarter",
+                      year_start_month=year_start_month)
+
+
 # -- the [period] table -----------------------------------------------------------------------
 _NEEDS = {"month": ("month_field",), "contract_quarter": ("year_field", "quarter_field"),
           "contract_year": ("year_field",)}
@@ -131,6 +157,16 @@ class PeriodSpec(BaseModel):
     @property
     def noun(self) -> str:
         return {"month": "month", "contract_quarter": "quarter", "contract_year": "contract year"}[self.kind]
+
+    @property
+    def cadence(self) -> str:
+        """How often the return is made, for the template's cover sheet."""
+        return {
+            "month": "Make one return for each calendar month.",
+            "contract_quarter": "Make one return each quarter, with figures for each month of the contract year "
+                                "up to the end of the quarter.",
+            "contract_year": "Make one return for each contract year.",
+        }[self.kind]
 
     @property
     def header_fields(self) -> list[str]:
