@@ -39,13 +39,12 @@ class SpecIndex:
     key_labels: dict[tuple[str, str], str]  # (sheet, key) -> column or row label
 
 
-_INDEX: dict[int, SpecIndex] = {}
-
-
 def spec_index(spec: ReturnSpec) -> SpecIndex:
-    idx = _INDEX.get(id(spec))
-    if idx is not None and idx.spec is spec:
-        return idx
+    """The index of ``spec``, built once and kept on the spec."""
+    return spec.memo("checks.spec_index", _build_index)
+
+
+def _build_index(spec: ReturnSpec) -> SpecIndex:
     slots: dict[Key, layout.Slot] = {}
     by_position: dict[str, dict[tuple[int, int], Key]] = {}
     keys: dict[str, list[str]] = {}
@@ -70,7 +69,6 @@ def spec_index(spec: ReturnSpec) -> SpecIndex:
         field_of={f.id: f for s in spec.sheets for f in s.expanded_fields},
         keys=keys, key_labels=key_labels,
     )
-    _INDEX[id(spec)] = idx
     return idx
 
 

@@ -66,7 +66,8 @@ TITLE_ROW, NOTE_ROW = 0, 1
 GENERATOR = "kpd-returns"
 
 STATUS_WORDS = {"on time": "On time", "late": "Late", "missing": "Missing", "rejected only": "Rejected only",
-                "not yet due": "Not yet due"}
+                "not yet due": "Not yet due", "no deadline": "No deadline"}
+NO_DEADLINE = "no deadline"  # a return whose deadline rule says so: never on time, never late
 STATUS_COLOURS = (("Missing", "#2a0b06", "#f4cdc6"), ("Late", "#6e3619", "#fcd6c3"),
                   ("Rejected", "#3d2375", "#dbd5e9"), ("On time", "#005a30", "#cce2d8"))
 VERDICT_WORDS = {"valid": "Valid", "valid-with-warnings": "Valid with warnings", "invalid": "Invalid",
@@ -326,7 +327,8 @@ def _submissions(w: _Writer, data: WorkbookInput) -> None:
             if received is not None and getattr(r, "received_date_only", False):
                 received = received.date()
             yield (r.provider, r.contract, r.return_id.upper(), r.period, STATUS_WORDS.get(r.status, r.status),
-                   received, r.deadline, r.late_working_days, r.resubmissions, r.files,
+                   received, r.deadline or NO_DEADLINE if r.status == "no deadline" else r.deadline,
+                   r.late_working_days, r.resubmissions, r.files,
                    "Yes" if r.in_register else "No", r.region, mask_all(r.current_name), mask_all(r.sender))
     n = w.table(ws, 3, headers, rows(), "tbl_submissions",
                 [34, 18, 8, 12, 14, 17, 17, 12, 14, 10, 11, 18, 44, 30], freeze_cols=2)
@@ -531,5 +533,6 @@ def _files(w: _Writer, data: WorkbookInput) -> None:
             # (names too, which a ledger written before names were masked may hold raw).
             yield (mask_all(f.name), mask_all(f.source_email), mask_all(f.sender), (f.return_id or "").upper() or None, f.provider, f.contract,
                    f.period, received, f.submitted_source, VERDICT_WORDS.get(f.verdict, f.verdict),
-                   "Yes" if f.current else "No", f.errors, f.warnings, f.late_working_days, f.sha256[:16])
+                   "Yes" if f.current else "No", f.errors, f.warnings,
+                   NO_DEADLINE if f.period and f.deadline is None else f.late_working_days, f.sha256[:16])
     w.table(ws, 3, headers, rows(), "tbl_files", [44, 30, 30, 8, 34, 18, 12, 17, 18, 20, 9, 8, 9, 12, 18])

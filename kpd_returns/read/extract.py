@@ -82,14 +82,12 @@ def _norm(text: Any) -> str:
     return _SPACE.sub(" ", _as_text(text)).strip().casefold() if text is not None else ""
 
 
-_PLANS: dict[int, tuple[ReturnSpec, list]] = {}
-
-
 def _structure_plan(spec: ReturnSpec) -> list:
     """Per sheet: the labels to compare and the defined names to find, worked out once per spec."""
-    hit = _PLANS.get(id(spec))
-    if hit is not None and hit[0] is spec:
-        return hit[1]
+    return spec.memo("read.structure_plan", _build_plan)
+
+
+def _build_plan(spec: ReturnSpec) -> list:
     expected_names = layout.defined_names(spec)
     plan = []
     for sheet in spec.sheets:
@@ -102,7 +100,6 @@ def _structure_plan(spec: ReturnSpec) -> list:
             name = spec.defined_name(f.id)
             names.append((f, name, expected_names[name], parse_ref(expected_names[name])))
         plan.append((sheet, labels, names))
-    _PLANS[id(spec)] = (spec, plan)
     return plan
 
 

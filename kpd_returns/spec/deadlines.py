@@ -52,6 +52,7 @@ _NUMBER_PARAM = {
     "calendar_days_after_period": ("days", 0, 366),
 }
 KINDS = (*_NUMBER_PARAM, "table")
+NO_DEADLINE = "none"  # the kind of a rule written `no_deadline = true` with a `reason`
 
 
 class DeadlineError(Exception):
@@ -82,8 +83,15 @@ class Rule:
     fallback: Rule | None = None
     source: str = ""
 
+    @property
+    def no_deadline(self) -> bool:
+        """The return has no deadline (``source`` holds the reason): never on time, never late."""
+        return self.kind == NO_DEADLINE
+
     def deadline(self, period: str, period_end: dt.date, region: str = DEFAULT_REGION) -> Deadline | None:
-        """The deadline for ``period``; None for a table without that period or a fallback."""
+        """The deadline for ``period``; None for a table without that period or a fallback, or no deadline."""
+        if self.kind == NO_DEADLINE:
+            return None
         if self.kind == "table":
             if period in self.dates:
                 return self._make(self.dates[period], f"the date set for {period} in the deadline table")
@@ -129,7 +137,7 @@ Calendar = Mapping[str, Rule]
 
 def load_deadlines(path: str | Path | None = None) -> dict[str, Rule]:
     """The deadline calendar by return id: the packaged file, with ``path``'s rules laid over it."""
-    rules = dict(_packaged())
+    rules = dict(packaged_calendar())
     if path is not None:
         rules.update(_load_file(Path(path)))
     return rules
@@ -164,9 +172,15 @@ def assess(return_id: str, period: str, period_end: dt.date, submitted: dt.datet
 
 # -- reading the file ---------------------------------------------------------
 
-@lru_cache(maxsize=1)
-def _packaged() -> Mapping[str, Rule]:
-    return _load_file(validators_dir() / DEADLINES_FILE)
+def packaged_calendar() -> Mapping[str, Rule]:
+    """The calendar in the validators folder in use (see spec.resources.validators_dir)."""
+    return calendar_in(str(validators_dir()))
+
+
+@lru_cache(maxsize=None)
+def calendar_in(folder: str) -> Mapping[str, Rule]:
+    """The calendar of ``folder``/deadlines.toml, read once per folder."""
+    return _load_file(Path(folder) / DEADLINES_FILE)
 
 
 def _load_file(file: Path) -> Mapping[str, Rule]:
@@ -185,6 +199,8 @@ def _parse_rule(body: Any, key: str, file: str, *, fallback_allowed: bool = True
 
     if not isinstance(body, dict):
         raise fail("", "must be a table holding one deadline rule")
+    if "no_deadline" in body and fallback_allowed:
+        return _no_deadline_rule(body, fail)
     kind = body.get("kind")
     kinds = KINDS if fallback_allowed else tuple(_NUMBER_PARAM)
     if kind not in kinds:
@@ -220,6 +236,19 @@ def _parse_rule(body: Any, key: str, file: str, *, fallback_allowed: bool = True
     if "fallback" in body:
         fallback = _parse_rule(body["fallback"], f"{key}.fallback", file, fallback_allowed=False)
     return Rule(kind=kind, time=time, dates=MappingProxyType(parsed), fallback=fallback, source=source)
+
+
+def _no_deadline_rule(body: dict, fail) -> Rule:
+    """``no_deadline = true`` with a ``reason``: said explicitly, so it is never mistaken for a forgotten rule."""
+    if body["no_deadline"] is not True:
+        raise fail(".no_deadline", "must be true (or leave it out and give a deadline rule)")
+    extra = sorted(set(body) - {"no_deadline", "reason"})
+    if extra:
+        raise fail(f".{extra[0]}", "is not used by a no_deadline rule, which takes no_deadline and reason")
+    reason = body.get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        raise fail(".reason", "is missing: say why the return has no deadline (the guidance behind it)")
+    return Rule(kind=NO_DEADLINE, source=reason.strip())
 
 
 def _parse_time(value: Any) -> dt.time | None:

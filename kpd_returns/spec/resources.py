@@ -6,6 +6,7 @@ editable install) keeps them at the top of the repository.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent  # kpd_returns/, from kpd_returns/spec/
@@ -21,7 +22,15 @@ def data_dir(name: str) -> Path:
     )
 
 
+# A validators folder of one's own (trying out a new return spec, or a test): the folder's path.
+VALIDATORS_ENV = "KPD_RETURNS_VALIDATORS"
+
+
 def validators_dir() -> Path:
+    """The spec folder: $KPD_RETURNS_VALIDATORS when set, else the packaged validators/."""
+    override = os.environ.get(VALIDATORS_ENV)
+    if override:
+        return Path(override)
     return data_dir("validators")
 
 
