@@ -177,20 +177,46 @@ def packaged_calendar() -> Mapping[str, Rule]:
     return calendar_in(str(validators_dir()))
 
 
-@lru_cache(maxsize=None)
 def calendar_in(folder: str) -> Mapping[str, Rule]:
-    """The calendar of ``folder``/deadlines.toml, read once per folder."""
-    return _load_file(Path(folder) / DEADLINES_FILE)
+    """The usable rules of ``folder``/deadlines.toml (read once per folder)."""
+    return _folder_calendar(folder)[0]
+
+
+def calendar_problems(folder: str) -> Mapping[str, str]:
+    """Return id -> the sentence saying why its rule in ``folder``/deadlines.toml cannot be used;
+    "" -> why the file as a whole cannot be read. A bad rule costs only its own return."""
+    return _folder_calendar(folder)[1]
+
+
+@lru_cache(maxsize=None)
+def _folder_calendar(folder: str) -> tuple[Mapping[str, Rule], Mapping[str, str]]:
+    file = Path(folder) / DEADLINES_FILE
+    try:
+        data = _read_toml(file)
+    except DeadlineError as exc:
+        return MappingProxyType({}), MappingProxyType({"": str(exc)})
+    rules, problems = {}, {}
+    for rid, body in data.items():
+        try:
+            rules[rid] = _parse_rule(body, rid, file.name)
+        except DeadlineError as exc:
+            problems[rid] = str(exc)
+    return MappingProxyType(rules), MappingProxyType(problems)
 
 
 def _load_file(file: Path) -> Mapping[str, Rule]:
+    """A user's deadline file (--deadlines): every rule must be right."""
+    data = _read_toml(file)
+    return MappingProxyType({rid: _parse_rule(body, rid, file.name) for rid, body in data.items()})
+
+
+def _read_toml(file: Path) -> dict[str, Any]:
     try:
-        data = tomllib.loads(file.read_bytes().decode("utf-8"))
+        return tomllib.loads(file.read_bytes().decode("utf-8"))
     except OSError as exc:
         raise DeadlineError(f"The deadline file {file} cannot be read ({exc.strerror}).") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise DeadlineError(f"{file.name}: is not valid TOML ({exc}).") from None
-    return MappingProxyType({rid: _parse_rule(body, rid, file.name) for rid, body in data.items()})
 
 
 def _parse_rule(body: Any, key: str, file: str, *, fallback_allowed: bool = True) -> Rule:

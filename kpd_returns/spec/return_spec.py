@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from pydantic import Field as PydField, ValidationError, model_validator
 
+from .deadlines import DEADLINES_FILE, calendar_in, calendar_problems
 from .periods import PeriodSpec
 
 T = TypeVar("T")
@@ -214,14 +215,10 @@ def _folder_key(folder: str | Path | None) -> str:
 
 @lru_cache(maxsize=None)
 def _load_folder(folder: str) -> _Loaded:
-    from .deadlines import DEADLINES_FILE, DeadlineError, calendar_in
-
     loaded = _Loaded()
-    try:
-        calendar = calendar_in(folder)
-    except DeadlineError as exc:  # said once; the deadline of each return is then checked when it is used
-        loaded.problems[DEADLINES_FILE] = str(exc)
-        calendar = None
+    calendar, bad_rules = calendar_in(folder), calendar_problems(folder)
+    if "" in bad_rules:  # the file as a whole: said once; each return then lacks its rule
+        loaded.problems[DEADLINES_FILE] = bad_rules[""]
     for path in spec_paths(Path(folder)):
         try:
             spec = load_spec_file(path)
@@ -232,7 +229,10 @@ def _load_folder(folder: str) -> _Loaded:
             loaded.problems.setdefault(spec.id + "@" + path.name,
                                        f"{path.name}: key 'return.id': '{spec.id}' is already used by another spec.")
             continue
-        if calendar is not None and spec.id not in calendar:
+        if spec.id in bad_rules:
+            loaded.problems[spec.id] = bad_rules[spec.id]
+            continue
+        if spec.id not in calendar:
             loaded.problems[spec.id] = (
                 f"{DEADLINES_FILE}: key '{spec.id}' is missing: every return needs a deadline rule there, or "
                 f"'no_deadline = true' with a 'reason' ({path.name} defines the return '{spec.id}').")
