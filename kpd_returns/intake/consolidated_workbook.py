@@ -55,6 +55,7 @@ from xlsxwriter.utility import xl_col_to_name
 
 from ..spec.findings import CATALOGUE
 from ..spec.personal_data import mask_all
+from ..spec.computed import value as computed_value
 from ..spec.periods import month_title
 from ..spec.return_spec import KeyMeasure, ReturnSpec
 from . import scratch
@@ -414,7 +415,7 @@ def measure_grids(rd: ReturnData, measures: Sequence[KeyMeasure]) -> dict[str, G
     for m in measures:
         for fid, _key in m.parts:
             needed.add(fid)
-            if fid in computed and computed[fid].op == "sum":
+            if fid in computed:
                 needed |= set(computed[fid].of)
     grids: dict[str, dict[tuple, dict[str, tuple[tuple, float]]]] = {m.slug: {} for m in measures}
     months: dict[str, set[str]] = {m.slug: set() for m in measures}
@@ -448,14 +449,10 @@ def measure_grids(rd: ReturnData, measures: Sequence[KeyMeasure]) -> dict[str, G
 
 def _field_value(fid: str, key: str | None, fields: dict[str, dict[str, float]], computed: dict) -> float | None:
     comp = computed.get(fid)
-    if comp is not None and comp.op == "sum":
-        parts = []
-        for p in comp.of:
-            got = _field_value(p, key, fields, computed)
-            if got is None:
-                return fields.get(fid, {}).get(key) if key is not None else _any(fields.get(fid))
-            parts.append(got)
-        return round(sum(parts), 6)
+    if comp is not None:  # recomputed from its parts, as the checks do; the stored figure when a part is missing
+        got = computed_value(comp, lambda p: _field_value(p, key, fields, computed), digits=6)
+        if got is not None:
+            return got
     by_key = fields.get(fid)
     if not by_key:
         return None
