@@ -1,7 +1,11 @@
 """Deadlines and lateness, from the deadline calendar in validators/deadlines.toml.
 
 The calendar is data: one TOML table per return id, each one rule (the kinds
-are described at the top of validators/deadlines.toml). A user's own file
+are described at the top of validators/deadlines.toml), or ``no_deadline = true``
+with a ``reason``. Every return type must have one: the spec loader refuses a
+return without (kpd_returns.spec.return_spec). In the packaged calendar a
+malformed rule costs only its own return (``calendar_problems``); a user's file
+(``--deadlines``) must be right as a whole. A user's own file
 (``load_deadlines(path)``, the CLI's ``--deadlines FILE``) is laid over the
 packaged one: a return id it defines replaces the packaged rule for that id,
 other return ids keep theirs.
