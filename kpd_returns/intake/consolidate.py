@@ -609,8 +609,8 @@ class Scope:
                     selected.setdefault(rid, []).append(b[0])
                     matched = True
             if not matched:
-                forms = " or ".join(f"a {s.short_title} {s.period.noun} ({s.period.example})" for s in specs.values())
-                raise ValueError(f"The period '{p}' is not {forms}.")
+                forms = "; ".join(f"{s.name_prefix} {s.period.noun}: {s.period.example}" for s in specs.values())
+                raise ValueError(f"The period '{p}' is not a period of any return type ({forms}).")
         return cls(selected)
 
     def return_ids(self, specs: dict[str, ReturnSpec]) -> list[str]:

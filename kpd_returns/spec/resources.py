@@ -7,11 +7,13 @@ editable install) keeps them at the top of the repository.
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent  # kpd_returns/, from kpd_returns/spec/
 
 
+@lru_cache(maxsize=None)  # asked for every spec lookup; the installation does not move while running
 def data_dir(name: str) -> Path:
     """Return the folder ``name`` ("validators" or "templates")."""
     for candidate in (_PACKAGE_DIR / "_data" / name, _PACKAGE_DIR.parent / name):

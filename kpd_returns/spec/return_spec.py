@@ -126,7 +126,11 @@ class ReturnSpec(_Model):
     def memo(self, name: str, build: Callable[[ReturnSpec], T]) -> T:
         """``build(self)``, worked out once per spec and kept on it: the indexes later stages
         build from a spec (the reader's structure plan, the checks' field index)."""
-        memos = self.__dict__.setdefault("_memos", {})  # the spec is frozen; this is a cache, not state
+        # Kept in the instance dict (the spec is frozen; this is a cache, not state), tagged with the
+        # spec it belongs to: model_copy copies that dict, and a copy with other rules needs its own.
+        memos = self.__dict__.get("_memos")
+        if memos is None or memos["owner"] != id(self):
+            memos = self.__dict__["_memos"] = {"owner": id(self)}
         if name not in memos:
             memos[name] = build(self)
         return memos[name]
