@@ -111,7 +111,7 @@ def accepted_months(returns: Iterable[Any], return_id: str = "mmir") -> dict[str
     out: dict[str, set[str]] = {}
     for r in returns:
         if get(r, "return_id") == return_id and is_accepted(get(r, "verdict")):
-            month = period_end_month(get(r, "period"))
+            month = _end_month(r)
             if month:
                 out.setdefault(_ck(get(r, "contract")), set()).add(month)
     return out
@@ -261,9 +261,10 @@ def _source_line(row: Any, timeliness: Mapping[tuple[str, str, str], str] | None
     return line
 
 
-def _end_month(row: dict) -> str | None:
-    end = row.get("period_end")
-    return f"{end:%Y-%m}" if isinstance(end, dt.date) else period_end_month(row.get("period"))
+def _end_month(row: Any) -> str | None:
+    """The last month of a row's period: from its period_end (no re-reading of the label) when it has one."""
+    end = get(row, "period_end")
+    return f"{end:%Y-%m}" if isinstance(end, dt.date) else period_end_month(get(row, "period"))
 
 
 def _in_window(row: dict, report_month: str, n: int = TREND_MONTHS) -> bool:
@@ -353,7 +354,7 @@ def build_packs(*, returns: Iterable[Any], mmir_values: Iterable[Any], kpd_rows:
             lines += _attention(name, c, rid, cks.get(c), reg, f, config)
         lines.sort(key=lambda a: a.item.severity)
         srcs = [_source_line(r, timeliness) for r in returns if get(r, "provider") == name
-                and (end := period_end_month(get(r, "period"))) and month_index(end) <= month_index(period)]
+                and (end := _end_month(r)) and month_index(end) <= month_index(period)]
         srcs.sort(key=lambda s: (s["return_id"], _ck(s["contract"]), period_end_month(s["period"]) or ""))
         packs.append(PackData(name, _unique(slugify(name), slugs), period, as_of, marking, False, list(cks.values()),
                               kpd, lines, [r for r in reg if r["provider"] == name], srcs, fnd,
