@@ -45,7 +45,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-import re
 import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Iterator

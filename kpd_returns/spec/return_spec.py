@@ -292,3 +292,10 @@ def get_spec(return_id: str) -> ReturnSpec:
         raise SpecError(f"The return type '{return_id}' is not available until {file} is fixed.")
     known = ", ".join(sorted(specs)) or "none"
     raise SpecError(f"There is no return type '{return_id}' (known: {known}).")
+
+
+# The field and sheet models live in sheet_model; they are imported from here by every stage.
+__all__ = ["FIRST_DATA_ROW", "HEADER_ROW", "INSTRUCTION_ROW", "META_SHEET", "NUMERIC_TYPES", "TITLE_ROW", "ColumnSet",
+           "Computed", "FieldSpec", "FieldType", "HeaderSpec", "KeyMeasure", "PeriodSpec", "PersonalDataKind",
+           "ReturnSpec", "RowKey", "RuleSpec", "SheetSpec", "SpecError", "get_spec", "load_all", "load_spec_file",
+           "set_aside", "spec_paths", "spec_problems"]
