@@ -73,7 +73,7 @@ def test_template_without_a_file_or_a_register_says_what_to_give():
 
 
 def test_an_ended_contract_gets_none_and_names_are_masked(specs, tmp_path):
-    """When a contract owes returns is decided by registry.owed_span, as everywhere else: a contract
+    """When a contract owes returns is decided by submissions.owed_span, as everywhere else: a contract
     whose service ended gets no template; a name with personal data is masked in the file name."""
     from kpd_returns.author.prefilled import write_prefilled
     from kpd_returns.intake.registry import registry_from_text

@@ -15,7 +15,7 @@ from kpd_returns.author import season
 from kpd_returns.cli.pack import load_packs
 from kpd_returns.intake.ledger import Ledger
 from kpd_returns.packs.pack_data import publication
-from kpd_returns.intake.registry import owed_span
+from kpd_returns.intake.submissions import owed_span
 from kpd_returns.spec.return_spec import get_spec
 
 WINDOWS = ("in_month", "rolling_3", "rolling_12", "cumulative")

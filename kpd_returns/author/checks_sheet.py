@@ -178,7 +178,7 @@ class Context:
         self.spec = spec
         self.index = layout.slot_index(spec)
         self.after_sheets: set[str] = set()
-        if spec.period.kind == "contract_quarter":
+        if spec.period.spans_contract_year:
             for r in spec.rules:
                 if r.kind == "months_after_period_empty":
                     self.after_sheets |= set(r.params["sheets"])
@@ -196,7 +196,7 @@ class Context:
                     self.formula_cells[f.id] = (across, FORMULA_COL, False)
                     across += 1
         self.month_rule_sheets: set[str] = set()
-        if spec.period.kind == "contract_quarter":
+        if spec.period.spans_contract_year:
             self.month_rule_sheets = {n for r in spec.rules if r.kind == "months_in_period_required"
                                       for n in r.params.get("sheets", [])}
 
@@ -223,12 +223,14 @@ class Context:
         if p.kind == "contract_quarter":
             y, q = self.header_cell(p.year_field), self.header_cell(p.quarter_field)
             return f'TRIM({y})&" "&UPPER(TRIM({q}))'
+        if p.kind == "contract_year":
+            return f'TRIM({self.header_cell(p.year_field)})'
         return f'TEXT({self.header_cell(p.month_field)},"yyyy-mm")'
 
     def months_formula(self) -> str:
         """Months of the contract year up to the end of the chosen quarter; 0 when not known."""
         p = self.spec.period
-        if p.kind != "contract_quarter":
+        if not p.spans_contract_year:
             return "=0"
         y, q = f"TRIM({self.header_cell(p.year_field)})", f"TRIM({self.header_cell(p.quarter_field)})"
         return (f'=IFERROR(IF(AND(LEN({y})=7,MID({y},5,1)="-",ISNUMBER(-LEFT({y},4)),ISNUMBER(-RIGHT({y},2)),'
@@ -242,7 +244,7 @@ def _check_month_columns(spec: ReturnSpec, ctx: Context) -> None:
     for name in ctx.after_sheets | ctx.month_rule_sheets:
         sheet = spec.sheet(name)
         months = spec.column_sets[sheet.columns].months if sheet.kind == "grid" else None
-        if not months or [(m - p.year_start_month) % 12 for m in months] != list(range(len(months))):
+        if not months or not p.in_contract_order(months):
             raise ValueError(f"{name}: month columns must run in contract-year order for the Checks sheet.")
 
 

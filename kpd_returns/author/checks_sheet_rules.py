@@ -91,7 +91,7 @@ def rule_checks(ctx: Context, r: RuleSpec) -> list[Check] | None:
     words = r.description
     kind = r.kind
     if kind == "months_after_period_empty":
-        if spec.period.kind != "contract_quarter":
+        if not spec.period.spans_contract_year:
             return None
         probes = []
         for name in p["sheets"]:
@@ -242,9 +242,9 @@ def rule_checks(ctx: Context, r: RuleSpec) -> list[Check] | None:
         return [Check("dates-out-of-order", words, g, probes,
                       {"on": 'TEXT({value},"d mmmm yyyy")', "detail": lit("the date its clock started"),
                        "before": lit("that date")})]
-    if kind == "cohort_not_before_start" and spec.period.kind == "month":
+    if kind == "cohort_not_before_start" and spec.period.monthly:
         return [_cohort_check(ctx, r, words, g)]
-    if kind == "social_value_complete" and spec.period.kind == "month":
+    if kind == "social_value_complete" and spec.period.monthly:
         month = ctx.header_cell(spec.period.month_field)
         ends = ",".join(str(int(m)) for m in p["quarter_end_months"])
         due = f"ISNUMBER({month})*ISNUMBER(MATCH(MONTH({month}),{{{ends}}},0))"

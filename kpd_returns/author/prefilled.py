@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 from ..spec.personal_data import mask_all
-from ..intake.registry import Registry, RegistryError, load_registry, owed_span, period_bounds
+from ..intake.registry import Registry, RegistryError, load_registry, period_bounds
+from ..intake.submissions import owed_span
 from ..spec.return_spec import ReturnSpec, SpecError, get_spec
 from .template import parse_period, write_template
 
@@ -23,7 +24,7 @@ def slug(text: str) -> str:
 
 def owing(spec: ReturnSpec, register: Registry, period: str) -> list:
     """The register entries that owe ``spec``'s return for ``period``, in register order: from when
-    (and until when) is decided by registry.owed_span, as for status, packs and publication."""
+    (and until when) is decided by submissions.owed_span, as for status, packs and publication."""
     _label, start, end = period_bounds(spec, period)
     out = []
     for entry in register.entries:

@@ -108,7 +108,7 @@ def entries(spec: ReturnSpec) -> list[Entry]:
     out.append(Entry(spec.id, "submitted-late", kind_of("submitted-late"),
                      "The return is submitted by its deadline (validators/deadlines.toml).",
                      _DEADLINE_GUIDANCE.get(spec.id, g), (spec.header.submitted,)))
-    if spec.period.kind == "month":
+    if spec.period.monthly:
         out.append(Entry(spec.id, "ytd-discontinuity", "query", "Query: each year-to-date figure equals the "
                          "previous month's return's year to date plus this month's figure (cross-return).",
                          "plausibility check"))

@@ -48,7 +48,6 @@ from ..spec.findings import make
 from ..packs.kpis import month_at, month_index
 from ..spec.model import FileReport
 from ..intake.registry import Registry, registry_from_text
-from ..read.values import parse_period_label
 from ..spec.workdays import add_working_days
 
 REPORT_MONTH = "2026-10"
@@ -134,7 +133,7 @@ def _report(return_id: str, provider: str, contract: str, period: str, values: l
 def parse_period_label_for(return_id: str, period: str) -> tuple[str, dt.date, dt.date]:
     from ..spec.return_spec import get_spec
 
-    return parse_period_label(get_spec(return_id).period, period)
+    return get_spec(return_id).period.parse(period)
 
 
 def mmir_values(c: SeasonContract, month: str, *, within: int | None = None) -> list[tuple]:

@@ -12,7 +12,6 @@ on the Cover sheet (input cells also have a border, so colour is never the only 
 from __future__ import annotations
 
 import datetime as dt
-import re
 import sys
 from pathlib import Path
 from typing import IO, Any
@@ -142,17 +141,7 @@ def _validation(field: FieldSpec) -> dict[str, Any]:
 
 def parse_period(spec: ReturnSpec, period: str) -> dict[str, Any]:
     """Header field id -> value for a --period; ValueError with a plain sentence if invalid."""
-    p = spec.period
-    text = period.strip()
-    if p.kind == "month":
-        m = re.fullmatch(r"(\d{4})-(\d{2})", text)
-        if not m or not 1 <= int(m[2]) <= 12:
-            raise ValueError(f"The period '{period}' is not a month: write it as year and month, for example 2026-10.")
-        return {p.month_field: dt.date(int(m[1]), int(m[2]), 1)}
-    m = re.fullmatch(r"(\d{4})-(\d{2})\s+(Q[1-4])", text, flags=re.I)
-    if not m or (int(m[1]) + 1) % 100 != int(m[2]):
-        raise ValueError(f"The period '{period}' is not a contract year and quarter: write it like 2026-27 Q2.")
-    return {p.year_field: f"{m[1]}-{m[2]}", p.quarter_field: m[3].upper()}
+    return spec.period.header_cells(period)
 
 
 class _Formats:
@@ -197,10 +186,7 @@ class _Formats:
 
 # -- sheets ------------------------------------------------------------------
 def _period_sentence(spec: ReturnSpec) -> str:
-    if spec.period.kind == "month":
-        return "Make one return for each calendar month."
-    return ("Make one return each quarter, with figures for each month of the contract year "
-            "up to the end of the quarter.")
+    return spec.period.cadence
 
 
 def _write_cover(wb, fm: _Formats, spec: ReturnSpec, lock_prefill: bool = False) -> None:

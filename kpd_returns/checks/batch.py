@@ -189,7 +189,7 @@ def long_values(fc: FileCheck) -> list[tuple[str, str, str, Any]]:
     (MMIR), else ''. Numbers are floats, dates ISO strings, text str.
     """
     data = fc.data
-    monthly = fc.spec.period.kind == "month"
+    monthly = fc.spec.period.monthly
     usable = {k: v for k, v in data.values.items() if k not in fc.bad and fc.idx.field_of[k[0]].computed is None}
     usable.update(fc.computed)
     order = fc.idx.order

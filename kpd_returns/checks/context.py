@@ -18,6 +18,7 @@ from ..spec import findings as F
 from ..spec import layout
 from ..spec.findings import Finding
 from ..spec.model import ReturnData
+from ..spec.periods import month_title
 from ..spec.return_spec import FieldSpec, ReturnSpec, SheetSpec
 from ..read.values import is_blank
 
@@ -38,13 +39,12 @@ class SpecIndex:
     key_labels: dict[tuple[str, str], str]  # (sheet, key) -> column or row label
 
 
-_INDEX: dict[int, SpecIndex] = {}
-
-
 def spec_index(spec: ReturnSpec) -> SpecIndex:
-    idx = _INDEX.get(id(spec))
-    if idx is not None and idx.spec is spec:
-        return idx
+    """The index of ``spec``, built once and kept on the spec."""
+    return spec.memo("checks.spec_index", _build_index)
+
+
+def _build_index(spec: ReturnSpec) -> SpecIndex:
     slots: dict[Key, layout.Slot] = {}
     by_position: dict[str, dict[tuple[int, int], Key]] = {}
     keys: dict[str, list[str]] = {}
@@ -69,7 +69,6 @@ def spec_index(spec: ReturnSpec) -> SpecIndex:
         field_of={f.id: f for s in spec.sheets for f in s.expanded_fields},
         keys=keys, key_labels=key_labels,
     )
-    _INDEX[id(spec)] = idx
     return idx
 
 
@@ -141,9 +140,7 @@ class FileCheck:
 
     def month_label(self, key: str) -> str:
         month = self.month_of(key)
-        if month is None:
-            return key
-        return f"{dt.date.fromisoformat(month + '-01'):%B %Y}"
+        return key if month is None else month_title(month)
 
     def key_label(self, sheet: str, key: str) -> str:
         return self.idx.key_labels.get((sheet, key), key)

@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from ..spec import findings as F
 from ..spec import layout
 from ..spec.findings import Finding
+from ..spec.periods import month_title, previous_month
 from ..spec.return_spec import ReturnSpec, SpecError, get_spec
 
 CROSS_CODES = ("ytd-discontinuity", "kpd-restatement")
@@ -40,19 +41,8 @@ _SEQ_BASE = 100000  # cross-check findings sort after the validator's
 Values = dict[tuple[str, str], tuple[str, float | None, str | None]]  # (field, key) -> (month, num, text)
 
 
-def month_label(ym: str) -> str:
-    """'2026-09' -> 'September 2026'."""
-    year, month = int(ym[:4]), int(ym[5:7])
-    return f"{calendar.month_name[month]} {year}"
-
-
-def previous_month(ym: str) -> str:
-    year, month = int(ym[:4]), int(ym[5:7])
-    return f"{year - 1}-12" if month == 1 else f"{year:04d}-{month - 1:02d}"
-
-
 def _ytd_sheets(spec: ReturnSpec) -> list:
-    if spec.period.kind != "month":
+    if not spec.period.monthly:
         return []
     out = []
     for sheet in spec.sheets:
@@ -65,7 +55,7 @@ def _ytd_sheets(spec: ReturnSpec) -> list:
 
 def _month_sheets(spec: ReturnSpec) -> list:
     cs = spec.period.months_column_set
-    if spec.period.kind != "contract_quarter" or not cs:
+    if not spec.period.spans_contract_year or not cs:
         return []
     return [s for s in spec.sheets if s.kind == "grid" and s.columns == cs]
 
@@ -117,7 +107,7 @@ def ytd_findings(spec: ReturnSpec, current: list[tuple[int, str]], values: dict[
                     if prev_ytd is None:
                         continue
                     expected = prev_ytd + in_month
-                    detail = (f"{month_label(prev_period)}'s year to date ({F._fmt(prev_ytd)}) plus this month's "
+                    detail = (f"{month_title(prev_period)}'s year to date ({F._fmt(prev_ytd)}) plus this month's "
                               f"in-month figure ({F._fmt(in_month)})")
                 if abs(ytd - expected) <= _TOLERANCE:
                     continue
@@ -158,7 +148,7 @@ def restatement_findings(spec: ReturnSpec, current: list[tuple[int, str]], value
                         out.setdefault(fid, []).append(F.make(
                             "kpd-restatement", guidance=spec.guidance_ref(field.guidance), sheet=slot.sheet,
                             cell=slot.cell, field=field.id, field_label=field.label, found=now, expected=before,
-                            detail=month_label(month) if month else key, previous=eperiod))
+                            detail=month_title(month) if month else key, previous=eperiod))
                     break
     return out
 

@@ -19,11 +19,11 @@ def check_period(fc: FileCheck) -> None:
     """``period-invalid`` for a contract year in the right form that is not two consecutive
     years ("2026-28"): without it no month can be placed, so say so instead of skipping."""
     p = fc.spec.period
-    if fc.data.period is not None or p.kind != "contract_quarter" or not p.year_field:
+    if fc.data.period is not None or p.monthly or not p.year_field:
         return
     field = fc.idx.field_of[p.year_field]
     year = fc.value(p.year_field, "")
-    if year is None or fc.value(p.quarter_field, "") is None:
+    if year is None or (p.quarter_field and fc.value(p.quarter_field, "") is None):
         return
     if field.pattern and not re.fullmatch(field.pattern, year):
         return  # pattern-mismatch says what is wrong

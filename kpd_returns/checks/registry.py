@@ -34,14 +34,13 @@ def rule(kind: str, *required: str, early: bool = False) -> Callable[[RuleFn], R
     return register
 
 
-_CHECKED: dict[int, ReturnSpec] = {}
-
-
 def check_spec_rules(spec: ReturnSpec) -> None:
     """Raise SpecError for a rule kind that does not exist, lacks a parameter or names
-    a sheet, field or column the spec does not have."""
-    if _CHECKED.get(id(spec)) is spec:
-        return
+    a sheet, field or column the spec does not have (checked once per spec, kept on it)."""
+    spec.memo("checks.rules_checked", _check_rules)
+
+
+def _check_rules(spec: ReturnSpec) -> bool:
     from . import load_rule_modules
 
     load_rule_modules()
@@ -56,7 +55,7 @@ def check_spec_rules(spec: ReturnSpec) -> None:
         if missing:
             raise SpecError(f"{name}: rule {n} ({r.kind}) needs the parameter '{missing[0]}' in its params.")
         _check_names(spec, name, n, r)
-    _CHECKED[id(spec)] = spec
+    return True
 
 
 FIELD_PARAMS = {"at_field", "title_field", "required_fields", "type_field", "field", "part", "target", "parts", "total",

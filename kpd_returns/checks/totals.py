@@ -2,7 +2,8 @@
 
 ``recompute`` works out every computed field for every key whose inputs are all present
 and valid; a month with a missing or invalid input has no total (its other findings say
-why). A ratio whose denominator is 0 has no value.
+why). A ratio whose denominator is 0 has no value. The arithmetic is kpd_returns.spec.computed's,
+shared with the consolidated workbook and the packs.
 
 The ``computed_totals`` rule then looks at the cells:
 
@@ -17,6 +18,7 @@ The ``computed_totals`` rule then looks at the cells:
 
 from __future__ import annotations
 
+from ..spec.computed import evaluate
 from ..spec.return_spec import RuleSpec
 from .context import FileCheck
 from .registry import rule
@@ -27,17 +29,12 @@ def recompute(fc: FileCheck) -> None:
     for sheet in fc.spec.sheets:
         computed = [f for f in sheet.expanded_fields if f.computed is not None]
         for f in computed:
-            op, of = f.computed.op, f.computed.of
             for key in fc.idx.keys[sheet.name]:
-                inputs = [fc.value(x, key) for x in of]
-                if any(v is None for v in inputs):
-                    continue
-                if op == "sum":
-                    fc.computed[(f.id, key)] = round(sum(inputs), 9)
-                elif inputs[1] == 0:
+                outcome = evaluate(f.computed, lambda fid, key=key: fc.value(fid, key))
+                if outcome.zero_denominator:
                     fc.zero_denominator.add((f.id, key))
-                else:
-                    fc.computed[(f.id, key)] = round(inputs[0] / inputs[1], 9)
+                elif outcome.value is not None:
+                    fc.computed[(f.id, key)] = outcome.value
 
 
 @rule("computed_totals", "sheets")

@@ -31,7 +31,7 @@ from typing import Any
 
 from ..spec.findings import make
 from ..spec.model import FileReport
-from ..spec.return_spec import ReturnSpec, load_all
+from ..spec.return_spec import ReturnSpec, SpecError, load_all, set_aside
 
 DEFAULT_REGION = "england-and-wales"
 _IN_FLIGHT_PER_WORKER = 2
@@ -205,10 +205,25 @@ def _calendar(calendar: Any, region: str) -> Any:
 
 
 def _checked_specs(specs: dict[str, ReturnSpec] | None) -> dict[str, ReturnSpec]:
-    """The specs, each rule kind and its parameters checked (SpecError before any file is read)."""
+    """The specs whose rules check out (each rule kind and its parameters). A spec given
+    explicitly must be right (SpecError); from the validators folder, one whose rules are wrong is
+    set aside with its sentence (spec_problems), so it costs only its own return."""
     from .registry import check_spec_rules
 
-    specs = specs if specs is not None else load_all()
-    for spec in specs.values():
-        check_spec_rules(spec)
-    return specs
+    if specs is not None:
+        for spec in specs.values():
+            check_spec_rules(spec)
+        return specs
+    return usable_specs()
+
+
+def usable_specs() -> dict[str, ReturnSpec]:
+    """The validators folder's specs, less any whose rules name a kind or parameter that does not exist."""
+    from .registry import check_spec_rules
+
+    for spec in load_all().values():
+        try:
+            check_spec_rules(spec)
+        except SpecError as exc:
+            set_aside(spec, str(exc))
+    return load_all()

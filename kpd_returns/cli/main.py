@@ -35,6 +35,19 @@ def _root(
                                  help="Print the version of kpd-returns and exit."),
 ) -> None:
     """Validate, consolidate and report DWP provider management-information returns (KPD and MMIR)."""
+    _say_spec_problems()
+
+
+def _say_spec_problems() -> None:
+    """A malformed spec file makes only its own return unavailable: say so once per command, on
+    stderr, and let the command go on with the other returns (one that needs it exits 2 itself)."""
+    from ..checks.validate import usable_specs
+    from ..spec.return_spec import spec_problems
+
+    usable_specs()  # sets aside a spec whose rules name a kind kpd-returns does not know
+    for problem in spec_problems():
+        sentence = problem if problem.endswith(".") else problem + "."
+        typer.echo(f"kpd-returns: {sentence} That return type is unavailable until the file is fixed.", err=True)
 
 
 @app.command(cls=PlainCommand)

@@ -84,8 +84,8 @@ def load_packs(ledger_path: str | Path, period: str, *, providers: Iterable[str]
 
 def mmir_spans(ledger: Any, reg: Any) -> tuple[dict[str, str], dict[str, str]]:
     """contract -> first month owed and contract -> last month owed, for every MMIR contract in the
-    register or the ledger, decided by registry.owed_span exactly as the submissions register does."""
-    from ..intake.registry import owed_span
+    register or the ledger, decided by submissions.owed_span exactly as the submissions register does."""
+    from ..intake.submissions import owed_span
     from ..spec.return_spec import get_spec
 
     spec = get_spec("mmir")

@@ -609,7 +609,8 @@ class Scope:
                     selected.setdefault(rid, []).append(b[0])
                     matched = True
             if not matched:
-                raise ValueError(f"The period '{p}' is not a KPD quarter (2026-27 Q2) or an MMIR month (2026-10).")
+                forms = "; ".join(f"{s.name_prefix} {s.period.noun}: {s.period.example}" for s in specs.values())
+                raise ValueError(f"The period '{p}' is not a period of any return type ({forms}).")
         return cls(selected)
 
     def return_ids(self, specs: dict[str, ReturnSpec]) -> list[str]:
@@ -624,12 +625,10 @@ class Scope:
         out: set[str] = set()
         for sel in chosen:
             b = period_bounds(spec, sel)
-            if spec.period.kind != "month":
+            if not spec.period.monthly:
                 out.add(b[0])
                 continue
-            ysm = spec.period.year_start_month
-            start_year = b[1].year - (1 if b[1].month < ysm else 0)
-            year_start = dt.date(start_year, ysm, 1)
+            year_start = spec.period.contract_year_start(b.start)
             for p in periods:
                 pb = period_bounds(spec, p)
                 if pb and year_start <= pb[1] <= b[1]:
@@ -641,7 +640,7 @@ class Scope:
         if self.selected is None:
             return "all periods in the ledger"
         chosen = self.selected.get(spec.id, [])
-        if spec.period.kind == "month":
+        if spec.period.monthly:
             return "contract year to date up to " + ", ".join(chosen)
         return "period " + ", ".join(chosen)
 

@@ -43,7 +43,6 @@ takes its figure from the latest quarter.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -56,6 +55,8 @@ from xlsxwriter.utility import xl_col_to_name
 
 from ..spec.findings import CATALOGUE
 from ..spec.personal_data import mask_all
+from ..spec.computed import value as computed_value
+from ..spec.periods import month_title
 from ..spec.return_spec import KeyMeasure, ReturnSpec
 from . import scratch
 from .streamed_rows import RowWriter, TableSpec, splice
@@ -66,7 +67,8 @@ TITLE_ROW, NOTE_ROW = 0, 1
 GENERATOR = "kpd-returns"
 
 STATUS_WORDS = {"on time": "On time", "late": "Late", "missing": "Missing", "rejected only": "Rejected only",
-                "not yet due": "Not yet due"}
+                "not yet due": "Not yet due", "no deadline": "No deadline"}
+NO_DEADLINE = "no deadline"  # a return whose deadline rule says so: never on time, never late
 STATUS_COLOURS = (("Missing", "#2a0b06", "#f4cdc6"), ("Late", "#6e3619", "#fcd6c3"),
                   ("Rejected", "#3d2375", "#dbd5e9"), ("On time", "#005a30", "#cce2d8"))
 VERDICT_WORDS = {"valid": "Valid", "valid-with-warnings": "Valid with warnings", "invalid": "Invalid",
@@ -103,11 +105,6 @@ class WorkbookInput:
 
 
 # -- helpers -------------------------------------------------------------------------------
-def month_title(ym: str) -> str:
-    year, month = int(ym[:4]), int(ym[5:7])
-    return f"{calendar.month_name[month]} {year}"
-
-
 def _table_name(text: str) -> str:
     return "tbl_" + re.sub(r"[^A-Za-z0-9_]", "_", text.lower()).strip("_")
 
@@ -331,7 +328,8 @@ def _submissions(w: _Writer, data: WorkbookInput) -> None:
             if received is not None and getattr(r, "received_date_only", False):
                 received = received.date()
             yield (r.provider, r.contract, r.return_id.upper(), r.period, STATUS_WORDS.get(r.status, r.status),
-                   received, r.deadline, r.late_working_days, r.resubmissions, r.files,
+                   received, r.deadline or NO_DEADLINE if r.status == "no deadline" else r.deadline,
+                   r.late_working_days, r.resubmissions, r.files,
                    "Yes" if r.in_register else "No", r.region, mask_all(r.current_name), mask_all(r.sender))
     n = w.table(ws, 3, headers, rows(), "tbl_submissions",
                 [34, 18, 8, 12, 14, 17, 17, 12, 14, 10, 11, 18, 44, 30], freeze_cols=2)
@@ -351,7 +349,7 @@ def _data_sheet(w: _Writer, rd: ReturnData) -> None:
     spec = rd.spec
     order = _slot_order(spec)
     labels = {f.id: f.label for s in spec.sheets for f in s.expanded_fields}
-    monthly = spec.period.kind == "month"
+    monthly = spec.period.monthly
     name = f"{spec.name_prefix} data"
     limit = EXCEL_MAX_ROWS - 5  # rows left below the title, up to two notes, a blank row and the header
     total = rd.value_count if rd.value_count is not None else None
@@ -399,7 +397,7 @@ Grid = tuple[list[str], list[tuple[str | None, str, dict[str, float]]]]
 def _file_months(rd: ReturnData, needed: set[str]):
     """Per current return: {month: {field: {key: value}}} of the numeric figures of ``needed`` fields,
     one return at a time, so memory holds the grids being built, not every figure of every return."""
-    own_period = rd.spec.period.kind == "month"
+    own_period = rd.spec.period.monthly
     for ret in rd.current:
         per: dict[str, dict[str, dict[str, float]]] = {}
         own = ret.period if own_period else ""
@@ -417,7 +415,7 @@ def measure_grids(rd: ReturnData, measures: Sequence[KeyMeasure]) -> dict[str, G
     for m in measures:
         for fid, _key in m.parts:
             needed.add(fid)
-            if fid in computed and computed[fid].op == "sum":
+            if fid in computed:
                 needed |= set(computed[fid].of)
     grids: dict[str, dict[tuple, dict[str, tuple[tuple, float]]]] = {m.slug: {} for m in measures}
     months: dict[str, set[str]] = {m.slug: set() for m in measures}
@@ -451,14 +449,10 @@ def measure_grids(rd: ReturnData, measures: Sequence[KeyMeasure]) -> dict[str, G
 
 def _field_value(fid: str, key: str | None, fields: dict[str, dict[str, float]], computed: dict) -> float | None:
     comp = computed.get(fid)
-    if comp is not None and comp.op == "sum":
-        parts = []
-        for p in comp.of:
-            got = _field_value(p, key, fields, computed)
-            if got is None:
-                return fields.get(fid, {}).get(key) if key is not None else _any(fields.get(fid))
-            parts.append(got)
-        return round(sum(parts), 6)
+    if comp is not None:  # recomputed from its parts, as the checks do; the stored figure when a part is missing
+        got = computed_value(comp, lambda p: _field_value(p, key, fields, computed), digits=6)
+        if got is not None:
+            return got
     by_key = fields.get(fid)
     if not by_key:
         return None
@@ -536,5 +530,6 @@ def _files(w: _Writer, data: WorkbookInput) -> None:
             # (names too, which a ledger written before names were masked may hold raw).
             yield (mask_all(f.name), mask_all(f.source_email), mask_all(f.sender), (f.return_id or "").upper() or None, f.provider, f.contract,
                    f.period, received, f.submitted_source, VERDICT_WORDS.get(f.verdict, f.verdict),
-                   "Yes" if f.current else "No", f.errors, f.warnings, f.late_working_days, f.sha256[:16])
+                   "Yes" if f.current else "No", f.errors, f.warnings,
+                   NO_DEADLINE if f.period and f.deadline is None else f.late_working_days, f.sha256[:16])
     w.table(ws, 3, headers, rows(), "tbl_files", [44, 30, 30, 8, 34, 18, 12, 17, 18, 20, 9, 8, 9, 12, 18])

@@ -45,7 +45,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-import re
 import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -54,12 +53,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..spec.findings import Finding
+from ..spec.model import VALID_VERDICTS, RegisterRow, contract_key
+from .submissions import submissions_register
 
 if TYPE_CHECKING:
     from ..spec.model import FileReport
     from .registry import Registry
 
-VALID_VERDICTS = ("valid", "valid-with-warnings")
 VERDICTS = ("valid", "valid-with-warnings", "invalid", "unreadable")
 
 # Each step is applied once, in order, in its own transaction. Never edit a step
@@ -191,14 +191,6 @@ def _cannot_use(path: Path, exc: BaseException) -> LedgerError:
     return LedgerError(f"The file {path} is not a kpd-returns ledger or is damaged ({exc}).")
 
 
-def contract_key(contract: str | None) -> str | None:
-    """Contracts match whatever their case and spacing: 'cpa  07' is 'CPA 07'."""
-    if contract is None:
-        return None
-    text = re.sub(r"\s+", " ", str(contract)).strip().casefold()
-    return text or None
-
-
 # -- rows returned by the API ---------------------------------------------------------
 @dataclass(frozen=True)
 class ReturnRow:
@@ -250,27 +242,6 @@ class ValueRow:
     file_id: int = 0
     return_id: str = ""
     period_end: dt.date | None = None
-
-
-@dataclass(frozen=True)
-class RegisterRow:
-    provider: str | None
-    contract: str
-    return_id: str
-    period: str
-    status: str  # "on time", "late", "missing", "rejected only", "not yet due"
-    received_at: dt.datetime | None
-    deadline: dt.datetime | None
-    late_working_days: int | None
-    resubmissions: int
-    files: int
-    period_end: dt.date | None = None
-    region: str = "england-and-wales"
-    in_register: bool = True
-    current_file_id: int | None = None
-    current_name: str | None = None
-    sender: str | None = None
-    received_date_only: bool = False  # only the date of receipt is known (the workbook's Date submitted)
 
 
 @dataclass(frozen=True)
@@ -705,9 +676,7 @@ class Ledger:
     def submissions_register(self, *, as_of: dt.date, register: "Registry | None", period: str | None = None,
                              region_default: str = "england-and-wales", periods: Iterable[str] | None = None,
                              calendar: Any = None) -> list[RegisterRow]:
-        """Who owed what, and what came in: see kpd_returns.intake.registry.submissions_register."""
-        from .registry import submissions_register
-
+        """Who owed what, and what came in: see kpd_returns.intake.submissions.submissions_register."""
         wanted = set(periods or ())
         if period:
             wanted.add(period)

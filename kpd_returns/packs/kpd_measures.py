@@ -26,9 +26,12 @@ from dataclasses import dataclass, field, replace
 from statistics import median
 from typing import Iterable
 
+from ..spec.computed import value as computed_value
+from ..spec.sheet_model import Computed
 from .kpis import KpiConfig, default_config, month_at, month_index
 
 FTE_FIELDS = ("staff_senior", "staff_front_line", "staff_central", "staff_employer")
+_FTE_TOTAL = Computed(op="sum", of=list(FTE_FIELDS))  # KPD 9, evaluated as the checks evaluate the spec's
 CASELOAD_FIELDS = ("caseload_active", "caseload_in_work", "caseload_not_engaged")
 HEADLINE = ("fte_total", "caseload_total", "job_entries", "days_lost",
             "job_entries_per_front_line_fte", "days_lost_per_fte")
@@ -130,7 +133,7 @@ def provider_months(values: Iterable[KpdValue | tuple], *,
     for key in sorted(nums, key=lambda k: (k[0], k[1], month_index(k[2]))):
         n, t = nums[key], names.get(key[:2], {})
         fte, caseload = {f: n.get(f) for f in FTE_FIELDS}, {f: n.get(f) for f in CASELOAD_FIELDS}
-        fte_total = _sum(fte.values())
+        fte_total = computed_value(_FTE_TOTAL, fte.get, digits=6)
         pm = ProviderMonth(*key, fte, fte_total, caseload, _sum(caseload.values()), n.get("job_entries"),
                            n.get("days_lost"), _ratio(n.get("job_entries"), fte["staff_front_line"]),
                            _ratio(n.get("days_lost"), fte_total), _group("seg", n, t), _group("rag", n, t))

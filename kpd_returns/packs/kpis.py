@@ -27,6 +27,7 @@ Decisions (AtW 7.05, 7.16-7.19):
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import re
 import tomllib
@@ -38,6 +39,7 @@ from typing import Any, Iterable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ..spec.periods import period_of
 from ..spec.resources import validators_dir
 
 Window = Literal["in_month", "rolling_3", "rolling_12", "cumulative"]
@@ -378,13 +380,11 @@ PUBLICATION_COLUMNS = ("contracting_authority", "contract_identifier", "supplier
 
 
 def quarter_label(quarter_end: str, year_start_month: int = 4) -> str:
-    """'2026-09' -> '2026-27 Q2' (contract years from April); the month must end a quarter."""
-    i = month_index(quarter_end)
-    offset = (i % 12 + 1 - year_start_month) % 12
-    if offset % 3 != 2:
+    """'2026-09' -> '2026-27 Q2' (contract years from ``year_start_month``); the month must end a quarter."""
+    quarter = period_of("contract_quarter", dt.date.fromisoformat(f"{quarter_end}-01"), year_start_month)
+    if quarter.end_month != quarter_end:
         raise ValueError(f"{quarter_end} is not the last month of a contract-year quarter")
-    year = (i - offset) // 12
-    return f"{year}-{(year + 1) % 100:02d} Q{offset // 3 + 1}"
+    return quarter.label
 
 
 def publication_rows(contract_identifier: str, supplier: str | None, counts: Iterable[MonthKpiCounts],

@@ -37,13 +37,13 @@ from ..intake.ledger import contract_key
 from .pack_national import national_kpis
 from .pack_text import (TREND_MONTHS, AttentionLine, ContractKpis, KpdSection, KpiLine, PackData, SocialValueView,
                         register_text, short_month)
+from ..spec.periods import parse_any, period_of
 from ..spec.resources import templates_dir
 
 ACCEPTED_VERDICTS = frozenset({"valid", "valid-with-warnings", "accepted", "accepted-with-warnings"})
 KPI_FIELDS = {"kpi_cases_due": "due", "kpi_within_target": "within", "kpi_outside_target": "outside"}
 NATIONAL = "national"
 _KPI_KEY = re.compile(r"^kpi(\d+)_(\w+)$")
-_QUARTER = re.compile(r"^(\d{4})-(\d{2}) Q([1-4])$")
 _REGISTER_ATTENTION = {"missing": "missing", "rejected only": "rejected", "rejected": "rejected"}
 
 
@@ -63,13 +63,8 @@ def slugify(text: str) -> str:
 
 def period_end_month(period: str | None, year_start_month: int = 4) -> str | None:
     """'2026-10' -> '2026-10'; '2026-27 Q2' -> '2026-09' (contract years from ``year_start_month``)."""
-    period = (period or "").strip()
-    if re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
-        return period
-    m = _QUARTER.match(period)
-    if not m:
-        return None
-    return month_at(int(m.group(1)) * 12 + year_start_month - 1 + 3 * int(m.group(3)) - 1)
+    found = parse_any(period or "", year_start_month)
+    return found.end_month if found else None
 
 
 def is_accepted(verdict: str | None) -> bool:
@@ -116,7 +111,7 @@ def accepted_months(returns: Iterable[Any], return_id: str = "mmir") -> dict[str
     out: dict[str, set[str]] = {}
     for r in returns:
         if get(r, "return_id") == return_id and is_accepted(get(r, "verdict")):
-            month = period_end_month(get(r, "period"))
+            month = _end_month(r)
             if month:
                 out.setdefault(_ck(get(r, "contract")), set()).add(month)
     return out
@@ -128,10 +123,10 @@ def missing_months(accepted: set[str], service_start: str, report_month: str) ->
 
 
 def quarter_end_at_or_before(month: str, year_start_month: int = 4) -> str:
-    i = month_index(month)
-    while (i % 12 + 1 - year_start_month) % 3 != 2:
-        i -= 1
-    return month_at(i)
+    quarter = period_of("contract_quarter", dt.date.fromisoformat(month + "-01"), year_start_month)
+    if quarter.end_month == month:
+        return month
+    return period_of("contract_quarter", quarter.start - dt.timedelta(days=1), year_start_month).end_month
 
 
 def social_value_input(values: Iterable[Any], contract: str,
@@ -266,9 +261,10 @@ def _source_line(row: Any, timeliness: Mapping[tuple[str, str, str], str] | None
     return line
 
 
-def _end_month(row: dict) -> str | None:
-    end = row.get("period_end")
-    return f"{end:%Y-%m}" if isinstance(end, dt.date) else period_end_month(row.get("period"))
+def _end_month(row: Any) -> str | None:
+    """The last month of a row's period: from its period_end (no re-reading of the label) when it has one."""
+    end = get(row, "period_end")
+    return f"{end:%Y-%m}" if isinstance(end, dt.date) else period_end_month(get(row, "period"))
 
 
 def _in_window(row: dict, report_month: str, n: int = TREND_MONTHS) -> bool:
@@ -358,7 +354,7 @@ def build_packs(*, returns: Iterable[Any], mmir_values: Iterable[Any], kpd_rows:
             lines += _attention(name, c, rid, cks.get(c), reg, f, config)
         lines.sort(key=lambda a: a.item.severity)
         srcs = [_source_line(r, timeliness) for r in returns if get(r, "provider") == name
-                and (end := period_end_month(get(r, "period"))) and month_index(end) <= month_index(period)]
+                and (end := _end_month(r)) and month_index(end) <= month_index(period)]
         srcs.sort(key=lambda s: (s["return_id"], _ck(s["contract"]), period_end_month(s["period"]) or ""))
         packs.append(PackData(name, _unique(slugify(name), slugs), period, as_of, marking, False, list(cks.values()),
                               kpd, lines, [r for r in reg if r["provider"] == name], srcs, fnd,

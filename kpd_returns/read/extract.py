@@ -17,7 +17,7 @@ from ..spec import layout
 from ..spec.findings import Finding
 from ..spec.model import Located, ReturnData
 from ..spec.return_spec import HEADER_ROW, META_SHEET, ReturnSpec, load_all
-from .values import Problem, month_keys, parse, period_from_month, period_from_quarter
+from .values import Problem, parse
 from .workbook import UnreadableFile, WorkbookData, open_workbook, parse_ref
 
 _SPACE = re.compile(r"\s+")
@@ -82,14 +82,12 @@ def _norm(text: Any) -> str:
     return _SPACE.sub(" ", _as_text(text)).strip().casefold() if text is not None else ""
 
 
-_PLANS: dict[int, tuple[ReturnSpec, list]] = {}
-
-
 def _structure_plan(spec: ReturnSpec) -> list:
     """Per sheet: the labels to compare and the defined names to find, worked out once per spec."""
-    hit = _PLANS.get(id(spec))
-    if hit is not None and hit[0] is spec:
-        return hit[1]
+    return spec.memo("read.structure_plan", _build_plan)
+
+
+def _build_plan(spec: ReturnSpec) -> list:
     expected_names = layout.defined_names(spec)
     plan = []
     for sheet in spec.sheets:
@@ -102,7 +100,6 @@ def _structure_plan(spec: ReturnSpec) -> list:
             name = spec.defined_name(f.id)
             names.append((f, name, expected_names[name], parse_ref(expected_names[name])))
         plan.append((sheet, labels, names))
-    _PLANS[id(spec)] = (spec, plan)
     return plan
 
 
@@ -169,21 +166,13 @@ def describe_header(data: ReturnData, spec: ReturnSpec, date1904: bool = False) 
     data.contract = value(spec.header.contract)
     data.submitted_date = value(spec.header.submitted)
     period = spec.period
-    parsed = None
-    if period.kind == "month":
-        month = value(period.month_field)
-        if month is not None:
-            parsed = period_from_month(month)
-    else:
-        year, quarter = value(period.year_field), value(period.quarter_field)
-        if year and quarter:
-            parsed = period_from_quarter(period, year, quarter)
+    parsed = period.from_header(month=value(period.month_field), year=value(period.year_field),
+                                quarter=value(period.quarter_field))
     if parsed:
         data.period, data.period_start, data.period_end = parsed
         if period.months_column_set:
             cs = spec.column_sets[period.months_column_set]
-            first_year = data.period_start.year - (1 if data.period_start.month < period.year_start_month else 0)
-            data.month_of_key = month_keys(period, first_year, cs.keys, cs.months or [])
+            data.month_of_key = period.month_keys(parsed, cs.keys, cs.months or [])
 
 
 @dataclass

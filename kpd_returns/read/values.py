@@ -7,18 +7,16 @@ comes back as a problem carrying the text found. Plain digits stored as text
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import math
 import re
 from typing import Any
 
-from ..spec.return_spec import FieldSpec, PeriodSpec
+from ..spec.return_spec import FieldSpec
 from .workbook import excel_date
 
 _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 _UK_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
-_QUARTER_YEAR = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 class Problem(tuple):
@@ -107,51 +105,3 @@ def _num_text(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(value)
 
 
-# ---------------------------------------------------------------- periods
-
-
-def month_end(year: int, month: int) -> dt.date:
-    return dt.date(year, month, calendar.monthrange(year, month)[1])
-
-
-def period_from_month(month_date: dt.date) -> tuple[str, dt.date, dt.date]:
-    start = month_date.replace(day=1)
-    return f"{start:%Y-%m}", start, month_end(start.year, start.month)
-
-
-def period_from_quarter(period: PeriodSpec, contract_year: str, quarter: str) -> tuple[str, dt.date, dt.date] | None:
-    """"2026-27", "Q2" (April start) -> ("2026-27 Q2", 2026-07-01, 2026-09-30)."""
-    m = _QUARTER_YEAR.match(contract_year.strip())
-    q = quarter.strip().upper()
-    if not m or q not in ("Q1", "Q2", "Q3", "Q4"):
-        return None
-    first_year = int(m.group(1))
-    if (first_year + 1) % 100 != int(m.group(2)):
-        return None
-    offset = (int(q[1]) - 1) * 3
-    start_month_index = period.year_start_month - 1 + offset
-    sy, sm = first_year + start_month_index // 12, start_month_index % 12 + 1
-    end_index = start_month_index + 2
-    ey, em = first_year + end_index // 12, end_index % 12 + 1
-    return f"{contract_year.strip()} {q}", dt.date(sy, sm, 1), month_end(ey, em)
-
-
-def parse_period_label(period: PeriodSpec, label: str) -> tuple[str, dt.date, dt.date] | None:
-    """A period as users type it on the command line: '2026-10' or '2026-27 Q2'."""
-    label = label.strip()
-    if period.kind == "month":
-        try:
-            return period_from_month(dt.date.fromisoformat(label + "-01"))
-        except ValueError:
-            return None
-    year, _, quarter = label.partition(" ")
-    return period_from_quarter(period, year, quarter)
-
-
-def month_keys(period: PeriodSpec, contract_year_first: int, keys: list[str], months: list[int]) -> dict[str, str]:
-    """Grid column key -> 'YYYY-MM' for a contract year that starts in ``contract_year_first``."""
-    out = {}
-    for key, month in zip(keys, months):
-        year = contract_year_first + (1 if month < period.year_start_month else 0)
-        out[key] = f"{year:04d}-{month:02d}"
-    return out

@@ -27,7 +27,7 @@ from typing import Any, TextIO
 FORMATS = ("text", "json", "csv")
 SCHEMA_ID = "kpd-returns/status"
 SCHEMA_VERSION = "1.0"
-STATUS_ORDER = ("on time", "late", "rejected only", "missing", "not yet due")
+STATUS_ORDER = ("on time", "late", "no deadline", "rejected only", "missing", "not yet due")
 # Columns left out, in this order, until the table fits the width.
 DROP_ORDER = ("files", "resubmissions")
 PROVIDER_MIN_WIDTH = 12
@@ -49,14 +49,15 @@ def _received(row) -> str:
 
 def _deadline(row) -> str:
     if row.deadline is None:
-        return ""
+        return "no deadline" if row.status == "no deadline" else ""
     d = row.deadline
     end_of_day = (d.hour, d.minute) == (23, 59)
     return d.date().isoformat() if end_of_day else d.strftime("%Y-%m-%d %H:%M")
 
 
 def _counts(rows) -> dict[str, int]:
-    found = {s: 0 for s in STATUS_ORDER}
+    # "no deadline" is counted only when it occurs: returns with deadlines keep their documented counts.
+    found = {s: 0 for s in STATUS_ORDER if s != "no deadline"}
     for r in rows:
         found[r.status] = found.get(r.status, 0) + 1
     return found

@@ -1,7 +1,8 @@
 """The spec stage: validators/*.toml in, typed return specifications out.
 
-Takes the spec files; gives the return models (``return_spec``), where each field sits
-(``layout``), the deadlines and the working-day calendar (``deadlines``, ``workdays``),
+Takes the spec files; gives the return models and their loader (``return_spec``, with the
+field and sheet models in ``sheet_model``), the period kinds (``periods``), the one evaluator
+of computed fields (``computed``), where each field sits (``layout``), the deadlines and the working-day calendar (``deadlines``, ``workdays``),
 the records passed between stages (``model``), the findings catalogue (``findings``) and
 the personal-data scanner every output is masked with (``personal_data``). Nothing
 here imports another stage."""

@@ -1,7 +1,11 @@
 """Deadlines and lateness, from the deadline calendar in validators/deadlines.toml.
 
 The calendar is data: one TOML table per return id, each one rule (the kinds
-are described at the top of validators/deadlines.toml). A user's own file
+are described at the top of validators/deadlines.toml), or ``no_deadline = true``
+with a ``reason``. Every return type must have one: the spec loader refuses a
+return without (kpd_returns.spec.return_spec). In the packaged calendar a
+malformed rule costs only its own return (``calendar_problems``); a user's file
+(``--deadlines``) must be right as a whole. A user's own file
 (``load_deadlines(path)``, the CLI's ``--deadlines FILE``) is laid over the
 packaged one: a return id it defines replaces the packaged rule for that id,
 other return ids keep theirs.
@@ -52,6 +56,7 @@ _NUMBER_PARAM = {
     "calendar_days_after_period": ("days", 0, 366),
 }
 KINDS = (*_NUMBER_PARAM, "table")
+NO_DEADLINE = "none"  # the kind of a rule written `no_deadline = true` with a `reason`
 
 
 class DeadlineError(Exception):
@@ -82,8 +87,15 @@ class Rule:
     fallback: Rule | None = None
     source: str = ""
 
+    @property
+    def no_deadline(self) -> bool:
+        """The return has no deadline (``source`` holds the reason): never on time, never late."""
+        return self.kind == NO_DEADLINE
+
     def deadline(self, period: str, period_end: dt.date, region: str = DEFAULT_REGION) -> Deadline | None:
-        """The deadline for ``period``; None for a table without that period or a fallback."""
+        """The deadline for ``period``; None for a table without that period or a fallback, or no deadline."""
+        if self.kind == NO_DEADLINE:
+            return None
         if self.kind == "table":
             if period in self.dates:
                 return self._make(self.dates[period], f"the date set for {period} in the deadline table")
@@ -129,7 +141,7 @@ Calendar = Mapping[str, Rule]
 
 def load_deadlines(path: str | Path | None = None) -> dict[str, Rule]:
     """The deadline calendar by return id: the packaged file, with ``path``'s rules laid over it."""
-    rules = dict(_packaged())
+    rules = dict(packaged_calendar())
     if path is not None:
         rules.update(_load_file(Path(path)))
     return rules
@@ -164,19 +176,51 @@ def assess(return_id: str, period: str, period_end: dt.date, submitted: dt.datet
 
 # -- reading the file ---------------------------------------------------------
 
-@lru_cache(maxsize=1)
-def _packaged() -> Mapping[str, Rule]:
-    return _load_file(validators_dir() / DEADLINES_FILE)
+def packaged_calendar() -> Mapping[str, Rule]:
+    """The calendar in the validators folder in use (see spec.resources.validators_dir)."""
+    return calendar_in(str(validators_dir()))
+
+
+def calendar_in(folder: str) -> Mapping[str, Rule]:
+    """The usable rules of ``folder``/deadlines.toml (read once per folder)."""
+    return _folder_calendar(folder)[0]
+
+
+def calendar_problems(folder: str) -> Mapping[str, str]:
+    """Return id -> the sentence saying why its rule in ``folder``/deadlines.toml cannot be used;
+    "" -> why the file as a whole cannot be read. A bad rule costs only its own return."""
+    return _folder_calendar(folder)[1]
+
+
+@lru_cache(maxsize=None)
+def _folder_calendar(folder: str) -> tuple[Mapping[str, Rule], Mapping[str, str]]:
+    file = Path(folder) / DEADLINES_FILE
+    try:
+        data = _read_toml(file)
+    except DeadlineError as exc:
+        return MappingProxyType({}), MappingProxyType({"": str(exc)})
+    rules, problems = {}, {}
+    for rid, body in data.items():
+        try:
+            rules[rid] = _parse_rule(body, rid, file.name)
+        except DeadlineError as exc:
+            problems[rid] = str(exc)
+    return MappingProxyType(rules), MappingProxyType(problems)
 
 
 def _load_file(file: Path) -> Mapping[str, Rule]:
+    """A user's deadline file (--deadlines): every rule must be right."""
+    data = _read_toml(file)
+    return MappingProxyType({rid: _parse_rule(body, rid, file.name) for rid, body in data.items()})
+
+
+def _read_toml(file: Path) -> dict[str, Any]:
     try:
-        data = tomllib.loads(file.read_bytes().decode("utf-8"))
+        return tomllib.loads(file.read_bytes().decode("utf-8"))
     except OSError as exc:
         raise DeadlineError(f"The deadline file {file} cannot be read ({exc.strerror}).") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise DeadlineError(f"{file.name}: is not valid TOML ({exc}).") from None
-    return MappingProxyType({rid: _parse_rule(body, rid, file.name) for rid, body in data.items()})
 
 
 def _parse_rule(body: Any, key: str, file: str, *, fallback_allowed: bool = True) -> Rule:
@@ -185,6 +229,8 @@ def _parse_rule(body: Any, key: str, file: str, *, fallback_allowed: bool = True
 
     if not isinstance(body, dict):
         raise fail("", "must be a table holding one deadline rule")
+    if "no_deadline" in body and fallback_allowed:
+        return _no_deadline_rule(body, fail)
     kind = body.get("kind")
     kinds = KINDS if fallback_allowed else tuple(_NUMBER_PARAM)
     if kind not in kinds:
@@ -220,6 +266,19 @@ def _parse_rule(body: Any, key: str, file: str, *, fallback_allowed: bool = True
     if "fallback" in body:
         fallback = _parse_rule(body["fallback"], f"{key}.fallback", file, fallback_allowed=False)
     return Rule(kind=kind, time=time, dates=MappingProxyType(parsed), fallback=fallback, source=source)
+
+
+def _no_deadline_rule(body: dict, fail) -> Rule:
+    """``no_deadline = true`` with a ``reason``: said explicitly, so it is never mistaken for a forgotten rule."""
+    if body["no_deadline"] is not True:
+        raise fail(".no_deadline", "must be true (or leave it out and give a deadline rule)")
+    extra = sorted(set(body) - {"no_deadline", "reason"})
+    if extra:
+        raise fail(f".{extra[0]}", "is not used by a no_deadline rule, which takes no_deadline and reason")
+    reason = body.get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        raise fail(".reason", "is missing: say why the return has no deadline (the guidance behind it)")
+    return Rule(kind=NO_DEADLINE, source=reason.strip())
 
 
 def _parse_time(value: Any) -> dt.time | None:

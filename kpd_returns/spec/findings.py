@@ -74,7 +74,7 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
     # -- totals ----------------------------------------------------------------
     "total-mismatch": ("error", "cell", "{ref} ({field}) holds the typed number {found}, but its inputs add up to {expected}. Delete the number so the formula fills it in, or run {fix_totals} to write a copy with every formula restored."),
     "total-typed-over": ("warning", "cell", "{ref} ({field}) holds a typed number instead of its formula. The number is right, but restore the formula so it stays right, or run {fix_totals} to write a copy with every formula restored."),
-    "total-divide-by-zero": ("error", "cell", "{ref} ({field}) cannot be worked out for {detail}: front line claimant-facing FTE is 0 while job entries are {found}. Check the front line FTE for that month."),
+    "total-divide-by-zero": ("error", "cell", "{ref} ({field}) cannot be worked out for {detail}: the figure it is divided by is 0 while the figure divided is {found}. Check the figures {field} is worked out from for that month."),
     # -- consistency rules ------------------------------------------------------
     "ytd-below-in-month": ("error", "cell", "{ref} ({field}, {detail}) is {found}, less than the in-month figure {expected}. A to-date figure includes the month, so it cannot be smaller."),
     "parts-not-equal-total": ("error", "cell", "{ref} ({field}): cases within plus outside target come to {found}, but cases due are {expected}. Correct the figures so they add up."),

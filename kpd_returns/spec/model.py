@@ -6,6 +6,7 @@ Kept free of heavy imports so every module (and worker processes) can use them.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -17,6 +18,22 @@ Verdict = Literal["valid", "valid-with-warnings", "invalid", "unreadable"]
 EXIT_VALID = 0  # no errors (warnings allowed)
 EXIT_ERRORS = 1  # at least one file has errors
 EXIT_UNREADABLE = 2  # at least one file could not be read or used
+
+
+# Verdicts that count as a return received (the first of them dates a submission).
+VALID_VERDICTS = ("valid", "valid-with-warnings")
+
+# Statuses of a submissions-register row. "no deadline": received, for a return whose spec
+# says it has no deadline (validators/deadlines.toml `no_deadline = true`): never on time, never late.
+STATUSES = ("on time", "late", "no deadline", "missing", "rejected only", "not yet due")
+
+
+def contract_key(contract: str | None) -> str | None:
+    """Contracts match whatever their case and spacing: 'cpa  07' is 'CPA 07'."""
+    if contract is None:
+        return None
+    text = re.sub(r"\s+", " ", str(contract)).strip().casefold()
+    return text or None
 
 
 @dataclass(frozen=True)
@@ -96,3 +113,27 @@ class FileReport:
     @property
     def exit_code(self) -> int:
         return {"unreadable": EXIT_UNREADABLE, "invalid": EXIT_ERRORS}.get(self.verdict, EXIT_VALID)
+
+
+@dataclass(frozen=True)
+class RegisterRow:
+    """One row of the submissions register: a (provider, contract, return, period) owed or received.
+    Shared by the ledger (which stores what came in) and the register (which says what was owed)."""
+
+    provider: str | None
+    contract: str
+    return_id: str
+    period: str
+    status: str  # one of STATUSES
+    received_at: dt.datetime | None
+    deadline: dt.datetime | None
+    late_working_days: int | None
+    resubmissions: int
+    files: int
+    period_end: dt.date | None = None
+    region: str = "england-and-wales"
+    in_register: bool = True
+    current_file_id: int | None = None
+    current_name: str | None = None
+    sender: str | None = None
+    received_date_only: bool = False  # only the date of receipt is known (the workbook's Date submitted)

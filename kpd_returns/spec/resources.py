@@ -6,11 +6,14 @@ editable install) keeps them at the top of the repository.
 
 from __future__ import annotations
 
+import os
+from functools import lru_cache
 from pathlib import Path
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent  # kpd_returns/, from kpd_returns/spec/
 
 
+@lru_cache(maxsize=None)  # asked for every spec lookup; the installation does not move while running
 def data_dir(name: str) -> Path:
     """Return the folder ``name`` ("validators" or "templates")."""
     for candidate in (_PACKAGE_DIR / "_data" / name, _PACKAGE_DIR.parent / name):
@@ -21,7 +24,15 @@ def data_dir(name: str) -> Path:
     )
 
 
+# A validators folder of one's own (trying out a new return spec, or a test): the folder's path.
+VALIDATORS_ENV = "KPD_RETURNS_VALIDATORS"
+
+
 def validators_dir() -> Path:
+    """The spec folder: $KPD_RETURNS_VALIDATORS when set, else the packaged validators/."""
+    override = os.environ.get(VALIDATORS_ENV)
+    if override:
+        return Path(override)
     return data_dir("validators")
 
 

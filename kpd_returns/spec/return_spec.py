@@ -1,19 +1,7 @@
 """Return specifications: the declarative description of each return, loaded from validators/*.toml.
 
-One TOML file describes one return type. Everything else (the blank template,
-extraction, validation, consolidation and packs) is driven by these models, so a
-new return type is a new spec file, not new code.
-
-Layout convention shared by the template writer and the reader (see ``Layout``):
-row 1 holds the sheet title, row 2 a one-line instruction, row 4 the table
-header and data starts on row 5. Column A always holds a locked label.
-
-* ``form``: one field per row; A = label, B = value, C = guidance reference.
-* ``grid``: one field per row, one column per key of a column set
-  (months April..March, or in month / year to date); A = label,
-  B = guidance reference, C onwards = values.
-* ``list``: one field per column; rows are either fixed (``rows``: each with a
-  key and a locked label in column A) or free (``max_rows``, column A numbered).
+The models of one return (``ReturnSpec``) and the loader. The field and sheet models are
+in ``sheet_model`` (re-exported here), the period kinds in ``periods``.
 """
 
 from __future__ import annotations
@@ -23,219 +11,19 @@ import re
 import tomllib
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field as PydField, ValidationError, field_validator, model_validator
+from pydantic import Field as PydField, ValidationError, model_validator
 
+from .deadlines import DEADLINES_FILE, calendar_in, calendar_problems
+from .periods import PeriodSpec
+
+T = TypeVar("T")
 from .resources import validators_dir
-
-FieldType = Literal["count", "fte", "days", "decimal", "percent", "text", "date", "choice"]
-PersonalDataKind = Literal["email", "ni_number", "date_of_birth", "phone", "postcode"]
-NUMERIC_TYPES = frozenset({"count", "fte", "days", "decimal", "percent"})
-
-TITLE_ROW = 1
-INSTRUCTION_ROW = 2
-HEADER_ROW = 4
-FIRST_DATA_ROW = 5
-
-META_SHEET = "_kpd_returns_meta"
-
-_ID = r"^[a-z][a-z0-9_]*$"
-_SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
-
-
-class SpecError(Exception):
-    """A specification file is missing, unreadable or malformed."""
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Computed(_Model):
-    """A computed field: ``sum`` of fields, or ``ratio`` of two fields (numerator, denominator)."""
-
-    op: Literal["sum", "ratio"]
-    of: list[str] = PydField(min_length=1)
-
-    @model_validator(mode="after")
-    def _ratio_has_two(self) -> "Computed":
-        if self.op == "ratio" and len(self.of) != 2:
-            raise ValueError("a ratio needs exactly two fields: [numerator, denominator]")
-        return self
-
-
-class FieldSpec(_Model):
-    # "{n}" marks the place of the repeat number in a repeated block.
-    id: str = PydField(pattern=r"^[a-z][a-z0-9_]*(\{n\}[a-z0-9_]*)?$")
-    label: str
-    definition: str
-    type: FieldType
-    guidance: str
-    required: bool = False
-    min: float | None = None
-    max: float | None = None
-    decimals: int | None = None
-    # Decimal places beyond which a figure is queried (a warning), not rejected: the
-    # guidance sets no precision for FTE or days lost (KPD 4-8, 10); a third of a post is 0.333.
-    precision: int | None = None
-    choices: list[str] | None = None
-    pattern: str | None = None
-    max_length: int = 1000
-    computed: Computed | None = None
-    # Every text cell is scanned for personal data (checks.personal_data); a field may only
-    # relax WHICH kinds are looked for (a provider's name is not checked for postcodes), never
-    # switch the scan off. Kinds: email, ni_number, date_of_birth, phone, postcode.
-    personal_data_skip: list[PersonalDataKind] = PydField(default_factory=list)
-
-    @model_validator(mode="after")
-    def _consistent(self) -> "FieldSpec":
-        if self.type == "choice" and not self.choices:
-            raise ValueError("a choice field needs a non-empty 'choices' list")
-        if self.type != "choice" and self.choices:
-            raise ValueError("'choices' is only allowed on a choice field")
-        if self.computed and self.type not in NUMERIC_TYPES:
-            raise ValueError("only numeric fields can be computed")
-        if self.pattern is not None:
-            re.compile(self.pattern)
-        return self
-
-    @property
-    def numeric(self) -> bool:
-        return self.type in NUMERIC_TYPES
-
-    @property
-    def lower(self) -> float | None:
-        """Lower bound: numbers are never negative unless the spec says so."""
-        if self.min is not None:
-            return self.min
-        return 0.0 if self.numeric else None
-
-    @property
-    def upper(self) -> float | None:
-        if self.max is not None:
-            return self.max
-        return 100.0 if self.type == "percent" else None
-
-    @property
-    def max_decimals(self) -> int | None:
-        """Decimal places allowed (an error beyond): counts are whole numbers; FTE has no
-        limit in the guidance (KPD 4-8), so none here (see ``query_decimals``)."""
-        if self.decimals is not None:
-            return self.decimals
-        return {"count": 0}.get(self.type)
-
-    @property
-    def query_decimals(self) -> int | None:
-        """Decimal places beyond which a figure is a ``many-decimals`` query: FTE and days
-        lost to 4 places unless the spec sets ``precision`` (or a hard ``decimals``)."""
-        if self.precision is not None:
-            return self.precision
-        if self.max_decimals is not None:
-            return None
-        return {"fte": 4, "days": 4}.get(self.type)
-
-    @property
-    def checks_personal_data(self) -> bool:
-        """Text is always scanned (see ``personal_data_skip``)."""
-        return self.type == "text"
-
-
-class RowKey(_Model):
-    key: str = PydField(pattern=_ID)
-    label: str
-
-
-class ColumnSet(_Model):
-    keys: list[str] = PydField(min_length=1)
-    labels: list[str] = PydField(min_length=1)
-    # For month columns: the calendar month of each key (4 = April). Used to map
-    # a column to a real month and to tell which months are after the period.
-    months: list[int] | None = None
-
-    @model_validator(mode="after")
-    def _same_length(self) -> "ColumnSet":
-        if len(self.keys) != len(self.labels):
-            raise ValueError("'keys' and 'labels' must have the same length")
-        if self.months is not None and len(self.months) != len(self.keys):
-            raise ValueError("'months' must have one entry per key")
-        return self
-
-
-class SheetSpec(_Model):
-    name: str = PydField(min_length=1, max_length=31)
-    title: str
-    kind: Literal["form", "grid", "list"]
-    guidance: str
-    description: str = ""
-    columns: str | None = None  # grid: the column set's name
-    rows: list[RowKey] | None = None  # list: fixed rows
-    max_rows: int | None = None  # list: free rows
-    row_label: str = "Row"  # list: header of column A
-    repeat: int = 1  # the block of fields repeats n times with {n} substituted
-    optional: bool = False  # a whole sheet that may be left empty (e.g. quarterly)
-    fields: list[FieldSpec] = PydField(min_length=1)
-
-    @field_validator("name")
-    @classmethod
-    def _valid_sheet_name(cls, v: str) -> str:
-        if _SHEET_NAME_BAD.search(v) or v.startswith("'"):
-            raise ValueError("a sheet name cannot contain [ ] : * ? / \\")
-        return v
-
-    @model_validator(mode="after")
-    def _kind_needs(self) -> "SheetSpec":
-        if self.kind == "grid" and not self.columns:
-            raise ValueError("a grid sheet needs 'columns' (the name of a column set)")
-        if self.kind == "list" and bool(self.rows) == bool(self.max_rows):
-            raise ValueError("a list sheet needs exactly one of 'rows' (fixed) or 'max_rows' (free)")
-        if self.kind != "list" and (self.rows or self.max_rows):
-            raise ValueError("'rows' and 'max_rows' belong to list sheets only")
-        templated = ["{n}" in f.id for f in self.fields]
-        if self.repeat > 1 and not all(templated):
-            raise ValueError("every field id of a repeated block needs '{n}'")
-        if self.repeat == 1 and any(templated):
-            raise ValueError("'{n}' in a field id needs 'repeat' greater than 1")
-        return self
-
-    @cached_property
-    def expanded_fields(self) -> list[FieldSpec]:
-        """The fields in sheet order, repeated blocks expanded ({n} -> 1..repeat)."""
-        if self.repeat == 1:
-            return list(self.fields)
-        out = []
-        for n in range(1, self.repeat + 1):
-            for f in self.fields:
-                # Copies of fields already validated: model_copy skips re-validation (built every run).
-                update = {key: getattr(f, key).replace("{n}", str(n)) for key in ("id", "label", "definition")}
-                if f.computed is not None:
-                    update["computed"] = f.computed.model_copy(
-                        update={"of": [x.replace("{n}", str(n)) for x in f.computed.of]})
-                out.append(f.model_copy(update=update))
-        return out
-
-    @cached_property  # built once: free lists have hundreds of rows and every layout lookup asks
-    def row_keys(self) -> list[RowKey]:
-        if self.rows:
-            return list(self.rows)
-        return [RowKey(key=f"row{i}", label=str(i)) for i in range(1, (self.max_rows or 0) + 1)]
-
-
-class PeriodSpec(_Model):
-    """How the reporting period is read from the header.
-
-    ``month``: one date field gives the reporting month (MMIR).
-    ``contract_quarter``: a contract year ("2026-27") and a quarter ("Q1".."Q4");
-    quarters count from ``year_start_month`` (April for the KPD return, KPD 16).
-    """
-
-    kind: Literal["month", "contract_quarter"]
-    month_field: str | None = None
-    year_field: str | None = None
-    quarter_field: str | None = None
-    year_start_month: int = PydField(default=4, ge=1, le=12)
-    months_column_set: str | None = None  # grid columns that are calendar months
-
+from .sheet_model import (FIRST_DATA_ROW, HEADER_ROW, INSTRUCTION_ROW, META_SHEET, NUMERIC_TYPES, TITLE_ROW, _ID,
+                          ColumnSet, Computed, FieldSpec, FieldType, PersonalDataKind, RowKey, SheetSpec, SpecError,
+                          _Model)
 
 class HeaderSpec(_Model):
     """Which header fields play which part (all on form sheets)."""
@@ -335,6 +123,18 @@ class ReturnSpec(_Model):
         return self
 
     # -- lookups -----------------------------------------------------------
+    def memo(self, name: str, build: Callable[[ReturnSpec], T]) -> T:
+        """``build(self)``, worked out once per spec and kept on it: the indexes later stages
+        build from a spec (the reader's structure plan, the checks' field index)."""
+        # Kept in the instance dict (the spec is frozen; this is a cache, not state), tagged with the
+        # spec it belongs to: model_copy copies that dict, and a copy with other rules needs its own.
+        memos = self.__dict__.get("_memos")
+        if memos is None or memos["owner"] != id(self):
+            memos = self.__dict__["_memos"] = {"owner": id(self)}
+        if name not in memos:
+            memos[name] = build(self)
+        return memos[name]
+
     @cached_property
     def fields_by_id(self) -> dict[str, tuple[SheetSpec, FieldSpec]]:
         return {f.id: (s, f) for s in self.sheets for f in s.expanded_fields}
@@ -404,22 +204,98 @@ def _is_return_spec(path: Path) -> bool:
     return re.search(r"^\[return\]", head, re.M) is not None
 
 
+class _Loaded:
+    """What one validators folder gave: the usable specs by id, and a sentence for each spec
+    set aside (by return id, or by file name when the file does not say its id)."""
+
+    def __init__(self) -> None:
+        self.specs: dict[str, ReturnSpec] = {}
+        self.problems: dict[str, str] = {}
+
+
+def _folder_key(folder: str | Path | None) -> str:
+    return str(Path(folder) if folder else validators_dir())
+
+
 @lru_cache(maxsize=None)
-def load_all(folder: str | None = None) -> dict[str, ReturnSpec]:
-    """All return specs in the validators folder, by return id."""
-    specs: dict[str, ReturnSpec] = {}
-    for path in spec_paths(Path(folder) if folder else None):
-        spec = load_spec_file(path)
-        if spec.id in specs:
-            raise SpecError(f"{path.name}: return id '{spec.id}' is already used by another spec.")
-        specs[spec.id] = spec
-    return specs
+def _load_folder(folder: str) -> _Loaded:
+    loaded = _Loaded()
+    calendar, bad_rules = calendar_in(folder), calendar_problems(folder)
+    if "" in bad_rules:  # the file as a whole: said once; each return then lacks its rule
+        loaded.problems[DEADLINES_FILE] = bad_rules[""]
+    for path in spec_paths(Path(folder)):
+        try:
+            spec = load_spec_file(path)
+        except SpecError as exc:
+            loaded.problems[_declared_id(path)] = str(exc)
+            continue
+        if spec.id in loaded.specs:
+            loaded.problems.setdefault(spec.id + "@" + path.name,
+                                       f"{path.name}: key 'return.id': '{spec.id}' is already used by another spec.")
+            continue
+        if spec.id in bad_rules:
+            loaded.problems[spec.id] = bad_rules[spec.id]
+            continue
+        if spec.id not in calendar:
+            loaded.problems[spec.id] = (
+                f"{DEADLINES_FILE}: key '{spec.id}' is missing: every return needs a deadline rule there, or "
+                f"'no_deadline = true' with a 'reason' ({path.name} defines the return '{spec.id}').")
+            continue
+        loaded.specs[spec.id] = spec
+    return loaded
+
+
+def _declared_id(path: Path) -> str:
+    """The return id a spec file declares, if it can be read at all; else its file name."""
+    try:
+        declared = tomllib.loads(path.read_text(encoding="utf-8")).get("return", {}).get("id")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, AttributeError):
+        declared = None
+    return declared if isinstance(declared, str) and declared else path.name
+
+
+def load_all(folder: str | Path | None = None) -> dict[str, ReturnSpec]:
+    """The usable return specs in the validators folder, by return id. A malformed spec file,
+    or one whose return has no deadline rule, is left out (``spec_problems`` says why): one
+    bad file costs only its own return."""
+    loaded = _load_folder(_folder_key(folder))
+    return {rid: spec for rid, spec in loaded.specs.items() if spec.source_path not in _set_aside}
+
+
+def spec_problems(folder: str | Path | None = None) -> list[str]:
+    """One sentence per spec file left out of ``load_all``, naming the file and the key."""
+    loaded = _load_folder(_folder_key(folder))
+    return [*loaded.problems.values(),
+            *(_set_aside[s.source_path] for s in loaded.specs.values() if s.source_path in _set_aside)]
+
+
+# Spec files a later stage found unusable (a rule kind that does not exist: kpd_returns.checks.registry),
+# by source path: the sentence that says why.
+_set_aside: dict[str, str] = {}
+
+
+def set_aside(spec: ReturnSpec, problem: str) -> None:
+    """Leave ``spec`` out of ``load_all`` from now on, for ``problem`` (one sentence)."""
+    _set_aside[spec.source_path] = problem
 
 
 def get_spec(return_id: str) -> ReturnSpec:
+    loaded = _load_folder(_folder_key(None))
     specs = load_all()
-    try:
+    if return_id in specs:
         return specs[return_id]
-    except KeyError:
-        known = ", ".join(sorted(specs)) or "none"
-        raise SpecError(f"There is no return type '{return_id}' (known: {known}).") from None
+    broken = loaded.specs.get(return_id)
+    problem = (_set_aside.get(broken.source_path) if broken else None) or loaded.problems.get(return_id) \
+        or loaded.problems.get(f"{return_id}.toml")
+    if problem:  # the problem itself is said once by the caller (spec_problems): name the file here
+        file = problem.partition(":")[0]
+        raise SpecError(f"The return type '{return_id}' is not available until {file} is fixed.")
+    known = ", ".join(sorted(specs)) or "none"
+    raise SpecError(f"There is no return type '{return_id}' (known: {known}).")
+
+
+# The field and sheet models live in sheet_model; they are imported from here by every stage.
+__all__ = ["FIRST_DATA_ROW", "HEADER_ROW", "INSTRUCTION_ROW", "META_SHEET", "NUMERIC_TYPES", "TITLE_ROW", "ColumnSet",
+           "Computed", "FieldSpec", "FieldType", "HeaderSpec", "KeyMeasure", "PeriodSpec", "PersonalDataKind",
+           "ReturnSpec", "RowKey", "RuleSpec", "SheetSpec", "SpecError", "get_spec", "load_all", "load_spec_file",
+           "set_aside", "spec_paths", "spec_problems"]

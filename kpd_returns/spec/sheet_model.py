@@ -1,0 +1,216 @@
+"""The field and sheet models of a return spec (validators/*.toml), and the layout rows they share.
+
+Layout convention shared by the template writer and the reader (see ``Layout``):
+row 1 holds the sheet title, row 2 a one-line instruction, row 4 the table
+header and data starts on row 5. Column A always holds a locked label.
+
+* ``form``: one field per row; A = label, B = value, C = guidance reference.
+* ``grid``: one field per row, one column per key of a column set
+  (months April..March, or in month / year to date); A = label,
+  B = guidance reference, C onwards = values.
+* ``list``: one field per column; rows are either fixed (``rows``: each with a
+  key and a locked label in column A) or free (``max_rows``, column A numbered).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field as PydField, field_validator, model_validator
+
+FieldType = Literal["count", "fte", "days", "decimal", "percent", "text", "date", "choice"]
+PersonalDataKind = Literal["email", "ni_number", "date_of_birth", "phone", "postcode"]
+NUMERIC_TYPES = frozenset({"count", "fte", "days", "decimal", "percent"})
+
+TITLE_ROW = 1
+INSTRUCTION_ROW = 2
+HEADER_ROW = 4
+FIRST_DATA_ROW = 5
+
+META_SHEET = "_kpd_returns_meta"
+
+_ID = r"^[a-z][a-z0-9_]*$"
+_SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
+
+
+class SpecError(Exception):
+    """A specification file is missing, unreadable or malformed."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Computed(_Model):
+    """A computed field: ``sum`` of fields, or ``ratio`` of two fields (numerator, denominator),
+    multiplied by ``scale`` (100 for a percentage) and rounded to ``decimals`` places when given.
+    Evaluated by kpd_returns.spec.computed, for the checks, the consolidated workbook and the packs."""
+
+    op: Literal["sum", "ratio"]
+    of: list[str] = PydField(min_length=1)
+    scale: float = 1.0
+    decimals: int | None = PydField(default=None, ge=0, le=10)
+
+    @model_validator(mode="after")
+    def _ratio_has_two(self) -> "Computed":
+        if self.op == "ratio" and len(self.of) != 2:
+            raise ValueError("a ratio needs exactly two fields: [numerator, denominator]")
+        return self
+
+
+class FieldSpec(_Model):
+    # "{n}" marks the place of the repeat number in a repeated block.
+    id: str = PydField(pattern=r"^[a-z][a-z0-9_]*(\{n\}[a-z0-9_]*)?$")
+    label: str
+    definition: str
+    type: FieldType
+    guidance: str
+    required: bool = False
+    min: float | None = None
+    max: float | None = None
+    decimals: int | None = None
+    # Decimal places beyond which a figure is queried (a warning), not rejected: the
+    # guidance sets no precision for FTE or days lost (KPD 4-8, 10); a third of a post is 0.333.
+    precision: int | None = None
+    choices: list[str] | None = None
+    pattern: str | None = None
+    max_length: int = 1000
+    computed: Computed | None = None
+    # Every text cell is scanned for personal data (checks.personal_data); a field may only
+    # relax WHICH kinds are looked for (a provider's name is not checked for postcodes), never
+    # switch the scan off. Kinds: email, ni_number, date_of_birth, phone, postcode.
+    personal_data_skip: list[PersonalDataKind] = PydField(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "FieldSpec":
+        if self.type == "choice" and not self.choices:
+            raise ValueError("a choice field needs a non-empty 'choices' list")
+        if self.type != "choice" and self.choices:
+            raise ValueError("'choices' is only allowed on a choice field")
+        if self.computed and self.type not in NUMERIC_TYPES:
+            raise ValueError("only numeric fields can be computed")
+        if self.pattern is not None:
+            re.compile(self.pattern)
+        return self
+
+    @property
+    def numeric(self) -> bool:
+        return self.type in NUMERIC_TYPES
+
+    @property
+    def lower(self) -> float | None:
+        """Lower bound: numbers are never negative unless the spec says so."""
+        if self.min is not None:
+            return self.min
+        return 0.0 if self.numeric else None
+
+    @property
+    def upper(self) -> float | None:
+        if self.max is not None:
+            return self.max
+        return 100.0 if self.type == "percent" else None
+
+    @property
+    def max_decimals(self) -> int | None:
+        """Decimal places allowed (an error beyond): counts are whole numbers; FTE has no
+        limit in the guidance (KPD 4-8), so none here (see ``query_decimals``)."""
+        if self.decimals is not None:
+            return self.decimals
+        return {"count": 0}.get(self.type)
+
+    @property
+    def query_decimals(self) -> int | None:
+        """Decimal places beyond which a figure is a ``many-decimals`` query: FTE and days
+        lost to 4 places unless the spec sets ``precision`` (or a hard ``decimals``)."""
+        if self.precision is not None:
+            return self.precision
+        if self.max_decimals is not None:
+            return None
+        return {"fte": 4, "days": 4}.get(self.type)
+
+    @property
+    def checks_personal_data(self) -> bool:
+        """Text is always scanned (see ``personal_data_skip``)."""
+        return self.type == "text"
+
+
+class RowKey(_Model):
+    key: str = PydField(pattern=_ID)
+    label: str
+
+
+class ColumnSet(_Model):
+    keys: list[str] = PydField(min_length=1)
+    labels: list[str] = PydField(min_length=1)
+    # For month columns: the calendar month of each key (4 = April). Used to map
+    # a column to a real month and to tell which months are after the period.
+    months: list[int] | None = None
+
+    @model_validator(mode="after")
+    def _same_length(self) -> "ColumnSet":
+        if len(self.keys) != len(self.labels):
+            raise ValueError("'keys' and 'labels' must have the same length")
+        if self.months is not None and len(self.months) != len(self.keys):
+            raise ValueError("'months' must have one entry per key")
+        return self
+
+
+class SheetSpec(_Model):
+    name: str = PydField(min_length=1, max_length=31)
+    title: str
+    kind: Literal["form", "grid", "list"]
+    guidance: str
+    description: str = ""
+    columns: str | None = None  # grid: the column set's name
+    rows: list[RowKey] | None = None  # list: fixed rows
+    max_rows: int | None = None  # list: free rows
+    row_label: str = "Row"  # list: header of column A
+    repeat: int = 1  # the block of fields repeats n times with {n} substituted
+    optional: bool = False  # a whole sheet that may be left empty (e.g. quarterly)
+    fields: list[FieldSpec] = PydField(min_length=1)
+
+    @field_validator("name")
+    @classmethod
+    def _valid_sheet_name(cls, v: str) -> str:
+        if _SHEET_NAME_BAD.search(v) or v.startswith("'"):
+            raise ValueError("a sheet name cannot contain [ ] : * ? / \\")
+        return v
+
+    @model_validator(mode="after")
+    def _kind_needs(self) -> "SheetSpec":
+        if self.kind == "grid" and not self.columns:
+            raise ValueError("a grid sheet needs 'columns' (the name of a column set)")
+        if self.kind == "list" and bool(self.rows) == bool(self.max_rows):
+            raise ValueError("a list sheet needs exactly one of 'rows' (fixed) or 'max_rows' (free)")
+        if self.kind != "list" and (self.rows or self.max_rows):
+            raise ValueError("'rows' and 'max_rows' belong to list sheets only")
+        templated = ["{n}" in f.id for f in self.fields]
+        if self.repeat > 1 and not all(templated):
+            raise ValueError("every field id of a repeated block needs '{n}'")
+        if self.repeat == 1 and any(templated):
+            raise ValueError("'{n}' in a field id needs 'repeat' greater than 1")
+        return self
+
+    @cached_property
+    def expanded_fields(self) -> list[FieldSpec]:
+        """The fields in sheet order, repeated blocks expanded ({n} -> 1..repeat)."""
+        if self.repeat == 1:
+            return list(self.fields)
+        out = []
+        for n in range(1, self.repeat + 1):
+            for f in self.fields:
+                # Copies of fields already validated: model_copy skips re-validation (built every run).
+                update = {key: getattr(f, key).replace("{n}", str(n)) for key in ("id", "label", "definition")}
+                if f.computed is not None:
+                    update["computed"] = f.computed.model_copy(
+                        update={"of": [x.replace("{n}", str(n)) for x in f.computed.of]})
+                out.append(f.model_copy(update=update))
+        return out
+
+    @cached_property  # built once: free lists have hundreds of rows and every layout lookup asks
+    def row_keys(self) -> list[RowKey]:
+        if self.rows:
+            return list(self.rows)
+        return [RowKey(key=f"row{i}", label=str(i)) for i in range(1, (self.max_rows or 0) + 1)]
