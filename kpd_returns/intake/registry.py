@@ -292,7 +292,7 @@ def _entry(data: dict[str, str], name: str, line: int, cols: dict[str, int] | No
         raise fail("service_end", f"'{service_end}' is not a month: write it as 2027-03.")
     try:
         profile = parse_profile(data.get("profile", ""),
-                                lambda label: _month_date(label) or any(period_bounds(s, label) for s in specs.values()))
+                                lambda label: month_date(label) or any(period_bounds(s, label) for s in specs.values()))
     except ValueError as exc:
         raise fail("profile", str(exc)) from None
     return RegistryEntry(provider, contract, returns, region, service_start, first, ysm, line, service_end, profile)
