@@ -17,6 +17,7 @@ import io
 import json
 from dataclasses import asdict, dataclass
 
+from ..spec.deadlines import deadline_guidance
 from ..spec.findings import CATALOGUE, QUERY_CODES
 from ..spec.return_spec import ReturnSpec
 
@@ -71,7 +72,6 @@ _FILE_CHECKS = [
     ("defined-name-moved", "No rows or columns are moved, added or deleted."),
     ("label-changed", "No label of the layout is changed."),
 ]
-_DEADLINE_GUIDANCE = {"kpd": "KPD intro 4", "mmir": "AtW 7.24"}
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ def entries(spec: ReturnSpec) -> list[Entry]:
                      "numbers, e-mail addresses, phone numbers, postcodes or dates of birth.", g, text_fields))
     out.append(Entry(spec.id, "submitted-late", kind_of("submitted-late"),
                      "The return is submitted by its deadline (validators/deadlines.toml).",
-                     _DEADLINE_GUIDANCE.get(spec.id, g), (spec.header.submitted,)))
+                     deadline_guidance(spec.id) or g, (spec.header.submitted,)))
     if spec.period.kind == "month":
         out.append(Entry(spec.id, "ytd-discontinuity", "query", "Query: each year-to-date figure equals the "
                          "previous month's return's year to date plus this month's figure (cross-return).",

@@ -119,7 +119,6 @@ class KpiConfig(_M):
     reg39: dict[str, str]
     social_value: SocialValueDef
     kpd: KpdSettings = KpdSettings()
-    return_deadline_guidance: dict[str, str] = Field(default_factory=dict)
     contracts: dict[str, ContractSettings] = Field(default_factory=dict)
     source_path: str = ""
 
