@@ -32,3 +32,57 @@ def test_a_deadline_rule_with_guidance_that_is_not_text_is_refused(tmp_path):
     path.write_text('[x]\nkind = "calendar_days_after_period"\ndays = 7\nguidance = 7\n', encoding="utf-8")
     with pytest.raises(deadlines.DeadlineError, match=r"d.toml: key 'x.guidance' must be text"):
         deadlines.load_deadlines(path)
+
+
+# ---------------------------------------------------------------- item 4: cross-return checks from the spec
+def _without_roles(spec):
+    sets = {k: v.model_copy(update={"role": None}) for k, v in spec.column_sets.items()}
+    return spec.model_copy(update={"column_sets": sets})
+
+
+def _restated_values():
+    # KPD 5: senior staff FTE for May 2026 was 5 in the Q1 return and is 5.5 in Q2's.
+    return [(1, "2026-27 Q1"), (2, "2026-27 Q2")], {
+        1: {("staff_senior", "may"): ("2026-05", 5.0, None)},
+        2: {("staff_senior", "may"): ("2026-05", 5.5, None)}}
+
+
+def test_restated_months_are_queried_where_the_spec_declares_them():
+    from kpd_returns.checks import cross_checks
+
+    current, values = _restated_values()
+    found = cross_checks.group_findings(SPECS["kpd"], current, values)
+    assert [(f.code, f.cell, f.found, f.expected) for f in found[2]] == [("kpd-restatement", "D5", "5.5", "5")]
+
+
+def test_a_spec_that_declares_no_column_roles_draws_no_cross_return_finding():
+    from kpd_returns.checks import cross_checks
+
+    current, values = _restated_values()
+    for spec in SPECS.values():
+        bare = _without_roles(spec)
+        assert cross_checks.checked_fields(bare) == [] and cross_checks.group_findings(bare, current, values) == {}
+    # the MMIR's year to date: declared by role, not found by the column keys in_month/year_to_date
+    bare = _without_roles(SPECS["mmir"])
+    ytd = {1: {("referrals", "in_month"): ("", 10.0, None), ("referrals", "year_to_date"): ("", 100.0, None)},
+           2: {("referrals", "in_month"): ("", 20.0, None), ("referrals", "year_to_date"): ("", 999.0, None)}}
+    months = [(1, "2026-09"), (2, "2026-10")]
+    assert [f.code for f in cross_checks.group_findings(SPECS["mmir"], months, ytd)[2]] == ["ytd-discontinuity"]
+    assert cross_checks.group_findings(bare, months, ytd) == {}
+
+
+def test_a_column_role_the_layout_cannot_carry_is_refused():
+    from kpd_returns.spec.return_spec import ColumnSet
+
+    with pytest.raises(ValueError, match="role 'in_month_ytd' needs two keys"):
+        ColumnSet(keys=["a", "b", "c"], labels=["A", "B", "C"], role="in_month_ytd")
+    with pytest.raises(ValueError, match="role 'restated_months' needs 'months'"):
+        ColumnSet(keys=["a"], labels=["A"], role="restated_months")
+
+
+def test_the_rule_catalogue_lists_the_cross_return_checks_a_spec_declares():
+    codes = {rid: {e.code for e in rc.entries(spec)} for rid, spec in SPECS.items()}
+    assert "ytd-discontinuity" in codes["mmir"] and "kpd-restatement" not in codes["mmir"]
+    assert "kpd-restatement" in codes["kpd"] and "ytd-discontinuity" not in codes["kpd"]
+    bare = _without_roles(SPECS["kpd"])
+    assert not {"kpd-restatement", "ytd-discontinuity"} & {e.code for e in rc.entries(bare)}

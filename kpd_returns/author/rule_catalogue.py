@@ -17,6 +17,7 @@ import io
 import json
 from dataclasses import asdict, dataclass
 
+from ..checks.cross_checks import codes_for
 from ..spec.deadlines import deadline_guidance
 from ..spec.findings import CATALOGUE, QUERY_CODES
 from ..spec.return_spec import ReturnSpec
@@ -74,6 +75,14 @@ _FILE_CHECKS = [
 ]
 
 
+_CROSS_WORDS = {
+    "ytd-discontinuity": "Query: each year-to-date figure equals the previous month's return's year to date plus "
+                         "this month's figure (cross-return).",
+    "kpd-restatement": "Query: a month's figure is the same as an earlier quarter's return reported for it "
+                       "(cross-return).",
+}
+
+
 @dataclass(frozen=True)
 class Entry:
     return_id: str
@@ -106,13 +115,8 @@ def entries(spec: ReturnSpec) -> list[Entry]:
     out.append(Entry(spec.id, "submitted-late", kind_of("submitted-late"),
                      "The return is submitted by its deadline (validators/deadlines.toml).",
                      deadline_guidance(spec.id) or g, (spec.header.submitted,)))
-    if spec.period.kind == "month":
-        out.append(Entry(spec.id, "ytd-discontinuity", "query", "Query: each year-to-date figure equals the "
-                         "previous month's return's year to date plus this month's figure (cross-return).",
-                         "plausibility check"))
-    else:
-        out.append(Entry(spec.id, "kpd-restatement", "query", "Query: a month's figure is the same as an "
-                         "earlier quarter's return reported for it (cross-return).", "plausibility check"))
+    # The checks across returns a spec declares by column-set role (checks.cross_checks).
+    out += [Entry(spec.id, code, "query", _CROSS_WORDS[code], "plausibility check") for code in codes_for(spec)]
     return out
 
 
