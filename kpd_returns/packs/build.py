@@ -24,11 +24,11 @@ from typing import Any, Callable
 
 from ..intake.ledger import Ledger
 from ..intake.registry import load_registry, owed_span
-from ..spec.return_spec import get_spec
 from .kpis import month_index, write_publication_csv, write_publication_json
 from .pack_data import build_packs, publication
 from .pack_excel import write_xlsx
 from .pack_html import write_html
+from .specs import kpi_spec, pack_specs
 
 DEFAULT_MARKING = "OFFICIAL-SENSITIVE"
 FORMATS = ("xlsx", "html")
@@ -68,26 +68,29 @@ def load_packs(ledger_path: str | Path, period: str, *, providers: Iterable[str]
     reg = _registry(register)
     with Ledger(ledger_path) as ledger:
         returns = ledger.current_returns()
-        mmir, kpd = ledger.current_values("mmir"), ledger.current_values("kpd")
+        values = {spec.id: ledger.current_values(spec.id) for spec in pack_specs()}
         rows = ledger.submissions_register(as_of=as_of, register=reg)
         contracts = sorted({r.contract for r in returns if r.contract} | {r.contract for r in rows if r.contract})
         findings = {c: ledger.finding_counts(contract=c) for c in contracts}
-        starts, ends = mmir_spans(ledger, reg)
-    return build_packs(returns=returns, mmir_values=mmir, kpd_rows=kpd, period=period, as_of=as_of, marking=marking,
+        starts, ends = contract_spans(ledger, reg)
+    return build_packs(returns=returns, values=values, period=period, as_of=as_of, marking=marking,
                        register=rows, findings=findings, providers=None if providers is None else list(providers),
                        service_starts=starts, service_ends=ends)
 
 
-def mmir_spans(ledger: Any, reg: Any) -> tuple[dict[str, str], dict[str, str]]:
-    """contract -> first month owed and contract -> last month owed, for every MMIR contract in the
-    register or the ledger, decided by registry.owed_span exactly as the submissions register does."""
-    spec = get_spec("mmir")
+def contract_spans(ledger: Any, reg: Any) -> tuple[dict[str, str], dict[str, str]]:
+    """contract -> first month owed and contract -> last month owed, for every contract of the return that
+    gives the packs their contract list (packs.specs.kpi_spec) in the register or the ledger, decided by
+    registry.owed_span exactly as the submissions register does."""
+    spec = kpi_spec()
+    if spec is None:
+        return {}, {}
     first_seen: dict[str, tuple] = {}
     for (rid, ck, period), files in ledger.group_files().items():
         end = files[0].period_end
-        if rid == "mmir" and end and (ck not in first_seen or end < first_seen[ck][0]):
+        if rid == spec.id and end and (ck not in first_seen or end < first_seen[ck][0]):
             first_seen[ck] = (end, period)
-    entries = {e.contract_key: e for e in reg.entries if "mmir" in e.returns} if reg is not None else {}
+    entries = {e.contract_key: e for e in reg.entries if spec.id in e.returns} if reg is not None else {}
     starts, ends = {}, {}
     for ck in sorted(set(first_seen) | set(entries)):
         span = owed_span(entries.get(ck), spec, first_seen[ck][1] if ck in first_seen else None, contract=ck)
@@ -125,3 +128,13 @@ def write_packs(ledger_path: str | Path, out_dir: str | Path, period: str, provi
         written.append(_atomic(out / f"{name}.csv", lambda p: write_publication_csv(rows, p)))
         written.append(_atomic(out / f"{name}.json", lambda p: write_publication_json(rows, p)))
     return written
+
+
+def default_pack_month(ledger_path: str | Path) -> str | None:
+    """The month packs are for when none is given: the latest month any return with a pack section has a
+    current return for (a return's period's last month), or None when the ledger holds none."""
+    ids = {spec.id for spec in pack_specs()}
+    with Ledger(ledger_path) as ledger:
+        months = {f"{r.period_end:%Y-%m}" for r in ledger.current_returns() if r.return_id in ids and r.period_end}
+    return max(months) if months else None
+

@@ -39,6 +39,7 @@ from typing import Any, Iterable, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..spec.resources import validators_dir
+from .specs import kpi_spec
 
 Window = Literal["in_month", "rolling_3", "rolling_12", "cumulative"]
 WINDOWS: tuple[Window, ...] = ("in_month", "rolling_3", "rolling_12", "cumulative")
@@ -95,11 +96,6 @@ class SocialValueDef(_M):
     tiers: TierBounds
 
 
-class KpdSettings(_M):
-    max_job_entries_per_front_line_fte: float = 15.0
-    max_days_lost_per_fte: float = 23.0
-
-
 class ContractSettings(_M):
     supplier: str | None = None
     service_start: str | None = Field(default=None, pattern=MONTH_PATTERN)
@@ -118,7 +114,6 @@ class KpiConfig(_M):
     tier_names: dict[str, str]
     reg39: dict[str, str]
     social_value: SocialValueDef
-    kpd: KpdSettings = KpdSettings()
     contracts: dict[str, ContractSettings] = Field(default_factory=dict)
     source_path: str = ""
 
@@ -157,7 +152,8 @@ class KpiConfig(_M):
 
 def load_kpi_config(path: str | Path | None = None) -> KpiConfig:
     """Load the KPI config (None = the packaged validators/kpis.toml); raise KpiConfigError naming file and key."""
-    p = Path(path) if path is not None else validators_dir() / "kpis.toml"
+    spec = kpi_spec()
+    p = Path(path) if path is not None else validators_dir() / (spec.pack.kpis.config if spec else "kpis.toml")
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except OSError as exc:

@@ -26,8 +26,8 @@ import xlsxwriter
 from .attention import ACTION_PLAN_SECTION
 from .kpis import default_config
 from .pack_data import PackData, notes_for
-from .pack_text import (TIER_COLOURS, WINDOW_HEADINGS, ChartSpec, KpiLine, kpd_charts, national_kpd_charts,
-                        register_text, short_month)
+from .measure_view import ChartSpec, MeasureSection, cell, contract_charts, national_charts
+from .pack_text import TIER_COLOURS, WINDOW_HEADINGS, KpiLine, register_text, short_month
 from .svg_charts import y_range
 
 SEVERITY = {1: "1 - High", 2: "2 - Medium", 3: "3 - Low"}
@@ -178,9 +178,7 @@ class PackWorkbook:
         lines = [("Provider", p.provider), ("Report month", short_month(p.period, full=True)),
                  ("Figures as of", p.as_of.isoformat())]
         if not p.is_national:
-            lines.append(("Contracts", "; ".join([c.contract + " (AtW MHSS)" for c in p.contracts]
-                                                 + ([f"{c} (Work Programme KPD)" for c in p.kpd.contracts()]
-                                                    if p.kpd else []))))
+            lines.append(("Contracts", "; ".join(p.contract_list)))
         lines.append(("Data sources", f"{len(p.sources)} returns from the ledger, listed on the Data sources sheet"))
         lines += [(c.contract, note) for c in p.contracts if not p.is_national for note in c.notes]
         r = 4
@@ -278,83 +276,75 @@ class PackWorkbook:
         self.table(ws, cols, rows, "No quarter has ended since the Service Start Date",
                    "Social Value KPI")
 
-    def kpd_sheets(self) -> None:
-        p, months = self.pack, self.pack.trend_months
-        nat = p.kpd.national
-        staff: list[Col] = [("CPA", 14, "text"), ("Month", 10, "text"), ("Senior and site management (FTE)", 12, "num"),
-                            ("Front line (FTE)", 10, "num"), ("Central functions (FTE)", 10, "num"),
-                            ("Employer engagement (FTE)", 12, "num"), ("FTE total", 10, "num"),
-                            ("Days lost", 9, "num"), ("Days lost per FTE", 10, "num"), ("Job entries", 9, "num"),
-                            ("Job entries per front line FTE", 12, "num"), ("Median CPA, all providers", 11, "num")]
-        case: list[Col] = [("CPA", 14, "text"), ("Month", 10, "text"), ("Actively engaged", 11, "num"),
-                           ("In work", 9, "num"), ("Not currently engaged", 11, "num"), ("Total caseload", 11, "num"),
-                           ("Change in total on last month", 12, "num")]
-        rows_s, rows_c, rows_g, blocks = [], [], [], []
-        for contract in p.kpd.contracts():
-            by = p.kpd.by_month(contract)
+    def measure_sheets(self, section: MeasureSection) -> None:
+        """A sheet per declared table (all contracts, by month) with its charts to the right, then the groups."""
+        spec, months = section.spec, self.pack.trend_months
+        lead: list[Col] = [(spec.contract_heading, 14, "text"), ("Month", 10, "text")]
+        rows: dict[str, list] = {t.id: [] for t in spec.tables}
+        rows_g, blocks = [], []
+        for contract in section.contracts():
+            by = section.by_month(contract)
             shown = [m for m in months if m in by]
-            blocks.append((contract, len(rows_s), shown, by))
+            blocks.append((contract, len(rows[spec.tables[0].id]) if spec.tables else 0, shown))
             for m in shown:
-                pm, n = by[m], nat.get(m)
-                rows_s.append([contract, short_month(m), *pm.fte.values(), pm.fte_total, pm.days_lost,
-                               pm.days_lost_per_fte, pm.job_entries, pm.job_entries_per_front_line_fte,
-                               n.medians.get("job_entries_per_front_line_fte") if n else None])
-                rows_c.append([contract, short_month(m), *pm.caseload.values(), pm.caseload_total,
-                               pm.changes.get("caseload_total")])
-                for kind, groups in (("Segment", pm.segments), ("RAG rating", pm.ratings)):
-                    rows_g += [[contract, short_month(m), f"{kind} {g.key[3:]}", g.title or "No title given",
-                                g.participants, g.job_entries, g.share, g.conversion] for g in groups]
-        ws = self.sheet("KPD staffing", "Staffing by month (KPD 4-10, 15)",
-                        "FTE by category; the FTE total is recomputed from its parts (KPD 9). Job entries per front "
-                        "line FTE is compared with the median CPA of all providers (KPD 15). Charts to the right.")
-        first = self.table(ws, staff, rows_s, "No KPD figures in the 12 months", "KPD staffing")
-        ws2 = self.sheet("KPD caseloads", "Caseloads by month (KPD 11-14)",
-                         "Participants by caseload; the total is recomputed from its parts (KPD 14). "
-                         "Charts to the right.")
-        first2 = self.table(ws2, case, rows_c, "No KPD figures in the 12 months", "KPD caseloads")
-        for i, (contract, offset, shown, by) in enumerate(blocks):
+                cm, n = by[m], section.national.get(m)
+                for t in spec.tables:
+                    rows[t.id].append([contract, short_month(m)] + [cell(cm, n, c.measure, c.show) for c in t.columns])
+                rows_g += [[contract, short_month(m), g.label, g.title or "No title given", g.size, g.outcomes,
+                            g.share, g.conversion] for g in cm.groups]
+        made = []
+        for t in spec.tables:
+            ws = self.sheet(t.sheet, t.sheet_title, t.sheet_note)
+            cols = lead + [(c.sheet_heading or c.heading, c.width, c.format) for c in t.columns]
+            made.append((t, ws, len(cols), self.table(ws, cols, rows[t.id], f"No {spec.short} figures in the 12 months",
+                                                      t.sheet)))
+        # Charts after every table (their titles go into cells too), a contract at a time.
+        for i, (contract, offset, shown) in enumerate(blocks):
             if not shown:
                 continue
-            specs = {s.key.rsplit("-", 1)[1]: s for s in kpd_charts(shown, by, nat, contract)}
-            cat = (first + offset, first + offset + len(shown) - 1, 1)
-            self._kpd_chart(ws, "KPD staffing", (FIRST_ROW + i * 32, 13), cat, specs["staffing"], [6, 3])
-            self._kpd_chart(ws, "KPD staffing", (FIRST_ROW + i * 32 + 16, 13), cat, specs["jobs"], [10, 11])
-            cat2 = (first2 + offset, first2 + offset + len(shown) - 1, 1)
-            self._kpd_chart(ws2, "KPD caseloads", (FIRST_ROW + i * 16, 8), cat2, specs["caseload"], [5, 2])
-        ws3 = self.sheet("KPD segments", "Caseload segmentation and RAG rating by month (KPD 17-22)",
-                         "The provider's own segment and rating titles. Share is of all segment participants; "
-                         "conversion is job entries divided by participants.")
-        self.table(ws3, [("CPA", 14, "text"), ("Month", 10, "text"), ("Group", 13, "text"),
-                                        ("Provider's title", 40, "text"), ("Participants", 11, "num"),
-                                        ("Job entries", 10, "num"), ("Share (%)", 9, "pct"),
-                                        ("Conversion (%)", 11, "pct")], rows_g,
-                   "No segmentation or RAG rating returned", "KPD segmentation")
+            specs = {cs.key: cs for cs in contract_charts(section, shown, contract)}
+            for t, ws, width, first in made:
+                charts = [c for c in spec.charts if c.table == t.id]
+                keys = [(c.measure, c.show) for c in t.columns]
+                cat = (first + offset, first + offset + len(shown) - 1, 1)
+                for j, chart in enumerate(charts):
+                    # Stacked to the right of the table, 16 rows a chart; series read from the table's columns.
+                    series = [keys.index((s.measure, s.show)) + len(lead) for s in chart.series]
+                    self._measure_chart(ws, t.sheet, (FIRST_ROW + (i * len(charts) + j) * 16, width + 1), cat,
+                                        specs[f"{contract}-{chart.id}"], series)
+        gt = spec.group_table
+        if gt:
+            ws3 = self.sheet(gt.sheet, gt.sheet_title, gt.sheet_note)
+            self.table(ws3, lead + [("Group", 13, "text"), ("Provider's title", 40, "text"),
+                                    (gt.size_heading, 11, "num"), (gt.outcomes_heading, 10, "num"),
+                                    ("Share (%)", 9, "pct"), ("Conversion (%)", 11, "pct")], rows_g, gt.empty,
+                       gt.table_name)
 
-    def _kpd_chart(self, ws, sheet: str, at: tuple[int, int], cat: tuple, spec: ChartSpec, cols: list[int]) -> None:
+    def _measure_chart(self, ws, sheet: str, at: tuple[int, int], cat: tuple, spec: ChartSpec,
+                       cols: list[int]) -> None:
         if not spec.has_data:
             return
         values = [v for _, vs in spec.series for v in vs if v is not None]
         self.line_chart(ws, at, sheet, cat, [(n, c, False) for (n, _), c in zip(spec.series, cols)], spec.title,
                         spec.desc, False, values)
 
-    def national_kpd(self) -> None:
-        p, nat = self.pack, self.pack.kpd.national
-        months = [m for m in p.trend_months if m in nat]
-        ws = self.sheet("KPD national", "Staffing and caseloads, all providers, by month (KPD 9-15)",
-                        "Totals over every CPA of every provider, ratios of those totals, and the median CPA. "
-                        "Chart to the right.")
-        cols: list[Col] = [("Month", 10, "text"), ("CPAs reporting", 9, "int"), ("FTE total", 10, "num"),
-                           ("Total caseload", 11, "num"), ("Job entries", 10, "num"),
-                           ("Job entries per front line FTE", 13, "num"), ("Median CPA", 10, "num"),
-                           ("Days lost per FTE", 10, "num"), ("Median CPA, days lost per FTE", 13, "num")]
-        rows = [[short_month(m), nat[m].providers, nat[m].totals.get("fte_total"), nat[m].totals.get("caseload_total"),
-                 nat[m].totals.get("job_entries"), nat[m].ratios.get("job_entries_per_front_line_fte"),
-                 nat[m].medians.get("job_entries_per_front_line_fte"), nat[m].ratios.get("days_lost_per_fte"),
-                 nat[m].medians.get("days_lost_per_fte")] for m in months]
-        first = self.table(ws, cols, rows, "No KPD figures in the 12 months", "National KPD")
-        if months:
-            spec = national_kpd_charts(months, nat)[1]
-            self._kpd_chart(ws, "KPD national", (FIRST_ROW, 10), (first, first + len(months) - 1, 0), spec, [5, 6])
+    def national_measures(self, section: MeasureSection) -> None:
+        view, nat = section.spec.national_view, section.national
+        if view is None:
+            return
+        months = [m for m in self.pack.trend_months if m in nat]
+        ws = self.sheet(view.sheet, view.sheet_title, view.sheet_note)
+        cols: list[Col] = [("Month", 10, "text"), (f"{section.spec.contract_heading}s reporting", 9, "int")] + [
+            (c.sheet_heading or c.heading, c.width, c.format) for c in view.columns]
+        rows = [[short_month(m), nat[m].providers] + [cell(None, nat[m], c.measure, c.show) for c in view.columns]
+                for m in months]
+        first = self.table(ws, cols, rows, f"No {section.spec.short} figures in the 12 months", view.table_name)
+        keys = [(c.measure, c.show) for c in view.columns]
+        for chart, spec in (national_charts(section, months) if months else []):
+            if chart.excel:
+                series = [keys.index((s.measure, s.show)) + 2 for s in chart.series]
+                self._measure_chart(ws, view.sheet, (FIRST_ROW, len(cols) + 1), (first, first + len(months) - 1, 0),
+                                    spec, series)
 
     def attention(self) -> None:
         p = self.pack
@@ -426,10 +416,11 @@ def write_xlsx(pack: PackData, path: str | Path) -> Path:
         book.kpi_trends(pack.lines)
     if pack.lines and not pack.is_national:
         book.social_value([(None, c.social_value) for c in pack.contracts if c.social_value])
-    if pack.kpd and not pack.is_national:
-        book.kpd_sheets()
-    elif pack.kpd:
-        book.national_kpd()
+    for section in pack.sections:
+        if pack.is_national:
+            book.national_measures(section)
+        else:
+            book.measure_sheets(section)
     book.attention()
     book.register()
     book.sources()

@@ -27,6 +27,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field as PydField, ValidationError, field_validator, model_validator
 
+from .pack_spec import PackSpec
+
 from .resources import validators_dir
 
 FieldType = Literal["count", "fte", "days", "decimal", "percent", "text", "date", "choice"]
@@ -296,6 +298,7 @@ class ReturnSpec(_Model):
     sheets: list[SheetSpec] = PydField(min_length=1)
     rules: list[RuleSpec] = PydField(default_factory=list)
     key_measures: list[KeyMeasure] = PydField(default_factory=list)
+    pack: PackSpec | None = None  # the performance packs' section for this return (spec/pack_spec.py)
     # Set by the loader, not the file.
     source_path: str = ""
     spec_hash: str = ""

@@ -1,10 +1,23 @@
-"""KPD measures (kpd_returns.packs.kpd_measures): expected values worked out by hand."""
+"""The measures engine (kpd_returns.packs.measures) on the KPD spec's [[pack.measures]]: the KPD measures of
+the old hard-coded module, now declared in validators/kpd.toml, give the values worked out by hand."""
 
 from __future__ import annotations
 
 import pytest
 
-from kpd_returns.packs.kpd_measures import KpdValue, national_months, provider_months
+from kpd_returns.packs import measures
+from kpd_returns.packs.measures import FieldValue as KpdValue
+from kpd_returns.spec.return_spec import load_all
+
+KPD = load_all()["kpd"].pack
+
+
+def provider_months(values, titles=None):
+    return measures.contract_months(values, KPD, titles=titles)
+
+
+def national_months(months):
+    return measures.national_months(months, KPD)
 
 
 def staffing(provider, month, senior, front, central, employer, days_lost, active, in_work, not_engaged, jobs,
@@ -21,11 +34,12 @@ def test_fte_total_recomputed_never_trusted_kpd_9_14_15():
                KpdValue("A", "CPA07", "2026-04", "caseload_total", 1.0),
                KpdValue("A", "CPA07", "2026-04", "job_entries_per_front_line_fte", 9.9)]
     [pm] = provider_months(values)
-    assert pm.fte_total == 17.0  # 2 + 10.5 + 3.25 + 1.25
-    assert pm.caseload_total == 500.0
-    assert pm.job_entries_per_front_line_fte == 4.0  # 42 / 10.5
-    assert pm.days_lost_per_fte == 0.5  # 8.5 / 17
-    assert pm.fte == {"staff_senior": 2.0, "staff_front_line": 10.5, "staff_central": 3.25, "staff_employer": 1.25}
+    assert pm.measure("fte_total") == 17.0  # 2 + 10.5 + 3.25 + 1.25
+    assert pm.measure("caseload_total") == 500.0
+    assert pm.measure("job_entries_per_front_line_fte") == 4.0  # 42 / 10.5
+    assert pm.measure("days_lost_per_fte") == 0.5  # 8.5 / 17
+    assert [pm.measure(f) for f in ("staff_senior", "staff_front_line", "staff_central", "staff_employer")] == [
+        2.0, 10.5, 3.25, 1.25]
     assert pm.flags == []
 
 
@@ -33,8 +47,8 @@ def test_zero_front_line_fte_gives_none_and_month_on_month_change_kpd_15():
     values = staffing("A", "2026-04", 2, 10.5, 3.25, 1.25, 8.5, 300, 100, 100, 42)
     values += staffing("A", "2026-05", 2, 0, 3.25, 1.25, 0, 300, 100, 100, 3)
     april, may = provider_months(values)
-    assert may.job_entries_per_front_line_fte is None
-    assert may.fte_total == 6.5 and may.days_lost_per_fte == 0.0
+    assert may.measure("job_entries_per_front_line_fte") is None
+    assert may.measure("fte_total") == 6.5 and may.measure("days_lost_per_fte") == 0.0
     assert may.changes["fte_total"] == -10.5 and may.changes["job_entries"] == -39.0
     assert may.changes["job_entries_per_front_line_fte"] is None  # not computable in May
     assert all(v is None for v in april.changes.values())  # no previous month
@@ -42,8 +56,8 @@ def test_zero_front_line_fte_gives_none_and_month_on_month_change_kpd_15():
 
 def test_missing_category_leaves_total_unknown_kpd_9():
     [pm] = provider_months(staffing("D", "2026-04", 1, 4, 1, None, 2, 10, 0, 0, 1))
-    assert pm.fte["staff_employer"] is None and pm.fte_total is None and pm.days_lost_per_fte is None
-    assert pm.job_entries_per_front_line_fte == 0.25
+    assert pm.measure("staff_employer") is None and pm.measure("fte_total") is None and pm.measure("days_lost_per_fte") is None
+    assert pm.measure("job_entries_per_front_line_fte") == 0.25
 
 
 def test_segmentation_mix_and_conversion_kpd_18_22():
@@ -57,9 +71,9 @@ def test_segmentation_mix_and_conversion_kpd_18_22():
         KpdValue("A", "CPA07", m, "rag2_participants", 0), KpdValue("A", "CPA07", m, "rag2_job_entries", 0),
     ]
     [pm] = provider_months(values, titles={("A", "CPA07"): {"seg2": "Skills", "seg3": "In work"}})
-    got = [(g.key, g.title, g.share, g.conversion) for g in pm.segments]
+    got = [(g.key, g.title, g.share, g.conversion) for g in pm.groups if g.key.startswith("seg")]
     assert got == [("seg1", "Job ready", 50.0, 10.0), ("seg2", "Skills", 25.0, 10.0), ("seg3", "In work", 25.0, None)]
-    assert [(g.key, g.share, g.conversion) for g in pm.ratings] == [("rag1", 100.0, 10.0), ("rag2", 0.0, None)]
+    assert [(g.key, g.share, g.conversion) for g in pm.groups if g.key.startswith("rag")] == [("rag1", 100.0, 10.0), ("rag2", 0.0, None)]
 
 
 def test_medians_and_national_totals_across_three_providers_kpd_15():
@@ -72,10 +86,10 @@ def test_medians_and_national_totals_across_three_providers_kpd_15():
     assert nat.medians["job_entries_per_front_line_fte"] == 4.0
     assert nat.medians["fte_total"] == 17.0
     assert nat.medians["days_lost_per_fte"] == 0.5  # A 0.5, B 0.5, C 1.0
-    assert nat.totals["job_entries"] == 122.0 and nat.totals["staff_front_line"] == 32.5
-    assert nat.totals["fte_total"] == 51.0 and nat.totals["caseload_total"] == 1300.0
-    assert nat.ratios["job_entries_per_front_line_fte"] == pytest.approx(122 / 32.5)  # ratio of totals, not mean
-    assert nat.ratios["days_lost_per_fte"] == pytest.approx(35.5 / 51)
+    assert nat.values["job_entries"] == 122.0 and nat.values["staff_front_line"] == 32.5
+    assert nat.values["fte_total"] == 51.0 and nat.values["caseload_total"] == 1300.0
+    assert nat.values["job_entries_per_front_line_fte"] == pytest.approx(122 / 32.5)  # ratio of totals, not mean
+    assert nat.values["days_lost_per_fte"] == pytest.approx(35.5 / 51)
 
 
 def test_medians_skip_providers_without_the_measure():
@@ -95,6 +109,23 @@ def test_tuples_accepted_and_later_value_wins_kpd_4():
     values = [("A", "CPA07", "2026-04", "job_entries", 10), ("A", "CPA07", "2026-04", "job_entries", 12.0),
               ("A", "CPA07", "2026-04", "staff_front_line", 4)]
     [pm] = provider_months(values)
-    assert pm.job_entries == 12.0 and pm.job_entries_per_front_line_fte == 3.0
+    assert pm.measure("job_entries") == 12.0 and pm.measure("job_entries_per_front_line_fte") == 3.0
     with pytest.raises(ValueError, match="YYYY-MM"):
         provider_months([("A", "CPA07", "April", "job_entries", 1)])
+
+
+def test_count_of_list_rows_where_a_field_has_given_values():
+    from kpd_returns.spec.pack_spec import PackSpec
+
+    section = PackSpec(title="T", label="L", guidance="g", findings_guidance="f", how_to_read=["r"], measures=[
+        {"id": "responses", "label": "Responses", "count": "level"},
+        {"id": "satisfied", "label": "Satisfied", "count": "level",
+         "where": {"level": ["Very satisfied", "Fairly satisfied"]}},
+        {"id": "share", "label": "Share", "ratio": [["satisfied"], ["responses"]], "scale": 100, "national": "ratio"}])
+    rows = [("P", "C", "2026-10", "level", level, f"r{i}") for i, level in
+            enumerate(["Very satisfied", "Fairly satisfied", "Very dissatisfied", ""])]
+    [cm] = measures.contract_months(rows, section)
+    assert cm.measure("responses") == 3.0 and cm.measure("satisfied") == 2.0
+    assert cm.measure("share") == pytest.approx(200 / 3)  # parts may be earlier measures
+    [nat] = measures.national_months([cm], section)
+    assert nat.values["share"] == pytest.approx(200 / 3) and nat.values["responses"] == 3.0
