@@ -86,3 +86,31 @@ def test_the_rule_catalogue_lists_the_cross_return_checks_a_spec_declares():
     assert "kpd-restatement" in codes["kpd"] and "ytd-discontinuity" not in codes["kpd"]
     bare = _without_roles(SPECS["kpd"])
     assert not {"kpd-restatement", "ytd-discontinuity"} & {e.code for e in rc.entries(bare)}
+
+
+# ---------------------------------------------------------------- item 3: the consolidated workbook from the specs
+def _workbook(tmp_path, spec):
+    import datetime as dt
+
+    import openpyxl
+
+    from kpd_returns.intake.consolidated_workbook import ReturnData, WorkbookInput, write_consolidated
+
+    data = WorkbookInput(as_of=dt.date(2026, 11, 20), returns=[ReturnData(spec, [], lambda _fid: [])], register=[],
+                         files=[], finding_summary=[])
+    path = tmp_path / "c.xlsx"
+    write_consolidated(path, data)
+    return openpyxl.load_workbook(path).sheetnames
+
+
+def test_the_kpi_percentages_sheet_is_declared_by_the_spec_not_by_the_return_id(tmp_path):
+    mmir = SPECS["mmir"]
+    assert mmir.pack.kpis.consolidated_sheet in _workbook(tmp_path, mmir)
+    # The same return without [pack]: no KPI sheet; without key measures either: still its data sheet.
+    bare = mmir.model_copy(update={"pack": None, "key_measures": []})
+    names = _workbook(tmp_path, bare)
+    assert mmir.pack.kpis.consolidated_sheet not in names
+    assert not {m.sheet for m in mmir.key_measures} & set(names) and f"{mmir.short_title} data" in names
+    renamed = mmir.model_copy(update={"id": "other", "pack": mmir.pack.model_copy(update={"kpis": mmir.pack.kpis.model_copy(
+        update={"consolidated_sheet": "Other KPI percentages"})})})
+    assert "Other KPI percentages" in _workbook(tmp_path, renamed)

@@ -243,10 +243,11 @@ def write_consolidated(path: str | Path, data: WorkbookInput) -> list[str]:
             grids = measure_grids(rd, rd.spec.key_measures)  # declared in the return's spec ([[key_measures]])
             for m in rd.spec.key_measures:
                 _measure_sheet(w, rd, m, grids[m.slug])
-            if rd.spec.id == "mmir":  # the KPI counts' percentages, beside them (consolidated_kpis)
+            kpis = rd.spec.pack.kpis if rd.spec.pack else None
+            if kpis is not None:  # the KPI counts' percentages, beside them (consolidated_kpis)
                 from .consolidated_kpis import kpi_sheet
 
-                kpi_sheet(w, rd)
+                kpi_sheet(w, rd, kpis, _table_name(kpis.consolidated_sheet))
         _validation_summary(w, data)
         _files(w, data)
         _cover(w, cover, data)
