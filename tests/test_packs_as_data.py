@@ -114,3 +114,79 @@ def test_the_kpi_percentages_sheet_is_declared_by_the_spec_not_by_the_return_id(
     renamed = mmir.model_copy(update={"id": "other", "pack": mmir.pack.model_copy(update={"kpis": mmir.pack.kpis.model_copy(
         update={"consolidated_sheet": "Other KPI percentages"})})})
     assert "Other KPI percentages" in _workbook(tmp_path, renamed)
+
+
+# ---------------------------------------------------------------- item 1: a third return in the packs, no Python change
+THIRD_PACK = {
+    "title": "Job outcomes (third return)", "label": "Third return", "order": 3, "short": "third-return",
+    "guidance": "Third guidance 1", "findings_guidance": "Third guidance 2", "how_to_read": ["Read it thus."],
+    "notes": [{"measure": "Job entries", "explanation": "Job entries in the month.", "guidance": "Third 3"}],
+    "measures": [{"id": "jobs", "label": "Job entries", "sum": ["job_entries"], "median": True, "trend": True},
+                 {"id": "jobs_per_fte", "label": "Per front line FTE", "ratio": [["job_entries"],
+                                                                                ["staff_front_line"]],
+                  "national": "ratio"}],
+    "tables": [{"id": "jobs", "caption": "Job entries by month", "sheet": "Third jobs", "sheet_title": "Jobs",
+                "columns": [{"measure": "jobs", "heading": "Job entries"},
+                            {"measure": "jobs", "show": "median", "heading": "Median contract"},
+                            {"measure": "jobs_per_fte", "heading": "Per FTE"}]}],
+    "charts": [{"id": "jobs", "title": "Job entries by month", "description": "Job entries", "table": "jobs",
+                "series": [{"measure": "jobs", "label": "Job entries"}]}],
+    "national_view": {"caption": "Third return, national", "sheet": "Third national", "sheet_title": "National",
+                      "table_name": "Third national",
+                      "columns": [{"measure": "jobs", "show": "national", "heading": "Job entries"},
+                                  {"measure": "jobs_per_fte", "show": "national", "heading": "Per FTE"}],
+                      "charts": [{"id": "jobs", "title": "Job entries, all", "description": "All job entries",
+                                  "series": [{"measure": "jobs", "show": "national", "label": "All"}]}]},
+}
+
+
+@pytest.fixture()
+def third_return(monkeypatch):
+    """The specs as if validators/ held a third return with a [pack] section (a copy of the KPD's layout)."""
+    from kpd_returns.packs import specs as pack_specs
+    from kpd_returns.spec.pack_spec import PackSpec
+
+    third = SPECS["kpd"].model_copy(update={"id": "third", "short_title": "THIRD", "pack": PackSpec(**THIRD_PACK)})
+    monkeypatch.setattr(pack_specs, "load_all", lambda: {**SPECS, "third": third})
+    return third
+
+
+def test_a_third_return_with_a_pack_section_appears_in_the_packs(third_return, tmp_path):
+    import openpyxl
+    from test_pack_fixtures import AS_OF, PERIOD, build_rows
+
+    from kpd_returns.packs.pack_data import build_packs, notes_for
+    from kpd_returns.packs.pack_excel import write_xlsx
+    from kpd_returns.packs.pack_html import render
+
+    rows = build_rows()
+    rows["values"]["third"] = list(rows["values"]["kpd"])
+    packs = {p.slug: p for p in build_packs(period=PERIOD, as_of=AS_OF, **rows)}
+    acme = packs["acme-health-ltd"]
+    assert [s.return_id for s in acme.sections] == ["kpd", "third"]
+    third = acme.sections[1]
+    by = third.by_month(third.contracts()[0])
+    assert by["2026-04"].measure("jobs") == acme.sections[0].by_month(third.contracts()[0])["2026-04"].measure(
+        "job_entries")
+    html = render(acme)
+    assert '<h2 id="third">Job outcomes (third return)</h2>' in html and "Job entries by month, " in html
+    assert "(Third return)" in html and "Job entries in the month." in html
+    assert any(m["measure"] == "Job entries" and m["guidance"] == "Third 3" for m in notes_for(acme)["measures"])
+    names = openpyxl.load_workbook(write_xlsx(acme, tmp_path / "a.xlsx")).sheetnames
+    assert "Third jobs" in names and "KPD staffing" in names
+    national = packs["national"]
+    assert '<h2 id="third">Job outcomes (third return)</h2>' in render(national)
+    assert "Third national" in openpyxl.load_workbook(write_xlsx(national, tmp_path / "n.xlsx")).sheetnames
+
+
+def test_a_pack_measure_names_what_it_computes():
+    from kpd_returns.spec.pack_spec import PackSpec
+
+    bad = dict(THIRD_PACK, measures=[{"id": "x", "label": "X", "sum": ["a"], "count": "b"}], tables=[], charts=[],
+               national_view=None)
+    with pytest.raises(ValueError, match="measure 'x' needs exactly one of sum, ratio or count"):
+        PackSpec(**bad)
+    bad = dict(THIRD_PACK, charts=[dict(THIRD_PACK["charts"][0], series=[{"measure": "jobs_per_fte", "label": "R",
+                                                                           "show": "national"}])])
+    with pytest.raises(ValueError, match="series 'R' is not a column of table 'jobs'"):
+        PackSpec(**bad)
