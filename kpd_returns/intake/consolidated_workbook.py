@@ -36,7 +36,7 @@ beginning with = + - @ is never turned into a formula.
 Totals: the providers x months sheets are written as values, with the table's
 totals row holding Excel SUBTOTAL formulas WITH their values cached, so readers
 that do not recalculate still see the right totals. Totals such as FTE total and
-total caseload are recomputed from their inputs (as kpd_measures does), never
+total caseload are recomputed from their inputs (as the packs' measures engine does), never
 read from a typed cell. A month reported by more than one quarterly return (KPD)
 takes its figure from the latest quarter.
 """

@@ -209,7 +209,7 @@ class MonthKpiCounts:
 
     month: str  # "YYYY-MM"
     kpi: int  # 1..5
-    cohort: str  # "2024" or "2026": the suffix of the MMIR KPIs row keys (kpi1_2024...)
+    cohort: str  # a referral cohort of the KPI config: the suffix of the row keys ([pack.kpis] key_prefix)
     due: int
     within: int
     outside: int
@@ -301,7 +301,7 @@ def kpi_windows(counts: Iterable[MonthKpiCounts], report_month: str, *, missing_
 # ---------------------------------------------------------------- Social Value KPI
 @dataclass(frozen=True)
 class SocialValueInput:
-    """From the MMIR Social value sheet: sv_measure1_pct, sv_measure2_pct, sv_companies_over_500, sv_measure3_pct."""
+    """The Social Value fields the spec names in [pack.kpis.social_value] (AtW 7.16)."""
 
     measure1_pct: float | None
     measure2_pct: float | None
