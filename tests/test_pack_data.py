@@ -14,7 +14,7 @@ import pytest
 from test_pack_fixtures import (ACME, AS_OF, CPA, CPA2, HOSTILE, LOT1, MISSING, NORTH, PERIOD, acme_counts, build_rows,
                                 months)
 
-from kpd_returns.packs.kpis import PUBLICATION_COLUMNS, write_publication_csv, write_publication_json
+from kpd_returns.packs.publication import PUBLICATION_COLUMNS, write_publication_csv, write_publication_json
 from kpd_returns.packs.pack_data import (accepted_months, build_packs, kpi_counts, missing_months, period_end_month,
                                    publication, quarter_end_at_or_before, slugify, social_value_input)
 

@@ -24,7 +24,8 @@ from typing import Any, Callable
 
 from ..intake.ledger import Ledger
 from ..intake.registry import load_registry, owed_span
-from .kpis import month_index, write_publication_csv, write_publication_json
+from .kpis import month_index
+from .publication import write_publication_csv, write_publication_json
 from .pack_data import build_packs, publication
 from .pack_excel import write_xlsx
 from .pack_html import write_html

@@ -25,164 +25,29 @@ Decisions:
 from __future__ import annotations
 
 import datetime as dt
-import re
 import tomllib
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any, Iterable
 
 from ..spec.personal_data import mask_all
-from ..spec.pack_spec import KpiSource
+from ..spec.resources import templates_dir
 from .attention import attention_items
-from .measure_view import MeasureSection
-from .measures import FieldValue, contract_months, national_months
 from .kpis import (KpiConfig, MonthKpiCounts, SocialValueInput, default_config, kpi_windows, month_at, month_index,
-                   publication_rows, quarter_label, social_value_kpi, trend)
-from ..intake.ledger import contract_key
+                   social_value_kpi, trend)
+from .measure_view import MeasureSection
+from .measures import contract_months, national_months
+from .pack_inputs import (ACCEPTED_VERDICTS, _ck, _sv_fields, accepted_months, field_values, get,  # noqa: F401
+                          is_accepted, kpi_counts, missing_months, period_end_month, quarter_end_at_or_before,
+                          slugify, social_value_input, value_month)
 from .pack_national import national_kpis
+from .publication import publication_rows, quarter_label
 from .pack_text import (TREND_MONTHS, AttentionLine, ContractKpis, KpiLine, PackData, SocialValueView,
                         register_text, short_month)
 from .specs import kpi_spec, measure_specs, pack_specs, section_of
-from ..spec.resources import templates_dir
 
-ACCEPTED_VERDICTS = frozenset({"valid", "valid-with-warnings", "accepted", "accepted-with-warnings"})
 NATIONAL = "national"
-_QUARTER = re.compile(r"^(\d{4})-(\d{2}) Q([1-4])$")
 _REGISTER_ATTENTION = {"missing": "missing", "rejected only": "rejected", "rejected": "rejected"}
-
-
-def get(row: Any, name: str, default: Any = None) -> Any:
-    """A column of a row given as an object, a mapping or an sqlite3.Row."""
-    if isinstance(row, Mapping):
-        return row.get(name, default)
-    if hasattr(row, "keys") and not hasattr(row, name):
-        return row[name] if name in row.keys() else default
-    return getattr(row, name, default)
-
-
-def slugify(text: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", str(text).casefold()).strip("-")[:60].strip("-")
-    return slug or "provider"
-
-
-def period_end_month(period: str | None, year_start_month: int = 4) -> str | None:
-    """'2026-10' -> '2026-10'; '2026-27 Q2' -> '2026-09' (contract years from ``year_start_month``)."""
-    period = (period or "").strip()
-    if re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
-        return period
-    m = _QUARTER.match(period)
-    if not m:
-        return None
-    return month_at(int(m.group(1)) * 12 + year_start_month - 1 + 3 * int(m.group(3)) - 1)
-
-
-def is_accepted(verdict: str | None) -> bool:
-    return (verdict or "").strip().lower() in ACCEPTED_VERDICTS
-
-
-def value_month(row: Any) -> str:
-    return get(row, "month") or get(row, "period") or ""
-
-
-# ---------------------------------------------------------------- engine inputs
-def _source() -> KpiSource | None:
-    spec = kpi_spec()
-    return spec.pack.kpis if spec else None
-
-
-def kpi_counts(values: Iterable[Any], config: KpiConfig | None = None,
-               source: KpiSource | None = None) -> tuple[dict[str, list[MonthKpiCounts]], list[str]]:
-    """KPI rows (the fields [pack.kpis] names) -> MonthKpiCounts per contract key (ledger.contract_key), and
-    notes on rows not used."""
-    config = config or default_config()
-    source = source or _source()
-    if source is None:
-        return {}, []
-    fields = {source.due: "due", source.within: "within", source.outside: "outside"}
-    row_key = re.compile(rf"^{re.escape(source.key_prefix)}(\d+)_(\w+)$")
-    parts: dict[tuple[str, str, int, str], dict[str, float]] = {}
-    for row in values:
-        f = get(row, "field")
-        m = row_key.match(str(get(row, "key") or ""))
-        if f not in fields or not m:
-            continue
-        v = get(row, "value")
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            key = (get(row, "contract"), value_month(row), int(m.group(1)), m.group(2))
-            parts.setdefault(key, {})[fields[f]] = float(v)
-    out: dict[str, list[MonthKpiCounts]] = {}
-    notes = []
-    for (contract, month, kpi, cohort), p in sorted(parts.items()):
-        where = f"KPI {kpi} cohort {cohort}, {contract} {month}"
-        if cohort not in config.cohorts:
-            notes.append(f"{where}: unknown referral cohort, not counted.")
-        elif "due" not in p or "within" not in p:
-            notes.append(f"{where}: cases due or within target not returned, not counted.")
-        elif not 0 <= p["within"] <= p["due"]:
-            notes.append(f"{where}: {p['within']:g} within target of {p['due']:g} due, not counted.")
-        else:
-            out.setdefault(_ck(contract), []).append(MonthKpiCounts(
-                month, kpi, cohort, int(p["due"]), int(p["within"]), int(p.get("outside", p["due"] - p["within"]))))
-    return out, notes
-
-
-def accepted_months(returns: Iterable[Any], return_id: str) -> dict[str, set[str]]:
-    """contract key -> months with a current accepted return of ``return_id``."""
-    out: dict[str, set[str]] = {}
-    for r in returns:
-        if get(r, "return_id") == return_id and is_accepted(get(r, "verdict")):
-            month = period_end_month(get(r, "period"))
-            if month:
-                out.setdefault(_ck(get(r, "contract")), set()).add(month)
-    return out
-
-
-def missing_months(accepted: set[str], service_start: str, report_month: str) -> list[str]:
-    return [m for i in range(month_index(service_start), month_index(report_month) + 1)
-            if (m := month_at(i)) not in accepted]
-
-
-def quarter_end_at_or_before(month: str, year_start_month: int = 4) -> str:
-    i = month_index(month)
-    while (i % 12 + 1 - year_start_month) % 3 != 2:
-        i -= 1
-    return month_at(i)
-
-
-def _sv_fields() -> set[str]:
-    sv = _source().social_value if _source() else None
-    return {*sv.measures, sv.over_500, sv.companies} if sv else set()
-
-
-def social_value_input(values: Iterable[Any], contract: str,
-                       month: str) -> tuple[SocialValueInput | None, float | None]:
-    """The Social Value fields ([pack.kpis.social_value]) of one contract's return for ``month`` (None if
-    none returned) and the supply-chain size."""
-    source = _source()
-    if source is None or source.social_value is None:
-        return None, None
-    f = source.social_value
-    sv = {get(r, "field"): get(r, "value") for r in values if _ck(get(r, "contract")) == _ck(contract)
-          and value_month(r) == month and get(r, "field") in _sv_fields()}
-    num = lambda k: float(v) if isinstance(v := sv.get(k), (int, float)) else None  # noqa: E731
-    if not any(num(k) is not None for k in (f.measures[0], f.measures[1], f.over_500)):
-        return None, num(f.companies)
-    over = num(f.over_500)
-    return (SocialValueInput(num(f.measures[0]), num(f.measures[1]), None if over is None else int(over),
-                             num(f.measures[2])), num(f.companies))
-
-
-def field_values(values: Iterable[Any]) -> list[FieldValue]:
-    """Ledger values -> FieldValue rows, earlier periods first so a restated month's latest value wins.
-    A value's month is its column's month, else the return's period when that is a month."""
-    rows = sorted(values, key=lambda r: (str(get(r, "period") or ""),))
-    out = []
-    for r in rows:
-        month = get(r, "month") or (p if re.fullmatch(r"\d{4}-\d{2}", p := str(get(r, "period") or "")) else "")
-        if month or isinstance(get(r, "value"), str):
-            out.append(FieldValue(get(r, "provider"), get(r, "contract"), month, get(r, "field"), get(r, "value"),
-                                  get(r, "key") or ""))
-    return out
 
 
 @lru_cache(maxsize=1)
@@ -414,10 +279,6 @@ def build_packs(*, returns: Iterable[Any], values: Mapping[str, Iterable[Any]], 
     return chosen
 
 
-def _ck(contract: Any) -> str:
-    return contract_key(None if contract is None else str(contract)) or ""
-
-
 def _select(names: list[str], owner: dict, wanted: Iterable[str] | None) -> set[str]:
     if wanted is None:
         return set(names)
@@ -456,7 +317,7 @@ def _national(packs, period, as_of, marking, reg, sources, sections, notes, conf
 
 
 def publication(packs: list[PackData], period: str, config: KpiConfig | None = None) -> tuple[str, list[dict]]:
-    """Publication rows (kpis.publication_rows) for every MMIR contract, for the latest quarter ending at or
+    """Publication rows (publication.publication_rows) for every KPI contract, for the latest quarter ending at or
     before ``period``: (quarter label, rows), contracts in the packs' order."""
     config = config or default_config()
     q_end = quarter_end_at_or_before(period, config.year_start_month)
