@@ -129,3 +129,27 @@ def test_count_of_list_rows_where_a_field_has_given_values():
     assert cm.measure("share") == pytest.approx(200 / 3)  # parts may be earlier measures
     [nat] = measures.national_months([cm], section)
     assert nat.values["share"] == pytest.approx(200 / 3) and nat.values["responses"] == 3.0
+
+
+def test_windows_add_up_parts_and_never_shorten_atw_7_05():
+    values = staffing("A", "2026-04", 2, 10, 3, 1, 0, 300, 100, 100, 40)  # 4.0 per front line FTE
+    values += staffing("A", "2026-05", 2, 30, 3, 1, 0, 300, 100, 100, 30)  # 1.0
+    values += staffing("A", "2026-06", 2, 20, 3, 1, 0, 300, 100, 100, 50)  # 2.5
+    history = {cm.month: cm for cm in provider_months(values)}
+    ratio = next(m for m in KPD.measures if m.id == "job_entries_per_front_line_fte")
+    jobs = next(m for m in KPD.measures if m.id == "job_entries")
+    # a ratio of summed parts: 120 / 60 = 2.0, not the mean of 4.0, 1.0 and 2.5
+    assert measures.window_value(history, ratio, "2026-06", "rolling_3") == 2.0
+    assert measures.window_value(history, jobs, "2026-06", "rolling_3") == 120.0
+    assert measures.window_value(history, jobs, "2026-06", "cumulative") == 120.0
+    assert measures.window_value(history, jobs, "2026-05", "month") == 30.0
+    assert measures.window_value(history, jobs, "2026-06", "rolling_12") is None  # months without figures
+
+
+def test_a_target_is_met_on_its_better_side():
+    from kpd_returns.spec.pack_spec import Measure
+
+    higher = Measure(id="a", label="A", sum=["x"], target=90.0)
+    lower = Measure(id="b", label="B", sum=["x"], target=5.0, direction="lower")
+    assert [measures.meets_target(higher, v) for v in (89.9, 90.0, None)] == [False, True, None]
+    assert [measures.meets_target(lower, v) for v in (5.0, 5.1)] == [True, False]

@@ -121,14 +121,17 @@ THIRD_PACK = {
     "title": "Job outcomes (third return)", "label": "Third return", "order": 3, "short": "third-return",
     "guidance": "Third guidance 1", "findings_guidance": "Third guidance 2", "how_to_read": ["Read it thus."],
     "notes": [{"measure": "Job entries", "explanation": "Job entries in the month.", "guidance": "Third 3"}],
-    "measures": [{"id": "jobs", "label": "Job entries", "sum": ["job_entries"], "median": True, "trend": True},
+    "measures": [{"id": "jobs", "label": "Job entries", "sum": ["job_entries"], "median": True, "trend": True,
+                  "target": 50.0},
                  {"id": "jobs_per_fte", "label": "Per front line FTE", "ratio": [["job_entries"],
                                                                                 ["staff_front_line"]],
                   "national": "ratio"}],
     "tables": [{"id": "jobs", "caption": "Job entries by month", "sheet": "Third jobs", "sheet_title": "Jobs",
                 "columns": [{"measure": "jobs", "heading": "Job entries"},
                             {"measure": "jobs", "show": "median", "heading": "Median contract"},
-                            {"measure": "jobs_per_fte", "heading": "Per FTE"}]}],
+                            {"measure": "jobs_per_fte", "heading": "Per FTE"},
+                            {"measure": "jobs", "show": "rolling_3", "heading": "Jobs, rolling 3 months"},
+                            {"measure": "jobs", "show": "target", "heading": "Target", "format": "text"}]}],
     "charts": [{"id": "jobs", "title": "Job entries by month", "description": "Job entries", "table": "jobs",
                 "series": [{"measure": "jobs", "label": "Job entries"}]}],
     "national_view": {"caption": "Third return, national", "sheet": "Third national", "sheet_title": "National",
@@ -171,6 +174,7 @@ def test_a_third_return_with_a_pack_section_appears_in_the_packs(third_return, t
     html = render(acme)
     assert '<h2 id="third">Job outcomes (third return)</h2>' in html and "Job entries by month, " in html
     assert "(Third return)" in html and "Job entries in the month." in html
+    assert "Jobs, rolling 3 months" in html and ("Meets target (50)" in html or "Below target (50)" in html)
     assert any(m["measure"] == "Job entries" and m["guidance"] == "Third 3" for m in notes_for(acme)["measures"])
     names = openpyxl.load_workbook(write_xlsx(acme, tmp_path / "a.xlsx")).sheetnames
     assert "Third jobs" in names and "KPD staffing" in names

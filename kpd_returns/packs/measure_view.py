@@ -8,11 +8,11 @@ for the HTML and Excel renderers alike.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..spec.pack_spec import Chart, PackSpec
-from .measures import ContractMonth, NationalMonth
+from .measures import ContractMonth, NationalMonth, meets_target, window_value
 from .pack_text import month_list, num, short_month
 
 
@@ -37,6 +37,7 @@ class MeasureSection:
     months: list[ContractMonth]  # the provider's contracts, the 12 months to the report month
     national: dict[str, NationalMonth]  # month -> national figures
     flags: list[str]
+    history: list[ContractMonth] = field(default_factory=list)  # every month held (windows, cumulative)
 
     def contracts(self) -> list[str]:
         return sorted({cm.contract for cm in self.months})
@@ -48,13 +49,30 @@ class MeasureSection:
     def title(self) -> str:
         return self.spec.title
 
+    def window(self, cm: ContractMonth, measure: str, window: str) -> float | None:
+        m = next(x for x in self.spec.measures if x.id == measure)
+        held = {h.month: h for h in self.history or self.months if h.contract == cm.contract}
+        return window_value(held, m, cm.month, window)
+
+    def target_words(self, cm: ContractMonth, measure: str) -> str:
+        """'Meets target (90)', 'Below target (90)' or '' (no target or no figure): in words, not colour."""
+        m = next(x for x in self.spec.measures if x.id == measure)
+        met = meets_target(m, cm.measure(measure))
+        return "" if met is None else f"{'Meets' if met else 'Below'} target ({m.target:g}{m.unit})"
+
     @property
     def national_title(self) -> str:
         return self.spec.national_title or self.spec.title
 
 
-def cell(cm: ContractMonth | None, nat: NationalMonth | None, measure: str, show: str) -> float | None:
-    """The figure a column or series shows: the contract's value or change, the median contract or national."""
+def cell(cm: ContractMonth | None, nat: NationalMonth | None, measure: str, show: str,
+         section: MeasureSection | None = None) -> float | str | None:
+    """What a column or series shows: the contract's value, change or window figure, whether it meets the
+    target (words), the median contract or the national figure."""
+    if show in ("rolling_3", "rolling_12", "cumulative"):
+        return section.window(cm, measure, show) if cm and section else None
+    if show == "target":
+        return section.target_words(cm, measure) if cm and section else None
     if show == "value":
         return cm.measure(measure) if cm else None
     if show == "change":

@@ -157,6 +157,35 @@ def _groups(spec, nums: dict[str, float], titles: dict[str, str]) -> list[GroupM
     return out
 
 
+def window_value(history: dict[str, ContractMonth], m: Measure, end: str, window: str) -> float | None:
+    """One contract's ``m`` over a window ending at month ``end``: ``month``, ``rolling_3``, ``rolling_12``
+    or ``cumulative`` (every month held up to ``end``). Sums and counts add up over the months; a ratio is
+    the ratio of its summed parts, never an average of monthly ratios. None when a month of the window has
+    no figures (a window is never silently shortened) or a part is missing."""
+    last = month_index(end)
+    if window == "cumulative":
+        months = sorted((k for k in history if month_index(k) <= last), key=month_index)
+    else:
+        months = [month_at(i) for i in range(last - {"month": 1, "rolling_3": 3, "rolling_12": 12}[window] + 1,
+                                              last + 1)]
+    if not months or any(k not in history for k in months):
+        return None
+    if m.ratio is not None:
+        parts = [history[k].parts.get(m.id, (None, None)) for k in months]
+        if any(None in p for p in parts):
+            return None
+        return _ratio(sum(p[0] for p in parts), sum(p[1] for p in parts), m.scale)
+    values = [history[k].measure(m.id) for k in months]
+    return None if any(v is None for v in values) else round(sum(values), 6)
+
+
+def meets_target(m: Measure, value: float | None) -> bool | None:
+    """Whether ``value`` meets the measure's target on its better side (None: no target or no value)."""
+    if m.target is None or value is None:
+        return None
+    return value >= m.target if m.direction == "higher" else value <= m.target
+
+
 def _diff(before: float | None, after: float | None) -> float | None:
     return None if before is None or after is None else round(after - before, 6)
 

@@ -254,7 +254,8 @@ def build_packs(*, returns: Iterable[Any], values: Mapping[str, Iterable[Any]], 
             own = [cm for cm in cms if cm.provider == name and cm.month in months12]
             if own or any(r == rid for r, _ in mine):
                 shown.append(MeasureSection(rid, section_of(rid), own, nationals[rid],
-                                            [f"{cm.contract} {cm.month}: {f}" for cm in own for f in cm.flags]))
+                                            [f"{cm.contract} {cm.month}: {f}" for cm in own for f in cm.flags],
+                                            [cm for cm in cms if cm.provider == name]))
         fnd: dict[str, int] = {}
         lines: list[AttentionLine] = []
         for rid, c in mine:

@@ -26,7 +26,8 @@ class MeasureSheets:
             for m in shown:
                 cm, n = by[m], section.national.get(m)
                 for t in spec.tables:
-                    rows[t.id].append([contract, short_month(m)] + [cell(cm, n, c.measure, c.show) for c in t.columns])
+                    rows[t.id].append([contract, short_month(m)] + [cell(cm, n, c.measure, c.show, section)
+                                                                for c in t.columns])
                 rows_g += [[contract, short_month(m), g.label, g.title or "No title given", g.size, g.outcomes,
                             g.share, g.conversion] for g in cm.groups]
         made = []

@@ -106,11 +106,13 @@ class Column(_Model):
     """A column of a pack table: a measure's figure, its change on last month, or the median contract."""
 
     measure: str
-    show: Literal["value", "change", "median", "national"] = "value"
+    # value / change on last month / median contract / national figure; a window of the contract's figure
+    # (rolling_3, rolling_12, cumulative); or "target": whether the month's figure meets the measure's target.
+    show: Literal["value", "change", "median", "national", "rolling_3", "rolling_12", "cumulative", "target"] = "value"
     heading: str = Field(min_length=1)  # in the HTML pack
     sheet_heading: str = ""  # in the Excel pack (default: heading)
     width: int = Field(default=10, ge=4, le=60)  # Excel column width
-    format: Literal["num", "int", "pct"] = "num"
+    format: Literal["num", "int", "pct", "text"] = "num"  # "text" for show = "target"
 
 
 class Table(_Model):
