@@ -122,7 +122,7 @@ THIRD_PACK = {
     "guidance": "Third guidance 1", "findings_guidance": "Third guidance 2", "how_to_read": ["Read it thus."],
     "notes": [{"measure": "Job entries", "explanation": "Job entries in the month.", "guidance": "Third 3"}],
     "measures": [{"id": "jobs", "label": "Job entries", "sum": ["job_entries"], "median": True, "trend": True,
-                  "target": 50.0},
+                  "target": 50.0, "windows": ["month", "rolling_3"]},
                  {"id": "jobs_per_fte", "label": "Per front line FTE", "ratio": [["job_entries"],
                                                                                 ["staff_front_line"]],
                   "national": "ratio"}],
@@ -190,7 +190,18 @@ def test_a_pack_measure_names_what_it_computes():
                national_view=None)
     with pytest.raises(ValueError, match="measure 'x' needs exactly one of sum, ratio or count"):
         PackSpec(**bad)
-    bad = dict(THIRD_PACK, charts=[dict(THIRD_PACK["charts"][0], series=[{"measure": "jobs_per_fte", "label": "R",
+    bad = dict(THIRD_PACK, charts=[dict(THIRD_PACK["charts"][0], series=[{"measure": "jobs", "label": "R",
                                                                            "show": "national"}])])
     with pytest.raises(ValueError, match="series 'R' is not a column of table 'jobs'"):
         PackSpec(**bad)
+
+
+def test_a_column_or_chart_may_show_only_what_its_measure_declares():
+    from kpd_returns.spec.pack_spec import PackSpec
+
+    cols = THIRD_PACK["tables"][0]["columns"] + [{"measure": "jobs", "show": "rolling_12", "heading": "R12"}]
+    with pytest.raises(ValueError, match="measure 'jobs' does not list window 'rolling_12'"):
+        PackSpec(**dict(THIRD_PACK, tables=[dict(THIRD_PACK["tables"][0], columns=cols)]))
+    untrended = [dict(m, trend=False) if m["id"] == "jobs" else m for m in THIRD_PACK["measures"]]
+    with pytest.raises(ValueError, match="measure 'jobs' needs trend = true to be charted"):
+        PackSpec(**dict(THIRD_PACK, measures=untrended))

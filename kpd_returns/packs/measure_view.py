@@ -49,6 +49,9 @@ class MeasureSection:
     def title(self) -> str:
         return self.spec.title
 
+    def decimals(self, measure: str) -> int:
+        return next(x.decimals for x in self.spec.measures if x.id == measure)
+
     def window(self, cm: ContractMonth, measure: str, window: str) -> float | None:
         m = next(x for x in self.spec.measures if x.id == measure)
         held = {h.month: h for h in self.history or self.months if h.contract == cm.contract}

@@ -203,10 +203,18 @@ class PackSpec(_Model):
         if self.kpis is None and not self.measures:
             raise ValueError("a pack section needs [pack.kpis] or at least one [[pack.measures]]")
         tables = {t.id: t for t in self.tables}
+        by_id = {m.id: m for m in self.measures}
         views = [c for t in self.tables for c in t.columns] + (self.national_view.columns if self.national_view else [])
         for c in views:
             if c.measure not in seen:
                 raise ValueError(f"column '{c.heading}' shows measure '{c.measure}', which [[pack.measures]] lacks")
+            if c.show in WINDOWS and c.show not in by_id[c.measure].windows:
+                raise ValueError(f"column '{c.heading}': measure '{c.measure}' does not list window '{c.show}'")
+        charted = [s for ch in self.charts + (self.national_view.charts if self.national_view else [])
+                   for s in ch.series]
+        for s in charted:
+            if s.measure not in by_id or not by_id[s.measure].trend:
+                raise ValueError(f"series '{s.label}': measure '{s.measure}' needs trend = true to be charted")
         for ch in self.charts:
             if ch.table not in tables:
                 raise ValueError(f"chart '{ch.id}': table '{ch.table}' is not one of [[pack.tables]]")
