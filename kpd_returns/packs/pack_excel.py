@@ -296,7 +296,7 @@ class PackWorkbook(MeasureSheets):
         p = self.pack
         ws = self.sheet("Submissions", f"Submissions register, 12 months to {short_month(p.period, full=True)}",
                         "Each expected return: its deadline, when it arrived, and whether it was on time, late "
-                        "(working days), rejected only or missing (AtW 7.24; KPD intro 4).")
+                        f"(working days), rejected only or missing ({p.deadline_guidance}).")
         cols: list[Col] = ([("Provider", 26, "text")] if p.is_national else []) + [
             ("Return", 8, "text"), ("Contract", 18, "text"), ("Period", 12, "text"), ("Status", 24, "text"),
             ("Received", 17, "dt"), ("Deadline", 17, "dt"), ("Resubmissions", 9, "int"), ("Files", 7, "int")]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .attention import AttentionItem
 from .kpis import MonthKpiCounts, SocialValueInput, SocialValueResult, TrendPoint, WindowResult, month_at, month_index
+from ..spec.deadlines import deadline_guidance
 from .specs import kpi_spec, pack_specs
 
 if TYPE_CHECKING:  # measure_view builds on this module's words
@@ -381,6 +382,11 @@ class PackData:
     @property
     def contract_count(self) -> int:
         return len(self.contracts) + sum(len(s.contracts()) for s in self.sections)
+
+    @property
+    def deadline_guidance(self) -> str:
+        """The deadline paragraphs of every return with a pack section ("AtW 7.24; KPD intro 4")."""
+        return "; ".join(g for s in pack_specs() if (g := deadline_guidance(s.id)))
 
     @property
     def kpi_label(self) -> str:
