@@ -53,7 +53,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..checks import cross_checks
 from ..spec.findings import Finding
+from ..spec.return_spec import SpecError, get_spec
 
 if TYPE_CHECKING:
     from ..spec.model import FileReport
@@ -743,9 +745,6 @@ class Ledger:
     # -- the checks across returns (checks.cross_checks decides; the ledger reads and stores) --
     def refresh_cross_group(self, return_id: str, contract_key: str, year_start_month: int | None = None) -> None:
         """Replace one contract's cross-return findings; the caller holds the transaction."""
-        from ..checks import cross_checks
-        from ..spec.return_spec import SpecError, get_spec
-
         conn = self.conn
         conn.execute("DELETE FROM findings WHERE origin = 'cross-check' AND file_id IN "
                      "(SELECT id FROM files WHERE return_id = ? AND contract_key = ?)", (return_id, contract_key))
