@@ -208,7 +208,7 @@ def test_user_file_day_past_month_end(tmp_path):
      "my-deadlines.toml: key 'mmir.n' is '3': give a whole number from 1 to 366."),
     ('[mmir]\nkind = "nth_working_day_after_period"\nn = 3\ndays = 7\n',
      "my-deadlines.toml: key 'mmir.days' is not used by a nth_working_day_after_period rule, "
-     "which takes kind, n, source, time."),
+     "which takes guidance, kind, n, source, time."),
     ('[mmir]\nkind = "nth_working_day_after_period"\nn = 3\ntime = "5pm"\n',
      "my-deadlines.toml: key 'mmir.time' is '5pm': give a time of day as \"HH:MM\", for example \"17:00\"."),
     ('[kpd]\nkind = "table"\n[kpd.dates]\n"2026-27 Q1" = "2026-13-40"\n',

@@ -8,9 +8,11 @@ import json
 import pytest
 
 from kpd_returns.packs.kpis import (
-    PUBLICATION_COLUMNS, KpiConfigError, MonthKpiCounts, SocialValueInput, kpi_window, kpi_windows,
-    load_kpi_config, publication_rows, quarter_label, social_value_kpi, trend, window_months,
-    write_publication_csv, write_publication_json,
+    KpiConfigError, MonthKpiCounts, SocialValueInput, kpi_window, kpi_windows, load_kpi_config, social_value_kpi,
+    trend, window_months,
+)
+from kpd_returns.packs.publication import (
+    PUBLICATION_COLUMNS, publication_rows, quarter_label, write_publication_csv, write_publication_json,
 )
 
 

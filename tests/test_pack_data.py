@@ -14,7 +14,7 @@ import pytest
 from test_pack_fixtures import (ACME, AS_OF, CPA, CPA2, HOSTILE, LOT1, MISSING, NORTH, PERIOD, acme_counts, build_rows,
                                 months)
 
-from kpd_returns.packs.kpis import PUBLICATION_COLUMNS, write_publication_csv, write_publication_json
+from kpd_returns.packs.publication import PUBLICATION_COLUMNS, write_publication_csv, write_publication_json
 from kpd_returns.packs.pack_data import (accepted_months, build_packs, kpi_counts, missing_months, period_end_month,
                                    publication, quarter_end_at_or_before, slugify, social_value_input)
 
@@ -51,7 +51,7 @@ def test_kpi_counts_from_rows_both_cohorts_and_unusable_rows_noted():
 def test_missing_months_are_those_without_a_current_accepted_mmir_atw_7_05():
     returns = [Row(return_id="mmir", contract="X", period=m, verdict=v) for m, v in
                (("2026-07", "valid"), ("2026-08", "invalid"), ("2026-10", "valid-with-warnings"))]
-    accepted = accepted_months(returns)
+    accepted = accepted_months(returns, "mmir")
     assert accepted == {"x": {"2026-07", "2026-10"}}
     assert missing_months(accepted["x"], "2026-06", "2026-10") == ["2026-06", "2026-08", "2026-09"]
 
@@ -110,12 +110,12 @@ def test_social_value_from_the_quarter_end_month_atw_7_16(packs):
 
 def test_social_value_returned_without_measures_asks_for_them():
     rows = build_rows()
-    rows["mmir_values"] = [v for v in rows["mmir_values"] if not (v.contract == LOT1 and v.field.startswith("sv_"))]
+    rows["values"]["mmir"] = [v for v in rows["values"]["mmir"] if not (v.contract == LOT1 and v.field.startswith("sv_"))]
     acme = next(p for p in build_packs(period=PERIOD, as_of=AS_OF, **rows) if p.provider == ACME)
     sv = acme.contracts[0].social_value
     assert sv.tier_text == "Not rated: measures not returned"
     assert any(a.item.kind == "social_value" and "not all returned" in a.item.fact for a in acme.attention)
-    assert social_value_input(rows["mmir_values"], LOT1, "2026-09") == (None, None)
+    assert social_value_input(rows["values"]["mmir"], LOT1, "2026-09") == (None, None)
 
 
 def test_attention_list_from_register_findings_and_kpis(packs):
@@ -136,14 +136,14 @@ def test_register_limited_to_the_12_months_to_the_report_month(packs):
 
 
 def test_kpd_section_months_and_national_median_kpd_15(packs):
-    kpd = packs["acme-health-ltd"].kpd
-    assert kpd.contracts() == [CPA]
+    [kpd] = packs["acme-health-ltd"].sections
+    assert kpd.return_id == "kpd" and kpd.contracts() == [CPA]
     by = kpd.by_month(CPA)
     assert sorted(by) == months("2026-04", "2026-09")  # restated in Q2: one figure per month
-    assert by["2026-04"].fte_total == 32.5 and by["2026-04"].caseload_total == 1040
-    assert by["2026-04"].segments[1].title == '=HYPERLINK("http://x") <b>needs support</b>'
+    assert by["2026-04"].measure("fte_total") == 32.5 and by["2026-04"].measure("caseload_total") == 1040
+    assert by["2026-04"].groups[1].title == '=HYPERLINK("http://x") <b>needs support</b>'
     assert kpd.national["2026-04"].providers == 2
-    assert packs["northern-works"].contracts == [] and packs["northern-works"].kpd.contracts() == [CPA2]
+    assert packs["northern-works"].contracts == [] and packs["northern-works"].sections[0].contracts() == [CPA2]
 
 
 def test_provider_selection_by_name_contract_or_slug():

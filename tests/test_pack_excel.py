@@ -134,8 +134,8 @@ def _chart_payloads() -> list[str]:
 def test_provider_text_in_a_chart_stays_literal(tmp_path, payload, recwarn):
     """Issue 10 item 6: a CPA typed as ``CPA!A1`` is a title, never a chart formula or a broken reference."""
     rows = build_rows()
-    for table in ("returns", "kpd_rows", "register"):
-        for row in rows[table]:
+    for table in (rows["returns"], rows["values"]["kpd"], rows["register"]):
+        for row in table:
             if row.contract == "CPA-12":
                 row.contract = payload
     packs = build_packs(period=PERIOD, as_of=AS_OF, **rows)

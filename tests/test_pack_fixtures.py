@@ -116,14 +116,14 @@ def build_rows(missing: str | None = MISSING) -> dict:
                         received_at=_received("2026-09"), deadline=None, late_working_days=3, resubmissions=1,
                         files=2))
     findings = {LOT1: {"total-mismatch": 2, "implausible-value": 1}, CPA2: {"kpd-restatement": 1}}
-    return {"returns": returns, "mmir_values": mmir, "kpd_rows": kpd, "register": register, "findings": findings}
+    return {"returns": returns, "values": {"mmir": mmir, "kpd": kpd}, "register": register, "findings": findings}
 
 
 def test_fixture_rows_are_consistent():
     rows = build_rows()
     assert not [r for r in rows["returns"] if r.period == MISSING and r.contract == LOT1]
     assert {r.provider for r in rows["returns"]} == {ACME, HOSTILE, NORTH}
-    assert all(isinstance(r.value, float) for r in rows["mmir_values"])
+    assert all(isinstance(r.value, float) for r in rows["values"]["mmir"])
 
 
 def ledger_from_rows(path, missing: str | None = MISSING):
@@ -136,7 +136,7 @@ def ledger_from_rows(path, missing: str | None = MISSING):
 
     rows = build_rows(missing)
     values: dict[tuple, list] = {}
-    for v in rows["mmir_values"] + rows["kpd_rows"]:
+    for v in rows["values"]["mmir"] + rows["values"]["kpd"]:
         values.setdefault((v.provider, v.contract, v.period), []).append((v.field, v.key, v.month, v.value))
     with Ledger(path) as ledger:
         for r in rows["returns"]:

@@ -17,6 +17,8 @@ import io
 import json
 from dataclasses import asdict, dataclass
 
+from ..checks.cross_checks import codes_for
+from ..spec.deadlines import deadline_guidance
 from ..spec.findings import CATALOGUE, QUERY_CODES
 from ..spec.return_spec import ReturnSpec
 
@@ -43,8 +45,6 @@ RULE_CODES: dict[str, tuple[str, ...]] = {
     "dates_in_order": ("dates-out-of-order",),
     "social_value_complete": ("social-value-missing",),
     "listed_late_was_late": ("listed-late-on-time",),
-    "sum_not_above": ("sum-above-limit", "sum-above-limit-query"),
-    "dates_in_period": ("date-outside-period",),
 }
 
 # Checks every return gets, cited to the template's paragraph unless named: (code, words).
@@ -73,7 +73,14 @@ _FILE_CHECKS = [
     ("defined-name-moved", "No rows or columns are moved, added or deleted."),
     ("label-changed", "No label of the layout is changed."),
 ]
-_DEADLINE_GUIDANCE = {"kpd": "KPD intro 4", "mmir": "AtW 7.24"}
+
+
+_CROSS_WORDS = {
+    "ytd-discontinuity": "Query: each year-to-date figure equals the previous month's return's year to date plus "
+                         "this month's figure (cross-return).",
+    "kpd-restatement": "Query: a month's figure is the same as an earlier quarter's return reported for it "
+                       "(cross-return).",
+}
 
 
 @dataclass(frozen=True)
@@ -107,14 +114,9 @@ def entries(spec: ReturnSpec) -> list[Entry]:
                      "numbers, e-mail addresses, phone numbers, postcodes or dates of birth.", g, text_fields))
     out.append(Entry(spec.id, "submitted-late", kind_of("submitted-late"),
                      "The return is submitted by its deadline (validators/deadlines.toml).",
-                     _DEADLINE_GUIDANCE.get(spec.id, g), (spec.header.submitted,)))
-    if spec.period.monthly:
-        out.append(Entry(spec.id, "ytd-discontinuity", "query", "Query: each year-to-date figure equals the "
-                         "previous month's return's year to date plus this month's figure (cross-return).",
-                         "plausibility check"))
-    else:
-        out.append(Entry(spec.id, "kpd-restatement", "query", "Query: a month's figure is the same as an "
-                         "earlier quarter's return reported for it (cross-return).", "plausibility check"))
+                     deadline_guidance(spec.id) or g, (spec.header.submitted,)))
+    # The checks across returns a spec declares by column-set role (checks.cross_checks).
+    out += [Entry(spec.id, code, "query", _CROSS_WORDS[code], "plausibility check") for code in codes_for(spec)]
     return out
 
 
@@ -159,18 +161,10 @@ def _rule_entries(spec: ReturnSpec) -> list[Entry]:
                 read += _flat(value)
             elif key == "sheets" or key.endswith("sheet"):
                 read += [f"{name} sheet" for name in _flat(value)]
-        for code in _codes_of(r):
+        for code in RULE_CODES[r.kind]:
             guidance = "plausibility check" if code in QUERY_CODES else spec.guidance_ref(r.guidance)
             out.append(Entry(spec.id, code, kind_of(code), r.description, guidance, tuple(dict.fromkeys(read))))
     return out
-
-
-def _codes_of(r) -> tuple[str, ...]:
-    """The codes a rule can give: of a kind with an error and a query twin (``x`` and
-    ``x-query``), only the one the rule's ``query`` flag chooses."""
-    codes = RULE_CODES[r.kind]
-    return tuple(c for c in codes if not (
-        (r.query and f"{c}-query" in codes) or (not r.query and c.endswith("-query") and c[:-6] in codes)))
 
 
 def _is_field(spec: ReturnSpec, value) -> bool:

@@ -1,12 +1,18 @@
 """Checks across returns: things no single file can show.
 
-* ``ytd-discontinuity`` (monthly returns with in-month and year-to-date columns,
+Which columns the checks read is declared in the spec, never keyed on a return id or a column
+key: a column set with ``role = "in_month_ytd"`` holds the in-month figure (its first key) and
+the year to date (its second); one with ``role = "restated_months"`` holds calendar months an
+earlier period's return may also have reported. A spec that declares neither draws no
+cross-return finding.
+
+* ``ytd-discontinuity`` (monthly returns with an ``in_month_ytd`` column set,
   the MMIR's Volumes sheet): this month's year to date should be last month's
   year to date plus this month's in-month figure. The year to date resets at the
   start of the contract year (April unless the spec's ``period.year_start_month``
   or the providers register says otherwise): in that month it should equal the
   in-month figure. A month whose previous month is not in the ledger is not checked.
-* ``kpd-restatement`` (quarterly returns with month columns, the KPD): a month
+* ``kpd-restatement`` (returns with a ``restated_months`` column set, the KPD): a month
   already reported in an earlier quarter's current return that now has a
   different value. Typed inputs only: totals are worked out from them, so a
   restated input would otherwise be reported twice.
@@ -18,46 +24,45 @@ front of us, and a warning says "look at both".
 
 Only CURRENT returns are compared (the latest valid submission for each period),
 and the findings are recomputed for the whole contract whenever one of its
-returns arrives (``refresh_group``, called by the ledger inside the same
-transaction), so a resubmission that fixes last month clears this month's warning.
+returns arrives (``group_findings``, called by the ledger's ``refresh_cross_group``
+inside the same transaction), so a resubmission that fixes last month clears this
+month's warning. This module runs no SQL: the ledger gives it the values and stores
+what it returns.
 """
 
 from __future__ import annotations
 
 import calendar
-import sqlite3
-from collections.abc import Iterable
 
 from ..spec import findings as F
 from ..spec import layout
 from ..spec.findings import Finding
 from ..spec.periods import month_title, previous_month
-from ..spec.return_spec import ReturnSpec, SpecError, get_spec
+from ..spec.return_spec import ReturnSpec
 
-CROSS_CODES = ("ytd-discontinuity", "kpd-restatement")
 _TOLERANCE = 1e-6
-_SEQ_BASE = 100000  # cross-check findings sort after the validator's
 
 Values = dict[tuple[str, str], tuple[str, float | None, str | None]]  # (field, key) -> (month, num, text)
 
 
+def _role_sheets(spec: ReturnSpec, role: str) -> list:
+    """The grid sheets whose column set the spec declares with ``role``."""
+    return [s for s in spec.sheets if s.kind == "grid" and spec.column_sets[s.columns].role == role]
+
+
 def _ytd_sheets(spec: ReturnSpec) -> list:
-    if not spec.period.monthly:
-        return []
-    out = []
-    for sheet in spec.sheets:
-        if sheet.kind == "grid":
-            keys = spec.column_sets[sheet.columns].keys
-            if "in_month" in keys and "year_to_date" in keys:
-                out.append(sheet)
-    return out
+    # The year to date restarts in a month of the year: only a monthly return can be followed month by month.
+    return _role_sheets(spec, "in_month_ytd") if spec.period.monthly else []
 
 
 def _month_sheets(spec: ReturnSpec) -> list:
-    cs = spec.period.months_column_set
-    if not spec.period.spans_contract_year or not cs:
-        return []
-    return [s for s in spec.sheets if s.kind == "grid" and s.columns == cs]
+    return _role_sheets(spec, "restated_months")
+
+
+def _ytd_keys(spec: ReturnSpec, sheet) -> tuple[str, str]:
+    """(in-month key, year-to-date key) of an ``in_month_ytd`` column set: its first two keys."""
+    keys = spec.column_sets[sheet.columns].keys
+    return keys[0], keys[1]
 
 
 _SLOTS: dict[tuple[str, str], dict] = {}
@@ -73,6 +78,11 @@ def slot_index(spec: ReturnSpec) -> dict:
 
 def applies_to(spec: ReturnSpec) -> bool:
     return bool(_ytd_sheets(spec) or _month_sheets(spec))
+
+
+def codes_for(spec: ReturnSpec) -> list[str]:
+    """The cross-return finding codes a return of ``spec`` can draw (none unless its spec declares a role)."""
+    return ["ytd-discontinuity"] * bool(_ytd_sheets(spec)) + ["kpd-restatement"] * bool(_month_sheets(spec))
 
 
 def ytd_findings(spec: ReturnSpec, current: list[tuple[int, str]], values: dict[int, Values],
@@ -91,11 +101,12 @@ def ytd_findings(spec: ReturnSpec, current: list[tuple[int, str]], values: dict[
             continue
         prev = values.get(prev_id, {}) if prev_id is not None else {}
         for sheet in _ytd_sheets(spec):
+            month_key, ytd_key = _ytd_keys(spec, sheet)
             for field in sheet.expanded_fields:
                 if not field.numeric:
                     continue
-                in_month = _num(mine.get((field.id, "in_month")))
-                ytd = _num(mine.get((field.id, "year_to_date")))
+                in_month = _num(mine.get((field.id, month_key)))
+                ytd = _num(mine.get((field.id, ytd_key)))
                 if in_month is None or ytd is None:
                     continue
                 if restart:
@@ -103,7 +114,7 @@ def ytd_findings(spec: ReturnSpec, current: list[tuple[int, str]], values: dict[
                     detail = (f"the contract year starts in {calendar.month_name[ysm]}, so the year to date "
                               f"is the in-month figure alone, which")
                 else:
-                    prev_ytd = _num(prev.get((field.id, "year_to_date")))
+                    prev_ytd = _num(prev.get((field.id, ytd_key)))
                     if prev_ytd is None:
                         continue
                     expected = prev_ytd + in_month
@@ -111,7 +122,7 @@ def ytd_findings(spec: ReturnSpec, current: list[tuple[int, str]], values: dict[
                               f"in-month figure ({F._fmt(in_month)})")
                 if abs(ytd - expected) <= _TOLERANCE:
                     continue
-                slot = index[(field.id, "year_to_date")]
+                slot = index[(field.id, ytd_key)]
                 out.setdefault(fid, []).append(F.make(
                     "ytd-discontinuity", guidance=spec.guidance_ref(field.guidance), sheet=slot.sheet,
                     cell=slot.cell, field=field.id, field_label=field.label, found=ytd, expected=expected,
@@ -162,43 +173,12 @@ def checked_fields(spec: ReturnSpec) -> list[str]:
     return sorted({f.id for sheet in _ytd_sheets(spec) + _month_sheets(spec) for f in sheet.expanded_fields})
 
 
-def _load_values(conn: sqlite3.Connection, file_ids: Iterable[int], fields: Iterable[str] | None = None
-                 ) -> dict[int, Values]:
-    """The stored values of ``file_ids`` (only ``fields`` when given: a return has hundreds of others,
-    and a contract's returns are all reloaded each time one arrives)."""
-    ids = sorted(set(file_ids))
-    out: dict[int, Values] = {i: {} for i in ids}
-    if not ids:
-        return out
-    sql = (f"SELECT file_id, field, key, month, value_num, value_text FROM file_values "
-           f"WHERE file_id IN ({','.join('?' * len(ids))})")
-    args: list = list(ids)
-    if fields is not None:
-        wanted = sorted(set(fields))
-        sql += f" AND field IN ({','.join('?' * len(wanted))})"
-        args += wanted
-    for fid, field, key, month, num, text in conn.execute(sql, args):
-        out[fid][(field, key)] = (month, num, text)
-    return out
+def group_findings(spec: ReturnSpec, current: list[tuple[int, str]], values: dict[int, Values], *,
+                   year_start_month: int | None = None) -> dict[int, list[Finding]]:
+    """The cross-return findings of one contract's current returns of ``spec``, by file id, sorted.
 
-
-def refresh_group(conn: sqlite3.Connection, return_id: str, contract_key: str, *,
-                  year_start_month: int | None = None) -> int:
-    """Recompute the cross-return findings of one contract's returns; the caller holds the transaction.
-
-    Returns the number of findings stored."""
-    try:
-        spec = get_spec(return_id)
-    except SpecError:
-        return 0
-    conn.execute("DELETE FROM findings WHERE origin = 'cross-check' AND file_id IN "
-                 "(SELECT id FROM files WHERE return_id = ? AND contract_key = ?)", (return_id, contract_key))
-    if not applies_to(spec):
-        return 0
-    rows = conn.execute("SELECT id, period FROM current_files WHERE return_id = ? AND contract_key = ? "
-                        "ORDER BY period_end, period", (return_id, contract_key)).fetchall()
-    current = [(r[0], r[1]) for r in rows]
-    values = _load_values(conn, [fid for fid, _ in current], checked_fields(spec))
+    ``current``: (file_id, period), oldest period first; ``values``: file id -> the values of
+    ``checked_fields(spec)``. The ledger supplies both and stores the result (Ledger.refresh_cross_group)."""
     found: dict[int, list[Finding]] = {}
     if _ytd_sheets(spec):
         for fid, items in ytd_findings(spec, current, values, year_start_month).items():
@@ -206,13 +186,4 @@ def refresh_group(conn: sqlite3.Connection, return_id: str, contract_key: str, *
     if _month_sheets(spec):
         for fid, items in restatement_findings(spec, current, values).items():
             found.setdefault(fid, []).extend(items)
-    n = 0
-    for fid in sorted(found):
-        items = sorted(found[fid], key=Finding.sort_key)
-        conn.executemany(
-            """INSERT INTO findings (file_id, seq, origin, code, severity, sheet, cell, field, field_label, found,
-                   expected, message, guidance) VALUES (?, ?, 'cross-check', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            [(fid, _SEQ_BASE + i, f.code, f.severity, f.sheet, f.cell, f.field, f.field_label, f.found, f.expected,
-              f.message, f.guidance) for i, f in enumerate(items)])
-        n += len(items)
-    return n
+    return {fid: sorted(found[fid], key=Finding.sort_key) for fid in sorted(found)}

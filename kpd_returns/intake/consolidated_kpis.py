@@ -1,4 +1,6 @@
-"""The consolidated workbook's "MMIR KPI percentages" sheet: the division done once, by the KPI engine.
+"""The consolidated workbook's KPI percentages sheet, for a return whose spec has ``[pack.kpis]`` (the
+MMIR's "MMIR KPI percentages"): the division done once, by the KPI engine. The fields, the row keys and
+the sheet's name come from the spec; no return or field is named here.
 
 The providers x months sheets hold the KPI counts (cases within target, cases due); a PM
 should not have to divide them. One row per contract, month, KPI and referral cohort with
@@ -16,32 +18,35 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from ..spec.pack_spec import KpiSource
 from ..packs.kpis import ALL_COHORTS, MonthKpiCounts, default_config, kpi_window, month_at, month_index
 
-KPI_FIELDS = {"kpi_cases_due": "due", "kpi_within_target": "within"}
 BASES = ("in_month", "rolling_3", "rolling_12")
 
 
-def kpi_rows(current: list[Any], file_values) -> Iterator[list[Any]]:
+def kpi_rows(current: list[Any], file_values, source: KpiSource) -> Iterator[list[Any]]:
     """[provider, contract, month, KPI, cohort, due, within, in month %, rolling 3 %, rolling 12 %, note],
     a contract at a time: only one contract's counts are held, so memory does not grow with the ledger."""
     config = default_config()
+    fields = {source.due: "due", source.within: "within"}
     by_contract: dict[tuple[str, str], list[Any]] = {}
     for ret in current:
         by_contract.setdefault((ret.provider or "", ret.contract or ""), []).append(ret)
     for (provider, contract), returns in sorted(by_contract.items(), key=lambda kv: (kv[0][0].casefold(), kv[0][1])):
-        yield from _contract_rows(provider, contract, _kpi_cells(returns, file_values, config), config)
+        yield from _contract_rows(provider, contract, _kpi_cells(returns, file_values, config, fields,
+                                                                 source.key_prefix), config)
 
 
-def _kpi_cells(returns: list[Any], file_values, config) -> dict[tuple[str, int, str], dict[str, float]]:
+def _kpi_cells(returns: list[Any], file_values, config, fields: dict[str, str],
+               prefix: str) -> dict[tuple[str, int, str], dict[str, float]]:
     """(month, KPI, cohort) -> {"due": n, "within": n} from one contract's current returns."""
     cells: dict[tuple[str, int, str], dict[str, float]] = {}
     for ret in returns:
         for fld, key, month, value in file_values(ret.file_id):
-            if fld in KPI_FIELDS and isinstance(value, (int, float)) and key.startswith("kpi") and "_" in key:
-                kpi, _, cohort = key[3:].partition("_")
+            if fld in fields and isinstance(value, (int, float)) and key.startswith(prefix) and "_" in key:
+                kpi, _, cohort = key[len(prefix):].partition("_")
                 if kpi.isdigit() and cohort in config.cohorts:
-                    cells.setdefault((month or ret.period, int(kpi), cohort), {})[KPI_FIELDS[fld]] = float(value)
+                    cells.setdefault((month or ret.period, int(kpi), cohort), {})[fields[fld]] = float(value)
     return cells
 
 
@@ -71,9 +76,10 @@ def _contract_rows(provider: str, contract: str, cells: dict, config) -> Iterato
                        *[r.percentage for r in results], note]
 
 
-def kpi_sheet(w: Any, rd: Any) -> None:
-    """Write the sheet with the consolidated workbook's writer ``w`` for the MMIR ReturnData ``rd``."""
-    ws = w.sheet("MMIR KPI percentages", "MMIR KPIs: percentage of cases within target, by contract and month",
+def kpi_sheet(w: Any, rd: Any, source: KpiSource, table_name: str) -> None:
+    """Write the sheet with the consolidated workbook's writer ``w`` for the ReturnData ``rd`` of a return
+    whose spec has [pack.kpis] (``source``)."""
+    ws = w.sheet(source.consolidated_sheet, source.consolidated_title,
                  ["Cases within target divided by cases due (AtW 7.05): in the month, and over the rolling 3 and "
                   "12 months to it (sums of counts, not averages of percentages), rounded half up to one decimal "
                   "place. A rolling basis with a month that has no current return is left blank (see Note)."],
@@ -84,5 +90,5 @@ def kpi_sheet(w: Any, rd: Any) -> None:
                {"header": "Referral cohort", "text": True}, {"header": "Cases due"}, {"header": "Within target"},
                {"header": "In month (%)", "format": pct}, {"header": "Rolling 3 months (%)", "format": pct},
                {"header": "Rolling 12 months (%)", "format": pct}, {"header": "Note", "text": True}]
-    w.table(ws, 3, headers, kpi_rows(rd.current, rd.file_values), "tbl_mmir_kpi_percentages",
+    w.table(ws, 3, headers, kpi_rows(rd.current, rd.file_values, source), table_name,
             [34, 18, 9, 34, 26, 10, 10, 11, 11, 11, 50], freeze_cols=2)

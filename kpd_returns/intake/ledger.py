@@ -52,9 +52,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..checks import cross_checks
 from ..spec.findings import Finding
 from ..spec.model import VALID_VERDICTS, RegisterRow, contract_key
 from .submissions import submissions_register
+from ..spec.return_spec import SpecError, get_spec
 
 if TYPE_CHECKING:
     from ..spec.model import FileReport
@@ -498,11 +500,9 @@ class Ledger:
                              "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
             cross: list[Finding] = []
             if verdict in VALID_VERDICTS and report.return_id and report.contract and report.period:
-                from ..checks import cross_checks
-
                 ck = contract_key(report.contract)
                 ysm = year_start(report.return_id, report.contract) if year_start else None
-                cross_checks.refresh_group(conn, report.return_id, ck, year_start_month=ysm)
+                self.refresh_cross_group(report.return_id, ck, ysm)
                 cross = self._findings(file_id, origin="cross-check")
             conn.execute("COMMIT")
         except BaseException as exc:
@@ -515,8 +515,6 @@ class Ledger:
 
     def refresh_cross_checks(self, year_start: Callable[[str, str | None], int] | None = None) -> int:
         """Recompute every contract's cross-return checks (one transaction); returns the findings now stored."""
-        from ..checks import cross_checks
-
         conn = self.conn
         self._begin()
         try:
@@ -528,7 +526,7 @@ class Ledger:
                     continue
                 seen.add((g["return_id"], g["contract_key"]))
                 ysm = year_start(g["return_id"], g["contract"]) if year_start else None
-                cross_checks.refresh_group(conn, g["return_id"], g["contract_key"], year_start_month=ysm)
+                self.refresh_cross_group(g["return_id"], g["contract_key"], ysm)
             n = conn.execute("SELECT COUNT(*) FROM findings WHERE origin = 'cross-check'").fetchone()[0]
             conn.execute("COMMIT")
         except BaseException:
@@ -711,6 +709,36 @@ class Ledger:
         for r in self.conn.execute(sql):
             out.setdefault((r["return_id"], r["ck"], r["period"]), []).append(_row(r))
         return out
+
+
+    # -- the checks across returns (checks.cross_checks decides; the ledger reads and stores) --
+    def refresh_cross_group(self, return_id: str, contract_key: str, year_start_month: int | None = None) -> None:
+        """Replace one contract's cross-return findings; the caller holds the transaction."""
+        conn = self.conn
+        conn.execute("DELETE FROM findings WHERE origin = 'cross-check' AND file_id IN "
+                     "(SELECT id FROM files WHERE return_id = ? AND contract_key = ?)", (return_id, contract_key))
+        try:
+            spec = get_spec(return_id)
+        except SpecError:
+            return
+        fields = cross_checks.checked_fields(spec)
+        if not fields:
+            return
+        current = [(r[0], r[1]) for r in conn.execute(
+            "SELECT id, period FROM current_files WHERE return_id = ? AND contract_key = ? ORDER BY period_end, "
+            "period", (return_id, contract_key))]
+        values: dict[int, dict] = {fid: {} for fid, _ in current}
+        ids = sorted(values)
+        sql = (f"SELECT file_id, field, key, month, value_num, value_text FROM file_values WHERE file_id IN "
+               f"({','.join('?' * len(ids))}) AND field IN ({','.join('?' * len(fields))})")
+        for fid, fld, key, month, num, text in conn.execute(sql, [*ids, *fields]) if ids else ():
+            values[fid][(fld, key)] = (month, num, text)
+        found = cross_checks.group_findings(spec, current, values, year_start_month=year_start_month)
+        conn.executemany(  # seq from 100000: cross-check findings sort after the validator's
+            """INSERT INTO findings (file_id, seq, origin, code, severity, sheet, cell, field, field_label, found,
+                   expected, message, guidance) VALUES (?, ?, 'cross-check', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [(fid, 100000 + i, f.code, f.severity, f.sheet, f.cell, f.field, f.field_label, f.found, f.expected,
+              f.message, f.guidance) for fid, items in found.items() for i, f in enumerate(items)])
 
 
 def _statements(sql: str) -> list[str]:

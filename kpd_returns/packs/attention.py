@@ -29,6 +29,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Iterable
 
+from ..spec.deadlines import deadline_guidance
 from ..spec.findings import CATALOGUE
 from .kpis import ALL_COHORTS, KpiConfig, SocialValueResult, WindowResult, default_config
 from ..spec.return_spec import SpecError, get_spec
@@ -117,7 +118,7 @@ def attention_items(provider: str, *, windows: Iterable[WindowResult] = (),
 def _return_items(provider: str, returns: Iterable[tuple], config: KpiConfig) -> list[AttentionItem]:
     items = []
     for return_id, period, status, late_days in returns:
-        name, ref = _return_name(return_id), config.return_deadline_guidance.get(return_id, "")
+        name, ref = _return_name(return_id), deadline_guidance(return_id)
         subject, status = f"{name} {period}", (status or "").strip().lower()
         if status in ("missing", "rejected"):
             fact = f"The {name} for {period} is missing." if status == "missing" else \

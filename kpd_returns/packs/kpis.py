@@ -26,9 +26,6 @@ Decisions (AtW 7.05, 7.16-7.19):
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import json
 import re
 import tomllib
 from dataclasses import dataclass
@@ -41,6 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ..spec.periods import period_of
 from ..spec.resources import validators_dir
+from .specs import kpi_spec
 
 Window = Literal["in_month", "rolling_3", "rolling_12", "cumulative"]
 WINDOWS: tuple[Window, ...] = ("in_month", "rolling_3", "rolling_12", "cumulative")
@@ -97,11 +95,6 @@ class SocialValueDef(_M):
     tiers: TierBounds
 
 
-class KpdSettings(_M):
-    max_job_entries_per_front_line_fte: float = 15.0
-    max_days_lost_per_fte: float = 23.0
-
-
 class ContractSettings(_M):
     supplier: str | None = None
     service_start: str | None = Field(default=None, pattern=MONTH_PATTERN)
@@ -120,8 +113,6 @@ class KpiConfig(_M):
     tier_names: dict[str, str]
     reg39: dict[str, str]
     social_value: SocialValueDef
-    kpd: KpdSettings = KpdSettings()
-    return_deadline_guidance: dict[str, str] = Field(default_factory=dict)
     contracts: dict[str, ContractSettings] = Field(default_factory=dict)
     source_path: str = ""
 
@@ -160,7 +151,8 @@ class KpiConfig(_M):
 
 def load_kpi_config(path: str | Path | None = None) -> KpiConfig:
     """Load the KPI config (None = the packaged validators/kpis.toml); raise KpiConfigError naming file and key."""
-    p = Path(path) if path is not None else validators_dir() / "kpis.toml"
+    spec = kpi_spec()
+    p = Path(path) if path is not None else validators_dir() / (spec.pack.kpis.config if spec else "kpis.toml")
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -216,7 +208,7 @@ class MonthKpiCounts:
 
     month: str  # "YYYY-MM"
     kpi: int  # 1..5
-    cohort: str  # "2024" or "2026": the suffix of the MMIR KPIs row keys (kpi1_2024...)
+    cohort: str  # a referral cohort of the KPI config: the suffix of the row keys ([pack.kpis] key_prefix)
     due: int
     within: int
     outside: int
@@ -308,7 +300,7 @@ def kpi_windows(counts: Iterable[MonthKpiCounts], report_month: str, *, missing_
 # ---------------------------------------------------------------- Social Value KPI
 @dataclass(frozen=True)
 class SocialValueInput:
-    """From the MMIR Social value sheet: sv_measure1_pct, sv_measure2_pct, sv_companies_over_500, sv_measure3_pct."""
+    """The Social Value fields the spec names in [pack.kpis.social_value] (AtW 7.16)."""
 
     measure1_pct: float | None
     measure2_pct: float | None
@@ -371,88 +363,3 @@ def trend(counts: Iterable[MonthKpiCounts], kpi: int, cohort: str, report_month:
     points = [TrendPoint(r.months[0], r.percentage, direction(p.percentage, r.percentage) if p else None, r.incomplete)
               for p, r in zip([None] + res[:-1], res)]
     return points[-n:]
-
-
-# ---------------------------------------------------------------- quarterly publication (AtW 7.17-7.19)
-PUBLICATION_COLUMNS = ("contracting_authority", "contract_identifier", "supplier", "kpi", "kpi_name", "cohort",
-                       "cohort_label", "period_covered", "quarter", "percentage", "tier", "tier_name",
-                       "reg39_rating", "incomplete", "note")
-
-
-def quarter_label(quarter_end: str, year_start_month: int = 4) -> str:
-    """'2026-09' -> '2026-27 Q2' (contract years from ``year_start_month``); the month must end a quarter."""
-    quarter = period_of("contract_quarter", dt.date.fromisoformat(f"{quarter_end}-01"), year_start_month)
-    if quarter.end_month != quarter_end:
-        raise ValueError(f"{quarter_end} is not the last month of a contract-year quarter")
-    return quarter.label
-
-
-def publication_rows(contract_identifier: str, supplier: str | None, counts: Iterable[MonthKpiCounts],
-                     quarter_end: str, *, missing_months: Iterable[str] = (), service_start: str | None = None,
-                     social_value: SocialValueInput | None = None, config: KpiConfig | None = None) -> list[dict]:
-    """Rows for one contract and quarter (columns: PUBLICATION_COLUMNS): each published KPI on the rolling
-    12 months to ``quarter_end``, one row per cohort with cases due in the window (one "all" row if none
-    had any), then the Social Value KPI for the quarter. ``supplier`` None = the contract's in the config."""
-    config = config or default_config()
-    contract = config.contracts.get(contract_identifier)
-    supplier = supplier or (contract.supplier if contract else None)
-    if not supplier:
-        raise ValueError(f"no supplier given or configured for contract '{contract_identifier}'")
-    start = service_start or config.service_start(contract_identifier)
-    idx, missing = _index(counts, config), set(missing_months)
-    base = {"contracting_authority": config.contracting_authority, "contract_identifier": contract_identifier,
-            "supplier": supplier, "quarter": quarter_label(quarter_end, config.year_start_month)}
-    rows = []
-    for kdef in (k for k in config.kpis if k.published):
-        res = [kpi_window(idx, kdef.id, c, quarter_end, config.publication_window, missing_months=missing,
-                          service_start=start, config=config) for c in [*config.cohorts, ALL_COHORTS]]
-        for r in [r for r in res[:-1] if r.due > 0] or res[-1:]:
-            note = (f"Returns missing or rejected: {', '.join(r.missing_months)}" if r.incomplete
-                    else "No cases due in the period" if r.due == 0 else "")
-            rows.append(base | _rated(r, config) | {
-                "kpi": f"KPI {kdef.id}", "kpi_name": kdef.name, "cohort": r.cohort,
-                "cohort_label": config.cohorts.get(r.cohort, "All referral cohorts"),
-                "period_covered": f"{r.months[0]} to {r.months[-1]}", "incomplete": r.incomplete, "note": note})
-    sv = social_value_kpi(social_value, config) if social_value else None
-    rows.append(base | _rated(sv, config) | {
-        "kpi": "Social Value KPI", "kpi_name": config.social_value.name, "cohort": ALL_COHORTS,
-        "cohort_label": "All referral cohorts", "incomplete": sv is None or sv.incomplete,
-        "period_covered": f"{month_at(month_index(quarter_end) - 2)} to {quarter_end}",
-        "note": ("Social Value measures not returned" if sv is None
-                 else f"Not returned: {', '.join(sv.missing)}" if sv.incomplete else "")})
-    return rows
-
-
-def _rated(result: WindowResult | SocialValueResult | None, config: KpiConfig) -> dict:
-    tier = result.tier if result else None
-    return {"percentage": result.percentage if result else None, "tier": tier,
-            "tier_name": config.tier_name(tier), "reg39_rating": config.reg39_rating(tier)}
-
-
-def _csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:.1f}"
-    text = str(value)
-    # A leading = + - @ would be run as a formula by a spreadsheet program.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def write_publication_csv(rows: Iterable[dict], path: str | Path) -> None:
-    """UTF-8, RFC 4180 (CRLF line ends on every platform), PUBLICATION_COLUMNS in order, rows as given."""
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\r\n")
-        writer.writerow(PUBLICATION_COLUMNS)
-        for row in rows:
-            writer.writerow([_csv_cell(row.get(c)) for c in PUBLICATION_COLUMNS])
-
-
-def write_publication_json(rows: Iterable[dict], path: str | Path) -> None:
-    """A JSON array of row objects: keys sorted, two-space indent, LF line ends, trailing newline."""
-    text = json.dumps([{c: row.get(c) for c in PUBLICATION_COLUMNS} for row in rows],
-                      sort_keys=True, indent=2, ensure_ascii=False)
-    with open(path, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(text + "\n")

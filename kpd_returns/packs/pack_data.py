@@ -2,15 +2,18 @@
 
 Pure functions over plain rows (objects with attributes, dicts or ``sqlite3.Row``), so
 packs can be built and tested without the ledger. The KPI arithmetic is the engine's
-(kpd_returns.packs.kpis, kpd_measures, attention); this module only feeds it and words results.
+(kpd_returns.packs.kpis, measures, attention); this module only feeds it and words results.
 
 Decisions:
 
-* A month counts for a contract when it has a current MMIR with an accepted verdict
+* Which returns make the packs is read from their specs' ``[pack]`` sections (packs.specs): the
+  return with ``[pack.kpis]`` (the MMIR) gives the contracts rated by the KPI engine, each return with
+  ``[[pack.measures]]`` (the KPD) a measures section (measure_view). No return is named here.
+* A month counts for a contract when it has a current KPI return with an accepted verdict
   (valid, valid with warnings). Missing months are the months from the contract's
   Service Start Date to the report month without one (AtW 7.05): windows that include
   them are incomplete, never silently averaged over fewer months.
-* The Social Value KPI comes from the ``sv_*`` fields of the latest quarter-end month at
+* The Social Value KPI comes from the spec's Social Value fields of the latest quarter-end month at
   or before the report month (AtW 7.16, 7.18); publication covers that quarter.
 * The summary shows a cohort once it has had cases due (both cohorts, or the first one
   while neither has). Cohort "all" is not shown: targets differ by cohort (AtW 7.16).
@@ -22,132 +25,29 @@ Decisions:
 from __future__ import annotations
 
 import datetime as dt
-import re
 import tomllib
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any, Iterable
 
 from ..spec.personal_data import mask_all
-from .attention import attention_items
-from .kpd_measures import KpdValue, national_months, provider_months
-from .kpis import (KpiConfig, MonthKpiCounts, SocialValueInput, default_config, kpi_windows, month_at, month_index,
-                   publication_rows, quarter_label, social_value_kpi, trend)
-from ..intake.ledger import contract_key
-from .pack_national import national_kpis
-from .pack_text import (TREND_MONTHS, AttentionLine, ContractKpis, KpdSection, KpiLine, PackData, SocialValueView,
-                        register_text, short_month)
-from ..spec.periods import parse_any, period_of
 from ..spec.resources import templates_dir
+from .attention import attention_items
+from .kpis import (KpiConfig, MonthKpiCounts, SocialValueInput, default_config, kpi_windows, month_at, month_index,
+                   social_value_kpi, trend)
+from .measure_view import MeasureSection
+from .measures import contract_months, national_months
+from .pack_inputs import (ACCEPTED_VERDICTS, _ck, _sv_fields, accepted_months, end_month, field_values, get,  # noqa: F401
+                          is_accepted, kpi_counts, missing_months, period_end_month, quarter_end_at_or_before,
+                          slugify, social_value_input, value_month)
+from .pack_national import national_kpis
+from .publication import publication_rows, quarter_label
+from .pack_text import (TREND_MONTHS, AttentionLine, ContractKpis, KpiLine, PackData, SocialValueView,
+                        register_text, short_month)
+from .specs import kpi_spec, measure_specs, pack_specs, section_of
 
-ACCEPTED_VERDICTS = frozenset({"valid", "valid-with-warnings", "accepted", "accepted-with-warnings"})
-KPI_FIELDS = {"kpi_cases_due": "due", "kpi_within_target": "within", "kpi_outside_target": "outside"}
 NATIONAL = "national"
-_KPI_KEY = re.compile(r"^kpi(\d+)_(\w+)$")
 _REGISTER_ATTENTION = {"missing": "missing", "rejected only": "rejected", "rejected": "rejected"}
-
-
-def get(row: Any, name: str, default: Any = None) -> Any:
-    """A column of a row given as an object, a mapping or an sqlite3.Row."""
-    if isinstance(row, Mapping):
-        return row.get(name, default)
-    if hasattr(row, "keys") and not hasattr(row, name):
-        return row[name] if name in row.keys() else default
-    return getattr(row, name, default)
-
-
-def slugify(text: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", str(text).casefold()).strip("-")[:60].strip("-")
-    return slug or "provider"
-
-
-def period_end_month(period: str | None, year_start_month: int = 4) -> str | None:
-    """'2026-10' -> '2026-10'; '2026-27 Q2' -> '2026-09' (contract years from ``year_start_month``)."""
-    found = parse_any(period or "", year_start_month)
-    return found.end_month if found else None
-
-
-def is_accepted(verdict: str | None) -> bool:
-    return (verdict or "").strip().lower() in ACCEPTED_VERDICTS
-
-
-def value_month(row: Any) -> str:
-    return get(row, "month") or get(row, "period") or ""
-
-
-# ---------------------------------------------------------------- engine inputs
-def kpi_counts(values: Iterable[Any],
-               config: KpiConfig | None = None) -> tuple[dict[str, list[MonthKpiCounts]], list[str]]:
-    """MMIR KPI rows -> MonthKpiCounts per contract key (ledger.contract_key), and notes on rows not used."""
-    config = config or default_config()
-    parts: dict[tuple[str, str, int, str], dict[str, float]] = {}
-    for row in values:
-        f = get(row, "field")
-        m = _KPI_KEY.match(str(get(row, "key") or ""))
-        if f not in KPI_FIELDS or not m:
-            continue
-        v = get(row, "value")
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            key = (get(row, "contract"), value_month(row), int(m.group(1)), m.group(2))
-            parts.setdefault(key, {})[KPI_FIELDS[f]] = float(v)
-    out: dict[str, list[MonthKpiCounts]] = {}
-    notes = []
-    for (contract, month, kpi, cohort), p in sorted(parts.items()):
-        where = f"KPI {kpi} cohort {cohort}, {contract} {month}"
-        if cohort not in config.cohorts:
-            notes.append(f"{where}: unknown referral cohort, not counted.")
-        elif "due" not in p or "within" not in p:
-            notes.append(f"{where}: cases due or within target not returned, not counted.")
-        elif not 0 <= p["within"] <= p["due"]:
-            notes.append(f"{where}: {p['within']:g} within target of {p['due']:g} due, not counted.")
-        else:
-            out.setdefault(_ck(contract), []).append(MonthKpiCounts(
-                month, kpi, cohort, int(p["due"]), int(p["within"]), int(p.get("outside", p["due"] - p["within"]))))
-    return out, notes
-
-
-def accepted_months(returns: Iterable[Any], return_id: str = "mmir") -> dict[str, set[str]]:
-    """contract key -> months with a current accepted return of ``return_id``."""
-    out: dict[str, set[str]] = {}
-    for r in returns:
-        if get(r, "return_id") == return_id and is_accepted(get(r, "verdict")):
-            month = _end_month(r)
-            if month:
-                out.setdefault(_ck(get(r, "contract")), set()).add(month)
-    return out
-
-
-def missing_months(accepted: set[str], service_start: str, report_month: str) -> list[str]:
-    return [m for i in range(month_index(service_start), month_index(report_month) + 1)
-            if (m := month_at(i)) not in accepted]
-
-
-def quarter_end_at_or_before(month: str, year_start_month: int = 4) -> str:
-    quarter = period_of("contract_quarter", dt.date.fromisoformat(month + "-01"), year_start_month)
-    if quarter.end_month == month:
-        return month
-    return period_of("contract_quarter", quarter.start - dt.timedelta(days=1), year_start_month).end_month
-
-
-def social_value_input(values: Iterable[Any], contract: str,
-                       month: str) -> tuple[SocialValueInput | None, float | None]:
-    """The sv_* fields of one contract's return for ``month`` (None if none returned) and sv_companies."""
-    sv = {get(r, "field"): get(r, "value") for r in values if _ck(get(r, "contract")) == _ck(contract)
-          and value_month(r) == month and str(get(r, "field")).startswith("sv_")}
-    num = lambda k: float(v) if isinstance(v := sv.get(k), (int, float)) else None  # noqa: E731
-    if not any(num(k) is not None for k in ("sv_measure1_pct", "sv_measure2_pct", "sv_companies_over_500")):
-        return None, num("sv_companies")
-    over = num("sv_companies_over_500")
-    return (SocialValueInput(num("sv_measure1_pct"), num("sv_measure2_pct"), None if over is None else int(over),
-                             num("sv_measure3_pct")), num("sv_companies"))
-
-
-def kpd_values(values: Iterable[Any]) -> list[KpdValue]:
-    """KPD ledger values -> KpdValue rows, earlier periods first so a restated month's latest value wins."""
-    rows = sorted(values, key=lambda r: (str(get(r, "period") or ""),))
-    return [KpdValue(get(r, "provider"), get(r, "contract"), get(r, "month") or "", get(r, "field"),
-                     get(r, "value"), get(r, "key") or "") for r in rows
-            if get(r, "month") or isinstance(get(r, "value"), str)]
 
 
 @lru_cache(maxsize=1)
@@ -156,28 +56,28 @@ def load_notes() -> dict:
 
 
 def notes_for(pack: PackData) -> dict:
-    """The notes a pack prints: AtW chapter 7's when it holds an AtW MHSS contract, the KPD guidance's for
-    a pack of KPD returns only, and only the measures of the returns it holds."""
-    notes = load_notes()
-    scopes = {"mmir"} if pack.contracts or pack.overview else set()
-    scopes |= {"kpd"} if pack.kpd else set()
-    scopes = scopes or {"mmir", "kpd"}  # a pack with nothing in it yet: every note
-    measures = [m for m in notes["measures"] if m.get("scope") in scopes | {None}]
-    if "mmir" in scopes:
-        # Each KPI's clock and condition, from kpis.toml (AtW 7.16): the same words the checks use.
-        from .kpis import default_config
-
-        at = next((i + 1 for i, m in enumerate(measures) if m["measure"] == "KPI 1 to KPI 5"), 0)
-        measures[at:at] = [{"measure": f"KPI {k.id}: {k.name}", "scope": "mmir",
-                            "explanation": f"{k.description}.", "guidance": k.guidance}
-                           for k in default_config().kpis]
-    return {"how_to_read": notes["how_to_read"] if "mmir" in scopes else notes["how_to_read_kpd"],
-            "measures": measures}
+    """The notes a pack prints: the "how to read" lines of its lead section (AtW chapter 7's when it holds
+    an AtW MHSS contract, the KPD guidance's for a pack of KPD returns only), and the notes of the sections
+    it holds (every section's when it holds none) with the general notes, in order."""
+    held = pack.held or [(s.id, s.pack) for s in pack_specs()]
+    entries: list[tuple[float, int, dict]] = [(float(m.get("order", 0)), 0, {k: v for k, v in m.items() if k != "order"})
+                                             for m in load_notes()["measures"]]
+    kpis = kpi_spec()
+    for rid, section in held:
+        notes = [n.model_dump() for n in section.notes]
+        if kpis is not None and rid == kpis.id and notes:
+            # Each KPI's clock and condition, from the KPI config (AtW 7.16): the same words the checks use;
+            # after the section's first note.
+            notes[1:1] = [{"measure": f"KPI {k.id}: {k.name}", "explanation": f"{k.description}.",
+                           "guidance": k.guidance} for k in default_config().kpis]
+        entries += [(float(section.order), 1, n) for n in notes]
+    measures = [n for _, _, n in sorted(entries, key=lambda e: (e[0], e[1]))]
+    return {"how_to_read": list(held[0][1].how_to_read) if held else [], "measures": measures}
 
 
 # ---------------------------------------------------------------- assembling
 def contract_kpis(contract: str, provider: str, counts: list[MonthKpiCounts], accepted: set[str], report_month: str,
-                  mmir_values: list[Any], config: KpiConfig, *, service_start: str | None = None,
+                  kpi_values: list[Any], config: KpiConfig, *, service_start: str | None = None,
                   missing: list[str] | None = None, service_end: str | None = None) -> ContractKpis:
     start = service_start or config.service_start(contract)
     if month_index(report_month) < month_index(start):
@@ -209,7 +109,7 @@ def contract_kpis(contract: str, provider: str, counts: list[MonthKpiCounts], ac
     q_end = quarter_end_at_or_before(report_month, config.year_start_month)
     sv = None
     if month_index(q_end) >= month_index(start):
-        sv_in, companies = social_value_input(mmir_values, contract, q_end) if q_end in accepted else (None, None)
+        sv_in, companies = social_value_input(kpi_values, contract, q_end) if q_end in accepted else (None, None)
         # Returned without its measures: an incomplete result, so the attention list asks for them.
         result = social_value_kpi(sv_in or SocialValueInput(None, None, None, None), config) \
             if q_end in accepted else None
@@ -220,8 +120,9 @@ def contract_kpis(contract: str, provider: str, counts: list[MonthKpiCounts], ac
 
 def no_returns_note(ck: ContractKpis, register: list[dict], as_of: dt.date) -> str:
     """'No returns received yet: the first, for October 2026, was due by 2026-11-04 and is missing.'"""
-    first = next((r for r in register if r["return_id"] == "mmir" and _ck(r["contract"]) == _ck(ck.contract)
-                  and _end_month(r) == ck.service_start), None)
+    kpis = kpi_spec()
+    first = next((r for r in register if kpis and r["return_id"] == kpis.id and _ck(r["contract"]) == _ck(ck.contract)
+                  and end_month(r) == ck.service_start), None)
     deadline = first["deadline"] if first else None
     when = f" by {deadline:%Y-%m-%d}" if deadline else ""
     text = f"No returns received yet: the first, for {short_month(ck.service_start, full=True)}, "
@@ -261,14 +162,9 @@ def _source_line(row: Any, timeliness: Mapping[tuple[str, str, str], str] | None
     return line
 
 
-def _end_month(row: Any) -> str | None:
-    """The last month of a row's period: from its period_end (no re-reading of the label) when it has one."""
-    end = get(row, "period_end")
-    return f"{end:%Y-%m}" if isinstance(end, dt.date) else period_end_month(get(row, "period"))
-
 
 def _in_window(row: dict, report_month: str, n: int = TREND_MONTHS) -> bool:
-    end = _end_month(row)
+    end = end_month(row)
     return end is not None and 0 <= month_index(report_month) - month_index(end) < n
 
 
@@ -277,74 +173,85 @@ def _attention(provider: str, contract: str, return_id: str, ck: ContractKpis | 
     # Missing and rejected returns over the 12 months stay on the list; lateness only for the latest
     # return received (earlier late returns are in the register, not repeated as actions).
     mine = [r for r in register if _ck(r["contract"]) == _ck(contract)]
-    received = [month_index(e) for r in mine if r["status"] in ("on time", "late") and (e := _end_month(r))]
+    received = [month_index(e) for r in mine if r["status"] in ("on time", "late") and (e := end_month(r))]
     latest = month_at(max(received)) if received else None
     returns = [(r["return_id"], r["period"], _REGISTER_ATTENTION.get(str(r["status"]).lower(), r["status"]),
-                r["late_working_days"] if r["status"] == "late" and _end_month(r) == latest else 0) for r in mine]
+                r["late_working_days"] if r["status"] == "late" and end_month(r) == latest else 0) for r in mine]
     sv = ck.social_value.result if ck and ck.social_value else None
     items = attention_items(provider, windows=ck.windows if ck else (), social_value=sv, returns=returns,
-                            findings=findings, findings_guidance="AtW 7.03" if return_id == "mmir" else "KPD intro 4",
+                            findings=findings, findings_guidance=section_of(return_id).findings_guidance,
                             config=config)
     return [AttentionLine(contract, i) for i in items]
 
 
-def build_packs(*, returns: Iterable[Any], mmir_values: Iterable[Any], kpd_rows: Iterable[Any], period: str,
+def build_packs(*, returns: Iterable[Any], values: Mapping[str, Iterable[Any]], period: str,
                 as_of: dt.date, marking: str = "OFFICIAL-SENSITIVE", register: Iterable[Any] = (),
                 findings: Mapping[str, Mapping[str, int]] | None = None, providers: Iterable[str] | None = None,
                 service_starts: Mapping[str, str] | None = None, service_ends: Mapping[str, str] | None = None,
                 config: KpiConfig | None = None) -> list[PackData]:
     """One PackData per provider (sorted by name), then the national one when ``providers`` is None.
 
+    ``values``: return id -> its current values (ledger rows), for the returns with a pack section.
     ``findings``: contract -> {finding code: open count}; ``service_starts``: contract -> "YYYY-MM" (from
-    the providers register, registry.owed_span; else kpis.toml); ``service_ends``: contract -> last month
+    the providers register, registry.owed_span; else the KPI config); ``service_ends``: contract -> last month
     owed. Contracts match whatever their case and spacing.
     ``providers``: names, contracts or slugs to select (ValueError naming the known ones if one matches none)."""
     config = config or default_config()
     month_index(period)
-    returns, mmir_values, kpd_rows = list(returns), list(mmir_values), list(kpd_rows)
+    sections = [s.id for s in pack_specs()]
+    kpis = kpi_spec()
+    kpi_id = kpis.id if kpis else None
+    returns = list(returns)
+    rows_of = {rid: list(values.get(rid, ())) for rid in sections}
+    kpi_values = rows_of.get(kpi_id, []) if kpi_id else []
     full_register = list(map(_register_line, register))
     reg = [r for r in full_register if _in_window(r, period)]
     timeliness = timeliness_map(full_register)
-    counts, notes = kpi_counts(mmir_values, config)
-    accepted = accepted_months(returns, "mmir")
+    counts, notes = kpi_counts(kpi_values, config)
+    accepted = accepted_months(returns, kpi_id) if kpi_id else {}
     starts = {_ck(c): s for c, s in (service_starts or {}).items() if s}
     ends = {_ck(c): s for c, s in (service_ends or {}).items() if s}
     fmap = {_ck(c): dict(f) for c, f in (findings or {}).items()}
     owner: dict[tuple[str, str], tuple[str, str]] = {}  # (return_id, contract key) -> (provider, contract)
     for r in sorted(returns, key=lambda r: str(get(r, "received_at") or "")):
         owner[(get(r, "return_id"), _ck(get(r, "contract")))] = (get(r, "provider"), get(r, "contract"))
-    for rows, rid in ((mmir_values, "mmir"), (kpd_rows, "kpd"), (reg, None)):
+    for rows, rid in [*((rows_of[rid], rid) for rid in sections), (reg, None)]:
         for r in rows:
             key = (rid or get(r, "return_id"), _ck(get(r, "contract")))
             if get(r, "provider") and key not in owner:
                 owner[key] = (get(r, "provider"), get(r, "contract"))
     names = sorted({p for p, _ in owner.values() if p}, key=lambda p: (p.casefold(), p))
     selected = _select(names, owner, providers)
-    kpd_all = provider_months(kpd_values(kpd_rows), config=config)
-    national = {nm.month: nm for nm in national_months(kpd_all)}
+    measured = {s.id: contract_months(field_values(rows_of[s.id]), s.pack) for s in measure_specs()}
+    nationals = {rid: {nm.month: nm for nm in national_months(cms, section_of(rid))} for rid, cms in measured.items()}
     months12 = set(PackData("", "", period, as_of, marking).trend_months)
     packs, slugs = [], {NATIONAL}
     # Only the Social Value fields are looked up per contract: filter once, not per contract.
+    sv_fields = _sv_fields()
     sv_by_contract: dict[str, list[Any]] = {}
-    for r in mmir_values:
-        if str(get(r, "field")).startswith("sv_"):
+    for r in kpi_values:
+        if get(r, "field") in sv_fields:
             sv_by_contract.setdefault(_ck(get(r, "contract")), []).append(r)
     for name in names:
-        mine = sorted(((rid, c) for (rid, k), (p, c) in owner.items() if p == name and rid in ("mmir", "kpd")),
-                      key=lambda x: (x[0] != "mmir", _ck(x[1])))
+        mine = sorted(((rid, c) for (rid, k), (p, c) in owner.items() if p == name and rid in sections),
+                      key=lambda x: (sections.index(x[0]), _ck(x[1])))
         cks = {c: contract_kpis(c, name, counts.get(_ck(c), []), accepted.get(_ck(c), set()), period,
                                 sv_by_contract.get(_ck(c), []), config, service_start=starts.get(_ck(c)),
                                 service_end=ends.get(_ck(c)))
-               for rid, c in mine if rid == "mmir"}
+               for rid, c in mine if rid == kpi_id}
         for ck in cks.values():
             if ck.no_returns:
                 ck.notes.append(no_returns_note(ck, reg, as_of))
         if name not in selected:  # still needed for the national figures
             packs.append(PackData(name, "", period, as_of, marking, contracts=list(cks.values())))
             continue
-        pms = [pm for pm in kpd_all if pm.provider == name and pm.month in months12]
-        kpd = KpdSection(pms, national, [f"{pm.contract} {pm.month}: {f}" for pm in pms for f in pm.flags]) \
-            if pms or any(rid == "kpd" for rid, _ in mine) else None
+        shown = []
+        for rid, cms in measured.items():
+            own = [cm for cm in cms if cm.provider == name and cm.month in months12]
+            if own or any(r == rid for r, _ in mine):
+                shown.append(MeasureSection(rid, section_of(rid), own, nationals[rid],
+                                            [f"{cm.contract} {cm.month}: {f}" for cm in own for f in cm.flags],
+                                            [cm for cm in cms if cm.provider == name]))
         fnd: dict[str, int] = {}
         lines: list[AttentionLine] = []
         for rid, c in mine:
@@ -354,20 +261,19 @@ def build_packs(*, returns: Iterable[Any], mmir_values: Iterable[Any], kpd_rows:
             lines += _attention(name, c, rid, cks.get(c), reg, f, config)
         lines.sort(key=lambda a: a.item.severity)
         srcs = [_source_line(r, timeliness) for r in returns if get(r, "provider") == name
-                and (end := _end_month(r)) and month_index(end) <= month_index(period)]
+                and (end := end_month(r)) and month_index(end) <= month_index(period)]
         srcs.sort(key=lambda s: (s["return_id"], _ck(s["contract"]), period_end_month(s["period"]) or ""))
         packs.append(PackData(name, _unique(slugify(name), slugs), period, as_of, marking, False, list(cks.values()),
-                              kpd, lines, [r for r in reg if r["provider"] == name], srcs, fnd,
+                              shown, lines, [r for r in reg if r["provider"] == name], srcs, fnd,
                               [n for n in notes if any(f", {c} " in n for c in cks)]))
     chosen = [p for p in packs if p.slug]
     if providers is None:
+        national = [MeasureSection(rid, section_of(rid), [], nationals[rid],
+                                   [f"{cm.provider} {cm.contract} {cm.month}: {f}" for cm in cms for f in cm.flags
+                                    if cm.month in months12]) for rid, cms in measured.items() if cms]
         chosen.append(_national(packs, period, as_of, marking, reg, [_source_line(r, timeliness) for r in returns],
-                                kpd_all, national, notes, config))
+                                national, notes, config))
     return chosen
-
-
-def _ck(contract: Any) -> str:
-    return contract_key(None if contract is None else str(contract)) or ""
 
 
 def _select(names: list[str], owner: dict, wanted: Iterable[str] | None) -> set[str]:
@@ -392,8 +298,7 @@ def _unique(slug: str, taken: set[str]) -> str:
     return out
 
 
-def _national(packs, period, as_of, marking, reg, sources, kpd_all, national, notes, config) -> PackData:
-    months12 = set(PackData("", "", period, as_of, marking).trend_months)
+def _national(packs, period, as_of, marking, reg, sources, sections, notes, config) -> PackData:
     cks = [c for p in packs for c in p.contracts]
     nat = national_kpis(cks, period, config)
     summary = []
@@ -401,16 +306,15 @@ def _national(packs, period, as_of, marking, reg, sources, kpd_all, national, no
         sev = [a.item.severity for a in p.attention]
         summary.append({"provider": p.provider, "high": sev.count(1), "medium": sev.count(2), "low": sev.count(3),
                         "top": p.attention[0].item.fact if p.attention else "Nothing flagged."})
-    flags = [f"{pm.provider} {pm.contract} {pm.month}: {f}" for pm in kpd_all for f in pm.flags if pm.month in months12]
     return PackData("National overview", NATIONAL, period, as_of, marking, True, [nat] if nat else [],
-                    KpdSection([], national, flags) if kpd_all else None, [], reg,
+                    sections, [], reg,
                     sources, {}, notes,
                     [(ck.provider, line) for ck in cks for line in ck.lines],
                     [(ck.provider, ck.social_value) for ck in cks if ck.social_value], summary)
 
 
 def publication(packs: list[PackData], period: str, config: KpiConfig | None = None) -> tuple[str, list[dict]]:
-    """Publication rows (kpis.publication_rows) for every MMIR contract, for the latest quarter ending at or
+    """Publication rows (publication.publication_rows) for every KPI contract, for the latest quarter ending at or
     before ``period``: (quarter label, rows), contracts in the packs' order."""
     config = config or default_config()
     q_end = quarter_end_at_or_before(period, config.year_start_month)

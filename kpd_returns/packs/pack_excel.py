@@ -26,15 +26,14 @@ import xlsxwriter
 from .attention import ACTION_PLAN_SECTION
 from .kpis import default_config
 from .pack_data import PackData, notes_for
-from .pack_text import (TIER_COLOURS, WINDOW_HEADINGS, ChartSpec, KpiLine, kpd_charts, national_kpd_charts,
-                        register_text, short_month)
+from .pack_excel_measures import FIRST_ROW, MeasureSheets
+from .pack_text import TIER_COLOURS, WINDOW_HEADINGS, KpiLine, register_text, short_month
 from .svg_charts import y_range
 
 SEVERITY = {1: "1 - High", 2: "2 - Medium", 3: "3 - Low"}
 STATUS_COLOURS = (("missing", "#2a0b06", "#f4cdc6"), ("late", "#6e3619", "#fcd6c3"),
                   ("rejected", "#3d2375", "#dbd5e9"), ("Incomplete", "#594d00", "#fff7bf"),
                   ("on time", "#005a30", "#cce2d8"))
-FIRST_ROW = 3  # zero-based: the table header is on row 4
 KINDS = {"text": {"text_wrap": True, "valign": "top"}, "pct": {"num_format": "0.0", "valign": "top"},
          "num": {"num_format": "#,##0.##", "valign": "top"}, "int": {"num_format": "#,##0", "valign": "top"},
          "dt": {"num_format": "yyyy-mm-dd hh:mm", "valign": "top"}}
@@ -51,7 +50,7 @@ def wrapped_lines(value: Any, width: float) -> int:
     return sum(max(1, -(-len(part) // per_line)) for part in value.split("\n"))
 
 
-class PackWorkbook:
+class PackWorkbook(MeasureSheets):
     def __init__(self, path: Path, pack: PackData) -> None:
         self.pack = pack
         self.wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
@@ -178,9 +177,7 @@ class PackWorkbook:
         lines = [("Provider", p.provider), ("Report month", short_month(p.period, full=True)),
                  ("Figures as of", p.as_of.isoformat())]
         if not p.is_national:
-            lines.append(("Contracts", "; ".join([c.contract + " (AtW MHSS)" for c in p.contracts]
-                                                 + ([f"{c} (Work Programme KPD)" for c in p.kpd.contracts()]
-                                                    if p.kpd else []))))
+            lines.append(("Contracts", "; ".join(p.contract_list)))
         lines.append(("Data sources", f"{len(p.sources)} returns from the ledger, listed on the Data sources sheet"))
         lines += [(c.contract, note) for c in p.contracts if not p.is_national for note in c.notes]
         r = 4
@@ -278,84 +275,6 @@ class PackWorkbook:
         self.table(ws, cols, rows, "No quarter has ended since the Service Start Date",
                    "Social Value KPI")
 
-    def kpd_sheets(self) -> None:
-        p, months = self.pack, self.pack.trend_months
-        nat = p.kpd.national
-        staff: list[Col] = [("CPA", 14, "text"), ("Month", 10, "text"), ("Senior and site management (FTE)", 12, "num"),
-                            ("Front line (FTE)", 10, "num"), ("Central functions (FTE)", 10, "num"),
-                            ("Employer engagement (FTE)", 12, "num"), ("FTE total", 10, "num"),
-                            ("Days lost", 9, "num"), ("Days lost per FTE", 10, "num"), ("Job entries", 9, "num"),
-                            ("Job entries per front line FTE", 12, "num"), ("Median CPA, all providers", 11, "num")]
-        case: list[Col] = [("CPA", 14, "text"), ("Month", 10, "text"), ("Actively engaged", 11, "num"),
-                           ("In work", 9, "num"), ("Not currently engaged", 11, "num"), ("Total caseload", 11, "num"),
-                           ("Change in total on last month", 12, "num")]
-        rows_s, rows_c, rows_g, blocks = [], [], [], []
-        for contract in p.kpd.contracts():
-            by = p.kpd.by_month(contract)
-            shown = [m for m in months if m in by]
-            blocks.append((contract, len(rows_s), shown, by))
-            for m in shown:
-                pm, n = by[m], nat.get(m)
-                rows_s.append([contract, short_month(m), *pm.fte.values(), pm.fte_total, pm.days_lost,
-                               pm.days_lost_per_fte, pm.job_entries, pm.job_entries_per_front_line_fte,
-                               n.medians.get("job_entries_per_front_line_fte") if n else None])
-                rows_c.append([contract, short_month(m), *pm.caseload.values(), pm.caseload_total,
-                               pm.changes.get("caseload_total")])
-                for kind, groups in (("Segment", pm.segments), ("RAG rating", pm.ratings)):
-                    rows_g += [[contract, short_month(m), f"{kind} {g.key[3:]}", g.title or "No title given",
-                                g.participants, g.job_entries, g.share, g.conversion] for g in groups]
-        ws = self.sheet("KPD staffing", "Staffing by month (KPD 4-10, 15)",
-                        "FTE by category; the FTE total is recomputed from its parts (KPD 9). Job entries per front "
-                        "line FTE is compared with the median CPA of all providers (KPD 15). Charts to the right.")
-        first = self.table(ws, staff, rows_s, "No KPD figures in the 12 months", "KPD staffing")
-        ws2 = self.sheet("KPD caseloads", "Caseloads by month (KPD 11-14)",
-                         "Participants by caseload; the total is recomputed from its parts (KPD 14). "
-                         "Charts to the right.")
-        first2 = self.table(ws2, case, rows_c, "No KPD figures in the 12 months", "KPD caseloads")
-        for i, (contract, offset, shown, by) in enumerate(blocks):
-            if not shown:
-                continue
-            specs = {s.key.rsplit("-", 1)[1]: s for s in kpd_charts(shown, by, nat, contract)}
-            cat = (first + offset, first + offset + len(shown) - 1, 1)
-            self._kpd_chart(ws, "KPD staffing", (FIRST_ROW + i * 32, 13), cat, specs["staffing"], [6, 3])
-            self._kpd_chart(ws, "KPD staffing", (FIRST_ROW + i * 32 + 16, 13), cat, specs["jobs"], [10, 11])
-            cat2 = (first2 + offset, first2 + offset + len(shown) - 1, 1)
-            self._kpd_chart(ws2, "KPD caseloads", (FIRST_ROW + i * 16, 8), cat2, specs["caseload"], [5, 2])
-        ws3 = self.sheet("KPD segments", "Caseload segmentation and RAG rating by month (KPD 17-22)",
-                         "The provider's own segment and rating titles. Share is of all segment participants; "
-                         "conversion is job entries divided by participants.")
-        self.table(ws3, [("CPA", 14, "text"), ("Month", 10, "text"), ("Group", 13, "text"),
-                                        ("Provider's title", 40, "text"), ("Participants", 11, "num"),
-                                        ("Job entries", 10, "num"), ("Share (%)", 9, "pct"),
-                                        ("Conversion (%)", 11, "pct")], rows_g,
-                   "No segmentation or RAG rating returned", "KPD segmentation")
-
-    def _kpd_chart(self, ws, sheet: str, at: tuple[int, int], cat: tuple, spec: ChartSpec, cols: list[int]) -> None:
-        if not spec.has_data:
-            return
-        values = [v for _, vs in spec.series for v in vs if v is not None]
-        self.line_chart(ws, at, sheet, cat, [(n, c, False) for (n, _), c in zip(spec.series, cols)], spec.title,
-                        spec.desc, False, values)
-
-    def national_kpd(self) -> None:
-        p, nat = self.pack, self.pack.kpd.national
-        months = [m for m in p.trend_months if m in nat]
-        ws = self.sheet("KPD national", "Staffing and caseloads, all providers, by month (KPD 9-15)",
-                        "Totals over every CPA of every provider, ratios of those totals, and the median CPA. "
-                        "Chart to the right.")
-        cols: list[Col] = [("Month", 10, "text"), ("CPAs reporting", 9, "int"), ("FTE total", 10, "num"),
-                           ("Total caseload", 11, "num"), ("Job entries", 10, "num"),
-                           ("Job entries per front line FTE", 13, "num"), ("Median CPA", 10, "num"),
-                           ("Days lost per FTE", 10, "num"), ("Median CPA, days lost per FTE", 13, "num")]
-        rows = [[short_month(m), nat[m].providers, nat[m].totals.get("fte_total"), nat[m].totals.get("caseload_total"),
-                 nat[m].totals.get("job_entries"), nat[m].ratios.get("job_entries_per_front_line_fte"),
-                 nat[m].medians.get("job_entries_per_front_line_fte"), nat[m].ratios.get("days_lost_per_fte"),
-                 nat[m].medians.get("days_lost_per_fte")] for m in months]
-        first = self.table(ws, cols, rows, "No KPD figures in the 12 months", "National KPD")
-        if months:
-            spec = national_kpd_charts(months, nat)[1]
-            self._kpd_chart(ws, "KPD national", (FIRST_ROW, 10), (first, first + len(months) - 1, 0), spec, [5, 6])
-
     def attention(self) -> None:
         p = self.pack
         ws = self.sheet("Attention", "What needs attention, most urgent first",
@@ -377,7 +296,7 @@ class PackWorkbook:
         p = self.pack
         ws = self.sheet("Submissions", f"Submissions register, 12 months to {short_month(p.period, full=True)}",
                         "Each expected return: its deadline, when it arrived, and whether it was on time, late "
-                        "(working days), rejected only or missing (AtW 7.24; KPD intro 4).")
+                        f"(working days), rejected only or missing ({p.deadline_guidance}).")
         cols: list[Col] = ([("Provider", 26, "text")] if p.is_national else []) + [
             ("Return", 8, "text"), ("Contract", 18, "text"), ("Period", 12, "text"), ("Status", 24, "text"),
             ("Received", 17, "dt"), ("Deadline", 17, "dt"), ("Resubmissions", 9, "int"), ("Files", 7, "int")]
@@ -426,10 +345,11 @@ def write_xlsx(pack: PackData, path: str | Path) -> Path:
         book.kpi_trends(pack.lines)
     if pack.lines and not pack.is_national:
         book.social_value([(None, c.social_value) for c in pack.contracts if c.social_value])
-    if pack.kpd and not pack.is_national:
-        book.kpd_sheets()
-    elif pack.kpd:
-        book.national_kpd()
+    for section in pack.sections:
+        if pack.is_national:
+            book.national_measures(section)
+        else:
+            book.measure_sheets(section)
     book.attention()
     book.register()
     book.sources()

@@ -18,8 +18,9 @@ from markupsafe import Markup
 from .attention import ACTION_PLAN_SECTION
 from .kpis import default_config
 from .pack_data import notes_for, slugify
-from .pack_text import (TIER_COLOURS, WINDOW_HEADINGS, KpiLine, PackData, data_span, kpd_charts, month_list,
-                        national_kpd_charts, num, pct, register_text, short_month)
+from .measure_view import cell, contract_charts, data_span, national_charts
+from .pack_text import (TIER_COLOURS, WINDOW_HEADINGS, KpiLine, PackData, month_list, num, pct, register_text,
+                        short_month)
 from ..spec.resources import templates_dir
 from .svg_charts import Series, line_chart
 
@@ -57,7 +58,7 @@ def kpi_chart(chart_id: str, line: KpiLine) -> Markup:
                              gaps=[line.gap_word(p) for p in line.trend]))
 
 
-def kpd_chart(chart_id: str, months: list[str], title: str, desc: str, series: list[tuple[str, list]]) -> Markup:
+def measure_chart(chart_id: str, months: list[str], title: str, desc: str, series: list[tuple[str, list]]) -> Markup:
     return Markup(line_chart(chart_id, months, [Series(n, v) for n, v in series], title=title, desc=desc,
                              percent=False))
 
@@ -67,10 +68,10 @@ def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(templates_dir())), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters.update(pct=pct, num=num, short_month=short_month, month_list=month_list)
-    env.globals.update(kpi_chart=kpi_chart, kpd_chart=kpd_chart, css_string=css_string, tier_colours=TIER_COLOURS,
-                       window_headings=WINDOW_HEADINGS, severity_words=SEVERITY_WORDS, register_text=register_text,
-                       glance=glance, kpd_charts=kpd_charts, data_span=data_span,
-                       national_kpd_charts=national_kpd_charts,
+    env.globals.update(kpi_chart=kpi_chart, measure_chart=measure_chart, css_string=css_string,
+                       tier_colours=TIER_COLOURS, window_headings=WINDOW_HEADINGS, severity_words=SEVERITY_WORDS,
+                       register_text=register_text, glance=glance, contract_charts=contract_charts,
+                       national_charts=national_charts, data_span=data_span, cell=cell,
                        action_plan_section=ACTION_PLAN_SECTION)
     return env
 

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .attention import AttentionItem
-from .kpd_measures import NationalMonth, ProviderMonth
 from .kpis import MonthKpiCounts, SocialValueInput, SocialValueResult, TrendPoint, WindowResult, month_at, month_index
+from ..spec.deadlines import deadline_guidance
+from .specs import kpi_spec, pack_specs
+
+if TYPE_CHECKING:  # measure_view builds on this module's words
+    from ..spec.pack_spec import PackSpec
+    from .measure_view import MeasureSection
 
 TREND_MONTHS = 12  # months in each trend chart and in the register shown
 WINDOW_LABELS = {"in_month": "in month", "rolling_3": "rolling 3 months", "rolling_12": "rolling 12 months",
@@ -286,73 +291,6 @@ class ContractKpis:
             "Every month since the Service Start Date has an accepted return."
 
 
-@dataclass(frozen=True)
-class ChartSpec:
-    key: str
-    title: str
-    desc: str
-    series: list[tuple[str, list[float | None]]]
-    percent: bool = False
-
-    @property
-    def has_data(self) -> bool:
-        """A chart is drawn only when one of its lines has a figure."""
-        return any(v is not None for _, values in self.series for v in values)
-
-
-def data_span(months: list[str], present: Any) -> list[str]:
-    """The months from the first to the last one in ``present``: a chart spans the months with data."""
-    have = [i for i, m in enumerate(months) if m in present]
-    return months[have[0]: have[-1] + 1] if have else []
-
-
-def _latest(name: str, months: list[str], values: list[float | None]) -> str:
-    known = [(m, v) for m, v in zip(months, values) if v is not None]
-    if not known:
-        return f" No {name} figures in the period."
-    m, v = known[-1]
-    gaps = [m for m, v in zip(months, values) if v is None]
-    text = f" Latest {name} {num(v)} in {short_month(m)}."
-    return text + (f" No figures for {month_list(gaps, 4)}." if gaps else "")
-
-
-def kpd_charts(months: list[str], by_month: dict[str, Any], national: dict[str, Any], contract: str) -> list[ChartSpec]:
-    """Staffing, caseload and job entries per front line FTE (with the national median) by month (KPD 9-15)."""
-    span = f"{short_month(months[0])} to {short_month(months[-1])}"
-    pick = lambda f: [f(by_month[m]) if m in by_month else None for m in months]  # noqa: E731
-    fte, front = pick(lambda pm: pm.fte_total), pick(lambda pm: pm.fte["staff_front_line"])
-    total, active = pick(lambda pm: pm.caseload_total), pick(lambda pm: pm.caseload["caseload_active"])
-    jpf = pick(lambda pm: pm.job_entries_per_front_line_fte)
-    med = [national[m].medians.get("job_entries_per_front_line_fte") if m in national else None for m in months]
-    return [
-        ChartSpec(f"{contract}-staffing", f"Staff FTE by month, {contract}",
-                  f"FTE total and front line claimant-facing FTE, {span}." + _latest("FTE total", months, fte),
-                  [("FTE total", fte), ("Front line FTE", front)]),
-        ChartSpec(f"{contract}-caseload", f"Caseload by month, {contract}",
-                  f"Total caseload and actively engaged caseload, {span}." + _latest("total caseload", months, total),
-                  [("Total caseload", total), ("Actively engaged", active)]),
-        ChartSpec(f"{contract}-jobs", f"Job entries per front line FTE by month, {contract}",
-                  f"Job entries per front line claimant-facing FTE against the median CPA of all providers, {span}."
-                  + _latest("figure", months, jpf),
-                  [("Job entries per front line FTE", jpf), ("Median CPA, all providers", med)]),
-    ]
-
-
-def national_kpd_charts(months: list[str], national: dict[str, Any]) -> list[ChartSpec]:
-    span = f"{short_month(months[0])} to {short_month(months[-1])}"
-    ratio = [national[m].ratios.get("job_entries_per_front_line_fte") if m in national else None for m in months]
-    med = [national[m].medians.get("job_entries_per_front_line_fte") if m in national else None for m in months]
-    fte = [national[m].totals.get("fte_total") if m in national else None for m in months]
-    return [
-        ChartSpec("national-fte", "Staff FTE, all providers, by month",
-                  f"FTE total summed over all providers, {span}." + _latest("FTE total", months, fte),
-                  [("FTE total, all providers", fte)]),
-        ChartSpec("national-jobs", "Job entries per front line FTE, all providers, by month",
-                  f"Job entries per front line FTE over every CPA and the median CPA, {span}."
-                  + _latest("figure", months, ratio), [("All CPAs", ratio), ("Median CPA", med)]),
-    ]
-
-
 STATUS_TAGS = {"missing": "missing", "late": "late", "rejected only": "rejected", "on time": "on-time",
                "not yet due": "not-yet-due"}  # register status -> CSS tag (status-...) and Excel format
 
@@ -381,19 +319,6 @@ class AttentionLine:
     item: AttentionItem
 
 
-@dataclass(frozen=True)
-class KpdSection:
-    months: list[ProviderMonth]  # the provider's contracts, the 12 months to the report month
-    national: dict[str, NationalMonth]  # month -> national figures
-    flags: list[str]
-
-    def contracts(self) -> list[str]:
-        return sorted({pm.contract for pm in self.months})
-
-    def by_month(self, contract: str) -> dict[str, ProviderMonth]:
-        return {pm.month: pm for pm in self.months if pm.contract == contract}
-
-
 @dataclass
 class PackData:
     provider: str  # "National overview" for the national pack
@@ -403,7 +328,7 @@ class PackData:
     marking: str
     is_national: bool = False
     contracts: list[ContractKpis] = field(default_factory=list)
-    kpd: KpdSection | None = None
+    sections: list[MeasureSection] = field(default_factory=list)  # one per return with [[pack.measures]]
     attention: list[AttentionLine] = field(default_factory=list)
     register: list[dict] = field(default_factory=list)
     sources: list[dict] = field(default_factory=list)
@@ -419,15 +344,55 @@ class PackData:
         return f"Contract performance pack: {what}, {short_month(self.period, full=True)}"
 
     @property
+    def held(self) -> list[tuple[str, "PackSpec"]]:
+        """(return id, pack section) of the returns this pack holds, in section order: the KPI return's
+        when it has KPI contracts, and each measures section's."""
+        kpis = kpi_spec()
+        ids = ({kpis.id} if kpis and (self.contracts or self.overview) else set()) | {s.return_id
+                                                                                     for s in self.sections}
+        return [(s.id, s.pack) for s in pack_specs() if s.id in ids]
+
+    @property
+    def lead(self) -> "PackSpec | None":
+        """The first section the pack holds (the last declared for a pack with none): it says what the pack serves."""
+        held = self.held or [(s.id, s.pack) for s in pack_specs()[-1:]]
+        return held[0][1] if held else None
+
+    @property
     def review_basis(self) -> str:
-        """The guidance the pack serves: AtW chapter 7 when it holds an AtW MHSS contract, else the KPD guidance."""
-        if self.contracts or self.overview:
-            return "AtW 7.04-7.05, 7.20; WHP ch.16 paras 21-23"
-        return "Work Programme KPD guidance paras 3-4; WHP ch.16 paras 21-23"
+        """The guidance the pack serves: its lead section's (AtW chapter 7 for the MMIR, the KPD guidance)."""
+        return self.lead.guidance if self.lead else ""
 
     @property
     def action_plan_basis(self) -> str:
-        return "AtW 7.06, 7.22; WHP ch.16 Annex A" if self.contracts or self.overview else "WHP ch.16 Annex A"
+        return self.lead.action_plan_guidance if self.lead else ""
+
+    @property
+    def contract_summary(self) -> str:
+        """'C1 (AtW MHSS); CPA 07, CPA 09 (Work Programme KPD)': the pack's contracts by return."""
+        parts = [f"{c.contract} ({self.kpi_label})" for c in self.contracts]
+        return "; ".join(parts + [f"{', '.join(s.contracts())} ({s.spec.label})" for s in self.sections])
+
+    @property
+    def contract_list(self) -> list[str]:
+        """Each of the pack's contracts with its return: 'C1 (AtW MHSS)', 'CPA 07 (Work Programme KPD)'."""
+        return [f"{c.contract} ({self.kpi_label})" for c in self.contracts] + [
+            f"{c} ({s.spec.label})" for s in self.sections for c in s.contracts()]
+
+    @property
+    def contract_count(self) -> int:
+        return len(self.contracts) + sum(len(s.contracts()) for s in self.sections)
+
+    @property
+    def deadline_guidance(self) -> str:
+        """The deadline paragraphs of every return with a pack section ("AtW 7.24; KPD intro 4")."""
+        return "; ".join(g for s in pack_specs() if (g := deadline_guidance(s.id)))
+
+    @property
+    def kpi_label(self) -> str:
+        """What follows a KPI contract's reference: "AtW MHSS"."""
+        spec = kpi_spec()
+        return spec.pack.label if spec else ""
 
     @property
     def trend_months(self) -> list[str]:

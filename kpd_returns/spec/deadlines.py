@@ -86,6 +86,7 @@ class Rule:
     dates: Mapping[str, dt.date] = field(default_factory=lambda: MappingProxyType({}))
     fallback: Rule | None = None
     source: str = ""
+    guidance: str = ""  # the paragraph a late or missing return cites ("AtW 7.24"), from the file's `guidance`
 
     @property
     def no_deadline(self) -> bool:
@@ -145,6 +146,12 @@ def load_deadlines(path: str | Path | None = None) -> dict[str, Rule]:
     if path is not None:
         rules.update(_load_file(Path(path)))
     return rules
+
+
+def deadline_guidance(return_id: str) -> str:
+    """The paragraph a late or missing return of ``return_id`` cites (its rule's ``guidance``; "" if none)."""
+    rule = packaged_calendar().get(return_id)
+    return rule.guidance if rule else ""
 
 
 def deadline_for(return_id: str, period: str, period_end: dt.date, *, region: str = DEFAULT_REGION,
@@ -236,7 +243,7 @@ def _parse_rule(body: Any, key: str, file: str, *, fallback_allowed: bool = True
     if kind not in kinds:
         found = "is missing" if kind is None else f"is '{kind}'"
         raise fail(".kind", f"{found}: use one of {', '.join(kinds)}")
-    allowed = {"kind", "time", "source"} | (
+    allowed = {"kind", "time", "source", "guidance"} | (
         {"dates", "fallback"} if kind == "table" else {_NUMBER_PARAM[kind][0]})
     extra = sorted(set(body) - allowed)
     if extra:
@@ -247,13 +254,16 @@ def _parse_rule(body: Any, key: str, file: str, *, fallback_allowed: bool = True
     source = body.get("source", "")
     if not isinstance(source, str):
         raise fail(".source", "must be text")
+    guidance = body.get("guidance", "")
+    if not isinstance(guidance, str):
+        raise fail(".guidance", "must be text")
     if kind != "table":
         name, low, high = _NUMBER_PARAM[kind]
         number = body.get(name)
         if type(number) is not int or not low <= number <= high:
             found = "is missing" if number is None else f"is {number!r}"
             raise fail(f".{name}", f"{found}: give a whole number from {low} to {high}")
-        return Rule(kind=kind, time=time, number=number, source=source)
+        return Rule(kind=kind, time=time, number=number, source=source, guidance=guidance)
     dates = body.get("dates", {})
     if not isinstance(dates, dict):
         raise fail(".dates", "must be a table of period = \"YYYY-MM-DD\"")
@@ -265,7 +275,8 @@ def _parse_rule(body: Any, key: str, file: str, *, fallback_allowed: bool = True
     fallback = None
     if "fallback" in body:
         fallback = _parse_rule(body["fallback"], f"{key}.fallback", file, fallback_allowed=False)
-    return Rule(kind=kind, time=time, dates=MappingProxyType(parsed), fallback=fallback, source=source)
+    return Rule(kind=kind, time=time, dates=MappingProxyType(parsed), fallback=fallback, source=source,
+                guidance=guidance)
 
 
 def _no_deadline_rule(body: dict, fail) -> Rule:

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from pydantic import Field as PydField, ValidationError, model_validator
 
 from .deadlines import DEADLINES_FILE, calendar_in, calendar_problems
+from .pack_spec import PackSpec
 from .periods import PeriodSpec
 
 T = TypeVar("T")
@@ -77,6 +78,7 @@ class ReturnSpec(_Model):
     sheets: list[SheetSpec] = PydField(min_length=1)
     rules: list[RuleSpec] = PydField(default_factory=list)
     key_measures: list[KeyMeasure] = PydField(default_factory=list)
+    pack: PackSpec | None = None  # the performance packs' section for this return (spec/pack_spec.py)
     # Set by the loader, not the file.
     source_path: str = ""
     spec_hash: str = ""

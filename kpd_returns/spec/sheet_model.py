@@ -147,11 +147,18 @@ class ColumnSet(_Model):
     # For month columns: the calendar month of each key (4 = April). Used to map
     # a column to a real month and to tell which months are after the period.
     months: list[int] | None = None
+    # What the checks across returns read here (docs/spec-format.md, "Pack sections"): "in_month_ytd"
+    # (first key in month, second year to date) or "restated_months" (months a later return restates).
+    role: Literal["in_month_ytd", "restated_months"] | None = None
 
     @model_validator(mode="after")
     def _same_length(self) -> "ColumnSet":
         if len(self.keys) != len(self.labels):
             raise ValueError("'keys' and 'labels' must have the same length")
+        if self.role == "in_month_ytd" and len(self.keys) != 2:
+            raise ValueError("role 'in_month_ytd' needs two keys: the in-month figure, then the year to date")
+        if self.role == "restated_months" and self.months is None:
+            raise ValueError("role 'restated_months' needs 'months': the calendar month of each key")
         if self.months is not None and len(self.months) != len(self.keys):
             raise ValueError("'months' must have one entry per key")
         return self

@@ -1,0 +1,123 @@
+"""A measures section of a pack (a return's ``[[pack.measures]]``), laid out as its spec declares.
+
+``MeasureSection`` holds one return's figures for one pack: its contracts' months (measures engine),
+the national figures and the figures for a second look. ``cell`` picks what a declared column or
+chart series shows; ``contract_charts``/``national_charts`` build the trend charts the spec declares,
+for the HTML and Excel renderers alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..spec.pack_spec import Chart, PackSpec
+from .measures import ContractMonth, NationalMonth, meets_target, window_value
+from .pack_text import month_list, num, short_month
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    key: str
+    title: str
+    desc: str
+    series: list[tuple[str, list[float | None]]]
+    percent: bool = False
+
+    @property
+    def has_data(self) -> bool:
+        """A chart is drawn only when one of its lines has a figure."""
+        return any(v is not None for _, values in self.series for v in values)
+
+
+@dataclass(frozen=True)
+class MeasureSection:
+    return_id: str
+    spec: PackSpec
+    months: list[ContractMonth]  # the provider's contracts, the 12 months to the report month
+    national: dict[str, NationalMonth]  # month -> national figures
+    flags: list[str]
+    history: list[ContractMonth] = field(default_factory=list)  # every month held (windows, cumulative)
+
+    def contracts(self) -> list[str]:
+        return sorted({cm.contract for cm in self.months})
+
+    def by_month(self, contract: str) -> dict[str, ContractMonth]:
+        return {cm.month: cm for cm in self.months if cm.contract == contract}
+
+    @property
+    def title(self) -> str:
+        return self.spec.title
+
+    def decimals(self, measure: str) -> int:
+        return next(x.decimals for x in self.spec.measures if x.id == measure)
+
+    def window(self, cm: ContractMonth, measure: str, window: str) -> float | None:
+        m = next(x for x in self.spec.measures if x.id == measure)
+        held = {h.month: h for h in self.history or self.months if h.contract == cm.contract}
+        return window_value(held, m, cm.month, window)
+
+    def target_words(self, cm: ContractMonth, measure: str) -> str:
+        """'Meets target (90)', 'Below target (90)' or '' (no target or no figure): in words, not colour."""
+        m = next(x for x in self.spec.measures if x.id == measure)
+        met = meets_target(m, cm.measure(measure))
+        return "" if met is None else f"{'Meets' if met else 'Below'} target ({m.target:g}{m.unit})"
+
+    @property
+    def national_title(self) -> str:
+        return self.spec.national_title or self.spec.title
+
+
+def cell(cm: ContractMonth | None, nat: NationalMonth | None, measure: str, show: str,
+         section: MeasureSection | None = None) -> float | str | None:
+    """What a column or series shows: the contract's value, change or window figure, whether it meets the
+    target (words), the median contract or the national figure."""
+    if show in ("rolling_3", "rolling_12", "cumulative"):
+        return section.window(cm, measure, show) if cm and section else None
+    if show == "target":
+        return section.target_words(cm, measure) if cm and section else None
+    if show == "value":
+        return cm.measure(measure) if cm else None
+    if show == "change":
+        return cm.changes.get(measure) if cm else None
+    if nat is None:
+        return None
+    return nat.medians.get(measure) if show == "median" else nat.values.get(measure)
+
+
+def data_span(months: list[str], present: Any) -> list[str]:
+    """The months from the first to the last one in ``present``: a chart spans the months with data."""
+    have = [i for i, m in enumerate(months) if m in present]
+    return months[have[0]: have[-1] + 1] if have else []
+
+
+def _latest(name: str, months: list[str], values: list[float | None]) -> str:
+    known = [(m, v) for m, v in zip(months, values) if v is not None]
+    if not known:
+        return f" No {name} figures in the period."
+    m, v = known[-1]
+    gaps = [m for m, v in zip(months, values) if v is None]
+    text = f" Latest {name} {num(v)} in {short_month(m)}."
+    return text + (f" No figures for {month_list(gaps, 4)}." if gaps else "")
+
+
+def _chart(chart: Chart, key: str, title: str, months: list[str], by_month: dict[str, ContractMonth],
+           national: dict[str, NationalMonth]) -> ChartSpec:
+    span = f"{short_month(months[0])} to {short_month(months[-1])}"
+    series = [(s.label, [cell(by_month.get(m), national.get(m), s.measure, s.show) for m in months])
+              for s in chart.series]
+    return ChartSpec(key, title, f"{chart.description}, {span}." + _latest(chart.latest, months, series[0][1]),
+                     series)
+
+
+def contract_charts(section: MeasureSection, months: list[str], contract: str) -> list[ChartSpec]:
+    """The section's charts for one contract over ``months`` (the span with data), in the spec's order."""
+    by = section.by_month(contract)
+    return [_chart(c, f"{contract}-{c.id}", f"{c.title}, {contract}", months, by, section.national)
+            for c in section.spec.charts]
+
+
+def national_charts(section: MeasureSection, months: list[str]) -> list[tuple[Chart, ChartSpec]]:
+    view = section.spec.national_view
+    return [(c, _chart(c, f"national-{c.id}", c.title, months, {}, section.national))
+            for c in (view.charts if view else [])]

@@ -1,0 +1,222 @@
+"""The measures engine: a return's ``[[pack.measures]]`` per contract and month, and national figures.
+
+Input is a return in long form, plain Python (no database): one ``FieldValue`` (or a plain tuple
+``(provider, contract, month, field, value[, key])``) per figure, with the field ids of the return's
+spec. What is computed is declared in the spec's ``[pack]`` section (spec/pack_spec.py); this module
+names no return and no field. Decisions:
+
+* Parts name fields, or measures declared earlier (a count's share of another count).
+* A ``sum`` of one field is that field; of several, their sum rounded to 6 places, None if any is
+  missing (totals are recomputed from their inputs, never read from the return: KPD 9, 14).
+* A ``ratio`` is the sum of its numerator fields over the sum of its denominator fields, times
+  ``scale``; None when the denominator is 0 or missing.
+* A ``count`` is the number of list rows (keys) with the field filled in, optionally only rows
+  where another field has one of the given values.
+* A return may restate a month (a quarterly return's month columns): pass values in submission
+  order, the later value wins.
+* Groups (``[[pack.groups]]``): each numbered group's size, outcomes, share of all groups' size and
+  conversion (outcomes / size), as percentages; titles from the group's text field.
+* National figures per month: for ``national = "sum"`` the sum over contracts of those reported, for
+  ``"ratio"`` the ratio of the national sums of its parts (over contracts with both), and for
+  ``median = true`` the median contract (with the change on the month before, per contract).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from statistics import median
+from typing import Iterable
+
+from ..spec.pack_spec import Measure, PackSpec
+from .kpis import month_at, month_index
+
+
+@dataclass(frozen=True)
+class FieldValue:
+    provider: str
+    contract: str
+    month: str  # "YYYY-MM"; ignored for titles
+    field: str  # a field id of the return
+    value: float | str | None
+    key: str = ""  # the row key (a list row, or the key-sheet row "seg1" of a title)
+
+
+@dataclass(frozen=True)
+class GroupMeasure:
+    """One numbered group (a KPD segment "seg1" or RAG rating "rag1") in one month."""
+
+    key: str
+    label: str  # "Segment 1"
+    title: str | None
+    size: float | None
+    outcomes: float | None
+    share: float | None  # % of all the groups' size
+    conversion: float | None  # outcomes / size, %
+
+
+@dataclass(frozen=True)
+class ContractMonth:
+    provider: str
+    contract: str
+    month: str
+    values: dict[str, float | None]  # measure id -> figure
+    parts: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)  # ratio id -> (num, den)
+    groups: list[GroupMeasure] = field(default_factory=list)
+    changes: dict[str, float | None] = field(default_factory=dict)  # median measures -> change on last month
+    flags: list[str] = field(default_factory=list)  # implausible values, for a second look
+
+    def measure(self, name: str) -> float | None:
+        return self.values.get(name)
+
+
+@dataclass(frozen=True)
+class NationalMonth:
+    month: str
+    providers: int  # contracts reporting
+    values: dict[str, float | None]  # national figure per measure (sum, or ratio of sums)
+    medians: dict[str, float | None]  # median measures -> median across contracts (None if none reported)
+
+
+def _ratio(num: float | None, den: float | None, scale: float = 1.0) -> float | None:
+    return None if num is None or not den else num / den * scale
+
+
+def _sum(values: list[float | None]) -> float | None:
+    if len(values) == 1:
+        return values[0]
+    return None if any(v is None for v in values) else round(sum(values), 6)
+
+
+def _normalise(values: Iterable[FieldValue | tuple]) -> list[FieldValue]:
+    return [v if isinstance(v, FieldValue) else FieldValue(*v) for v in values]
+
+
+def contract_months(values: Iterable[FieldValue | tuple], section: PackSpec, *,
+                    titles: dict[tuple[str, str], dict[str, str]] | None = None) -> list[ContractMonth]:
+    """Measures per (provider, contract, month), sorted; ``titles`` maps (provider, contract) -> {"seg1": title}."""
+    title_fields = {g.title_field for g in section.groups}
+    counted = {m.count for m in section.measures if m.count} | {f for m in section.measures for f in m.where}
+    nums: dict[tuple[str, str, str], dict[str, float]] = {}
+    rows: dict[tuple[str, str, str], dict[str, dict[str, object]]] = {}
+    names: dict[tuple[str, str], dict[str, str]] = {k: dict(v) for k, v in (titles or {}).items()}
+    for v in _normalise(values):
+        if isinstance(v.value, str) and v.field in title_fields:
+            if v.key and v.value.strip():
+                names.setdefault((v.provider, v.contract), {})[v.key] = v.value.strip()
+            continue
+        if isinstance(v.value, str) and v.field not in counted:
+            continue  # other text is not a figure
+        month_index(v.month)  # refuses a malformed month
+        if v.field in counted and v.key and v.value not in (None, ""):
+            rows.setdefault((v.provider, v.contract, v.month), {}).setdefault(v.key, {})[v.field] = v.value
+        if v.value is not None and not isinstance(v.value, str):
+            nums.setdefault((v.provider, v.contract, v.month), {})[v.field] = float(v.value)
+    out: dict[tuple[str, str, str], ContractMonth] = {}
+    for key in sorted(set(nums) | set(rows), key=lambda k: (k[0], k[1], month_index(k[2]))):
+        n, t = nums.get(key, {}), names.get(key[:2], {})
+        figures, parts = _figures(section.measures, n, rows.get(key, {}))
+        groups = [g for spec in section.groups for g in _groups(spec, n, t)]
+        cm = ContractMonth(*key, figures, parts, groups)
+        prev = out.get((key[0], key[1], month_at(month_index(key[2]) - 1)))
+        changes = {m.id: None if prev is None else _diff(prev.measure(m.id), cm.measure(m.id))
+                   for m in section.measures if m.median}
+        out[key] = replace(cm, changes=changes, flags=_flags(cm, section.measures))
+    return list(out.values())
+
+
+def _figures(measures: list[Measure], nums: dict[str, float], rows: dict[str, dict[str, object]]):
+    figures: dict[str, float | None] = {}
+    parts: dict[str, tuple[float | None, float | None]] = {}
+    # A part names a field, or a measure declared before this one (a count's share of another count).
+    get = lambda f: figures[f] if f in figures else nums.get(f)  # noqa: E731
+    for m in measures:
+        if m.sum is not None:
+            figures[m.id] = _sum([get(f) for f in m.sum])
+        elif m.ratio is not None:
+            num, den = _sum([get(f) for f in m.ratio[0]]), _sum([get(f) for f in m.ratio[1]])
+            parts[m.id] = (num, den)
+            figures[m.id] = _ratio(num, den, m.scale)
+        else:
+            figures[m.id] = float(sum(1 for row in rows.values() if row.get(m.count) not in (None, "") and all(
+                str(row.get(f, "")).strip() in allowed for f, allowed in m.where.items()))) if rows else None
+    return figures, parts
+
+
+def _groups(spec, nums: dict[str, float], titles: dict[str, str]) -> list[GroupMeasure]:
+    pattern = re.compile(rf"^{re.escape(spec.prefix)}(\d+)_({re.escape(spec.parts)}|{re.escape(spec.outcomes)})$")
+    ns = sorted({int(m.group(1)) for f in nums if (m := pattern.match(f))}
+                | {int(k[len(spec.prefix):]) for k in titles if re.fullmatch(re.escape(spec.prefix) + r"\d+", k)})
+    sizes = {n: nums.get(f"{spec.prefix}{n}_{spec.parts}") for n in ns}
+    total = sum(p for p in sizes.values() if p is not None)
+    out = []
+    for n in ns:
+        outcomes = nums.get(f"{spec.prefix}{n}_{spec.outcomes}")
+        out.append(GroupMeasure(f"{spec.prefix}{n}", f"{spec.label} {n}", titles.get(f"{spec.prefix}{n}"), sizes[n],
+                                outcomes, _ratio(sizes[n], total, 100), _ratio(outcomes, sizes[n], 100)))
+    return out
+
+
+def window_value(history: dict[str, ContractMonth], m: Measure, end: str, window: str) -> float | None:
+    """One contract's ``m`` over a window ending at month ``end``: ``month``, ``rolling_3``, ``rolling_12``
+    or ``cumulative`` (every month held up to ``end``). Sums and counts add up over the months; a ratio is
+    the ratio of its summed parts, never an average of monthly ratios. None when a month of the window has
+    no figures (a window is never silently shortened) or a part is missing."""
+    last = month_index(end)
+    if window == "cumulative":
+        months = sorted((k for k in history if month_index(k) <= last), key=month_index)
+    else:
+        months = [month_at(i) for i in range(last - {"month": 1, "rolling_3": 3, "rolling_12": 12}[window] + 1,
+                                              last + 1)]
+    if not months or any(k not in history for k in months):
+        return None
+    if m.ratio is not None:
+        parts = [history[k].parts.get(m.id, (None, None)) for k in months]
+        if any(None in p for p in parts):
+            return None
+        return _ratio(sum(p[0] for p in parts), sum(p[1] for p in parts), m.scale)
+    values = [history[k].measure(m.id) for k in months]
+    return None if any(v is None for v in values) else round(sum(values), 6)
+
+
+def meets_target(m: Measure, value: float | None) -> bool | None:
+    """Whether ``value`` meets the measure's target on its better side (None: no target or no value)."""
+    if m.target is None or value is None:
+        return None
+    return value >= m.target if m.direction == "higher" else value <= m.target
+
+
+def _diff(before: float | None, after: float | None) -> float | None:
+    return None if before is None or after is None else round(after - before, 6)
+
+
+def _flags(cm: ContractMonth, measures: list[Measure]) -> list[str]:
+    # A query, not a rule of the guidance: the words say "for a second look".
+    return [f"{m.id} is {v:.2f}, above the plausible maximum of {m.plausible_max:g} ({m.plausible_guidance})"
+            for m in measures if m.plausible_max is not None and (v := cm.measure(m.id)) is not None
+            and v > m.plausible_max]
+
+
+def national_months(months: Iterable[ContractMonth], section: PackSpec) -> list[NationalMonth]:
+    """National figures and medians across contracts, per month (for comparison with one provider)."""
+    by_month: dict[str, list[ContractMonth]] = {}
+    for cm in months:
+        by_month.setdefault(cm.month, []).append(cm)
+    result = []
+    for month in sorted(by_month, key=month_index):
+        cms = by_month[month]
+        values: dict[str, float | None] = {}
+        for m in section.measures:
+            if m.national == "sum":
+                values[m.id] = round(sum(v for cm in cms if (v := cm.measure(m.id)) is not None), 6)
+            elif m.national == "ratio":
+                both = [cm.parts[m.id] for cm in cms if None not in cm.parts.get(m.id, (None, None))]
+                values[m.id] = _ratio(sum(p[0] for p in both), sum(p[1] for p in both), m.scale)
+        medians = {m.id: _median([cm.measure(m.id) for cm in cms]) for m in section.measures if m.median}
+        result.append(NationalMonth(month, len(cms), values, medians))
+    return result
+
+
+def _median(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return median(present) if present else None

@@ -1,0 +1,28 @@
+"""Which returns make a pack, read from their specs: a return whose spec has a ``[pack]`` section
+(spec/pack_spec.py) has a section in the packs, in ``order``; the one with ``[pack.kpis]`` gives the
+packs their contract list (the KPI engine's contracts). No return is named here."""
+
+from __future__ import annotations
+
+from ..spec.pack_spec import PackSpec
+from ..spec.return_spec import ReturnSpec, load_all
+
+
+def pack_specs() -> list[ReturnSpec]:
+    """Every return with a pack section, in section order."""
+    return sorted((s for s in load_all().values() if s.pack is not None), key=lambda s: (s.pack.order, s.id))
+
+
+def kpi_spec() -> ReturnSpec | None:
+    """The return whose KPIs the KPI engine rates per contract (the first with [pack.kpis]), if any."""
+    return next((s for s in pack_specs() if s.pack.kpis is not None), None)
+
+
+def measure_specs() -> list[ReturnSpec]:
+    """The returns whose [[pack.measures]] the measures engine computes, in section order."""
+    return [s for s in pack_specs() if s.pack.measures]
+
+
+def section_of(return_id: str) -> PackSpec | None:
+    spec = load_all().get(return_id)
+    return spec.pack if spec is not None else None

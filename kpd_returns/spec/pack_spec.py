@@ -1,0 +1,225 @@
+"""A return's ``[pack]`` section: what a Performance Manager sees of it (docs/spec-format.md, "Pack sections").
+
+A return whose spec has a ``[pack]`` table appears in the performance packs; one without does not.
+The section says, as data, how to title and order it, which guidance it serves, the notes printed
+with it, and what is computed from the return's fields:
+
+* ``[pack.kpis]``: the KPI engine (kpd_returns.packs.kpis: windows, referral cohorts, targets,
+  tiers, Social Value), configured by a file beside the specs (``config``) and told which fields
+  hold the cases due / within / outside target, per KPI and cohort (row keys ``<prefix><kpi>_<cohort>``).
+  The return that has it gives the packs their contract list and Service Start Dates.
+* ``[[pack.measures]]``: figures per contract per month, computed from fields by the measures
+  engine (kpd_returns.packs.measures): a ``sum`` of fields, a ``ratio`` of sums with a ``scale``,
+  or a ``count`` of list rows.
+* ``[[pack.groups]]``: numbered groups of fields (``<prefix><n>_<part>``), each with a title field.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+_ID = r"^[a-z][a-z0-9_]*$"
+WINDOWS = ("month", "rolling_3", "rolling_12", "cumulative")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PackNote(_Model):
+    """A line of the pack's Notes: a measure, what it means, the paragraph behind it."""
+
+    measure: str = Field(min_length=1)
+    explanation: str = Field(min_length=1)
+    guidance: str = ""
+
+
+class SocialValueFields(_Model):
+    """The fields of the Social Value KPI (AtW 7.16): each measure's percentage, the count of companies
+    over 500 employees (measure 3 is met when there are none), and the supply-chain size."""
+
+    measures: tuple[str, str, str]
+    over_500: str
+    companies: str
+
+
+class KpiSource(_Model):
+    """Where the KPI engine finds its counts in this return."""
+
+    config: str = Field(min_length=1)  # a file in the validators folder (KPIs, cohorts, targets, tiers)
+    due: str  # field id: cases whose KPI deadline fell in the month
+    within: str  # field id: cases within target
+    outside: str  # field id: cases outside target
+    key_prefix: str = Field(pattern=_ID)  # row keys "<prefix><kpi id>_<cohort>"
+    social_value: SocialValueFields | None = None
+    # The consolidated workbook's sheet of KPI percentages for this return.
+    consolidated_sheet: str = Field(min_length=1, max_length=31)
+    consolidated_title: str = Field(min_length=1)
+
+
+class Measure(_Model):
+    """One figure per contract per month, computed from the return's fields (or earlier measures)."""
+
+    id: str = Field(pattern=_ID)
+    label: str = Field(min_length=1)
+    sum: list[str] | None = None  # the sum of these; None if any is missing
+    ratio: tuple[list[str], list[str]] | None = None  # sum of the first over sum of the second, times ``scale``
+    count: str | None = None  # list sheet: the number of rows with this field filled in ...
+    where: dict[str, list[str]] = Field(default_factory=dict)  # ... optionally where a field has one of these
+    scale: float = 1.0  # 100 for a percentage
+    unit: str = ""
+    decimals: int = Field(default=2, ge=0, le=6)
+    target: float | None = None
+    direction: Literal["higher", "lower"] = "higher"  # which side of the target is better
+    windows: list[Literal["month", "rolling_3", "rolling_12", "cumulative"]] = Field(default_factory=lambda: ["month"])
+    national: Literal["sum", "ratio", "none"] = "sum"  # the national figure: sum of contracts, ratio of sums
+    median: bool = False  # also the median across contracts, and the change on the month before
+    trend: bool = False  # drawn in a trend chart
+    plausible_max: float | None = None  # above this the figure is listed for a second look (a query)
+    plausible_guidance: str = ""
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "Measure":
+        kinds = [k for k in ("sum", "ratio", "count") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError(f"measure '{self.id}' needs exactly one of sum, ratio or count")
+        if self.where and self.count is None:
+            raise ValueError(f"measure '{self.id}': 'where' goes with 'count'")
+        if self.national == "ratio" and self.ratio is None:
+            raise ValueError(f"measure '{self.id}': national = 'ratio' needs a ratio measure")
+        return self
+
+
+class Group(_Model):
+    """Numbered groups (``<prefix>1_<part>`` ...) with the provider's own titles, e.g. KPD segments (KPD 17-22)."""
+
+    prefix: str = Field(pattern=_ID)
+    label: str = Field(min_length=1)  # "Segment": rows read "Segment 1"
+    title_field: str  # text field holding each group's title, keyed "<prefix><n>"
+    parts: str  # the part giving each group's size (its share of all groups)
+    outcomes: str  # the part converted from it (outcomes / parts, %)
+
+
+class Column(_Model):
+    """A column of a pack table: a measure's figure, its change on last month, or the median contract."""
+
+    measure: str
+    # value / change on last month / median contract / national figure; a window of the contract's figure
+    # (rolling_3, rolling_12, cumulative); or "target": whether the month's figure meets the measure's target.
+    show: Literal["value", "change", "median", "national", "rolling_3", "rolling_12", "cumulative", "target"] = "value"
+    heading: str = Field(min_length=1)  # in the HTML pack
+    sheet_heading: str = ""  # in the Excel pack (default: heading)
+    width: int = Field(default=10, ge=4, le=60)  # Excel column width
+    format: Literal["num", "int", "pct", "text"] = "num"  # "text" for show = "target"
+
+
+class Table(_Model):
+    """A table per contract, one row per month (HTML: one table per contract; Excel: one sheet of all)."""
+
+    id: str = Field(pattern=_ID)
+    caption: str = Field(min_length=1)  # HTML: "<caption>, <contract>"
+    sheet: str = Field(min_length=1, max_length=31)
+    sheet_title: str = Field(min_length=1)
+    sheet_note: str = ""
+    columns: list[Column] = Field(min_length=1)
+
+
+class Series(_Model):
+    measure: str
+    show: Literal["value", "median", "national"] = "value"
+    label: str = Field(min_length=1)
+
+
+class Chart(_Model):
+    """A trend chart by month. Per contract it is drawn beside ``table`` in Excel, from that table's columns."""
+
+    id: str = Field(pattern=_ID)
+    title: str = Field(min_length=1)  # ", <contract>" is added per contract
+    description: str = Field(min_length=1)  # ", <months>." and the latest figure are added
+    latest: str = "figure"  # "Latest <latest> 12.0 in Oct 2026."
+    table: str = ""
+    series: list[Series] = Field(min_length=1)
+    excel: bool = True  # the national chart is also drawn in the Excel pack
+
+
+class GroupTable(_Model):
+    """The groups ([[pack.groups]]) of the latest month (HTML) and of every month (Excel)."""
+
+    id: str = Field(default="groups", pattern=_ID)
+    caption: str = Field(min_length=1)
+    sheet: str = Field(min_length=1, max_length=31)
+    sheet_title: str = Field(min_length=1)
+    sheet_note: str = ""
+    table_name: str = Field(min_length=1)
+    empty: str = Field(min_length=1)
+    size_heading: str = Field(min_length=1)
+    outcomes_heading: str = Field(min_length=1)
+
+
+class NationalView(_Model):
+    """The national pack's table (columns with show = "national" or "median") and charts."""
+
+    caption: str = Field(min_length=1)
+    sheet: str = Field(min_length=1, max_length=31)
+    sheet_title: str = Field(min_length=1)
+    sheet_note: str = ""
+    table_name: str = Field(min_length=1)
+    columns: list[Column] = Field(min_length=1)
+    charts: list[Chart] = Field(default_factory=list)
+
+
+class PackSpec(_Model):
+    title: str = Field(min_length=1)  # the section's heading in a provider's pack
+    national_title: str = ""  # its heading in the national pack (default: title)
+    label: str = Field(min_length=1)  # after a contract reference: "(AtW MHSS)"
+    order: int = 1  # sections, and the general notes (templates/pack-notes.toml), sorted by this
+    guidance: str = Field(min_length=1)  # what the pack serves ("AtW 7.04-7.05, 7.20; ...")
+    action_plan_guidance: str = ""
+    findings_guidance: str = Field(min_length=1)  # cited for open findings on this return
+    intro: str = ""
+    how_to_read: list[str] = Field(min_length=1)  # used when this is the first section a pack holds
+    notes: list[PackNote] = Field(default_factory=list)
+    kpis: KpiSource | None = None
+    measures: list[Measure] = Field(default_factory=list)
+    groups: list[Group] = Field(default_factory=list)
+    # How the measures are shown (a measures section: packs.pack_html, pack_excel).
+    short: str = ""  # "KPD": "No KPD figures for the 12 months to the report month."
+    contract_heading: str = "Contract"  # the Excel tables' first column
+    tables: list[Table] = Field(default_factory=list)
+    charts: list[Chart] = Field(default_factory=list)
+    group_table: GroupTable | None = None
+    national_view: NationalView | None = None
+    flags_heading: str = "Figures for a second look"
+
+    @model_validator(mode="after")
+    def _measures_refer_back(self) -> "PackSpec":
+        seen: set[str] = set()
+        for m in self.measures:
+            if m.id in seen:
+                raise ValueError(f"measure id '{m.id}' is used twice")
+            seen.add(m.id)
+        if self.kpis is None and not self.measures:
+            raise ValueError("a pack section needs [pack.kpis] or at least one [[pack.measures]]")
+        tables = {t.id: t for t in self.tables}
+        by_id = {m.id: m for m in self.measures}
+        views = [c for t in self.tables for c in t.columns] + (self.national_view.columns if self.national_view else [])
+        for c in views:
+            if c.measure not in seen:
+                raise ValueError(f"column '{c.heading}' shows measure '{c.measure}', which [[pack.measures]] lacks")
+            if c.show in WINDOWS and c.show not in by_id[c.measure].windows:
+                raise ValueError(f"column '{c.heading}': measure '{c.measure}' does not list window '{c.show}'")
+        charted = [s for ch in self.charts + (self.national_view.charts if self.national_view else [])
+                   for s in ch.series]
+        for s in charted:
+            if s.measure not in by_id or not by_id[s.measure].trend:
+                raise ValueError(f"series '{s.label}': measure '{s.measure}' needs trend = true to be charted")
+        for ch in self.charts:
+            if ch.table not in tables:
+                raise ValueError(f"chart '{ch.id}': table '{ch.table}' is not one of [[pack.tables]]")
+            shown = {(c.measure, c.show) for c in tables[ch.table].columns}
+            for se in ch.series:
+                if (se.measure, se.show) not in shown:
+                    raise ValueError(f"chart '{ch.id}': series '{se.label}' is not a column of table '{ch.table}'")
+        return self
