@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from kpd_returns.intake.consolidated_workbook import _field_value
-from kpd_returns.packs.kpd_measures import provider_months
+from kpd_returns.packs.measures import contract_months
+from kpd_returns.packs.specs import section_of
 from kpd_returns.spec.computed import evaluate, value
 from kpd_returns.spec.findings import make
 from kpd_returns.spec.sheet_model import Computed
@@ -49,8 +50,9 @@ def test_the_consolidated_workbook_recomputes_with_it_and_keeps_the_stored_figur
 def test_the_packs_fte_total_is_the_same_sum():
     staff = {"staff_senior": 4.5, "staff_front_line": 50.25, "staff_central": 10.0, "staff_employer": 6.0}
     values = [("P", "CPA 07", "2026-04", f, v) for f, v in staff.items()]
-    assert provider_months(values)[0].fte_total == 70.75
-    assert provider_months(values[:3])[0].fte_total is None  # one category missing: no total
+    section = section_of("kpd")
+    assert contract_months(values, section)[0].measure("fte_total") == 70.75
+    assert contract_months(values[:3], section)[0].measure("fte_total") is None  # one category missing: no total
 
 
 def test_the_divide_by_zero_message_names_no_field_of_one_return():

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from statistics import median
 from typing import Iterable
 
+from ..spec.computed import ratio, total
 from ..spec.pack_spec import Measure, PackSpec
 from .kpis import month_at, month_index
 
@@ -79,13 +80,12 @@ class NationalMonth:
 
 
 def _ratio(num: float | None, den: float | None, scale: float = 1.0) -> float | None:
-    return None if num is None or not den else num / den * scale
+    return ratio(num, den, scale)
 
 
 def _sum(values: list[float | None]) -> float | None:
-    if len(values) == 1:
-        return values[0]
-    return None if any(v is None for v in values) else round(sum(values), 6)
+    # Six places, as the packs have always shown their totals (spec.computed is the one evaluator).
+    return total(values, digits=6)
 
 
 def _normalise(values: Iterable[FieldValue | tuple]) -> list[FieldValue]:

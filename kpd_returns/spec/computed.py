@@ -49,6 +49,18 @@ def evaluate(computed: Computed, value_of: Callable[[str], float | None], *, dig
     return Outcome(value)
 
 
+def total(values: list[float | None], *, digits: int = NOISE_DIGITS) -> float | None:
+    """The sum of figures, None if any is missing; one figure is itself (nothing to add, nothing rounded)."""
+    if len(values) == 1:
+        return values[0]
+    return None if any(v is None for v in values) else round(sum(values), digits)
+
+
+def ratio(numerator: float | None, denominator: float | None, scale: float = 1.0) -> float | None:
+    """``numerator / denominator * scale``; None when either is missing or the denominator is 0."""
+    return None if numerator is None or not denominator else numerator / denominator * scale
+
+
 def value(computed: Computed, value_of: Callable[[str], float | None], *, digits: int = NOISE_DIGITS) -> float | None:
     """Just the value of ``evaluate`` (None when it cannot be worked out)."""
     return evaluate(computed, value_of, digits=digits).value
