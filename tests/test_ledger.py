@@ -151,7 +151,7 @@ def test_latest_valid_submission_is_current_and_history_keeps_all(ledger):
     current = ledger.current_returns("mmir")
     assert [(r.contract, r.name) for r in current] == [("AtW-C1", "v2.xlsx"), ("AtW-C2", "other.xlsx")]
     assert current[0].received_at == T(2026, 11, 5, 9) and current[0].period_end == D(2026, 10, 31)
-    hist = ledger.history("AtW-C1")
+    hist = ledger.group_files()[("mmir", "atw-c1", "2026-10")]
     assert [(h.name, h.verdict, h.current) for h in hist] == [
         ("v1.xlsx", "valid", False), ("v2.xlsx", "valid", True), ("v3-bad.xlsx", "invalid", False)]
     vals = {(v.contract, v.field, v.key): v.value for v in ledger.current_values("mmir")}

@@ -13,8 +13,8 @@ import openpyxl
 import pytest
 from openpyxl.workbook.defined_name import DefinedName
 
-from kpd_returns.read.extract import read_return
-from kpd_returns.spec.return_spec import META_SHEET, get_spec
+from kpd_returns.checks.batch import prepare
+from kpd_returns.spec.return_spec import META_SHEET, get_spec, load_all
 from kpd_returns.author.template import write_template
 from kpd_returns.checks.validate import validate_file
 
@@ -32,15 +32,20 @@ def _bytes(wb: openpyxl.Workbook) -> bytes:
     return out.getvalue()
 
 
+def read_return(data: bytes, name: str):
+    """The first phase of checking one file (checks.batch.prepare), the path every command takes."""
+    return prepare(data, name=name, specs=load_all())
+
+
 def _codes(findings) -> list[tuple[str, str | None, str | None]]:
     return [(f.code, f.sheet, f.cell) for f in findings]
 
 
 def test_an_untouched_template_is_recognised_with_no_structure_findings():
     ex = read_return(_bytes(_template_wb("kpd")), name="blank.xlsx")
-    assert ex.spec.id == "kpd" and ex.version == "1.0"
-    assert ex.findings == [] and ex.data is not None
-    assert ex.data.period == "2026-27 Q2" and ex.data.month_of_key["jan"] == "2027-01"
+    assert ex.return_id == "kpd" and ex.version == "1.0"
+    assert ex.findings == [] and ex.check is not None
+    assert ex.check.data.period == "2026-27 Q2" and ex.check.data.month_of_key["jan"] == "2027-01"
 
 
 def test_a_workbook_that_is_not_a_return_is_one_file_level_finding_and_exit_2():
@@ -60,7 +65,7 @@ def test_a_hand_made_copy_without_the_marker_says_which_labels_differ():
     del wb[META_SHEET]
     wb["Staffing"]["A6"] = "Frontline staff"
     ex = read_return(_bytes(wb), name="copy.xlsx")
-    assert ex.data is None
+    assert ex.check is None
     codes = _codes(ex.findings)
     assert codes[0] == ("not-a-return", None, None)
     assert ("label-changed", "Staffing", "A6") in codes
@@ -97,7 +102,7 @@ def test_a_deleted_row_moves_labels_and_named_ranges():
     wb = _template_wb("kpd")
     wb["Staffing"].delete_rows(7)  # Centrally-managed functions
     ex = read_return(_bytes(wb), name="deleted-row.xlsx")
-    assert ex.data is None
+    assert ex.check is None
     codes = _codes(ex.findings)
     assert ("label-changed", "Staffing", "A7") in codes
     changed = next(f for f in ex.findings if f.cell == "A7" and f.sheet == "Staffing")

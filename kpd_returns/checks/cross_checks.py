@@ -33,7 +33,6 @@ from ..spec import layout
 from ..spec.findings import Finding
 from ..spec.return_spec import ReturnSpec, SpecError, get_spec
 
-CROSS_CODES = ("ytd-discontinuity", "kpd-restatement")
 _TOLERANCE = 1e-6
 _SEQ_BASE = 100000  # cross-check findings sort after the validator's
 

@@ -25,18 +25,12 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..spec.personal_data import mask_all
-from ..spec.model import EXIT_ERRORS, EXIT_UNREADABLE, EXIT_VALID, FileReport
+from ..spec.model import EXIT_UNREADABLE, EXIT_VALID, FileReport
 from ..read.terminal import safe_text
 
 FORMATS = ("text", "json")
 SKIPPED = "skipped: not a return"
 DEFAULT_REGION = "england-and-wales"
-
-HELP_EXIT_CODES = (
-    f"Exit codes (the worst over all files): {EXIT_VALID} every file is valid (warnings allowed); "
-    f"{EXIT_ERRORS} at least one file has errors; {EXIT_UNREADABLE} at least one file could not be read "
-    "or used, an option was wrong, or a copy could not be written."
-)
 
 
 class UsageError(Exception):

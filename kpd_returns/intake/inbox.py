@@ -71,7 +71,6 @@ SPREADSHEET_TYPES = frozenset({
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "application/vnd.ms-excel", "application/vnd.ms-excel.sheet.macroenabled.12", "text/csv",
 })
-EMAIL_SUFFIXES = (".eml", ".msg")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Outlook .msg files are OLE compound files
 
 
@@ -115,11 +114,6 @@ class InboxScan:
 
     inputs: list[tuple[Path, str]]  # (path, path relative to its inbox as shown: POSIX form, safe_name)
     skipped: list[str]  # files in an inbox that are not returns (a README, a covering PDF), as shown
-
-
-def list_files(paths: Iterable[str | Path], exclude: Iterable[str | Path] = ()) -> list[Path]:
-    """Every input file under ``paths`` (files given directly are kept as they are), sorted, junk left out."""
-    return [path for path, _rel in list_inputs(paths, exclude)]
 
 
 def list_inputs(paths: Iterable[str | Path], exclude: Iterable[str | Path] = ()) -> list[tuple[Path, str]]:
@@ -200,7 +194,7 @@ def input_kind(path: Path) -> str | None:
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm", ".xls"):
         return "workbook"
-    if suffix in EMAIL_SUFFIXES:
+    if suffix in (".eml", ".msg"):
         return suffix[1:]
     try:
         with open(path, "rb") as fh:

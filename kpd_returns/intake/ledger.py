@@ -653,16 +653,6 @@ class Ledger:
             yield ValueRow(provider, contract, period, fld, key, month, num if num is not None else text,
                            file_id, rid, end)
 
-    def history(self, contract: str | None = None) -> list[ReturnRow]:
-        """Every file received, superseded and rejected ones included, oldest first."""
-        sql = f"SELECT {_ROW_COLUMNS}, {_COUNTS} FROM files f"
-        args: tuple = ()
-        if contract is not None:
-            sql += " WHERE f.contract_key = ?"
-            args = (contract_key(contract),)
-        sql += " ORDER BY f.received_at IS NULL, f.received_at, f.id"
-        return [_row(r) for r in self.conn.execute(sql, args)]
-
     def all_files(self) -> list[ReturnRow]:
         """Every file, in a content-determined order (for outputs that must not depend on ingest order)."""
         return list(self.iter_all_files())
@@ -713,11 +703,6 @@ class Ledger:
             wanted.add(period)
         return submissions_register(self, as_of=as_of, register=register, periods=wanted or None,
                                     region_default=region_default, calendar=calendar)
-
-    def files_for(self, return_id: str, contract: str, period: str) -> list[ReturnRow]:
-        sql = (f"SELECT {_ROW_COLUMNS}, {_COUNTS} FROM files f WHERE f.return_id = ? AND f.contract_key = ? AND "
-               "f.period = ? ORDER BY f.received_at IS NULL, f.received_at, f.id")
-        return [_row(r) for r in self.conn.execute(sql, (return_id, contract_key(contract), period))]
 
     def contracts_seen(self) -> list[tuple[str, str, str | None, str]]:
         """(return_id, contract_key, provider, contract) of every attributable file, latest name first."""
