@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import TextIO
 
 from ..read.terminal import safe_text
-from ..spec.workdays import DEFAULT_REGION, REGIONS
+from ..spec.constants import DEFAULT_REGION, EXIT_ERRORS, EXIT_UNREADABLE, EXIT_VALID
+from ..spec.workdays import REGIONS
 from ..intake.workspace import ledger_for, register_for, remember_ledger
-EXIT_OK, EXIT_REJECTED, EXIT_CANNOT_RUN = 0, 1, 2
 
 _MARK = {"accepted": "ACCEPTED", "accepted with warnings": "WARNINGS", "rejected": "REJECTED",
          "unreadable": "UNREADABLE", "duplicate": "DUPLICATE"}
@@ -126,7 +126,7 @@ def _print_recorded(summary, out: TextIO, verbose: bool) -> None:
 
 def _exit_for(summary) -> int:
     """1 while any input is rejected or unreadable and not since replaced by a valid return."""
-    return EXIT_REJECTED if summary.open_problems else EXIT_OK
+    return EXIT_ERRORS if summary.open_problems else EXIT_VALID
 
 
 def _guard(fn, err: TextIO) -> int:
@@ -138,7 +138,7 @@ def _guard(fn, err: TextIO) -> int:
         return fn()
     except (UsageError, LedgerError, RegistryError, DeadlineError, ValueError) as exc:
         print(safe_text(exc), file=err)
-        return EXIT_CANNOT_RUN
+        return EXIT_UNREADABLE
     except BrokenPipeError:  # the reader of our output has gone: the command line exits quietly
         raise
     except OSError as exc:
@@ -147,7 +147,7 @@ def _guard(fn, err: TextIO) -> int:
         print(safe_text(f"kpd-returns could not read or write {mask_all(str(exc.filename or 'a file'))} "
                         f"({exc.strerror or exc})."),
               file=err)
-        return EXIT_CANNOT_RUN
+        return EXIT_UNREADABLE
 
 
 # -- ingest ---------------------------------------------------------------------------------
@@ -207,7 +207,7 @@ def run_status(*, db: Path | None = None, periods: Sequence[str] | None = None, 
             rows = ledger.submissions_register(as_of=day, register=register, periods=wanted, region_default=reg,
                                                calendar=cal)
         write_status(rows, day, out, fmt)
-        return EXIT_OK
+        return EXIT_VALID
     return _guard(go, err)
 
 

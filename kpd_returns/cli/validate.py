@@ -25,12 +25,12 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..spec.personal_data import mask_all
-from ..spec.model import EXIT_UNREADABLE, EXIT_VALID, FileReport
+from ..spec.constants import DEFAULT_REGION, EXIT_UNREADABLE, EXIT_VALID
+from ..spec.model import FileReport
 from ..read.terminal import safe_text
 
 FORMATS = ("text", "json")
 SKIPPED = "skipped: not a return"
-DEFAULT_REGION = "england-and-wales"
 
 
 class UsageError(Exception):

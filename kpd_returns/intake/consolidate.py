@@ -57,7 +57,7 @@ from ..spec.model import FileReport
 from .registry import Registry, period_bounds
 from ..spec.return_spec import ReturnSpec, load_all
 from ..render.status_report import late_and_missing
-from ..spec.workdays import DEFAULT_REGION
+from ..spec.constants import DEFAULT_REGION, LEDGER_NAME
 
 OUTCOMES = ("accepted", "accepted with warnings", "rejected", "unreadable", "duplicate")
 OUTCOME_OF_VERDICT = {"valid": "accepted", "valid-with-warnings": "accepted with warnings", "invalid": "rejected",
@@ -67,7 +67,6 @@ SUMMARY_SCHEMA_VERSION = "1.2"  # 1.1: late_and_missing; 1.2: skipped, and open 
 WORKBOOK_NAME = "consolidated.xlsx"
 SUMMARY_NAME = "summary.json"
 REJECTED_DIR = "rejected"
-LEDGER_NAME = "ledger.sqlite"
 MAX_WORKERS = 64
 SPILL_BYTES = 1 << 20  # an attachment bigger than this waits for the validator on disk (kpd_returns.intake.scratch)
 

@@ -53,6 +53,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..spec.constants import DEFAULT_REGION
 from ..spec.findings import Finding
 
 if TYPE_CHECKING:
@@ -265,7 +266,7 @@ class RegisterRow:
     resubmissions: int
     files: int
     period_end: dt.date | None = None
-    region: str = "england-and-wales"
+    region: str = DEFAULT_REGION
     in_register: bool = True
     current_file_id: int | None = None
     current_name: str | None = None
@@ -693,7 +694,7 @@ class Ledger:
         return [(r[0], _parse_date(r[1])) for r in rows]
 
     def submissions_register(self, *, as_of: dt.date, register: "Registry | None", period: str | None = None,
-                             region_default: str = "england-and-wales", periods: Iterable[str] | None = None,
+                             region_default: str = DEFAULT_REGION, periods: Iterable[str] | None = None,
                              calendar: Any = None) -> list[RegisterRow]:
         """Who owed what, and what came in: see kpd_returns.intake.registry.submissions_register."""
         from .registry import submissions_register

@@ -21,7 +21,8 @@ import tomllib
 from pathlib import Path
 from typing import TextIO
 
-DEFAULT_LEDGER = "kpd-ledger.sqlite"
+from ..spec.constants import DEFAULT_LEDGER
+
 PROJECT_FILE = ".kpd-returns.toml"
 
 

@@ -22,11 +22,10 @@ import warnings
 import zipfile
 from pathlib import Path
 
+from ..spec.constants import FIXED_TIME, ZIP_TIME
 from ..spec.personal_data import mask_all, mask_formula
 from ..read.workbook import MAX_FILE_BYTES, MAX_PART_BYTES, MAX_TOTAL_BYTES, MAX_ZIP_ENTRIES
 
-FIXED_TIME = dt.datetime(2000, 1, 1, 0, 0, 0)
-ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _DOCTYPE = re.compile(rb"<!\s*DOCTYPE|<!\s*ENTITY", re.I)
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
 

@@ -9,14 +9,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .constants import EXIT_ERRORS, EXIT_UNREADABLE, EXIT_VALID
 from .findings import Finding
 
 Verdict = Literal["valid", "valid-with-warnings", "invalid", "unreadable"]
-
-# Exit codes of `kpd-returns validate` (also in the README and --help).
-EXIT_VALID = 0  # no errors (warnings allowed)
-EXIT_ERRORS = 1  # at least one file has errors
-EXIT_UNREADABLE = 2  # at least one file could not be read or used
 
 
 @dataclass(frozen=True)
