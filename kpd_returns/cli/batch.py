@@ -29,6 +29,7 @@ from typing import TextIO
 from ..read.terminal import safe_text
 from ..spec.constants import DEFAULT_REGION, EXIT_ERRORS, EXIT_UNREADABLE, EXIT_VALID
 from ..spec.workdays import REGIONS
+from ..intake.registry import submissions_register
 from ..intake.workspace import ledger_for, register_for, remember_ledger
 
 _MARK = {"accepted": "ACCEPTED", "accepted with warnings": "WARNINGS", "rejected": "REJECTED",
@@ -204,8 +205,8 @@ def run_status(*, db: Path | None = None, periods: Sequence[str] | None = None, 
             wanted = None
             if scope.selected is not None:
                 wanted = {p for ps in scope.selected.values() for p in ps}
-            rows = ledger.submissions_register(as_of=day, register=register, periods=wanted, region_default=reg,
-                                               calendar=cal)
+            rows = submissions_register(ledger, as_of=day, register=register, periods=wanted or None,
+                                        region_default=reg, calendar=cal)
         write_status(rows, day, out, fmt)
         return EXIT_VALID
     return _guard(go, err)

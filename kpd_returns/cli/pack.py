@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
+from ..intake.registry import submissions_register
 from ..intake.workspace import ledger_for, register_for
 from ..read.terminal import safe_text
 from ..spec.constants import EXIT_UNREADABLE, EXIT_VALID
@@ -73,7 +74,7 @@ def load_packs(ledger_path: str | Path, period: str, *, providers: Iterable[str]
     with Ledger(ledger_path) as ledger:
         returns = ledger.current_returns()
         mmir, kpd = ledger.current_values("mmir"), ledger.current_values("kpd")
-        rows = ledger.submissions_register(as_of=as_of, register=reg)
+        rows = submissions_register(ledger, as_of=as_of, register=reg)
         contracts = sorted({r.contract for r in returns if r.contract} | {r.contract for r in rows if r.contract})
         findings = {c: ledger.finding_counts(contract=c) for c in contracts}
         starts, ends = mmir_spans(ledger, reg)

@@ -54,7 +54,7 @@ from ..spec.personal_data import mask_all
 from .inbox import InboxItem, iter_items, scan_inputs
 from .ledger import Ledger, LedgerBusy, LedgerError, ReturnRow, format_received, is_locked
 from ..spec.model import FileReport
-from .registry import Registry, period_bounds
+from .registry import Registry, period_bounds, submissions_register
 from ..spec.return_spec import ReturnSpec, load_all
 from ..render.status_report import late_and_missing
 from ..spec.constants import DEFAULT_REGION, LEDGER_NAME
@@ -721,8 +721,8 @@ def workbook_input(ledger: Ledger, *, scope: Scope, as_of: dt.date, register: Re
         reg_periods = set()
         for rid, chosen in scope.selected.items():
             reg_periods |= in_scope.get(rid, set()) | set(chosen)
-    rows = ledger.submissions_register(as_of=as_of, register=register, periods=reg_periods, region_default=region,
-                                       calendar=calendar)
+    rows = submissions_register(ledger, as_of=as_of, register=register, periods=reg_periods or None,
+                                region_default=region, calendar=calendar)
     if scope.selected is not None:
         rows = [r for r in rows if r.return_id in scope.selected]
     def files():  # streamed: the Files sheet and its counts each read them once, never all held in memory
