@@ -7,7 +7,8 @@ import os
 from email.message import EmailMessage
 from pathlib import Path
 
-from kpd_returns.intake.consolidate import Scope, ingest
+from kpd_returns.intake.ingest import ingest
+from kpd_returns.intake.scope import Scope
 from kpd_returns.intake.ledger import Ledger
 from kpd_returns.spec.model import FileReport
 from kpd_returns.intake.registry import Registry, RegistryEntry
