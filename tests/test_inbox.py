@@ -11,6 +11,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from kpd_returns.intake import inbox
+from kpd_returns.intake.inbox_email import MAX_EMAIL_BYTES
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
@@ -172,7 +173,7 @@ def test_an_email_over_the_cap_is_refused_without_being_read(tmp_path):
     path = tmp_path / "huge.eml"
     with path.open("wb") as fh:
         fh.write(b"From: a@p.example\r\n\r\n")
-        fh.truncate(inbox.MAX_EMAIL_BYTES + 1)  # sparse
+        fh.truncate(MAX_EMAIL_BYTES + 1)  # sparse
     (item,) = inbox.items_from_file(path)
     assert item.problem == ("email-too-large", "101 MB; the limit is 100 MB")
 
