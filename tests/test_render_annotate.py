@@ -182,6 +182,7 @@ import zipfile  # noqa: E402
 import xml.etree.ElementTree as ET  # noqa: E402
 
 from kpd_returns.render import annotate as annotate_mod  # noqa: E402
+from kpd_returns.render import annotate_openpyxl  # noqa: E402
 from kpd_returns.read.workbook import open_workbook  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -199,7 +200,7 @@ def fast_only(monkeypatch):
     """Fail if the openpyxl fallback is taken."""
     def refuse(*_args, **_kw):
         raise AssertionError("the openpyxl fallback was used")
-    monkeypatch.setattr(annotate_mod, "load_full", refuse)
+    monkeypatch.setattr(annotate_openpyxl, "load_full", refuse)
 
 
 @pytest.fixture(scope="module")
