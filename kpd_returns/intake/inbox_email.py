@@ -10,6 +10,7 @@ import email
 import email.utils
 from email.message import EmailMessage
 from pathlib import Path
+
 from .inbox_item import (_OLE_MAGIC, SPREADSHEET_TYPES, InboxItem, _digest, _file_digest, _mtime, _problem_item, _uk,
                          is_workbook_attachment)
 from ..read.eml_stream import EmlStream, MalformedEmail

@@ -9,15 +9,12 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
 from ..read.terminal import safe_name
 
 
 _UK = ZoneInfo("Europe/London")
-
-
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
-
-
 SPREADSHEET_TYPES = frozenset({
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "application/vnd.ms-excel", "application/vnd.ms-excel.sheet.macroenabled.12", "text/csv",

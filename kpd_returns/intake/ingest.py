@@ -38,6 +38,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
+
 from ..spec import findings as F
 from . import scratch
 from ..spec.personal_data import mask_all
@@ -52,8 +53,6 @@ from ..spec.constants import DEFAULT_REGION
 
 
 MAX_WORKERS = 64
-
-
 SPILL_BYTES = 1 << 20  # an attachment bigger than this waits for the validator on disk (kpd_returns.intake.scratch)
 
 

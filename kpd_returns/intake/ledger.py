@@ -37,7 +37,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..checks import cross_checks
 from ..spec.findings import Finding
-from .ledger_lock import LOCK_WAIT_ENV, _FIRST_TRY_MS, LedgerBusy, LedgerError, _cannot_use, is_locked, lock_wait_seconds
+from .ledger_lock import (LOCK_WAIT_ENV, _FIRST_TRY_MS, LedgerBusy, LedgerError, _cannot_use, is_locked,
+                          lock_wait_seconds)
 from .ledger_rows import (_COUNTS, _ROW_COLUMNS, AddResult, RegisterRow, ReturnRow, StoredRegister, ValueRow,
                           _finding_from_row, _iso_dt, _parse_date, _row, _value_columns, contract_key, format_received)
 from .ledger_schema import MIGRATIONS, SCHEMA_VERSION, _statements
@@ -48,7 +49,6 @@ if TYPE_CHECKING:
 # What callers import from here: the ledger, its rows and its errors (defined in ledger_rows and ledger_lock).
 __all__ = ["VALID_VERDICTS", "VERDICTS", "AddResult", "Ledger", "LedgerBusy", "LedgerError", "RegisterRow", "ReturnRow",
            "StoredRegister", "ValueRow", "contract_key", "format_received", "is_locked", "lock_wait_seconds"]
-
 VALID_VERDICTS = ("valid", "valid-with-warnings")
 VERDICTS = ("valid", "valid-with-warnings", "invalid", "unreadable")
 

@@ -18,11 +18,7 @@ class LedgerBusy(LedgerError):
 
 
 DEFAULT_LOCK_WAIT = 60.0
-
-
 LOCK_WAIT_ENV = "KPD_LEDGER_WAIT"
-
-
 _FIRST_TRY_MS = 200  # a lock held for a moment is waited for silently
 
 

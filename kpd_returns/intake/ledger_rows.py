@@ -162,8 +162,6 @@ def _value_columns(value: Any) -> tuple[float | None, str | None]:
 _ROW_COLUMNS = """f.id, f.return_id, f.provider, f.contract, f.period, f.period_end, f.verdict, f.received_at,
     f.submitted_source, f.late_working_days, f.deadline, f.name, f.sender, f.source_email, f.source_path,
     f.sha256, f.template_version, f.region"""
-
-
 _COUNTS = """(SELECT COUNT(*) FROM findings g WHERE g.file_id = f.id AND g.severity = 'error') AS n_errors,
     (SELECT COUNT(*) FROM findings g WHERE g.file_id = f.id AND g.severity = 'warning') AS n_warnings,
     (f.verdict IN ('valid', 'valid-with-warnings') AND f.return_id IS NOT NULL AND f.contract_key IS NOT NULL

@@ -108,8 +108,6 @@ CREATE TABLE registers (
 );
 """),
 ]
-
-
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 

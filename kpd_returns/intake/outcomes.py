@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
 from ..spec import findings as F
 from ..spec.personal_data import mask_all
 from .inbox import InboxItem
@@ -14,8 +15,6 @@ from ..spec.model import FileReport
 
 
 OUTCOMES = ("accepted", "accepted with warnings", "rejected", "unreadable", "duplicate")
-
-
 OUTCOME_OF_VERDICT = {"valid": "accepted", "valid-with-warnings": "accepted with warnings", "invalid": "rejected",
                       "unreadable": "unreadable"}
 

@@ -9,6 +9,7 @@ import re
 import tempfile
 from pathlib import Path
 from typing import Any
+
 from . import scratch
 from .inbox import InboxItem
 from .ledger import Ledger, ReturnRow

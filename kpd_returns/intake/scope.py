@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
 from .registry import period_bounds
 from ..spec.return_spec import ReturnSpec, load_all
 

@@ -137,20 +137,10 @@ def _parse_shared_strings(xml: bytes) -> list[str]:
 # first, an entity other than the five predefined ones) goes to the expat parser, which
 # keeps every guarantee above (no DTD, damaged XML reported).
 _FAST_F = re.compile(r"<f\b[^>]*?(?:/>|>([^<]*)</f>)")
-
-
 _FAST_V = re.compile(r"<v\b[^>]*?(?:/>|>([^<]*)</v>)")
-
-
 _FAST_T = re.compile(r"<t\b[^>]*?(?:/>|>([^<]*)</t>)")
-
-
 _ENTITY = re.compile(r"&(#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|amp|lt|gt|quot|apos);")
-
-
 _NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
-
-
 _ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding=["']([A-Za-z0-9._-]+)["']""")
 
 

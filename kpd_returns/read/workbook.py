@@ -33,7 +33,6 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_PART_BYTES = 16 * 1024 * 1024  # decompressed, any one part
 MAX_TOTAL_BYTES = 64 * 1024 * 1024  # decompressed, all parts read
 MAX_ZIP_ENTRIES = 5000
-
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")
 
