@@ -10,6 +10,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from xlsxwriter.exceptions import FileCreateError
+
 from ..spec.constants import EXIT_UNREADABLE, EXIT_VALID
 from ..spec.personal_data import mask_all
 from ..intake.registry import Registry, RegistryError, load_registry, owed_span, period_bounds
@@ -60,8 +62,6 @@ def write_prefilled(spec: ReturnSpec, register: Registry, period: str, out_dir: 
 
 def cli_prefilled(return_type: str, providers: Path, period: str | None, out_dir: Path | None) -> int:
     """`kpd-returns template RETURN --providers FILE --period P --out DIR`: 0, or 2 with one sentence."""
-    from xlsxwriter.exceptions import FileCreateError
-
     if not period or out_dir is None:
         print("Give --period and --out with --providers, for example --period 2026-27 Q2 --out outbox.",
               file=sys.stderr)

@@ -29,8 +29,14 @@ from typing import TextIO
 from ..read.terminal import safe_text
 from ..spec.constants import DEFAULT_REGION, EXIT_ERRORS, EXIT_UNREADABLE, EXIT_VALID
 from ..spec.workdays import REGIONS
-from ..intake.registry import submissions_register
+from ..intake.registry import RegistryError, submissions_register
 from ..intake.workspace import ledger_for, register_for, remember_ledger
+from .pack import write_packs
+from ..intake.consolidate import LEDGER_NAME, Scope, consolidate, ingest
+from ..intake.ledger import Ledger, LedgerError
+from ..render.status_report import FORMATS, write_status
+from ..spec.deadlines import DeadlineError, load_deadlines
+from ..spec.personal_data import mask_all
 
 _MARK = {"accepted": "ACCEPTED", "accepted with warnings": "WARNINGS", "rejected": "REJECTED",
          "unreadable": "UNREADABLE", "duplicate": "DUPLICATE"}
@@ -79,7 +85,6 @@ def _inboxes(paths: Sequence[Path]) -> list[Path]:
 def _calendar(path: Path | None):
     if path is None:
         return None
-    from ..spec.deadlines import load_deadlines
 
     return load_deadlines(path)
 
@@ -131,10 +136,6 @@ def _exit_for(summary) -> int:
 
 
 def _guard(fn, err: TextIO) -> int:
-    from ..spec.deadlines import DeadlineError
-    from ..intake.ledger import LedgerError
-    from ..intake.registry import RegistryError
-
     try:
         return fn()
     except (UsageError, LedgerError, RegistryError, DeadlineError, ValueError) as exc:
@@ -143,8 +144,6 @@ def _guard(fn, err: TextIO) -> int:
     except BrokenPipeError:  # the reader of our output has gone: the command line exits quietly
         raise
     except OSError as exc:
-        from ..spec.personal_data import mask_all
-
         print(safe_text(f"kpd-returns could not read or write {mask_all(str(exc.filename or 'a file'))} "
                         f"({exc.strerror or exc})."),
               file=err)
@@ -159,9 +158,6 @@ def run_ingest(inboxes: Sequence[Path], *, db: Path | None = None, workers: int 
     out, err = out or sys.stdout, err or sys.stderr
 
     def go() -> int:
-        from ..intake.consolidate import ingest
-        from ..intake.ledger import Ledger
-
         paths = _inboxes(inboxes)
         n_workers = _workers(workers)
         reg = _region(region)
@@ -187,10 +183,6 @@ def run_status(*, db: Path | None = None, periods: Sequence[str] | None = None, 
     out, err = out or sys.stdout, err or sys.stderr
 
     def go() -> int:
-        from ..intake.consolidate import Scope
-        from ..intake.ledger import Ledger
-        from ..render.status_report import FORMATS, write_status
-
         if fmt not in FORMATS:
             raise UsageError(f"--format must be {', '.join(FORMATS[:-1])} or {FORMATS[-1]}, not '{fmt}'.")
         db_path = ledger_for(db, err)
@@ -216,9 +208,6 @@ def _write_packs(ledger_path: Path, packs_dir: Path, periods: Sequence[str] | No
                  providers) -> tuple[str | None, list[Path]]:
     """Packs for the report month: a month given with --period, else the latest MMIR month in the ledger,
     else (a KPD-only ledger) the last month of the latest KPD quarter."""
-    from .pack import write_packs
-    from ..intake.ledger import Ledger
-
     months = [p for p in (periods or []) if re.fullmatch(r"\d{4}-\d{2}", p.strip())]
     if not months:
         with Ledger(ledger_path) as ledger:
@@ -239,8 +228,6 @@ def run_consolidate(inboxes: Sequence[Path], *, out_dir: Path, db: Path | None =
     out, err = out or sys.stdout, err or sys.stderr
 
     def go() -> int:
-        from ..intake.consolidate import LEDGER_NAME, Scope, consolidate
-
         paths = _inboxes(inboxes)
         n_workers = _workers(workers)
         reg = _region(region)

@@ -24,10 +24,16 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
-from ..intake.registry import submissions_register
+from ..intake.registry import RegistryError, load_registry, owed_span, submissions_register
 from ..intake.workspace import ledger_for, register_for
 from ..read.terminal import safe_text
 from ..spec.constants import EXIT_UNREADABLE, EXIT_VALID
+from ..intake.ledger import Ledger, LedgerError
+from ..packs.kpis import month_index, write_publication_csv, write_publication_json
+from ..packs.pack_data import build_packs, publication
+from ..packs.pack_excel import write_xlsx
+from ..packs.pack_html import write_html
+from ..spec.return_spec import get_spec
 
 DEFAULT_MARKING = "OFFICIAL-SENSITIVE"
 FORMATS = ("xlsx", "html")
@@ -51,7 +57,6 @@ def _atomic(path: Path, write: Callable[[Path], Any]) -> Path:
 def _registry(register: Any):
     if register is None or not isinstance(register, (str, Path)):
         return register
-    from ..intake.registry import load_registry
 
     return load_registry(register)
 
@@ -59,10 +64,6 @@ def _registry(register: Any):
 def load_packs(ledger_path: str | Path, period: str, *, providers: Iterable[str] | None = None,
                marking: str = DEFAULT_MARKING, as_of: dt.date | None = None, register: Any = None):
     """Read the ledger and build the PackData list (providers, then national when ``providers`` is None)."""
-    from ..packs.kpis import month_index
-    from ..intake.ledger import Ledger
-    from ..packs.pack_data import build_packs
-
     try:
         month_index(period)
     except ValueError:
@@ -86,9 +87,6 @@ def load_packs(ledger_path: str | Path, period: str, *, providers: Iterable[str]
 def mmir_spans(ledger: Any, reg: Any) -> tuple[dict[str, str], dict[str, str]]:
     """contract -> first month owed and contract -> last month owed, for every MMIR contract in the
     register or the ledger, decided by registry.owed_span exactly as the submissions register does."""
-    from ..intake.registry import owed_span
-    from ..spec.return_spec import get_spec
-
     spec = get_spec("mmir")
     first_seen: dict[str, tuple] = {}
     for (rid, ck, period), files in ledger.group_files().items():
@@ -114,9 +112,6 @@ def write_packs(ledger_path: str | Path, out_dir: str | Path, period: str, provi
     ``providers``: names, contract references or slugs (None = every provider, plus the national
     overview and the publication files). ``register``: a providers register (Registry or its path).
     Raises PackUsageError (bad period, no ledger), ValueError (unknown provider) or RegistryError."""
-    from ..packs.kpis import write_publication_csv, write_publication_json
-    from ..packs.pack_data import publication
-
     bad = [f for f in formats if f not in FORMATS]
     if bad or not formats:
         raise PackUsageError(f"--format '{','.join(formats)}' is not known: use xlsx, html or xlsx,html.")
@@ -127,12 +122,8 @@ def write_packs(ledger_path: str | Path, out_dir: str | Path, period: str, provi
     for pack in packs:
         stem = out / f"pack-{period}-{pack.slug}"
         if "xlsx" in formats:
-            from ..packs.pack_excel import write_xlsx
-
             written.append(_atomic(stem.with_suffix(".xlsx"), lambda p, pk=pack: write_xlsx(pk, p)))
         if "html" in formats:
-            from ..packs.pack_html import write_html
-
             written.append(_atomic(stem.with_suffix(".html"), lambda p, pk=pack: write_html(pk, p)))
     if providers is None:
         quarter, rows = publication(packs, period)
@@ -147,8 +138,6 @@ def run(*, period: str, out: Path, providers: Sequence[str] | None = None, all_p
         register: Path | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     """The `kpd-returns pack` command: print each file written; exit code 0 or 2."""
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
-    from ..intake.ledger import LedgerError
-    from ..intake.registry import RegistryError
 
     try:
         if providers and all_providers:

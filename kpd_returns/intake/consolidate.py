@@ -25,6 +25,7 @@ from .registry import Registry, submissions_register
 from ..spec.return_spec import load_all
 from ..render.status_report import late_and_missing
 from ..spec.constants import DEFAULT_REGION, LEDGER_NAME
+from .consolidated_workbook import ReturnData, WorkbookInput, write_consolidated
 
 SUMMARY_SCHEMA = "kpd-returns/batch-summary"
 SUMMARY_SCHEMA_VERSION = "1.2"  # 1.1: late_and_missing; 1.2: skipped, and open per file (docs/batch-summary-schema.json)
@@ -67,7 +68,6 @@ def consolidate(paths: Sequence[str | Path], out: str | Path, *, db: str | Path 
             ledger.refresh_cross_checks(register.year_start)
         data = workbook_input(ledger, scope=scope, as_of=as_of, register=register, region=region,
                               calendar=calendar, register_name=register_name, db_name=db_path.name)
-        from .consolidated_workbook import write_consolidated
 
         workbook = out / WORKBOOK_NAME
         write_consolidated(workbook, data)
@@ -86,8 +86,6 @@ def workbook_input(ledger: Ledger, *, scope: Scope, as_of: dt.date, register: Re
                    region: str = DEFAULT_REGION, calendar: Any = None, register_name: str | None = None,
                    db_name: str = LEDGER_NAME):
     """Everything the consolidated workbook shows, read from the ledger for the scope."""
-    from .consolidated_workbook import ReturnData, WorkbookInput
-
     specs = load_all()
     returns = []
     in_scope: dict[str, set[str]] = {}

@@ -49,6 +49,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+import zipfile
 
 from .inbox_email import _from_eml, _from_msg
 from .inbox_item import _OLE_MAGIC, InboxItem, _file_digest, _mtime, _problem_item
@@ -164,8 +165,6 @@ def input_kind(path: Path) -> str | None:
     if head.startswith(_OLE_MAGIC):
         return "workbook"
     if head.startswith(b"PK\x03\x04"):
-        import zipfile
-
         try:
             with zipfile.ZipFile(path) as zf:
                 return "workbook" if any(n.lower().startswith("xl/") for n in zf.namelist()) else None

@@ -39,6 +39,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from ..checks.validate import finish_report, validate_items
 from ..spec import findings as F
 from . import scratch
 from ..spec.personal_data import mask_all
@@ -94,7 +98,6 @@ def _settle_submission(report: FileReport, item: InboxItem, register: Registry |
         when = report.submitted.date() if source == "workbook" else report.submitted
     if when is None:
         return region
-    from ..checks.validate import finish_report
 
     report.findings = [f for f in report.findings if f.code != "submitted-late"]
     report.deadline = report.late_working_days = None
@@ -110,9 +113,6 @@ class _Progress:
         if enabled is None:
             enabled = sys.stderr.isatty()
         if enabled and total:
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
             self.bar = Progress(TextColumn("Reading returns"), BarColumn(), MofNCompleteColumn(),
                                 TimeRemainingColumn(), console=Console(stderr=True), transient=True)
             self.task = self.bar.add_task("read", total=total)
@@ -133,7 +133,7 @@ def ingest(paths: Sequence[str | Path], ledger: Ledger, *, workers: int | None =
            on_outcome: Callable[[InputOutcome], None] | None = None, validate: Callable | None = None) -> RunSummary:
     """Add every input under ``paths`` to ``ledger``; return the run's summary (counts add up to the inputs)."""
     if validate is None:
-        from ..checks.validate import validate_items as validate
+        validate = validate_items
     scan = scan_inputs(paths, exclude)
     files = scan.inputs
     # Never more workers than inputs, nor than the 64 validate allows (a pool of 1,000 hangs a machine).

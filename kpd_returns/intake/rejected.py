@@ -15,6 +15,9 @@ from .inbox import InboxItem
 from .ledger import Ledger, ReturnRow
 from .outcomes import InputOutcome, _display_path
 from ..spec.model import FileReport
+from ..render._xlsx import CopyError
+from ..render.annotate import annotate
+from ..render.json_report import dumps
 
 
 # -- findings beside the outputs ----------------------------------------------------------------
@@ -43,7 +46,6 @@ class _RejectedWriter:
         if row.sha256 in self.written:
             outcome.findings_file, outcome.annotated_file = self.written[row.sha256]
             return
-        from ..render.json_report import dumps
 
         self.folder.mkdir(parents=True, exist_ok=True)
         report = report_from_ledger(ledger, row, path=_display_path(item))
@@ -57,17 +59,12 @@ class _RejectedWriter:
 
     def write_report(self, report: FileReport, item: InboxItem, outcome: InputOutcome) -> None:
         """rejected/<name>.findings.json for an input that is not in the ledger (it could not be read)."""
-        from ..render.json_report import dumps
-
         self.folder.mkdir(parents=True, exist_ok=True)
         json_path = self.folder / f"{self._stem(item.name, item.sha256)}.findings.json"
         json_path.write_text(dumps([report]), encoding="utf-8")
         outcome.findings_file = f"{REJECTED_DIR}/{json_path.name}"
 
     def _annotate(self, item: InboxItem, report: FileReport, stem: str) -> str | None:
-        from ..render.annotate import annotate
-        from ..render._xlsx import CopyError
-
         out = self.folder / f"{stem}.annotated.xlsx"
         tmp = None
         try:

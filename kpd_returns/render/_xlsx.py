@@ -25,6 +25,7 @@ from pathlib import Path
 from ..spec.constants import FIXED_TIME, ZIP_TIME
 from ..spec.personal_data import mask_all, mask_formula
 from ..read.workbook import MAX_FILE_BYTES, MAX_PART_BYTES, MAX_TOTAL_BYTES, MAX_ZIP_ENTRIES
+from ..intake import scratch
 
 _DOCTYPE = re.compile(rb"<!\s*DOCTYPE|<!\s*ENTITY", re.I)
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
@@ -126,7 +127,6 @@ def write_atomically(out: Path, data: bytes) -> None:
     """Write ``out`` through a temporary file in its folder's scratch folder (kpd_returns.intake.scratch), so a
     reader never sees half a copy and a killed run leaves nothing beside the outputs."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    from ..intake import scratch
 
     fd, tmp = tempfile.mkstemp(prefix="copy-", suffix=".xlsx", dir=str(scratch.folder(out.parent)))
     try:

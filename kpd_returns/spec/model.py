@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .constants import EXIT_ERRORS, EXIT_UNREADABLE, EXIT_VALID
-from .findings import Finding
+from .findings import Finding, UNREADABLE_CODES
 
 Verdict = Literal["valid", "valid-with-warnings", "invalid", "unreadable"]
 
@@ -79,8 +79,6 @@ class FileReport:
 
     @property
     def verdict(self) -> Verdict:
-        from .findings import UNREADABLE_CODES
-
         if any(f.code in UNREADABLE_CODES for f in self.findings):
             return "unreadable"
         if self.errors:
