@@ -6,12 +6,15 @@ single-file validate start quickly.
 
 from __future__ import annotations
 
+import datetime as dt
+import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from ..spec.constants import DEFAULT_LEDGER, DEFAULT_REGION, LEDGER_NAME
+from ..spec.resources import installed_version
 from .command import PlainCommand, PlainGroup
 
 app = typer.Typer(
@@ -24,8 +27,6 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        from ..spec.resources import installed_version
-
         print(f"kpd-returns {installed_version()}")
         raise typer.Exit(0)
 
@@ -217,9 +218,6 @@ def demo(
     workers: Optional[int] = typer.Option(None, "--workers", metavar="N", help="Check N files at a time (default: one per CPU core)."),
 ) -> None:
     """Run the whole job on the sample returns: templates, samples, validation, consolidation and packs."""
-    import datetime as dt
-    import sys
-
     from .demo import DEMO_AS_OF, run_demo
 
     try:
@@ -240,8 +238,6 @@ def _skip_optional_imports() -> None:
     so for this process we make it absent. Only the console command does this; importing
     kpd_returns as a library changes nothing.
     """
-    import sys
-
     if "hypothesis" not in sys.modules:
         sys.modules["hypothesis"] = None  # type: ignore[assignment]  # "import hypothesis" raises ImportError
 

@@ -285,7 +285,7 @@ def _run(files, *, as_of, submitted, region, deadlines, fmt, annotate, annotate_
             calendar = load_deadlines(Path(deadlines))
         except DeadlineError as exc:
             raise UsageError(str(exc)) from None
-    try:
+    try:  # the validator's own imports (pandas, pandera) checked once, so a broken installation is one sentence
         import kpd_returns.checks.validate  # noqa: F401
     except ImportError as exc:
         raise UsageError(f"The validator is missing from this installation ({exc}); reinstall kpd-returns.") from None

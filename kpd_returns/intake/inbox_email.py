@@ -6,6 +6,7 @@ that says so.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import email
 import email.utils
 from email.message import EmailMessage
@@ -114,8 +115,7 @@ def _from_msg(path: Path) -> list[InboxItem]:
     if magic != _OLE_MAGIC:
         return [_email_problem(path, "email-unreadable", "it is not an Outlook message file")]
     try:
-        import logging
-
+        # Imported when an Outlook message arrives: extract-msg is large and most inboxes have none.
         import extract_msg
 
         quiet = logging.getLogger("extract_msg")

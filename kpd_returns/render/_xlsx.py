@@ -65,6 +65,7 @@ def preflight(path: Path, label: str) -> None:
 
 def load_full(path: Path, label: str):
     """The workbook in openpyxl's full mode (formulas kept, not cached values)."""
+    # openpyxl only on this fallback path: validate --annotate loads it only for files that need it.
     import openpyxl
 
     preflight(path, label)
@@ -104,7 +105,7 @@ def check_target(source: Path, out: Path, label: str) -> None:
 
 def save_deterministic(wb, out: Path, created: dt.datetime, modified: dt.datetime) -> None:
     """Save ``wb`` to ``out`` so that the same workbook always gives the same bytes."""
-    from openpyxl.writer.excel import ExcelWriter
+    from openpyxl.writer.excel import ExcelWriter  # lazily, as in load_full
 
     wb.properties.created = created
     wb.properties.modified = modified  # openpyxl's save_workbook would set it to now

@@ -1,5 +1,8 @@
 """The annotated copy by openpyxl: the fallback for a workbook the zip/XML path does not edit (a
 sheet to be marked already has comments or other VML shapes). Slower, and it rewrites every part.
+
+openpyxl is imported inside the functions: validate --annotate loads it only for a file that takes
+this path, so the one-file validate command starts without it.
 """
 
 from __future__ import annotations
