@@ -27,12 +27,14 @@ from pathlib import Path
 from typing import TextIO
 
 from ..read.terminal import safe_text
-from ..spec.constants import DEFAULT_REGION, EXIT_ERRORS, EXIT_UNREADABLE, EXIT_VALID
+from ..spec.constants import DEFAULT_REGION, EXIT_ERRORS, EXIT_UNREADABLE, EXIT_VALID, LEDGER_NAME
 from ..spec.workdays import REGIONS
 from ..intake.registry import RegistryError, submissions_register
+from ..intake.scope import Scope
 from ..intake.workspace import ledger_for, register_for, remember_ledger
 from .pack import write_packs
-from ..intake.consolidate import LEDGER_NAME, Scope, consolidate, ingest
+from ..intake.consolidate import consolidate
+from ..intake.ingest import ingest
 from ..intake.ledger import Ledger, LedgerError
 from ..render.status_report import FORMATS, write_status
 from ..spec.deadlines import DeadlineError, load_deadlines
