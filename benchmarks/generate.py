@@ -222,13 +222,14 @@ class Base:
             self.values, self.formulas = cached["values"], cached["formulas"]
             self.book = Book(cached["book"])
             return
-        from kpd_returns.read.extract import read_return
+        from kpd_returns.checks.batch import prepare
 
-        ex = read_return(data, name="base", specs={spec.id: spec})
-        if ex.data is None:
+        ex = prepare(data, name="base", specs={spec.id: spec})
+        if ex.check is None:
             raise RuntimeError(f"a base {spec.id} return does not read cleanly: {ex.findings}")
-        self.values = {k: loc.raw for k, loc in ex.data.cells.items()}
-        self.formulas = {k: loc.formula for k, loc in ex.data.cells.items() if loc.formula}
+        cells = ex.check.data.cells
+        self.values = {k: loc.raw for k, loc in cells.items()}
+        self.formulas = {k: loc.formula for k, loc in cells.items() if loc.formula}
         self.book = Book(data)
         # Give formula cells the cached results Excel would have saved.
         edits = self.cached_totals(self.values)

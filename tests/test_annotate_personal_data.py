@@ -16,8 +16,9 @@ from kpd_returns.spec import findings as F
 from kpd_returns.spec import layout
 from kpd_returns.author import template
 from kpd_returns.spec.model import FileReport
-from kpd_returns.render import annotate as annotate_mod
-from kpd_returns.render.annotate import MASKED_NOTE, annotate
+from kpd_returns.render import annotate_openpyxl
+from kpd_returns.render.annotate import annotate
+from kpd_returns.render.annotate_marks import MASKED_NOTE
 from kpd_returns.spec.return_spec import get_spec
 
 NEEDLES = ["AB123456C", "07700 900123", "jane.doe@example.com", "QQ123456C"]
@@ -73,7 +74,7 @@ def check_copy(out: Path) -> None:
 def fast_only(monkeypatch):
     def refuse(*_args, **_kw):
         raise AssertionError("the openpyxl fallback was used")
-    monkeypatch.setattr(annotate_mod, "load_full", refuse)
+    monkeypatch.setattr(annotate_openpyxl, "load_full", refuse)
 
 
 _INLINE = re.compile(r'<c r="([A-Z]+\d+)"([^>]*?) t="inlineStr"><is><t[^>]*>([^<]*)</t></is></c>')
@@ -126,8 +127,8 @@ def test_zip_path_masks_marked_cells_everywhere(tmp_path, fast_only, shared):
 def test_openpyxl_fallback_masks_cells_and_comments(tmp_path, monkeypatch):
     source = build(tmp_path, provider_comment="Ask jane.doe@example.com")
     used = []
-    real = annotate_mod.load_full
-    monkeypatch.setattr(annotate_mod, "load_full", lambda *a, **k: used.append(1) or real(*a, **k))
+    real = annotate_openpyxl.load_full
+    monkeypatch.setattr(annotate_openpyxl, "load_full", lambda *a, **k: used.append(1) or real(*a, **k))
     (tmp_path / "out").mkdir()
     out = tmp_path / "out" / "copy.xlsx"
     annotate(source, report_for(source), out)

@@ -1,4 +1,4 @@
-"""The worksheet fast path (kpd_returns.read.workbook._parse_sheet_fast) reads exactly what the
+"""The worksheet fast path (kpd_returns.read.sheet_xml._parse_sheet_fast) reads exactly what the
 expat parser reads, and hands anything unusual to expat, which keeps the safety guarantees."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from test_checks_helpers import build, kpd_cells, mmir_cells
 
-from kpd_returns.read import workbook as W
+from kpd_returns.read import sheet_xml as W
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'

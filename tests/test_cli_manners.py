@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kpd_returns.cli.main import app
-from kpd_returns.cli.command import EXIT_CLOSED_PIPE
+from kpd_returns.spec.constants import EXIT_CLOSED_PIPE
 from kpd_returns.spec.resources import installed_version
 
 REPO = Path(__file__).resolve().parents[1]

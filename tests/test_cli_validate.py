@@ -158,12 +158,12 @@ def test_an_unexpected_failure_on_one_file_is_confined_to_it(fake_validate, tmp_
 
 
 def test_an_unexpected_failure_anywhere_is_one_sentence(fake_validate, tmp_path, monkeypatch):
-    from kpd_returns.render import text
+    from kpd_returns.cli import validate as command
 
     def boom(*a, **k):
         raise KeyError("sheet")
 
-    monkeypatch.setattr(text, "render_text", boom)
+    monkeypatch.setattr(command, "render_text", boom)  # the renderer the command calls
     code, out, err = call(tmp_path / "a.xlsx")
     assert code == 2 and "Traceback" not in err
     assert err.count("\n") == 1 and "unexpected problem" in err and "KeyError" in err

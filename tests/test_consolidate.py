@@ -56,7 +56,7 @@ def test_the_current_return_per_provider_and_period(run):
         current = {(r.return_id, r.contract, r.period): r.name for r in led.current_returns()}
         assert current == exp.current
         # History keeps superseded and rejected files: P03's August has both.
-        hist = [(h.name, h.verdict, h.current) for h in led.history("AtW-T-03") if h.period == "2026-08"]
+        hist = [(h.name, h.verdict, h.current) for h in led.group_files()[("mmir", "atw-t-03", "2026-08")]]
         assert hist == [("mmir-p03-2026-08-first-try.xlsx", "invalid", False),
                         ("mmir-p03-2026-08-corrected.xlsx", "valid-with-warnings", True)]
         assert led.integrity_problems() == []

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 from kpd_returns.spec import layout
 from kpd_returns.author import samples
+from kpd_returns.checks.batch import prepare
 from kpd_returns.spec.return_spec import get_spec
 
 UK = ZoneInfo("Europe/London")
@@ -400,11 +401,9 @@ def build_inbox(root: Path, n_providers: int = 30) -> Expected:
 
 @functools.lru_cache(maxsize=None)
 def _base_values(rid: str, period: str) -> dict:
-    from kpd_returns.read.extract import read_return
-
     data = mmir_base(period) if rid == "mmir" else kpd_base(period[-2:])
-    ex = read_return(data, name="base")
-    return {k: loc.raw for k, loc in ex.data.cells.items()}
+    ex = prepare(data, name="base", specs={rid: get_spec(rid)})
+    return {k: loc.raw for k, loc in ex.check.data.cells.items()}
 
 
 def _base_value(rid: str, period: str, key: tuple[str, str]) -> float:
@@ -443,12 +442,11 @@ def small_inbox(root: Path, extra_providers: int = 0) -> Expected:
 
 # -- the generator's own checks -------------------------------------------------------------------
 def test_patch_rewrites_only_the_given_cells(tmp_path):
-    from kpd_returns.read.extract import read_return
-
     base = mmir_base("2026-09")
     out = patch(base, get_spec("mmir"), {("provider", ""): "A & B <Ltd>", ("referrals", "in_month"): 7,
                                          ("date_submitted", ""): dt.date(2026, 10, 9)})
-    before, after = read_return(base).data, read_return(out).data
+    specs = {"mmir": get_spec("mmir")}
+    before, after = (prepare(data, specs=specs).check.data for data in (base, out))
     assert after.provider == "A & B <Ltd>" and after.submitted_date == dt.date(2026, 10, 9)
     assert after.cells[("referrals", "in_month")].raw == 7
     changed = {k for k in before.cells if before.cells[k].raw != after.cells[k].raw}

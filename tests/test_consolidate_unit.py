@@ -7,7 +7,8 @@ import os
 from email.message import EmailMessage
 from pathlib import Path
 
-from kpd_returns.intake.consolidate import Scope, ingest
+from kpd_returns.intake.ingest import ingest
+from kpd_returns.intake.scope import Scope
 from kpd_returns.intake.ledger import Ledger
 from kpd_returns.spec.model import FileReport
 from kpd_returns.intake.registry import Registry, RegistryEntry
@@ -77,7 +78,7 @@ def test_every_input_is_accounted_for(tmp_path):
         # Duplicates never reach the validator.
         assert seen == ["a-2026-09.xlsx", "a-2026-10.xlsx", "a-2026-11.xlsx", "s-dec.xlsx", "stray.xlsx"]
         # A bare workbook without its own date falls back to the file's time (UK local time).
-        row = next(r for r in led.history() if r.name == "a-2026-09.xlsx")
+        row = next(r for r in led.all_files() if r.name == "a-2026-09.xlsx")
         assert (row.submitted_source, row.received_text) == ("file-modified", "2026-10-02T10:00:00")
         order = [o.source for o in sorted(s.outcomes, key=lambda o: o.index)]
         assert order == ["a-2026-09.xlsx", "a-2026-10.xlsx", "a-2026-11.xlsx", "copy.xlsx", "empty.eml", "mail.eml",
@@ -110,7 +111,7 @@ def test_the_register_s_division_decides_lateness(tmp_path):
         dec = next(o for o in s.outcomes if o.name == "s-dec.xlsx")
         # December 2026 is due Thu 7 January 2027 in Scotland (Wed 6th in England and Wales).
         assert dec.outcome == "accepted"
-        row = led.find_sha256(next(r.sha256 for r in led.history() if r.name == "s-dec.xlsx"))
+        row = led.find_sha256(next(r.sha256 for r in led.all_files() if r.name == "s-dec.xlsx"))
         assert (row.late_working_days, row.deadline, row.region) == (0, dt.datetime(2027, 1, 7, 23, 59), "scotland")
         assert led.findings(row.file_id) == []
     with Ledger(tmp_path / "l2.sqlite") as led:

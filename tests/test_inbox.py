@@ -11,6 +11,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from kpd_returns.intake import inbox
+from kpd_returns.intake.inbox_email import MAX_EMAIL_BYTES
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
@@ -45,13 +46,13 @@ def test_folders_are_walked_in_sorted_order_and_files_that_are_not_returns_are_s
         p = root / rel
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_bytes(b"x")
-    found = [p.relative_to(root).as_posix() for p in inbox.list_files([root])]
+    found = [p.relative_to(root).as_posix() for p, _rel in inbox.scan_inputs([root]).inputs]
     assert found == [".hidden-but-not-junk.xlsx", "a.xlsx", "b/a.xlsx", "b/z.xlsx", "old.xls",
                      "sub/deeper/c.xlsx"]
     assert inbox.scan_inputs([root]).skipped == ["notes.pdf"]  # not a return: listed, never an input
     # Excluded paths (the ledger, the output folder) are left out; a file given directly is kept.
-    assert [p.name for p in inbox.list_files([root, root / "a.xlsx", root / "notes.pdf"],
-                                             exclude=[root / "b", root / "sub"])] == [
+    assert [p.name for p, _rel in inbox.scan_inputs([root, root / "a.xlsx", root / "notes.pdf"],
+                                                    exclude=[root / "b", root / "sub"]).inputs] == [
         ".hidden-but-not-junk.xlsx", "a.xlsx", "old.xls", "a.xlsx", "notes.pdf"]
 
 
@@ -172,7 +173,7 @@ def test_an_email_over_the_cap_is_refused_without_being_read(tmp_path):
     path = tmp_path / "huge.eml"
     with path.open("wb") as fh:
         fh.write(b"From: a@p.example\r\n\r\n")
-        fh.truncate(inbox.MAX_EMAIL_BYTES + 1)  # sparse
+        fh.truncate(MAX_EMAIL_BYTES + 1)  # sparse
     (item,) = inbox.items_from_file(path)
     assert item.problem == ("email-too-large", "101 MB; the limit is 100 MB")
 

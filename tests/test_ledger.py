@@ -9,9 +9,11 @@ import sqlite3
 import pytest
 
 from kpd_returns.spec import findings as F
-from kpd_returns.intake.ledger import MIGRATIONS, SCHEMA_VERSION, Ledger, LedgerError, contract_key
+from kpd_returns.intake.ledger import Ledger, LedgerError, contract_key
+from kpd_returns.intake.ledger_schema import MIGRATIONS, SCHEMA_VERSION
 from kpd_returns.spec.model import FileReport
 from kpd_returns.intake.registry import Registry, RegistryEntry, RegistryError, load_registry
+from kpd_returns.intake.submissions import submissions_register
 
 D = dt.date
 T = dt.datetime
@@ -151,7 +153,7 @@ def test_latest_valid_submission_is_current_and_history_keeps_all(ledger):
     current = ledger.current_returns("mmir")
     assert [(r.contract, r.name) for r in current] == [("AtW-C1", "v2.xlsx"), ("AtW-C2", "other.xlsx")]
     assert current[0].received_at == T(2026, 11, 5, 9) and current[0].period_end == D(2026, 10, 31)
-    hist = ledger.history("AtW-C1")
+    hist = ledger.group_files()[("mmir", "atw-c1", "2026-10")]
     assert [(h.name, h.verdict, h.current) for h in hist] == [
         ("v1.xlsx", "valid", False), ("v2.xlsx", "valid", True), ("v3-bad.xlsx", "invalid", False)]
     vals = {(v.contract, v.field, v.key): v.value for v in ledger.current_values("mmir")}
@@ -244,7 +246,7 @@ def test_register_statuses(ledger):
                       source_path="x")
     # An unregistered contract still shows.
     ledger.add_report(mmir_report("z10", contract="AtW-C99", provider="Stray Ltd", period="2026-10"), source_path="x")
-    rows = ledger.submissions_register(as_of=D(2026, 11, 10), register=reg)
+    rows = submissions_register(ledger, as_of=D(2026, 11, 10), register=reg)
     got = {(r.contract, r.period): (r.status, r.late_working_days, r.resubmissions, r.files, r.in_register)
            for r in rows}
     assert got == {
@@ -259,7 +261,7 @@ def test_register_statuses(ledger):
     a9 = next(r for r in rows if (r.contract, r.period) == ("AtW-C1", "2026-09"))
     assert a9.received_at == T(2026, 10, 2, 9) and a9.deadline == T(2026, 10, 5, 23, 59)
     # Before October's deadline (Wed 4 November), October is not yet due.
-    early = ledger.submissions_register(as_of=D(2026, 11, 4), register=reg, period="2026-10")
+    early = submissions_register(ledger, as_of=D(2026, 11, 4), register=reg, periods={"2026-10"})
     assert {r.contract: r.status for r in early} == {"AtW-C1": "late", "AtW-C2": "not yet due",
                                                     "AtW-C3": "not yet due", "AtW-C99": "on time"}
 
@@ -271,7 +273,7 @@ def test_register_uses_the_providers_uk_division(ledger):
                     RegistryEntry("S", "AtW-S", ("mmir",), "scotland", first_period="2026-12")])
     for c in ("AtW-E", "AtW-S"):
         ledger.add_report(mmir_report(c, contract=c, period="2026-12", submitted=T(2027, 1, 7, 10)), source_path="x")
-    rows = {r.contract: r for r in ledger.submissions_register(as_of=D(2027, 2, 1), register=reg, period="2026-12")}
+    rows = {r.contract: r for r in submissions_register(ledger, as_of=D(2027, 2, 1), register=reg, periods={"2026-12"})}
     assert (rows["AtW-E"].status, rows["AtW-E"].late_working_days) == ("late", 1)
     assert (rows["AtW-S"].status, rows["AtW-S"].late_working_days, rows["AtW-S"].deadline) == (
         "on time", 0, T(2027, 1, 7, 23, 59))
@@ -281,7 +283,7 @@ def test_without_a_register_expected_is_what_the_ledger_has_seen(ledger):
     ledger.add_report(mmir_report("a9", period="2026-09"), source_path="x")
     ledger.add_report(mmir_report("a10", period="2026-10"), source_path="x")
     ledger.add_report(mmir_report("b10", contract="AtW-C2", period="2026-10"), source_path="x")
-    rows = ledger.submissions_register(as_of=D(2026, 12, 1), register=None)
+    rows = submissions_register(ledger, as_of=D(2026, 12, 1), register=None)
     assert [(r.contract, r.period, r.status) for r in rows] == [
         ("AtW-C1", "2026-09", "on time"), ("AtW-C1", "2026-10", "on time"), ("AtW-C2", "2026-10", "on time")]
 
@@ -289,7 +291,7 @@ def test_without_a_register_expected_is_what_the_ledger_has_seen(ledger):
 def test_service_start_sets_the_first_period_for_each_return_type(ledger):
     reg = Registry([RegistryEntry("K", "CPA 07", ("kpd",), service_start="2026-08")])
     ledger.add_report(kpd_report("q2", "Q2", {"apr": 1.0}), source_path="x")
-    rows = ledger.submissions_register(as_of=D(2027, 2, 1), register=reg)
+    rows = submissions_register(ledger, as_of=D(2027, 2, 1), register=reg)
     assert [(r.period, r.status) for r in rows] == [("2026-27 Q2", "on time"), ("2026-27 Q3", "missing")]
 
 

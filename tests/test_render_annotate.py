@@ -11,6 +11,7 @@ import pytest
 
 from kpd_returns.spec import findings as F
 from kpd_returns.spec import layout
+from kpd_returns.spec.constants import ZIP_TIME
 from kpd_returns.spec.model import FileReport
 from kpd_returns.render.annotate import (
     ERROR_FILL, FINDINGS_SHEET, HEADER_ROW, HEADERS, WARNING_FILL, CopyError, annotate, annotated_name,
@@ -181,6 +182,7 @@ import zipfile  # noqa: E402
 import xml.etree.ElementTree as ET  # noqa: E402
 
 from kpd_returns.render import annotate as annotate_mod  # noqa: E402
+from kpd_returns.render import annotate_openpyxl  # noqa: E402
 from kpd_returns.read.workbook import open_workbook  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -198,7 +200,7 @@ def fast_only(monkeypatch):
     """Fail if the openpyxl fallback is taken."""
     def refuse(*_args, **_kw):
         raise AssertionError("the openpyxl fallback was used")
-    monkeypatch.setattr(annotate_mod, "load_full", refuse)
+    monkeypatch.setattr(annotate_openpyxl, "load_full", refuse)
 
 
 @pytest.fixture(scope="module")
@@ -414,7 +416,7 @@ def test_fast_copy_same_bytes_and_findings_name_taken(plain, tmp_path, fast_only
     annotate(plain, report_for(plain), b)
     assert a.read_bytes() == b.read_bytes()
     with zipfile.ZipFile(a) as zf:
-        assert {i.date_time for i in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+        assert {i.date_time for i in zf.infolist()} == {ZIP_TIME}
     wb = openpyxl.load_workbook(plain)
     wb.create_sheet("findings")
     taken = tmp_path / "taken.xlsx"

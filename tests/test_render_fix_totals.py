@@ -9,7 +9,7 @@ import pytest
 
 from kpd_returns.spec import findings as F
 from kpd_returns.spec import layout
-from kpd_returns.read.extract import read_return
+from kpd_returns.checks.batch import prepare
 from kpd_returns.spec.model import FileReport
 from kpd_returns.render.fix_totals import CopyError, fix_totals
 from kpd_returns.spec.return_spec import get_spec
@@ -80,11 +80,11 @@ def test_the_reader_sees_formulas_again(typed_over, tmp_path):
     path, _ = typed_over
     out = tmp_path / "fixed.xlsx"
     fix_totals(path, kpd_report(path), out)
-    ex = read_return(out)
-    assert ex.data is not None, ex.findings
     spec = get_spec("kpd")
+    ex = prepare(out, specs={"kpd": spec})
+    assert ex.check is not None, ex.findings
     for slot in computed_slots(spec):
-        cell = ex.data.cells[(slot.field, slot.key)]
+        cell = ex.check.data.cells[(slot.field, slot.key)]
         assert cell.formula and "=" + cell.formula == template.computed_formula(spec, slot.field, slot.key)
 
 

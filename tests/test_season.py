@@ -15,7 +15,7 @@ from kpd_returns.author import season
 from kpd_returns.cli.pack import load_packs
 from kpd_returns.intake.ledger import Ledger
 from kpd_returns.packs.pack_data import publication
-from kpd_returns.intake.submissions import owed_span
+from kpd_returns.intake.submissions import owed_span, submissions_register
 from kpd_returns.spec.return_spec import get_spec
 
 WINDOWS = ("in_month", "rolling_3", "rolling_12", "cumulative")
@@ -31,7 +31,7 @@ def ledger_path(tmp_path_factory):
 @pytest.fixture(scope="module")
 def register_rows(ledger_path):
     with Ledger(ledger_path) as ledger:
-        return ledger.submissions_register(as_of=season.AS_OF, register=season.register())
+        return submissions_register(ledger, as_of=season.AS_OF, register=season.register())
 
 
 @pytest.fixture(scope="module")
@@ -407,7 +407,7 @@ def test_kpis_toml_service_start_is_read_by_status_and_packs_alike(ledger_path, 
     monkeypatch.setattr(kpis, "default_config", lambda: config.model_copy(
         update={"contracts": {"atw-mhss-c063": westfield}}))
     with Ledger(ledger_path) as ledger:
-        rows = ledger.submissions_register(as_of=season.AS_OF, register=None)
+        rows = submissions_register(ledger, as_of=season.AS_OF, register=None)
     west = {r.period: r.status for r in rows if r.contract == "AtW-MHSS-C063"}
     assert west["2026-04"] == "missing" and len(west) == 7  # 2026-04 owed (configured), 05-10 received
     packs = {p.slug: p for p in load_packs(ledger_path, season.REPORT_MONTH, as_of=season.AS_OF)}

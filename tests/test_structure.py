@@ -13,8 +13,8 @@ import openpyxl
 import pytest
 from openpyxl.workbook.defined_name import DefinedName
 
-from kpd_returns.read.extract import read_return
-from kpd_returns.spec.return_spec import META_SHEET, get_spec
+from kpd_returns.checks.batch import prepare
+from kpd_returns.spec.return_spec import META_SHEET, get_spec, load_all
 from kpd_returns.author.template import write_template
 from kpd_returns.checks.validate import validate_file
 
@@ -32,15 +32,20 @@ def _bytes(wb: openpyxl.Workbook) -> bytes:
     return out.getvalue()
 
 
+def _prepare(data: bytes, name: str):
+    """The first phase of checking one file (checks.batch.prepare), the path every command takes."""
+    return prepare(data, name=name, specs=load_all())
+
+
 def _codes(findings) -> list[tuple[str, str | None, str | None]]:
     return [(f.code, f.sheet, f.cell) for f in findings]
 
 
 def test_an_untouched_template_is_recognised_with_no_structure_findings():
-    ex = read_return(_bytes(_template_wb("kpd")), name="blank.xlsx")
-    assert ex.spec.id == "kpd" and ex.version == "1.0"
-    assert ex.findings == [] and ex.data is not None
-    assert ex.data.period == "2026-27 Q2" and ex.data.month_of_key["jan"] == "2027-01"
+    ex = _prepare(_bytes(_template_wb("kpd")), name="blank.xlsx")
+    assert ex.return_id == "kpd" and ex.version == "1.0"
+    assert ex.findings == [] and ex.check is not None
+    assert ex.check.data.period == "2026-27 Q2" and ex.check.data.month_of_key["jan"] == "2027-01"
 
 
 def test_a_workbook_that_is_not_a_return_is_one_file_level_finding_and_exit_2():
@@ -59,8 +64,8 @@ def test_a_hand_made_copy_without_the_marker_says_which_labels_differ():
     wb = _template_wb("kpd")
     del wb[META_SHEET]
     wb["Staffing"]["A6"] = "Frontline staff"
-    ex = read_return(_bytes(wb), name="copy.xlsx")
-    assert ex.data is None
+    ex = _prepare(_bytes(wb), name="copy.xlsx")
+    assert ex.check is None
     codes = _codes(ex.findings)
     assert codes[0] == ("not-a-return", None, None)
     assert ("label-changed", "Staffing", "A6") in codes
@@ -96,8 +101,8 @@ def test_a_deleted_row_moves_labels_and_named_ranges():
     so the names of the rows below point at the wrong row too."""
     wb = _template_wb("kpd")
     wb["Staffing"].delete_rows(7)  # Centrally-managed functions
-    ex = read_return(_bytes(wb), name="deleted-row.xlsx")
-    assert ex.data is None
+    ex = _prepare(_bytes(wb), name="deleted-row.xlsx")
+    assert ex.check is None
     codes = _codes(ex.findings)
     assert ("label-changed", "Staffing", "A7") in codes
     changed = next(f for f in ex.findings if f.cell == "A7" and f.sheet == "Staffing")
@@ -108,7 +113,7 @@ def test_a_missing_or_moved_defined_name_is_named():
     wb = _template_wb("mmir")
     del wb.defined_names["MMIR_referrals"]
     wb.defined_names["MMIR_reworks"] = DefinedName("MMIR_reworks", attr_text="'Volumes'!$C$20:$D$20")
-    ex = read_return(_bytes(wb), name="names.xlsx")
+    ex = _prepare(_bytes(wb), name="names.xlsx")
     found = {(f.code, f.field) for f in ex.findings}
     assert ("defined-name-missing", "referrals") in found
     assert ("defined-name-moved", "reworks") in found
@@ -123,7 +128,7 @@ def test_libreoffice_style_defined_names_without_quotes_are_accepted(return_id):
     for name in list(wb.defined_names):
         dn = wb.defined_names[name]
         dn.attr_text = dn.attr_text.replace("'", "") if " " not in dn.attr_text else dn.attr_text
-    ex = read_return(_bytes(wb), name="lo.xlsx")
+    ex = _prepare(_bytes(wb), name="lo.xlsx")
     assert ex.findings == []
 
 
@@ -131,9 +136,9 @@ def test_structure_findings_cite_the_paragraph_that_requires_the_template():
     """KPD Annex 1 (the returns template every provider must use); AtW 7.23 (the MMIR return at Annex G)."""
     wb = _template_wb("kpd")
     wb["Staffing"]["A6"] = "Frontline staff"
-    ex = read_return(_bytes(wb), name="x.xlsx")
+    ex = _prepare(_bytes(wb), name="x.xlsx")
     assert [(f.code, f.guidance) for f in ex.findings] == [("label-changed", "KPD Annex 1")]
     wb = _template_wb("mmir")
     wb["Volumes"].title = "Vols"
-    ex = read_return(_bytes(wb), name="y.xlsx")
+    ex = _prepare(_bytes(wb), name="y.xlsx")
     assert ("sheet-missing", "AtW 7.23") in [(f.code, f.guidance) for f in ex.findings]

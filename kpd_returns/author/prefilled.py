@@ -10,6 +10,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from xlsxwriter.exceptions import FileCreateError
+
+from ..spec.constants import EXIT_UNREADABLE, EXIT_VALID
 from ..spec.personal_data import mask_all
 from ..intake.registry import Registry, RegistryError, load_registry, period_bounds
 from ..intake.submissions import owed_span
@@ -60,27 +63,25 @@ def write_prefilled(spec: ReturnSpec, register: Registry, period: str, out_dir: 
 
 def cli_prefilled(return_type: str, providers: Path, period: str | None, out_dir: Path | None) -> int:
     """`kpd-returns template RETURN --providers FILE --period P --out DIR`: 0, or 2 with one sentence."""
-    from xlsxwriter.exceptions import FileCreateError
-
     if not period or out_dir is None:
         print("Give --period and --out with --providers, for example --period 2026-27 Q2 --out outbox.",
               file=sys.stderr)
-        return 2
+        return EXIT_UNREADABLE
     try:
         spec = get_spec(return_type.strip().lower())
         register = load_registry(providers)
         paths = write_prefilled(spec, register, period, Path(out_dir))
     except (SpecError, RegistryError, ValueError) as exc:
         print(str(exc), file=sys.stderr)
-        return 2
+        return EXIT_UNREADABLE
     except (OSError, FileCreateError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         print(f"Cannot write into {out_dir}: {reason}.", file=sys.stderr)
-        return 2
+        return EXIT_UNREADABLE
     if not paths:
         print(f"No contract in {providers} owes the {spec.short_title} for {period}: nothing written.")
-        return 0
+        return EXIT_VALID
     print(f"Wrote {len(paths)} pre-filled {spec.short_title} templates for {period} to {out_dir}:")
     for p in paths:
         print(f"  {p.name}")
-    return 0
+    return EXIT_VALID

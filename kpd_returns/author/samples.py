@@ -24,11 +24,10 @@ import openpyxl
 from openpyxl.writer.excel import ExcelWriter
 
 from ..spec import layout
+from ..spec.constants import FIXED_TIME, ZIP_TIME
 from ..spec.return_spec import META_SHEET, ReturnSpec, get_spec
 from .template import META_KEYS, header_prefill, write_template
 
-FIXED_TIME = dt.datetime(2024, 1, 1, 0, 0, 0)
-_ZIP_TIME = (2024, 1, 1, 0, 0, 0)
 Values = dict[str, dict[str, Any]]  # field id -> {key: value}; key "" for a form field
 
 
@@ -70,7 +69,7 @@ class _FixedTimeZip(zipfile.ZipFile):
 
     def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):
         if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
-            zinfo_or_arcname = zipfile.ZipInfo(zinfo_or_arcname, _ZIP_TIME)
+            zinfo_or_arcname = zipfile.ZipInfo(zinfo_or_arcname, ZIP_TIME)
             zinfo_or_arcname.compress_type = self.compression
             zinfo_or_arcname.external_attr = 0o600 << 16
         super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)

@@ -20,13 +20,13 @@ import xlsxwriter
 
 from . import checks_sheet
 from ..spec import layout
+from ..spec.constants import FIXED_TIME
 from ..spec.return_spec import FIRST_DATA_ROW, HEADER_ROW, INSTRUCTION_ROW, META_SHEET, TITLE_ROW, FieldSpec, ReturnSpec, SheetSpec
 
 GENERATOR = "kpd-returns"
 META_NAME = "KPDRETURNS_META"
 META_KEYS = ("return_type", "template_version", "spec_hash", "generator")
 # A fixed creation date: the same arguments must give a byte-identical file.
-FIXED_CREATED = dt.datetime(2024, 1, 1, 0, 0, 0)
 
 INPUT_FILL = "#FFF2CC"  # pale yellow
 CALC_FILL = "#DDEBF7"  # pale blue
@@ -436,7 +436,7 @@ def write_template(spec: ReturnSpec, path_or_buffer: str | Path | IO[bytes], *, 
                                       "strings_to_numbers": False})
     wb.set_properties({"title": f"{spec.short_title} template version {spec.version}", "subject": spec.title,
                        "author": GENERATOR, "company": "", "comments": f"spec {spec.spec_hash}",
-                       "created": FIXED_CREATED})
+                       "created": FIXED_TIME})
     fm = _Formats(wb)
     _write_cover(wb, fm, spec, lock_prefill)
     _write_contents(wb, fm, spec)

@@ -29,11 +29,11 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from ..spec.constants import DEFAULT_REGION
 from ..spec.findings import make
 from ..spec.model import FileReport
 from ..spec.return_spec import ReturnSpec, SpecError, load_all, set_aside
 
-DEFAULT_REGION = "england-and-wales"
 _IN_FLIGHT_PER_WORKER = 2
 
 Item = tuple[Any, str | None, "dt.datetime | dt.date | None", str | None, str]

@@ -27,9 +27,19 @@ from pathlib import Path
 from typing import TextIO
 
 from ..read.terminal import safe_text
-from ..spec.workdays import DEFAULT_REGION, REGIONS
+from ..spec.constants import DEFAULT_REGION, EXIT_ERRORS, EXIT_UNREADABLE, EXIT_VALID, LEDGER_NAME
+from ..spec.workdays import REGIONS
+from ..intake.registry import RegistryError
+from ..intake.submissions import submissions_register
+from ..intake.scope import Scope
 from ..intake.workspace import ledger_for, register_for, remember_ledger
-EXIT_OK, EXIT_REJECTED, EXIT_CANNOT_RUN = 0, 1, 2
+from .pack import write_packs
+from ..intake.consolidate import consolidate
+from ..intake.ingest import ingest
+from ..intake.ledger import Ledger, LedgerError
+from ..render.status_report import FORMATS, write_status
+from ..spec.deadlines import DeadlineError, load_deadlines
+from ..spec.personal_data import mask_all
 
 _MARK = {"accepted": "ACCEPTED", "accepted with warnings": "WARNINGS", "rejected": "REJECTED",
          "unreadable": "UNREADABLE", "duplicate": "DUPLICATE"}
@@ -78,7 +88,6 @@ def _inboxes(paths: Sequence[Path]) -> list[Path]:
 def _calendar(path: Path | None):
     if path is None:
         return None
-    from ..spec.deadlines import load_deadlines
 
     return load_deadlines(path)
 
@@ -126,28 +135,22 @@ def _print_recorded(summary, out: TextIO, verbose: bool) -> None:
 
 def _exit_for(summary) -> int:
     """1 while any input is rejected or unreadable and not since replaced by a valid return."""
-    return EXIT_REJECTED if summary.open_problems else EXIT_OK
+    return EXIT_ERRORS if summary.open_problems else EXIT_VALID
 
 
 def _guard(fn, err: TextIO) -> int:
-    from ..spec.deadlines import DeadlineError
-    from ..intake.ledger import LedgerError
-    from ..intake.registry import RegistryError
-
     try:
         return fn()
     except (UsageError, LedgerError, RegistryError, DeadlineError, ValueError) as exc:
         print(safe_text(exc), file=err)
-        return EXIT_CANNOT_RUN
+        return EXIT_UNREADABLE
     except BrokenPipeError:  # the reader of our output has gone: the command line exits quietly
         raise
     except OSError as exc:
-        from ..spec.personal_data import mask_all
-
         print(safe_text(f"kpd-returns could not read or write {mask_all(str(exc.filename or 'a file'))} "
                         f"({exc.strerror or exc})."),
               file=err)
-        return EXIT_CANNOT_RUN
+        return EXIT_UNREADABLE
 
 
 # -- ingest ---------------------------------------------------------------------------------
@@ -158,9 +161,6 @@ def run_ingest(inboxes: Sequence[Path], *, db: Path | None = None, workers: int 
     out, err = out or sys.stdout, err or sys.stderr
 
     def go() -> int:
-        from ..intake.consolidate import ingest
-        from ..intake.ledger import Ledger
-
         paths = _inboxes(inboxes)
         n_workers = _workers(workers)
         reg = _region(region)
@@ -186,10 +186,6 @@ def run_status(*, db: Path | None = None, periods: Sequence[str] | None = None, 
     out, err = out or sys.stdout, err or sys.stderr
 
     def go() -> int:
-        from ..intake.consolidate import Scope
-        from ..intake.ledger import Ledger
-        from ..render.status_report import FORMATS, write_status
-
         if fmt not in FORMATS:
             raise UsageError(f"--format must be {', '.join(FORMATS[:-1])} or {FORMATS[-1]}, not '{fmt}'.")
         db_path = ledger_for(db, err)
@@ -204,10 +200,10 @@ def run_status(*, db: Path | None = None, periods: Sequence[str] | None = None, 
             wanted = None
             if scope.selected is not None:
                 wanted = {p for ps in scope.selected.values() for p in ps}
-            rows = ledger.submissions_register(as_of=day, register=register, periods=wanted, region_default=reg,
-                                               calendar=cal)
+            rows = submissions_register(ledger, as_of=day, register=register, periods=wanted or None,
+                                        region_default=reg, calendar=cal)
         write_status(rows, day, out, fmt)
-        return EXIT_OK
+        return EXIT_VALID
     return _guard(go, err)
 
 
@@ -215,9 +211,6 @@ def _write_packs(ledger_path: Path, packs_dir: Path, periods: Sequence[str] | No
                  providers) -> tuple[str | None, list[Path]]:
     """Packs for the report month: a month given with --period, else the latest MMIR month in the ledger,
     else (a KPD-only ledger) the last month of the latest KPD quarter."""
-    from .pack import write_packs
-    from ..intake.ledger import Ledger
-
     months = [p for p in (periods or []) if re.fullmatch(r"\d{4}-\d{2}", p.strip())]
     if not months:
         with Ledger(ledger_path) as ledger:
@@ -238,8 +231,6 @@ def run_consolidate(inboxes: Sequence[Path], *, out_dir: Path, db: Path | None =
     out, err = out or sys.stdout, err or sys.stderr
 
     def go() -> int:
-        from ..intake.consolidate import LEDGER_NAME, Scope, consolidate
-
         paths = _inboxes(inboxes)
         n_workers = _workers(workers)
         reg = _region(region)

@@ -23,6 +23,8 @@ import sys
 import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
+from ..spec.constants import EXIT_CLOSED_PIPE
+
 
 class _PlainArgument(TyperArgument):
     def display_type_rich(self, ctx):  # the metavar (FILE, OUT.xlsx) already says what it is
@@ -49,9 +51,6 @@ def _plain(params):
         elif type(param) is TyperOption:
             param.__class__ = _PlainOption
     return params
-
-
-EXIT_CLOSED_PIPE = 141
 
 
 def closed_pipe() -> int:

@@ -6,11 +6,15 @@ single-file validate start quickly.
 
 from __future__ import annotations
 
+import datetime as dt
+import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
 
+from ..spec.constants import DEFAULT_LEDGER, DEFAULT_REGION, LEDGER_NAME
+from ..spec.resources import installed_version
 from .command import PlainCommand, PlainGroup
 
 app = typer.Typer(
@@ -23,8 +27,6 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        from ..spec.resources import installed_version
-
         print(f"kpd-returns {installed_version()}")
         raise typer.Exit(0)
 
@@ -107,7 +109,7 @@ def validate(
         None, "--submitted", metavar="DATETIME",
         help="When the return(s) arrived: 2026-11-20 or 2026-11-20T14:30. Overrides the workbook's own date."),
     region: str = typer.Option(
-        "england-and-wales", "--region", metavar="REGION",
+        DEFAULT_REGION, "--region", metavar="REGION",
         help="Bank holidays for working days: england-and-wales, scotland or northern-ireland."),
     deadlines: Optional[Path] = typer.Option(
         None, "--deadlines", metavar="FILE", help="A deadline calendar (TOML) laid over the packaged one."),
@@ -135,15 +137,17 @@ def validate(
 
 
 # -- batch commands: ingest, status, consolidate (kpd_returns/cli/batch.py) ------------------
+_LEDGER_HELP = ("The ledger (SQLite). Default: the one the last consolidate or ingest in this folder used "
+                f"(.kpd-returns.toml), else ./{DEFAULT_LEDGER}.")
 _REGION_HELP = "UK division for working days when the register does not say: england-and-wales, scotland or northern-ireland."
 
 
 @app.command(cls=PlainCommand)
 def ingest(
     inboxes: list[Path] = typer.Argument(..., metavar="INBOX...", help="Folders of returns, workbooks or e-mails (.eml, .msg).", show_default=False),
-    db: Optional[Path] = typer.Option(None, "--db", metavar="PATH", help="The ledger (SQLite). Default: the one the last consolidate or ingest in this folder used (.kpd-returns.toml), else ./kpd-ledger.sqlite."),
+    db: Optional[Path] = typer.Option(None, "--db", metavar="PATH", help=_LEDGER_HELP),
     workers: Optional[str] = typer.Option(None, "--workers", metavar="N", help="Check N files at a time (default: one per CPU core)."),
-    region: str = typer.Option("england-and-wales", "--region", metavar="REGION", help=_REGION_HELP),
+    region: str = typer.Option(DEFAULT_REGION, "--region", metavar="REGION", help=_REGION_HELP),
     deadlines: Optional[Path] = typer.Option(None, "--deadlines", metavar="FILE", help="A deadline calendar (TOML) laid over the packaged one."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="List accepted files too, not only the others."),
 ) -> None:
@@ -158,11 +162,11 @@ def ingest(
 
 @app.command(cls=PlainCommand)
 def status(
-    db: Optional[Path] = typer.Option(None, "--db", metavar="PATH", help="The ledger (SQLite). Default: the one the last consolidate or ingest in this folder used (.kpd-returns.toml), else ./kpd-ledger.sqlite."),
+    db: Optional[Path] = typer.Option(None, "--db", metavar="PATH", help=_LEDGER_HELP),
     period: Optional[list[str]] = typer.Option(None, "--period", metavar="P", help="Only this period: 2026-27 Q2 (KPD) or 2026-10 (MMIR). Repeatable."),
     providers: Optional[Path] = typer.Option(None, "--providers", metavar="FILE", help="The providers register (CSV or TOML): who owes which returns."),
     as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE", help="Judge missing and late as at DATE (default: today)."),
-    region: str = typer.Option("england-and-wales", "--region", metavar="REGION", help=_REGION_HELP),
+    region: str = typer.Option(DEFAULT_REGION, "--region", metavar="REGION", help=_REGION_HELP),
     deadlines: Optional[Path] = typer.Option(None, "--deadlines", metavar="FILE", help="A deadline calendar (TOML) laid over the packaged one."),
     fmt: str = typer.Option("text", "--format", metavar="text|json|csv", help="text: a table per return and period that fits the screen (80 columns when piped; columns left out in the order Files, Resubmitted, Days late). json or csv: every column."),
 ) -> None:
@@ -177,12 +181,12 @@ def status(
 def consolidate(
     inboxes: list[Path] = typer.Argument(..., metavar="INBOX...", help="Folders of returns, workbooks or e-mails (.eml, .msg).", show_default=False),
     out: Path = typer.Option(..., "--out", metavar="DIR", help="Where to write consolidated.xlsx, summary.json and rejected/."),
-    db: Optional[Path] = typer.Option(None, "--db", metavar="PATH", help="The ledger (SQLite). Default: DIR/ledger.sqlite."),
+    db: Optional[Path] = typer.Option(None, "--db", metavar="PATH", help=f"The ledger (SQLite). Default: DIR/{LEDGER_NAME}."),
     providers: Optional[Path] = typer.Option(None, "--providers", metavar="FILE", help="The providers register (CSV or TOML): who owes which returns."),
     period: Optional[list[str]] = typer.Option(None, "--period", metavar="P", help="Report this period: 2026-27 Q2 (KPD) or 2026-10 (MMIR, with its contract year to date). Repeatable."),
     as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE", help="Judge missing and late as at DATE (default: today)."),
     workers: Optional[str] = typer.Option(None, "--workers", metavar="N", help="Check N files at a time (default: one per CPU core)."),
-    region: str = typer.Option("england-and-wales", "--region", metavar="REGION", help=_REGION_HELP),
+    region: str = typer.Option(DEFAULT_REGION, "--region", metavar="REGION", help=_REGION_HELP),
     deadlines: Optional[Path] = typer.Option(None, "--deadlines", metavar="FILE", help="A deadline calendar (TOML) laid over the packaged one."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="List accepted files too, not only the others."),
     packs: bool = typer.Option(True, "--packs/--no-packs", help="Also write the performance packs (DIR/packs) for the report month: the month given with --period, else the latest in the ledger."),
@@ -204,7 +208,7 @@ def pack(
     out: Path = typer.Option(..., "--out", metavar="DIR", help="Where to write the packs."),
     provider: Optional[list[str]] = typer.Option(None, "--provider", metavar="NAME_OR_CONTRACT", help="Only this provider (name, contract reference or file-name slug). Repeatable."),
     all_providers: bool = typer.Option(False, "--all", help="Every provider, the national overview and the publication files (the default)."),
-    db: Optional[Path] = typer.Option(None, "--db", metavar="PATH", help="The ledger (SQLite). Default: the one the last consolidate or ingest in this folder used (.kpd-returns.toml), else ./kpd-ledger.sqlite."),
+    db: Optional[Path] = typer.Option(None, "--db", metavar="PATH", help=_LEDGER_HELP),
     fmt: str = typer.Option("xlsx,html", "--format", metavar="xlsx,html", help="Which packs to write."),
     marking: str = typer.Option("OFFICIAL-SENSITIVE", "--marking", metavar="TEXT", help="The protective marking printed at the top (and bottom) of every pack."),
     as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE", help="Judge missing and late as at DATE (default: today)."),
@@ -227,9 +231,6 @@ def demo(
     workers: Optional[int] = typer.Option(None, "--workers", metavar="N", help="Check N files at a time (default: one per CPU core)."),
 ) -> None:
     """Run the whole job on the sample returns: templates, samples, validation, consolidation and packs."""
-    import datetime as dt
-    import sys
-
     from .demo import DEMO_AS_OF, run_demo
 
     try:
@@ -250,8 +251,6 @@ def _skip_optional_imports() -> None:
     so for this process we make it absent. Only the console command does this; importing
     kpd_returns as a library changes nothing.
     """
-    import sys
-
     if "hypothesis" not in sys.modules:
         sys.modules["hypothesis"] = None  # type: ignore[assignment]  # "import hypothesis" raises ImportError
 

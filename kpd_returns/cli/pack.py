@@ -18,8 +18,7 @@ from ..intake.registry import RegistryError
 from ..intake.workspace import ledger_for, register_for
 from ..packs.build import DEFAULT_MARKING, PackUsageError, load_packs, write_packs  # noqa: F401  (the library API)
 from ..read.terminal import safe_text
-
-EXIT_OK, EXIT_CANNOT_RUN = 0, 2
+from ..spec.constants import EXIT_UNREADABLE, EXIT_VALID
 
 
 def run(*, period: str, out: Path, providers: Sequence[str] | None = None, all_providers: bool = False,
@@ -50,12 +49,12 @@ def run(*, period: str, out: Path, providers: Sequence[str] | None = None, all_p
                             register=register)
     except (PackUsageError, LedgerError, RegistryError, ValueError) as exc:
         print(safe_text(exc), file=stderr)
-        return EXIT_CANNOT_RUN
+        return EXIT_UNREADABLE
     except OSError as exc:
         print(safe_text(f"kpd-returns could not read or write {exc.filename or 'a file'} ({exc.strerror or exc})."),
               file=stderr)
-        return EXIT_CANNOT_RUN
+        return EXIT_UNREADABLE
     for p in paths:
         print(safe_text(p), file=stdout)
     print(f"{len(paths)} file{'' if len(paths) == 1 else 's'} written to {out}.", file=stdout)
-    return EXIT_OK
+    return EXIT_VALID

@@ -25,18 +25,21 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..spec.personal_data import mask_all
-from ..spec.model import EXIT_ERRORS, EXIT_UNREADABLE, EXIT_VALID, FileReport
+from ..spec.constants import DEFAULT_REGION, EXIT_UNREADABLE, EXIT_VALID
+from ..spec.model import FileReport
 from ..read.terminal import safe_text
+from ..intake.return_files import expand
+from ..render.annotate import CopyError, annotate, annotated_name
+from ..render.json_report import write_json
+from ..render.progress import Progress
+from ..render.text import render_text
+from ..spec.deadlines import DeadlineError, load_deadlines
+from ..spec.findings import Finding, with_file
+from ..spec.return_spec import SpecError, load_all
+from ..spec.workdays import REGIONS
 
 FORMATS = ("text", "json")
 SKIPPED = "skipped: not a return"
-DEFAULT_REGION = "england-and-wales"
-
-HELP_EXIT_CODES = (
-    f"Exit codes (the worst over all files): {EXIT_VALID} every file is valid (warnings allowed); "
-    f"{EXIT_ERRORS} at least one file has errors; {EXIT_UNREADABLE} at least one file could not be read "
-    "or used, an option was wrong, or a copy could not be written."
-)
 
 
 class UsageError(Exception):
@@ -65,8 +68,6 @@ def parse_when(text: str | None, option: str) -> dt.date | dt.datetime | None:
 
 
 def parse_region(text: str | None) -> str:
-    from ..spec.workdays import REGIONS
-
     value = (text or DEFAULT_REGION).strip().lower()
     if value not in REGIONS:
         raise UsageError(f"--region must be one of {', '.join(REGIONS)}, not '{text}'.")
@@ -105,8 +106,6 @@ def _sha256(path: Path) -> str | None:
 
 def crashed_report(path: str, exc: BaseException) -> FileReport:
     """A report for a file whose check failed unexpectedly: unreadable, with one plain sentence."""
-    from ..spec.findings import Finding
-
     name = Path(path).name
     detail = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
     message = (f"The file {name} could not be checked because kpd-returns met an unexpected problem "
@@ -118,11 +117,9 @@ def crashed_report(path: str, exc: BaseException) -> FileReport:
 def validate_all(paths: Sequence[str], *, workers: int, submitted, as_of, region: str, calendar) -> list[FileReport]:
     """Validate every file. If the batch call fails, fall back to one call per file so a
     failure is confined to the file that caused it."""
+    # Imported here, not at the top: validate_options has checked the validator imports (pandas, pandera), so a
+    # broken installation is one plain sentence rather than a traceback when this module loads.
     from ..checks.validate import validate_file, validate_paths
-
-    from ..spec.return_spec import SpecError
-
-    from ..render.progress import Progress
 
     try:
         reports = []
@@ -149,8 +146,6 @@ def validate_all(paths: Sequence[str], *, workers: int, submitted, as_of, region
 
 def with_path_in_hints(report: FileReport) -> FileReport:
     """Commands in hints name the file by the path the user typed, so they paste where the user is."""
-    from ..spec.findings import with_file
-
     if report.path != report.name:
         report.findings = [with_file(f, report.path, report.return_id, was=report.name) for f in report.findings]
     return report
@@ -163,7 +158,6 @@ def _annotate_targets(reports: Sequence[FileReport], annotate: Path | None, anno
         return {0: annotate}
     if annotate_dir is None:
         return {}
-    from ..render.annotate import annotated_name
 
     targets: dict[int, Path] = {}
     used: set[str] = set()
@@ -180,8 +174,6 @@ def _annotate_targets(reports: Sequence[FileReport], annotate: Path | None, anno
 
 def write_annotations(reports: Sequence[FileReport], targets: dict[int, Path], notes: dict[str, list[str]]) -> bool:
     """Write annotated copies; record a note per file. False if any copy could not be written."""
-    from ..render.annotate import CopyError, annotate
-
     ok = True
     for i, target in targets.items():
         r = reports[i]
@@ -205,7 +197,9 @@ def write_annotations(reports: Sequence[FileReport], targets: dict[int, Path], n
 
 
 def write_fixed(report: FileReport, target: Path, notes: dict[str, list[str]]) -> bool:
-    from ..render.fix_totals import CopyError, fix_totals
+    # Imported only for --fix-totals: it writes the template's formulas, which loads xlsxwriter, and the
+    # one-file validate command must start without it (the benchmark measures that start-up).
+    from ..render.fix_totals import fix_totals
 
     try:
         result = fix_totals(report.path, report, target)
@@ -264,7 +258,6 @@ def _run(files, *, as_of, submitted, region, deadlines, fmt, annotate, annotate_
     paths = [str(f) for f in files]
     if not paths:
         raise UsageError("Give at least one return to check.")
-    from ..intake.return_files import expand
 
     paths, skipped = expand(paths)  # a folder: the returns in it; other files skipped (listed below)
     if not paths:
@@ -288,13 +281,11 @@ def _run(files, *, as_of, submitted, region, deadlines, fmt, annotate, annotate_
         raise UsageError(f"--annotate-dir must be a folder, and {annotate_dir} is a file.")
     calendar = None
     if deadlines is not None:
-        from ..spec.deadlines import DeadlineError, load_deadlines
-
         try:
             calendar = load_deadlines(Path(deadlines))
         except DeadlineError as exc:
             raise UsageError(str(exc)) from None
-    try:
+    try:  # the validator's own imports (pandas, pandera) checked once, so a broken installation is one sentence
         import kpd_returns.checks.validate  # noqa: F401
     except ImportError as exc:
         raise UsageError(f"The validator is missing from this installation ({exc}); reinstall kpd-returns.") from None
@@ -319,15 +310,11 @@ def _run(files, *, as_of, submitted, region, deadlines, fmt, annotate, annotate_
 
     current["file"] = "the report"
     if fmt == "json":
-        from ..render.json_report import write_json
-
         write_json(reports, out, skipped=skipped)
         for r in reports:
             for note in notes.get(r.path, ()):
                 print(safe_text(f"{mask_all(r.path)}: {note}"), file=err)
     else:
-        from ..render.text import render_text
-
         render_text(reports, out, notes=notes, color=color)
         for path in skipped:
             print(f"{path}: {SKIPPED}", file=out)

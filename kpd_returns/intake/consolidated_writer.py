@@ -14,10 +14,11 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
+from ..spec.constants import FIXED_TIME
 from . import scratch
 from .streamed_rows import RowWriter, TableSpec
 
-FIXED_CREATED = dt.datetime(2024, 1, 1, 0, 0, 0)
+
 EXCEL_MAX_ROWS = 1_048_576
 TITLE_ROW, NOTE_ROW = 0, 1
 GENERATOR = "kpd-returns"
@@ -39,7 +40,7 @@ class _Writer:
                                                   "tmpdir": str(scratch.folder(self.folder))})
         self.wb.set_properties({"title": "Consolidated provider MI returns", "author": GENERATOR,
                                 "company": "", "comments": "Written by kpd-returns consolidate",
-                                "created": FIXED_CREATED})
+                                "created": FIXED_TIME})
         self.title = self.wb.add_format({"bold": True, "font_size": 14})
         self.bold = self.wb.add_format({"bold": True})
         self.wrap = self.wb.add_format({"text_wrap": True, "valign": "top"})

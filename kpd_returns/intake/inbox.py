@@ -44,63 +44,23 @@ Bare workbooks
 
 from __future__ import annotations
 
-import datetime as dt
-import email
-import email.utils
-import hashlib
 import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from email.message import EmailMessage
 from pathlib import Path
-from zoneinfo import ZoneInfo
+import zipfile
 
-from ..read.eml_stream import EmlStream, MalformedEmail
+from .inbox_email import _from_eml, _from_msg
+from .inbox_item import _OLE_MAGIC, InboxItem, _file_digest, _mtime, _problem_item
 from ..read.terminal import safe_name
-from ..read.workbook import MAX_FILE_BYTES, os_reason as _os_reason
+from ..read.workbook import os_reason as _os_reason
 
-_UK = ZoneInfo("Europe/London")
 
 JUNK_NAMES = frozenset({".ds_store", "thumbs.db", "ehthumbs.db", "desktop.ini", "icon\r"})
 # ".kpd-work" is kpd-returns' own scratch folder (kpd_returns.intake.scratch): what it holds is never an input.
 JUNK_DIRS = frozenset({"__macosx", ".spotlight-v100", ".trashes", ".fseventsd", "$recycle.bin", ".temporaryitems",
                        ".kpd-work"})
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
-SPREADSHEET_TYPES = frozenset({
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "application/vnd.ms-excel", "application/vnd.ms-excel.sheet.macroenabled.12", "text/csv",
-})
-EMAIL_SUFFIXES = (".eml", ".msg")
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Outlook .msg files are OLE compound files
-
-
-@dataclass
-class InboxItem:
-    """One input: a workbook file, a workbook attached to an e-mail, or an e-mail that failed.
-
-    ``source`` is a path (a file in a folder) or the bytes of an attachment.
-    ``problem`` is set (a findings code and its detail) when the inbox itself
-    already knows the input cannot be used.
-    """
-
-    index: int
-    source: Path | bytes
-    name: str
-    source_path: str
-    sha256: str
-    size: int
-    submitted: dt.datetime | None = None
-    submitted_source: str | None = None
-    source_email: str | None = None
-    sender: str | None = None
-    problem: tuple[str, str] | None = None
-    last_of_file: bool = True  # the last input the file gives (for progress by file)
-    rel: str = ""  # the file's path relative to the inbox it was found in (POSIX form)
-
-    @property
-    def label(self) -> str:
-        return f"{self.name} (in {self.source_email})" if self.source_email else self.name
 
 
 def is_junk(path: Path) -> bool:
@@ -115,11 +75,6 @@ class InboxScan:
 
     inputs: list[tuple[Path, str]]  # (path, path relative to its inbox as shown: POSIX form, safe_name)
     skipped: list[str]  # files in an inbox that are not returns (a README, a covering PDF), as shown
-
-
-def list_files(paths: Iterable[str | Path], exclude: Iterable[str | Path] = ()) -> list[Path]:
-    """Every input file under ``paths`` (files given directly are kept as they are), sorted, junk left out."""
-    return [path for path, _rel in list_inputs(paths, exclude)]
 
 
 def list_inputs(paths: Iterable[str | Path], exclude: Iterable[str | Path] = ()) -> list[tuple[Path, str]]:
@@ -200,7 +155,7 @@ def input_kind(path: Path) -> str | None:
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm", ".xls"):
         return "workbook"
-    if suffix in EMAIL_SUFFIXES:
+    if suffix in (".eml", ".msg"):
         return suffix[1:]
     try:
         with open(path, "rb") as fh:
@@ -210,8 +165,6 @@ def input_kind(path: Path) -> str | None:
     if head.startswith(_OLE_MAGIC):
         return "workbook"
     if head.startswith(b"PK\x03\x04"):
-        import zipfile
-
         try:
             with zipfile.ZipFile(path) as zf:
                 return "workbook" if any(n.lower().startswith("xl/") for n in zf.namelist()) else None
@@ -227,42 +180,6 @@ def _resolved(p: str | Path) -> str:
         return str(Path(p).resolve())
     except (OSError, RuntimeError):  # RuntimeError: a symbolic link loop (Python before 3.13)
         return str(Path(p).absolute())
-
-
-def _mtime(path: Path) -> dt.datetime | None:
-    try:
-        ts = path.stat().st_mtime
-    except OSError:
-        return None
-    return dt.datetime.fromtimestamp(int(ts), tz=dt.timezone.utc).astimezone(_UK).replace(tzinfo=None)
-
-
-def _uk(value: dt.datetime | None) -> dt.datetime | None:
-    if value is None:
-        return None
-    if value.tzinfo is not None:
-        value = value.astimezone(_UK).replace(tzinfo=None)
-    return value.replace(microsecond=0)
-
-
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _file_digest(path: Path) -> tuple[str, int]:
-    h = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-            size += len(chunk)
-    return h.hexdigest(), size
-
-
-def is_workbook_attachment(filename: str | None, content_type: str | None) -> bool:
-    if filename and filename.lower().endswith(WORKBOOK_SUFFIXES):
-        return True
-    return (content_type or "").lower() in SPREADSHEET_TYPES
 
 
 def iter_items(paths: Iterable[str | Path], exclude: Iterable[str | Path] = (),
@@ -312,184 +229,3 @@ def _unreadable_reason(path: Path) -> str | None:
             return None
     except (OSError, RuntimeError) as exc:
         return _os_reason(exc, path)
-
-
-def _problem_item(path: Path, code: str, detail: str) -> InboxItem:
-    """An input that cannot be read at all: recorded under a digest of its name (it has no bytes to hash)."""
-    shown = safe_name(path)
-    sha = _digest(f"unreadable:{shown}".encode())
-    return InboxItem(0, path, safe_name(path.name), shown, sha, 0, problem=(code, detail))
-
-
-# -- .eml -----------------------------------------------------------------------------
-# An e-mail is capped as a workbook is (workbook.MAX_FILE_BYTES): room for one workbook at that cap,
-# base64-encoded (a third bigger), and the message around it. It is read as a stream, a line at a time;
-# only the workbook attachments' decoded bytes are held, each capped at the workbook limit.
-MAX_EMAIL_BYTES = 2 * MAX_FILE_BYTES
-
-
-def _from_eml(path: Path) -> list[InboxItem]:
-    too_big = _email_too_big(path)
-    if too_big:
-        return [too_big]
-    try:
-        with open(path, "rb") as fh:
-            parsed = EmlStream(fh, is_workbook_attachment, SPREADSHEET_TYPES, MAX_FILE_BYTES).parse()
-    except OSError as exc:
-        return [_problem_item(path, "file-unreadable", _os_reason(exc, path))]
-    except MalformedEmail as exc:
-        return [_email_problem(path, "email-unreadable", str(exc))]
-    except Exception:  # noqa: BLE001 - a malformed e-mail must not stop the batch
-        return [_email_problem(path, "email-unreadable", "it is not a well-formed e-mail")]
-    headers, attachments, others = parsed
-    try:
-        sender = _address(headers.get("From"))
-        when = _eml_date(headers)
-    except Exception:  # noqa: BLE001 - a malformed header only loses what it would have told
-        sender, when = None, None
-    return _email_items(path, sender, when, attachments, others)
-
-
-def _email_too_big(path: Path) -> InboxItem | None:
-    size = path.stat().st_size
-    if size <= MAX_EMAIL_BYTES:
-        return None
-    return _email_problem(path, "email-too-large",
-                          f"{-(-size // 2**20)} MB; the limit is {MAX_EMAIL_BYTES // 2**20} MB")
-
-
-def _eml_date(msg: EmailMessage) -> dt.datetime | None:
-    header = msg.get("Date")
-    if header is None:
-        return None
-    value = getattr(header, "datetime", None)
-    if value is None:
-        try:
-            value = email.utils.parsedate_to_datetime(str(header))
-        except (TypeError, ValueError, IndexError):
-            return None
-    return _uk(value)
-
-
-def _address(header: object) -> str | None:
-    if header is None:
-        return None
-    addresses = getattr(header, "addresses", None)
-    if addresses:
-        addr = addresses[0].addr_spec
-        return addr or str(header)
-    _name, addr = email.utils.parseaddr(str(header))
-    return addr or str(header) or None
-
-
-def _no_workbook(path: Path, sender: str | None, when: dt.datetime | None, source: str,
-                 others: list[str]) -> InboxItem:
-    detail = f" (attached: {', '.join(safe_name(o) for o in others)})" if others else ""
-    if sender:
-        detail = f" from {sender}" + detail
-    sha, size = _file_digest(path)
-    name = safe_name(path.name)
-    return InboxItem(0, path, name, safe_name(path), sha, size, when, source, name, sender,
-                     problem=("no-workbook-attached", detail))
-
-
-def _email_problem(path: Path, code: str, detail: str) -> InboxItem:
-    """An e-mail that cannot be used: recorded under the digest of its bytes (read in blocks, never held)."""
-    try:
-        sha, size = _file_digest(path)
-    except OSError:
-        sha, size = _digest(f"unreadable:{safe_name(path)}".encode()), 0
-    name = safe_name(path.name)
-    return InboxItem(0, path, name, safe_name(path), sha, size, _mtime(path), "file-modified", name, None,
-                     problem=(code, detail))
-
-
-# -- .msg (Outlook) ---------------------------------------------------------------------
-def _from_msg(path: Path) -> list[InboxItem]:
-    too_big = _email_too_big(path)
-    if too_big:
-        return [too_big]
-    try:
-        with open(path, "rb") as fh:
-            magic = fh.read(len(_OLE_MAGIC))
-    except OSError as exc:
-        return [_problem_item(path, "file-unreadable", _os_reason(exc, path))]
-    if magic != _OLE_MAGIC:
-        return [_email_problem(path, "email-unreadable", "it is not an Outlook message file")]
-    try:
-        import logging
-
-        import extract_msg
-
-        quiet = logging.getLogger("extract_msg")
-        level = quiet.level
-        quiet.setLevel(logging.CRITICAL)  # its own error log would repeat our finding
-        try:
-            msg = extract_msg.openMsg(str(path), strict=False)
-        finally:
-            quiet.setLevel(level)
-    except Exception as exc:
-        return [_email_problem(path, "email-unreadable", f"not an Outlook message: {type(exc).__name__}")]
-    try:
-        sender = None
-        try:
-            sender_text = msg.sender
-        except Exception:
-            sender_text = None
-        if sender_text:
-            sender = email.utils.parseaddr(sender_text)[1] or sender_text
-        try:
-            when = _uk(msg.date)
-        except Exception:
-            when = None
-        attachments: list[tuple[str, bytes]] = []
-        others: list[str] = []
-        _msg_attachments(msg, attachments, others, depth=0)
-    except Exception as exc:
-        return [_email_problem(path, "email-unreadable", f"{type(exc).__name__}: {exc}")]
-    finally:
-        try:
-            msg.close()
-        except Exception:
-            pass
-    return _email_items(path, sender, when, attachments, others)
-
-
-def _msg_attachments(msg: object, out: list[tuple[str, bytes]], others: list[str], depth: int) -> None:
-    for att in getattr(msg, "attachments", []) or []:
-        data = getattr(att, "data", None)
-        name = (getattr(att, "longFilename", None) or getattr(att, "shortFilename", None)
-                or getattr(att, "name", None) or getattr(att, "displayName", None))
-        if data is not None and not isinstance(data, (bytes, bytearray)):
-            if depth < 5 and hasattr(data, "attachments"):  # an attached e-mail
-                _msg_attachments(data, out, others, depth + 1)
-            continue
-        mime = getattr(att, "mimetype", None)
-        if is_workbook_attachment(name, mime) and data is not None:
-            out.append((name or f"attachment-{len(out) + 1}.xlsx", bytes(data)))
-        elif name:
-            others.append(name)
-
-
-def _email_items(path: Path, sender: str | None, when: dt.datetime | None,
-                 attachments: list[tuple[str, bytes | None]], others: list[str]) -> list[InboxItem]:
-    """One input per workbook attached; an e-mail without one is itself an (unreadable) input.
-    The Date header is the submission time; without one, the e-mail file's modification time.
-    An attachment over the workbook cap (``None`` bytes) is an input refused as too large."""
-    source = "email" if when else "file-modified"
-    when = when or _mtime(path)
-    sender = safe_name(sender) if sender else sender
-    if not attachments:
-        return [_no_workbook(path, sender, when, source, others)]
-    email_name, email_path = safe_name(path.name), safe_name(path)
-    items = []
-    for name, data in attachments:
-        name = safe_name(name)
-        if data is None:
-            sha = _digest(f"too-large:{email_path}:{name}".encode())
-            items.append(InboxItem(0, b"", name, email_path, sha, 0, when, source, email_name, sender,
-                                   problem=("file-too-large", f"more than {MAX_FILE_BYTES // 2**20} MB")))
-        else:
-            items.append(InboxItem(0, data, name, email_path, _digest(data), len(data), when, source, email_name,
-                                   sender))
-    return items

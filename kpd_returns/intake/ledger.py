@@ -4,22 +4,7 @@ One SQLite file, created and migrated by the tool (``PRAGMA user_version`` holds
 the schema version; the ``schema_version`` table records when each step was
 applied). ``foreign_keys`` is on and the journal is in WAL mode.
 
-Tables
-    ``files``          one row per distinct file received (``sha256`` UNIQUE):
-                       where it came from (name, path, e-mail, sender), when it was
-                       submitted and how we know (``submitted_source``), what it is
-                       (return, template version, provider, contract, period) and
-                       the verdict, deadline and lateness.
-    ``findings``       the findings of each file (``origin`` 'validator', or
-                       'cross-check' for the cross-return checks, which are
-                       recomputed whenever a return of the same contract arrives).
-    ``file_values``    the figures in long form: field, key, month, value_num or value_text.
-
-Views
-    ``valid_files``    files that can be used (verdict valid or valid-with-warnings).
-    ``current_files``  the CURRENT return per (return_id, contract, period): the
-                       latest valid submission by received time, ties broken by id.
-                       Computed by a query, never stored, so it cannot go stale.
+The tables and views are described in ``intake.ledger_schema``.
 
 Times are UK local time, stored as ISO text; a submission known only by its date
 (the workbook's own "Date submitted") is stored as 'YYYY-MM-DD'. ``ingested_at``
@@ -44,304 +29,30 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..checks import cross_checks
 from ..spec.findings import Finding
 from ..spec.model import VALID_VERDICTS, RegisterRow, contract_key
-from .submissions import submissions_register
 from ..spec.return_spec import SpecError, get_spec
+from .submissions import submissions_register
+from .ledger_lock import (LOCK_WAIT_ENV, _FIRST_TRY_MS, LedgerBusy, LedgerError, _cannot_use, is_locked,
+                          lock_wait_seconds)
+from .ledger_rows import (_COUNTS, _ROW_COLUMNS, AddResult, ReturnRow, StoredRegister, ValueRow,
+                          _finding_from_row, _iso_dt, _parse_date, _row, _value_columns, format_received)
+from .ledger_schema import MIGRATIONS, SCHEMA_VERSION, _statements
 
 if TYPE_CHECKING:
     from ..spec.model import FileReport
-    from .registry import Registry
 
+# What callers import from here: the ledger, its rows and its errors (defined in ledger_rows and ledger_lock).
+__all__ = ["VALID_VERDICTS", "VERDICTS", "AddResult", "Ledger", "LedgerBusy", "LedgerError", "RegisterRow", "ReturnRow",
+           "StoredRegister", "ValueRow", "contract_key", "format_received", "is_locked", "lock_wait_seconds"]
 VERDICTS = ("valid", "valid-with-warnings", "invalid", "unreadable")
-
-# Each step is applied once, in order, in its own transaction. Never edit a step
-# that has been released: add a new one.
-MIGRATIONS: list[tuple[int, str, str]] = [
-    (1, "files, findings and values", """
-CREATE TABLE IF NOT EXISTS schema_version (
-    version     INTEGER PRIMARY KEY,
-    description TEXT NOT NULL,
-    applied_at  TEXT NOT NULL
-);
-CREATE TABLE files (
-    id                INTEGER PRIMARY KEY,
-    sha256            TEXT NOT NULL UNIQUE,
-    name              TEXT NOT NULL,          -- original file name (attachment name for e-mails)
-    source_path       TEXT NOT NULL,          -- the file found in the inbox (the e-mail for attachments)
-    source_email      TEXT,                   -- the e-mail's file name, if it came as an attachment
-    sender            TEXT,                   -- the e-mail's From address
-    received_at       TEXT,                   -- submission time, UK local ISO; 'YYYY-MM-DD' if only the date is known
-    submitted_source  TEXT,                   -- workbook, email, file-modified, option
-    return_id         TEXT,
-    template_version  TEXT,
-    provider          TEXT,
-    contract          TEXT,
-    contract_key      TEXT,                   -- contract normalised for matching (case and spaces)
-    period            TEXT,
-    period_end        TEXT,
-    verdict           TEXT NOT NULL CHECK (verdict IN ('valid', 'valid-with-warnings', 'invalid', 'unreadable')),
-    late_working_days INTEGER,
-    deadline          TEXT,
-    region            TEXT,
-    size_bytes        INTEGER,
-    ingested_at       TEXT NOT NULL           -- for the record only: never printed in outputs
-);
-CREATE TABLE findings (
-    id          INTEGER PRIMARY KEY,
-    file_id     INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
-    seq         INTEGER NOT NULL,
-    origin      TEXT NOT NULL DEFAULT 'validator' CHECK (origin IN ('validator', 'cross-check')),
-    code        TEXT NOT NULL,
-    severity    TEXT NOT NULL CHECK (severity IN ('error', 'warning')),
-    sheet       TEXT,
-    cell        TEXT,
-    field       TEXT,
-    field_label TEXT,
-    found       TEXT,
-    expected    TEXT,
-    message     TEXT NOT NULL,
-    guidance    TEXT
-);
-CREATE TABLE file_values (
-    file_id    INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
-    return_id  TEXT NOT NULL,
-    field      TEXT NOT NULL,
-    key        TEXT NOT NULL,
-    month      TEXT NOT NULL,                 -- 'YYYY-MM' for month columns, '' otherwise
-    value_num  REAL,
-    value_text TEXT
-);
-"""),
-    (2, "indexes and the current-return views", """
-CREATE INDEX files_return_contract_period ON files(return_id, contract_key, period);
-CREATE INDEX findings_file ON findings(file_id);
-CREATE INDEX file_values_file ON file_values(file_id);
-CREATE VIEW valid_files AS
-    SELECT * FROM files
-    WHERE verdict IN ('valid', 'valid-with-warnings')
-      AND return_id IS NOT NULL AND contract_key IS NOT NULL AND period IS NOT NULL;
-CREATE VIEW current_files AS
-    SELECT * FROM (
-        SELECT v.*, ROW_NUMBER() OVER (
-            PARTITION BY v.return_id, v.contract_key, v.period
-            ORDER BY v.received_at DESC, v.id DESC) AS rank_in_period
-        FROM valid_files v)
-    WHERE rank_in_period = 1;
-"""),
-    (3, "the providers registers given to commands, as loaded", """
-CREATE TABLE registers (
-    id        INTEGER PRIMARY KEY,
-    name      TEXT NOT NULL,                  -- the file's name as given (providers.csv)
-    sha256    TEXT NOT NULL,
-    content   TEXT NOT NULL,                  -- the text as loaded, so later commands use the same register
-    stored_at TEXT NOT NULL
-);
-"""),
-]
-SCHEMA_VERSION = MIGRATIONS[-1][0]
-
-
-class LedgerError(Exception):
-    """The ledger cannot be opened or used (a plain sentence naming the file)."""
-
-
-class LedgerBusy(LedgerError):
-    """Another run held the ledger's write lock for longer than this run would wait."""
-
-
-DEFAULT_LOCK_WAIT = 60.0
-LOCK_WAIT_ENV = "KPD_LEDGER_WAIT"
-_FIRST_TRY_MS = 200  # a lock held for a moment is waited for silently
-
-
-def lock_wait_seconds() -> float:
-    """How long a write waits for another run's lock: KPD_LEDGER_WAIT seconds, else 60."""
-    text = os.environ.get(LOCK_WAIT_ENV, "").strip()
-    try:
-        value = float(text) if text else DEFAULT_LOCK_WAIT
-    except ValueError:
-        raise LedgerError(f"{LOCK_WAIT_ENV} must be a number of seconds, not '{text}'.") from None
-    return max(0.0, value)
-
-
-def is_locked(exc: BaseException) -> bool:
-    return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
-
-
-def _cannot_use(path: Path, exc: BaseException) -> LedgerError:
-    """The sentence for a ledger SQLite refused, saying what actually happened."""
-    text = str(exc)
-    if "readonly" in text.replace("-", "").replace(" ", "") or "read-only" in text:
-        return LedgerError(f"The ledger {path} cannot be written: the file or its folder is read-only. Give "
-                           "kpd-returns write permission there, or give another ledger with --db.")
-    if "unable to open" in text:
-        return LedgerError(f"The ledger {path} cannot be opened: its folder cannot be written or the file cannot "
-                           "be read. Check the permissions, or give another ledger with --db.")
-    if is_locked(exc):
-        return LedgerBusy(f"The ledger {path} is in use by another run and stayed locked, so this run stopped "
-                          "before recording anything more. Run again when the other run has finished.")
-    return LedgerError(f"The file {path} is not a kpd-returns ledger or is damaged ({exc}).")
-
-
-# -- rows returned by the API ---------------------------------------------------------
-@dataclass(frozen=True)
-class ReturnRow:
-    file_id: int
-    return_id: str | None
-    provider: str | None
-    contract: str | None
-    period: str | None
-    period_end: dt.date | None
-    verdict: str
-    received_at: dt.datetime | None  # midnight when only the date is known (see received_text)
-    submitted_source: str | None
-    late_working_days: int | None
-    deadline: dt.datetime | None
-    name: str
-    sender: str | None
-    source_email: str | None = None
-    source_path: str = ""
-    sha256: str = ""
-    template_version: str | None = None
-    region: str | None = None
-    received_text: str | None = None  # as stored: 'YYYY-MM-DDTHH:MM:SS' or 'YYYY-MM-DD'
-    current: bool = False
-    errors: int = 0
-    warnings: int = 0
-
-    @property
-    def received_date_only(self) -> bool:
-        return self.received_text is not None and len(self.received_text) == 10
-
-
-@dataclass(frozen=True)
-class StoredRegister:
-    name: str
-    sha256: str
-    content: str
-    stored_at: str
-
-
-@dataclass(frozen=True)
-class ValueRow:
-    provider: str | None
-    contract: str | None
-    period: str
-    field: str
-    key: str
-    month: str
-    value: float | str | None
-    file_id: int = 0
-    return_id: str = ""
-    period_end: dt.date | None = None
-
-
-@dataclass(frozen=True)
-class AddResult:
-    """What adding one report did: ``duplicate_of`` is set when the file was already there."""
-
-    file_id: int
-    added: bool
-    duplicate_of: ReturnRow | None = None
-    cross_findings: list[Finding] = field(default_factory=list)
-
-    @property
-    def duplicate_message(self) -> str:
-        row = self.duplicate_of
-        if row is None:
-            return ""
-        return f"already in the ledger as {row.name}, received {format_received(row)}"
-
-
-def format_received(row: ReturnRow) -> str:
-    if row.received_text is None:
-        return "at an unknown time"
-    if row.received_date_only:
-        return row.received_text
-    return row.received_text.replace("T", " ")
-
-
-# -- conversions -----------------------------------------------------------------------------
-def _iso_dt(value: dt.datetime | dt.date | None, date_only: bool = False) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
-            from zoneinfo import ZoneInfo
-
-            value = value.astimezone(ZoneInfo("Europe/London")).replace(tzinfo=None)
-        if date_only:
-            return value.date().isoformat()
-        return value.replace(microsecond=0).isoformat(timespec="seconds")
-    return value.isoformat()
-
-
-def _parse_dt(text: str | None) -> dt.datetime | None:
-    if not text:
-        return None
-    if len(text) == 10:
-        return dt.datetime.combine(dt.date.fromisoformat(text), dt.time())
-    return dt.datetime.fromisoformat(text)
-
-
-def _parse_date(text: str | None) -> dt.date | None:
-    return dt.date.fromisoformat(text[:10]) if text else None
-
-
-def _value_columns(value: Any) -> tuple[float | None, str | None]:
-    if value is None:
-        return None, None
-    if isinstance(value, bool):
-        return None, "TRUE" if value else "FALSE"
-    if isinstance(value, (int, float)):
-        return float(value), None
-    if isinstance(value, (dt.datetime, dt.date)):
-        return None, value.isoformat()
-    return None, str(value)
-
-
-_ROW_COLUMNS = """f.id, f.return_id, f.provider, f.contract, f.period, f.period_end, f.verdict, f.received_at,
-    f.submitted_source, f.late_working_days, f.deadline, f.name, f.sender, f.source_email, f.source_path,
-    f.sha256, f.template_version, f.region"""
-_COUNTS = """(SELECT COUNT(*) FROM findings g WHERE g.file_id = f.id AND g.severity = 'error') AS n_errors,
-    (SELECT COUNT(*) FROM findings g WHERE g.file_id = f.id AND g.severity = 'warning') AS n_warnings,
-    (f.verdict IN ('valid', 'valid-with-warnings') AND f.return_id IS NOT NULL AND f.contract_key IS NOT NULL
-     AND f.period IS NOT NULL AND NOT EXISTS (
-        SELECT 1 FROM files o
-        WHERE o.return_id = f.return_id AND o.contract_key = f.contract_key AND o.period = f.period
-          AND o.verdict IN ('valid', 'valid-with-warnings')
-          AND (COALESCE(o.received_at, ''), o.id) > (COALESCE(f.received_at, ''), f.id))) AS is_current"""
-# is_current means "this file is in current_files" (the view: the latest valid file of its return, contract
-# and period, by received_at then id, NULL times last). Asked per file, the view would rank every valid file
-# each time (quadratic in the ledger's size); this asks the index of the file's own period instead.
-
-
-def _row(r: sqlite3.Row) -> ReturnRow:
-    return ReturnRow(
-        file_id=r["id"], return_id=r["return_id"], provider=r["provider"], contract=r["contract"],
-        period=r["period"], period_end=_parse_date(r["period_end"]), verdict=r["verdict"],
-        received_at=_parse_dt(r["received_at"]), submitted_source=r["submitted_source"],
-        late_working_days=r["late_working_days"], deadline=_parse_dt(r["deadline"]), name=r["name"],
-        sender=r["sender"], source_email=r["source_email"], source_path=r["source_path"], sha256=r["sha256"],
-        template_version=r["template_version"], region=r["region"], received_text=r["received_at"],
-        current=bool(r["is_current"]), errors=r["n_errors"], warnings=r["n_warnings"],
-    )
-
-
-def _finding_from_row(r: sqlite3.Row) -> Finding:
-    return Finding(code=r["code"], severity=r["severity"], message=r["message"], guidance=r["guidance"] or "",
-                   sheet=r["sheet"], cell=r["cell"], field=r["field"], field_label=r["field_label"],
-                   found=r["found"], expected=r["expected"])
 
 
 # -- the ledger ----------------------------------------------------------------------------
@@ -622,16 +333,6 @@ class Ledger:
             yield ValueRow(provider, contract, period, fld, key, month, num if num is not None else text,
                            file_id, rid, end)
 
-    def history(self, contract: str | None = None) -> list[ReturnRow]:
-        """Every file received, superseded and rejected ones included, oldest first."""
-        sql = f"SELECT {_ROW_COLUMNS}, {_COUNTS} FROM files f"
-        args: tuple = ()
-        if contract is not None:
-            sql += " WHERE f.contract_key = ?"
-            args = (contract_key(contract),)
-        sql += " ORDER BY f.received_at IS NULL, f.received_at, f.id"
-        return [_row(r) for r in self.conn.execute(sql, args)]
-
     def all_files(self) -> list[ReturnRow]:
         """Every file, in a content-determined order (for outputs that must not depend on ingest order)."""
         return list(self.iter_all_files())
@@ -671,7 +372,7 @@ class Ledger:
                                  "NULL AND period_end IS NOT NULL ORDER BY period_end, period", (return_id,))
         return [(r[0], _parse_date(r[1])) for r in rows]
 
-    def submissions_register(self, *, as_of: dt.date, register: "Registry | None", period: str | None = None,
+    def submissions_register(self, *, as_of: dt.date, register: Any, period: str | None = None,
                              region_default: str = "england-and-wales", periods: Iterable[str] | None = None,
                              calendar: Any = None) -> list[RegisterRow]:
         """Who owed what, and what came in: see kpd_returns.intake.submissions.submissions_register."""
@@ -680,11 +381,6 @@ class Ledger:
             wanted.add(period)
         return submissions_register(self, as_of=as_of, register=register, periods=wanted or None,
                                     region_default=region_default, calendar=calendar)
-
-    def files_for(self, return_id: str, contract: str, period: str) -> list[ReturnRow]:
-        sql = (f"SELECT {_ROW_COLUMNS}, {_COUNTS} FROM files f WHERE f.return_id = ? AND f.contract_key = ? AND "
-               "f.period = ? ORDER BY f.received_at IS NULL, f.received_at, f.id")
-        return [_row(r) for r in self.conn.execute(sql, (return_id, contract_key(contract), period))]
 
     def contracts_seen(self) -> list[tuple[str, str, str | None, str]]:
         """(return_id, contract_key, provider, contract) of every attributable file, latest name first."""
@@ -739,19 +435,6 @@ class Ledger:
                    expected, message, guidance) VALUES (?, ?, 'cross-check', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [(fid, 100000 + i, f.code, f.severity, f.sheet, f.cell, f.field, f.field_label, f.found, f.expected,
               f.message, f.guidance) for fid, items in found.items() for i, f in enumerate(items)])
-
-
-def _statements(sql: str) -> list[str]:
-    """Split a script into statements (a ';' inside a comment or string does not end one)."""
-    out, buf = [], ""
-    for line in sql.splitlines(keepends=True):
-        buf += line
-        if sqlite3.complete_statement(buf):
-            out.append(buf.strip())
-            buf = ""
-    if buf.strip():
-        out.append(buf.strip())
-    return out
 
 
 def _now() -> str:

@@ -21,7 +21,10 @@ import tomllib
 from pathlib import Path
 from typing import TextIO
 
-DEFAULT_LEDGER = "kpd-ledger.sqlite"
+from ..spec.constants import DEFAULT_LEDGER
+from .ledger import Ledger
+from .registry import RegistryError, load_registry, registry_from_text
+
 PROJECT_FILE = ".kpd-returns.toml"
 
 
@@ -74,9 +77,6 @@ def _toml_string(text: str) -> str:
 def register_for(ledger_path: Path, given: Path | None, err: TextIO | None = None):
     """The providers register to use, and its file name: the one given (stored in the ledger), else the
     one the ledger stored last (said on ``err``), else (None, None)."""
-    from .ledger import Ledger
-    from .registry import RegistryError, load_registry, registry_from_text
-
     if given is not None:
         register = load_registry(given)  # checked before it is stored
         text = Path(given).read_bytes().decode("utf-8-sig")

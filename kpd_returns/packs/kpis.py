@@ -99,7 +99,6 @@ class ContractSettings(_M):
     supplier: str | None = None
     service_start: str | None = Field(default=None, pattern=MONTH_PATTERN)
     tmpls: dict[str, float] = Field(default_factory=dict)
-    customer_service_standards: dict[str, float] = Field(default_factory=dict)
 
 
 class KpiConfig(_M):

@@ -1,5 +1,5 @@
 """From a workbook to a recognised return: which return it is, whether its layout is intact,
-and every field cell located with its raw value.
+and its header (provider, contract, period). Locating the field cells is checks.batch.locate_sparse.
 
 Order matters (as GOV.UK Notify does for uploads): file problems, then
 structure problems; cell checks run only on a return whose structure is right.
@@ -8,17 +8,15 @@ structure problems; cell checks run only on a return whose structure is right.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from ..spec import findings as F
 from ..spec import layout
 from ..spec.findings import Finding
-from ..spec.model import Located, ReturnData
-from ..spec.return_spec import HEADER_ROW, META_SHEET, ReturnSpec, load_all
+from ..spec.model import ReturnData
+from ..spec.return_spec import HEADER_ROW, META_SHEET, ReturnSpec
 from .values import Problem, parse
-from .workbook import UnreadableFile, WorkbookData, open_workbook, parse_ref
+from .workbook import WorkbookData, parse_ref
 
 _SPACE = re.compile(r"\s+")
 
@@ -136,20 +134,6 @@ def _compare_label(out: list[Finding], sheet: str, cells: dict, row: int, col: i
                       guidance=guidance))
 
 
-def locate(wb: WorkbookData, spec: ReturnSpec) -> dict[tuple[str, str], Located]:
-    """Every field slot with the raw value and formula found in its cell."""
-    out: dict[tuple[str, str], Located] = {}
-    for sheet in spec.sheets:
-        cells = wb.cells(sheet.name)
-        for slot in layout.slots(spec, sheet):
-            cell = cells.get((slot.row, slot.col))
-            out[(slot.field, slot.key)] = Located(
-                slot.sheet, slot.cell, slot.field, slot.key,
-                cell.value if cell else None, cell.formula if cell else None,
-            )
-    return out
-
-
 def describe_header(data: ReturnData, spec: ReturnSpec, date1904: bool = False) -> None:
     """Fill provider, contract, period and months from the header cells (where valid)."""
 
@@ -173,38 +157,3 @@ def describe_header(data: ReturnData, spec: ReturnSpec, date1904: bool = False) 
         if period.months_column_set:
             cs = spec.column_sets[period.months_column_set]
             data.month_of_key = period.month_keys(parsed, cs.keys, cs.months or [])
-
-
-@dataclass
-class Extraction:
-    """What reading one file gave: the spec it matched (if any), its data when the
-    structure is right, and the findings so far (file and structure level)."""
-
-    spec: ReturnSpec | None
-    version: str | None
-    data: ReturnData | None
-    findings: list[Finding]
-    workbook: WorkbookData | None
-
-
-def read_return(source: str | Path | bytes, *, name: str | None = None,
-                specs: dict[str, ReturnSpec] | None = None) -> Extraction:
-    """Open, recognise and locate.
-
-    ``data`` is None when the file is unreadable, not a return, or its structure
-    is wrong: cell-level checks must not run then.
-    """
-    label = name or (Path(source).name if not isinstance(source, bytes) else "the workbook")
-    specs = specs if specs is not None else load_all()
-    wb = None
-    try:
-        wb = open_workbook(source, name=label)
-        spec, version, problems = recognise(wb, specs, label)
-        if spec is None or problems:
-            return Extraction(spec, version, None, problems, wb)
-        cells = locate(wb, spec)
-    except UnreadableFile as exc:
-        return Extraction(None, None, None, [F.make(exc.code, file=label, detail=exc.detail)], wb)
-    data = ReturnData(return_id=spec.id, version=version or "", cells=cells)
-    describe_header(data, spec, wb.date1904)
-    return Extraction(spec, version, data, [], wb)

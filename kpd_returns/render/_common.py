@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ..spec.findings import Finding
+from ..spec.return_spec import get_spec
 from ..spec.model import FileReport
 
 VERDICT_WORDS = {
@@ -30,8 +31,6 @@ def spec_of(report: FileReport):
     if not report.return_id:
         return None
     try:
-        from ..spec.return_spec import get_spec
-
         return get_spec(report.return_id)
     except Exception:  # noqa: BLE001 - a renderer must never fail on a lookup
         return None

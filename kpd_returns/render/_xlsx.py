@@ -22,11 +22,11 @@ import warnings
 import zipfile
 from pathlib import Path
 
+from ..spec.constants import FIXED_TIME, ZIP_TIME
 from ..spec.personal_data import mask_all, mask_formula
 from ..read.workbook import MAX_FILE_BYTES, MAX_PART_BYTES, MAX_TOTAL_BYTES, MAX_ZIP_ENTRIES
+from ..intake import scratch
 
-FIXED_TIME = dt.datetime(2000, 1, 1, 0, 0, 0)
-ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _DOCTYPE = re.compile(rb"<!\s*DOCTYPE|<!\s*ENTITY", re.I)
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
 
@@ -65,6 +65,7 @@ def preflight(path: Path, label: str) -> None:
 
 def load_full(path: Path, label: str):
     """The workbook in openpyxl's full mode (formulas kept, not cached values)."""
+    # openpyxl only on this fallback path: validate --annotate loads it only for files that need it.
     import openpyxl
 
     preflight(path, label)
@@ -104,7 +105,7 @@ def check_target(source: Path, out: Path, label: str) -> None:
 
 def save_deterministic(wb, out: Path, created: dt.datetime, modified: dt.datetime) -> None:
     """Save ``wb`` to ``out`` so that the same workbook always gives the same bytes."""
-    from openpyxl.writer.excel import ExcelWriter
+    from openpyxl.writer.excel import ExcelWriter  # lazily, as in load_full
 
     wb.properties.created = created
     wb.properties.modified = modified  # openpyxl's save_workbook would set it to now
@@ -127,7 +128,6 @@ def write_atomically(out: Path, data: bytes) -> None:
     """Write ``out`` through a temporary file in its folder's scratch folder (kpd_returns.intake.scratch), so a
     reader never sees half a copy and a killed run leaves nothing beside the outputs."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    from ..intake import scratch
 
     fd, tmp = tempfile.mkstemp(prefix="copy-", suffix=".xlsx", dir=str(scratch.folder(out.parent)))
     try:

@@ -1,217 +1,28 @@
 """The edits an annotated copy makes to an .xlsx package (see ``_zippackage`` for how parts are
-read, scanned and spliced): relationships, content types, styles (a fill derived from a
-cell's own format), worksheets (cells marked, rows and cells inserted in order, a legacy
+read, scanned and spliced): worksheets (cells marked, rows and cells inserted in order, a legacy
 drawing for comments), the workbook (a sheet inserted first) and docProps/app.xml.
 
-Everything below the package level is re-exported here, so callers use one module.
+Relationships, content types and styles are in ``_zipmeta``, the masked strings in ``_zipstrings``;
+what annotate needs of them and of the package level is re-exported here, so it uses one module.
 """
 
 from __future__ import annotations
 
-import bisect
-import html
-import posixpath
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
-from ..spec.personal_data import mask_formula
 from ._xlsx import CopyError
-from ._zippackage import (
-    CT_WORKSHEET,
-    Edits,
-    El,
-    MAIN_NS,
-    NeedsOpenpyxl,
-    Package,
-    REL_NS,
-    RT,
-    XML_DECL,
-    append_children,
-    check_utf8,
-    ns_prefix,
-    parse_ref,
-    ref_of,
-    scan,
-    set_attr,
-    text_of,
-    xml_attr,
-    xml_text,
-)
-from ._zippackage import (  # noqa: F401 - used by annotate through this module
-    CT_COMMENTS,
-    CT_VML,
-    clean,
-    col_letters,
-)
+from ._zipmeta import ContentTypes, Rels, Styles, relative, rels_part, resolve
+from ._zippackage import (CT_COMMENTS, CT_VML, CT_WORKSHEET, MAIN_NS, REL_NS, RT, XML_DECL, Edits, El, NeedsOpenpyxl,
+                          Package, append_children, check_utf8, clean, col_letters, ns_prefix, parse_ref, ref_of, scan,
+                          set_attr, text_of, xml_attr, xml_text)
+from ._zipstrings import _V, SharedStrings, mask_text_nodes, xml_string
 
-
-# ---------------------------------------------------------------- relationships and content types
-
-
-def rels_part(part: str) -> str:
-    folder, name = posixpath.split(part)
-    return posixpath.join(folder, "_rels", name + ".rels")
-
-
-def resolve(part: str, target: str) -> str:
-    """The part a relationship of ``part`` points to."""
-    if target.startswith("/"):
-        return target.lstrip("/")
-    return posixpath.normpath(posixpath.join(posixpath.dirname(part), target)).lstrip("/")
-
-
-def relative(part: str, target_part: str) -> str:
-    return posixpath.relpath(target_part, posixpath.dirname(part) or ".")
-
-
-class Rels:
-    """A .rels part (or a new one): read its relationships, append new ones."""
-
-    def __init__(self, pkg: Package, source_part: str):
-        self.pkg, self.source = pkg, source_part
-        self.name = pkg.find(rels_part(source_part)) or rels_part(source_part)
-        self.exists = pkg.find(self.name) is not None
-        self.items: list[dict[str, str]] = []
-        self._new: list[bytes] = []
-        if self.exists:
-            self.data = pkg.read(self.name)
-            check_utf8(self.data, self.name)
-            els = scan(self.data, self.name, pkg.label, {("Relationships",): {"Relationship"}})
-            self.root = els[0]
-            self.items = [e.attrs for e in els[1:]]
-
-    def target(self, rid: str) -> str | None:
-        for rel in self.items:
-            if rel.get("Id") == rid and rel.get("TargetMode") != "External":
-                return resolve(self.source, rel.get("Target", ""))
-        return None
-
-    def has_type(self, *kinds: str) -> bool:
-        return any(rel.get("Type", "") in {RT + k for k in kinds} for rel in self.items)
-
-    def add(self, kind: str, target_part: str) -> str:
-        used = {rel.get("Id") for rel in self.items}
-        n = len(used) + 1
-        while f"rId{n}" in used:
-            n += 1
-        rid = f"rId{n}"
-        self.items.append({"Id": rid})
-        self._new.append(b'<Relationship Id="%s" Type="%s" Target="%s"/>' % (
-            rid.encode(), xml_attr(RT + kind), xml_attr(relative(self.source, target_part))))
-        return rid
-
-    def save(self) -> None:
-        if not self._new:
-            return
-        if self.exists:
-            edits = Edits(self.data)
-            prefix = self.root.prefix.encode()
-            new = b"".join(x.replace(b"<Relationship ", b"<" + prefix + b"Relationship ") for x in self._new)
-            append_children(edits, self.root, new)
-            self.pkg.write(self.name, edits.result())
-        else:
-            self.pkg.write(self.name, XML_DECL + b'<Relationships xmlns="http://schemas.openxmlformats.org/'
-                           b'package/2006/relationships">' + b"".join(self._new) + b"</Relationships>")
-
-
-class ContentTypes:
-    def __init__(self, pkg: Package):
-        self.pkg = pkg
-        self.name = pkg.find("[Content_Types].xml")
-        if self.name is None:
-            raise CopyError(f"{pkg.label} is damaged (it has no [Content_Types].xml), so no copy was made.")
-        self.data = pkg.read(self.name)
-        check_utf8(self.data, self.name)
-        els = scan(self.data, self.name, pkg.label, {("Types",): None})
-        self.root = els[0]
-        self.defaults = {e.attrs.get("Extension", "").lower() for e in els[1:] if e.local == "Default"}
-        # Part names with an Override, even one for a part not in the zip: a new part must not reuse one.
-        self.overrides = {e.attrs.get("PartName", "").lstrip("/").lower() for e in els[1:] if e.local == "Override"}
-        self._new: list[bytes] = []
-
-    def override(self, part: str, content_type: str) -> None:
-        self.overrides.add(part.lower())
-        self._new.append(b'<Override PartName="/%s" ContentType="%s"/>' % (xml_attr(part), xml_attr(content_type)))
-
-    def default(self, extension: str, content_type: str) -> None:
-        if extension.lower() not in self.defaults:
-            self.defaults.add(extension.lower())
-            # A Default may come anywhere among the Overrides; first is where Excel puts them.
-            self._new.insert(0, b'<Default Extension="%s" ContentType="%s"/>' % (
-                xml_attr(extension), xml_attr(content_type)))
-
-    def save(self) -> None:
-        if self._new:
-            edits = Edits(self.data)
-            prefix = self.root.prefix.encode()
-            append_children(edits, self.root, b"".join(x.replace(b"<", b"<" + prefix, 1) for x in self._new))
-            self.pkg.write(self.name, edits.result())
-
-
-# ---------------------------------------------------------------- styles
-
-
-class Styles:
-    """xl/styles.xml: append fills, fonts and cell formats; derive a cell format with another fill."""
-
-    GROUPS = ("fonts", "fills", "cellXfs")
-
-    def __init__(self, pkg: Package, part: str | None):
-        if part is None or pkg.find(part) is None:
-            raise NeedsOpenpyxl("the workbook has no styles part")
-        self.pkg, self.part = pkg, pkg.find(part)
-        self.data = pkg.read(self.part)
-        check_utf8(self.data, self.part)
-        keep = {("styleSheet",): set(self.GROUPS), ("styleSheet", "fonts"): {"font"},
-                ("styleSheet", "fills"): {"fill"}, ("styleSheet", "cellXfs"): {"xf"}}
-        els = scan(self.data, self.part, pkg.label, keep)
-        self.prefix = els[0].prefix.encode()
-        self.groups: dict[str, El] = {e.local: e for e in els if len(e.path) == 1}
-        self.children: dict[str, list[El]] = {g: [e for e in els if e.path == ("styleSheet", g)] for g in self.GROUPS}
-        if els[0].local != "styleSheet" or set(self.groups) != set(self.GROUPS) or not self.children["cellXfs"]:
-            raise NeedsOpenpyxl("the styles part lacks fonts, fills or cell formats")
-        self._added: dict[str, list[bytes]] = {g: [] for g in self.GROUPS}
-        self._derived: dict[tuple[int, int], int] = {}
-
-    def _add(self, group: str, xml: bytes) -> int:
-        xml = re.sub(rb"<(/?)", lambda m: b"<" + m.group(1) + self.prefix, xml)
-        self._added[group].append(xml)
-        return len(self.children[group]) + len(self._added[group]) - 1
-
-    def solid_fill(self, rgb: str) -> int:
-        return self._add("fills", b'<fill><patternFill patternType="solid"><fgColor rgb="FF%s"/>'
-                                  b'<bgColor indexed="64"/></patternFill></fill>' % rgb.encode())
-
-    def font(self, inner: bytes) -> int:
-        return self._add("fonts", b"<font>" + inner + b"</font>")
-
-    def xf(self, attrs: bytes, inner: bytes = b"") -> int:
-        return self._add("cellXfs", b"<xf " + attrs + (b">" + inner + b"</xf>" if inner else b"/>"))
-
-    def with_fill(self, base: int, fill_id: int) -> int:
-        """A copy of cell format ``base`` (font, border, number format, alignment, protection) with another fill."""
-        if (base, fill_id) not in self._derived:
-            xfs = self.children["cellXfs"]
-            el = xfs[base] if 0 <= base < len(xfs) else xfs[0]
-            head = set_attr(set_attr(self.data[el.start:el.head_end], "fillId", str(fill_id)), "applyFill", "1")
-            self._added["cellXfs"].append(head + self.data[el.head_end:el.end])
-            self._derived[(base, fill_id)] = len(xfs) + len(self._added["cellXfs"]) - 1
-        return self._derived[(base, fill_id)]
-
-    def save(self) -> None:
-        edits = Edits(self.data)
-        for group in self.GROUPS:
-            if self._added[group]:
-                el = self.groups[group]
-                total = len(self.children[group]) + len(self._added[group])
-                if el.empty:
-                    head = set_attr(self.data[el.start:el.head_end - 2].rstrip(), "count", str(total))
-                    edits.replace(el.start, el.end, head + b">" + b"".join(self._added[group])
-                                  + b"</" + el.tag.encode() + b">")
-                else:
-                    edits.set_attr(el, "count", str(total))
-                    edits.insert(el.close, b"".join(self._added[group]))
-        self.pkg.write(self.part, edits.result())
+# What annotate uses through this one module (the package level, the bookkeeping parts, the strings).
+__all__ = ["CT_COMMENTS", "CT_VML", "MAIN_NS", "REL_NS", "XML_DECL", "ContentTypes", "NeedsOpenpyxl", "Package", "Rels",
+           "SharedStrings", "Styles", "Workbook", "Worksheet", "app_titles_with", "clean", "col_letters",
+           "mask_text_nodes", "parse_ref", "ref_of", "relative", "rels_part", "resolve", "unselected", "xml_attr",
+           "xml_string", "xml_text"]
 
 
 # ---------------------------------------------------------------- worksheets
@@ -429,105 +240,6 @@ def _int(value: str | None) -> int:
 
 
 # ---------------------------------------------------------------- strings (personal data masked)
-
-_T_TEXT = re.compile(rb"<(?:[\w.-]+:)?t(?:\s[^>]*)?>(.*?)</(?:[\w.-]+:)?t>", re.S)
-_RPH = re.compile(rb"<((?:[\w.-]+:)?rPh)\b.*?</\1>", re.S)  # phonetic runs are not part of the text
-_V = re.compile(rb"<(?:[\w.-]+:)?v(?:\s[^>]*)?>(.*?)</(?:[\w.-]+:)?v>", re.S)
-
-
-def xml_string(fragment: bytes) -> str:
-    """The text of a string item (<si> or <is> content): its <t> runs joined, entities resolved."""
-    body = _RPH.sub(b"", fragment)
-    return html.unescape("".join(m.group(1).decode("utf-8", "replace") for m in _T_TEXT.finditer(body)))
-
-
-_TEXT_NODE = re.compile(rb">([^<]+)<")
-_CELL_START = re.compile(rb"<(?:[\w.-]+:)?c\s[^>]*?\br=\"([A-Za-z]+\d+)\"[^>]*?(/?)>")
-_CELL_END = re.compile(rb"</(?:[\w.-]+:)?c>")
-_TAG_NAME = re.compile(rb"<(?:[\w.-]+:)?([\w.-]+)")
-
-
-def mask_text_nodes(pkg: Package, part: str, mask: Callable[[str], str]) -> set[str]:
-    """Every text node of ``part`` (inline strings, formula results and formulas, header and footer
-    text, comment text) that ``mask`` changes is replaced by its masked text; the references of the
-    cells changed. A rich-text inline string is masked as a whole (its runs joined) first."""
-    data = pkg.read(part)
-    check_utf8(data, part)
-    changed: set[str] = set()
-    for masker, pattern in ((_whole_inline, _INLINE_RICH), (_text_node, _TEXT_NODE)):
-        edits, cells, n = Edits(data), _Cells(data), 0
-        for m in pattern.finditer(data):
-            new = masker(data, m, mask)
-            if new is not None:
-                edits.replace(m.start(), m.end(), new)
-                changed |= cells.ref_at(m.start())
-                n += 1
-        if n:
-            data = edits.result()
-            pkg.write(part, data)
-    return changed
-
-
-class _Cells:
-    """Which cell a position of a worksheet part is in (worked out when first asked)."""
-
-    def __init__(self, data: bytes):
-        self.data, self.starts, self.at = data, None, []
-
-    def ref_at(self, pos: int) -> set[str]:
-        if self.starts is None:
-            self.starts = list(_CELL_START.finditer(self.data))
-            self.at = [c.start() for c in self.starts]
-        i = bisect.bisect_right(self.at, pos) - 1
-        if i < 0 or self.starts[i].group(2) or _CELL_END.search(self.data, self.starts[i].end(), pos) is not None:
-            return set()
-        return {self.starts[i].group(1).decode().upper()}
-
-
-def _text_node(data: bytes, m: re.Match, mask: Callable[[str], str]) -> bytes | None:
-    text = html.unescape(m.group(1).decode("utf-8", "replace"))
-    tag = _TAG_NAME.match(data, data.rfind(b"<", 0, m.start()))
-    new = mask_formula(text) if tag and tag.group(1) == b"f" else mask(text)
-    return None if new == text else b">" + xml_text(clean(new)) + b"<"
-
-
-_INLINE_RICH = re.compile(rb"<((?:[\w.-]+:)?)is>((?:(?!</(?:[\w.-]+:)?is>).)*?<(?:[\w.-]+:)?r>.*?)</\1is>", re.S)
-
-
-def _whole_inline(_data: bytes, m: re.Match, mask: Callable[[str], str]) -> bytes | None:
-    """A rich-text inline string (<is> with runs) whose joined text holds personal data: one plain run."""
-    text = xml_string(m.group(2))
-    new = mask(text)
-    if new == text:
-        return None
-    p = m.group(1).decode()
-    return (f"<{p}is><{p}t xml:space=\"preserve\">".encode() + xml_text(clean(new)) + f"</{p}t></{p}is>".encode())
-
-
-class SharedStrings:
-    """The shared string table, with every item ``mask`` changes replaced by its masked text (plain,
-    no runs), so the raw text survives in no part of the copy whichever cells share it."""
-
-    def __init__(self, pkg: Package, book: "Workbook", mask: Callable[[str], str]):
-        rel = next((r for r in book.rels.items if r.get("Type") == RT + "sharedStrings"), None)
-        self.part = pkg.find(resolve(book.part, rel.get("Target", ""))) if rel else None
-        self.masked: set[int] = set()  # indexes of the items replaced
-        if self.part is None:
-            return
-        data = pkg.read(self.part)
-        check_utf8(data, self.part)
-        els = scan(data, self.part, pkg.label, {("sst",): {"si"}})
-        edits = Edits(data)
-        for index, si in enumerate(els[1:]):
-            text = xml_string(data[si.head_end:si.close])
-            new = mask(text)
-            if new != text:
-                p = si.prefix
-                edits.replace(si.start, si.end, f'<{si.tag}><{p}t xml:space="preserve">'.encode()
-                              + xml_text(clean(new)) + f"</{p}t></{si.tag}>".encode())
-                self.masked.add(index)
-        if self.masked:
-            pkg.write(self.part, edits.result())
 
 
 # ---------------------------------------------------------------- the workbook part

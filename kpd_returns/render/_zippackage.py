@@ -29,6 +29,7 @@ from typing import Callable, Union
 from xml.parsers import expat
 from xml.sax.saxutils import escape
 
+from ..spec.constants import ZIP_TIME
 from ..spec.layout import col_letter as col_letters  # 1 -> A, 27 -> AA
 from ._xlsx import CopyError
 
@@ -45,7 +46,9 @@ _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _HEAD = re.compile(rb"""<[^\s/>]+(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*/?>""")
 _ENCODING = re.compile(rb"""^(?:\xef\xbb\xbf)?<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 _REF = re.compile(r"^([A-Z]{1,3})([0-9]{1,7})$")
-_ZIP_DATE, _ZIP_TIME = (0 << 9) | (1 << 5) | 1, 0  # 1980-01-01 00:00, as _xlsx.ZIP_TIME
+# spec.constants.ZIP_TIME in the zip format's DOS date and time fields, as _xlsx writes it through zipfile.
+_ZIP_DATE = ((ZIP_TIME[0] - 1980) << 9) | (ZIP_TIME[1] << 5) | ZIP_TIME[2]
+_ZIP_TIME = (ZIP_TIME[3] << 11) | (ZIP_TIME[4] << 5) | (ZIP_TIME[5] // 2)
 
 
 class NeedsOpenpyxl(Exception):

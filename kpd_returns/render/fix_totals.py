@@ -22,6 +22,8 @@ from ..spec.findings import STRUCTURE_CODES
 from ..spec.model import FileReport
 from ..spec.personal_data import mask_all
 from ._xlsx import CopyError, check_target, load_full, mask_cells, original_times, save_deterministic
+from ..author.template import computed_formula
+from ..spec.return_spec import get_spec
 
 __all__ = ["CopyError", "FixResult", "fix_totals"]
 
@@ -41,15 +43,11 @@ def fix_totals(source: str | Path, report: FileReport, out: str | Path, spec=Non
 
     Raises CopyError (one plain sentence) when the file cannot be fixed.
     """
-    from ..author.template import computed_formula
-
     source, out = Path(source), Path(out)
     label = mask_all(report.name or source.name)
     if report.verdict == "unreadable":
         raise CopyError(f"Cannot fix the totals of {label}: the file could not be read.")
     if spec is None and report.return_id:
-        from ..spec.return_spec import get_spec
-
         spec = get_spec(report.return_id)
     if spec is None:
         raise CopyError(f"Cannot fix the totals of {label}: it is not a recognised return.")

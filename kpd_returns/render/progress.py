@@ -31,6 +31,7 @@ class Progress:
         self.bar = None
 
     def _start(self) -> None:
+        # rich is imported only when a bar is shown: the one-file validate command starts without it.
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
         from rich.progress import Progress as RichProgress

@@ -23,6 +23,7 @@ import shutil
 import textwrap
 from collections.abc import Sequence
 from typing import Any, TextIO
+import os
 
 FORMATS = ("text", "json", "csv")
 SCHEMA_ID = "kpd-returns/status"
@@ -154,7 +155,6 @@ def screen_width(out: TextIO) -> int:
         tty = out.isatty()
     except (AttributeError, ValueError):
         tty = False
-    import os
 
     if os.environ.get("COLUMNS", "").isdigit():
         return max(int(os.environ["COLUMNS"]), 40)

@@ -140,6 +140,7 @@ def render_text(reports: Sequence[FileReport], out: TextIO, *, notes: Mapping[st
         for segments in lines:
             out.write("".join(text for text, _style in segments) + "\n")
         return
+    # rich only for colour on a terminal: the one-file validate command writing to a pipe starts without it.
     from rich.console import Console
     from rich.text import Text
 

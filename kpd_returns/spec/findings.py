@@ -9,7 +9,7 @@ Messages are formatted from the catalogue only, so wording stays in one place.
 from __future__ import annotations
 
 import shlex
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import PurePath
 from typing import Any, Literal
 
@@ -250,16 +250,3 @@ def _fmt(value: Any) -> str:
             return str(int(value))
         return f"{value:.4f}".rstrip("0").rstrip(".")
     return _masked(str(value))
-
-
-@dataclass
-class FindingList:
-    """Findings for one file, kept in report order."""
-
-    items: list[Finding] = field(default_factory=list)
-
-    def add(self, finding: Finding) -> None:
-        self.items.append(finding)
-
-    def sorted(self) -> list[Finding]:
-        return sorted(self.items, key=Finding.sort_key)

@@ -10,14 +10,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .findings import Finding
+from .constants import DEFAULT_REGION, EXIT_ERRORS, EXIT_UNREADABLE, EXIT_VALID
+from .findings import Finding, UNREADABLE_CODES
 
 Verdict = Literal["valid", "valid-with-warnings", "invalid", "unreadable"]
-
-# Exit codes of `kpd-returns validate` (also in the README and --help).
-EXIT_VALID = 0  # no errors (warnings allowed)
-EXIT_ERRORS = 1  # at least one file has errors
-EXIT_UNREADABLE = 2  # at least one file could not be read or used
 
 
 # Verdicts that count as a return received (the first of them dates a submission).
@@ -100,8 +96,6 @@ class FileReport:
 
     @property
     def verdict(self) -> Verdict:
-        from .findings import UNREADABLE_CODES
-
         if any(f.code in UNREADABLE_CODES for f in self.findings):
             return "unreadable"
         if self.errors:
@@ -131,7 +125,7 @@ class RegisterRow:
     resubmissions: int
     files: int
     period_end: dt.date | None = None
-    region: str = "england-and-wales"
+    region: str = DEFAULT_REGION
     in_register: bool = True
     current_file_id: int | None = None
     current_name: str | None = None

@@ -24,7 +24,8 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
-DEFAULT_REGION = "england-and-wales"
+from .constants import DEFAULT_REGION
+
 REGIONS: dict[str, str] = {
     "england-and-wales": "ENG",
     "scotland": "SCT",

@@ -1,0 +1,124 @@
+"""The ledger's SQLite schema: the migrations that create and upgrade it, applied in order by
+intake.ledger.Ledger.
+
+Tables
+    ``files``          one row per distinct file received (``sha256`` UNIQUE):
+                       where it came from (name, path, e-mail, sender), when it was
+                       submitted and how we know (``submitted_source``), what it is
+                       (return, template version, provider, contract, period) and
+                       the verdict, deadline and lateness.
+    ``findings``       the findings of each file (``origin`` 'validator', or
+                       'cross-check' for the cross-return checks, which are
+                       recomputed whenever a return of the same contract arrives).
+    ``file_values``    the figures in long form: field, key, month, value_num or value_text.
+
+Views
+    ``valid_files``    files that can be used (verdict valid or valid-with-warnings).
+    ``current_files``  the CURRENT return per (return_id, contract, period): the
+                       latest valid submission by received time, ties broken by id.
+                       Computed by a query, never stored, so it cannot go stale.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+
+# Each step is applied once, in order, in its own transaction. Never edit a step
+# that has been released: add a new one.
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (1, "files, findings and values", """
+CREATE TABLE IF NOT EXISTS schema_version (
+    version     INTEGER PRIMARY KEY,
+    description TEXT NOT NULL,
+    applied_at  TEXT NOT NULL
+);
+CREATE TABLE files (
+    id                INTEGER PRIMARY KEY,
+    sha256            TEXT NOT NULL UNIQUE,
+    name              TEXT NOT NULL,          -- original file name (attachment name for e-mails)
+    source_path       TEXT NOT NULL,          -- the file found in the inbox (the e-mail for attachments)
+    source_email      TEXT,                   -- the e-mail's file name, if it came as an attachment
+    sender            TEXT,                   -- the e-mail's From address
+    received_at       TEXT,                   -- submission time, UK local ISO; 'YYYY-MM-DD' if only the date is known
+    submitted_source  TEXT,                   -- workbook, email, file-modified, option
+    return_id         TEXT,
+    template_version  TEXT,
+    provider          TEXT,
+    contract          TEXT,
+    contract_key      TEXT,                   -- contract normalised for matching (case and spaces)
+    period            TEXT,
+    period_end        TEXT,
+    verdict           TEXT NOT NULL CHECK (verdict IN ('valid', 'valid-with-warnings', 'invalid', 'unreadable')),
+    late_working_days INTEGER,
+    deadline          TEXT,
+    region            TEXT,
+    size_bytes        INTEGER,
+    ingested_at       TEXT NOT NULL           -- for the record only: never printed in outputs
+);
+CREATE TABLE findings (
+    id          INTEGER PRIMARY KEY,
+    file_id     INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+    seq         INTEGER NOT NULL,
+    origin      TEXT NOT NULL DEFAULT 'validator' CHECK (origin IN ('validator', 'cross-check')),
+    code        TEXT NOT NULL,
+    severity    TEXT NOT NULL CHECK (severity IN ('error', 'warning')),
+    sheet       TEXT,
+    cell        TEXT,
+    field       TEXT,
+    field_label TEXT,
+    found       TEXT,
+    expected    TEXT,
+    message     TEXT NOT NULL,
+    guidance    TEXT
+);
+CREATE TABLE file_values (
+    file_id    INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+    return_id  TEXT NOT NULL,
+    field      TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    month      TEXT NOT NULL,                 -- 'YYYY-MM' for month columns, '' otherwise
+    value_num  REAL,
+    value_text TEXT
+);
+"""),
+    (2, "indexes and the current-return views", """
+CREATE INDEX files_return_contract_period ON files(return_id, contract_key, period);
+CREATE INDEX findings_file ON findings(file_id);
+CREATE INDEX file_values_file ON file_values(file_id);
+CREATE VIEW valid_files AS
+    SELECT * FROM files
+    WHERE verdict IN ('valid', 'valid-with-warnings')
+      AND return_id IS NOT NULL AND contract_key IS NOT NULL AND period IS NOT NULL;
+CREATE VIEW current_files AS
+    SELECT * FROM (
+        SELECT v.*, ROW_NUMBER() OVER (
+            PARTITION BY v.return_id, v.contract_key, v.period
+            ORDER BY v.received_at DESC, v.id DESC) AS rank_in_period
+        FROM valid_files v)
+    WHERE rank_in_period = 1;
+"""),
+    (3, "the providers registers given to commands, as loaded", """
+CREATE TABLE registers (
+    id        INTEGER PRIMARY KEY,
+    name      TEXT NOT NULL,                  -- the file's name as given (providers.csv)
+    sha256    TEXT NOT NULL,
+    content   TEXT NOT NULL,                  -- the text as loaded, so later commands use the same register
+    stored_at TEXT NOT NULL
+);
+"""),
+]
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a script into statements (a ';' inside a comment or string does not end one)."""
+    out, buf = [], ""
+    for line in sql.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out
