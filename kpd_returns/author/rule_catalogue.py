@@ -63,6 +63,10 @@ _FILE_CHECKS = [
     ("email-unreadable", "A forwarded e-mail can be read."),
     ("no-workbook-attached", "A forwarded e-mail has a workbook attached."),
     ("check-not-run", "Says which checks could not run because the period they need is missing or not valid."),
+    ("sheet-not-checked", "Says which sheet and rules could not be checked because the sheet's layout is changed."),
+    ("explanation-unmatched", "Query: each row of the Explanations sheet names a query on this return by its code "
+     "and cell, and gives an explanation."),
+    ("explanation-of-error", "No row of the Explanations sheet explains an error: an error must be corrected."),
     ("not-a-return", "The workbook is a kpd-returns template."),
     ("template-superseded", "The template is the current version."),
     ("template-unknown-version", "The template's version is one kpd-returns knows."),

@@ -40,7 +40,7 @@ def recompute(fc: FileCheck) -> None:
                     fc.computed[(f.id, key)] = round(inputs[0] / inputs[1], 9)
 
 
-@rule("computed_totals", "sheets")
+@rule("computed_totals", "sheets", each_sheet=True)
 def computed_totals(fc: FileCheck, r: RuleSpec) -> None:
     tolerance = float(r.params.get("tolerance", 0.005))
     for name in r.params["sheets"]:

@@ -21,7 +21,7 @@ Severity = Literal["error", "warning"]
 # silent" gives its tolerance. Other warnings (a typed-over total that is right, a late
 # submission, a check that could not run) come from the guidance or the template and are not queries.
 QUERY_CODES = frozenset({"segments-not-reconciled", "many-decimals", "implausible-value", "keyed-row-unused",
-                         "ytd-discontinuity", "kpd-restatement"})
+                         "ytd-discontinuity", "kpd-restatement", "explanation-unmatched"})
 QUERY_PREFIX = "Query (a plausibility check by kpd-returns, not a rule of the guidance): "
 
 # code -> (severity, level, message template). ``level`` orders the report:
@@ -60,6 +60,10 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
     "caseload-management-missing": ("error", "cell", "Complete the caseload management part of the return: neither {detail} has any figures. Complete the segmentation or the RAG rating tables, or both if you use both."),
     "cohort-before-start": ("error", "cell", "{ref} ({field}, {detail}) is {found}, but this return is for {on}, before that cohort's first referrals in {expected}: none of its cases can be due yet. Enter these cases under the cohort they were referred in."),
     "listed-late-on-time": ("error", "cell", "{ref} ({field}) is {found}, within {expected} of {detail}, so this case was on time, but it is listed as returned late. Correct the dates, or take the case off the list and out of the late count."),
+    # -- the Explanations sheet (kpd_returns.checks.explanations) ----------------------
+    "explanation-unmatched": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): the explanation in {ref}: {detail}. Check the query code and cell against this report, or delete the row."),
+    "explanation-of-error": ("warning", "cell", "The explanation in {ref} names {found} at {expected}, which is an error: an error must be corrected, it cannot be explained. Correct the figure and delete the row."),
+    "sheet-not-checked": ("warning", "cell", "Could not check the cells of the {sheet} sheet{detail}: its layout has been changed (see the layout problems above). Once the layout is restored, these checks run."),
     "check-not-run": ("warning", "cell", "Could not check {detail}: {field} in {ref} is missing or not valid. Once it is right, these checks run."),
     "below-minimum": ("error", "cell", "{ref} ({field}) must be {expected} or more: it contains {found}."),
     "above-maximum": ("error", "cell", "{ref} ({field}) must be {expected} or less: it contains {found}."),
@@ -122,6 +126,14 @@ class Finding:
     field_label: str | None = None
     found: str | None = None  # personal data in it masked (findings.make masks every quoted value)
     expected: str | None = None
+    explanation: str | None = None  # a query the provider explained on the Explanations sheet
+
+    @property
+    def status(self) -> str | None:
+        """'explained' or 'open' for a query; None for any other finding."""
+        if self.code not in QUERY_CODES:
+            return None
+        return "explained" if self.explanation else "open"
 
     @property
     def level(self) -> str:
@@ -146,6 +158,7 @@ class Finding:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["ref"] = self.ref
+        d["status"] = self.status
         return d
 
 
