@@ -20,6 +20,8 @@ from typing import IO, Any
 import xlsxwriter
 
 from . import checks_sheet
+from ..checks.explanations import SHEET_NAME as EXPLANATIONS_SHEET
+from .explanations_sheet import write_explanations
 from ..spec import layout
 from ..spec.return_spec import FIRST_DATA_ROW, HEADER_ROW, INSTRUCTION_ROW, META_SHEET, TITLE_ROW, FieldSpec, ReturnSpec, SheetSpec
 
@@ -276,6 +278,7 @@ def _write_contents(wb, fm: _Formats, spec: ReturnSpec) -> None:
     entries += [(s.name, s.title + (" (complete if it applies)" if s.optional else ""), spec.guidance_ref(s.guidance))
                 for s in spec.sheets]
     entries.append((checks_sheet.SHEET_NAME, "Checks that run as you type, and what to fix", ""))
+    entries.append((EXPLANATIONS_SHEET, "Your explanations of the queries the validation report lists", ""))
     for i, (name, title, ref) in enumerate(entries):
         r = FIRST_DATA_ROW - 1 + i
         quoted = "'" + name.replace("'", "''") + "'"
@@ -456,6 +459,7 @@ def write_template(spec: ReturnSpec, path_or_buffer: str | Path | IO[bytes], *, 
     _write_contents(wb, fm, spec)
     sheets = {sheet.name: _write_data_sheet(wb, fm, spec, sheet, prefill, lock_prefill) for sheet in spec.sheets}
     _write_checks(wb, fm, spec, sheets)
+    write_explanations(wb, fm, spec, PROTECT_OPTIONS)
     _write_meta(wb, spec)
     for name, ref in layout.defined_names(spec).items():
         wb.define_name(name, "=" + ref)
