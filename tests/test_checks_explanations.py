@@ -4,6 +4,8 @@ explanation naming no current query is a query itself; one naming an error is a 
 the error stays; the text is scanned for personal data like every text cell."""
 from __future__ import annotations
 
+import datetime as dt
+
 from test_checks_helpers import check, kpd_cells, only
 
 from kpd_returns.checks import explanations as X
@@ -94,3 +96,24 @@ def test_the_text_and_json_reports_show_explained_and_open_queries():
     text = ["".join(t for t, _ in line) for line in report_lines([report])]
     assert "2 warnings (1 query explained)" in text[0]
     assert sum(f'Explained by the provider: "{WHY}"' in line for line in text) == 1
+
+
+def test_the_annotated_copy_shows_the_explanation(tmp_path):
+    import openpyxl
+
+    from kpd_returns.render.annotate import annotate
+    from test_checks_helpers import build
+
+    from kpd_returns.checks.validate import validate_file
+
+    ref = only(check("kpd", kpd_cells("Q1", **ODD)), "implausible-value").ref
+    src = tmp_path / "kpd.xlsx"
+    src.write_bytes(build("kpd", kpd_cells("Q1", **ODD), explain(("implausible-value", ref, WHY))))
+    report = validate_file(src, as_of=dt.date(2026, 7, 1))
+    out = tmp_path / "kpd-annotated.xlsx"
+    annotate(src, report, out)
+    wb = openpyxl.load_workbook(out)
+    sheet, cell = ref.split("!")
+    assert f'Explained by the provider: "{WHY}"' in wb[sheet][cell].comment.text
+    findings = wb.worksheets[0]
+    assert any(WHY in str(c.value) for row in findings.iter_rows() for c in row)

@@ -74,10 +74,17 @@ def _clean(text: str | None) -> str:
 MASKED_NOTE = "NOTE: kpd-returns masked the personal data in this cell in this copy (*)."
 
 
+def _message(f: Finding) -> str:
+    """The finding's message; an explained query also gives the provider's explanation (issue 13)."""
+    if not f.explanation:
+        return f.message
+    return f"{f.message} Explained by the provider: \"{mask_all(f.explanation)}\""
+
+
 def _comment_text(items: Sequence[Finding], masked: bool = False) -> str:
     lines = [MASKED_NOTE] if masked else []
     for f in items:
-        line = f"{f.severity.upper()} {f.code}: {f.message}"
+        line = f"{f.severity.upper()} {f.code}: {_message(f)}"
         if f.guidance:
             line += f" [{f.guidance}]"
         lines.append(line)
@@ -255,7 +262,7 @@ def _findings_xml(report: FileReport, ordered: Sequence[Finding], titles: set[st
     links = []
     for row, f in enumerate(ordered, HEADER_ROW + 1):
         linked = bool(f.sheet and f.cell and f.sheet in titles)
-        values = (f.severity, f.code, f.sheet, f.cell, f.field_label or f.field, f.message, f.guidance)
+        values = (f.severity, f.code, f.sheet, f.cell, f.field_label or f.field, _message(f), f.guidance)
         styles = (xf["error" if f.severity == "error" else "warning"], xf["plain"], xf["plain"],
                   xf["link" if linked else "plain"], xf["plain"], xf["wrap"], xf["plain"])
         rows.append(f'<row r="{row}">'.encode() + b"".join(
@@ -420,7 +427,7 @@ def _findings_sheet(wb, report: FileReport, ordered: Sequence[Finding]):
     row = HEADER_ROW
     for f in ordered:
         row += 1
-        values = (f.severity, f.code, f.sheet, f.cell, f.field_label or f.field, f.message, f.guidance)
+        values = (f.severity, f.code, f.sheet, f.cell, f.field_label or f.field, _message(f), f.guidance)
         for col, value in enumerate(values, start=1):
             _put_text(ws.cell(row, col), value)
         colour = ERROR_FILL if f.severity == "error" else WARNING_FILL
