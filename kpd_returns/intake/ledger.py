@@ -53,7 +53,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..spec.findings import Finding
+from ..spec.findings import EXPLAINED_PREFIX, QUERY_CODES, Finding
+from ..spec.personal_data import mask_all
 
 if TYPE_CHECKING:
     from ..spec.model import FileReport
@@ -144,6 +145,9 @@ CREATE TABLE registers (
     content   TEXT NOT NULL,                  -- the text as loaded, so later commands use the same register
     stored_at TEXT NOT NULL
 );
+"""),
+    (4, "a query's explanation from the template's Explanations sheet", """
+ALTER TABLE findings ADD COLUMN explanation TEXT;
 """),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
@@ -368,7 +372,7 @@ def _row(r: sqlite3.Row) -> ReturnRow:
 def _finding_from_row(r: sqlite3.Row) -> Finding:
     return Finding(code=r["code"], severity=r["severity"], message=r["message"], guidance=r["guidance"] or "",
                    sheet=r["sheet"], cell=r["cell"], field=r["field"], field_label=r["field_label"],
-                   found=r["found"], expected=r["expected"])
+                   found=r["found"], expected=r["expected"], explanation=r["explanation"])
 
 
 # -- the ledger ----------------------------------------------------------------------------
@@ -516,9 +520,11 @@ class Ledger:
             file_id = cur.lastrowid
             conn.executemany(
                 """INSERT INTO findings (file_id, seq, origin, code, severity, sheet, cell, field, field_label, found,
-                       expected, message, guidance) VALUES (?, ?, 'validator', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                       expected, message, guidance, explanation)
+                   VALUES (?, ?, 'validator', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 [(file_id, i, f.code, f.severity, f.sheet, f.cell, f.field, f.field_label, f.found, f.expected,
-                  f.message, f.guidance) for i, f in enumerate(report.findings)])
+                  f.message, f.guidance, mask_all(f.explanation) if f.explanation else None)
+                 for i, f in enumerate(report.findings)])
             rows = []
             for fld, key, month, value in report.values:
                 num, text = _value_columns(value)
@@ -579,6 +585,21 @@ class Ledger:
     def findings(self, file_id: int) -> list[Finding]:
         """Every finding of a file: the validator's, then the cross-return checks'."""
         return self._findings(file_id)
+
+    def queries(self, file_ids: Iterable[int]) -> dict[int, list[Finding]]:
+        """The queries (the project's plausibility checks) on each of these files, open and explained,
+        for the consolidated workbook and ``status``."""
+        ids = sorted(set(file_ids))
+        out: dict[int, list[Finding]] = {}
+        for start in range(0, len(ids), 500):  # SQLite's limit on bound parameters
+            chunk = ids[start:start + 500]
+            codes = sorted(QUERY_CODES)
+            rows = self.conn.execute(
+                f"SELECT * FROM findings WHERE file_id IN ({','.join('?' * len(chunk))}) AND code IN "
+                f"({','.join('?' * len(codes))}) ORDER BY file_id, origin DESC, seq, id", [*chunk, *codes])
+            for r in rows:
+                out.setdefault(r["file_id"], []).append(_finding_from_row(r))
+        return out
 
     def file(self, file_id: int) -> ReturnRow | None:
         r = self.conn.execute(f"SELECT {_ROW_COLUMNS}, {_COUNTS} FROM files f WHERE f.id = ?", (file_id,)).fetchone()
@@ -674,15 +695,17 @@ class Ledger:
         return (_row(r) for r in self.conn.execute(sql))
 
     def finding_counts(self, contract: str | None = None, current_only: bool = True) -> dict[str, int]:
-        """Findings by code (sorted by code), for current returns only unless ``current_only`` is False."""
+        """Open findings by code (sorted by code), for current returns only unless ``current_only`` is False;
+        queries the provider explained are counted apart, as ``explained:<code>``."""
         table = "current_files" if current_only else "files"
-        sql = f"SELECT g.code, COUNT(*) FROM findings g JOIN {table} f ON f.id = g.file_id"
+        code = f"CASE WHEN g.explanation IS NULL THEN g.code ELSE '{EXPLAINED_PREFIX}' || g.code END"
+        sql = f"SELECT {code} AS c, COUNT(*) FROM findings g JOIN {table} f ON f.id = g.file_id"
         args: tuple = ()
         if contract is not None:
             sql += " WHERE f.contract_key = ?"
             args = (contract_key(contract),)
-        sql += " GROUP BY g.code ORDER BY g.code"
-        return {code: n for code, n in self.conn.execute(sql, args)}
+        sql += " GROUP BY c ORDER BY c"
+        return {c: n for c, n in self.conn.execute(sql, args)}
 
     def finding_summary(self, file_ids: Iterable[int] | None = None) -> list[tuple[str, str, int, int]]:
         """(code, severity, findings, files) over all files (or the given ones), by code."""

@@ -22,6 +22,9 @@ Severity = Literal["error", "warning"]
 # submission, a check that could not run) come from the guidance or the template and are not queries.
 QUERY_CODES = frozenset({"segments-not-reconciled", "many-decimals", "implausible-value", "keyed-row-unused",
                          "ytd-discontinuity", "kpd-restatement", "explanation-unmatched"})
+# In counts of findings by code (ledger.finding_counts, the packs' attention list), a query the
+# provider explained is counted under this prefix and its code, apart from the open ones.
+EXPLAINED_PREFIX = "explained:"
 QUERY_PREFIX = "Query (a plausibility check by kpd-returns, not a rule of the guidance): "
 
 # code -> (severity, level, message template). ``level`` orders the report:
