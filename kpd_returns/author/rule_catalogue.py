@@ -114,6 +114,14 @@ def entries(spec: ReturnSpec) -> list[Entry]:
         out.append(Entry(spec.id, "ytd-discontinuity", "query", "Query: each year-to-date figure equals the "
                          "previous month's return's year to date plus this month's figure (cross-return).",
                          "plausibility check"))
+        from ..checks.ytd_lists import list_totals
+
+        for r in list_totals(spec):
+            p = r.params
+            out.append(Entry(spec.id, "ytd-list-mismatch", "query", "Query: the year-to-date total equals the "
+                             f"rows listed on the {p['list_sheet']} sheet in the contract year's returns "
+                             "(cross-return, where the ledger holds every month).", "plausibility check",
+                             tuple(x for x in (p["count_field"], p["key_field"], p.get("filter_field")) if x)))
     else:
         out.append(Entry(spec.id, "kpd-restatement", "query", "Query: a month's figure is the same as an "
                          "earlier quarter's return reported for it (cross-return).", "plausibility check"))

@@ -32,8 +32,9 @@ from ..spec import findings as F
 from ..spec import layout
 from ..spec.findings import Finding
 from ..spec.return_spec import ReturnSpec, SpecError, get_spec
+from .ytd_lists import ytd_list_findings
 
-CROSS_CODES = ("ytd-discontinuity", "kpd-restatement")
+CROSS_CODES = ("ytd-discontinuity", "kpd-restatement", "ytd-list-mismatch")
 _TOLERANCE = 1e-6
 _SEQ_BASE = 100000  # cross-check findings sort after the validator's
 
@@ -216,6 +217,8 @@ def refresh_group(conn: sqlite3.Connection, return_id: str, contract_key: str, *
     if _month_sheets(spec):
         for fid, items in restatement_findings(spec, current, values).items():
             found.setdefault(fid, []).extend(items)
+    for fid, items in ytd_list_findings(conn, spec, current, year_start_month).items():  # AtW 7.25 lists
+        found.setdefault(fid, []).extend(items)
     n = 0
     for fid in sorted(found):
         items = sorted(found[fid], key=Finding.sort_key)

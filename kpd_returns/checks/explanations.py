@@ -33,7 +33,7 @@ ROWS = 40  # rows for explanations in the template
 CODE_COL, CELL_COL, TEXT_COL = 1, 2, 3
 HEADERS = ("Query code", "Cell (for example KPIs!C7)", "Explanation")
 MAX_TEXT = 500
-CROSS_RETURN_CODES = frozenset({"ytd-discontinuity", "kpd-restatement", "ytd-list-discontinuity"})
+CROSS_RETURN_CODES = frozenset({"ytd-discontinuity", "kpd-restatement", "ytd-list-mismatch"})
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,7 @@ def check_spec_rules(spec: ReturnSpec) -> None:
 FIELD_PARAMS = {"at_field", "title_field", "required_fields", "type_field", "field", "part", "target", "parts", "total",
                 "count", "text", "key_field", "filter_field", "count_field", "always", "when_positive",
                 "then_required", "optional_fields", "pairs", "fields"}
-COLUMN_PARAMS = {"column", "total_column"}
+COLUMN_PARAMS = {"column", "total_column", "ytd_column"}
 FIELD_OR_COLUMN_PARAMS = {"lesser", "greater"}  # fields (field_not_above) or columns (column_not_below)
 
 

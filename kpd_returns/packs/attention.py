@@ -71,6 +71,7 @@ FINDING_WORDS = {
     "sheet-not-checked": "a sheet whose layout was changed, so it could not be checked",
     "explanation-unmatched": "an explanation that names no query on the return",
     "explanation-of-error": "an explanation given for an error, which must be corrected",
+    "ytd-list-mismatch": "a year-to-date total that differs from the year's lists of cases",
 }
 TIMELINESS_CODES = frozenset({"submitted-late"})
 

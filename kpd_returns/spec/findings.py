@@ -21,7 +21,8 @@ Severity = Literal["error", "warning"]
 # silent" gives its tolerance. Other warnings (a typed-over total that is right, a late
 # submission, a check that could not run) come from the guidance or the template and are not queries.
 QUERY_CODES = frozenset({"segments-not-reconciled", "many-decimals", "implausible-value", "keyed-row-unused",
-                         "ytd-discontinuity", "kpd-restatement", "explanation-unmatched"})
+                         "ytd-discontinuity", "kpd-restatement", "explanation-unmatched",
+                         "ytd-list-mismatch"})
 # In counts of findings by code (ledger.finding_counts, the packs' attention list), a query the
 # provider explained is counted under this prefix and its code, apart from the open ones.
 EXPLAINED_PREFIX = "explained:"
@@ -107,6 +108,7 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
     # -- cross-return checks (kpd_returns.checks.cross_checks): warnings, because the
     #    mistake may be in the earlier return rather than this one -------------------
     "ytd-discontinuity": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {ref} ({field}, year to date) is {found}, but {detail} makes {expected}. Check this return and the earlier one, and resubmit whichever is wrong."),
+    "ytd-list-mismatch": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {ref} ({field}, year to date) is {found}, but the {detail} sheets of this contract year's {months} of returns list {expected} cases. Check the total and each month's list, and resubmit whichever return is wrong."),
     "kpd-restatement": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {ref} ({field}, {detail}) is {found}, but the {previous} return reported {expected} for that month. If you have corrected the figure, say why in your covering e-mail; if not, correct it."),
 }
 
