@@ -52,6 +52,7 @@ def test_a_year_to_date_total_that_is_not_the_year_s_lists_is_a_query(tmp_path):
         "may": _month("2026-05", reworks=(1, 3), withdrawals=(0, 1), rework_rows=1, withdrawal_rows=0)})
     assert found["2026-04"] == []
     (q,) = found["2026-05"]
+    assert q.code == "ytd-list-mismatch"
     assert (q.severity, q.field, q.found, q.expected, q.sheet) == ("warning", "reworks", "3", "2", "Volumes")
     assert q.status == "open" and q.guidance == "AtW 7.25"
     assert "Rework reasons sheets of this contract year's 2 months of returns list 2 cases" in q.message
