@@ -13,7 +13,7 @@ from kpd_returns.intake.ledger import Ledger
 
 
 def _month(month: str, reworks: tuple[int, int], withdrawals: tuple[int, int], rework_rows: int,
-           withdrawal_rows: int) -> bytes:
+           withdrawal_rows: int, edit=None) -> bytes:
     cells = mmir_cells(month, reworks__in_month=reworks[0], reworks__year_to_date=reworks[1],
                        withdrawals_before_support_plan__in_month=withdrawals[0],
                        withdrawals_before_support_plan__year_to_date=withdrawals[1],
@@ -25,7 +25,7 @@ def _month(month: str, reworks: tuple[int, int], withdrawals: tuple[int, int], r
         y, m = int(month[:4]), int(month[5:])
         cells |= {("withdrawal_case_ref", f"row{i}"): f"WD-{month}-{i}", ("withdrawal_date", f"row{i}"): dt.date(y, m, 10),
                   ("withdrawal_stage", f"row{i}"): "Before Support Plan", ("withdrawal_reason", f"row{i}"): "Moved job"}
-    return build("mmir", cells)
+    return build("mmir", cells, edit)
 
 
 def _ledger_findings(tmp_path, files: dict[str, bytes]) -> dict[str, list]:
@@ -62,3 +62,18 @@ def test_not_checked_when_the_ledger_lacks_a_month_of_the_year(tmp_path):
     found = _ledger_findings(tmp_path, {
         "may": _month("2026-05", reworks=(1, 3), withdrawals=(0, 1), rework_rows=1, withdrawal_rows=0)})
     assert found["2026-05"] == []
+
+
+def test_a_cross_return_query_explained_on_the_later_return_is_stored_explained(tmp_path):
+    """Issue 13: the provider answers the ledger's query on the Explanations sheet of the return it is on."""
+    from test_checks_explanations import explain
+    from test_checks_helpers import cell_of
+
+    sheet, cell = cell_of("mmir", "reworks", "year_to_date")
+    why = "One April rework was listed on the March return by mistake; corrected next month."
+    found = _ledger_findings(tmp_path, {
+        "apr": _month("2026-04", reworks=(1, 1), withdrawals=(1, 1), rework_rows=1, withdrawal_rows=1),
+        "may": _month("2026-05", reworks=(1, 3), withdrawals=(0, 1), rework_rows=1, withdrawal_rows=0,
+                      edit=explain(("ytd-list-mismatch", f"{sheet}!{cell}", why)))})
+    (q,) = found["2026-05"]
+    assert (q.code, q.status, q.explanation) == ("ytd-list-mismatch", "explained", why)

@@ -31,7 +31,7 @@ from ..read.workbook import MAX_FILE_BYTES, UnreadableFile, WorkbookData, open_w
 from . import load_rule_modules
 from .cells import check_required, parse_cells
 from .context import FileCheck, spec_index
-from .explanations import Explanation, apply as apply_explanations, read_explanations
+from .explanations import Explanation, apply as apply_explanations, for_ledger, read_explanations
 from .fields import check_fields
 from .period import check_period, report_unrun
 from ..spec.personal_data import check_personal_data, mask_all
@@ -185,6 +185,7 @@ def _finish(p: Prepared) -> FileReport:
             findings = list(p.findings) + [failed(p.name, exc)]
             report.values = []
     findings = apply_explanations(findings, p.explanations, p.guidance)
+    report.explanations = for_ledger(p.explanations)
     report.findings = sorted(findings, key=lambda f: (f.sort_key(), f.message))
     return report
 

@@ -32,6 +32,7 @@ from ..spec import findings as F
 from ..spec import layout
 from ..spec.findings import Finding
 from ..spec.return_spec import ReturnSpec, SpecError, get_spec
+from .explanations import explain
 from .ytd_lists import ytd_list_findings
 
 CROSS_CODES = ("ytd-discontinuity", "kpd-restatement", "ytd-list-mismatch")
@@ -221,11 +222,15 @@ def refresh_group(conn: sqlite3.Connection, return_id: str, contract_key: str, *
         found.setdefault(fid, []).extend(items)
     n = 0
     for fid in sorted(found):
-        items = sorted(found[fid], key=Finding.sort_key)
+        # A query the provider explained on this return's Explanations sheet is stored explained.
+        rows = [tuple(r) for r in conn.execute("SELECT row, code, cell, text FROM explanations WHERE file_id = ? "
+                                               "ORDER BY row", (fid,))]
+        items = explain(sorted(found[fid], key=Finding.sort_key), rows)
         conn.executemany(
             """INSERT INTO findings (file_id, seq, origin, code, severity, sheet, cell, field, field_label, found,
-                   expected, message, guidance) VALUES (?, ?, 'cross-check', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   expected, message, guidance, explanation)
+               VALUES (?, ?, 'cross-check', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [(fid, _SEQ_BASE + i, f.code, f.severity, f.sheet, f.cell, f.field, f.field_label, f.found, f.expected,
-              f.message, f.guidance) for i, f in enumerate(items)])
+              f.message, f.guidance, f.explanation) for i, f in enumerate(items)])
         n += len(items)
     return n

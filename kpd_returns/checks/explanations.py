@@ -12,8 +12,8 @@ that sentence, instead of open. The rules the issue sets:
   cell; a row holding any is a ``personal-data`` error and explains nothing.
 
 The cross-return queries (a restatement, a year-to-date break) are found when the ledger
-compares returns, not when one file is checked, so a row naming one is neither matched nor
-called unmatched here.
+compares returns, not when one file is checked: a row naming one is kept with the report
+(``for_ledger``) and the ledger marks the query explained when it finds it (``explain``).
 """
 
 from __future__ import annotations
@@ -125,3 +125,22 @@ def apply(findings: list[Finding], explanations: list[Explanation], guidance: st
         added.append(F.make("explanation-unmatched", detail=f"row {e.row} names {e.code or 'no code'} at {cell}, "
                             "which is not a query on this return", **where))
     return out + added
+
+
+def for_ledger(explanations: list[Explanation]) -> list[tuple[int, str, str, str]]:
+    """The rows explaining cross-return queries, as (row, code, cell, text), for the ledger; a row
+    with personal data in it is left out (``apply`` reports it)."""
+    return [(e.row, e.code.strip().lower(), e.cell, e.text) for e in explanations
+            if e.code.strip().lower() in CROSS_RETURN_CODES and e.text
+            and not (scan(e.text) or scan(e.cell) or scan(e.code))]
+
+
+def explain(findings: list[Finding], rows: list[tuple[int, str, str, str]]) -> list[Finding]:
+    """Cross-return findings with the queries these stored rows explain marked explained."""
+    out = list(findings)
+    for row, code, cell, text in rows:
+        e = Explanation(row, code, cell, text)
+        for i, f in enumerate(out):
+            if f.code in QUERY_CODES and f.explanation is None and _matches(e, f):
+                out[i] = replace(f, explanation=text)
+    return out

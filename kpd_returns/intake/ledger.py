@@ -148,6 +148,13 @@ CREATE TABLE registers (
 """),
     (4, "a query's explanation from the template's Explanations sheet", """
 ALTER TABLE findings ADD COLUMN explanation TEXT;
+CREATE TABLE explanations (
+    file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+    row     INTEGER NOT NULL,                 -- the row of the return's Explanations sheet
+    code    TEXT NOT NULL,                    -- a cross-return query's code, explained once the ledger finds it
+    cell    TEXT NOT NULL,
+    text    TEXT NOT NULL
+);
 """),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
@@ -525,6 +532,8 @@ class Ledger:
                 [(file_id, i, f.code, f.severity, f.sheet, f.cell, f.field, f.field_label, f.found, f.expected,
                   f.message, f.guidance, mask_all(f.explanation) if f.explanation else None)
                  for i, f in enumerate(report.findings)])
+            conn.executemany("INSERT INTO explanations (file_id, row, code, cell, text) VALUES (?, ?, ?, ?, ?)",
+                             [(file_id, r, c, cell, mask_all(t)) for r, c, cell, t in report.explanations])
             rows = []
             for fld, key, month, value in report.values:
                 num, text = _value_columns(value)
