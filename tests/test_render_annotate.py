@@ -405,8 +405,8 @@ def test_app_xml_lists_the_findings_sheet(blank, tmp_path, fast_only):
     out = tmp_path / "out.xlsx"
     annotate(blank, FileReport(path=str(blank), name="blank.xlsx"), out)
     app = part_text(out, "docProps/app.xml")
-    assert "<vt:lpstr>Worksheets</vt:lpstr></vt:variant><vt:variant><vt:i4>19</vt:i4>" in app
-    assert '<TitlesOfParts><vt:vector size="127" baseType="lpstr"><vt:lpstr>Findings</vt:lpstr><vt:lpstr>Cover<' in app
+    assert "<vt:lpstr>Worksheets</vt:lpstr></vt:variant><vt:variant><vt:i4>20</vt:i4>" in app
+    assert '<TitlesOfParts><vt:vector size="130" baseType="lpstr"><vt:lpstr>Findings</vt:lpstr><vt:lpstr>Cover<' in app
     assert part_text(out, "docProps/core.xml") == part_text(blank, "docProps/core.xml")
 
 

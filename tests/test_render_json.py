@@ -132,14 +132,14 @@ def test_top_level_and_file_shape():
     document = json.loads(dumps(sample_reports()))
     assert list(document) == ["schema", "schema_version", "valid", "exit_code", "counts", "skipped", "files"]
     assert document["schema"] == "kpd-returns/validation-report"
-    assert document["schema_version"] == SCHEMA_VERSION == "2.0"
+    assert document["schema_version"] == SCHEMA_VERSION == "2.1"
     assert document["valid"] is False and document["exit_code"] == 2
     assert document["counts"] == {"files": 3, "valid": 1, "valid_with_warnings": 0, "invalid": 1, "unreadable": 1,
                                   "errors": 2, "warnings": 2, "skipped": 0}
     first = document["files"][0]
     assert first["file"] == "returns/northbridge.xlsx"
     assert first["verdict"] == "invalid" and first["exit_code"] == 1
-    assert first["counts"] == {"errors": 1, "warnings": 2}
+    assert first["counts"] == {"errors": 1, "warnings": 2, "explained": 0}
     assert first["deadline"] == "2026-11-04T23:59:00"
     assert first["submitted"] == "2026-11-20T00:00:00" and first["submitted_source"] == "workbook"
     assert first["late_working_days"] == 12

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+from dataclasses import replace
 
 from typer.testing import CliRunner
 
@@ -81,7 +82,7 @@ def test_json_has_every_column_and_the_counts():
     assert late == {"return_type": "mmir", "period": "2026-10", "provider": "Meridian Skills and Health Ltd",
                     "contract": "AtW-MHSS-C047", "status": "late", "in_register": True,
                     "received": "2026-11-09T16:40:00", "deadline": "2026-11-04T23:59:00", "late_working_days": 3,
-                    "resubmissions": 2, "files": 3}
+                    "resubmissions": 2, "files": 3, "queries_open": 0, "queries_explained": 0}
     assert doc["returns"][3]["received"] == "2026-11-02"
 
 
@@ -106,3 +107,29 @@ def test_the_command_takes_format_and_refuses_an_unknown_one(tmp_path):
     assert result.exit_code == 0 and json.loads(result.output)["returns"] == []
     result = runner.invoke(app, ["status", "--db", str(db), "--format", "xml"])
     assert result.exit_code == 2 and "--format must be text, json or csv" in result.output
+
+
+def test_status_shows_open_and_explained_queries():
+    """Issue 13: the central team sees explanations in kpd-returns status."""
+    from kpd_returns.spec import findings as F
+
+    open_q = F.make("implausible-value", sheet="Staffing", cell="D15", found=20, expected=15)
+    explained = replace(F.make("implausible-value", sheet="Staffing", cell="E15", found=19, expected=15),
+                        explanation="A recruitment drive in May.")
+    rows = [_row("Calder Valley Work Partnership", "AtW-MHSS-C012", "2026-10", "on time",
+                 received=dt.datetime(2026, 11, 3, 9, 15), current_file_id=7)]
+    queries = {7: [open_q, explained]}
+    text = io.StringIO()
+    write_status(rows, AS_OF, text, "text", queries)
+    assert "Queries on current returns: 1 open, 1 explained by the provider." in text.getvalue()
+    words = " ".join(text.getvalue().split())  # wrapped to the width
+    assert 'implausible-value at Staffing!E15, explained: "A recruitment drive in May."' in words
+    out = io.StringIO()
+    write_status(rows, AS_OF, out, "json", queries)
+    doc = json.loads(out.getvalue())
+    assert doc["schema_version"] == "1.1"
+    assert (doc["returns"][0]["queries_open"], doc["returns"][0]["queries_explained"]) == (1, 1)
+    assert doc["explanations"] == [{"return_type": "mmir", "period": "2026-10",
+                                    "provider": "Calder Valley Work Partnership", "contract": "AtW-MHSS-C012",
+                                    "code": "implausible-value", "ref": "Staffing!E15",
+                                    "explanation": "A recruitment drive in May."}]

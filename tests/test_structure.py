@@ -73,27 +73,33 @@ def test_a_hand_made_copy_without_the_marker_says_which_labels_differ():
     assert changed.found == "Frontline staff" and changed.expected == "Front line claimant-facing (FTE)"
 
 
-def test_a_superseded_template_version_is_a_structure_error_and_stops_cell_checks():
+def test_a_superseded_template_version_is_a_structure_error_that_comes_first():
+    """Issue 13: run every check whose inputs are readable. The version error comes first, and the
+    cell findings of the intact layout are reported with it (they no longer wait for a new template)."""
     wb = _template_wb("mmir")
     meta = wb[META_SHEET]
     for row in meta.iter_rows():
         if row[0].value == "template_version":
             row[1].value = "0.9"
-    wb["Volumes"]["C5"] = -3  # would be a cell finding, but the structure is wrong first
+    wb["Volumes"]["C5"] = -3
     report = validate_file(_bytes(wb), name="old.xlsx")
-    assert _codes(report.findings) == [("template-superseded", None, None)]
+    assert _codes(report.findings)[0] == ("template-superseded", None, None)
+    assert ("below-minimum", "Volumes", "C5") in _codes(report.findings)
     assert report.findings[0].found == "0.9" and report.findings[0].expected == "1.0"
     assert report.exit_code == 1
 
 
-def test_a_renamed_sheet_is_sheet_missing_and_no_cell_checks_run():
+def test_a_renamed_sheet_is_sheet_missing_and_its_cells_are_not_checked():
+    """Issue 13: the renamed sheet is not read (one line says so); the other sheets are checked."""
     wb = _template_wb("kpd")
     wb["Staffing"].title = "Staff"
-    wb["Header"]["B5"] = None  # a required-missing finding that must not be reported yet
+    wb["Header"]["B5"] = None
     report = validate_file(_bytes(wb), name="renamed.xlsx")
-    codes = {c for c, _, _ in _codes(report.findings)}
-    assert ("sheet-missing", "Staffing", None) in _codes(report.findings)
-    assert "required-missing" not in codes
+    codes = _codes(report.findings)
+    assert codes[0] == ("sheet-missing", "Staffing", None)
+    assert [c for c in codes if c[1] == "Staffing"] == [("sheet-missing", "Staffing", None),
+                                                        ("sheet-not-checked", "Staffing", None)]
+    assert ("required-missing", "Header", "B5") in codes
 
 
 def test_a_deleted_row_moves_labels_and_named_ranges():

@@ -82,7 +82,7 @@ def test_round_trip_every_input_slot(built):
 
 def test_sheet_order_cover_active_and_meta_hidden(built):
     spec, wb = built
-    assert wb.sheetnames == ["Cover", "Contents", *[s.name for s in spec.sheets], "Checks", META_SHEET]
+    assert wb.sheetnames == ["Cover", "Contents", *[s.name for s in spec.sheets], "Checks", "Explanations", META_SHEET]
     assert wb.active.title == "Cover"
     assert [ws.title for ws in wb.worksheets if ws.sheet_state != "visible"] == [META_SHEET]
     meta = {row[0]: row[1] for row in wb[META_SHEET].iter_rows(values_only=True)}
@@ -100,7 +100,7 @@ def test_cover_explains_in_words_and_contents_links(built):
                   "Do not rename", "Input cell", "Calculated cell", "Pale yellow", "Pale blue"):
         assert words in text, words
     links = {c.value: c.hyperlink.location for c in wb["Contents"]["A"] if c.hyperlink}
-    assert set(links) == {"Cover", *[s.name for s in spec.sheets], "Checks"}
+    assert set(links) == {"Cover", *[s.name for s in spec.sheets], "Checks", "Explanations"}
     assert links["Cover"] == "'Cover'!A1"
     for s in spec.sheets:
         assert links[s.name] == f"'{s.name}'!A1"
@@ -369,7 +369,7 @@ def test_a_new_spec_gives_a_new_template(tmp_path):
     path.write_text(TINY_SPEC, encoding="utf-8")
     spec = load_spec_file(path)
     wb = _load(_bytes(spec, provider="Me", period="2026-02"))
-    assert wb.sheetnames == ["Cover", "Contents", "About", "Numbers by half", "Checks", META_SHEET]
+    assert wb.sheetnames == ["Cover", "Contents", "About", "Numbers by half", "Checks", "Explanations", META_SHEET]
     ws = wb["Numbers by half"]
     assert [c.value for c in ws[4]] == ["Measure", "Guidance", "First half", "Second half"]
     assert ws["B5"].value == "TG 2.1" and ws["D7"].value == '=IF(OR(D6="",D6=0),"",D5/D6)'

@@ -40,14 +40,16 @@ def test_mmir_values_carry_the_reporting_month():
     assert ("referrals", "year_to_date", "2026-10", 60.0) in report.values
 
 
-def test_a_renamed_sheet_stops_the_cell_checks():
-    """Structure first: a renamed sheet gives sheet-missing and no cell findings at all."""
+def test_a_renamed_sheet_is_not_read_and_says_so():
+    """Structure first: a renamed sheet gives sheet-missing, its cells are not read (no finding
+    about them), one line says what was not checked, and the other sheets are checked (issue 13)."""
     def rename(wb):
         wb["Volumes"].title = "Volumes (Oct)"
     report = check("mmir", mmir_cells(referrals__in_month=-5), edit=rename)
-    assert "sheet-missing" in [f.code for f in report.findings]
-    assert all(f.level != "cell" for f in report.findings)
-    assert report.values == [] and report.verdict == "invalid" and report.exit_code == 1
+    assert report.findings[0].code == "sheet-missing"
+    assert [f.code for f in report.findings if f.sheet == "Volumes"] == ["sheet-missing", "sheet-not-checked"]
+    assert not [v for v in report.values if v[0] == "referrals"]
+    assert report.verdict == "invalid" and report.exit_code == 1
 
 
 @pytest.mark.parametrize("source, code", [(b"", "file-empty"), (b"a,b,c\n1,2,3\n", "file-csv"),

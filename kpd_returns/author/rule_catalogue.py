@@ -18,6 +18,7 @@ import json
 from dataclasses import asdict, dataclass
 
 from ..checks.cross_checks import codes_for
+from ..checks.ytd_lists import list_totals
 from ..spec.deadlines import deadline_guidance
 from ..spec.findings import CATALOGUE, QUERY_CODES
 from ..spec.return_spec import ReturnSpec
@@ -45,6 +46,8 @@ RULE_CODES: dict[str, tuple[str, ...]] = {
     "dates_in_order": ("dates-out-of-order",),
     "social_value_complete": ("social-value-missing",),
     "listed_late_was_late": ("listed-late-on-time",),
+    "sum_not_above": ("sum-above-limit", "sum-above-limit-query"),
+    "dates_in_period": ("date-outside-period",),
 }
 
 # Checks every return gets, cited to the template's paragraph unless named: (code, words).
@@ -65,6 +68,10 @@ _FILE_CHECKS = [
     ("email-unreadable", "A forwarded e-mail can be read."),
     ("no-workbook-attached", "A forwarded e-mail has a workbook attached."),
     ("check-not-run", "Says which checks could not run because the period they need is missing or not valid."),
+    ("sheet-not-checked", "Says which sheet and rules could not be checked because the sheet's layout is changed."),
+    ("explanation-unmatched", "Query: each row of the Explanations sheet names a query on this return by its code "
+     "and cell, and gives an explanation."),
+    ("explanation-of-error", "No row of the Explanations sheet explains an error: an error must be corrected."),
     ("not-a-return", "The workbook is a kpd-returns template."),
     ("template-superseded", "The template is the current version."),
     ("template-unknown-version", "The template's version is one kpd-returns knows."),
@@ -117,6 +124,13 @@ def entries(spec: ReturnSpec) -> list[Entry]:
                      deadline_guidance(spec.id) or g, (spec.header.submitted,)))
     # The checks across returns a spec declares by column-set role (checks.cross_checks).
     out += [Entry(spec.id, code, "query", _CROSS_WORDS[code], "plausibility check") for code in codes_for(spec)]
+    if spec.period.monthly:  # the detail lists' year-to-date totals (AtW 7.25, checks.ytd_lists)
+        for r in list_totals(spec):
+            p = r.params
+            out.append(Entry(spec.id, "ytd-list-mismatch", "query", "Query: the year-to-date total equals the "
+                             f"rows listed on the {p['list_sheet']} sheet in the contract year's returns "
+                             "(cross-return, where the ledger holds every month).", "plausibility check",
+                             tuple(x for x in (p["count_field"], p["key_field"], p.get("filter_field")) if x)))
     return out
 
 
@@ -161,10 +175,18 @@ def _rule_entries(spec: ReturnSpec) -> list[Entry]:
                 read += _flat(value)
             elif key == "sheets" or key.endswith("sheet"):
                 read += [f"{name} sheet" for name in _flat(value)]
-        for code in RULE_CODES[r.kind]:
+        for code in _codes_of(r):
             guidance = "plausibility check" if code in QUERY_CODES else spec.guidance_ref(r.guidance)
             out.append(Entry(spec.id, code, kind_of(code), r.description, guidance, tuple(dict.fromkeys(read))))
     return out
+
+
+def _codes_of(r) -> tuple[str, ...]:
+    """The codes a rule can give: of a kind with an error and a query twin (``x`` and
+    ``x-query``), only the one the rule's ``query`` flag chooses."""
+    codes = RULE_CODES[r.kind]
+    return tuple(c for c in codes if not (
+        (r.query and f"{c}-query" in codes) or (not r.query and c.endswith("-query") and c[:-6] in codes)))
 
 
 def _is_field(spec: ReturnSpec, value) -> bool:

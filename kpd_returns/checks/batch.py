@@ -31,6 +31,7 @@ from ..read.workbook import MAX_FILE_BYTES, UnreadableFile, WorkbookData, open_w
 from . import load_rule_modules
 from .cells import check_required, parse_cells
 from .context import FileCheck, spec_index
+from .explanations import Explanation, apply as apply_explanations, for_ledger, read_explanations
 from .fields import check_fields
 from .period import check_period, report_unrun
 from ..spec.personal_data import check_personal_data, mask_all
@@ -49,6 +50,8 @@ class Prepared:
     version: str | None = None
     findings: list[Finding] = field(default_factory=list)  # file and structure findings
     check: FileCheck | None = None  # present when the return's structure is right
+    explanations: list[Explanation] = field(default_factory=list)  # the provider's, from the Explanations sheet
+    guidance: str = ""  # the template's paragraph, for findings about the Explanations sheet
 
 
 def _label(source: Any, name: str | None) -> tuple[str, str]:
@@ -70,11 +73,27 @@ def _read_bytes(source: Any) -> bytes | None:
         return None
 
 
-def locate_sparse(wb: WorkbookData, spec: ReturnSpec) -> dict[tuple[str, str], Located]:
-    """Located cells for the field slots that hold a value or a formula."""
+def broken_sheets(spec: ReturnSpec, problems: list[Finding]) -> frozenset[str]:
+    """The sheets whose layout a structure finding says is changed (missing, a label or a named
+    range moved): their cells cannot be trusted to be where the spec puts them."""
+    idx = spec_index(spec)
+    out = set()
+    for f in problems:
+        if f.code in ("sheet-missing", "label-changed") and f.sheet:
+            out.add(f.sheet)
+        elif f.code in ("defined-name-missing", "defined-name-moved") and f.field in idx.sheet_of:
+            out.add(idx.sheet_of[f.field].name)
+    return frozenset(out)
+
+
+def locate_sparse(wb: WorkbookData, spec: ReturnSpec, skip: frozenset[str] = frozenset()
+                  ) -> dict[tuple[str, str], Located]:
+    """Located cells for the field slots that hold a value or a formula (none on ``skip`` sheets)."""
     idx = spec_index(spec)
     out: dict[tuple[str, str], Located] = {}
     for sheet, positions in idx.by_position.items():
+        if sheet in skip:
+            continue
         for position, cell in wb.cells(sheet).items():
             slot_key = positions.get(position)
             if slot_key is not None:
@@ -95,13 +114,18 @@ def prepare(source: Any, *, name: str | None = None, specs: dict[str, ReturnSpec
         wb = open_workbook(data if data is not None else source, name=label)
         spec, version, problems = recognise(wb, specs, label)
         prep.return_id, prep.version = (spec.id if spec else None), version
-        if spec is None or problems:
-            prep.findings = problems
+        prep.findings = problems
+        if spec is None:
             return prep
-        cells = locate_sparse(wb, spec)
+        # Run every check whose inputs are readable: a superseded version or a changed label on one
+        # sheet must not hide the findings on the others. A sheet whose layout is broken is not read
+        # (its cells may have moved), and the checks that need it say they could not run.
+        broken = broken_sheets(spec, problems)
+        prep.explanations, prep.guidance = read_explanations(wb), spec.template_guidance
+        cells = locate_sparse(wb, spec, skip=broken)
         rd = ReturnData(return_id=spec.id, version=version or "", cells=cells)
         describe_header(rd, spec, wb.date1904)
-        fc = FileCheck(spec, rd)
+        fc = FileCheck(spec, rd, unreadable_sheets=broken)
         parse_cells(fc, wb.date1904)
         check_required(fc)
         check_period(fc)
@@ -160,6 +184,8 @@ def _finish(p: Prepared) -> FileReport:
         except Exception as exc:  # noqa: BLE001 - confined to this file
             findings = list(p.findings) + [failed(p.name, exc)]
             report.values = []
+    findings = apply_explanations(findings, p.explanations, p.guidance)
+    report.explanations = for_ledger(p.explanations)
     report.findings = sorted(findings, key=lambda f: (f.sort_key(), f.message))
     return report
 

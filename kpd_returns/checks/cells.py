@@ -51,7 +51,8 @@ def check_required(fc: FileCheck) -> None:
     """``required-missing`` for each empty required cell (see the module notes)."""
     by_month_rule = month_rule_sheets(fc)
     for sheet in fc.spec.sheets:
-        if sheet.optional or (sheet.kind == "grid" and sheet.name in by_month_rule):
+        if sheet.optional or (sheet.kind == "grid" and sheet.name in by_month_rule) or \
+                sheet.name in fc.unreadable_sheets:
             continue
         required = [f for f in sheet.expanded_fields if f.required and f.computed is None]
         if not required:

@@ -82,6 +82,8 @@ class FileCheck:
     bad: set[Key] = field(default_factory=set)
     computed: dict[Key, float] = field(default_factory=dict)  # recomputed totals (never cached values)
     zero_denominator: set[Key] = field(default_factory=set)  # ratios whose denominator is 0
+    unreadable_sheets: frozenset[str] = frozenset()  # layout changed: not read, their checks not run
+    not_run: list[str] = field(default_factory=list)  # per rule skipped, each unreadable sheet it reads
     _started: dict[str, list[str]] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:

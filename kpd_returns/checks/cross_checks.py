@@ -39,6 +39,7 @@ from ..spec import layout
 from ..spec.findings import Finding
 from ..spec.periods import month_title, previous_month
 from ..spec.return_spec import ReturnSpec
+from .ytd_lists import list_fields, ytd_list_findings
 
 _TOLERANCE = 1e-6
 
@@ -74,10 +75,6 @@ def slot_index(spec: ReturnSpec) -> dict:
     if key not in _SLOTS:
         _SLOTS[key] = layout.slot_index(spec)
     return _SLOTS[key]
-
-
-def applies_to(spec: ReturnSpec) -> bool:
-    return bool(_ytd_sheets(spec) or _month_sheets(spec))
 
 
 def codes_for(spec: ReturnSpec) -> list[str]:
@@ -170,7 +167,8 @@ def _num(entry: tuple[str, float | None, str | None] | None) -> float | None:
 
 def checked_fields(spec: ReturnSpec) -> list[str]:
     """The fields the cross-return checks read: those of the year-to-date and month-column sheets."""
-    return sorted({f.id for sheet in _ytd_sheets(spec) + _month_sheets(spec) for f in sheet.expanded_fields})
+    return sorted({f.id for sheet in _ytd_sheets(spec) + _month_sheets(spec) for f in sheet.expanded_fields}
+                  | list_fields(spec))
 
 
 def group_findings(spec: ReturnSpec, current: list[tuple[int, str]], values: dict[int, Values], *,
@@ -186,4 +184,6 @@ def group_findings(spec: ReturnSpec, current: list[tuple[int, str]], values: dic
     if _month_sheets(spec):
         for fid, items in restatement_findings(spec, current, values).items():
             found.setdefault(fid, []).extend(items)
+    for fid, items in ytd_list_findings(spec, current, values, year_start_month).items():  # AtW 7.25 lists
+        found.setdefault(fid, []).extend(items)
     return {fid: sorted(found[fid], key=Finding.sort_key) for fid in sorted(found)}

@@ -30,7 +30,7 @@ def rows_match_count(fc: FileCheck, r: RuleSpec) -> None:
                expected=count, detail=p["list_sheet"])
 
 
-@rule("list_row_complete", "sheets")
+@rule("list_row_complete", "sheets", each_sheet=True)
 def list_row_complete(fc: FileCheck, r: RuleSpec) -> None:
     """A started row needs every cell except ``optional_fields``: ``list-row-incomplete``."""
     optional = set(r.params.get("optional_fields", []))

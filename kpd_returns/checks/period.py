@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from ..spec import findings as F
 from ..spec.return_spec import RuleSpec
 from .context import FileCheck
 from .registry import rule
@@ -33,7 +34,7 @@ def check_period(fc: FileCheck) -> None:
            invalid=True)
 
 
-@rule("months_after_period_empty", "sheets", early=True)
+@rule("months_after_period_empty", "sheets", early=True, each_sheet=True)
 def months_after_period_empty(fc: FileCheck, r: RuleSpec) -> None:
     """``month-after-period`` for each typed cell in a month after the period (a formula is fine).
 
@@ -48,7 +49,7 @@ def months_after_period_empty(fc: FileCheck, r: RuleSpec) -> None:
             fc.add("month-after-period", fid, key, guidance=r.guidance, detail=fc.month_label(key), invalid=True)
 
 
-@rule("months_in_period_required", "sheets")
+@rule("months_in_period_required", "sheets", each_sheet=True)
 def months_in_period_required(fc: FileCheck, r: RuleSpec) -> None:
     """``month-missing`` for each required field left empty in a month within the period."""
     if fc.data.period_end is None:
@@ -123,8 +124,17 @@ NEEDS_PERIOD = {
 
 
 def report_unrun(fc: FileCheck) -> None:
-    """Without a readable period some rules cannot run: say so in one line (``check-not-run``)
-    at the period field that is missing or wrong, rather than staying silent."""
+    """Say what could not be checked, one line each, rather than staying silent: a sheet whose
+    layout is broken (``sheet-not-checked``: its cells and the rules that read it), and the
+    rules that need the period when it cannot be read (``check-not-run``, at the period field)."""
+    for sheet in sorted(fc.unreadable_sheets):
+        n = fc.not_run.count(sheet)
+        rules = f" or the {n} rule{'s' if n != 1 else ''} that read it" if n else ""
+        fc.findings.append(F.make("sheet-not-checked", sheet=sheet, detail=rules, guidance=fc.spec.template_guidance))
+    _report_period_unrun(fc)
+
+
+def _report_period_unrun(fc: FileCheck) -> None:
     if fc.data.period_end is not None:
         return
     p = fc.spec.period

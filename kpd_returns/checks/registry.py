@@ -21,14 +21,15 @@ class RuleKind:
     fn: RuleFn
     required: tuple[str, ...]  # parameters the rule cannot do without
     early: bool = False  # runs before totals are recomputed (it makes cells unusable)
+    each_sheet: bool = False  # judges each sheet of its ``sheets`` on its own (so it can skip one)
 
 
 RULES: dict[str, RuleKind] = {}
 
 
-def rule(kind: str, *required: str, early: bool = False) -> Callable[[RuleFn], RuleFn]:
+def rule(kind: str, *required: str, early: bool = False, each_sheet: bool = False) -> Callable[[RuleFn], RuleFn]:
     def register(fn: RuleFn) -> RuleFn:
-        RULES[kind] = RuleKind(fn, tuple(required), early)
+        RULES[kind] = RuleKind(fn, tuple(required), early, each_sheet)
         return fn
 
     return register
@@ -61,7 +62,7 @@ def _check_rules(spec: ReturnSpec) -> bool:
 FIELD_PARAMS = {"at_field", "title_field", "required_fields", "type_field", "field", "part", "target", "parts", "total",
                 "count", "text", "key_field", "filter_field", "count_field", "always", "when_positive",
                 "then_required", "optional_fields", "pairs", "fields", "limit"}
-COLUMN_PARAMS = {"column", "total_column"}
+COLUMN_PARAMS = {"column", "total_column", "ytd_column"}
 FIELD_OR_COLUMN_PARAMS = {"lesser", "greater"}  # fields (field_not_above) or columns (column_not_below)
 
 
@@ -95,8 +96,33 @@ def _check_names(spec: ReturnSpec, name: str, n: int, r: RuleSpec) -> None:
                                 f"which the spec does not have.")
 
 
+def sheets_read(fc: FileCheck, r: RuleSpec) -> set[str]:
+    """The sheets a rule reads, from the sheets and fields its parameters name."""
+    out: set[str] = set()
+    for key, value in r.params.items():
+        for name in _names(value):
+            if key == "sheets" or key.endswith("sheet"):
+                out.add(name)
+            elif name in fc.idx.sheet_of and (key in FIELD_PARAMS or key in FIELD_OR_COLUMN_PARAMS):
+                out.add(fc.idx.sheet_of[name].name)
+    return out
+
+
 def run_rules(fc: FileCheck, *, early: bool) -> None:
+    """Run each rule of the spec; one that reads a sheet whose layout is broken is not run, and
+    noted in ``fc.not_run`` so the report can say so."""
     for r in fc.spec.rules:
         kind = RULES[r.kind]
-        if kind.early == early:
-            kind.fn(fc, r)
+        if kind.early != early:
+            continue
+        unreadable = sheets_read(fc, r) & fc.unreadable_sheets
+        if unreadable and kind.each_sheet:
+            fc.not_run.extend(sorted(unreadable))
+            readable = [name for name in r.params["sheets"] if name not in unreadable]
+            if readable and not (sheets_read(fc, r) - set(r.params["sheets"])) & unreadable:
+                kind.fn(fc, r.model_copy(update={"params": {**r.params, "sheets": readable}}))
+            continue
+        if unreadable:
+            fc.not_run.extend(sorted(unreadable))
+            continue
+        kind.fn(fc, r)

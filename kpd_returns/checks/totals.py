@@ -37,7 +37,7 @@ def recompute(fc: FileCheck) -> None:
                     fc.computed[(f.id, key)] = outcome.value
 
 
-@rule("computed_totals", "sheets")
+@rule("computed_totals", "sheets", each_sheet=True)
 def computed_totals(fc: FileCheck, r: RuleSpec) -> None:
     tolerance = float(r.params.get("tolerance", 0.005))
     for name in r.params["sheets"]:

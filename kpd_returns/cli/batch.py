@@ -202,7 +202,8 @@ def run_status(*, db: Path | None = None, periods: Sequence[str] | None = None, 
                 wanted = {p for ps in scope.selected.values() for p in ps}
             rows = submissions_register(ledger, as_of=day, register=register, periods=wanted or None,
                                         region_default=reg, calendar=cal)
-        write_status(rows, day, out, fmt)
+            queries = ledger.queries(r.current_file_id for r in rows if r.current_file_id is not None)
+        write_status(rows, day, out, fmt, queries)
         return EXIT_VALID
     return _guard(go, err)
 

@@ -127,5 +127,8 @@ def workbook_input(ledger: Ledger, *, scope: Scope, as_of: dt.date, register: Re
     else:
         sources.append("Providers register: none given, so the providers and contracts expected are those seen "
                        "in the ledger, for the periods seen from each contract's first one.")
+    current = [f for f in files() if f.current]
+    by_file = ledger.queries(f.file_id for f in current)
+    queries = [(f.return_id, f.provider, f.contract, f.period, q) for f in current for q in by_file.get(f.file_id, ())]
     return WorkbookInput(as_of=as_of, returns=returns, register=rows, files=files, finding_summary=summary,
-                         sources=sources)
+                         sources=sources, queries=queries)

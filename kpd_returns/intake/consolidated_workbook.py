@@ -12,6 +12,7 @@ Sheets, in order:
   (declared in each spec's [[key_measures]]: KPD FTE total, caseload, job entries; MMIR referrals,
   Support Plans approved, reworks, and KPI 3 to 5 cases within target and due).
 * **Validation summary**: files by verdict, and findings by code.
+* **Queries**: each query on a current return, open or explained, with the provider's explanation.
 * **Files**: every file received, superseded and rejected ones included.
 
 Accessibility and structure follow the Government Analysis Function guidance:
@@ -89,6 +90,8 @@ class WorkbookInput:
     files: Any  # ledger.ReturnRow of every file in scope: a list, or a function returning a fresh iterator
     finding_summary: list[tuple[str, str, int, int]]  # code, severity, findings, files
     sources: list[str] = field(default_factory=list)  # lines for the Cover
+    # The queries on current returns: (return, provider, contract, period, Finding), for the Queries sheet.
+    queries: list[tuple[str, Any, Any, Any, Any]] = field(default_factory=list)
     title: str = "Provider management information returns: consolidated"
 
     def iter_files(self) -> Iterable[Any]:
@@ -114,6 +117,7 @@ def write_consolidated(path: str | Path, data: WorkbookInput) -> list[str]:
 
                 kpi_sheet(w, rd, kpis, _table_name(kpis.consolidated_sheet))
         _validation_summary(w, data)
+        _queries(w, data)
         _files(w, data)
         _cover(w, cover, data)
         _contents(w, contents)
@@ -378,6 +382,23 @@ def _validation_summary(w: _Writer, data: WorkbookInput) -> None:
     rows = [(code, sev, CATALOGUE.get(code, ("", "", ""))[1], n, files) for code, sev, n, files in
             data.finding_summary]
     w.table(ws, 4, headers, rows, "tbl_validation_summary", [30, 10, 10, 10, 10])
+
+
+def _queries(w: _Writer, data: WorkbookInput) -> None:
+    """Each query on a current return, open or explained by the provider on the template's
+    Explanations sheet, with the explanation (issue 13)."""
+    ws = w.sheet("Queries", "Queries on current returns: open, or explained by the provider",
+                 ["A query is unusual but may be right: the provider may explain it on the return's "
+                  "Explanations sheet. An open query has no explanation yet."],
+                 "Each query on a current return, whether it is open or explained, and the provider's explanation.")
+    headers = [{"header": "Return", "text": True}, {"header": "Provider", "text": True},
+               {"header": "Contract", "text": True}, {"header": "Period", "text": True},
+               {"header": "Code", "text": True}, {"header": "Cell", "text": True},
+               {"header": "Status", "text": True}, {"header": "Explanation", "text": True}]
+    rows = [((rid or "").upper(), provider, contract, period, f.code, f.ref or None, f.status,
+             mask_all(f.explanation) if f.explanation else None)
+            for rid, provider, contract, period, f in data.queries]
+    w.table(ws, 4, headers, rows, "tbl_queries", [8, 34, 18, 12, 26, 18, 10, 80])
 
 
 def _files(w: _Writer, data: WorkbookInput) -> None:

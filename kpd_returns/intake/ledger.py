@@ -36,7 +36,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..checks import cross_checks
-from ..spec.findings import Finding
+from ..checks.explanations import explain
+from ..spec.findings import EXPLAINED_PREFIX, QUERY_CODES, Finding
+from ..spec.personal_data import mask_all
 from ..spec.model import VALID_VERDICTS, RegisterRow, contract_key
 from ..spec.return_spec import SpecError, get_spec
 from .submissions import submissions_register
@@ -200,9 +202,13 @@ class Ledger:
             file_id = cur.lastrowid
             conn.executemany(
                 """INSERT INTO findings (file_id, seq, origin, code, severity, sheet, cell, field, field_label, found,
-                       expected, message, guidance) VALUES (?, ?, 'validator', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                       expected, message, guidance, explanation)
+                   VALUES (?, ?, 'validator', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 [(file_id, i, f.code, f.severity, f.sheet, f.cell, f.field, f.field_label, f.found, f.expected,
-                  f.message, f.guidance) for i, f in enumerate(report.findings)])
+                  f.message, f.guidance, mask_all(f.explanation) if f.explanation else None)
+                 for i, f in enumerate(report.findings)])
+            conn.executemany("INSERT INTO explanations (file_id, row, code, cell, text) VALUES (?, ?, ?, ?, ?)",
+                             [(file_id, r, c, cell, mask_all(t)) for r, c, cell, t in report.explanations])
             rows = []
             for fld, key, month, value in report.values:
                 num, text = _value_columns(value)
@@ -259,6 +265,21 @@ class Ledger:
     def findings(self, file_id: int) -> list[Finding]:
         """Every finding of a file: the validator's, then the cross-return checks'."""
         return self._findings(file_id)
+
+    def queries(self, file_ids: Iterable[int]) -> dict[int, list[Finding]]:
+        """The queries (the project's plausibility checks) on each of these files, open and explained,
+        for the consolidated workbook and ``status``."""
+        ids = sorted(set(file_ids))
+        out: dict[int, list[Finding]] = {}
+        for start in range(0, len(ids), 500):  # SQLite's limit on bound parameters
+            chunk = ids[start:start + 500]
+            codes = sorted(QUERY_CODES)
+            rows = self.conn.execute(
+                f"SELECT * FROM findings WHERE file_id IN ({','.join('?' * len(chunk))}) AND code IN "
+                f"({','.join('?' * len(codes))}) ORDER BY file_id, origin DESC, seq, id", [*chunk, *codes])
+            for r in rows:
+                out.setdefault(r["file_id"], []).append(_finding_from_row(r))
+        return out
 
     def file(self, file_id: int) -> ReturnRow | None:
         r = self.conn.execute(f"SELECT {_ROW_COLUMNS}, {_COUNTS} FROM files f WHERE f.id = ?", (file_id,)).fetchone()
@@ -344,15 +365,17 @@ class Ledger:
         return (_row(r) for r in self.conn.execute(sql))
 
     def finding_counts(self, contract: str | None = None, current_only: bool = True) -> dict[str, int]:
-        """Findings by code (sorted by code), for current returns only unless ``current_only`` is False."""
+        """Open findings by code (sorted by code), for current returns only unless ``current_only`` is False;
+        queries the provider explained are counted apart, as ``explained:<code>``."""
         table = "current_files" if current_only else "files"
-        sql = f"SELECT g.code, COUNT(*) FROM findings g JOIN {table} f ON f.id = g.file_id"
+        code = f"CASE WHEN g.explanation IS NULL THEN g.code ELSE '{EXPLAINED_PREFIX}' || g.code END"
+        sql = f"SELECT {code} AS c, COUNT(*) FROM findings g JOIN {table} f ON f.id = g.file_id"
         args: tuple = ()
         if contract is not None:
             sql += " WHERE f.contract_key = ?"
             args = (contract_key(contract),)
-        sql += " GROUP BY g.code ORDER BY g.code"
-        return {code: n for code, n in self.conn.execute(sql, args)}
+        sql += " GROUP BY c ORDER BY c"
+        return {c: n for c, n in self.conn.execute(sql, args)}
 
     def finding_summary(self, file_ids: Iterable[int] | None = None) -> list[tuple[str, str, int, int]]:
         """(code, severity, findings, files) over all files (or the given ones), by code."""
@@ -430,11 +453,16 @@ class Ledger:
         for fid, fld, key, month, num, text in conn.execute(sql, [*ids, *fields]) if ids else ():
             values[fid][(fld, key)] = (month, num, text)
         found = cross_checks.group_findings(spec, current, values, year_start_month=year_start_month)
-        conn.executemany(  # seq from 100000: cross-check findings sort after the validator's
-            """INSERT INTO findings (file_id, seq, origin, code, severity, sheet, cell, field, field_label, found,
-                   expected, message, guidance) VALUES (?, ?, 'cross-check', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            [(fid, 100000 + i, f.code, f.severity, f.sheet, f.cell, f.field, f.field_label, f.found, f.expected,
-              f.message, f.guidance) for fid, items in found.items() for i, f in enumerate(items)])
+        for fid, items in found.items():
+            # A query the provider explained on this return's Explanations sheet is stored explained.
+            rows = [tuple(r) for r in conn.execute("SELECT row, code, cell, text FROM explanations WHERE file_id = ? "
+                                                   "ORDER BY row", (fid,))]
+            conn.executemany(  # seq from 100000: cross-check findings sort after the validator's
+                """INSERT INTO findings (file_id, seq, origin, code, severity, sheet, cell, field, field_label, found,
+                       expected, message, guidance, explanation)
+                   VALUES (?, ?, 'cross-check', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                [(fid, 100000 + i, f.code, f.severity, f.sheet, f.cell, f.field, f.field_label, f.found, f.expected,
+                  f.message, f.guidance, f.explanation) for i, f in enumerate(explain(items, rows))])
 
 
 def _now() -> str:

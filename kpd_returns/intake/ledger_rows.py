@@ -162,4 +162,4 @@ def _row(r: sqlite3.Row) -> ReturnRow:
 def _finding_from_row(r: sqlite3.Row) -> Finding:
     return Finding(code=r["code"], severity=r["severity"], message=r["message"], guidance=r["guidance"] or "",
                    sheet=r["sheet"], cell=r["cell"], field=r["field"], field_label=r["field_label"],
-                   found=r["found"], expected=r["expected"])
+                   found=r["found"], expected=r["expected"], explanation=r["explanation"])

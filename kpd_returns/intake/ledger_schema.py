@@ -107,6 +107,16 @@ CREATE TABLE registers (
     stored_at TEXT NOT NULL
 );
 """),
+    (4, "a query's explanation from the template's Explanations sheet", """
+ALTER TABLE findings ADD COLUMN explanation TEXT;
+CREATE TABLE explanations (
+    file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+    row     INTEGER NOT NULL,                 -- the row of the return's Explanations sheet
+    code    TEXT NOT NULL,                    -- a cross-return query's code, explained once the ledger finds it
+    cell    TEXT NOT NULL,
+    text    TEXT NOT NULL
+);
+"""),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

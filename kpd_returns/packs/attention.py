@@ -14,7 +14,8 @@ Severity (1 = most urgent), then kind, then size of the gap:
    cumulative basis;
 2. a late return; tier 2; a published KPI below target on the rolling 3-month basis (but
    not longer); Social Value measures not returned; open error findings;
-3. a published KPI below target in the month only; open warning findings.
+3. a published KPI below target in the month only; open warning findings; queries the
+   provider explained (to read, not to chase).
 
 KPIs 1 and 2 are managed but not published (AtW 7.17-7.19 publish KPIs 3-5 and the Social
 Value KPI, with tiers): a shortfall on them is one level less urgent than the same
@@ -30,7 +31,7 @@ from dataclasses import asdict, dataclass
 from typing import Iterable
 
 from ..spec.deadlines import deadline_guidance
-from ..spec.findings import CATALOGUE
+from ..spec.findings import CATALOGUE, EXPLAINED_PREFIX
 from .kpis import ALL_COHORTS, KpiConfig, SocialValueResult, WindowResult, default_config
 from ..spec.return_spec import SpecError, get_spec
 
@@ -68,6 +69,10 @@ FINDING_WORDS = {
     "personal-data": "personal data in the return", "ytd-discontinuity":
     "a year-to-date figure that does not follow on from the last return", "kpd-restatement":
     "a month restated differently from the earlier return",
+    "sheet-not-checked": "a sheet whose layout was changed, so it could not be checked",
+    "explanation-unmatched": "an explanation that names no query on the return",
+    "explanation-of-error": "an explanation given for an error, which must be corrected",
+    "ytd-list-mismatch": "a year-to-date total that differs from the year's lists of cases",
 }
 TIMELINESS_CODES = frozenset({"submitted-late"})
 
@@ -196,7 +201,9 @@ def _social_value_items(provider: str, sv: SocialValueResult | None, config: Kpi
 
 
 def _findings_items(provider: str, findings: dict[str, int], guidance: str) -> list[AttentionItem]:
-    items = []
+    explained = {c[len(EXPLAINED_PREFIX):]: n for c, n in findings.items() if c.startswith(EXPLAINED_PREFIX) and n > 0}
+    findings = {c: n for c, n in findings.items() if not c.startswith(EXPLAINED_PREFIX)}
+    items = _explained_items(provider, explained, guidance)
     for severity, label in ((2, "error"), (3, "warning")):
         counts = sorted(((c, n) for c, n in findings.items() if n > 0 and c not in TIMELINESS_CODES
                          and CATALOGUE.get(c, ("error",))[0] == label), key=lambda x: (-x[1], x[0]))
@@ -210,3 +217,18 @@ def _findings_items(provider: str, findings: dict[str, int], guidance: str) -> l
             f"Consider which check in your own MI process would catch {finding_words(counts[0][0])} before a "
             f"return is sent, and set a dated action in the Action Plan to clear the open {label}s.", float(total)))
     return items
+
+
+def _explained_items(provider: str, explained: dict[str, int], guidance: str) -> list[AttentionItem]:
+    """Queries the provider explained on the return's Explanations sheet: shown apart from the open ones."""
+    if not explained:
+        return []
+    counts = sorted(explained.items(), key=lambda x: (-x[1], x[0]))
+    total = sum(n for _, n in counts)
+    listed = "; ".join(f"{finding_words(c)} ({n})" for c, n in counts)
+    return [AttentionItem(
+        provider, 3, "findings", "Queries explained by the provider",
+        f"{total} {'query' if total == 1 else 'queries'} on returns explained by the provider: {listed}. "
+        "The explanations are on the consolidated workbook's Queries sheet.", guidance,
+        "Read the provider's explanations and agree at the Contract Performance Review whether they account "
+        "for the figures.", float(total))]

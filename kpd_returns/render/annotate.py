@@ -47,7 +47,7 @@ from . import _zipedit as Z
 from ._common import sorted_findings
 from ._xlsx import CopyError, check_target, preflight, write_atomically
 from .annotate_marks import (AUTHOR, ERROR_FILL, FINDINGS_SHEET, FINDINGS_SHEET_ALT, HEADER_ROW, HEADERS, MAX_TEXT,
-                             WARNING_FILL, WIDTHS, _clean, _comment_text, _fill_of, annotated_name)
+                             WARNING_FILL, WIDTHS, _clean, _comment_text, _fill_of, _message, annotated_name)
 from .annotate_openpyxl import _openpyxl_copy
 from .text import verdict_line
 
@@ -222,7 +222,7 @@ def _findings_xml(report: FileReport, ordered: Sequence[Finding], titles: set[st
     links = []
     for row, f in enumerate(ordered, HEADER_ROW + 1):
         linked = bool(f.sheet and f.cell and f.sheet in titles)
-        values = (f.severity, f.code, f.sheet, f.cell, f.field_label or f.field, f.message, f.guidance)
+        values = (f.severity, f.code, f.sheet, f.cell, f.field_label or f.field, _message(f), f.guidance)
         styles = (xf["error" if f.severity == "error" else "warning"], xf["plain"], xf["plain"],
                   xf["link" if linked else "plain"], xf["plain"], xf["wrap"], xf["plain"])
         rows.append(f'<row r="{row}">'.encode() + b"".join(

@@ -35,10 +35,17 @@ def _clean(text: str | None) -> str:
 MASKED_NOTE = "NOTE: kpd-returns masked the personal data in this cell in this copy (*)."
 
 
+def _message(f: Finding) -> str:
+    """The finding's message; an explained query also gives the provider's explanation (issue 13)."""
+    if not f.explanation:
+        return f.message
+    return f"{f.message} Explained by the provider: \"{mask_all(f.explanation)}\""
+
+
 def _comment_text(items: Sequence[Finding], masked: bool = False) -> str:
     lines = [MASKED_NOTE] if masked else []
     for f in items:
-        line = f"{f.severity.upper()} {f.code}: {f.message}"
+        line = f"{f.severity.upper()} {f.code}: {_message(f)}"
         if f.guidance:
             line += f" [{f.guidance}]"
         lines.append(line)

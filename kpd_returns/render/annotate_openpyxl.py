@@ -16,7 +16,7 @@ from ..spec.model import FileReport
 from ._xlsx import CopyError, load_full, mask_cells, original_times, save_deterministic
 from .text import verdict_line
 from .annotate_marks import (AUTHOR, ERROR_FILL, FINDINGS_SHEET, FINDINGS_SHEET_ALT, HEADER_ROW, HEADERS,
-                             WARNING_FILL, WIDTHS, _clean, _comment_text)
+                             WARNING_FILL, WIDTHS, _clean, _comment_text, _message)
 
 
 def _openpyxl_copy(source: Path, report: FileReport, ordered: Sequence[Finding], out: Path, label: str) -> int:
@@ -99,7 +99,7 @@ def _findings_sheet(wb, report: FileReport, ordered: Sequence[Finding]):
     row = HEADER_ROW
     for f in ordered:
         row += 1
-        values = (f.severity, f.code, f.sheet, f.cell, f.field_label or f.field, f.message, f.guidance)
+        values = (f.severity, f.code, f.sheet, f.cell, f.field_label or f.field, _message(f), f.guidance)
         for col, value in enumerate(values, start=1):
             _put_text(ws.cell(row, col), value)
         colour = ERROR_FILL if f.severity == "error" else WARNING_FILL

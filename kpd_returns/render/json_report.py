@@ -17,6 +17,10 @@ major change (2.0). Consumers should check the major number.
 ``skipped``; ``submitted`` is never null beside ``submitted_source`` "as-of": it
 holds the as-of time lateness was judged at (a change of meaning, so a major
 version), and ``as_of`` still gives that date.
+
+2.1 (from 2.0): each finding has ``status`` ("open" or "explained" for a query, null for any
+other finding) and ``explanation`` (the provider's sentence from the template's Explanations
+sheet, masked, for an explained query; else null); each file's ``counts`` has ``explained``.
 """
 
 from __future__ import annotations
@@ -32,10 +36,10 @@ from ..spec.model import FileReport
 from ._common import AS_OF, iso, sorted_findings
 
 SCHEMA_ID = "kpd-returns/validation-report"
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"
 
 FINDING_KEYS = ("code", "severity", "sheet", "cell", "ref", "field", "field_label", "message", "guidance",
-                "found", "expected")
+                "found", "expected", "status", "explanation")
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
@@ -43,6 +47,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     out = {k: d.get(k) for k in FINDING_KEYS}
     out["ref"] = out["ref"] or None
     out["guidance"] = out["guidance"] or None
+    out["explanation"] = mask_all(out["explanation"]) if out["explanation"] else None
     return out
 
 
@@ -68,7 +73,8 @@ def file_dict(report: FileReport) -> dict[str, Any]:
         "as_of": iso(report.submitted.date() if isinstance(report.submitted, dt.datetime) else report.submitted)
         if as_of else None,
         "late_working_days": report.late_working_days,
-        "counts": {"errors": len(report.errors), "warnings": len(report.warnings)},
+        "counts": {"errors": len(report.errors), "warnings": len(report.warnings),
+                   "explained": sum(1 for f in report.findings if f.status == "explained")},
         "findings": [finding_dict(f) for f in sorted_findings(report)],
     }
 

@@ -21,20 +21,23 @@ import datetime as dt
 import json
 import shutil
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 import os
 
+from ..spec.personal_data import mask_all
+
 FORMATS = ("text", "json", "csv")
 SCHEMA_ID = "kpd-returns/status"
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: each return's queries_open and queries_explained, and the explanations
 STATUS_ORDER = ("on time", "late", "no deadline", "rejected only", "missing", "not yet due")
 # Columns left out, in this order, until the table fits the width.
 DROP_ORDER = ("files", "resubmissions")
 PROVIDER_MIN_WIDTH = 12
 GAP = "  "
 FIELDS = ("return_type", "period", "provider", "contract", "status", "in_register", "received", "deadline",
-          "late_working_days", "resubmissions", "files")
+          "late_working_days", "resubmissions", "files", "queries_open", "queries_explained")
+Queries = Mapping[int, Sequence[Any]]  # current file id -> its queries (findings), open and explained
 
 
 def _printable(text: str | None) -> str:
@@ -76,14 +79,34 @@ def record(row) -> dict[str, Any]:
             "resubmissions": row.resubmissions, "files": row.files}
 
 
+def _with_queries(row, queries: Queries) -> dict[str, Any]:
+    """The row as data with how many queries its current return has open and explained (issue 13)."""
+    mine = queries.get(row.current_file_id, ()) if row.current_file_id is not None else ()
+    explained = sum(1 for f in mine if f.explanation)
+    return record(row) | {"queries_open": len(mine) - explained, "queries_explained": explained}
+
+
+def _explanations(rows: Sequence, queries: Queries) -> list[dict[str, Any]]:
+    out = []
+    for r in rows:
+        for f in queries.get(r.current_file_id, ()) if r.current_file_id is not None else ():
+            if f.explanation:
+                out.append({"return_type": r.return_id, "period": r.period, "provider": r.provider,
+                            "contract": r.contract, "code": f.code, "ref": f.ref or None,
+                            "explanation": mask_all(f.explanation)})
+    return out
+
+
 def late_and_missing(rows: Sequence) -> list[dict[str, Any]]:
     """The late and missing returns among the register's rows, as data (summary.json lists them)."""
     return [record(r) for r in rows if r.status in ("late", "missing")]
 
 
-def write_json(rows: Sequence, as_of: dt.date, out: TextIO) -> None:
+def write_json(rows: Sequence, as_of: dt.date, out: TextIO, queries: Queries | None = None) -> None:
+    queries = queries or {}
     doc = {"schema": SCHEMA_ID, "schema_version": SCHEMA_VERSION, "as_of": as_of.isoformat(),
-           "counts": _counts(rows), "returns": [record(r) for r in rows]}
+           "counts": _counts(rows), "returns": [_with_queries(r, queries) for r in rows],
+           "explanations": _explanations(rows, queries)}
     out.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
 
 
@@ -94,11 +117,11 @@ def _csv_safe(value: Any) -> Any:
     return "" if value is None else value
 
 
-def write_csv(rows: Sequence, out: TextIO) -> None:
+def write_csv(rows: Sequence, out: TextIO, queries: Queries | None = None) -> None:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(FIELDS)
     for r in rows:
-        rec = record(r)
+        rec = _with_queries(r, queries or {})
         writer.writerow([_csv_safe(rec[k]) for k in FIELDS])
 
 
@@ -161,7 +184,8 @@ def screen_width(out: TextIO) -> int:
     return max(shutil.get_terminal_size((80, 24)).columns, 40) if tty else 80
 
 
-def write_text(rows: Sequence, as_of: dt.date, out: TextIO, width: int | None = None) -> None:
+def write_text(rows: Sequence, as_of: dt.date, out: TextIO, width: int | None = None,
+               queries: Queries | None = None) -> None:
     width = width or screen_width(out)
     if not rows:
         out.write(f"Nothing is owed or held for these periods as at {as_of.isoformat()}.\n")
@@ -189,12 +213,28 @@ def write_text(rows: Sequence, as_of: dt.date, out: TextIO, width: int | None = 
         out.write("\n".join(textwrap.wrap(note, width)) + "\n")
     counts = _counts(rows)
     out.write(", ".join(f"{counts[s]} {s}" for s in STATUS_ORDER if counts.get(s)) + ".\n")
+    _write_queries(rows, queries or {}, out, width)
 
 
-def write_status(rows: Sequence, as_of: dt.date, out: TextIO, fmt: str = "text") -> None:
+def _write_queries(rows: Sequence, queries: Queries, out: TextIO, width: int) -> None:
+    """How many queries the current returns have open and explained, then each explanation."""
+    recs = [_with_queries(r, queries) for r in rows]
+    n_open, n_explained = sum(r["queries_open"] for r in recs), sum(r["queries_explained"] for r in recs)
+    if not n_open and not n_explained:
+        return
+    out.write(f"Queries on current returns: {n_open} open, {n_explained} explained by the provider.\n")
+    for e in _explanations(rows, queries):
+        line = (f"{e['return_type'].upper()} {e['period']}, {_printable(e['provider'])}: {e['code']}"
+                f"{' at ' + e['ref'] if e['ref'] else ''}, explained: \"{_printable(e['explanation'])}\"")
+        out.write("\n".join(textwrap.wrap(line, width, subsequent_indent="    ")) + "\n")
+
+
+def write_status(rows: Sequence, as_of: dt.date, out: TextIO, fmt: str = "text", queries: Queries | None = None
+                 ) -> None:
+    """``queries``: the queries on each current return (ledger.queries), shown open or explained."""
     if fmt == "json":
-        write_json(rows, as_of, out)
+        write_json(rows, as_of, out, queries)
     elif fmt == "csv":
-        write_csv(rows, out)
+        write_csv(rows, out, queries)
     else:
-        write_text(rows, as_of, out)
+        write_text(rows, as_of, out, queries=queries)

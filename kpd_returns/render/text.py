@@ -68,6 +68,9 @@ def verdict_line(report: FileReport, label: str | None = None) -> str:
     """The one-line verdict of a file, without colour. ``label`` replaces the path shown."""
     ident = identity(report)
     counts = f"{plural(len(report.errors), 'error')}, {plural(len(report.warnings), 'warning')}"
+    explained = sum(1 for f in report.findings if f.status == "explained")
+    if explained:
+        counts += f" ({explained} {'query' if explained == 1 else 'queries'} explained)"
     line = f"{mask_all(label or report.path)}: " + (f"{ident}: " if ident else "") + f"{counts} — {VERDICT_WORDS[report.verdict]}"
     late = lateness_text(report)
     return line + (f"; {late}" if late else "")
@@ -83,6 +86,8 @@ def finding_line(f: Finding) -> Segments:
     parts.append((f"  {f.message}", None))
     if f.guidance:
         parts.append((f"  [{f.guidance}]", "dim"))
+    if f.explanation:  # a query the provider explained on the template's Explanations sheet (else it is open)
+        parts.append((f"  Explained by the provider: \"{mask_all(f.explanation)}\"", None))
     return parts
 
 

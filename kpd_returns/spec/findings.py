@@ -22,7 +22,10 @@ Severity = Literal["error", "warning"]
 # submission, a check that could not run) come from the guidance or the template and are not queries.
 QUERY_CODES = frozenset({"segments-not-reconciled", "many-decimals", "implausible-value", "keyed-row-unused",
                          "ytd-discontinuity", "kpd-restatement", "sum-above-limit-query",
-                         "date-outside-period"})
+                         "date-outside-period", "explanation-unmatched", "ytd-list-mismatch"})
+# In counts of findings by code (ledger.finding_counts, the packs' attention list), a query the
+# provider explained is counted under this prefix and its code, apart from the open ones.
+EXPLAINED_PREFIX = "explained:"
 QUERY_PREFIX = "Query (a plausibility check by kpd-returns, not a rule of the guidance): "
 
 # code -> (severity, level, message template). ``level`` orders the report:
@@ -61,6 +64,10 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
     "caseload-management-missing": ("error", "cell", "Complete the caseload management part of the return: neither {detail} has any figures. Complete the segmentation or the RAG rating tables, or both if you use both."),
     "cohort-before-start": ("error", "cell", "{ref} ({field}, {detail}) is {found}, but this return is for {on}, before that cohort's first referrals in {expected}: none of its cases can be due yet. Enter these cases under the cohort they were referred in."),
     "listed-late-on-time": ("error", "cell", "{ref} ({field}) is {found}, within {expected} of {detail}, so this case was on time, but it is listed as returned late. Correct the dates, or take the case off the list and out of the late count."),
+    # -- the Explanations sheet (kpd_returns.checks.explanations) ----------------------
+    "explanation-unmatched": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): the explanation in {ref}: {detail}. Check the query code and cell against this report, or delete the row."),
+    "explanation-of-error": ("warning", "cell", "The explanation in {ref} names {found} at {expected}, which is an error: an error must be corrected, it cannot be explained. Correct the figure and delete the row."),
+    "sheet-not-checked": ("warning", "cell", "Could not check the cells of the {sheet} sheet{detail}: its layout has been changed (see the layout problems above). Once the layout is restored, these checks run."),
     "check-not-run": ("warning", "cell", "Could not check {detail}: {field} in {ref} is missing or not valid. Once it is right, these checks run."),
     "below-minimum": ("error", "cell", "{ref} ({field}) must be {expected} or more: it contains {found}."),
     "above-maximum": ("error", "cell", "{ref} ({field}) must be {expected} or less: it contains {found}."),
@@ -105,6 +112,7 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
     # -- cross-return checks (kpd_returns.checks.cross_checks): warnings, because the
     #    mistake may be in the earlier return rather than this one -------------------
     "ytd-discontinuity": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {ref} ({field}, year to date) is {found}, but {detail} makes {expected}. Check this return and the earlier one, and resubmit whichever is wrong."),
+    "ytd-list-mismatch": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {ref} ({field}, year to date) is {found}, but the {detail} sheets of this contract year's {months} of returns list {expected} cases. Check the total and each month's list, and resubmit whichever return is wrong."),
     "kpd-restatement": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {ref} ({field}, {detail}) is {found}, but the {previous} return reported {expected} for that month. If you have corrected the figure, say why in your covering e-mail; if not, correct it."),
 }
 
@@ -127,6 +135,14 @@ class Finding:
     field_label: str | None = None
     found: str | None = None  # personal data in it masked (findings.make masks every quoted value)
     expected: str | None = None
+    explanation: str | None = None  # a query the provider explained on the Explanations sheet
+
+    @property
+    def status(self) -> str | None:
+        """'explained' or 'open' for a query; None for any other finding."""
+        if self.code not in QUERY_CODES:
+            return None
+        return "explained" if self.explanation else "open"
 
     @property
     def level(self) -> str:
@@ -151,6 +167,7 @@ class Finding:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["ref"] = self.ref
+        d["status"] = self.status
         return d
 
 

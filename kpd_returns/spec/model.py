@@ -85,6 +85,9 @@ class FileReport:
     late_working_days: int | None = None  # 0 = on time; None = unknown
     # Long-form values for the ledger: (field, key, month "YYYY-MM" or "", value)
     values: list[tuple[str, str, str, Any]] = field(default_factory=list)
+    # Explanations of cross-return queries (row, code, cell, text), kept for the ledger, which finds
+    # those queries only when it compares returns (kpd_returns.checks.explanations).
+    explanations: list[tuple[int, str, str, str]] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Finding]:
