@@ -29,11 +29,11 @@ NBE = samples.PROVIDERS[0]
 
 
 def _kpd():
-    return samples.kpd_workbook(SPECS["kpd"], NBE, "CPA 07", "Q2")
+    return samples.sample_workbook(SPECS["kpd"], NBE, "CPA 07", "2026-27 Q2")
 
 
 def _mmir():
-    return samples.mmir_workbook(SPECS["mmir"], NBE, "2026-09")
+    return samples.sample_workbook(SPECS["mmir"], NBE, "AtW-MHSS-C014", "2026-09")
 
 
 def _set(spec_id: str, field: str, key: str, value):

@@ -100,12 +100,12 @@ def _slots(return_id: str):
 
 @functools.lru_cache(maxsize=None)
 def mmir_base(month: str) -> bytes:
-    return samples.save_reproducibly(samples.mmir_workbook(get_spec("mmir"), samples.PROVIDERS[0], month))
+    return samples.save_reproducibly(samples.sample_workbook(get_spec("mmir"), samples.PROVIDERS[0], "AtW-MHSS-C014", month))
 
 
 @functools.lru_cache(maxsize=None)
 def kpd_base(quarter: str) -> bytes:
-    return samples.save_reproducibly(samples.kpd_workbook(get_spec("kpd"), samples.PROVIDERS[0], "CPA 07", quarter))
+    return samples.save_reproducibly(samples.sample_workbook(get_spec("kpd"), samples.PROVIDERS[0], "CPA 07", f"2026-27 {quarter}"))
 
 
 def working_day(year: int, month: int, n: int) -> dt.date:
