@@ -25,7 +25,7 @@ def test_a_profile_alone_draws_the_figures_growth_rows_and_derived_values():
         start={"level": "randint(100, 200)"},
         step={"level": "int(level * 1.1)"},
         rows={"Rework reasons": "size"},
-        fields={"referrals": "level if key == 'in_month' else None", "reworks": "size if key == 'in_month' else None",
+        fields={"referrals": "this['level'] if key == 'in_month' else None", "reworks": "size if key == 'in_month' else None",
                 "rework_case_ref": "f'{code}-{row:03d}'", "rework_reason": "choice(reasons)",
                 "date_submitted": "working_day_after(period_end, 2)"})
     april, may = (profile_values(spec, WHO, "C-1", p) for p in ("2026-04", "2026-05"))

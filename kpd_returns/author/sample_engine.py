@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 from typing import Any
 
 from ..read.values import parse_period_label
@@ -53,6 +54,12 @@ def _series_scope(spec: ReturnSpec, provider: Provider, contract: str) -> dict[s
         code=provider.code, contract=contract, provider=provider.name, **{"return": spec.id})
     scope: dict[str, Any] = {"provider": provider.name, "code": provider.code, "contract": contract}
     scope |= provider.traits | dict(profile.get("data", {})) | _random_functions(random.Random(seed))
+
+    def tick(name: str, by: int) -> int:
+        """Move the counter ``name`` (a start value) on by ``by`` and give its new value (case numbers)."""
+        scope[name] += by
+        return scope[name]
+    scope["tick"] = tick
     return scope
 
 
@@ -69,6 +76,29 @@ def _keys(spec: ReturnSpec, sheet) -> list[str]:
     return [r.key for r in sheet.row_keys]
 
 
+def _months_to_date(spec: ReturnSpec, end: dt.date) -> list[str]:
+    """The month column keys from the start of the contract year to the period's end (a grid of months)."""
+    name = spec.period.months_column_set
+    if not name:
+        return []
+    keys = list(spec.column_sets[name].keys)
+    return keys[: (end.month - spec.period.year_start_month) % 12 + 1]
+
+
+def _field_expression(fields: dict[str, Any], field_id: str) -> tuple[str | None, int | None]:
+    """The profile's expression for a field, and ``n`` when it matched a repeated id (seg{n}_people)."""
+    if field_id in fields:
+        return str(fields[field_id]), None
+    for pattern, text in fields.items():
+        if "{n}" in pattern:
+            found = re.fullmatch(re.escape(pattern).replace(re.escape("{n}"), r"(\d+)"), field_id)
+            if found:
+                return str(text), int(found[1])
+    if "*" in fields:  # every other field: one expression with `field` (and `sheet`) in scope
+        return str(fields["*"]), None
+    return None, None
+
+
 def profile_values(spec: ReturnSpec, provider: Provider, contract: str, period: str) -> Values:
     """The input values of one sample return drawn from ``spec.samples`` (header cells excepted:
     the template pre-fills provider, contract and period)."""
@@ -78,25 +108,36 @@ def profile_values(spec: ReturnSpec, provider: Provider, contract: str, period: 
         raise ProfileError(f"{spec.id}: period '{period}' is not one of [samples] periods")
     scope = _series_scope(spec, provider, contract)
     _run(profile.get("start", {}), scope, f"{spec.id}: samples.start")
-    for step in periods[: periods.index(period) + 1]:  # every earlier period too: growth carries over
-        start, end = period_bounds(spec, step)
-        scope |= {"period": step, "period_start": start, "period_end": end}
-        _run(profile.get("step", {}), scope, f"{spec.id}: samples.step")
+    step_section = profile.get("step", {})
+    series: dict[str, dict[str, Any]] = {}
+    # Every step is drawn, in order, whichever period is asked for: a period's figures never
+    # depend on which file is written first.
+    for step in profile.get("steps", periods):
+        scope["step"] = step
+        _run(step_section, scope, f"{spec.id}: samples.step")
+        series[step] = {name: scope[name] for name in step_section}
+    start, end = period_bounds(spec, period)
+    scope |= {"period": period, "period_start": start, "period_end": end, "series": series,
+              "this": series.get(period, {}), "months_to_date": _months_to_date(spec, end)}
     fields, row_counts = profile.get("fields", {}), profile.get("rows", {})
     header = {spec.header.provider, spec.header.contract, *_period_fields(spec)}
     values: Values = {}
     for sheet in spec.sheets:
         keys = _keys(spec, sheet)
         if sheet.kind == "list":
-            count = row_counts.get(sheet.name)
+            scope |= {"sheet": sheet.name, "rows_available": len(keys)}
+            count = row_counts.get(sheet.name, row_counts.get("*"))
             rows = 0 if count is None else int(_eval(str(count), scope, f"{spec.id}: samples.rows.{sheet.name}"))
             keys = keys[: max(0, rows)]
+        scope["sheet"] = sheet.name
         for number, key in enumerate(keys, start=1):
             scope |= {"key": key, "row": number}
             for f in sheet.expanded_fields:
-                if f.computed or f.id in header or f.id not in fields:
+                text, n = _field_expression(fields, f.id)
+                if f.computed or f.id in header or text is None:
                     continue
-                value = _eval(str(fields[f.id]), scope, f"{spec.id}: samples.fields.{f.id}")
+                scope |= {"n": n, "field": f.id}
+                value = _eval(text, scope, f"{spec.id}: samples.fields.{f.id}")
                 if value is not None:
                     values.setdefault(f.id, {})[key] = value
     return values

@@ -27,7 +27,7 @@ _COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, as
 FUNCTIONS: dict[str, Any] = {
     "int": int, "float": float, "round": round, "min": min, "max": max, "len": len, "sum": sum, "abs": abs,
     "range": range, "enumerate": enumerate, "zip": lambda *xs: list(zip(*xs)), "str": str, "bool": bool,
-    "items": lambda d: list(d.items()), "fmt": lambda pattern, *args: pattern.format(*args),
+    "items": lambda d: list(d.items()), "get": lambda d, k, default=None: d.get(k, default), "fmt": lambda pattern, *args: pattern.format(*args),
 }
 
 
