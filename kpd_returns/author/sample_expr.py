@@ -28,6 +28,7 @@ FUNCTIONS: dict[str, Any] = {
     "int": int, "float": float, "round": round, "min": min, "max": max, "len": len, "sum": sum, "abs": abs,
     "range": range, "enumerate": enumerate, "zip": lambda *xs: list(zip(*xs)), "str": str, "bool": bool,
     "items": lambda d: list(d.items()), "get": lambda d, k, default=None: d.get(k, default), "fmt": lambda pattern, *args: pattern.format(*args),
+    "join": lambda sep, parts: sep.join(parts),
 }
 
 

@@ -12,19 +12,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 import openpyxl
 
-from ..spec import layout
-from ..spec.return_spec import META_SHEET, ReturnSpec, load_all
-from .sample_calendar import nth_working_day, working_days_after
+from ..spec.return_spec import ReturnSpec, load_all
 from .sample_engine import profile_values
+from .sample_expr import ProfileError, evaluate
 from .sample_files import Values, completed_workbook, fill_workbook, named_cells, save_reproducibly
+from .sample_mistakes import Mistake, profile_mistakes
 from .sample_world import Provider, world
-from .template import META_KEYS
 
 __all__ = ["fill_workbook", "named_cells", "save_reproducibly", "sample_workbook", "write_samples"]
 
@@ -93,103 +91,21 @@ def committed_returns() -> tuple[str, ...]:
 COMMITTED_RETURNS = committed_returns()
 
 
-@dataclass(frozen=True)
-class Mistake:
-    name: str  # file name under mistakes/
-    base: str  # the clean return it is made from, under returns/
-    what: str  # what is wrong, in words
-    build: Callable[[], openpyxl.Workbook]
-    expected: list[dict[str, Any]]  # the findings the validator should give
+def mistakes(specs: list[ReturnSpec] | None = None) -> list[Mistake]:
+    """Every profile's mistake files (``[[samples.mistakes]]``), by file name."""
+    specs = sample_specs() if specs is None else specs
+    found = [m for spec in specs for m in profile_mistakes(spec, PROVIDERS, sample_values, sample_workbook, sample_name)]
+    return sorted(found, key=lambda m: m.name)
 
 
-def _expect(spec: ReturnSpec, code: str, field: str | None, key: str = "", **extra: Any) -> dict[str, Any]:
-    from ..spec.findings import CATALOGUE
-
-    out: dict[str, Any] = {"code": code, "severity": CATALOGUE[code][0], "sheet": None, "cell": None, "ref": None}
-    if field:
-        slot = layout.slot_index(spec)[(field, key)]
-        out |= {"sheet": slot.sheet, "cell": slot.cell, "ref": slot.ref, "field": field}
-    return out | extra
-
-
-def mistakes(specs: dict[str, ReturnSpec]) -> list[Mistake]:
-    """One typical mistake per file; everything else is identical to the clean base return."""
-    kpd, mmir = specs["kpd"], specs["mmir"]  # noqa: the mistakes are not data yet (see the report of issue 11)
-    nbe, cvw, hbf, msh = PROVIDERS
-    out = []
-
-    # A number typed over the FTE Total formula for May (KPD 9).
-    q2 = sample_values(kpd, nbe, "CPA 07", "2026-27 Q2")
-    staff = ("staff_senior", "staff_front_line", "staff_central", "staff_employer")
-    true_total = round(sum(q2[f]["may"] for f in staff), 2)
-    typed = round(true_total + 10, 2)
-
-    def typed_over():
-        wb = sample_workbook(kpd, nbe, "CPA 07", "2026-27 Q2")
-        slot = layout.slot_index(kpd)[("fte_total", "may")]
-        wb[slot.sheet][slot.cell].value = typed
-        return wb
-    out.append(Mistake("mistake-typed-over-total.xlsx", sample_name(kpd, nbe, "CPA 07", "2026-27 Q2"),
-                       f"KPD, {nbe.name}, CPA 07, 2026-27 Q2: the FTE Total for May (a formula) was overwritten "
-                       f"with the typed number {typed}; its inputs add up to {true_total}.", typed_over,
-                       [_expect(kpd, "total-mismatch", "fte_total", "may", found=typed, expected=true_total)]))
-
-    # A minus sign typed into a count.
-    neg = sample_values(mmir, cvw, cvw.contracts_for(mmir.id)[0], "2026-08")["sustainment_required"]["in_month"]
-    out.append(Mistake("mistake-negative-count.xlsx", sample_name(mmir, cvw, cvw.contracts_for(mmir.id)[0], "2026-08"),
-                       f"MMIR, {cvw.name}, August 2026: Customers who required the Sustainment Period in month "
-                       f"entered as -{neg} instead of {neg}.",
-                       lambda: sample_workbook(mmir, cvw, cvw.contracts_for(mmir.id)[0], "2026-08",
-                                             lambda v: v["sustainment_required"].update(in_month=-neg)),
-                       [_expect(mmir, "below-minimum", "sustainment_required", "in_month", found=-neg, expected=0)]))
-
-    # Units typed into an FTE cell.
-    def text_in_number():
-        wb = sample_workbook(kpd, cvw, "CPA 12", "2026-27 Q1")
-        named_cells(wb, kpd, "staff_central")["jun"].value = "12 FTE"
-        return wb
-    out.append(Mistake("mistake-text-in-number.xlsx", sample_name(kpd, cvw, "CPA 12", "2026-27 Q1"),
-                       f"KPD, {cvw.name}, CPA 12, 2026-27 Q1: '12 FTE' typed in Centrally-managed functions (FTE) "
-                       "for June. The FTE Total for June cannot be recomputed from an invalid input, so the total "
-                       "checks skip June (no total-mismatch).", text_in_number,
-                       [_expect(kpd, "not-a-number", "staff_central", "jun", found="12 FTE")]))
-
-    # The provider name left empty (neither pre-filled nor typed).
-    out.append(Mistake("mistake-missing-header.xlsx", sample_name(mmir, hbf, hbf.contracts_for(mmir.id)[0], "2026-09"),
-                       f"MMIR, {hbf.name}, September 2026: the Provider cell is empty.",
-                       lambda: sample_workbook(mmir, hbf, hbf.contracts_for(mmir.id)[0], "2026-09", provider=None),
-                       [_expect(mmir, "required-missing", "provider")]))
-
-    # A National Insurance number in free text (MI must be anonymised, AtW 7.25).
-    leak = "Support Plan for QQ123456C did not record the agreed workplace adjustments."
-    out.append(Mistake("mistake-personal-data.xlsx", sample_name(mmir, msh, msh.contracts_for(mmir.id)[0], "2026-07"),
-                       f"MMIR, {msh.name}, July 2026: the first rework reason contains a National Insurance "
-                       "number (QQ123456C).",
-                       lambda: sample_workbook(mmir, msh, msh.contracts_for(mmir.id)[0], "2026-07", lambda v: v["rework_reason"].update(row1=leak)),
-                       [_expect(mmir, "personal-data", "rework_reason", "row1", detail="a National Insurance number")]))
-
-    # Figures copied into a superseded template.
-    def wrong_version():
-        wb = sample_workbook(kpd, hbf, "CPA 03", "2026-27 Q2")
-        wb[META_SHEET].cell(row=META_KEYS.index("template_version") + 1, column=2).value = "0.9"
-        return wb
-    out.append(Mistake("mistake-wrong-version.xlsx", sample_name(kpd, hbf, "CPA 03", "2026-27 Q2"),
-                       f"KPD, {hbf.name}, CPA 03, 2026-27 Q2, in template version 0.9 (superseded; current "
-                       f"{kpd.version}).", wrong_version,
-                       [_expect(kpd, "template-superseded", None, found="0.9", expected=kpd.version)]))
-
-    # Sent well after the Reporting Date.
-    deadline, sent = nth_working_day(2026, 11, 3), dt.date(2026, 11, 20)
-    late_by = working_days_after(deadline, sent)
-    out.append(Mistake("mistake-late.xlsx", sample_name(mmir, nbe, nbe.contracts_for(mmir.id)[0], "2026-10"),
-                       f"MMIR, {nbe.name}, October 2026, date submitted {sent:%d/%m/%Y}: the deadline is the 3rd "
-                       f"working day of November 2026 ({deadline:%d/%m/%Y}, England and Wales), so it is "
-                       f"{late_by} working days late.",
-                       lambda: sample_workbook(mmir, nbe, nbe.contracts_for(mmir.id)[0], "2026-10", lambda v: v["date_submitted"].update({"": sent})),
-                       [_expect(mmir, "submitted-late", None, found=sent.isoformat(), expected=deadline.isoformat(),
-                                late_working_days=late_by,
-                                source=layout.slot_index(mmir)[("date_submitted", "")].ref)]))
-    return out
+def _readme_note(spec: ReturnSpec) -> str:
+    """A profile's ``readme``: what holds in its clean returns, an expression over ``providers``
+    (each a dict of name and traits), so it can name the providers a trait leaves out."""
+    providers = [{"name": p.name} | p.traits for p in PROVIDERS if p.contracts_for(spec.id)]
+    try:
+        return str(evaluate(str(spec.samples["readme"]), {"providers": providers}))
+    except Exception as exc:  # one sentence naming the key, not a traceback
+        raise ProfileError(f"{Path(spec.source_path).name}: key 'samples.readme': {exc}") from None
 
 
 def _readme(clean: list[str], wrong: list[Mistake]) -> str:
@@ -206,17 +122,9 @@ def _readme(clean: list[str], wrong: list[Mistake]) -> str:
     lines += [f"- `{n}`" for n in sorted(clean)]
     lines += [
         "", "What holds in every clean return:", "",
-        "- KPD: totals are left as formulas; out-of-work segment participants add up exactly to the actively engaged "
-        "plus not currently engaged caseload; job entries never exceed participants; the in-work segment has no job "
-        "entries; months after the quarter are empty; Q2 returns restate April to June exactly as Q1 gave them. "
-        + "".join(f"{p.name} does not use RAG ratings (those optional sheets are empty). " for p in PROVIDERS
-                  if not p.traits['uses_rag']).rstrip(),
-        "- MMIR: year to date is the running sum of in-month figures from April; programme to date continues month to "
-        "month; KPI cases within plus outside target equal cases due, with reasons wherever any are outside; each "
-        "detail sheet lists exactly as many rows as its count; referral routes and how-heard breakdowns add up to "
-        "referrals in month; Social Value is filled in June and September only"
-        + "".join(f" ({p.name} has no supply-chain company over 500 employees, so measure 3 is empty)"
-                  for p in PROVIDERS if not p.traits['large_companies']) + ".",
+    ]
+    lines += [f"- {_readme_note(spec)}" for spec in sample_specs() if spec.samples.get("readme")]
+    lines += [
         "- Date submitted is the 2nd working day of the month after the period (England and Wales).", "",
         "## Mistakes (`mistakes/`)", "",
         "Each file has exactly one mistake; every other cell is the same as in its clean base return.", "",
@@ -253,14 +161,13 @@ def register_csv() -> str:
 
 def sample_count() -> int:
     """How many workbooks write_samples writes (for a progress bar)."""
-    return len(clean_returns()) + len(mistakes(load_all()))
+    return len(clean_returns()) + len(mistakes())
 
 
 def write_samples(out_dir: str | Path, on_file: Callable[[Path], None] | None = None) -> list[Path]:
     """Write the clean returns, the mistake files, README.md, expected-findings.json and the
     providers register (providers.csv); return their paths. ``on_file`` is told of each workbook written."""
     out_dir = Path(out_dir)
-    specs = load_all()
     written: list[Path] = []
 
     def save(path: Path, wb: openpyxl.Workbook) -> None:
@@ -273,7 +180,7 @@ def write_samples(out_dir: str | Path, on_file: Callable[[Path], None] | None = 
     clean = clean_returns()
     for name, build in clean.items():
         save(out_dir / "returns" / name, build())
-    wrong = mistakes(specs)
+    wrong = mistakes()
     for m in wrong:
         save(out_dir / "mistakes" / m.name, m.build())
     register = out_dir / "providers.csv"
