@@ -39,7 +39,8 @@ class ProfileError(ValueError):
 @lru_cache(maxsize=None)
 def parse(text: str) -> ast.expr:
     try:
-        return ast.parse(text.strip(), mode="eval").body
+        # In brackets, so an expression may run over several lines of a TOML multi-line string.
+        return ast.parse(f"(\n{text.strip()}\n)", mode="eval").body
     except SyntaxError as exc:
         raise ProfileError(f"cannot read the expression {text!r}: {exc.msg}") from None
 
