@@ -51,3 +51,14 @@ def test_nested_comprehensions_draw_in_the_written_order_and_counters_persist():
              "tick": lambda: scope.__setitem__("n", scope["n"] + 1) or scope["n"]}
     out = evaluate("[(draw(k), [draw(j) for j in [k + 'x']], tick()) for k in ['a', 'b']]", scope)
     assert calls == ["a", "ax", "b", "bx"] and [t for *_, t in out] == [1, 2] and scope["n"] == 2
+
+
+def test_the_samples_command_names_a_broken_profile_in_one_sentence(monkeypatch, tmp_path, capsys):
+    from kpd_returns.author import samples
+
+    broken = _profile_spec(periods=["2026-04"], file_name="x-{provider}-{period}.xlsx", fields={"referrals": "1 / 0"})
+    monkeypatch.setattr(samples, "sample_specs", lambda: [broken])
+    monkeypatch.setattr(samples, "PROVIDERS", (WHO,))
+    assert samples.cli_samples(tmp_path / "out", progress=False) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "samples.fields.referrals: ZeroDivisionError" in err

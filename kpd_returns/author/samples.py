@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import openpyxl
 
-from ..spec.return_spec import ReturnSpec, load_all
+from ..spec.return_spec import ReturnSpec, SpecError, load_all
 from .sample_engine import profile_values
 from .sample_expr import ProfileError, evaluate
 from .sample_files import Values, completed_workbook, fill_workbook, named_cells, save_reproducibly
@@ -205,6 +205,9 @@ def cli_samples(out_dir: Path, *, progress: bool | None = None, progress_stream=
             paths = write_samples(out_dir, on_file=lambda _path: bar.advance())
     except OSError as exc:
         print(f"Cannot write the samples to {out_dir}: {exc.strerror or exc}.", file=sys.stderr)
+        return 2
+    except (ProfileError, SpecError) as exc:  # a sample profile or spec that cannot be used: it says which
+        print(f"Cannot make the samples: {exc}", file=sys.stderr)
         return 2
     n = sum(p.suffix == ".xlsx" for p in paths)
     print(f"Wrote {n} sample returns to {out_dir} (clean ones in returns/, one mistake each in mistakes/; "
