@@ -132,7 +132,7 @@ def recalculated(tmp_path_factory):
             edit(wb)
         paths[name] = tmp / "in" / f"{name}.xlsx"
         paths[name].write_bytes(samples.save_reproducibly(wb))
-    for m in samples.mistakes(SPECS):  # the samples' own mistake set
+    for m in samples.mistakes():  # the samples' own mistake set
         name = m.name.removesuffix(".xlsx")
         paths[name] = tmp / "in" / m.name
         paths[name].write_bytes(samples.save_reproducibly(m.build()))
@@ -151,7 +151,7 @@ def test_a_clean_return_shows_no_failing_check(recalculated, name):
     assert [f for f in validate_file(source).findings if f.code in codes] == []
 
 
-SAMPLE_MISTAKES = sorted(m.name.removesuffix(".xlsx") for m in samples.mistakes(SPECS))
+SAMPLE_MISTAKES = sorted(m.name.removesuffix(".xlsx") for m in samples.mistakes())
 
 
 @pytest.mark.parametrize("name", sorted(MUTATIONS) + SAMPLE_MISTAKES)

@@ -28,7 +28,7 @@ from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from kpd_returns.spec import layout
-from kpd_returns.author import samples
+from kpd_returns.author import sample_calendar, samples
 from kpd_returns.spec.return_spec import get_spec
 
 UK = ZoneInfo("Europe/London")
@@ -109,7 +109,7 @@ def kpd_base(quarter: str) -> bytes:
 
 
 def working_day(year: int, month: int, n: int) -> dt.date:
-    return samples.nth_working_day(year, month, n)
+    return sample_calendar.nth_working_day(year, month, n)
 
 
 def default_submitted(return_id: str, period: str) -> dt.date:
