@@ -173,9 +173,9 @@ def _build_base(key: tuple) -> tuple[tuple, bytes]:
     kind, pi, what = key
     who = samples.PROVIDERS[pi]
     if kind == "kpd":
-        wb = samples.kpd_workbook(get_spec("kpd"), who, who.cpas[0], what)
+        wb = samples.sample_workbook(get_spec("kpd"), who, who.contracts_for("kpd")[0], f"2026-27 {what}")
     else:
-        wb = samples.mmir_workbook(get_spec("mmir"), who, f"2026-{what:02d}")
+        wb = samples.sample_workbook(get_spec("mmir"), who, who.contracts_for("mmir")[0], f"2026-{what:02d}")
     return key, samples.save_reproducibly(wb)
 
 
@@ -297,7 +297,7 @@ def _as_date(raw: Any) -> dt.date | None:
 
 
 def variant_edits(p: FilePlan, base: Base) -> tuple[dict[tuple[str, str], Any], set]:
-    from kpd_returns.author import samples
+    from kpd_returns.author import sample_calendar
 
     spec = base.spec
     v = base.values
@@ -310,7 +310,7 @@ def variant_edits(p: FilePlan, base: Base) -> tuple[dict[tuple[str, str], Any], 
         year = 2026 - p.year_back
         edits[("contract_year", "")] = f"{year}-{(year + 1) % 100:02d}"
         end_month = 3 + 3 * int(p.quarter[1])
-        edits[("date_submitted", "")] = samples.nth_working_day(year, end_month + 1, 2)
+        edits[("date_submitted", "")] = sample_calendar.nth_working_day(year, end_month + 1, 2)
         months = spec.column_sets["months"].keys
         in_period = months[: 3 * int(p.quarter[1])]
         first, last = in_period[0], in_period[-1]
@@ -331,7 +331,7 @@ def variant_edits(p: FilePlan, base: Base) -> tuple[dict[tuple[str, str], Any], 
         year = 2026 - p.year_back
         edits[("reporting_month", "")] = dt.date(year, p.month, 1)
         ny, nm = (year + 1, 1) if p.month == 12 else (year, p.month + 1)
-        edits[("date_submitted", "")] = samples.nth_working_day(ny, nm, 2)
+        edits[("date_submitted", "")] = sample_calendar.nth_working_day(ny, nm, 2)
         if p.year_back:
             for (fid, key), raw in v.items():
                 if key and spec.field(fid).type == "date":

@@ -86,8 +86,8 @@ def test_validate_gives_the_same_findings_with_or_without_the_checks_sheet(specs
     """The Checks sheet is ours: a return keeps its findings, and one whose Checks sheet was
     deleted (or made from the template before it) is still read the same way."""
     spec = specs[return_id]
-    wb = (samples.kpd_workbook(spec, samples.PROVIDERS[0], "CPA 07", "Q2") if return_id == "kpd"
-          else samples.mmir_workbook(spec, samples.PROVIDERS[0], "2026-09"))
+    who = samples.PROVIDERS[0]
+    wb = samples.sample_workbook(spec, who, who.contracts_for(return_id)[0], spec.samples["committed"][0]["period"])
     first = next(iter(spec.sheets[1].expanded_fields))
     samples.named_cells(wb, spec, first.id)[next(iter(samples.named_cells(wb, spec, first.id)))].value = "n/a"
     with_sheet = tmp_path / "with.xlsx"

@@ -29,11 +29,11 @@ NBE = samples.PROVIDERS[0]
 
 
 def _kpd():
-    return samples.kpd_workbook(SPECS["kpd"], NBE, "CPA 07", "Q2")
+    return samples.sample_workbook(SPECS["kpd"], NBE, "CPA 07", "2026-27 Q2")
 
 
 def _mmir():
-    return samples.mmir_workbook(SPECS["mmir"], NBE, "2026-09")
+    return samples.sample_workbook(SPECS["mmir"], NBE, "AtW-MHSS-C014", "2026-09")
 
 
 def _set(spec_id: str, field: str, key: str, value):
@@ -132,7 +132,7 @@ def recalculated(tmp_path_factory):
             edit(wb)
         paths[name] = tmp / "in" / f"{name}.xlsx"
         paths[name].write_bytes(samples.save_reproducibly(wb))
-    for m in samples.mistakes(SPECS):  # the samples' own mistake set
+    for m in samples.mistakes():  # the samples' own mistake set
         name = m.name.removesuffix(".xlsx")
         paths[name] = tmp / "in" / m.name
         paths[name].write_bytes(samples.save_reproducibly(m.build()))
@@ -151,7 +151,7 @@ def test_a_clean_return_shows_no_failing_check(recalculated, name):
     assert [f for f in validate_file(source).findings if f.code in codes] == []
 
 
-SAMPLE_MISTAKES = sorted(m.name.removesuffix(".xlsx") for m in samples.mistakes(SPECS))
+SAMPLE_MISTAKES = sorted(m.name.removesuffix(".xlsx") for m in samples.mistakes())
 
 
 @pytest.mark.parametrize("name", sorted(MUTATIONS) + SAMPLE_MISTAKES)

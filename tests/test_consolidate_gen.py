@@ -28,7 +28,7 @@ from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from kpd_returns.spec import layout
-from kpd_returns.author import samples
+from kpd_returns.author import sample_calendar, samples
 from kpd_returns.checks.batch import prepare
 from kpd_returns.spec.return_spec import get_spec
 
@@ -101,16 +101,16 @@ def _slots(return_id: str):
 
 @functools.lru_cache(maxsize=None)
 def mmir_base(month: str) -> bytes:
-    return samples.save_reproducibly(samples.mmir_workbook(get_spec("mmir"), samples.PROVIDERS[0], month))
+    return samples.save_reproducibly(samples.sample_workbook(get_spec("mmir"), samples.PROVIDERS[0], "AtW-MHSS-C014", month))
 
 
 @functools.lru_cache(maxsize=None)
 def kpd_base(quarter: str) -> bytes:
-    return samples.save_reproducibly(samples.kpd_workbook(get_spec("kpd"), samples.PROVIDERS[0], "CPA 07", quarter))
+    return samples.save_reproducibly(samples.sample_workbook(get_spec("kpd"), samples.PROVIDERS[0], "CPA 07", f"2026-27 {quarter}"))
 
 
 def working_day(year: int, month: int, n: int) -> dt.date:
-    return samples.nth_working_day(year, month, n)
+    return sample_calendar.nth_working_day(year, month, n)
 
 
 def default_submitted(return_id: str, period: str) -> dt.date:

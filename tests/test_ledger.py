@@ -336,6 +336,5 @@ def test_the_sample_register_lists_every_sample_provider():
     from kpd_returns.author import samples
 
     reg = load_registry(Path(__file__).resolve().parents[1] / "samples" / "providers.csv")
-    expected = {(p.name, c, "kpd") for p in samples.PROVIDERS for c in p.cpas}
-    expected |= {(p.name, p.mmir_contract, "mmir") for p in samples.PROVIDERS}
+    expected = {(p.name, c, rid) for p in samples.PROVIDERS for rid, cs in p.contracts.items() for c in cs}
     assert {(e.provider, e.contract, r) for e in reg.entries for r in e.returns} == expected

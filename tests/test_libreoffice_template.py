@@ -12,7 +12,7 @@ from libreoffice_helper import convert as convert_with_libreoffice
 from libreoffice_helper import make_profile, require_soffice
 
 from kpd_returns.spec import layout
-from kpd_returns.author.samples import PROVIDERS, fill_workbook, kpd_values, save_reproducibly
+from kpd_returns.author.samples import PROVIDERS, fill_workbook, sample_values, save_reproducibly
 from kpd_returns.spec.return_spec import META_SHEET
 from kpd_returns.author.template import META_NAME, write_template
 
@@ -47,7 +47,7 @@ def test_recalculated_totals_and_structure_survive(specs, tmp_path, convert):
     buf = io.BytesIO()
     write_template(kpd, buf, provider=PROVIDERS[0].name, contract="CPA 07", period="2026-27 Q2")
     wb = openpyxl.load_workbook(io.BytesIO(buf.getvalue()))
-    values = kpd_values(kpd, PROVIDERS[0], "CPA 07", "Q2")
+    values = sample_values(kpd, PROVIDERS[0], "CPA 07", "2026-27 Q2")
     values["staff_front_line"]["aug"] = 0  # a month with no front line FTE: the ratio must stay empty
     fill_workbook(wb, kpd, values)  # inputs only: the formulas are left for LibreOffice
     source = tmp_path / "filled-kpd.xlsx"

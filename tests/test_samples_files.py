@@ -16,7 +16,7 @@ from python_calamine import CalamineWorkbook
 from kpd_returns.spec import layout
 from kpd_returns.spec.findings import CATALOGUE
 from kpd_returns.spec.deadlines import assess
-from kpd_returns.author.samples import COMMITTED_RETURNS, MMIR_MONTHS, PROVIDERS, cli_samples, mmir_name, write_samples
+from kpd_returns.author.samples import COMMITTED_RETURNS, PROVIDERS, cli_samples, sample_name, write_samples
 from kpd_returns.spec.return_spec import META_SHEET
 from kpd_returns.author.template import computed_formula
 
@@ -155,8 +155,8 @@ def test_mmir_clean_returns_are_consistent(generated, specs):
     no_large = 0
     for p in PROVIDERS:
         previous = None
-        for month in MMIR_MONTHS:
-            path = first / "returns" / mmir_name(p, month)
+        for month in mmir.samples["periods"]:
+            path = first / "returns" / sample_name(mmir, p, p.contracts_for("mmir")[0], month)
             v = _values(mmir, path)
             assert v["provider"][""] == p.name and v["reporting_month"][""] == dt.date(2026, int(month[5:]), 1)
             for fid in volumes:  # year to date is the running sum from April
@@ -282,7 +282,7 @@ def test_committed_register_names_every_sample_contract():
     register = load_registry(SAMPLES_DIR / "providers.csv")
     contracts = {e.contract for e in register.entries}
     for p in PROVIDERS:
-        assert set(p.cpas) | {p.mmir_contract} <= contracts, p.name
+        assert {c for cs in p.contracts.values() for c in cs} <= contracts, p.name
 
 
 def test_samples_write_their_own_register_matching_the_returns(generated):

@@ -389,7 +389,7 @@ def test_a_reporting_month_shows_as_the_month_and_any_day_counts(specs, tmp_path
     wb = _load(_bytes(spec, period="2026-09"))
     cell = samples.named_cells(wb, spec, spec.period.month_field)[""]
     assert cell.number_format == "mmmm yyyy"
-    filled = samples.mmir_workbook(spec, samples.PROVIDERS[0], "2026-09")
+    filled = samples.sample_workbook(spec, samples.PROVIDERS[0], "AtW-MHSS-C014", "2026-09")
     samples.named_cells(filled, spec, spec.period.month_field)[""].value = dt.datetime(2026, 9, 17)
     path = tmp_path / "mid-month.xlsx"
     path.write_bytes(samples.save_reproducibly(filled))

@@ -1,7 +1,9 @@
 """A generated "real season": seven contracts over twelve months, as a ledger and a providers register.
 
 The packs must be right on the season a performance manager really has, not only on a
-complete one (issue 12). This builds one from validated-file records (``FileReport``)
+complete one (issue 12). What the season holds is data, validators/season.toml: its contracts,
+the files that arrive late, rejected, resent or corrected, and each return's figures as an
+expression; a new return type takes part by adding its contracts and figures there. This builds one from validated-file records (``FileReport``)
 written straight into a ledger, so the register, the packs, the publication rows and the
 KPI engine all run as they do on real files, in well under a second and with no workbook.
 
@@ -40,68 +42,93 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
+from ..intake.registry import Registry, registry_from_text
+from ..spec.periods import month_at, month_index
 from ..spec.deadlines import deadline_for
 from ..spec.findings import make
-from ..packs.kpis import month_at, month_index
 from ..spec.model import FileReport
-from ..intake.registry import Registry, registry_from_text
+from ..spec.resources import validators_dir
+from ..spec.return_spec import get_spec
 from ..spec.workdays import add_working_days
+from .sample_expr import FUNCTIONS, evaluate
 
-REPORT_MONTH = "2026-10"
-AS_OF = dt.date(2026, 11, 20)
-MONTHS = tuple(month_at(month_index("2025-11") + i) for i in range(12))
-KPIS = (1, 2, 3, 4, 5)
-NO_CASES_KPI, NO_CASES_MONTH = 4, "2026-07"
+SEASON_FILE = "season.toml"
 
 
 @dataclass(frozen=True)
 class SeasonContract:
     provider: str
     contract: str
-    returns: str  # register "returns" column
-    first: str | None  # first month with an MMIR, None for none
-    last: str | None  # last month with an MMIR
-    due: int
-    within: int
-    register_start: str = ""  # register service_start column
-    register_first: str = ""  # register first_period column
-    register_end: str = ""  # register service_end column
+    return_id: str
+    periods: tuple[str, ...]  # the periods it sends, in order
+    vars: dict[str, Any] = field(default_factory=dict)  # its own figures, read by the [values] expressions
+    register: dict[str, str] = field(default_factory=dict)  # service_start, first_period, service_end
+
+    def __hash__(self) -> int:
+        return hash((self.return_id, self.contract))
 
 
-CONTRACTS = (
-    SeasonContract("Northbridge Employment Ltd", "AtW-MHSS-C014", "mmir", "2025-11", "2026-10", 20, 19, "2025-11"),
-    SeasonContract("Calder Valley Work Partnership", "AtW-MHSS-C022", "mmir", "2025-11", "2026-10", 10, 9, "2025-11"),
-    SeasonContract("Harbourside Futures CIC", "AtW-MHSS-C031", "mmir", "2025-11", "2026-10", 10, 8, "2025-11"),
-    SeasonContract("Meridian Skills and Health Ltd", "AtW-MHSS-C047", "mmir", "2026-04", "2026-10", 10, 10,
-                   register_first="2026-04"),
-    SeasonContract("Eastgate Pathways Ltd", "AtW-MHSS-C058", "mmir", None, None, 0, 0, "2026-10"),
-    SeasonContract("Westfield Works Ltd", "AtW-MHSS-C063", "mmir", "2026-05", "2026-10", 5, 4, "2026-05"),
-    SeasonContract("Southmoor Employment Ltd", "AtW-MHSS-C070", "mmir", "2025-11", "2026-07", 10, 7, "2025-11",
-                   register_end="2026-07"),
-)
-KPD_CONTRACTS = (("Northbridge Employment Ltd", "CPA 07"), ("Pennine Pathways CIC", "CPA 21"))
-LATE = ("AtW-MHSS-C022", "2026-10", 3)  # contract, month, working days late
-REJECTED_THEN_RESUBMITTED = ("AtW-MHSS-C031", "2026-08")  # the resubmission comes 2 working days late
-SUPERSEDED = ("AtW-MHSS-C014", "2026-09", 15)  # the first file's KPI within-target figure
-RESENT_LATE = ("AtW-MHSS-C047", "2026-10")  # on time, then a copy resent after the deadline: on time
-COHORT_2026 = ("AtW-MHSS-C014", "2026-09", 4, 4)  # contract, from month, due, within
+@lru_cache(maxsize=1)
+def _data() -> dict[str, Any]:
+    return tomllib.loads((validators_dir() / SEASON_FILE).read_text(encoding="utf-8"))
+
+
+_DATA = _data()
+REPORT_MONTH: str = _DATA["report_month"]
+AS_OF: dt.date = _DATA["as_of"]
+MONTHS = tuple(month_at(i) for i in range(month_index(_DATA["first_month"]), month_index(REPORT_MONTH) + 1))
+
+
+def _periods(c: dict[str, Any]) -> tuple[str, ...]:
+    if "periods" in c:
+        return tuple(c["periods"])
+    if not c.get("first"):
+        return ()  # owes returns, has sent nothing
+    first = MONTHS.index(c["first"]) if c["first"] in MONTHS else 0
+    return MONTHS[first: MONTHS.index(c["last"]) + 1]
+
+
+CONTRACTS = tuple(SeasonContract(c["provider"], c["contract"], c["returns"], _periods(c), dict(c.get("vars", {})),
+                                 dict(c.get("register", {}))) for c in _DATA["contracts"])
+EVENTS = {(e["contract"], e["period"]): e for e in _DATA.get("events", [])}
 
 
 def register_csv() -> str:
     lines = ["provider,contract,returns,region,service_start,first_period,service_end"]
     for c in CONTRACTS:
-        lines.append(f"{c.provider},{c.contract},{c.returns},england-and-wales,{c.register_start},{c.register_first},"
-                     f"{c.register_end}")
-    for provider, cpa in KPD_CONTRACTS:
-        lines.append(f"{provider},{cpa},kpd,england-and-wales,,2026-27 Q1,")
+        r = c.register
+        lines.append(f"{c.provider},{c.contract},{c.return_id},england-and-wales,{r.get('service_start', '')},"
+                     f"{r.get('first_period', '')},{r.get('service_end', '')}")
     return "\n".join(lines) + "\n"
 
 
 def register() -> Registry:
     return registry_from_text(register_csv(), "season-providers.csv")
+
+
+def _bounds(return_id: str, period: str) -> tuple[str, dt.date, dt.date]:
+    return get_spec(return_id).period.parse(period)
+
+
+def _months(start: dt.date, end: dt.date) -> list[str]:
+    return [month_at(i) for i in range(month_index(f"{start:%Y-%m}"), month_index(f"{end:%Y-%m}") + 1)]
+
+
+def values(c: SeasonContract, period: str, changed: dict[str, Any] | None = None) -> list[tuple]:
+    """The (field, key, month, value) rows of one file, from the season's [values] expression."""
+    _label, start, end = _bounds(c.return_id, period)
+    year_start = get_spec(c.return_id).period.year_start_month
+    first = dt.date(start.year - (start.month < year_start), year_start, 1)
+    scope = dict(FUNCTIONS) | c.vars | (changed or {}) | {
+        "contract": c.contract, "provider": c.provider, "period": period,
+        "months": _months(start, end), "months_to_date": _months(first, end)}
+    return evaluate(_DATA["values"][c.return_id], scope)
 
 
 def _received(return_id: str, period: str, period_end: dt.date, late_days: int, again: bool) -> dt.datetime:
@@ -112,86 +139,42 @@ def _received(return_id: str, period: str, period_end: dt.date, late_days: int, 
     return dt.datetime.combine(day, dt.time(12, 0))
 
 
-def _report(return_id: str, provider: str, contract: str, period: str, values: list, *, late_days: int = 0,
-            tag: str = "", errors: bool = False) -> FileReport:
-    label, _start, end = parse_period_label_for(return_id, period)
-    received = _received(return_id, label, end, late_days, bool(tag))
-    due = deadline_for(return_id, label, end)
-    name = f"{contract.replace(' ', '-')}-{label.replace(' ', '-')}{tag}.xlsx"
+def _report(c: SeasonContract, period: str, rows: list, *, late_days: int = 0, tag: str = "",
+            finding: dict[str, Any] | None = None) -> FileReport:
+    label, _start, end = _bounds(c.return_id, period)
+    received = _received(c.return_id, label, end, late_days, bool(tag))
+    due = deadline_for(c.return_id, label, end)
+    name = f"{c.contract.replace(' ', '-')}-{label.replace(' ', '-')}{tag}.xlsx"
     findings = []
-    if errors:
-        findings.append(make("required-missing", sheet="KPIs", cell="C5", field_label="KPI 3 cases due"))
+    if finding:
+        findings.append(make(finding["code"], **{k: v for k, v in finding.items() if k != "code"}))
     if late_days:  # as the validator reports a file received after its deadline
         findings.append(make("submitted-late", detail=f"late by {late_days} working days",
                              deadline=f"{due.due:%Y-%m-%d %H:%M}", found=f"late by {late_days} working days"))
-    return FileReport(path=name, name=name, sha256=hashlib.sha256(name.encode()).hexdigest(), return_id=return_id,
-                      version="season", provider=provider, contract=contract, period=label, period_end=end,
+    return FileReport(path=name, name=name, sha256=hashlib.sha256(name.encode()).hexdigest(), return_id=c.return_id,
+                      version="season", provider=c.provider, contract=c.contract, period=label, period_end=end,
                       findings=findings, submitted=received, submitted_source="email", deadline=due.due,
-                      late_working_days=late_days, values=values)
-
-
-def parse_period_label_for(return_id: str, period: str) -> tuple[str, dt.date, dt.date]:
-    from ..spec.return_spec import get_spec
-
-    return get_spec(return_id).period.parse(period)
-
-
-def mmir_values(c: SeasonContract, month: str, *, within: int | None = None) -> list[tuple]:
-    within = c.within if within is None else within
-    rows: list[tuple] = []
-    for kpi in KPIS:
-        cohorts = [("2024", c.due, within)]
-        if c.contract == COHORT_2026[0] and month_index(month) >= month_index(COHORT_2026[1]):
-            cohorts.append(("2026", COHORT_2026[2], COHORT_2026[3]))
-        for cohort, due, inside in cohorts:
-            if (kpi == NO_CASES_KPI and month == NO_CASES_MONTH) or (kpi == 5 and cohort == "2026"):
-                due = inside = 0
-            key = f"kpi{kpi}_{cohort}"
-            rows += [("kpi_cases_due", key, month, float(due)), ("kpi_within_target", key, month, float(inside)),
-                     ("kpi_outside_target", key, month, float(due - inside))]
-    if month_index(month) % 3 == 2:  # June, September, December, March: the quarter-end Social Value fields
-        second = 50.0 if c.contract == "AtW-MHSS-C031" else 100.0
-        rows += [("sv_measure1_pct", "", month, 100.0), ("sv_measure2_pct", "", month, second),
-                 ("sv_companies_over_500", "", month, 0.0), ("sv_companies", "", month, 3.0)]
-    return rows
-
-
-def kpd_values(quarter: str, cpa: str) -> list[tuple]:
-    months = [month_at(month_index("2026-04") + i) for i in range(3 * int(quarter[-1]))]
-    rows: list[tuple] = []
-    for n, m in enumerate(months):
-        base = 40.0 + n + (10.0 if cpa == "CPA 21" else 0.0)
-        rows += [("staff_senior", "", m, 4.0), ("staff_front_line", "", m, base), ("staff_central", "", m, 10.0),
-                 ("staff_employer", "", m, 6.0), ("caseload_active", "", m, 3000.0 + 10 * n),
-                 ("caseload_in_work", "", m, 800.0), ("caseload_not_engaged", "", m, 400.0),
-                 ("job_entries", "", m, 2.0 * base), ("days_lost", "", m, 20.0)]
-    return rows
+                      late_working_days=late_days, values=rows)
 
 
 def reports() -> list[FileReport]:
     """Every file of the season, in the order received."""
     out: list[FileReport] = []
     for c in CONTRACTS:
-        if c.first is None:
-            continue
-        for month in MONTHS[MONTHS.index(c.first) if c.first in MONTHS else 0: MONTHS.index(c.last) + 1]:
-            late = LATE[2] if (c.contract, month) == LATE[:2] else 0
-            if (c.contract, month) == REJECTED_THEN_RESUBMITTED:
-                out.append(_report("mmir", c.provider, c.contract, month, mmir_values(c, month), errors=True))
-                out.append(_report("mmir", c.provider, c.contract, month, mmir_values(c, month), late_days=2,
-                                   tag="-resubmitted"))
-            elif (c.contract, month) == RESENT_LATE:
-                out.append(_report("mmir", c.provider, c.contract, month, mmir_values(c, month)))
-                out.append(_report("mmir", c.provider, c.contract, month, mmir_values(c, month), late_days=1,
-                                   tag="-resent"))
-            elif (c.contract, month) == SUPERSEDED[:2]:
-                out.append(_report("mmir", c.provider, c.contract, month, mmir_values(c, month, within=SUPERSEDED[2])))
-                out.append(_report("mmir", c.provider, c.contract, month, mmir_values(c, month), tag="-corrected"))
+        for period in c.periods:
+            event = EVENTS.get((c.contract, period), {})
+            kind, late = event.get("kind"), int(event.get("late_days", 0))
+            if kind == "rejected-then-resubmitted":
+                out.append(_report(c, period, values(c, period), finding=event.get("finding")))
+                out.append(_report(c, period, values(c, period), late_days=late, tag="-resubmitted"))
+            elif kind == "resent-late":
+                out.append(_report(c, period, values(c, period)))
+                out.append(_report(c, period, values(c, period), late_days=1, tag="-resent"))
+            elif kind == "superseded":
+                out.append(_report(c, period, values(c, period, event.get("vars"))))
+                out.append(_report(c, period, values(c, period), tag="-corrected"))
             else:
-                out.append(_report("mmir", c.provider, c.contract, month, mmir_values(c, month), late_days=late))
-    for provider, cpa in KPD_CONTRACTS:
-        for quarter in ("2026-27 Q1", "2026-27 Q2"):
-            out.append(_report("kpd", provider, cpa, quarter, kpd_values(quarter, cpa)))
+                out.append(_report(c, period, values(c, period), late_days=late if kind == "late" else 0))
     return sorted(out, key=lambda r: (r.submitted, r.name))
 
 

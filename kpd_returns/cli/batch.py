@@ -33,7 +33,8 @@ from ..intake.registry import RegistryError
 from ..intake.submissions import submissions_register
 from ..intake.scope import Scope
 from ..intake.workspace import ledger_for, register_for, remember_ledger
-from .pack import write_packs
+from ..intake.report_month import latest_report_month
+from ..packs.build import write_packs
 from ..intake.consolidate import consolidate
 from ..intake.ingest import ingest
 from ..intake.ledger import Ledger, LedgerError
@@ -210,13 +211,14 @@ def run_status(*, db: Path | None = None, periods: Sequence[str] | None = None, 
 
 def _write_packs(ledger_path: Path, packs_dir: Path, periods: Sequence[str] | None, day: dt.date,
                  providers) -> tuple[str | None, list[Path]]:
-    """Packs for the report month: a month given with --period, else the latest MMIR month in the ledger,
-    else (a KPD-only ledger) the last month of the latest KPD quarter."""
+    """Packs for the report month: a month given with --period, else the latest month the ledger's
+    finest-grained returns reach (intake.report_month: a monthly return's latest month; in a ledger of
+    quarterly returns only, the last month of the latest quarter)."""
     months = [p for p in (periods or []) if re.fullmatch(r"\d{4}-\d{2}", p.strip())]
     if not months:
         with Ledger(ledger_path) as ledger:
-            months = sorted({r.period for r in ledger.current_returns("mmir")}) or sorted(
-                {f"{r.period_end:%Y-%m}" for r in ledger.current_returns("kpd") if r.period_end})
+            latest = latest_report_month(ledger)
+        months = [latest] if latest else []
     if not months:
         return None, []
     return max(months), write_packs(ledger_path, packs_dir, max(months), as_of=day, register=providers)

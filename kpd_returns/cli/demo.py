@@ -25,17 +25,14 @@ from typing import TextIO
 
 DEMO_AS_OF = dt.date(2026, 11, 20)
 
-# A register of who owes what. The fifth provider has sent nothing, so the
-# register shows what "missing" looks like.
-_EXTRA_PROVIDER = ("Eastgate Pathways Ltd", "AtW-MHSS-C058", "mmir", "scotland", "2026-08")
-
-
 def register_csv() -> str:
-    """The demo's providers register: the samples' own register and one provider that sent nothing."""
+    """The demo's providers register: the samples' own register and the rows of providers that owe
+    returns but sent nothing (validators/samples.toml, ``demo_register_rows``), so the register
+    shows what "missing" looks like."""
+    from ..author.sample_world import world
     from ..author.samples import register_csv as samples_register
 
-    name, contract, returns, region, first = _EXTRA_PROVIDER
-    return samples_register() + f"{name},{contract},{returns},{region},2026-08,{first},\n"
+    return samples_register() + "".join(f"{row}\n" for row in world().demo_register_rows)
 
 
 def _count(n: int, noun: str) -> str:
@@ -63,6 +60,7 @@ def run_demo(out: Path, *, as_of: dt.date = DEMO_AS_OF, workers: int | None = No
     from ..intake.consolidate import consolidate
     from ..intake.ledger import Ledger
     from ..intake.registry import load_registry
+    from ..intake.report_month import latest_report_month
     from ..render.annotate import annotate, annotated_name
     from ..render.json_report import dumps
     from ..render.progress import Progress
@@ -120,7 +118,8 @@ def run_demo(out: Path, *, as_of: dt.date = DEMO_AS_OF, workers: int | None = No
     remember_ledger(result.ledger_path)  # so a bare `kpd-returns status` or `pack` here reads this ledger
 
     with Ledger(ledger_path) as ledger:
-        months = sorted({r.period for r in ledger.current_returns("mmir")})
+        month = latest_report_month(ledger)
+    months = [month] if month else []
     packs = out / "packs"
     written = write_packs(ledger_path, packs, months[-1], as_of=as_of, register=register_path) if months else []
     html = sorted((p for p in written if p.suffix == ".html"), key=lambda p: "national" not in p.name)

@@ -16,12 +16,13 @@ import typer
 from ..spec.constants import DEFAULT_LEDGER, DEFAULT_REGION, LEDGER_NAME
 from ..spec.resources import installed_version
 from .command import PlainCommand, PlainGroup
+from .help_text import contract_examples, kind_list, period_examples, prefixes
 
 app = typer.Typer(
     cls=PlainGroup,
     add_completion=False,
     no_args_is_help=True,
-    help="Validate, consolidate and report DWP provider management-information returns (KPD and MMIR).",
+    help=f"Validate, consolidate and report DWP provider management-information returns ({prefixes()}).",
 )
 
 
@@ -36,7 +37,7 @@ def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Print the version of kpd-returns and exit."),
 ) -> None:
-    """Validate, consolidate and report DWP provider management-information returns (KPD and MMIR)."""
+    # No docstring: the group's help is the Typer(help=...) above, which names the return types the specs define.
     _say_spec_problems()
 
 
@@ -54,12 +55,12 @@ def _say_spec_problems() -> None:
 
 @app.command(cls=PlainCommand)
 def template(
-    return_type: str = typer.Argument(..., metavar="KIND", help="Return type: kpd or mmir.", show_default=False),
+    return_type: str = typer.Argument(..., metavar="KIND", help=f"Return type: {kind_list()}.", show_default=False),
     out: Optional[Path] = typer.Argument(None, metavar="OUT.xlsx", help="Where to write the blank template.",
                                          show_default=False),
     provider: Optional[str] = typer.Option(None, "--provider", metavar="NAME", help="Pre-fill the provider name."),
-    cpa: Optional[str] = typer.Option(None, "--cpa", "--contract", metavar="REF", help="Pre-fill the CPA (KPD) or contract reference (MMIR)."),
-    period: Optional[str] = typer.Option(None, "--period", metavar="PERIOD", help="Pre-fill the period: 2026-27 Q2 (KPD) or 2026-10 (MMIR)."),
+    cpa: Optional[str] = typer.Option(None, "--cpa", "--contract", metavar="REF", help=f"Pre-fill the contract ({contract_examples()})."),
+    period: Optional[str] = typer.Option(None, "--period", metavar="PERIOD", help=f"Pre-fill the period: {period_examples()}."),
     providers: Optional[Path] = typer.Option(
         None, "--providers", metavar="FILE",
         help="A providers register: write one pre-filled, locked template per contract owing the return for --period."),
@@ -89,7 +90,7 @@ def samples(out: Path = typer.Argument(..., metavar="DIR", help="Folder to write
 
 @app.command(cls=PlainCommand)
 def rules(
-    return_type: Optional[str] = typer.Argument(None, metavar="[RETURN]", help="Return type: kpd or mmir (default: all).",
+    return_type: Optional[str] = typer.Argument(None, metavar="[RETURN]", help=f"Return type: {kind_list()} (default: all).",
                                                 show_default=False),
     fmt: str = typer.Option("text", "--format", metavar="FORMAT", help="text, json, csv or html (one accessible page)."),
 ) -> None:
@@ -163,7 +164,7 @@ def ingest(
 @app.command(cls=PlainCommand)
 def status(
     db: Optional[Path] = typer.Option(None, "--db", metavar="PATH", help=_LEDGER_HELP),
-    period: Optional[list[str]] = typer.Option(None, "--period", metavar="P", help="Only this period: 2026-27 Q2 (KPD) or 2026-10 (MMIR). Repeatable."),
+    period: Optional[list[str]] = typer.Option(None, "--period", metavar="P", help=f"Only this period: {period_examples()}. Repeatable."),
     providers: Optional[Path] = typer.Option(None, "--providers", metavar="FILE", help="The providers register (CSV or TOML): who owes which returns."),
     as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE", help="Judge missing and late as at DATE (default: today)."),
     region: str = typer.Option(DEFAULT_REGION, "--region", metavar="REGION", help=_REGION_HELP),
@@ -183,7 +184,7 @@ def consolidate(
     out: Path = typer.Option(..., "--out", metavar="DIR", help="Where to write consolidated.xlsx, summary.json and rejected/."),
     db: Optional[Path] = typer.Option(None, "--db", metavar="PATH", help=f"The ledger (SQLite). Default: DIR/{LEDGER_NAME}."),
     providers: Optional[Path] = typer.Option(None, "--providers", metavar="FILE", help="The providers register (CSV or TOML): who owes which returns."),
-    period: Optional[list[str]] = typer.Option(None, "--period", metavar="P", help="Report this period: 2026-27 Q2 (KPD) or 2026-10 (MMIR, with its contract year to date). Repeatable."),
+    period: Optional[list[str]] = typer.Option(None, "--period", metavar="P", help=f"Report this period: {period_examples()} (a month with its contract year to date). Repeatable."),
     as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE", help="Judge missing and late as at DATE (default: today)."),
     workers: Optional[str] = typer.Option(None, "--workers", metavar="N", help="Check N files at a time (default: one per CPU core)."),
     region: str = typer.Option(DEFAULT_REGION, "--region", metavar="REGION", help=_REGION_HELP),

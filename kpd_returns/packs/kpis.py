@@ -37,6 +37,7 @@ from typing import Any, Iterable, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..spec.periods import period_of
+from ..spec.periods import month_at, month_index  # noqa: F401  (re-exported: the packs import them here)
 from ..spec.resources import validators_dir
 from .specs import kpi_spec
 
@@ -174,16 +175,6 @@ def default_config() -> KpiConfig:
 
 
 # ---------------------------------------------------------------- months
-def month_index(month: str) -> int:
-    if not isinstance(month, str) or not re.fullmatch(MONTH_PATTERN, month):
-        raise ValueError(f"'{month}' is not a month in the form YYYY-MM")
-    return int(month[:4]) * 12 + int(month[5:]) - 1
-
-
-def month_at(index: int) -> str:
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
 def window_months(report_month: str, window: Window, service_start: str) -> tuple[list[str], bool]:
     """The months of a window, clipped at the Service Start Date, and whether it was clipped."""
     end, start = month_index(report_month), month_index(service_start)

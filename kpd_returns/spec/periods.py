@@ -48,13 +48,19 @@ class Period(NamedTuple):
 
 
 # -- months as text -------------------------------------------------------------------------
+_MONTH_FORM = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+
+
 def month_title(ym: str) -> str:
     """'2026-09' -> 'September 2026'."""
     return f"{calendar.month_name[int(ym[5:7])]} {int(ym[:4])}"
 
 
 def month_index(ym: str) -> int:
-    """'2026-09' -> a month count (year * 12 + month - 1), for arithmetic on months."""
+    """'2026-09' -> a month count (year * 12 + month - 1), for arithmetic on months; ValueError for anything
+    that is not a month written YYYY-MM."""
+    if not isinstance(ym, str) or not _MONTH_FORM.fullmatch(ym):
+        raise ValueError(f"'{ym}' is not a month in the form YYYY-MM")
     return int(ym[:4]) * 12 + int(ym[5:7]) - 1
 
 

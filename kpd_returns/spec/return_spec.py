@@ -79,6 +79,9 @@ class ReturnSpec(_Model):
     rules: list[RuleSpec] = PydField(default_factory=list)
     key_measures: list[KeyMeasure] = PydField(default_factory=list)
     pack: PackSpec | None = None  # the performance packs' section for this return (spec/pack_spec.py)
+    # The sample generator's profile ([samples], docs/spec-format.md "Sample profile"): read by
+    # kpd_returns.author, opaque to every earlier stage.
+    samples: dict[str, Any] = PydField(default_factory=dict)
     # Set by the loader, not the file.
     source_path: str = ""
     spec_hash: str = ""

@@ -1,0 +1,39 @@
+"""Which month the packs report on when nobody says: read from the ledger and the specs.
+
+The packs cover one report month. Without ``--period`` the batch run and the demo take the
+latest month that the finest-grained returns in the ledger reach: a monthly return's latest
+month before a quarterly return's last month, so a quarterly return sent early never moves
+the packs past the monthly returns. No return type is named: how many months a period
+covers comes from each return's own spec.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ..spec.return_spec import SpecError, get_spec
+
+
+def _months_covered(return_id: str, period: str) -> int | None:
+    """How many calendar months the period ``period`` of ``return_id`` spans (None if unknown)."""
+    try:
+        parsed = get_spec(return_id).period.parse(period)
+    except SpecError:
+        return None
+    if parsed is None:
+        return None
+    _label, start, end = parsed
+    return (end.year - start.year) * 12 + end.month - start.month + 1
+
+
+def latest_report_month(ledger) -> str | None:
+    """'YYYY-MM': the latest month in which a current return of the finest-grained return types
+    held ends; None for a ledger with no current return."""
+    ends: dict[int, set[str]] = {}
+    for row in ledger.current_returns():
+        if not row.return_id or not row.period or not isinstance(row.period_end, dt.date):
+            continue
+        months = _months_covered(row.return_id, row.period)
+        if months is not None:
+            ends.setdefault(months, set()).add(f"{row.period_end:%Y-%m}")
+    return max(ends[min(ends)]) if ends else None
