@@ -283,13 +283,16 @@ def _no_deadline_rule(body: dict, fail) -> Rule:
     """``no_deadline = true`` with a ``reason``: said explicitly, so it is never mistaken for a forgotten rule."""
     if body["no_deadline"] is not True:
         raise fail(".no_deadline", "must be true (or leave it out and give a deadline rule)")
-    extra = sorted(set(body) - {"no_deadline", "reason"})
+    extra = sorted(set(body) - {"no_deadline", "reason", "guidance"})
     if extra:
-        raise fail(f".{extra[0]}", "is not used by a no_deadline rule, which takes no_deadline and reason")
+        raise fail(f".{extra[0]}", "is not used by a no_deadline rule, which takes no_deadline, reason and guidance")
     reason = body.get("reason")
     if not isinstance(reason, str) or not reason.strip():
         raise fail(".reason", "is missing: say why the return has no deadline (the guidance behind it)")
-    return Rule(kind=NO_DEADLINE, source=reason.strip())
+    guidance = body.get("guidance", "")
+    if not isinstance(guidance, str):
+        raise fail(".guidance", "must be text")
+    return Rule(kind=NO_DEADLINE, source=reason.strip(), guidance=guidance)
 
 
 def _parse_time(value: Any) -> dt.time | None:
