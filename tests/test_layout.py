@@ -28,14 +28,7 @@ MAX_LINES = 450
 LONG_MODULES_BEING_SPLIT: dict[str, str] = {}
 
 # (importer, imported) pairs allowed against the stage order, each with its reason. Keep it empty if you can.
-STAGE_EXCEPTIONS: dict[tuple[str, str], str] = {
-    ("kpd_returns.intake.consolidated_kpis", "kpd_returns.packs.kpis"):
-        "the consolidated workbook's KPI sheet uses the packs' KPI engine; TODO(packs branch): the engine becomes "
-        "general (issue 11 item 1) and moves below intake, or the KPI sheet moves to packs",
-    ("kpd_returns.render.fix_totals", "kpd_returns.author.template"):
-        "a copy with its totals' formulas restored writes the formulas the template writes (computed_formula); "
-        "TODO(issue 13 rules branch, owner of author/template.py): move computed_formula below both",
-}
+STAGE_EXCEPTIONS: dict[tuple[str, str], str] = {}
 
 
 def _modules() -> dict[str, Path]:

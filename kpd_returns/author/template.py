@@ -28,32 +28,13 @@ from .template_cells import (  # noqa: F401 - re-exported: callers use template.
 )
 from ..spec import layout
 from ..spec.constants import FIXED_TIME
+from ..spec.formulas import computed_formula  # noqa: F401  (also re-exported: tests import it here)
 from ..spec.return_spec import FIRST_DATA_ROW, HEADER_ROW, INSTRUCTION_ROW, META_SHEET, TITLE_ROW, FieldSpec, ReturnSpec, SheetSpec
 
 GENERATOR = "kpd-returns"
 META_NAME = "KPDRETURNS_META"
 META_KEYS = ("return_type", "template_version", "spec_hash", "generator")
 # A fixed creation date: the same arguments must give a byte-identical file.
-
-
-def computed_formula(spec: ReturnSpec, field_id: str, key: str = "",
-                     index: dict[tuple[str, str], layout.Slot] | None = None) -> str:
-    """The formula of a computed field at one key (column or row), e.g. '=SUM(C5,C6,C7,C8)'.
-
-    Public so the reader and ``--fix-totals`` can compare with or restore it. A ratio
-    shows an empty cell rather than #DIV/0! when its denominator is empty or 0.
-    """
-    field = spec.field(field_id)
-    if field.computed is None:
-        raise ValueError(f"The field '{field_id}' is not a computed field.")
-    index = index if index is not None else layout.slot_index(spec)
-    cells = [index[(part, key)].cell for part in field.computed.of]
-    if field.computed.op == "sum":
-        # Blank until the month has an input: a 0 in a month not yet reported reads as no staff.
-        joined = ",".join(cells)
-        return f'=IF(COUNT({joined})=0,"",SUM({joined}))'
-    num, den = cells
-    return f'=IF(OR({den}="",{den}=0),"",{num}/{den})'
 
 
 def parse_period(spec: ReturnSpec, period: str) -> dict[str, Any]:
