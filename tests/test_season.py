@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from kpd_returns.author import season
-from kpd_returns.cli.pack import load_packs
+from kpd_returns.packs.build import load_packs
 from kpd_returns.intake.ledger import Ledger
 from kpd_returns.packs.pack_data import publication
 from kpd_returns.intake.submissions import owed_span, submissions_register
@@ -387,7 +387,7 @@ def test_national_pack_counts_every_contract_owing(packs):
 
 
 def test_season_packs_are_byte_identical_across_runs(tmp_path):
-    from kpd_returns.cli.pack import write_packs
+    from kpd_returns.packs.build import write_packs
 
     runs = []
     for n in (1, 2):

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import xlsxwriter
+from xlsxwriter.exceptions import FileCreateError
 
 from . import checks_sheet
 from ..checks.explanations import SHEET_NAME as EXPLANATIONS_SHEET
@@ -29,7 +30,8 @@ from .template_cells import (  # noqa: F401 - re-exported: callers use template.
 from ..spec import layout
 from ..spec.constants import FIXED_TIME
 from ..spec.formulas import computed_formula  # noqa: F401  (also re-exported: tests import it here)
-from ..spec.return_spec import FIRST_DATA_ROW, HEADER_ROW, INSTRUCTION_ROW, META_SHEET, TITLE_ROW, FieldSpec, ReturnSpec, SheetSpec
+from ..spec.return_spec import (FIRST_DATA_ROW, HEADER_ROW, INSTRUCTION_ROW, META_SHEET, TITLE_ROW, FieldSpec, ReturnSpec,
+                                 SheetSpec, SpecError, get_spec)
 
 GENERATOR = "kpd-returns"
 META_NAME = "KPDRETURNS_META"
@@ -311,10 +313,6 @@ def write_template(spec: ReturnSpec, path_or_buffer: str | Path | IO[bytes], *, 
 def cli_template(return_type: str, out: Path, provider: str | None = None, contract: str | None = None,
                  period: str | None = None) -> int:
     """The `kpd-returns template` command: 0 on success, 2 with a one-line message otherwise."""
-    from xlsxwriter.exceptions import FileCreateError
-
-    from ..spec.return_spec import SpecError, get_spec
-
     out = Path(out)
     try:
         spec = get_spec(return_type.strip().lower())

@@ -50,11 +50,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..checks.cross_checks import slot_index
 from ..spec.findings import CATALOGUE
 from ..spec.personal_data import mask_all
 from ..spec.computed import value as computed_value
 from ..spec.periods import month_title
 from ..spec.return_spec import KeyMeasure, ReturnSpec
+from .consolidated_kpis import kpi_sheet
 from .consolidated_writer import EXCEL_MAX_ROWS, NOTE_ROW, TITLE_ROW, _table_name, _Writer, page_setup
 from .streamed_rows import RowWriter, TableSpec, splice
 
@@ -113,8 +115,6 @@ def write_consolidated(path: str | Path, data: WorkbookInput) -> list[str]:
                 _measure_sheet(w, rd, m, grids[m.slug])
             kpis = rd.spec.pack.kpis if rd.spec.pack else None
             if kpis is not None:  # the KPI counts' percentages, beside them (consolidated_kpis)
-                from .consolidated_kpis import kpi_sheet
-
                 kpi_sheet(w, rd, kpis, _table_name(kpis.consolidated_sheet))
         _validation_summary(w, data)
         _queries(w, data)
@@ -213,8 +213,6 @@ def _submissions(w: _Writer, data: WorkbookInput) -> None:
 
 
 def _slot_order(spec: ReturnSpec) -> dict[tuple[str, str], int]:
-    from ..checks.cross_checks import slot_index
-
     return {k: i for i, k in enumerate(slot_index(spec))}
 
 
