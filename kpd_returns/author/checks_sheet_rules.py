@@ -12,7 +12,7 @@ import datetime as dt
 
 from ..checks.period import cohort_rows
 from ..spec import layout
-from .checks_sheet import _EPS, Check, Context, Probe, blank, filled, lit, quoted
+from .checks_probes import _EPS, Check, Context, Probe, blank, filled, lit, quoted
 from ..spec.return_spec import HEADER_ROW, RuleSpec, SheetSpec
 
 

@@ -24,7 +24,7 @@ from ..checks.ytd_lists import list_totals
 from ..spec.deadlines import deadline_guidance
 from ..spec.findings import CATALOGUE, QUERY_CODES
 from ..spec.return_spec import ReturnSpec, SpecError, load_all
-from .checks_sheet import Context
+from .checks_probes import Context
 from .checks_sheet_rules import field_checks
 
 SCHEMA = "kpd-returns-rules/1.0"
