@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from kpd_returns.cli.main import app
 from kpd_returns.spec import layout
 from kpd_returns.spec.return_spec import get_spec
+from test_checks_helpers import named_cell
 
 Cells = dict[tuple[str, str], Any]  # (field id, key) -> value; None clears the cell
 
@@ -43,17 +44,9 @@ def ref_of(return_id: str, field_id: str, key: str = "") -> str:
 
 def fill(return_id: str, blank: Path, cells: Cells, target: Path) -> Path:
     """A copy of the template with ``cells`` typed in through each field's defined name."""
-    spec = get_spec(return_id)
     wb = openpyxl.load_workbook(blank)
     for (fid, key), value in cells.items():
-        dn = wb.defined_names[spec.defined_name(fid)]
-        ((sheet_name, coord),) = list(dn.destinations)
-        found = wb[sheet_name][coord]
-        cells_of_name = [c for row in found for c in row] if isinstance(found, tuple) else [found]
-        sheet = spec.fields_by_id[fid][0]
-        keys = layout.column_keys(spec, sheet) if sheet.kind == "grid" else (
-            [r.key for r in sheet.row_keys] if sheet.kind == "list" else [""])
-        dict(zip(keys, cells_of_name))[key].value = value
+        named_cell(wb, return_id, fid, key).value = value
     wb.save(target)
     return target
 

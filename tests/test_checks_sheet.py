@@ -76,7 +76,7 @@ def test_the_template_is_byte_identical_across_runs(specs):
 
 
 def test_no_generator_module_names_a_return_type():
-    for module in ("checks_sheet.py", "checks_sheet_rules.py", "prefilled.py"):
+    for module in ("checks_sheet.py", "checks_probes.py", "checks_sheet_rules.py", "prefilled.py"):
         source = (Path(checks_sheet.__file__).parent / module).read_text(encoding="utf-8")
         assert not RETURN_TYPE_WORDS.search(source), module
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from kpd_returns.intake.consolidated_workbook import _field_value
+from kpd_returns.intake.consolidated_measures import _field_value
 from kpd_returns.packs.measures import contract_months
 from kpd_returns.packs.specs import section_of
 from kpd_returns.spec.computed import evaluate, value

@@ -43,7 +43,7 @@ def browser():
 
 @pytest.fixture(scope="module")
 def packs(tmp_path_factory):
-    from kpd_returns.cli.pack import write_packs
+    from kpd_returns.packs.build import write_packs
 
     tmp = tmp_path_factory.mktemp("browser")
     ledger = ledger_from_rows(tmp / "ledger.sqlite", missing=None)
@@ -120,7 +120,7 @@ def test_screenshot_of_a_provider_pack(browser, packs):
 def season_packs(tmp_path_factory):
     """Every HTML pack of the generated real season (kpd_returns/author/season.py), issue 12."""
     from kpd_returns.author import season
-    from kpd_returns.cli.pack import write_packs
+    from kpd_returns.packs.build import write_packs
 
     tmp = tmp_path_factory.mktemp("season-browser")
     ledger = season.build_ledger(tmp / "ledger.sqlite")

@@ -65,6 +65,28 @@ def test_contract_service_start_from_config(tmp_path):
     assert cfg.contracts["LOT2"].tmpls == {"headline": 12.5}
 
 
+
+def test_configured_start_follows_the_spec_that_names_the_config_not_a_return_id(monkeypatch):
+    """A contract's Service Start Date comes from the KPI config a spec's [pack.kpis] names: any return
+    whose spec names it gets it, a return without [pack.kpis] never does (issue 11 item 1)."""
+    from kpd_returns.spec import kpi_config
+    from kpd_returns.spec.return_spec import load_all
+
+    read: list[str] = []
+    config = kpi_config.default_config().model_copy(
+        update={"contracts": {"lot2": kpi_config.ContractSettings(service_start="2026-10")}})
+    monkeypatch.setattr(kpi_config, "config_named", lambda name: read.append(name) or config)
+    with_kpis = kpi_config.kpi_spec()
+    without = next(s for s in load_all().values() if s.pack is None or s.pack.kpis is None)
+    assert kpi_config.configured_start(with_kpis, "LOT2") == "2026-10"
+    assert kpi_config.configured_start(with_kpis, "OTHER") is None
+    assert kpi_config.configured_start(without, "LOT2") is None
+    # another return naming a config of its own is read from that file, whatever its id
+    renamed = without.model_copy(update={"id": "quarterly", "pack": with_kpis.pack.model_copy(
+        update={"kpis": with_kpis.pack.kpis.model_copy(update={"config": "other-kpis.toml"})})})
+    assert kpi_config.configured_start(renamed, "lot2") == "2026-10"
+    assert read == [with_kpis.pack.kpis.config, with_kpis.pack.kpis.config, "other-kpis.toml"]
+
 # ---------------------------------------------------------------- windows (AtW 7.05)
 def test_rolling_3_spans_contract_year_boundary_atw_7_05(cfg):
     counts = [mk("2027-02", 3, "2026", 50, 0),  # outside the window

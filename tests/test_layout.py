@@ -4,7 +4,9 @@
 * no import cycle between kpd_returns modules (imports at module level, as Python runs them);
 * a stage imports only itself and earlier stages: spec < read < checks < intake < packs <
   author, render < cli, except that intake, packs and author may import render (they render findings);
-* every stage folder's ``__init__`` says what the stage takes and gives (a docstring).
+* every stage folder's ``__init__`` says what the stage takes and gives (a docstring);
+* an import of a kpd_returns module inside a function says why it is there (a comment on its line or
+  just above it: start-up time of ``--help`` or of the one-file validate, a heavy library behind it).
 
 The graph is built from the source with ``ast``: imports inside functions and under
 ``if TYPE_CHECKING:`` are left out, since neither runs when a module is imported.
@@ -23,24 +25,12 @@ RANK = {"spec": 0, "read": 1, "checks": 2, "intake": 3, "packs": 4, "author": 5,
 MAY_IMPORT_RENDER = {"intake", "packs", "author"}
 MAX_LINES = 450
 
-# Modules other branches of issue 11 are splitting now; each owner removes its line when done.
-LONG_MODULES_BEING_SPLIT = {
-    "kpd_returns/author/samples.py": "TODO(samples branch: author/samples.py, season.py, cli/demo.py): split",
-    "kpd_returns/author/template.py": "TODO(issue 13 rules branch: checks/, author/template.py): split",
-    "kpd_returns/intake/registry.py": "TODO(periods/deadlines/spec loading branch: spec/, intake/registry.py): split",
-    "kpd_returns/intake/consolidated_workbook.py": "TODO(packs branch: packs/, intake/consolidated_workbook.py): split",
-    "kpd_returns/packs/kpis.py": "TODO(packs branch: packs/, intake/consolidated_workbook.py): split",
-}
+# Modules being split now by another branch, each with its reason; each owner removes its line when done.
+# Keep it empty if you can.
+LONG_MODULES_BEING_SPLIT: dict[str, str] = {}
 
 # (importer, imported) pairs allowed against the stage order, each with its reason. Keep it empty if you can.
-STAGE_EXCEPTIONS: dict[tuple[str, str], str] = {
-    ("kpd_returns.intake.consolidated_kpis", "kpd_returns.packs.kpis"):
-        "the consolidated workbook's KPI sheet uses the packs' KPI engine; TODO(packs branch): the engine becomes "
-        "general (issue 11 item 1) and moves below intake, or the KPI sheet moves to packs",
-    ("kpd_returns.render.fix_totals", "kpd_returns.author.template"):
-        "a copy with its totals' formulas restored writes the formulas the template writes (computed_formula); "
-        "TODO(issue 13 rules branch, owner of author/template.py): move computed_formula below both",
-}
+STAGE_EXCEPTIONS: dict[tuple[str, str], str] = {}
 
 
 def _modules() -> dict[str, Path]:
@@ -172,3 +162,45 @@ def test_each_stage_folder_says_what_it_takes_and_gives(stage):
     init = PACKAGE / stage / "__init__.py"
     doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8")))
     assert doc and len(doc.split()) >= 8, f"{init} needs a docstring saying what the stage takes and gives"
+
+
+def _function_level_imports(tree: ast.Module):
+    """Import statements inside functions (at any depth) that name a kpd_returns module."""
+    for fn in ast.walk(tree):
+        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for node in ast.walk(fn):
+                if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("kpd_returns")):
+                    yield node
+                elif isinstance(node, ast.Import) and any(a.name.startswith("kpd_returns") for a in node.names):
+                    yield node
+
+
+def _says_why(lines: list[str], lineno: int) -> bool:
+    """A comment on the import's line, or on the line above it (above a run of imports, for a group)."""
+    if "#" in lines[lineno - 1]:
+        return True
+    above = lineno - 2
+    while above >= 0 and lines[above].strip().startswith(("from ", "import ")):
+        above -= 1
+    return above >= 0 and lines[above].strip().startswith("#")
+
+
+def test_each_import_inside_a_function_says_why():
+    """Imports belong at the top of a module; one inside a function is there for a reason worth writing
+    down (issue 11 item 9: 114 imports sat inside functions, several only to dodge a cycle)."""
+    silent = []
+    for name, path in MODULES.items():
+        text = path.read_text(encoding="utf-8")
+        lines = text.splitlines()
+        for node in _function_level_imports(ast.parse(text)):
+            if not _says_why(lines, node.lineno):
+                silent.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}: {lines[node.lineno - 1].strip()}")
+    assert silent == [], "move these to the top of their module, or say on or above the line why not: " + "; ".join(
+        silent)
+
+
+def test_the_import_check_sees_a_silent_import():
+    lines = ["def f():", "    from .x import y", "", "def g():", "    # heavy: only when asked", "    from .a import b",
+             "    from .c import d", "    from .e import f  # at call time: a cycle"]
+    nodes = list(_function_level_imports(ast.parse("\n".join(lines))))
+    assert [_says_why(lines, n.lineno) for n in nodes] == [False, True, True, True]

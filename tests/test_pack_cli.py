@@ -10,7 +10,7 @@ from test_pack_fixtures import AS_OF, MISSING, PERIOD, ledger_from_rows
 from typer.testing import CliRunner
 
 from kpd_returns.cli.main import app
-from kpd_returns.cli.pack import PackUsageError, load_packs, write_packs
+from kpd_returns.packs.build import PackUsageError, load_packs, write_packs
 
 SLUGS = ["script-alert-1-script-co", "acme-health-ltd", "northern-works", "national"]
 

@@ -57,14 +57,14 @@ def test_restated_months_are_queried_where_the_spec_declares_them():
 
 def test_a_spec_that_declares_no_column_roles_draws_no_cross_return_finding():
     from kpd_returns.checks import cross_checks
+
     from kpd_returns.checks.ytd_lists import list_fields
 
     current, values = _restated_values()
     for spec in SPECS.values():
         bare = _without_roles(spec)
-        # Without column roles only the detail lists' year-to-date totals are read (AtW 7.25, checks.ytd_lists:
-        # declared by the rules' ytd_column, not by a role); nothing is found in the restated KPD month.
-        assert cross_checks.checked_fields(bare) == sorted(list_fields(bare))
+        # only the fields of the year-to-date lists remain: those are declared by rules (AtW 7.25), not roles
+        assert cross_checks.checked_fields(bare) == sorted(list_fields(spec))
         assert cross_checks.group_findings(bare, current, values) == {}
     # the MMIR's year to date: declared by role, not found by the column keys in_month/year_to_date
     bare = _without_roles(SPECS["mmir"])
@@ -211,15 +211,15 @@ def test_a_column_or_chart_may_show_only_what_its_measure_declares():
         PackSpec(**dict(THIRD_PACK, measures=untrended))
 
 
-def test_the_pack_month_is_the_latest_month_of_any_return_with_a_pack_section(tmp_path, monkeypatch):
+def test_the_pack_month_is_the_latest_month_of_the_finest_returns_with_a_pack_section(tmp_path, monkeypatch):
     from test_pack_fixtures import PERIOD, ledger_from_rows
 
-    from kpd_returns.packs import specs as pack_specs
-    from kpd_returns.packs.build import default_pack_month
+    from kpd_returns.intake import report_month
+    from kpd_returns.intake.ledger import Ledger
 
-    ledger = ledger_from_rows(tmp_path / "ledger.sqlite")
-    assert default_pack_month(ledger) == PERIOD  # the MMIR's October beats the KPD's Q2 (September)
-    # with only the KPD declaring a pack section, the packs are for its latest quarter's last month
-    monkeypatch.setattr(pack_specs, "load_all", lambda: {"kpd": SPECS["kpd"], "mmir": SPECS["mmir"].model_copy(
-        update={"pack": None})})
-    assert default_pack_month(ledger) == "2026-09"
+    with Ledger(ledger_from_rows(tmp_path / "ledger.sqlite")) as ledger:
+        assert report_month.latest_report_month(ledger) == PERIOD  # the MMIR's October beats the KPD's Q2
+        # with only the KPD declaring a pack section, the packs are for its latest quarter's last month
+        specs = {"kpd": SPECS["kpd"], "mmir": SPECS["mmir"].model_copy(update={"pack": None})}
+        monkeypatch.setattr(report_month, "get_spec", specs.__getitem__)
+        assert report_month.latest_report_month(ledger) == "2026-09"

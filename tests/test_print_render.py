@@ -19,7 +19,7 @@ def pdfs(tmp_path_factory):
     soffice = require_soffice()
     pypdf = pytest.importorskip("pypdf")
     from kpd_returns.author import season
-    from kpd_returns.cli.pack import write_packs
+    from kpd_returns.packs.build import write_packs
     from kpd_returns.intake.consolidate import consolidate
 
     tmp = tmp_path_factory.mktemp("print")

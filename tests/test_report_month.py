@@ -19,11 +19,11 @@ def _row(rid, period, end):
 
 
 def _ids_by_months():
-    """A monthly and a quarterly return id, found from the specs themselves."""
+    """A monthly and a quarterly return id with pack sections, found from the specs themselves."""
     from kpd_returns.intake.report_month import _months_covered
 
     monthly = quarterly = None
-    for rid in sorted(load_all()):
+    for rid in sorted(rid for rid, spec in load_all().items() if spec.pack is not None):
         if _months_covered(rid, "2026-10") == 1:
             monthly = monthly or rid
         elif _months_covered(rid, "2026-27 Q3") == 3:

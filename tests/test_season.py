@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from kpd_returns.author import season
-from kpd_returns.cli.pack import load_packs
+from kpd_returns.packs.build import load_packs
 from kpd_returns.intake.ledger import Ledger
 from kpd_returns.packs.pack_data import publication
 from kpd_returns.intake.submissions import owed_span, submissions_register
@@ -387,7 +387,7 @@ def test_national_pack_counts_every_contract_owing(packs):
 
 
 def test_season_packs_are_byte_identical_across_runs(tmp_path):
-    from kpd_returns.cli.pack import write_packs
+    from kpd_returns.packs.build import write_packs
 
     runs = []
     for n in (1, 2):
@@ -400,11 +400,11 @@ def test_season_packs_are_byte_identical_across_runs(tmp_path):
 
 def test_kpis_toml_service_start_is_read_by_status_and_packs_alike(ledger_path, monkeypatch):
     """Without a register, a Service Start Date set in validators/kpis.toml decides for both (owed_span)."""
-    from kpd_returns.packs import kpis
+    from kpd_returns.spec import kpi_config
 
-    config = kpis.default_config()
-    westfield = kpis.ContractSettings(supplier="Westfield Works Ltd", service_start="2026-04")
-    monkeypatch.setattr(kpis, "default_config", lambda: config.model_copy(
+    config = kpi_config.default_config()
+    westfield = kpi_config.ContractSettings(supplier="Westfield Works Ltd", service_start="2026-04")
+    monkeypatch.setattr(kpi_config, "config_named", lambda name: config.model_copy(
         update={"contracts": {"atw-mhss-c063": westfield}}))
     with Ledger(ledger_path) as ledger:
         rows = submissions_register(ledger, as_of=season.AS_OF, register=None)

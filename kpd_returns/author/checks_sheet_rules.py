@@ -8,8 +8,11 @@ a new spec with the same kinds gets its Checks sheet with no code change. A flag
 
 from __future__ import annotations
 
+import datetime as dt
+
+from ..checks.period import cohort_rows
 from ..spec import layout
-from .checks_sheet import _EPS, Check, Context, Probe, blank, filled, lit, quoted
+from .checks_probes import _EPS, Check, Context, Probe, blank, filled, lit, quoted
 from ..spec.return_spec import HEADER_ROW, RuleSpec, SheetSpec
 
 
@@ -267,10 +270,6 @@ def ctx_cell(ctx: Context, fid: str, key: str) -> str:
 def _cohort_check(ctx: Context, r: RuleSpec, words: str, g: str) -> Check:
     """checks.period.cohort_not_before_start: a count above 0 in a cohort's row while the
     return's month is before the cohort's first referrals."""
-    import datetime as dt
-
-    from ..checks.period import cohort_rows
-
     p, sheet = r.params, ctx.spec.sheet(r.params["sheet"])
     month = ctx.header_cell(ctx.spec.period.month_field)
     rows = cohort_rows(sheet.row_keys, p["cohorts"])

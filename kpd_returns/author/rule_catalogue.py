@@ -15,13 +15,17 @@ import csv
 import html
 import io
 import json
+import sys
 from dataclasses import asdict, dataclass
 
 from ..checks.cross_checks import codes_for
+from ..checks.registry import FIELD_OR_COLUMN_PARAMS, FIELD_PARAMS
 from ..checks.ytd_lists import list_totals
 from ..spec.deadlines import deadline_guidance
 from ..spec.findings import CATALOGUE, QUERY_CODES
-from ..spec.return_spec import ReturnSpec
+from ..spec.return_spec import ReturnSpec, SpecError, load_all
+from .checks_probes import Context
+from .checks_sheet_rules import field_checks
 
 SCHEMA = "kpd-returns-rules/1.0"
 
@@ -135,9 +139,6 @@ def entries(spec: ReturnSpec) -> list[Entry]:
 
 
 def _field_entries(spec: ReturnSpec) -> list[Entry]:
-    from .checks_sheet import Context
-    from .checks_sheet_rules import field_checks
-
     # A repeated block's fields are named once, as the spec names them (seg{n}_participants).
     named = {f.id.replace("{n}", str(n)): f.id for s in spec.sheets for f in s.fields if "{n}" in f.id
              for n in range(1, (s.repeat or 1) + 1)}
@@ -165,8 +166,6 @@ def _field_entries(spec: ReturnSpec) -> list[Entry]:
 
 
 def _rule_entries(spec: ReturnSpec) -> list[Entry]:
-    from ..checks.registry import FIELD_OR_COLUMN_PARAMS, FIELD_PARAMS
-
     out = []
     for r in spec.rules:
         read: list[str] = []
@@ -259,10 +258,6 @@ def as_html(specs: dict[str, ReturnSpec], all_entries: list[Entry]) -> str:
 
 def cli_rules(return_id: str | None, fmt: str) -> int:
     """``kpd-returns rules``: print the catalogue; 2 with one sentence for an unknown return or format."""
-    import sys
-
-    from ..spec.return_spec import SpecError, load_all
-
     try:
         specs = load_all()
     except SpecError as exc:

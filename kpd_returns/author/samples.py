@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 import openpyxl
 
+from ..render.progress import Progress
 from ..spec.return_spec import ReturnSpec, SpecError, load_all
 from .sample_engine import profile_values
 from .sample_expr import ProfileError, evaluate
@@ -198,8 +199,6 @@ def write_samples(out_dir: str | Path, on_file: Callable[[Path], None] | None = 
 
 def cli_samples(out_dir: Path, *, progress: bool | None = None, progress_stream=None) -> int:
     """The `kpd-returns samples` command: 0 on success, 2 with a one-line message otherwise."""
-    from ..render.progress import Progress
-
     try:
         with Progress("Writing sample returns", sample_count(), enabled=progress, stream=progress_stream) as bar:
             paths = write_samples(out_dir, on_file=lambda _path: bar.advance())

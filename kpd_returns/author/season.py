@@ -48,6 +48,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from ..intake.ledger import Ledger
 from ..intake.registry import Registry, registry_from_text
 from ..spec.periods import month_at, month_index
 from ..spec.deadlines import deadline_for
@@ -180,8 +181,6 @@ def reports() -> list[FileReport]:
 
 def build_ledger(path: str | Path) -> Path:
     """Write the season into a new ledger at ``path`` (replacing one there) and return its path."""
-    from ..intake.ledger import Ledger
-
     path = Path(path)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import xlsxwriter
+from xlsxwriter.exceptions import FileCreateError
 
 from . import checks_sheet
 from ..checks.explanations import SHEET_NAME as EXPLANATIONS_SHEET
@@ -28,32 +29,14 @@ from .template_cells import (  # noqa: F401 - re-exported: callers use template.
 )
 from ..spec import layout
 from ..spec.constants import FIXED_TIME
-from ..spec.return_spec import FIRST_DATA_ROW, HEADER_ROW, INSTRUCTION_ROW, META_SHEET, TITLE_ROW, FieldSpec, ReturnSpec, SheetSpec
+from ..spec.formulas import computed_formula  # noqa: F401  (also re-exported: tests import it here)
+from ..spec.return_spec import (FIRST_DATA_ROW, HEADER_ROW, INSTRUCTION_ROW, META_SHEET, TITLE_ROW, FieldSpec, ReturnSpec,
+                                 SheetSpec, SpecError, get_spec)
 
 GENERATOR = "kpd-returns"
 META_NAME = "KPDRETURNS_META"
 META_KEYS = ("return_type", "template_version", "spec_hash", "generator")
 # A fixed creation date: the same arguments must give a byte-identical file.
-
-
-def computed_formula(spec: ReturnSpec, field_id: str, key: str = "",
-                     index: dict[tuple[str, str], layout.Slot] | None = None) -> str:
-    """The formula of a computed field at one key (column or row), e.g. '=SUM(C5,C6,C7,C8)'.
-
-    Public so the reader and ``--fix-totals`` can compare with or restore it. A ratio
-    shows an empty cell rather than #DIV/0! when its denominator is empty or 0.
-    """
-    field = spec.field(field_id)
-    if field.computed is None:
-        raise ValueError(f"The field '{field_id}' is not a computed field.")
-    index = index if index is not None else layout.slot_index(spec)
-    cells = [index[(part, key)].cell for part in field.computed.of]
-    if field.computed.op == "sum":
-        # Blank until the month has an input: a 0 in a month not yet reported reads as no staff.
-        joined = ",".join(cells)
-        return f'=IF(COUNT({joined})=0,"",SUM({joined}))'
-    num, den = cells
-    return f'=IF(OR({den}="",{den}=0),"",{num}/{den})'
 
 
 def parse_period(spec: ReturnSpec, period: str) -> dict[str, Any]:
@@ -330,10 +313,6 @@ def write_template(spec: ReturnSpec, path_or_buffer: str | Path | IO[bytes], *, 
 def cli_template(return_type: str, out: Path, provider: str | None = None, contract: str | None = None,
                  period: str | None = None) -> int:
     """The `kpd-returns template` command: 0 on success, 2 with a one-line message otherwise."""
-    from xlsxwriter.exceptions import FileCreateError
-
-    from ..spec.return_spec import SpecError, get_spec
-
     out = Path(out)
     try:
         spec = get_spec(return_type.strip().lower())

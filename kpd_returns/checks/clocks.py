@@ -16,8 +16,10 @@ import calendar as _cal
 import datetime as dt
 
 from ..spec import findings as F
+from ..spec.layout import slot_index
 from ..spec.model import FileReport
 from ..spec.return_spec import ReturnSpec, RuleSpec
+from ..spec.workdays import working_days_between
 from .context import FileCheck
 from .registry import rule
 
@@ -37,8 +39,6 @@ def add_months(d: dt.date, n: int) -> dt.date:
 
 
 def on_time(start: dt.date, end: dt.date, limit: int, unit: str, region: str) -> bool:
-    from ..spec.workdays import working_days_between
-
     if unit == "calendar_months":
         return end <= add_months(start, limit)
     return working_days_between(start, end, region) <= limit
@@ -46,8 +46,6 @@ def on_time(start: dt.date, end: dt.date, limit: int, unit: str, region: str) ->
 
 def clock_findings(report: FileReport, spec: ReturnSpec, region: str) -> list[F.Finding]:
     """The listed-late cases whose dates are within their clock, one finding each."""
-    from ..spec.layout import slot_index
-
     rules = [r for r in spec.rules if r.kind == "listed_late_was_late"]
     if not rules:
         return []

@@ -66,15 +66,9 @@ def _ytd_keys(spec: ReturnSpec, sheet) -> tuple[str, str]:
     return keys[0], keys[1]
 
 
-_SLOTS: dict[tuple[str, str], dict] = {}
-
-
 def slot_index(spec: ReturnSpec) -> dict:
-    """layout.slot_index, built once per spec (building it is not cheap)."""
-    key = (spec.id, spec.spec_hash)
-    if key not in _SLOTS:
-        _SLOTS[key] = layout.slot_index(spec)
-    return _SLOTS[key]
+    """layout.slot_index, built once per spec and kept on it (building it is not cheap)."""
+    return spec.memo("layout.slot_index", layout.slot_index)
 
 
 def codes_for(spec: ReturnSpec) -> list[str]:

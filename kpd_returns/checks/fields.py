@@ -56,7 +56,7 @@ def _pattern_ok(d):
 def schemas() -> dict[str, Any]:
     """The two long-format schemas (built once): 'numbers' and 'texts'."""
     if not _SCHEMAS:
-        import pandera.pandas as pa
+        import pandera.pandas as pa  # heavy (about 0.5 s): only when a batch is checked
 
         _SCHEMAS["numbers"] = pa.DataFrameSchema(
             {"value": pa.Column(float), "lower": pa.Column(float, nullable=True),
@@ -80,7 +80,7 @@ def schemas() -> dict[str, Any]:
 def warm(specs: dict[str, ReturnSpec] | None = None) -> None:
     """Import pandera and build the schemas now (before forking workers, so they share them)."""
     schemas()
-    import pandas  # noqa: F401
+    import pandas  # noqa: F401  (heavy: imported here, before the workers fork, not at start-up)
 
 
 def pattern_hint(field: FieldSpec) -> str:
@@ -134,6 +134,7 @@ def _query_decimals(batch: list[FileCheck], values: list[float], rows: list) -> 
 
 
 def _validate(batch: list[FileCheck], which: str, columns: dict[str, list], rows: list) -> None:
+    # pandas and pandera are heavy (about 0.8 s together): imported when a batch is checked, not at start-up.
     import pandas as pd
     import pandera.pandas as pa
 

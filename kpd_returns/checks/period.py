@@ -13,6 +13,7 @@ import re
 from ..spec import findings as F
 from ..spec.return_spec import RuleSpec
 from .context import FileCheck
+from .fields import pattern_hint
 from .registry import rule
 
 
@@ -28,8 +29,6 @@ def check_period(fc: FileCheck) -> None:
         return
     if field.pattern and not re.fullmatch(field.pattern, year):
         return  # pattern-mismatch says what is wrong
-    from .fields import pattern_hint
-
     fc.add("period-invalid", p.year_field, "", guidance=field.guidance, found=year, expected=pattern_hint(field),
            invalid=True)
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..spec.return_spec import ReturnSpec, RuleSpec, SpecError
+from . import load_rule_modules
 from .context import FileCheck
 
 RuleFn = Callable[[FileCheck, RuleSpec], None]
@@ -42,8 +43,6 @@ def check_spec_rules(spec: ReturnSpec) -> None:
 
 
 def _check_rules(spec: ReturnSpec) -> bool:
-    from . import load_rule_modules
-
     load_rule_modules()
     name = spec.source_path.rpartition("/")[2] or spec.id
     for n, r in enumerate(spec.rules, start=1):

@@ -23,16 +23,23 @@ Lateness is then ``deadlines.assess`` for the return's period; a late return get
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from ..spec import deadlines, workdays
 from ..spec.constants import DEFAULT_REGION
-from ..spec.findings import make
+from ..spec.findings import make, with_file
 from ..spec.model import FileReport
 from ..spec.return_spec import ReturnSpec, SpecError, load_all, set_aside
+from .batch import check_batch, prepare
+from .clocks import clock_findings
+from .fields import warm
+from .registry import check_spec_rules
+from .workers import pool as worker_pool
 
 _IN_FLIGHT_PER_WORKER = 2
 
@@ -44,8 +51,6 @@ def validate_file(source: Any, *, name: str | None = None, submitted: dt.datetim
                   region: str = DEFAULT_REGION, calendar: Any = None,
                   specs: dict[str, ReturnSpec] | None = None) -> FileReport:
     """Validate one file (path or bytes); never raises for a bad file."""
-    from .batch import check_batch, prepare
-
     specs = _checked_specs(specs)
     calendar = _calendar(calendar, region)
     report = check_batch([prepare(source, name=name, specs=specs)])[0]
@@ -106,8 +111,6 @@ def _pad(item: Any) -> Item:
 
 def check_chunk(pairs: list[tuple[Any, str | None]], specs: dict[str, ReturnSpec] | None = None) -> list[FileReport]:
     """prepare + check_batch for one chunk of (source, name); runs in a worker process too."""
-    from .batch import check_batch, prepare
-
     specs = specs if specs is not None else load_all()
     return check_batch([prepare(source, name=name, specs=specs) for source, name in pairs])
 
@@ -119,13 +122,7 @@ def _chunk_reports(items: Iterable[Item], workers: int, size: int,
         for chunk in chunks:
             yield chunk, check_chunk([(c[0], c[1]) for c in chunk], specs)
         return
-    import multiprocessing
-
-    from .workers import pool as worker_pool
-
     if multiprocessing.get_start_method() == "fork":
-        from .fields import warm
-
         warm(specs)  # forked workers inherit pandera and the schemas instead of each importing them
     pending: deque = deque()
     with worker_pool(workers) as pool:  # its workers end if this process is killed
@@ -151,9 +148,6 @@ def finish_report(report: FileReport, *, submitted: dt.datetime | dt.date | None
                   region: str = DEFAULT_REGION, calendar: Any = None,
                   specs: dict[str, ReturnSpec] | None = None) -> FileReport:
     """Set when the return was submitted and whether it was late (see the module notes)."""
-    from ..spec import deadlines
-    from ..spec.findings import with_file
-
     # The hints that are commands name the file by its name: outputs never hold where it lay.
     report.findings = [with_file(f, report.name, report.return_id) for f in report.findings]
 
@@ -169,8 +163,6 @@ def finish_report(report: FileReport, *, submitted: dt.datetime | dt.date | None
         return report
     spec = (specs or load_all()).get(report.return_id)
     if spec is not None:
-        from .clocks import clock_findings
-
         late_cases = clock_findings(report, spec, region)
         if late_cases:
             report.findings = sorted([*report.findings, *late_cases], key=lambda f: (f.sort_key(), f.message))
@@ -195,8 +187,6 @@ def finish_report(report: FileReport, *, submitted: dt.datetime | dt.date | None
 
 def _calendar(calendar: Any, region: str) -> Any:
     """Load a deadline file once (a path), and refuse an unknown region before any work."""
-    from ..spec import deadlines, workdays
-
     if region not in workdays.REGIONS:
         raise ValueError(f"There is no region '{region}': use one of {', '.join(workdays.REGIONS)}.")
     if isinstance(calendar, (str, os.PathLike)):
@@ -208,8 +198,6 @@ def _checked_specs(specs: dict[str, ReturnSpec] | None) -> dict[str, ReturnSpec]
     """The specs whose rules check out (each rule kind and its parameters). A spec given
     explicitly must be right (SpecError); from the validators folder, one whose rules are wrong is
     set aside with its sentence (spec_problems), so it costs only its own return."""
-    from .registry import check_spec_rules
-
     if specs is not None:
         for spec in specs.values():
             check_spec_rules(spec)
@@ -219,8 +207,6 @@ def _checked_specs(specs: dict[str, ReturnSpec] | None) -> dict[str, ReturnSpec]
 
 def usable_specs() -> dict[str, ReturnSpec]:
     """The validators folder's specs, less any whose rules name a kind or parameter that does not exist."""
-    from .registry import check_spec_rules
-
     for spec in load_all().values():
         try:
             check_spec_rules(spec)

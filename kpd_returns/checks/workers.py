@@ -34,7 +34,7 @@ def watch_parent(parent: int) -> None:
     """The pool's initializer: end this worker when ``parent`` is gone."""
     if sys.platform.startswith("linux"):
         try:
-            import ctypes
+            import ctypes  # only here: in a worker, on Linux, to ask for a signal when the parent dies
 
             libc = ctypes.CDLL(None, use_errno=True)
             libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)

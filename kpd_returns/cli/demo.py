@@ -23,15 +23,28 @@ import os
 from pathlib import Path
 from typing import TextIO
 
+from ..author import season
+from ..author.sample_world import world
+from ..author.samples import register_csv as samples_register, sample_count, write_samples
+from ..author.template import write_template
+from ..checks.validate import validate_paths
+from ..intake.consolidate import consolidate
+from ..intake.ledger import Ledger
+from ..intake.registry import load_registry
+from ..intake.report_month import latest_report_month
+from ..intake.workspace import register_for, remember_ledger
+from ..packs.build import write_packs
+from ..render.annotate import annotate, annotated_name
+from ..render.json_report import dumps
+from ..render.progress import Progress
+from ..spec.return_spec import load_all
+
 DEMO_AS_OF = dt.date(2026, 11, 20)
 
 def register_csv() -> str:
     """The demo's providers register: the samples' own register and the rows of providers that owe
     returns but sent nothing (validators/samples.toml, ``demo_register_rows``), so the register
     shows what "missing" looks like."""
-    from ..author.sample_world import world
-    from ..author.samples import register_csv as samples_register
-
     return samples_register() + "".join(f"{row}\n" for row in world().demo_register_rows)
 
 
@@ -56,19 +69,6 @@ def validation_tally(reports) -> str:
 
 
 def run_demo(out: Path, *, as_of: dt.date = DEMO_AS_OF, workers: int | None = None, echo: TextIO) -> int:
-    from .pack import write_packs
-    from ..intake.consolidate import consolidate
-    from ..intake.ledger import Ledger
-    from ..intake.registry import load_registry
-    from ..intake.report_month import latest_report_month
-    from ..render.annotate import annotate, annotated_name
-    from ..render.json_report import dumps
-    from ..render.progress import Progress
-    from ..author.samples import sample_count, write_samples
-    from ..spec.return_spec import load_all
-    from ..author.template import write_template
-    from ..checks.validate import validate_paths
-
     out.mkdir(parents=True, exist_ok=True)
     say = lambda text: print(text, file=echo)  # noqa: E731
 
@@ -112,8 +112,6 @@ def run_demo(out: Path, *, as_of: dt.date = DEMO_AS_OF, workers: int | None = No
     counts = ", ".join(f"{n} {k}" for k, n in result.summary.to_dict()["counts"].items() if n)
     say(f"4. Consolidation:              {result.workbook} (ledger {result.ledger_path}; {counts}; "
         f"rejected files' findings in {result.rejected_dir}/)")
-    from ..intake.workspace import register_for, remember_ledger
-
     register_for(result.ledger_path, register_path)  # stored in the ledger, as consolidate --providers does
     remember_ledger(result.ledger_path)  # so a bare `kpd-returns status` or `pack` here reads this ledger
 
@@ -138,9 +136,6 @@ def run_demo(out: Path, *, as_of: dt.date = DEMO_AS_OF, workers: int | None = No
 
 def _season(folder: Path) -> list[Path]:
     """The generated real season's ledger, register and packs under ``folder`` (as at its own date)."""
-    from ..author import season
-    from .pack import write_packs
-
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "providers.csv").write_text(season.register_csv(), encoding="utf-8")
     ledger = season.build_ledger(folder / "ledger.sqlite")

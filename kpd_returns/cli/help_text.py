@@ -10,6 +10,8 @@ import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ..spec.resources import validators_dir
+
 
 @dataclass(frozen=True)
 class _Kind:
@@ -25,8 +27,6 @@ def _or(parts: list[str]) -> str:
 
 @lru_cache(maxsize=1)
 def kinds() -> tuple[_Kind, ...]:
-    from ..spec.resources import validators_dir
-
     out = []
     try:
         paths = sorted(validators_dir().glob("*.toml"))

@@ -44,6 +44,7 @@ def _root(
 def _say_spec_problems() -> None:
     """A malformed spec file makes only its own return unavailable: say so once per command, on
     stderr, and let the command go on with the other returns (one that needs it exits 2 itself)."""
+    # Imported when a command runs, not for --help: the specs' models cost about 0.1 s to import.
     from ..checks.validate import usable_specs
     from ..spec.return_spec import spec_problems
 
@@ -68,13 +69,13 @@ def template(
 ) -> None:
     """Write a blank, protected template for providers to fill in."""
     if providers is not None:
-        from ..author.prefilled import cli_prefilled
+        from ..author.prefilled import cli_prefilled  # when run: --help starts without it
 
         raise typer.Exit(cli_prefilled(return_type, providers, period, out_dir))
     if out is None:
         typer.echo("Give the file to write (OUT), or --providers FILE --period P --out DIR.", err=True)
         raise typer.Exit(2)
-    from ..author.template import cli_template
+    from ..author.template import cli_template  # when run: --help starts without it
 
     raise typer.Exit(cli_template(return_type, out, provider=provider, contract=cpa, period=period))
 
@@ -83,7 +84,7 @@ def template(
 def samples(out: Path = typer.Argument(..., metavar="DIR", help="Folder to write the sample returns into.",
                                       show_default=False)) -> None:
     """Write realistic completed returns, and a set with typical mistakes, for trying the tool."""
-    from ..author.samples import cli_samples
+    from ..author.samples import cli_samples  # when run: --help starts without it
 
     raise typer.Exit(cli_samples(out))
 
@@ -95,7 +96,7 @@ def rules(
     fmt: str = typer.Option("text", "--format", metavar="FORMAT", help="text, json, csv or html (one accessible page)."),
 ) -> None:
     """List every check of every return: code, kind, what it checks, guidance paragraph and fields read."""
-    from ..author.rule_catalogue import cli_rules
+    from ..author.rule_catalogue import cli_rules  # when run: --help starts without it
 
     raise typer.Exit(cli_rules(return_type, fmt))
 
@@ -131,7 +132,7 @@ def validate(
     1 = at least one file has errors;
     2 = at least one file could not be read or used, an option was wrong, or a copy could not be written.
     """
-    from .validate import run
+    from .validate import run  # when run: --help starts without it
 
     raise typer.Exit(run(files, as_of=as_of, submitted=submitted, region=region, deadlines=deadlines, fmt=fmt,
                          annotate=annotate, annotate_dir=annotate_dir, fix_totals=fix_totals, workers=workers))
@@ -156,7 +157,7 @@ def ingest(
 
     Exit codes: 0 = all accepted or already in the ledger; 1 = some rejected or unreadable; 2 = could not run.
     """
-    from .batch import run_ingest
+    from .batch import run_ingest  # when run: --help starts without it
 
     raise typer.Exit(run_ingest(inboxes, db=db, workers=workers, region=region, deadlines=deadlines, verbose=verbose))
 
@@ -172,7 +173,7 @@ def status(
     fmt: str = typer.Option("text", "--format", metavar="text|json|csv", help="text: a table per return and period that fits the screen (80 columns when piped; columns left out in the order Files, Resubmitted, Days late). json or csv: every column."),
 ) -> None:
     """Show what the ledger holds: per provider and return, received, deadline, on time or late, resubmissions, missing."""
-    from .batch import run_status
+    from .batch import run_status  # when run: --help starts without it
 
     raise typer.Exit(run_status(db=db, periods=period, providers=providers, as_of=as_of, region=region, deadlines=deadlines,
                                 fmt=fmt.strip().lower()))
@@ -196,7 +197,7 @@ def consolidate(
 
     Exit codes: 0 = all accepted or already in the ledger; 1 = some rejected or unreadable; 2 = could not run.
     """
-    from .batch import run_consolidate
+    from .batch import run_consolidate  # when run: --help starts without it
 
     raise typer.Exit(run_consolidate(inboxes, out_dir=out, db=db, providers=providers, periods=period, as_of=as_of,
                                      workers=workers, region=region, deadlines=deadlines, verbose=verbose,
@@ -219,7 +220,7 @@ def pack(
 
     Exit codes: 0 = packs written; 2 = could not run (no ledger, a bad option or an unknown provider).
     """
-    from .pack import run
+    from .pack import run  # when run: --help starts without it
 
     raise typer.Exit(run(period=period, out=out, providers=provider, all_providers=all_providers, db=db, formats=fmt,
                          marking=marking, as_of=as_of, register=providers))
@@ -232,7 +233,7 @@ def demo(
     workers: Optional[int] = typer.Option(None, "--workers", metavar="N", help="Check N files at a time (default: one per CPU core)."),
 ) -> None:
     """Run the whole job on the sample returns: templates, samples, validation, consolidation and packs."""
-    from .demo import DEMO_AS_OF, run_demo
+    from .demo import DEMO_AS_OF, run_demo  # when run: --help starts without it
 
     try:
         day = dt.date.fromisoformat(as_of) if as_of else DEMO_AS_OF

@@ -1,8 +1,7 @@
 """`kpd-returns pack`: wires the options to packs.build.write_packs and prints the files written.
 
 Exit codes: 0 = packs written; 2 = could not run (no ledger, a bad option, an unknown provider),
-with one plain sentence saying why. ``load_packs``/``write_packs`` are re-exported for callers
-that still import them from here (cli/demo.py, cli/batch.py); the library lives in packs/build.py.
+with one plain sentence saying why. The library (``load_packs``, ``write_packs``) lives in packs/build.py.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from typing import TextIO
 from ..intake.ledger import LedgerError
 from ..intake.registry import RegistryError
 from ..intake.workspace import ledger_for, register_for
-from ..packs.build import DEFAULT_MARKING, PackUsageError, load_packs, write_packs  # noqa: F401  (the library API)
+from ..packs.build import DEFAULT_MARKING, PackUsageError, write_packs
 from ..read.terminal import safe_text
 from ..spec.constants import EXIT_UNREADABLE, EXIT_VALID
 

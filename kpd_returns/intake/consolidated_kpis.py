@@ -5,7 +5,7 @@ the sheet's name come from the spec; no return or field is named here.
 The providers x months sheets hold the KPI counts (cases within target, cases due); a PM
 should not have to divide them. One row per contract, month, KPI and referral cohort with
 the counts and the in-month, rolling 3-month and rolling 12-month percentages, each worked
-by kpis.kpi_window (ratios of summed counts, rounded half up to one decimal place, AtW 7.05).
+by spec.kpi_windows.kpi_window (ratios of summed counts, rounded half up to one decimal place, AtW 7.05).
 
 A contract's months run from the first month of its current returns (as the submissions
 register does without a providers register, registry.owed_span); a rolling basis with a
@@ -19,7 +19,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..spec.pack_spec import KpiSource
-from ..packs.kpis import ALL_COHORTS, MonthKpiCounts, default_config, kpi_window, month_at, month_index
+from ..spec.kpi_config import default_config
+from ..spec.kpi_windows import ALL_COHORTS, MonthKpiCounts, kpi_window
+from ..spec.periods import month_at, month_index
 
 BASES = ("in_month", "rolling_3", "rolling_12")
 

@@ -45,16 +45,17 @@ takes its figure from the latest quarter.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..checks.cross_checks import slot_index
 from ..spec.findings import CATALOGUE
 from ..spec.personal_data import mask_all
-from ..spec.computed import value as computed_value
-from ..spec.periods import month_title
-from ..spec.return_spec import KeyMeasure, ReturnSpec
+from ..spec.return_spec import ReturnSpec
+from .consolidated_kpis import kpi_sheet
+from .consolidated_measures import measure_grids, measure_sheet
 from .consolidated_writer import EXCEL_MAX_ROWS, NOTE_ROW, TITLE_ROW, _table_name, _Writer, page_setup
 from .streamed_rows import RowWriter, TableSpec, splice
 
@@ -110,11 +111,9 @@ def write_consolidated(path: str | Path, data: WorkbookInput) -> list[str]:
             _data_sheet(w, rd)
             grids = measure_grids(rd, rd.spec.key_measures)  # declared in the return's spec ([[key_measures]])
             for m in rd.spec.key_measures:
-                _measure_sheet(w, rd, m, grids[m.slug])
+                measure_sheet(w, rd, m, grids[m.slug])
             kpis = rd.spec.pack.kpis if rd.spec.pack else None
             if kpis is not None:  # the KPI counts' percentages, beside them (consolidated_kpis)
-                from .consolidated_kpis import kpi_sheet
-
                 kpi_sheet(w, rd, kpis, _table_name(kpis.consolidated_sheet))
         _validation_summary(w, data)
         _queries(w, data)
@@ -213,8 +212,6 @@ def _submissions(w: _Writer, data: WorkbookInput) -> None:
 
 
 def _slot_order(spec: ReturnSpec) -> dict[tuple[str, str], int]:
-    from ..checks.cross_checks import slot_index
-
     return {k: i for i, k in enumerate(slot_index(spec))}
 
 
@@ -262,107 +259,6 @@ def _data_sheet(w: _Writer, rd: ReturnData) -> None:
         ws.set_column(c, c, width)
     quoted = "'" + name.replace("'", "''") + "'"
     w.wb.define_name(f"{spec.id}_data", f"={quoted}!$A${first_row + 1}:$H${stream.last_row + 1}")
-
-
-Grid = tuple[list[str], list[tuple[str | None, str, dict[str, float]]]]
-
-
-def _file_months(rd: ReturnData, needed: set[str]):
-    """Per current return: {month: {field: {key: value}}} of the numeric figures of ``needed`` fields,
-    one return at a time, so memory holds the grids being built, not every figure of every return."""
-    own_period = rd.spec.period.monthly
-    for ret in rd.current:
-        per: dict[str, dict[str, dict[str, float]]] = {}
-        own = ret.period if own_period else ""
-        for fld, key, month, value in rd.file_values(ret.file_id):
-            if fld in needed and isinstance(value, (int, float)) and (month or own):
-                per.setdefault(month or own, {}).setdefault(fld, {})[key] = float(value)
-        yield ret, per
-
-
-def measure_grids(rd: ReturnData, measures: Sequence[KeyMeasure]) -> dict[str, Grid]:
-    """measure slug -> (months, [(provider, contract, {month: value})]), from the current returns."""
-    spec = rd.spec
-    computed = {f.id: f.computed for s in spec.sheets for f in s.expanded_fields if f.computed}
-    needed: set[str] = set()
-    for m in measures:
-        for fid, _key in m.parts:
-            needed.add(fid)
-            if fid in computed:
-                needed |= set(computed[fid].of)
-    grids: dict[str, dict[tuple, dict[str, tuple[tuple, float]]]] = {m.slug: {} for m in measures}
-    months: dict[str, set[str]] = {m.slug: set() for m in measures}
-    for ret, per in _file_months(rd, needed):
-        rank = (ret.period_end or dt.date.min, ret.period or "")
-        for m in measures:
-            for month, fields in per.items():
-                total = 0.0
-                complete = True
-                for part, key in m.parts:
-                    got = _field_value(part, key or None, fields, computed)  # '' = the month's own column
-                    if got is None:
-                        if len(m.parts) == 1:
-                            complete = False
-                        continue
-                    total += got
-                if not complete:
-                    continue
-                cell = grids[m.slug].setdefault((ret.provider or "", ret.contract or ""), {})
-                if month not in cell or cell[month][0] <= rank:  # the latest period's figure wins
-                    cell[month] = (rank, total)
-                months[m.slug].add(month)
-    out: dict[str, Grid] = {}
-    for m in measures:
-        rows = [(p or None, c, {mo: val for mo, (_r, val) in cells.items()})
-                for (p, c), cells in sorted(grids[m.slug].items(), key=lambda kv: (kv[0][0].casefold(),
-                                                                                   kv[0][1].casefold()))]
-        out[m.slug] = (sorted(months[m.slug]), rows)
-    return out
-
-
-def _field_value(fid: str, key: str | None, fields: dict[str, dict[str, float]], computed: dict) -> float | None:
-    comp = computed.get(fid)
-    if comp is not None:  # recomputed from its parts, as the checks do; the stored figure when a part is missing
-        got = computed_value(comp, lambda p: _field_value(p, key, fields, computed), digits=6)
-        if got is not None:
-            return got
-    by_key = fields.get(fid)
-    if not by_key:
-        return None
-    if key is not None:
-        return by_key.get(key)
-    return _any(by_key)
-
-
-def _any(by_key: dict[str, float] | None) -> float | None:
-    if not by_key:
-        return None
-    return by_key[sorted(by_key)[0]]
-
-
-def _measure_sheet(w: _Writer, rd: ReturnData, m: KeyMeasure, grid: Grid) -> None:
-    months, rows = grid
-    notes = [f"Providers x months from the current returns ({rd.periods_label}). The totals row adds up the "
-             f"providers." + (" The Total column adds up the months." if m.flow else
-                              " Staff and caseload are counts at a point in time, so months are not added up.")
-             + (f" {m.note}" if m.note else "")]
-    ws = w.sheet(m.sheet, m.title, notes, m.title + ".")
-    fmt = w.num(m.number_format)
-    headers = [{"header": "Provider", "text": True}, {"header": "Contract", "text": True}]
-    headers += [{"header": month_title(mo), "format": fmt} for mo in months]
-    if m.flow:
-        headers.append({"header": "Total", "format": fmt})
-    body = []
-    for provider, contract, cells in rows:
-        line: list[Any] = [provider, contract] + [cells.get(mo) for mo in months]
-        if m.flow:
-            line.append(round(sum(cells.get(mo) or 0.0 for mo in months), 6))
-        body.append(line)
-    totals: list[Any] = ["Total", None]
-    for i in range(2, len(headers)):
-        totals.append(round(sum((r[i] or 0.0) for r in body), 6))
-    w.table(ws, 3, headers, body, _table_name(f"{rd.spec.id}_{m.slug}"),
-            [34, 18] + [13] * (len(headers) - 2), totals=totals, freeze_cols=2)
 
 
 def _validation_summary(w: _Writer, data: WorkbookInput) -> None:

@@ -4,7 +4,8 @@ One SQLite file, created and migrated by the tool (``PRAGMA user_version`` holds
 the schema version; the ``schema_version`` table records when each step was
 applied). ``foreign_keys`` is on and the journal is in WAL mode.
 
-The tables and views are described in ``intake.ledger_schema``.
+The tables and views are described in ``intake.ledger_schema``; the reads are in ``intake.ledger_reads``
+(``Ledger`` inherits them) and the cross-return checks' refresh in ``intake.ledger_cross``.
 
 Times are UK local time, stored as ISO text; a submission known only by its date
 (the workbook's own "Date submitted") is stored as 'YYYY-MM-DD'. ``ingested_at``
@@ -31,21 +32,20 @@ import datetime as dt
 import hashlib
 import sqlite3
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..checks import cross_checks
-from ..checks.explanations import explain
-from ..spec.findings import EXPLAINED_PREFIX, QUERY_CODES, Finding
+from ..spec.findings import Finding
 from ..spec.personal_data import mask_all
 from ..spec.model import VALID_VERDICTS, RegisterRow, contract_key
-from ..spec.return_spec import SpecError, get_spec
+from .ledger_cross import refresh_cross_group
+from .ledger_reads import LedgerReads
 from .submissions import submissions_register
 from .ledger_lock import (LOCK_WAIT_ENV, _FIRST_TRY_MS, LedgerBusy, LedgerError, _cannot_use, is_locked,
                           lock_wait_seconds)
-from .ledger_rows import (_COUNTS, _ROW_COLUMNS, AddResult, ReturnRow, StoredRegister, ValueRow,
-                          _finding_from_row, _iso_dt, _parse_date, _row, _value_columns, format_received)
+from .ledger_rows import (_COUNTS, _ROW_COLUMNS, AddResult, ReturnRow, StoredRegister, ValueRow, _iso_dt, _row,
+                          _value_columns, format_received)
 from .ledger_schema import MIGRATIONS, SCHEMA_VERSION, _statements
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ VERDICTS = ("valid", "valid-with-warnings", "invalid", "unreadable")
 
 
 # -- the ledger ----------------------------------------------------------------------------
-class Ledger:
+class Ledger(LedgerReads):
     """The SQLite ledger. Open with a path (created and migrated as needed); close when done."""
 
     def __init__(self, path: str | Path, *, timeout: float | None = None, on_wait: Callable[[str], None] | None = None):
@@ -164,11 +164,6 @@ class Ledger:
         return problems
 
     # -- writing -------------------------------------------------------------------------
-    def find_sha256(self, sha256: str) -> ReturnRow | None:
-        r = self.conn.execute(f"SELECT {_ROW_COLUMNS}, {_COUNTS} FROM files f WHERE f.sha256 = ?",
-                              (sha256,)).fetchone()
-        return _row(r) if r else None
-
     def add_report(self, report: "FileReport", *, source_path: str | Path, source_email: str | None = None,
                    sender: str | None = None, region: str | None = None, size_bytes: int | None = None,
                    year_start: Callable[[str, str | None], int] | None = None) -> AddResult:
@@ -253,38 +248,6 @@ class Ledger:
         return n
 
     # -- reading -------------------------------------------------------------------------
-    def _findings(self, file_id: int, origin: str | None = None) -> list[Finding]:
-        sql = "SELECT * FROM findings WHERE file_id = ?"
-        args: list[Any] = [file_id]
-        if origin:
-            sql += " AND origin = ?"
-            args.append(origin)
-        rows = self.conn.execute(sql + " ORDER BY origin DESC, seq, id", args).fetchall()
-        return [_finding_from_row(r) for r in rows]
-
-    def findings(self, file_id: int) -> list[Finding]:
-        """Every finding of a file: the validator's, then the cross-return checks'."""
-        return self._findings(file_id)
-
-    def queries(self, file_ids: Iterable[int]) -> dict[int, list[Finding]]:
-        """The queries (the project's plausibility checks) on each of these files, open and explained,
-        for the consolidated workbook and ``status``."""
-        ids = sorted(set(file_ids))
-        out: dict[int, list[Finding]] = {}
-        for start in range(0, len(ids), 500):  # SQLite's limit on bound parameters
-            chunk = ids[start:start + 500]
-            codes = sorted(QUERY_CODES)
-            rows = self.conn.execute(
-                f"SELECT * FROM findings WHERE file_id IN ({','.join('?' * len(chunk))}) AND code IN "
-                f"({','.join('?' * len(codes))}) ORDER BY file_id, origin DESC, seq, id", [*chunk, *codes])
-            for r in rows:
-                out.setdefault(r["file_id"], []).append(_finding_from_row(r))
-        return out
-
-    def file(self, file_id: int) -> ReturnRow | None:
-        r = self.conn.execute(f"SELECT {_ROW_COLUMNS}, {_COUNTS} FROM files f WHERE f.id = ?", (file_id,)).fetchone()
-        return _row(r) if r else None
-
     def store_register(self, name: str, text: str) -> None:
         """Keep the providers register a command was given (unless it is the one stored last)."""
         sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -293,107 +256,6 @@ class Ledger:
             return
         self.conn.execute("INSERT INTO registers (name, sha256, content, stored_at) VALUES (?, ?, ?, ?)",
                           (name, sha, text, _now()))
-
-    def latest_register(self) -> "StoredRegister | None":
-        r = self.conn.execute("SELECT name, sha256, content, stored_at FROM registers ORDER BY id DESC LIMIT 1"
-                              ).fetchone()
-        return StoredRegister(*r) if r else None
-
-    def replaced_by_valid(self, file_id: int) -> bool:
-        """Whether a valid return of the same return type, contract and period arrived after this file
-        (what puts right a rejected file; an unreadable one has no period, so nothing replaces it)."""
-        return bool(self.conn.execute(
-            "SELECT EXISTS (SELECT 1 FROM files f JOIN files o ON o.return_id = f.return_id "
-            "AND o.contract_key = f.contract_key AND o.period = f.period "
-            "WHERE f.id = ? AND o.verdict IN ('valid', 'valid-with-warnings') "
-            "AND (COALESCE(o.received_at, ''), o.id) > (COALESCE(f.received_at, ''), f.id))", (file_id,)).fetchone()[0])
-
-    def file_count(self) -> int:
-        return self.conn.execute("SELECT COUNT(*) FROM files").fetchone()[0]
-
-    def current_returns(self, return_id: str | None = None) -> list[ReturnRow]:
-        """One row per (return_id, contract, period): the latest valid submission.
-
-        Sorted by return, provider, contract and period, so outputs built from it are stable."""
-        sql = (f"SELECT {_ROW_COLUMNS}, {_COUNTS} FROM current_files f"
-               + (" WHERE f.return_id = ?" if return_id else "")
-               + " ORDER BY f.return_id, f.provider, f.contract_key, f.period_end, f.period, f.id")
-        return [_row(r) for r in self.conn.execute(sql, (return_id,) if return_id else ())]
-
-    def file_values(self, file_id: int) -> list[tuple[str, str, str, float | str | None]]:
-        """One file's figures as (field, key, month, value) tuples, in no particular order (index lookup)."""
-        cursor = self.conn.cursor()
-        cursor.row_factory = None
-        return [(fld, key, month, num if num is not None else text) for fld, key, month, num, text in cursor.execute(
-            "SELECT field, key, month, value_num, value_text FROM file_values WHERE file_id = ?", (file_id,))]
-
-    def current_values(self, return_id: str) -> list[ValueRow]:
-        """The figures of the current returns of one return type, in a stable order."""
-        return list(self.iter_current_values(return_id))
-
-    def iter_current_values(self, return_id: str, fields: Iterable[str] | None = None) -> Iterator[ValueRow]:
-        """``current_values`` streamed from the database (optionally only some fields), grouped by file."""
-        sql = """SELECT f.id AS file_id, f.provider, f.contract, f.period, f.period_end, v.return_id, v.field, v.key,
-                        v.month, v.value_num, v.value_text
-                 FROM current_files f JOIN file_values v ON v.file_id = f.id
-                 WHERE f.return_id = ?"""
-        args: list[Any] = [return_id]
-        if fields is not None:
-            wanted = sorted(set(fields))
-            sql += f" AND v.field IN ({','.join('?' * len(wanted))})"
-            args += wanted
-        sql += " ORDER BY f.provider, f.contract_key, f.period_end, f.period, f.id, v.field, v.key, v.month"
-        cursor = self.conn.cursor()
-        cursor.row_factory = None  # plain tuples: hundreds of thousands of rows, read by position
-        ends: dict[str | None, dt.date | None] = {}
-        for (file_id, provider, contract, period, period_end, rid, fld, key, month, num, text) in cursor.execute(
-                sql, args):
-            end = ends.get(period_end, ends)
-            if end is ends:
-                end = ends[period_end] = _parse_date(period_end)
-            yield ValueRow(provider, contract, period, fld, key, month, num if num is not None else text,
-                           file_id, rid, end)
-
-    def all_files(self) -> list[ReturnRow]:
-        """Every file, in a content-determined order (for outputs that must not depend on ingest order)."""
-        return list(self.iter_all_files())
-
-    def iter_all_files(self) -> Iterator[ReturnRow]:
-        """``all_files`` streamed from the database (a long-lived ledger holds many thousands of files)."""
-        sql = (f"SELECT {_ROW_COLUMNS}, {_COUNTS} FROM files f ORDER BY f.return_id IS NULL, f.return_id, "
-               "f.provider, f.contract_key, f.period_end, f.received_at, f.name, f.sha256")
-        return (_row(r) for r in self.conn.execute(sql))
-
-    def finding_counts(self, contract: str | None = None, current_only: bool = True) -> dict[str, int]:
-        """Open findings by code (sorted by code), for current returns only unless ``current_only`` is False;
-        queries the provider explained are counted apart, as ``explained:<code>``."""
-        table = "current_files" if current_only else "files"
-        code = f"CASE WHEN g.explanation IS NULL THEN g.code ELSE '{EXPLAINED_PREFIX}' || g.code END"
-        sql = f"SELECT {code} AS c, COUNT(*) FROM findings g JOIN {table} f ON f.id = g.file_id"
-        args: tuple = ()
-        if contract is not None:
-            sql += " WHERE f.contract_key = ?"
-            args = (contract_key(contract),)
-        sql += " GROUP BY c ORDER BY c"
-        return {c: n for c, n in self.conn.execute(sql, args)}
-
-    def finding_summary(self, file_ids: Iterable[int] | None = None) -> list[tuple[str, str, int, int]]:
-        """(code, severity, findings, files) over all files (or the given ones), by code."""
-        sql = "SELECT code, severity, COUNT(*), COUNT(DISTINCT file_id) FROM findings"
-        args: list[Any] = []
-        if file_ids is not None:
-            ids = sorted(set(file_ids))
-            if not ids:
-                return []
-            sql += f" WHERE file_id IN ({','.join('?' * len(ids))})"
-            args = ids
-        sql += " GROUP BY code, severity ORDER BY code, severity"
-        return [tuple(r) for r in self.conn.execute(sql, args)]
-
-    def periods_seen(self, return_id: str) -> list[tuple[str, dt.date]]:
-        rows = self.conn.execute("SELECT DISTINCT period, period_end FROM files WHERE return_id = ? AND period IS NOT "
-                                 "NULL AND period_end IS NOT NULL ORDER BY period_end, period", (return_id,))
-        return [(r[0], _parse_date(r[1])) for r in rows]
 
     def submissions_register(self, *, as_of: dt.date, register: Any, period: str | None = None,
                              region_default: str = "england-and-wales", periods: Iterable[str] | None = None,
@@ -405,64 +267,9 @@ class Ledger:
         return submissions_register(self, as_of=as_of, register=register, periods=wanted or None,
                                     region_default=region_default, calendar=calendar)
 
-    def contracts_seen(self) -> list[tuple[str, str, str | None, str]]:
-        """(return_id, contract_key, provider, contract) of every attributable file, latest name first."""
-        sql = """SELECT return_id, contract_key, provider, contract FROM files
-                 WHERE return_id IS NOT NULL AND contract_key IS NOT NULL AND period IS NOT NULL
-                 ORDER BY return_id, contract_key, (verdict IN ('valid', 'valid-with-warnings')) DESC,
-                          received_at DESC, id DESC"""
-        out, seen = [], set()
-        for r in self.conn.execute(sql):
-            k = (r[0], r[1])
-            if k not in seen:
-                seen.add(k)
-                out.append((r[0], r[1], r[2], r[3]))
-        return out
-
-    def group_files(self) -> dict[tuple[str, str, str], list[ReturnRow]]:
-        """(return_id, contract_key, period) -> its files, oldest first."""
-        sql = (f"SELECT {_ROW_COLUMNS}, {_COUNTS}, f.contract_key AS ck FROM files f WHERE f.return_id IS NOT NULL "
-               "AND f.contract_key IS NOT NULL AND f.period IS NOT NULL "
-               "ORDER BY f.received_at IS NULL, f.received_at, f.id")
-        out: dict[tuple[str, str, str], list[ReturnRow]] = {}
-        for r in self.conn.execute(sql):
-            out.setdefault((r["return_id"], r["ck"], r["period"]), []).append(_row(r))
-        return out
-
-
-    # -- the checks across returns (checks.cross_checks decides; the ledger reads and stores) --
     def refresh_cross_group(self, return_id: str, contract_key: str, year_start_month: int | None = None) -> None:
         """Replace one contract's cross-return findings; the caller holds the transaction."""
-        conn = self.conn
-        conn.execute("DELETE FROM findings WHERE origin = 'cross-check' AND file_id IN "
-                     "(SELECT id FROM files WHERE return_id = ? AND contract_key = ?)", (return_id, contract_key))
-        try:
-            spec = get_spec(return_id)
-        except SpecError:
-            return
-        fields = cross_checks.checked_fields(spec)
-        if not fields:
-            return
-        current = [(r[0], r[1]) for r in conn.execute(
-            "SELECT id, period FROM current_files WHERE return_id = ? AND contract_key = ? ORDER BY period_end, "
-            "period", (return_id, contract_key))]
-        values: dict[int, dict] = {fid: {} for fid, _ in current}
-        ids = sorted(values)
-        sql = (f"SELECT file_id, field, key, month, value_num, value_text FROM file_values WHERE file_id IN "
-               f"({','.join('?' * len(ids))}) AND field IN ({','.join('?' * len(fields))})")
-        for fid, fld, key, month, num, text in conn.execute(sql, [*ids, *fields]) if ids else ():
-            values[fid][(fld, key)] = (month, num, text)
-        found = cross_checks.group_findings(spec, current, values, year_start_month=year_start_month)
-        for fid, items in found.items():
-            # A query the provider explained on this return's Explanations sheet is stored explained.
-            rows = [tuple(r) for r in conn.execute("SELECT row, code, cell, text FROM explanations WHERE file_id = ? "
-                                                   "ORDER BY row", (fid,))]
-            conn.executemany(  # seq from 100000: cross-check findings sort after the validator's
-                """INSERT INTO findings (file_id, seq, origin, code, severity, sheet, cell, field, field_label, found,
-                       expected, message, guidance, explanation)
-                   VALUES (?, ?, 'cross-check', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                [(fid, 100000 + i, f.code, f.severity, f.sheet, f.cell, f.field, f.field_label, f.found, f.expected,
-                  f.message, f.guidance, f.explanation) for i, f in enumerate(explain(items, rows))])
+        refresh_cross_group(self.conn, return_id, contract_key, year_start_month)
 
 
 def _now() -> str:

@@ -5,13 +5,11 @@ figures, a line of the submissions register), and the conversions between them a
 from __future__ import annotations
 
 import datetime as dt
-import re
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..spec.constants import DEFAULT_REGION
 from ..spec.findings import Finding
 from ..spec.model import RegisterRow, contract_key  # noqa: F401  (re-exported: the ledger's callers import them here)
 

@@ -1,10 +1,11 @@
 """Which month the packs report on when nobody says: read from the ledger and the specs.
 
 The packs cover one report month. Without ``--period`` the batch run and the demo take the
-latest month that the finest-grained returns in the ledger reach: a monthly return's latest
-month before a quarterly return's last month, so a quarterly return sent early never moves
-the packs past the monthly returns. No return type is named: how many months a period
-covers comes from each return's own spec.
+latest month that the finest-grained returns with a pack section (``[pack]``) in the ledger reach:
+a monthly return's latest month before a quarterly return's last month, so a quarterly return sent
+early never moves the packs past the monthly returns, and a return the packs do not show never moves
+them at all. No return type is named: whether a return has a pack section and how many months a
+period covers come from each return's own spec.
 """
 
 from __future__ import annotations
@@ -15,11 +16,15 @@ from ..spec.return_spec import SpecError, get_spec
 
 
 def _months_covered(return_id: str, period: str) -> int | None:
-    """How many calendar months the period ``period`` of ``return_id`` spans (None if unknown)."""
+    """How many calendar months the period ``period`` of ``return_id`` spans (None if unknown, or if the
+    return has no section in the packs)."""
     try:
-        parsed = get_spec(return_id).period.parse(period)
+        spec = get_spec(return_id)
     except SpecError:
         return None
+    if spec.pack is None:
+        return None
+    parsed = spec.period.parse(period)
     if parsed is None:
         return None
     _label, start, end = parsed
@@ -27,8 +32,8 @@ def _months_covered(return_id: str, period: str) -> int | None:
 
 
 def latest_report_month(ledger) -> str | None:
-    """'YYYY-MM': the latest month in which a current return of the finest-grained return types
-    held ends; None for a ledger with no current return."""
+    """'YYYY-MM': the latest month in which a current return of the finest-grained return types with a
+    pack section held ends; None for a ledger with no current return of those."""
     ends: dict[int, set[str]] = {}
     for row in ledger.current_returns():
         if not row.return_id or not row.period or not isinstance(row.period_end, dt.date):

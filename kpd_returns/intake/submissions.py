@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..spec.deadlines import assess, deadline_for, load_deadlines
+from ..spec.kpi_config import configured_start
 from ..spec.model import VALID_VERDICTS, RegisterRow, contract_key
 from ..spec.return_spec import ReturnSpec, load_all
 from ..spec.workdays import DEFAULT_REGION
@@ -53,21 +54,10 @@ class OwedSpan:
         return None if self.last_end is None else f"{self.last_end:%Y-%m}"
 
 
-def configured_start(spec: ReturnSpec, contract: str | None) -> str | None:
-    """An MMIR contract's Service Start Date month from validators/kpis.toml ([contracts."REF"]), if set."""
-    if spec.id != "mmir" or not contract:
-        return None
-    from ..packs.kpis import default_config
-
-    key = contract_key(contract)
-    return next((c.service_start for ref, c in default_config().contracts.items()
-                 if contract_key(ref) == key and c.service_start), None)
-
-
 def owed_span(entry: RegistryEntry | None, spec: ReturnSpec, first_seen: str | None = None,
               contract: str | None = None) -> OwedSpan:
     """From when a contract owes ``spec``'s return: the register's first_period, else the period holding
-    its service_start, else the Service Start Date in validators/kpis.toml (MMIR), else ``first_seen``, the
+    its service_start, else the Service Start Date in the KPI config its spec's [pack.kpis] names, else ``first_seen``, the
     first period the ledger holds for it. Until: the period holding the register's service_end."""
     configured = configured_start(spec, entry.contract if entry else contract)
     configured_first = spec.period.containing(month_date(configured)).label if configured else None

@@ -132,11 +132,3 @@ def write_packs(ledger_path: str | Path, out_dir: str | Path, period: str, provi
     return written
 
 
-def default_pack_month(ledger_path: str | Path) -> str | None:
-    """The month packs are for when none is given: the latest month any return with a pack section has a
-    current return for (a return's period's last month), or None when the ledger holds none."""
-    ids = {spec.id for spec in pack_specs()}
-    with Ledger(ledger_path) as ledger:
-        months = {f"{r.period_end:%Y-%m}" for r in ledger.current_returns() if r.return_id in ids and r.period_end}
-    return max(months) if months else None
-

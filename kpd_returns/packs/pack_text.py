@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from .attention import AttentionItem
 from .kpis import MonthKpiCounts, SocialValueInput, SocialValueResult, TrendPoint, WindowResult, month_at, month_index
 from ..spec.deadlines import deadline_guidance
+from ..spec.periods import month_title
 from .specs import kpi_spec, pack_specs
 
 if TYPE_CHECKING:  # measure_view builds on this module's words
@@ -25,16 +26,14 @@ WINDOW_LABELS = {"in_month": "in month", "rolling_3": "rolling 3 months", "rolli
                  "cumulative": "cumulative"}
 WINDOW_HEADINGS = {"in_month": "In month", "rolling_3": "Rolling 3 months", "rolling_12": "Rolling 12 months",
                    "cumulative": "Cumulative"}
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")
 TIER_COLOURS = {  # GOV.UK tag colours: (text, background), contrast above 7:1
     4: ("#005a30", "#cce2d8"), 3: ("#594d00", "#fff7bf"), 2: ("#6e3619", "#fcd6c3"), 1: ("#2a0b06", "#f4cdc6")}
 
 
 def short_month(month: str, full: bool = False) -> str:
-    """'2026-10' -> 'Oct 2026' (or 'October 2026')."""
-    name = MONTHS[int(month[5:7]) - 1]
-    return f"{name if full else name[:3]} {month[:4]}"
+    """'2026-10' -> 'Oct 2026' (or 'October 2026', spec.periods.month_title)."""
+    title = month_title(month)
+    return title if full else f"{title[:3]} {month[:4]}"
 
 
 def month_list(months: list[str], limit: int = 3) -> str:

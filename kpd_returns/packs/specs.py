@@ -4,6 +4,7 @@ packs their contract list (the KPI engine's contracts). No return is named here.
 
 from __future__ import annotations
 
+from ..spec.kpi_config import kpi_spec  # noqa: F401  (re-exported: the packs import it here)
 from ..spec.pack_spec import PackSpec
 from ..spec.return_spec import ReturnSpec, load_all
 
@@ -11,11 +12,6 @@ from ..spec.return_spec import ReturnSpec, load_all
 def pack_specs() -> list[ReturnSpec]:
     """Every return with a pack section, in section order."""
     return sorted((s for s in load_all().values() if s.pack is not None), key=lambda s: (s.pack.order, s.id))
-
-
-def kpi_spec() -> ReturnSpec | None:
-    """The return whose KPIs the KPI engine rates per contract (the first with [pack.kpis]), if any."""
-    return next((s for s in pack_specs() if s.pack.kpis is not None), None)
 
 
 def measure_specs() -> list[ReturnSpec]:

@@ -3,7 +3,7 @@
 A provider who types a number over a total (FTE total, total caseload, job
 entries per front line FTE) breaks the template's formula. This writes a copy in
 which every computed cell holds the template's formula again, built by the same
-function the template writer uses (``template.computed_formula``), so the two
+function the template writer uses (``spec.formulas.computed_formula``), so the two
 cannot drift. Input cells are not touched. The copy asks the spreadsheet program
 to recalculate on opening.
 
@@ -19,10 +19,10 @@ from pathlib import Path
 
 from ..spec import layout
 from ..spec.findings import STRUCTURE_CODES
+from ..spec.formulas import computed_formula
 from ..spec.model import FileReport
 from ..spec.personal_data import mask_all
 from ._xlsx import CopyError, check_target, load_full, mask_cells, original_times, save_deterministic
-from ..author.template import computed_formula
 from ..spec.return_spec import get_spec
 
 __all__ = ["CopyError", "FixResult", "fix_totals"]

@@ -2,7 +2,9 @@
 
 Takes the spec files; gives the return models and their loader (``return_spec``, with the
 field and sheet models in ``sheet_model``), the period kinds (``periods``), the one evaluator
-of computed fields (``computed``), where each field sits (``layout``), the deadlines and the working-day calendar (``deadlines``, ``workdays``),
+of computed fields (``computed``) and their spreadsheet formulas (``formulas``), where each field
+sits (``layout``), the deadlines and the working-day calendar (``deadlines``, ``workdays``),
+the KPI engine's configuration and window arithmetic (``kpi_config``, ``kpi_windows``),
 the records passed between stages (``model``), the findings catalogue (``findings``) and
 the personal-data scanner every output is masked with (``personal_data``). Nothing
 here imports another stage."""

@@ -13,6 +13,9 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import PurePath
 from typing import Any, Literal
 
+from .personal_data import mask_all
+from .return_spec import load_all
+
 Severity = Literal["error", "warning"]
 
 # Two kinds of finding. An error breaks a rule of the guidance and must be corrected. A query
@@ -211,8 +214,6 @@ def make(code: str, *, guidance: str = "", sheet: str | None = None, cell: str |
 
 
 def _masked(text: str) -> str:
-    from .personal_data import mask_all  # not at import time: checks imports this module
-
     return mask_all(text)
 
 
@@ -239,8 +240,6 @@ def new_template_command(return_type: str | None, path: str | None = None) -> st
     target = shlex.quote(_sibling(path or PLACEHOLDER_FILE, "-new"))
     if return_type:
         return f"kpd-returns template {return_type} {target}"
-    from .return_spec import load_all  # not at import time: spec imports this module
-
     # Every return type the specs define, so a new spec file needs no change here.
     return " or ".join(f"kpd-returns template {rid} {target} ({rid.upper()})" for rid in sorted(load_all()))
 

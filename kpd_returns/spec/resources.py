@@ -10,6 +10,8 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
+from .. import __version__
+
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent  # kpd_returns/, from kpd_returns/spec/
 
 
@@ -47,6 +49,4 @@ def installed_version() -> str:
     try:
         return version("kpd-returns")
     except PackageNotFoundError:  # run from a source tree that was never installed
-        from .. import __version__
-
         return __version__

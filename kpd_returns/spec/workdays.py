@@ -59,7 +59,7 @@ def _bank_holidays(subdiv: str, decade: int) -> frozenset[dt.date]:
             return frozenset(dt.date.fromisoformat(line) for line in cache.read_text().split())
         except (OSError, ValueError):
             pass
-    import holidays
+    import holidays  # only when the cache has not got this decade: the package takes a while to load
 
     days = frozenset(holidays.country_holidays("GB", subdiv=subdiv, years=range(decade, decade + 10), expand=False))
     if cache is not None:

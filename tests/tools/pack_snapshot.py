@@ -27,7 +27,7 @@ def write(folder: Path) -> None:
     try:
         from kpd_returns.packs.build import write_packs
     except ImportError:
-        from kpd_returns.cli.pack import write_packs
+        from kpd_returns.packs.build import write_packs
 
     folder.mkdir(parents=True, exist_ok=True)
     work = folder / "_work"
