@@ -188,13 +188,15 @@ def build_packs(*, returns: Iterable[Any], values: Mapping[str, Iterable[Any]], 
                 as_of: dt.date, marking: str = "OFFICIAL-SENSITIVE", register: Iterable[Any] = (),
                 findings: Mapping[str, Mapping[str, int]] | None = None, providers: Iterable[str] | None = None,
                 service_starts: Mapping[str, str] | None = None, service_ends: Mapping[str, str] | None = None,
-                config: KpiConfig | None = None) -> list[PackData]:
+                config: KpiConfig | None = None,
+                profiles: Mapping[str, Mapping[str, Mapping[str, float]]] | None = None) -> list[PackData]:
     """One PackData per provider (sorted by name), then the national one when ``providers`` is None.
 
     ``values``: return id -> its current values (ledger rows), for the returns with a pack section.
     ``findings``: contract -> {finding code: open count}; ``service_starts``: contract -> "YYYY-MM" (from
     the providers register, registry.owed_span; else the KPI config); ``service_ends``: contract -> last month
-    owed. Contracts match whatever their case and spacing.
+    owed; ``profiles``: return id -> contract key -> month -> the register's profiled figure (measures with
+    ``target_from = "profile"``, packs.build.contract_profiles). Contracts match whatever their case and spacing.
     ``providers``: names, contracts or slugs to select (ValueError naming the known ones if one matches none)."""
     config = config or default_config()
     month_index(period)
@@ -222,7 +224,9 @@ def build_packs(*, returns: Iterable[Any], values: Mapping[str, Iterable[Any]], 
                 owner[key] = (get(r, "provider"), get(r, "contract"))
     names = sorted({p for p, _ in owner.values() if p}, key=lambda p: (p.casefold(), p))
     selected = _select(names, owner, providers)
-    measured = {s.id: contract_months(field_values(rows_of[s.id]), s.pack) for s in measure_specs()}
+    measured = {s.id: contract_months(field_values(rows_of[s.id]), s.pack,
+                                      profiles={k: dict(v) for k, v in (profiles or {}).get(s.id, {}).items()})
+                for s in measure_specs()}
     nationals = {rid: {nm.month: nm for nm in national_months(cms, section_of(rid))} for rid, cms in measured.items()}
     months12 = set(PackData("", "", period, as_of, marking).trend_months)
     packs, slugs = [], {NATIONAL}
