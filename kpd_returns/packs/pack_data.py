@@ -172,7 +172,8 @@ def _attention(provider: str, contract: str, return_id: str, ck: ContractKpis | 
                findings: dict[str, int], config: KpiConfig) -> list[AttentionLine]:
     # Missing and rejected returns over the 12 months stay on the list; lateness only for the latest
     # return received (earlier late returns are in the register, not repeated as actions).
-    mine = [r for r in register if _ck(r["contract"]) == _ck(contract)]
+    # One contract may owe several returns (an AtW MHSS contract's MMIR and Customer Insight): this return's rows.
+    mine = [r for r in register if _ck(r["contract"]) == _ck(contract) and r["return_id"] == return_id]
     received = [month_index(e) for r in mine if r["status"] in ("on time", "late") and (e := end_month(r))]
     latest = month_at(max(received)) if received else None
     returns = [(r["return_id"], r["period"], _REGISTER_ATTENTION.get(str(r["status"]).lower(), r["status"]),
@@ -258,11 +259,14 @@ def build_packs(*, returns: Iterable[Any], values: Mapping[str, Iterable[Any]], 
                                             [cm for cm in cms if cm.provider == name]))
         fnd: dict[str, int] = {}
         lines: list[AttentionLine] = []
+        counted: set[str] = set()
         for rid, c in mine:
-            f = fmap.get(_ck(c), {})
+            # Findings are counted per contract: once, under its first return, when it owes several.
+            f = {} if _ck(c) in counted else fmap.get(_ck(c), {})
+            counted.add(_ck(c))
             for code, n in f.items():
                 fnd[code] = fnd.get(code, 0) + n
-            lines += _attention(name, c, rid, cks.get(c), reg, f, config)
+            lines += _attention(name, c, rid, cks.get(c) if rid == kpi_id else None, reg, f, config)
         lines.sort(key=lambda a: a.item.severity)
         srcs = [_source_line(r, timeliness) for r in returns if get(r, "provider") == name
                 and (end := end_month(r)) and month_index(end) <= month_index(period)]
