@@ -114,7 +114,7 @@ def test_status_shows_each_provider_and_return(two_runs, monkeypatch):
     ({"workers": "1000"}, "--workers must be a whole number from 1 to 64, not '1000'"),
     ({"workers": "-3"}, "--workers must be a whole number from 1 to 64"),
     ({"region": "wales"}, "is not a UK division"),
-    ({"periods": ["October"]}, "is not a period of any return type (KPD quarter: 2026-27 Q2; MMIR month: 2026-10)"),
+    ({"periods": ["October"]}, "is not a period of any return type (INSIGHT month: 2026-10; JOBS2 month: 2026-10; KPD quarter: 2026-27 Q2; MMIR month: 2026-10)"),
 ])
 def test_bad_options_stop_before_anything_is_read(tmp_path, kwargs, message):
     buf = io.StringIO()
