@@ -119,3 +119,27 @@ def test_the_excel_packs_have_their_sheets_and_figures(packs, tmp_path):
     assert 30 in oct_ and 28 in oct_ and "Meets profile (28)" in oct_
     national = openpyxl.load_workbook(write_xlsx(packs["national"], tmp_path / "n.xlsx"))
     assert {"Insight national", "JOBS II national"} <= set(national.sheetnames)
+
+
+def test_a_target_column_needs_a_target_and_target_from_is_not_a_fixed_target_too():
+    from kpd_returns.spec.pack_spec import Measure, PackSpec
+    from kpd_returns.spec.return_spec import get_spec
+
+    section = get_spec("jobs2").pack.model_dump()
+    section["measures"] = [dict(m, target_from=None) if m["id"] == "course_starts" else m for m in section["measures"]]
+    with pytest.raises(ValueError, match="measure 'course_starts' has no target or target_from"):
+        PackSpec(**section)
+    with pytest.raises(ValueError, match="give target or target_from, not both"):
+        Measure(id="x", label="X", sum=["a"], target=5, target_from="profile")
+
+
+def test_a_keyed_part_reads_one_row_of_a_field():
+    from kpd_returns.packs.measures import contract_months
+    from kpd_returns.spec.pack_spec import PackSpec
+
+    section = PackSpec(title="T", label="T", guidance="g", findings_guidance="g", how_to_read=["r"], measures=[
+        {"id": "a", "label": "A", "sum": ["due[a]"]}, {"id": "b", "label": "B", "ratio": [["within[b]"], ["due[b]"]]}])
+    rows = [("P", "C", "2026-10", "due", 4.0, "a"), ("P", "C", "2026-10", "due", 10.0, "b"),
+            ("P", "C", "2026-10", "within", 7.0, "b")]
+    (cm,) = contract_months(rows, section)
+    assert (cm.measure("a"), cm.measure("b")) == (4.0, 0.7)
