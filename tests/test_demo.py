@@ -16,7 +16,7 @@ def test_demo_writes_every_output_and_accounts_for_every_input(tmp_path):
     for line in ("Blank templates", "Sample returns", "Validation of the mistakes", "Consolidation", "Performance packs"):
         assert line in result.output
     # files and findings counted apart, each named (it once said "6 errors in 7 files")
-    assert "(7 files checked: 6 with errors (6 errors in all), 1 valid with warnings)" in result.output
+    assert "(12 files checked: 10 with errors (10 errors in all), 2 valid with warnings)" in result.output
     assert (out / "templates" / "kpd-template.xlsx").is_file() and (out / "templates" / "mmir-template.xlsx").is_file()
     assert (out / "consolidated" / "consolidated.xlsx").is_file()
     assert (out / "packs" / "pack-2026-10-national.html").is_file()
@@ -24,7 +24,15 @@ def test_demo_writes_every_output_and_accounts_for_every_input(tmp_path):
     consolidation = summary["consolidation"]
     inputs = len(list((out / "samples" / "returns").glob("*.xlsx"))) + len(list((out / "samples" / "mistakes").glob("*.xlsx")))
     assert consolidation["inputs"] == inputs == sum(consolidation["counts"].values())
-    assert consolidation["counts"]["rejected"] == 6  # every mistake but the late (valid) one
+    assert consolidation["counts"]["rejected"] == 10  # every mistake but the two late (valid) ones
+    # Customer Insight and JOBS II (issue 11 items 7, 8): templates, accepted samples and pack sections
+    assert {p.name for p in (out / "templates").glob("*.xlsx")} >= {"insight-template.xlsx", "jobs2-template.xlsx"}
+    accepted = {f["return_id"] for f in consolidation["files"] if f["outcome"] == "accepted"}
+    assert accepted == {"kpd", "mmir", "insight", "jobs2"}
+    national_pack = (out / "packs" / "pack-2026-10-national.html").read_text(encoding="utf-8")
+    assert '<h2 id="insight">' in national_pack and '<h2 id="jobs2">' in national_pack
+    calder = (out / "packs" / "pack-2026-10-calder-valley-work-partnership.html").read_text(encoding="utf-8")
+    assert "Course starts against profile by month, JII-12" in calder and " profile (2" in calder
     report = json.loads((out / "validation" / "mistakes-report.json").read_text())
     assert {f["name"] for f in report["files"]} == {p.name for p in (out / "samples" / "mistakes").glob("*.xlsx")}
     assert any(p.name.endswith(".annotated.xlsx") for p in (out / "validation").iterdir())

@@ -17,7 +17,7 @@ from kpd_returns.spec import layout
 from kpd_returns.spec.findings import CATALOGUE
 from kpd_returns.spec.deadlines import assess
 from kpd_returns.author.samples import COMMITTED_RETURNS, PROVIDERS, cli_samples, sample_name, write_samples
-from kpd_returns.spec.return_spec import META_SHEET
+from kpd_returns.spec.return_spec import META_SHEET, load_all
 from kpd_returns.author.template import computed_formula
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "samples"
@@ -57,7 +57,8 @@ def test_write_samples_is_deterministic(generated):
     rel_a = [p.relative_to(first) for p in paths_a]
     assert rel_a == [p.relative_to(second) for p in paths_b]
     assert len([p for p in rel_a if p.parts[0] == "returns"]) >= 4 * 7 + 4 * 2
-    assert len([p for p in rel_a if p.parts[0] == "mistakes"]) == 7
+    # Every profile's [[samples.mistakes]]: KPD 3, MMIR 4, Customer Insight 3, JOBS II 2.
+    assert len([p for p in rel_a if p.parts[0] == "mistakes"]) == 12
     for rel in rel_a:
         assert (first / rel).read_bytes() == (second / rel).read_bytes(), rel
 
@@ -129,7 +130,7 @@ def test_kpd_clean_returns_are_consistent(generated, specs):
 def test_kpd_totals_are_left_as_formulas(generated, specs):
     (first, _), _ = generated
     kpd = specs["kpd"]
-    wb = openpyxl.load_workbook(first / "returns" / COMMITTED_RETURNS[0])
+    wb = openpyxl.load_workbook(first / "returns" / next(n for n in COMMITTED_RETURNS if n.startswith("kpd-")))
     for slot in layout.slots(kpd, kpd.sheet("Staffing")):
         if kpd.field(slot.field).computed:
             assert wb["Staffing"][slot.cell].value == computed_formula(kpd, slot.field, slot.key)
@@ -207,7 +208,7 @@ def test_clean_returns_on_time_and_late_mistake_late_by_deadline_calendar(genera
     (first, _), _ = generated
     for path in sorted((first / "returns").glob("*.xlsx")):
         rid = path.name.split("-")[0]
-        v = _values(specs[rid], path)
+        v = _values(load_all()[rid], path)
         period = f"{v['contract_year']['']} {v['quarter']['']}" if rid == "kpd" else \
             f"{v['reporting_month'][''].year}-{v['reporting_month'][''].month:02d}"
         lateness = assess(rid, period, _period_end(period), v["date_submitted"][""])
@@ -235,7 +236,7 @@ def _differences(a: Path, b: Path) -> list[tuple[str, str]]:
 def test_each_mistake_file_has_exactly_one_mistake(generated):
     (first, _), _ = generated
     expected = json.loads((first / "expected-findings.json").read_text())["mistakes"]
-    assert len(expected) == 7
+    assert len(expected) == 12
     for name, entry in expected.items():
         (finding,) = entry["findings"]
         diffs = _differences(first / name, first / entry["base"])
@@ -260,6 +261,11 @@ def test_expected_findings_are_exact(generated):
         "mistake-personal-data.xlsx": ("personal-data", "error", "'Rework reasons'!D5"),
         "mistake-wrong-version.xlsx": ("template-superseded", "error", None),
         "mistake-late.xlsx": ("submitted-late", "warning", None),
+        "mistake-insight-count-mismatch.xlsx": ("detail-rows-mismatch", "error", "Summary!C5"),
+        "mistake-insight-late.xlsx": ("submitted-late", "warning", None),
+        "mistake-insight-personal-data.xlsx": ("personal-data", "error", "Responses!E5"),
+        "mistake-jobs2-clock-above-due.xlsx": ("sum-above-limit", "error", "Clocks!C10"),
+        "mistake-jobs2-typed-over-exits.xlsx": ("total-mismatch", "error", "Activity!C18"),
     }
     for f in found.values():
         assert CATALOGUE[f["code"]][0] == f["severity"]
@@ -268,6 +274,9 @@ def test_expected_findings_are_exact(generated):
     assert late["expected"] == "2026-11-04" and late["found"] == "2026-11-20"
     weekdays = [dt.date(2026, 11, d) for d in range(5, 21) if dt.date(2026, 11, d).weekday() < 5]
     assert late["late_working_days"] == len(weekdays) == 12
+    # Customer Insight (AtW 7.32): 5pm on 15 November 2026, a Sunday, so Monday 16th; sent Thursday 19th.
+    insight = found["mistake-insight-late.xlsx"]
+    assert (insight["expected"], insight["found"], insight["late_working_days"]) == ("2026-11-16", "2026-11-19", 3)
     readme = (first / "README.md").read_text()
     for name, (code, severity, ref) in refs.items():
         (line,) = [x for x in readme.splitlines() if x.startswith(f"| `{name}`")]
@@ -303,6 +312,12 @@ def test_samples_write_their_own_register_matching_the_returns(generated):
     for rid, period in firsts.items():
         rows = [line for line in text.splitlines() if f",{rid}," in line]
         assert rows and all(f",{period}," in line for line in rows)
+    # Every clean return validates clean, the Customer Insight and JOBS II ones included.
+    assert {r.return_id for r in reports} == {"kpd", "mmir", "insight", "jobs2"}
+    assert [(r.name, r.findings) for r in reports if r.findings] == []
+    # JOBS II contracts carry their profiled starts (JOBS II 6.10) from the profile's register_profile.
+    assert {e.contract: e.profile for e in register.entries if "jobs2" in e.returns} == {
+        "JII-07": 24, "JII-12": {"2026-08": 22, "2026-09": 24, "2026-10": 26}}
 
 
 def test_samples_show_progress_on_a_terminal(tmp_path, capsys, monkeypatch):

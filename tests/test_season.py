@@ -267,7 +267,8 @@ def test_an_empty_chart_is_not_drawn_and_gaps_say_why(packs, tmp_path):
     empty = [(x.kpi, x.cohort) for x in north.lines if not x.has_figures]
     assert empty == [(5, "2026")]  # no Exit Report yet for customers referred from September 2026
     html = render(north)
-    assert html.count('<svg class="chart"') == len(north.lines) - 1 + 3  # KPI lines with a figure + 3 KPD charts
+    # KPI lines with a figure + 3 KPD charts + Customer Insight's satisfaction + JOBS II's starts and proportions
+    assert html.count('<svg class="chart"') == len(north.lines) - 1 + 3 + 1 + 2
     assert "No chart: no month in the period has a figure (Nov 2025 to Oct 2026)." in html
     k4 = next(x for x in north.lines if (x.kpi, x.cohort) == (4, "2024"))
     assert [k4.gap_word(p) for p in k4.trend].count("none due") == 1  # 2026-07
@@ -275,7 +276,7 @@ def test_an_empty_chart_is_not_drawn_and_gaps_say_why(packs, tmp_path):
     assert "Gaps where no cases were due: 2026-07." in k4.chart_description()
     with zipfile.ZipFile(write_xlsx(north, tmp_path / "north.xlsx")) as zf:
         charts = [n for n in zf.namelist() if n.startswith("xl/charts/chart")]
-    assert len(charts) == len(north.lines) - 1 + 3
+    assert len(charts) == len(north.lines) - 1 + 3 + 1 + 2
 
 
 def test_kpd_charts_span_the_months_with_data(packs):
@@ -382,8 +383,8 @@ def test_excel_rows_are_tall_enough_for_their_wrapped_text(packs, tmp_path):
 def test_national_pack_counts_every_contract_owing(packs):
     from kpd_returns.packs.pack_html import render
 
-    assert "<dd>8 providers, 7 AtW MHSS contract(s) and the Work Programme KPD returns</dd>" in render(
-        packs["national"])
+    assert ("<dd>8 providers, 7 AtW MHSS contract(s) and the Work Programme KPD, AtW MHSS Customer Insight and "
+            "JOBS II returns</dd>") in render(packs["national"])
 
 
 def test_season_packs_are_byte_identical_across_runs(tmp_path):

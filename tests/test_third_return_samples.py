@@ -30,8 +30,9 @@ def third_return(tmp_path, monkeypatch):
     (folder / "deadlines.toml").write_text(deadlines + f'\n[{THIRD}]\nkind = "nth_working_day_after_period"\nn = 3\n',
                                            encoding="utf-8")
     world = (folder / "samples.toml").read_text(encoding="utf-8")
-    world = world.replace('contracts = {kpd = ["CPA 07", "CPA 08"], mmir = ["AtW-MHSS-C014"]}',
-                          f'contracts = {{kpd = ["CPA 07", "CPA 08"], mmir = ["AtW-MHSS-C014"], {THIRD} = ["T-1"]}}')
+    assert 'contracts = {kpd = ["CPA 07", "CPA 08"], mmir = ["AtW-MHSS-C014"], ' in world
+    world = world.replace('contracts = {kpd = ["CPA 07", "CPA 08"], mmir = ["AtW-MHSS-C014"], ',
+                          f'contracts = {{kpd = ["CPA 07", "CPA 08"], mmir = ["AtW-MHSS-C014"], {THIRD} = ["T-1"], ')
     (folder / "samples.toml").write_text(world, encoding="utf-8")
     season = (folder / "season.toml").read_text(encoding="utf-8")
     head, values = season.split("[values]\n")

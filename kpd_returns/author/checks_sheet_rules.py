@@ -134,7 +134,7 @@ def rule_checks(ctx: Context, r: RuleSpec) -> list[Check] | None:
                 keys = ctx.keys(sheet)
                 typed.append(Probe(sheet, f.id, keys, lambda R, over=over: over(R, "<=")))
                 mismatch.append(Probe(sheet, f.id, keys, lambda R, over=over: over(R, ">")))
-                if op == "ratio":
+                if op == "ratio" and f.computed.zero_denominator == "finding":
                     zero.append(Probe(sheet, f.id, keys, lambda R, of=of: (
                         f"{R.valid(of[0])}*{R.valid(of[1])}*({R.at(of[1])}=0)*({R.at(of[0])}<>0)")))
         out = [Check("total-mismatch", words, g, mismatch, {"expected": "{recomputed}"}),

@@ -148,16 +148,31 @@ def register_csv() -> str:
         "# region: england-and-wales (default), scotland or northern-ireland (its bank holidays count for",
         "# deadlines). service_start (YYYY-MM) and first_period (the return's period, or rid=...;rid=...) say",
         "# from when returns are owed; year_start_month moves the contract year (default April) for",
-        "# year-to-date checks.",
-        "provider,contract,returns,region,service_start,first_period,year_start_month",
+        "# year-to-date checks; profile: the number the contract is profiled to deliver (JOBS II 6.10), one",
+        "# for every period or period=number;period=number.",
+        "provider,contract,returns,region,service_start,first_period,year_start_month,profile",
     ]
     for p in PROVIDERS:
         for spec in sample_specs():
             first = spec.samples["periods"][0]
             start = first if spec.samples.get("register_service_start") else ""
             for contract in p.contracts_for(spec.id):
-                lines.append(f"{p.name},{contract},{spec.id},england-and-wales,{start},{first},")
+                lines.append(f"{p.name},{contract},{spec.id},england-and-wales,{start},{first},,"
+                             f"{_register_profile(spec, p, contract)}")
     return "\n".join(lines) + "\n"
+
+
+def _register_profile(spec: ReturnSpec, who: Provider, contract: str) -> str:
+    """A profile's ``register_profile``: the register's profile column for one contract, an expression over
+    the provider's traits, ``code`` and ``contract`` ("" when the profile gives none)."""
+    text = spec.samples.get("register_profile")
+    if not text:
+        return ""
+    try:
+        found = evaluate(str(text), dict(who.traits) | {"code": who.code, "contract": contract})
+    except Exception as exc:  # one sentence naming the key, not a traceback
+        raise ProfileError(f"{Path(spec.source_path).name}: key 'samples.register_profile': {exc}") from None
+    return "" if found is None else str(found)
 
 
 def sample_count() -> int:

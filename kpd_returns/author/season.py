@@ -69,7 +69,7 @@ class SeasonContract:
     return_id: str
     periods: tuple[str, ...]  # the periods it sends, in order
     vars: dict[str, Any] = field(default_factory=dict)  # its own figures, read by the [values] expressions
-    register: dict[str, str] = field(default_factory=dict)  # service_start, first_period, service_end
+    register: dict[str, str] = field(default_factory=dict)  # service_start, first_period, service_end, profile
 
     def __hash__(self) -> int:
         return hash((self.return_id, self.contract))
@@ -101,11 +101,11 @@ EVENTS = {(e["contract"], e["period"]): e for e in _DATA.get("events", [])}
 
 
 def register_csv() -> str:
-    lines = ["provider,contract,returns,region,service_start,first_period,service_end"]
+    lines = ["provider,contract,returns,region,service_start,first_period,service_end,profile"]
     for c in CONTRACTS:
         r = c.register
         lines.append(f"{c.provider},{c.contract},{c.return_id},england-and-wales,{r.get('service_start', '')},"
-                     f"{r.get('first_period', '')},{r.get('service_end', '')}")
+                     f"{r.get('first_period', '')},{r.get('service_end', '')},{r.get('profile', '')}")
     return "\n".join(lines) + "\n"
 
 
@@ -140,12 +140,23 @@ def _received(return_id: str, period: str, period_end: dt.date, late_days: int, 
     return dt.datetime.combine(day, dt.time(12, 0))
 
 
+def _first_return(contract: str) -> str:
+    return next(x.return_id for x in CONTRACTS if x.contract == contract)
+
+
+def _file_stem(c: SeasonContract) -> str:
+    """A file's name starts with its contract; a contract's second return type (an AtW MHSS contract's
+    Customer Insight beside its MMIR) also says which, so the two files differ."""
+    stem = c.contract.replace(" ", "-")
+    return stem if _first_return(c.contract) == c.return_id else f"{c.return_id}-{stem}"
+
+
 def _report(c: SeasonContract, period: str, rows: list, *, late_days: int = 0, tag: str = "",
             finding: dict[str, Any] | None = None) -> FileReport:
     label, _start, end = _bounds(c.return_id, period)
     received = _received(c.return_id, label, end, late_days, bool(tag))
     due = deadline_for(c.return_id, label, end)
-    name = f"{c.contract.replace(' ', '-')}-{label.replace(' ', '-')}{tag}.xlsx"
+    name = f"{_file_stem(c)}-{label.replace(' ', '-')}{tag}.xlsx"
     findings = []
     if finding:
         findings.append(make(finding["code"], **{k: v for k, v in finding.items() if k != "code"}))
@@ -164,6 +175,8 @@ def reports() -> list[FileReport]:
     for c in CONTRACTS:
         for period in c.periods:
             event = EVENTS.get((c.contract, period), {})
+            if event.get("returns", _first_return(c.contract)) != c.return_id:
+                event = {}  # an event is for one return of its contract: `returns`, else the first listed
             kind, late = event.get("kind"), int(event.get("late_days", 0))
             if kind == "rejected-then-resubmitted":
                 out.append(_report(c, period, values(c, period), finding=event.get("finding")))

@@ -13,7 +13,8 @@ The ``computed_totals`` rule then looks at the cells:
   ``total-mismatch`` (found = the typed number, expected = the recomputed total);
 * a typed number that agrees: ``total-typed-over`` (a warning: restore the formula);
 * a ratio with denominator 0 and a numerator that is not 0: ``total-divide-by-zero``;
-  0 / 0 gives nothing.
+  0 / 0 gives nothing, and so does any 0 denominator of a field whose spec says
+  ``zero_denominator = "blank"`` (a month-by-month flow: not the provider's mistake).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ def recompute(fc: FileCheck) -> None:
             for key in fc.idx.keys[sheet.name]:
                 outcome = evaluate(f.computed, lambda fid, key=key: fc.value(fid, key))
                 if outcome.zero_denominator:
-                    fc.zero_denominator.add((f.id, key))
+                    if outcome.reportable:
+                        fc.zero_denominator.add((f.id, key))
                 elif outcome.value is not None:
                     fc.computed[(f.id, key)] = outcome.value
 

@@ -28,9 +28,10 @@ from ..intake.submissions import owed_span
 from .kpis import month_index
 from .publication import write_publication_csv, write_publication_json
 from .pack_data import build_packs, publication
+from .pack_inputs import value_month
 from .pack_excel import write_xlsx
 from .pack_html import write_html
-from .specs import kpi_spec, pack_specs
+from .specs import kpi_spec, measure_specs, pack_specs
 
 DEFAULT_MARKING = "OFFICIAL-SENSITIVE"
 FORMATS = ("xlsx", "html")
@@ -77,7 +78,24 @@ def load_packs(ledger_path: str | Path, period: str, *, providers: Iterable[str]
         starts, ends = contract_spans(ledger, reg)
     return build_packs(returns=returns, values=values, period=period, as_of=as_of, marking=marking,
                        register=rows, findings=findings, providers=None if providers is None else list(providers),
-                       service_starts=starts, service_ends=ends)
+                       service_starts=starts, service_ends=ends, profiles=contract_profiles(reg, values))
+
+
+def contract_profiles(reg: Any, values: dict[str, list[Any]]) -> dict[str, dict[str, dict[str, float]]]:
+    """return id -> contract key -> month -> the register's profiled figure for that month (``profile``
+    column, JOBS II 6.10), for each return whose pack measures say ``target_from = "profile"``, over the
+    months its values cover. A month's profile is the register's figure for the period labelled by that
+    month (a monthly return's period); a contract the register gives no profile has none."""
+    if reg is None:
+        return {}
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for spec in measure_specs():
+        if not any(m.target_from == "profile" for m in spec.pack.measures):
+            continue
+        months = sorted({m for r in values.get(spec.id, ()) if (m := value_month(r))})
+        out[spec.id] = {e.contract_key: {m: float(p) for m in months if (p := e.profiled(m)) is not None}
+                        for e in reg.entries if spec.id in e.returns and e.profile is not None}
+    return out
 
 
 def contract_spans(ledger: Any, reg: Any) -> tuple[dict[str, str], dict[str, str]]:

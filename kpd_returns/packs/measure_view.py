@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..spec.pack_spec import Chart, PackSpec
-from .measures import ContractMonth, NationalMonth, meets_target, window_value
+from .measures import ContractMonth, NationalMonth, meets_target, target_of, window_value
 from .pack_text import month_list, num, short_month
 
 
@@ -58,10 +58,14 @@ class MeasureSection:
         return window_value(held, m, cm.month, window)
 
     def target_words(self, cm: ContractMonth, measure: str) -> str:
-        """'Meets target (90)', 'Below target (90)' or '' (no target or no figure): in words, not colour."""
+        """'Meets target (90)', 'Below profile (25)' or '' (no target or no figure): in words, not colour."""
         m = next(x for x in self.spec.measures if x.id == measure)
-        met = meets_target(m, cm.measure(measure))
-        return "" if met is None else f"{'Meets' if met else 'Below'} target ({m.target:g}{m.unit})"
+        target = target_of(m, cm)
+        met = meets_target(m, cm.measure(measure), target)
+        return "" if met is None else f"{'Meets' if met else 'Below'} {m.target_label} ({target:g}{m.unit})"
+
+    def target_figure(self, cm: ContractMonth, measure: str) -> float | None:
+        return target_of(next(x for x in self.spec.measures if x.id == measure), cm)
 
     @property
     def national_title(self) -> str:
@@ -71,9 +75,14 @@ class MeasureSection:
 def cell(cm: ContractMonth | None, nat: NationalMonth | None, measure: str, show: str,
          section: MeasureSection | None = None) -> float | str | None:
     """What a column or series shows: the contract's value, change or window figure, whether it meets the
-    target (words), the median contract or the national figure."""
+    target (words) or the target itself, the median contract or the national figure (the national target:
+    the contracts' own targets summed)."""
     if show in ("rolling_3", "rolling_12", "cumulative"):
         return section.window(cm, measure, show) if cm and section else None
+    if show == "target_figure" and cm is not None:
+        return section.target_figure(cm, measure) if section else cm.targets.get(measure)
+    if show == "target_figure":
+        return nat.targets.get(measure) if nat else None
     if show == "target":
         return section.target_words(cm, measure) if cm and section else None
     if show == "value":

@@ -5,7 +5,8 @@ Input is a return in long form, plain Python (no database): one ``FieldValue`` (
 spec. What is computed is declared in the spec's ``[pack]`` section (spec/pack_spec.py); this module
 names no return and no field. Decisions:
 
-* Parts name fields, or measures declared earlier (a count's share of another count).
+* Parts name fields, one key of a field (``"clock_due[interview_5wd]"``: a list row or a column), or
+  measures declared earlier (a count's share of another count).
 * A ``sum`` of one field is that field; of several, their sum rounded to 6 places, None if any is
   missing (totals are recomputed from their inputs, never read from the return: KPD 9, 14).
 * A ``ratio`` is the sum of its numerator fields over the sum of its denominator fields, times
@@ -16,6 +17,9 @@ names no return and no field. Decisions:
   order, the later value wins.
 * Groups (``[[pack.groups]]``): each numbered group's size, outcomes, share of all groups' size and
   conversion (outcomes / size), as percentages; titles from the group's text field.
+* A measure with ``target_from = "profile"`` is compared with the contract's own figure for the month
+  from the providers register (``profiles``: contract key -> month -> number, JOBS II 6.10); nationally
+  the profiles of the contracts reporting are summed.
 * National figures per month: for ``national = "sum"`` the sum over contracts of those reported, for
   ``"ratio"`` the ratio of the national sums of its parts (over contracts with both), and for
   ``median = true`` the median contract (with the change on the month before, per contract).
@@ -29,6 +33,7 @@ from statistics import median
 from typing import Iterable
 
 from ..spec.computed import ratio, total
+from ..spec.model import contract_key
 from ..spec.pack_spec import Measure, PackSpec
 from .kpis import month_at, month_index
 
@@ -66,6 +71,7 @@ class ContractMonth:
     groups: list[GroupMeasure] = field(default_factory=list)
     changes: dict[str, float | None] = field(default_factory=dict)  # median measures -> change on last month
     flags: list[str] = field(default_factory=list)  # implausible values, for a second look
+    targets: dict[str, float | None] = field(default_factory=dict)  # target_from measures -> the contract's figure
 
     def measure(self, name: str) -> float | None:
         return self.values.get(name)
@@ -77,6 +83,7 @@ class NationalMonth:
     providers: int  # contracts reporting
     values: dict[str, float | None]  # national figure per measure (sum, or ratio of sums)
     medians: dict[str, float | None]  # median measures -> median across contracts (None if none reported)
+    targets: dict[str, float | None] = field(default_factory=dict)  # target_from measures -> targets summed
 
 
 def _ratio(num: float | None, den: float | None, scale: float = 1.0) -> float | None:
@@ -93,8 +100,10 @@ def _normalise(values: Iterable[FieldValue | tuple]) -> list[FieldValue]:
 
 
 def contract_months(values: Iterable[FieldValue | tuple], section: PackSpec, *,
-                    titles: dict[tuple[str, str], dict[str, str]] | None = None) -> list[ContractMonth]:
-    """Measures per (provider, contract, month), sorted; ``titles`` maps (provider, contract) -> {"seg1": title}."""
+                    titles: dict[tuple[str, str], dict[str, str]] | None = None,
+                    profiles: dict[str, dict[str, float]] | None = None) -> list[ContractMonth]:
+    """Measures per (provider, contract, month), sorted; ``titles`` maps (provider, contract) -> {"seg1": title};
+    ``profiles`` maps a contract key (spec.model.contract_key) -> month -> its profiled figure."""
     title_fields = {g.title_field for g in section.groups}
     counted = {m.count for m in section.measures if m.count} | {f for m in section.measures for f in m.where}
     nums: dict[tuple[str, str, str], dict[str, float]] = {}
@@ -111,13 +120,18 @@ def contract_months(values: Iterable[FieldValue | tuple], section: PackSpec, *,
         if v.field in counted and v.key and v.value not in (None, ""):
             rows.setdefault((v.provider, v.contract, v.month), {}).setdefault(v.key, {})[v.field] = v.value
         if v.value is not None and not isinstance(v.value, str):
-            nums.setdefault((v.provider, v.contract, v.month), {})[v.field] = float(v.value)
+            held = nums.setdefault((v.provider, v.contract, v.month), {})
+            held[v.field] = float(v.value)
+            if v.key:
+                held[f"{v.field}[{v.key}]"] = float(v.value)  # one row or column of the field
     out: dict[tuple[str, str, str], ContractMonth] = {}
     for key in sorted(set(nums) | set(rows), key=lambda k: (k[0], k[1], month_index(k[2]))):
         n, t = nums.get(key, {}), names.get(key[:2], {})
         figures, parts = _figures(section.measures, n, rows.get(key, {}))
         groups = [g for spec in section.groups for g in _groups(spec, n, t)]
-        cm = ContractMonth(*key, figures, parts, groups)
+        profile = (profiles or {}).get(contract_key(key[1]) or "", {})
+        targets = {m.id: profile.get(key[2]) for m in section.measures if m.target_from == "profile"}
+        cm = ContractMonth(*key, figures, parts, groups, targets=targets)
         prev = out.get((key[0], key[1], month_at(month_index(key[2]) - 1)))
         changes = {m.id: None if prev is None else _diff(prev.measure(m.id), cm.measure(m.id))
                    for m in section.measures if m.median}
@@ -179,11 +193,19 @@ def window_value(history: dict[str, ContractMonth], m: Measure, end: str, window
     return None if any(v is None for v in values) else round(sum(values), 6)
 
 
-def meets_target(m: Measure, value: float | None) -> bool | None:
-    """Whether ``value`` meets the measure's target on its better side (None: no target or no value)."""
-    if m.target is None or value is None:
+def target_of(m: Measure, cm: ContractMonth | None) -> float | None:
+    """The figure ``m`` is compared with in a contract's month: its own (target_from) or the spec's target."""
+    if m.target_from is not None:
+        return cm.targets.get(m.id) if cm else None
+    return m.target
+
+
+def meets_target(m: Measure, value: float | None, target: float | None = None) -> bool | None:
+    """Whether ``value`` meets ``target`` (default the measure's) on its better side (None: no target or no value)."""
+    target = m.target if target is None else target
+    if target is None or value is None:
         return None
-    return value >= m.target if m.direction == "higher" else value <= m.target
+    return value >= target if m.direction == "higher" else value <= target
 
 
 def _diff(before: float | None, after: float | None) -> float | None:
@@ -213,8 +235,15 @@ def national_months(months: Iterable[ContractMonth], section: PackSpec) -> list[
                 both = [cm.parts[m.id] for cm in cms if None not in cm.parts.get(m.id, (None, None))]
                 values[m.id] = _ratio(sum(p[0] for p in both), sum(p[1] for p in both), m.scale)
         medians = {m.id: _median([cm.measure(m.id) for cm in cms]) for m in section.measures if m.median}
-        result.append(NationalMonth(month, len(cms), values, medians))
+        targets = {m.id: _total_known([cm.targets.get(m.id) for cm in cms])
+                   for m in section.measures if m.target_from is not None}
+        result.append(NationalMonth(month, len(cms), values, medians, targets))
     return result
+
+
+def _total_known(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return round(sum(known), 6) if known else None
 
 
 def _median(values: list[float | None]) -> float | None:

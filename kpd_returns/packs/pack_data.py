@@ -172,7 +172,8 @@ def _attention(provider: str, contract: str, return_id: str, ck: ContractKpis | 
                findings: dict[str, int], config: KpiConfig) -> list[AttentionLine]:
     # Missing and rejected returns over the 12 months stay on the list; lateness only for the latest
     # return received (earlier late returns are in the register, not repeated as actions).
-    mine = [r for r in register if _ck(r["contract"]) == _ck(contract)]
+    # One contract may owe several returns (an AtW MHSS contract's MMIR and Customer Insight): this return's rows.
+    mine = [r for r in register if _ck(r["contract"]) == _ck(contract) and r["return_id"] == return_id]
     received = [month_index(e) for r in mine if r["status"] in ("on time", "late") and (e := end_month(r))]
     latest = month_at(max(received)) if received else None
     returns = [(r["return_id"], r["period"], _REGISTER_ATTENTION.get(str(r["status"]).lower(), r["status"]),
@@ -188,13 +189,15 @@ def build_packs(*, returns: Iterable[Any], values: Mapping[str, Iterable[Any]], 
                 as_of: dt.date, marking: str = "OFFICIAL-SENSITIVE", register: Iterable[Any] = (),
                 findings: Mapping[str, Mapping[str, int]] | None = None, providers: Iterable[str] | None = None,
                 service_starts: Mapping[str, str] | None = None, service_ends: Mapping[str, str] | None = None,
-                config: KpiConfig | None = None) -> list[PackData]:
+                config: KpiConfig | None = None,
+                profiles: Mapping[str, Mapping[str, Mapping[str, float]]] | None = None) -> list[PackData]:
     """One PackData per provider (sorted by name), then the national one when ``providers`` is None.
 
     ``values``: return id -> its current values (ledger rows), for the returns with a pack section.
     ``findings``: contract -> {finding code: open count}; ``service_starts``: contract -> "YYYY-MM" (from
     the providers register, registry.owed_span; else the KPI config); ``service_ends``: contract -> last month
-    owed. Contracts match whatever their case and spacing.
+    owed; ``profiles``: return id -> contract key -> month -> the register's profiled figure (measures with
+    ``target_from = "profile"``, packs.build.contract_profiles). Contracts match whatever their case and spacing.
     ``providers``: names, contracts or slugs to select (ValueError naming the known ones if one matches none)."""
     config = config or default_config()
     month_index(period)
@@ -222,7 +225,9 @@ def build_packs(*, returns: Iterable[Any], values: Mapping[str, Iterable[Any]], 
                 owner[key] = (get(r, "provider"), get(r, "contract"))
     names = sorted({p for p, _ in owner.values() if p}, key=lambda p: (p.casefold(), p))
     selected = _select(names, owner, providers)
-    measured = {s.id: contract_months(field_values(rows_of[s.id]), s.pack) for s in measure_specs()}
+    measured = {s.id: contract_months(field_values(rows_of[s.id]), s.pack,
+                                      profiles={k: dict(v) for k, v in (profiles or {}).get(s.id, {}).items()})
+                for s in measure_specs()}
     nationals = {rid: {nm.month: nm for nm in national_months(cms, section_of(rid))} for rid, cms in measured.items()}
     months12 = set(PackData("", "", period, as_of, marking).trend_months)
     packs, slugs = [], {NATIONAL}
@@ -254,11 +259,14 @@ def build_packs(*, returns: Iterable[Any], values: Mapping[str, Iterable[Any]], 
                                             [cm for cm in cms if cm.provider == name]))
         fnd: dict[str, int] = {}
         lines: list[AttentionLine] = []
+        counted: set[str] = set()
         for rid, c in mine:
-            f = fmap.get(_ck(c), {})
+            # Findings are counted per contract: once, under its first return, when it owes several.
+            f = {} if _ck(c) in counted else fmap.get(_ck(c), {})
+            counted.add(_ck(c))
             for code, n in f.items():
                 fnd[code] = fnd.get(code, 0) + n
-            lines += _attention(name, c, rid, cks.get(c), reg, f, config)
+            lines += _attention(name, c, rid, cks.get(c) if rid == kpi_id else None, reg, f, config)
         lines.sort(key=lambda a: a.item.severity)
         srcs = [_source_line(r, timeliness) for r in returns if get(r, "provider") == name
                 and (end := end_month(r)) and month_index(end) <= month_index(period)]

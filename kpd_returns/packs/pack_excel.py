@@ -137,7 +137,7 @@ class PackWorkbook(MeasureSheets):
                    title: str, desc: str, percent: bool, values: list[float]) -> None:
         """``cat`` = (first row, last row, column); ``series`` = (name, column, target?)."""
         chart = self.wb.add_chart({"type": "line"})
-        colours = iter(("#1d70b8", "#d4351c", "#4c2c92"))
+        colours = iter(("#1d70b8", "#d4351c", "#4c2c92", "#00703c"))
         r0, r1, cc = cat
         # xlsxwriter reads any name shaped like "Sheet!A1" as a cell reference, with no escape, so a
         # CPA typed as "CPA!A1" would become a chart formula. Every chart text is therefore written

@@ -18,7 +18,8 @@ W, H = 640, 290
 LEFT, RIGHT, TOP, BOTTOM = 56, 16, 44, 48
 TEXT = "#0b0c0c"
 STYLES = (  # (colour, dash pattern, marker)
-    ("#1d70b8", "", "circle"), ("#d4351c", "7 4", "square"), ("#4c2c92", "2 3", "diamond"))
+    ("#1d70b8", "", "circle"), ("#d4351c", "7 4", "square"), ("#4c2c92", "2 3", "diamond"),
+    ("#00703c", "12 3 2 3", "circle"))  # a fourth line (the four JOBS II 6.23 proportions): its own colour and dash
 TARGET = ("#0b0c0c", "8 5")
 _ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 

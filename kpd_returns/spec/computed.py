@@ -7,6 +7,7 @@ worked out the same way everywhere:
 * ``sum``: the sum of the fields in ``of``;
 * ``ratio``: ``of[0] / of[1]``; a denominator of 0 gives no value, and says so
   (``zero_denominator``), so a check can tell 0 / 0 (nothing to report) from 5 / 0;
+  a field with ``zero_denominator = "blank"`` is left empty either way (``reportable``);
 * then multiplied by ``scale`` (100 for a percentage) and rounded to ``decimals``
   places when the spec gives them.
 
@@ -30,6 +31,7 @@ NOISE_DIGITS = 9
 class Outcome:
     value: float | None
     zero_denominator: bool = False  # a ratio whose denominator is 0 (value is None)
+    reportable: bool = True  # False: the spec says a 0 denominator is left blank, never a finding
 
 
 def evaluate(computed: Computed, value_of: Callable[[str], float | None], *, digits: int = NOISE_DIGITS) -> Outcome:
@@ -40,7 +42,7 @@ def evaluate(computed: Computed, value_of: Callable[[str], float | None], *, dig
     if computed.op == "sum":
         raw = sum(inputs)
     elif inputs[1] == 0:
-        return Outcome(None, zero_denominator=True)
+        return Outcome(None, zero_denominator=True, reportable=computed.zero_denominator == "finding")
     else:
         raw = inputs[0] / inputs[1]
     value = round(raw * computed.scale, digits)

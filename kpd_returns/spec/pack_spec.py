@@ -12,6 +12,11 @@ with it, and what is computed from the return's fields:
   engine (kpd_returns.packs.measures): a ``sum`` of fields, a ``ratio`` of sums with a ``scale``,
   or a ``count`` of list rows.
 * ``[[pack.groups]]``: numbered groups of fields (``<prefix><n>_<part>``), each with a title field.
+
+A part names a field (its value in the month, whatever its key), one row or column of a field
+(``"clock_due[interview_5wd]"``: the field at that key), or a measure declared earlier. A measure may be
+compared with a fixed ``target`` or with a per-contract, per-period figure from the providers register
+(``target_from = "profile"``: the register's ``profile`` column, JOBS II 6.10).
 """
 
 from __future__ import annotations
@@ -72,6 +77,9 @@ class Measure(_Model):
     unit: str = ""
     decimals: int = Field(default=2, ge=0, le=6)
     target: float | None = None
+    # Or a target per contract and period from the providers register: "profile" is its profile column.
+    target_from: Literal["profile"] | None = None
+    target_label: str = Field(default="target", min_length=1)  # in words: "Below profile (25)"
     direction: Literal["higher", "lower"] = "higher"  # which side of the target is better
     windows: list[Literal["month", "rolling_3", "rolling_12", "cumulative"]] = Field(default_factory=lambda: ["month"])
     national: Literal["sum", "ratio", "none"] = "sum"  # the national figure: sum of contracts, ratio of sums
@@ -89,6 +97,8 @@ class Measure(_Model):
             raise ValueError(f"measure '{self.id}': 'where' goes with 'count'")
         if self.national == "ratio" and self.ratio is None:
             raise ValueError(f"measure '{self.id}': national = 'ratio' needs a ratio measure")
+        if self.target is not None and self.target_from is not None:
+            raise ValueError(f"measure '{self.id}': give target or target_from, not both")
         return self
 
 
@@ -107,8 +117,10 @@ class Column(_Model):
 
     measure: str
     # value / change on last month / median contract / national figure; a window of the contract's figure
-    # (rolling_3, rolling_12, cumulative); or "target": whether the month's figure meets the measure's target.
-    show: Literal["value", "change", "median", "national", "rolling_3", "rolling_12", "cumulative", "target"] = "value"
+    # (rolling_3, rolling_12, cumulative); "target": whether the month's figure meets the measure's target, in
+    # words; or "target_figure": the target itself (the contract's profile; nationally, the profiles summed).
+    show: Literal["value", "change", "median", "national", "rolling_3", "rolling_12", "cumulative", "target",
+                  "target_figure"] = "value"
     heading: str = Field(min_length=1)  # in the HTML pack
     sheet_heading: str = ""  # in the Excel pack (default: heading)
     width: int = Field(default=10, ge=4, le=60)  # Excel column width
@@ -128,7 +140,7 @@ class Table(_Model):
 
 class Series(_Model):
     measure: str
-    show: Literal["value", "median", "national"] = "value"
+    show: Literal["value", "median", "national", "target_figure"] = "value"
     label: str = Field(min_length=1)
 
 
@@ -210,6 +222,9 @@ class PackSpec(_Model):
                 raise ValueError(f"column '{c.heading}' shows measure '{c.measure}', which [[pack.measures]] lacks")
             if c.show in WINDOWS and c.show not in by_id[c.measure].windows:
                 raise ValueError(f"column '{c.heading}': measure '{c.measure}' does not list window '{c.show}'")
+            m = by_id[c.measure]
+            if c.show in ("target", "target_figure") and m.target is None and m.target_from is None:
+                raise ValueError(f"column '{c.heading}': measure '{c.measure}' has no target or target_from")
         charted = [s for ch in self.charts + (self.national_view.charts if self.national_view else [])
                    for s in ch.series]
         for s in charted:

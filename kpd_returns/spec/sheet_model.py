@@ -52,11 +52,17 @@ class Computed(_Model):
     of: list[str] = PydField(min_length=1)
     scale: float = 1.0
     decimals: int | None = PydField(default=None, ge=0, le=10)
+    # A ratio whose denominator is 0 while its numerator is not: "finding" (total-divide-by-zero, the
+    # provider's figures disagree) or "blank" (left empty, no finding: month-by-month flows, where this
+    # month's numerator may come from last month's denominator, JOBS II 6.23).
+    zero_denominator: Literal["finding", "blank"] = "finding"
 
     @model_validator(mode="after")
     def _ratio_has_two(self) -> "Computed":
         if self.op == "ratio" and len(self.of) != 2:
             raise ValueError("a ratio needs exactly two fields: [numerator, denominator]")
+        if self.op != "ratio" and self.zero_denominator != "finding":
+            raise ValueError("zero_denominator goes with op = \"ratio\"")
         return self
 
 
