@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 
 from kpd_returns.author import season
-from kpd_returns.cli.pack import load_packs, write_packs
+from kpd_returns.packs.build import load_packs, write_packs
 from kpd_returns.packs.pack_html import render
 
 
