@@ -24,6 +24,14 @@ def run(*args: str):
     return CliRunner().invoke(app, list(args), catch_exceptions=False)
 
 
+def with_changes(cells: Cells, changes: dict[str, Any]) -> Cells:
+    """``cells`` with each ``changes`` entry ("field__key": value) laid over it: a mistake in a copy."""
+    for key, value in changes.items():
+        fid, _, k = key.partition("__")
+        cells[(fid, k)] = value
+    return cells
+
+
 def write_template(return_id: str, folder: Path) -> Path:
     path = folder / f"{return_id}-blank.xlsx"
     result = run("template", return_id, str(path))

@@ -9,7 +9,7 @@ import datetime as dt
 
 import openpyxl
 import pytest
-from cli_return_helpers import cell_of, fill, findings, ref_of, run, validate, write_template
+from cli_return_helpers import cell_of, fill, findings, ref_of, run, validate, with_changes, write_template
 from leakcheck import assert_no_leak
 
 from kpd_returns.spec.deadlines import deadline_for
@@ -35,10 +35,7 @@ def insight_cells(month: D = D(2026, 10, 1), submitted: D = D(2026, 11, 13), **c
     for fid, n in (("very_satisfied", 1), ("fairly_satisfied", 2), ("fairly_dissatisfied", 0),
                    ("very_dissatisfied", 1)):
         cells[(fid, "in_month")] = n
-    for key, value in changes.items():
-        fid, _, k = key.partition("__")
-        cells[(fid, k)] = value
-    return cells
+    return with_changes(cells, changes)
 
 
 @pytest.fixture(scope="module")

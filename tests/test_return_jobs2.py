@@ -13,7 +13,7 @@ import json
 
 import openpyxl
 import pytest
-from cli_return_helpers import cell_of, fill, findings, ref_of, run, validate, write_template
+from cli_return_helpers import cell_of, fill, findings, ref_of, run, validate, with_changes, write_template
 from test_checks_helpers import build
 from test_return_insight import insight_cells
 
@@ -39,10 +39,7 @@ def jobs2_cells(month: D = D(2026, 10, 1), submitted: D = D(2026, 11, 6), **chan
               ("days_start_to_end", "in_month"): 5.0}
     for key, (due, within) in CLOCKS.items():
         cells |= {("clock_due", key): due, ("clock_within", key): within}
-    for key, value in changes.items():
-        fid, _, k = key.partition("__")
-        cells[(fid, k)] = value
-    return cells
+    return with_changes(cells, changes)
 
 
 @pytest.fixture(scope="module")
