@@ -67,8 +67,8 @@ def _ytd_keys(spec: ReturnSpec, sheet) -> tuple[str, str]:
 
 
 def slot_index(spec: ReturnSpec) -> dict:
-    """layout.slot_index, built once per spec and kept on it (building it is not cheap)."""
-    return spec.memo("layout.slot_index", layout.slot_index)
+    """layout.slot_index (built once per spec and kept on it)."""
+    return layout.slot_index(spec)
 
 
 def codes_for(spec: ReturnSpec) -> list[str]:

@@ -135,7 +135,12 @@ def defined_names(spec: ReturnSpec) -> dict[str, str]:
 
 
 def slot_index(spec: ReturnSpec) -> dict[tuple[str, str], Slot]:
-    """(field id, key) -> Slot for the whole return."""
+    """(field id, key) -> Slot for the whole return: built once per spec and kept on it (building it walks
+    every cell of every sheet, and the checks across returns ask for it on each file that arrives)."""
+    return spec.memo("layout.slot_index", _build_slot_index)
+
+
+def _build_slot_index(spec: ReturnSpec) -> dict[tuple[str, str], Slot]:
     return {(s.field, s.key): s for sheet in spec.sheets for s in slots(spec, sheet)}
 
 
