@@ -91,7 +91,7 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
     "reasons-missing": ("error", "cell", "Give the reasons in {ref} for the {found} cases outside target ({detail})."),
     "detail-rows-mismatch": ("error", "cell", "{ref} ({field}) says {expected} but the {detail} sheet lists {found}. List one row for each case, or correct the number."),
     "breakdown-mismatch": ("error", "cell", "{detail} add up to {found}, but {field} in {ref} is {expected}. Correct the breakdown so it adds up."),
-    "segments-not-reconciled": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): out-of-work segment participants for {detail} add up to {found}, but the out-of-work caseload (actively engaged plus not currently engaged) is {expected}, outside the {tolerance} tolerance. The guidance lets you segment your caseload your own way (KPD 17-21): if the figures are right, say why in your covering e-mail; if not, correct them."),
+    "segments-not-reconciled": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): out-of-work segment participants for {detail} add up to {found}, but the out-of-work caseload (actively engaged plus not currently engaged) is {expected}, outside the {tolerance} tolerance. The guidance lets you segment your caseload your own way (KPD 17-21): if the figures are right, explain it on the Explanations sheet (the query code, its cell and a sentence); if not, correct them."),
     "job-entries-above-participants": ("error", "cell", "{ref} ({field}) is {found}, more than the {expected} participants in that row. Job entries cannot exceed participants."),
     "in-work-job-entries": ("error", "cell", "Leave {ref} ({field}) empty: segment {detail} is an in-work segment, which records participants only."),
     "keyed-row-incomplete": ("error", "cell", "{detail}. Complete {ref} ({field})."),
@@ -99,11 +99,11 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
     "list-row-incomplete": ("error", "cell", "Complete {ref} ({field}): the rest of row {detail} is filled in."),
     "dates-out-of-order": ("error", "cell", "{ref} ({field}) is {on}, before {detail} ({before}). Check the dates."),
     "social-value-missing": ("error", "cell", "Enter {field} in {ref}: the Social Value measures are due in the last month of each quarter ({detail})."),
-    "implausible-value": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {ref} ({field}) is {found}, above the plausible maximum of {expected}. Check the figure is right; if it is, say why in your covering e-mail."),
+    "implausible-value": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {ref} ({field}) is {found}, above the plausible maximum of {expected}. Check the figure is right; if it is, explain it on the Explanations sheet (the query code, its cell and a sentence)."),
     # Generic comparisons (checks.compare): an error where the guidance says it, a query otherwise.
     "sum-above-limit": ("error", "cell", "{detail} come to {found} in {ref}, more than the {limit} ({expected}). They cannot be more: correct the figures."),
-    "sum-above-limit-query": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {detail} come to {found} in {ref}, more than the {limit} ({expected}). Check the figures; if they are right, say why in your covering e-mail."),
-    "date-outside-period": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {ref} ({field}) is {on}, outside the period this return covers ({detail}). Check the date; if it is right, say why in your covering e-mail."),
+    "sum-above-limit-query": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {detail} come to {found} in {ref}, more than the {limit} ({expected}). Check the figures; if they are right, explain it on the Explanations sheet (the query code, its cell and a sentence)."),
+    "date-outside-period": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {ref} ({field}) is {on}, outside the period this return covers ({detail}). Check the date; if it is right, explain it on the Explanations sheet (the query code, its cell and a sentence)."),
     # -- personal data ----------------------------------------------------------
     "personal-data": ("error", "cell", "{ref} ({field}) looks like it contains {detail} ({found}). MI must be anonymised: remove personal data and use your own anonymised references."),
     # -- lateness ---------------------------------------------------------------
@@ -116,7 +116,7 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
     #    mistake may be in the earlier return rather than this one -------------------
     "ytd-discontinuity": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {ref} ({field}, year to date) is {found}, but {detail} makes {expected}. Check this return and the earlier one, and resubmit whichever is wrong."),
     "ytd-list-mismatch": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {ref} ({field}, year to date) is {found}, but the {detail} sheets of this contract year's {months} of returns list {expected} cases. Check the total and each month's list, and resubmit whichever return is wrong."),
-    "kpd-restatement": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {ref} ({field}, {detail}) is {found}, but the {previous} return reported {expected} for that month. If you have corrected the figure, say why in your covering e-mail; if not, correct it."),
+    "kpd-restatement": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {ref} ({field}, {detail}) is {found}, but the {previous} return reported {expected} for that month. If you have corrected the figure, explain it on the Explanations sheet (the query code, its cell and a sentence); if not, correct it."),
 }
 
 LEVEL_ORDER = {"file": 0, "structure": 1, "cell": 2}
