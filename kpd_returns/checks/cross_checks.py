@@ -39,7 +39,12 @@ from ..spec import layout
 from ..spec.findings import Finding
 from ..spec.periods import month_title, previous_month
 from ..spec.return_spec import ReturnSpec
-from .ytd_lists import list_fields, ytd_list_findings
+from .ytd_lists import CODE as YTD_LIST_CODE, list_fields, ytd_list_findings
+
+YTD_CODE, RESTATEMENT_CODE = "ytd-discontinuity", "kpd-restatement"
+# Every finding code a check across returns can give: found when the ledger compares returns, so a
+# provider's explanation of one waits for the ledger (checks.explanations).
+CROSS_RETURN_CODES = frozenset({YTD_CODE, RESTATEMENT_CODE, YTD_LIST_CODE})
 
 _TOLERANCE = 1e-6
 
@@ -73,7 +78,7 @@ def slot_index(spec: ReturnSpec) -> dict:
 
 def codes_for(spec: ReturnSpec) -> list[str]:
     """The cross-return finding codes a return of ``spec`` can draw (none unless its spec declares a role)."""
-    return ["ytd-discontinuity"] * bool(_ytd_sheets(spec)) + ["kpd-restatement"] * bool(_month_sheets(spec))
+    return [YTD_CODE] * bool(_ytd_sheets(spec)) + [RESTATEMENT_CODE] * bool(_month_sheets(spec))
 
 
 def ytd_findings(spec: ReturnSpec, current: list[tuple[int, str]], values: dict[int, Values],
@@ -115,7 +120,7 @@ def ytd_findings(spec: ReturnSpec, current: list[tuple[int, str]], values: dict[
                     continue
                 slot = index[(field.id, ytd_key)]
                 out.setdefault(fid, []).append(F.make(
-                    "ytd-discontinuity", guidance=spec.guidance_ref(field.guidance), sheet=slot.sheet,
+                    YTD_CODE, guidance=spec.guidance_ref(field.guidance), sheet=slot.sheet,
                     cell=slot.cell, field=field.id, field_label=field.label, found=ytd, expected=expected,
                     detail=detail))
     return out
@@ -148,7 +153,7 @@ def restatement_findings(spec: ReturnSpec, current: list[tuple[int, str]], value
                     if abs(before - now) > _TOLERANCE:
                         slot = index[(field.id, key)]
                         out.setdefault(fid, []).append(F.make(
-                            "kpd-restatement", guidance=spec.guidance_ref(field.guidance), sheet=slot.sheet,
+                            RESTATEMENT_CODE, guidance=spec.guidance_ref(field.guidance), sheet=slot.sheet,
                             cell=slot.cell, field=field.id, field_label=field.label, found=now, expected=before,
                             detail=month_title(month) if month else key, previous=eperiod))
                     break

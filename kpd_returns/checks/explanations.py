@@ -25,6 +25,7 @@ from ..spec import findings as F
 from ..spec.findings import QUERY_CODES, Finding
 from ..spec.personal_data import scan
 from ..read.workbook import WorkbookData
+from .cross_checks import CROSS_RETURN_CODES
 
 SHEET_NAME = "Explanations"
 HEADER_ROW = 4
@@ -33,7 +34,6 @@ ROWS = 40  # rows for explanations in the template
 CODE_COL, CELL_COL, TEXT_COL = 1, 2, 3
 HEADERS = ("Query code", "Cell (for example KPIs!C7)", "Explanation")
 MAX_TEXT = 500
-CROSS_RETURN_CODES = frozenset({"ytd-discontinuity", "kpd-restatement", "ytd-list-mismatch"})
 
 
 @dataclass(frozen=True)
