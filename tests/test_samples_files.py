@@ -25,9 +25,20 @@ SAMPLES_DIR = Path(__file__).resolve().parent.parent / "samples"
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
-    """Two independent runs of write_samples."""
+    """Two independent runs: write_samples, and the `kpd-returns samples` command with its
+    progress bar shown (one run serves the determinism and the progress tests: writing the
+    samples is among the slowest steps of the suite)."""
+    import contextlib
+    import io
+
     first, second = tmp_path_factory.mktemp("samples-a"), tmp_path_factory.mktemp("samples-b")
-    return (first, write_samples(first)), (second, write_samples(second))
+    paths_a = write_samples(first)
+    stream, stdout = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(stdout):
+        mp.setattr("kpd_returns.render.progress.SHOW_AFTER_SECONDS", 0.0)  # no waiting on the clock
+        status = cli_samples(second / "s", progress=True, progress_stream=stream)
+    paths_b = [(second / "s") / p.relative_to(first) for p in paths_a]
+    return (first, paths_a), (second / "s", paths_b), (status, stream.getvalue(), stdout.getvalue())
 
 
 def _grids(path: Path) -> dict[str, list[list]]:
@@ -53,9 +64,9 @@ def _returns(first: Path, prefix: str) -> list[Path]:
 
 # -- reproducible ------------------------------------------------------------------------
 def test_write_samples_is_deterministic(generated):
-    (first, paths_a), (second, paths_b) = generated
+    (first, paths_a), (second, _paths_b), _cli = generated
     rel_a = [p.relative_to(first) for p in paths_a]
-    assert rel_a == [p.relative_to(second) for p in paths_b]
+    assert sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file()) == sorted(rel_a)
     assert len([p for p in rel_a if p.parts[0] == "returns"]) >= 4 * 7 + 4 * 2
     # Every profile's [[samples.mistakes]]: KPD 3, MMIR 4, Customer Insight 3, JOBS II 2.
     assert len([p for p in rel_a if p.parts[0] == "mistakes"]) == 12
@@ -64,7 +75,7 @@ def test_write_samples_is_deterministic(generated):
 
 
 def test_committed_samples_match_the_generator(generated):
-    (first, _paths), _ = generated
+    (first, _paths), *_ = generated
     committed = sorted(p.relative_to(SAMPLES_DIR) for p in SAMPLES_DIR.rglob("*") if p.is_file())
     expected = {Path("README.md"), Path("expected-findings.json"), Path("providers.csv")}
     expected |= {Path("returns") / n for n in COMMITTED_RETURNS}
@@ -85,7 +96,7 @@ def test_cli_samples_cannot_write_exits_2(tmp_path, capsys):
 
 # -- clean KPD returns -------------------------------------------------------------------
 def test_kpd_clean_returns_are_consistent(generated, specs):
-    (first, _), _ = generated
+    (first, _), *_ = generated
     kpd = specs["kpd"]
     months = kpd.column_sets["months"].keys
     by_cpa = defaultdict(dict)
@@ -128,7 +139,7 @@ def test_kpd_clean_returns_are_consistent(generated, specs):
 
 
 def test_kpd_totals_are_left_as_formulas(generated, specs):
-    (first, _), _ = generated
+    (first, _), *_ = generated
     kpd = specs["kpd"]
     wb = openpyxl.load_workbook(first / "returns" / next(n for n in COMMITTED_RETURNS if n.startswith("kpd-")))
     for slot in layout.slots(kpd, kpd.sheet("Staffing")):
@@ -149,7 +160,7 @@ PERSONAL = re.compile(r"@|\b[A-CEGHJ-PR-TW-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]
 
 
 def test_mmir_clean_returns_are_consistent(generated, specs):
-    (first, _), _ = generated
+    (first, _), *_ = generated
     mmir = specs["mmir"]
     volumes = [f.id for f in mmir.sheet("Volumes").expanded_fields]
     routes = [f.id for f in mmir.sheet("Referral routes").expanded_fields]
@@ -205,7 +216,7 @@ def _period_end(period: str) -> dt.date:
 
 
 def test_clean_returns_on_time_and_late_mistake_late_by_deadline_calendar(generated, specs):
-    (first, _), _ = generated
+    (first, _), *_ = generated
     for path in sorted((first / "returns").glob("*.xlsx")):
         rid = path.name.split("-")[0]
         v = _values(load_all()[rid], path)
@@ -234,7 +245,7 @@ def _differences(a: Path, b: Path) -> list[tuple[str, str]]:
 
 
 def test_each_mistake_file_has_exactly_one_mistake(generated):
-    (first, _), _ = generated
+    (first, _), *_ = generated
     expected = json.loads((first / "expected-findings.json").read_text())["mistakes"]
     assert len(expected) == 12
     for name, entry in expected.items():
@@ -249,7 +260,7 @@ def test_each_mistake_file_has_exactly_one_mistake(generated):
 
 
 def test_expected_findings_are_exact(generated):
-    (first, _), _ = generated
+    (first, _), *_ = generated
     expected = json.loads((first / "expected-findings.json").read_text())["mistakes"]
     found = {Path(n).name: e["findings"][0] for n, e in expected.items()}
     refs = {n: (f["code"], f["severity"], f["ref"]) for n, f in found.items()}
@@ -299,7 +310,7 @@ def test_samples_write_their_own_register_matching_the_returns(generated):
     from kpd_returns.intake.registry import load_registry
     from kpd_returns.checks.validate import validate_paths
 
-    (first, paths), _ = generated
+    (first, paths), *_ = generated
     assert first / "providers.csv" in paths
     register = load_registry(first / "providers.csv")
     reports = validate_paths(sorted((first / "returns").glob("*.xlsx")), as_of=dt.date(2026, 11, 20), workers=1)
@@ -320,11 +331,8 @@ def test_samples_write_their_own_register_matching_the_returns(generated):
         "JII-07": 24, "JII-12": {"2026-08": 22, "2026-09": 24, "2026-10": 26}}
 
 
-def test_samples_show_progress_on_a_terminal(tmp_path, capsys, monkeypatch):
-    import io
-
-    monkeypatch.setattr("kpd_returns.render.progress.SHOW_AFTER_SECONDS", 0.0)  # no waiting on the clock
-    stream = io.StringIO()
-    assert cli_samples(tmp_path / "s", progress=True, progress_stream=stream) == 0
-    assert "Writing sample returns" in stream.getvalue()
-    assert "providers.csv" in capsys.readouterr().out
+def test_samples_show_progress_on_a_terminal(generated):
+    _first, _second, (status, progress, stdout) = generated
+    assert status == 0
+    assert "Writing sample returns" in progress
+    assert "providers.csv" in stdout
