@@ -31,7 +31,8 @@ from test_checks_explanations import ODD, WHY, explain
 from test_checks_helpers import build, check, kpd_cells, only
 
 from kpd_returns.intake.registry import RegistryError, registry_from_text
-from kpd_returns.render.draft_email import usable_address
+from kpd_returns.render.draft_email import MAX_ATTACHMENT_BYTES, Attachment, draft_message, usable_address
+from kpd_returns.spec.model import FileReport
 from kpd_returns.spec.personal_data import find_all
 
 REPO = Path(__file__).resolve().parents[1]
@@ -294,3 +295,25 @@ def test_a_register_contact_must_be_one_address():
         registry_from_text("provider,contract,returns,contact\nA Ltd,C-1,mmir,someone at a.example\n", "providers.csv")
     assert str(err.value) == ("providers.csv: line 2, column 4: 'someone at a.example' is not one e-mail address: "
                               "write it as mi@provider.example.")
+
+
+def _report(contract: str) -> FileReport:
+    q = _query()
+    return FileReport(path="x.xlsx", name="x.xlsx", return_id="kpd", provider="P Ltd", contract=contract,
+                      period="2026-27 Q1", findings=[q])
+
+
+def test_a_line_break_typed_in_the_contract_cannot_end_the_subject_header():
+    data = draft_message(_report("CPA 55\r\nBcc: someone@elsewhere.example"), to="mi@provider.example",
+                         as_of=dt.date(2026, 11, 20))
+    msg = email.message_from_bytes(data, policy=email.policy.default)
+    assert msg["Bcc"] is None and not msg.defects
+    assert msg["Subject"].startswith("Your April to June 2026 KPD return for contract CPA 55 Bcc: s")
+    assert "someone@elsewhere.example" not in data.decode("ascii")  # masked, as everywhere
+
+
+def test_a_copy_too_large_to_send_is_left_out_and_the_body_says_so():
+    big = Attachment("x.annotated.xlsx", b"PK" + b"\0" * MAX_ATTACHMENT_BYTES)
+    msg = email.message_from_bytes(draft_message(_report("CPA 55"), to=None, as_of=dt.date(2026, 11, 20),
+                                                 attachment=big), policy=email.policy.default)
+    assert list(msg.iter_attachments()) == [] and "too large to attach" in _body(msg)

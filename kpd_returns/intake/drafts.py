@@ -14,7 +14,7 @@ providers register; else the draft has no To, and ``summary.json`` says so (``to
 What is attached: the annotated copy. A rejected workbook's is ``rejected/<name>.annotated.xlsx``;
 a return accepted with open queries has its copy made while ingest has its bytes
 (``rejected.reply_copy``). A file with no copy (not a workbook, or one that could not be
-copied) gets a draft without one, which says so.
+copied), or a copy over 10 MB, gets a draft without one, which says so.
 
 The folder is this run's: any other ``.eml`` in ``drafts/`` (a draft for a return since put
 right) is removed, so the folder holds exactly the drafts ``summary.json`` lists.
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..render.draft_email import Attachment, draft_message, usable_address
+from ..render.draft_email import MAX_ATTACHMENT_BYTES, Attachment, draft_message, usable_address
 from ..spec.model import FileReport
 from ..spec.personal_data import mask_all
 from .ledger import Ledger, ReturnRow
@@ -93,16 +93,21 @@ def _recipient(o: InputOutcome, row: ReturnRow, register: Registry | None) -> tu
     return None, "none"
 
 
-def _attachment(out: Path, o: InputOutcome, row: ReturnRow, stem: str) -> Attachment | None:
+def _attachment(out: Path, o: InputOutcome, row: ReturnRow, stem: str) -> tuple[Attachment | None, bool]:
+    """The annotated copy to attach, and whether one was left out for its size (never read then)."""
     if row.verdict == "invalid":
         path = out / o.annotated_file if o.annotated_file else None
     else:
         path = reply_copy(out, row.sha256)
     try:
-        data = path.read_bytes() if path is not None else None
+        if path is None or not path.is_file():
+            return None, False
+        if path.stat().st_size > MAX_ATTACHMENT_BYTES:
+            return None, True
+        data = path.read_bytes()
     except OSError:
-        return None
-    return Attachment(f"{stem}.annotated.xlsx", data) if data else None
+        return None, False
+    return (Attachment(f"{stem}.annotated.xlsx", data) if data else None), False
 
 
 def _received(row: ReturnRow) -> str | None:
@@ -128,13 +133,20 @@ def write_drafts(out: Path, summary: RunSummary, ledger: Ledger, *, register: Re
             stem = f"{stem}-{row.sha256[:8]}"
         used[stem] = row.sha256
         to, to_source = _recipient(o, row, register)
-        attachment = _attachment(out, o, row, stem)
-        data = draft_message(report, to=to, as_of=as_of, attachment=attachment, received=_received(row))
+        attachment, too_large = _attachment(out, o, row, stem)
+        try:
+            data = draft_message(report, to=to, as_of=as_of, attachment=attachment, received=_received(row),
+                                 too_large=too_large)
+        except Exception as exc:  # noqa: BLE001 - one draft that cannot be built never stops the run
+            summary.notes.append(mask_all(f"No draft e-mail was written for {o.name}: it could not be built "
+                                          f"({type(exc).__name__}: {exc})."))
+            continue
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"{stem}.eml"
         if target.is_symlink():  # written as a file of its own, never through a link to somewhere else
             target.unlink()
         target.write_bytes(data)
+        del data
         records.append(DraftRecord(f"{DRAFTS_DIR}/{target.name}", to, to_source, o.source, o.name, row.return_id,
                                    row.provider, row.contract, row.period, len(report.errors),
                                    sum(1 for f in report.findings if f.status == "open"),

@@ -39,6 +39,9 @@ DOMAIN = "kpd-returns.invalid"  # a reserved name (RFC 2606): a draft's Message-
 # (Python's parser reads a folded one with a leading space) and a plain body stays 7-bit text,
 # readable as it is; an attachment is base64 in 76-character lines whatever the limit.
 POLICY = policy.SMTP.clone(max_line_length=998)
+# A copy bigger than this is not attached (many mail systems refuse messages over 10 to 25 MB, and
+# the message is built in memory: a third bigger again in base64); the draft says so.
+MAX_ATTACHMENT_BYTES = 10 * 2**20
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,9 @@ def subject(report: FileReport) -> str:
         parts.append(f"{errors} {'thing' if errors == 1 else 'things'} to fix")
     if queries:
         parts.append(f"{queries} {'query' if queries == 1 else 'queries'} to check")
-    return mask_all(f"Your {return_words(report)}: {', '.join(parts) or 'nothing to fix'}")
+    text = f"Your {return_words(report)}: {', '.join(parts) or 'nothing to fix'}"
+    # One line whatever a provider typed in the contract cell (a line break there would end the header).
+    return mask_all(" ".join(text.split()))
 
 
 def _finding_lines(f: Finding) -> list[str]:
@@ -137,7 +142,7 @@ def _explain_lines(queries: Sequence[Finding]) -> list[str]:
     ]
 
 
-def body(report: FileReport, *, attachment: str | None, received: str | None = None) -> str:
+def body(report: FileReport, *, attachment: str | None, received: str | None = None, too_large: bool = False) -> str:
     """The plain-text body: what happened, the findings by sheet and cell, how to explain a query."""
     errors = report.errors
     queries = _open_queries(report)
@@ -160,6 +165,9 @@ def body(report: FileReport, *, attachment: str | None, received: str | None = N
         lines += ["", f"A copy of your return is attached ({attachment}): each cell below is marked in it with a "
                       "comment, and its Findings sheet lists them all. Make your changes in your own copy of the "
                       "return."]
+    elif too_large:
+        lines += ["", "A marked-up copy of your return is too large to attach to an e-mail: the findings are listed "
+                      "below."]
     else:
         lines += ["", "We could not attach a marked-up copy of this file: the findings are listed below."]
     lines.append("")
@@ -172,10 +180,13 @@ def body(report: FileReport, *, attachment: str | None, received: str | None = N
 
 
 def draft_message(report: FileReport, *, to: str | None, as_of: dt.date, attachment: Attachment | None = None,
-                  received: str | None = None) -> bytes:
+                  received: str | None = None, too_large: bool = False) -> bytes:
     """The draft as the bytes of an .eml file (CRLF line ends). ``to`` must be an address that
-    ``usable_address`` accepts, or None for a draft with no To."""
-    text = body(report, attachment=attachment.name if attachment else None, received=received)
+    ``usable_address`` accepts, or None for a draft with no To. An attachment over
+    MAX_ATTACHMENT_BYTES is left out, as when ``too_large`` says the caller left it out: the body says so."""
+    if attachment is not None and len(attachment.data) > MAX_ATTACHMENT_BYTES:
+        attachment, too_large = None, True
+    text = body(report, attachment=attachment.name if attachment else None, received=received, too_large=too_large)
     subj = subject(report)
     date = dt.datetime(as_of.year, as_of.month, as_of.day, tzinfo=dt.timezone.utc)
     digest = hashlib.sha256()
