@@ -31,7 +31,8 @@ from test_checks_explanations import ODD, WHY, explain
 from test_checks_helpers import build, check, kpd_cells, only
 
 from kpd_returns.intake.registry import RegistryError, registry_from_text
-from kpd_returns.render.draft_email import MAX_ATTACHMENT_BYTES, Attachment, draft_message, usable_address
+from kpd_returns.render.draft_email import MAX_ATTACHMENT_BYTES, Attachment, draft_message, subject, usable_address
+from kpd_returns.spec import findings as F
 from kpd_returns.spec.model import FileReport
 from kpd_returns.spec.personal_data import find_all
 
@@ -317,3 +318,12 @@ def test_a_copy_too_large_to_send_is_left_out_and_the_body_says_so():
     msg = email.message_from_bytes(draft_message(_report("CPA 55"), to=None, as_of=dt.date(2026, 11, 20),
                                                  attachment=big), policy=email.policy.default)
     assert list(msg.iter_attachments()) == [] and "too large to attach" in _body(msg)
+
+
+def test_the_subject_counts_what_to_fix_and_what_to_check():
+    errors = [F.make("required-missing", sheet="Header", cell=f"B{n}", field_label="Provider") for n in (3, 4, 5)]
+    report = _report("AtW-MHSS-C014")
+    report.return_id, report.period = "mmir", "2026-10"
+    report.findings = errors + [_query(), _query()]
+    assert subject(report) == ("Your October 2026 MMIR return for contract AtW-MHSS-C014: 3 things to fix, "
+                               "2 queries to check")
