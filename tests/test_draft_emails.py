@@ -150,6 +150,17 @@ def test_same_inputs_give_byte_identical_drafts(runs):
         assert path.read_bytes() == (two / path.name).read_bytes(), path.name
 
 
+def test_a_rerun_into_the_same_folder_writes_the_same_drafts(runs, tmp_path):
+    base, _procs = runs
+    out = tmp_path / "out"
+    shutil.copytree(base / "out2", out)
+    before = {p.name: p.read_bytes() for p in (out / "drafts").iterdir()}
+    proc = run_cli("consolidate", str(base / "inbox"), "--out", str(out), "--providers", str(base / "providers.csv"),
+                   "--as-of", AS_OF, "--workers", "1", cwd=base)
+    assert "already recorded by an earlier run" in proc.stdout, proc.stderr
+    assert {p.name: p.read_bytes() for p in (out / "drafts").iterdir()} == before
+
+
 def test_headers_recipient_date_and_draft_flag(runs):
     base, _procs = runs
     folder = base / "out1" / "drafts"
