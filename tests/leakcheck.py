@@ -8,6 +8,8 @@ a run wrote and fails naming each needle and where it was found:
   split across rich-text runs is still found) and entities resolved;
 * every SQLite file (by its header): every row of every table, plus its raw bytes (and any -wal
   or -journal beside it);
+* every .eml (the draft e-mails to providers): its raw bytes, and each part decoded (base64 or
+  quoted-printable), an attached workbook read as any zip is;
 * every other file: its text (JSON unescaped, HTML entities resolved) and its raw bytes;
 * the captured ``streams`` (stdout, stderr).
 
@@ -18,6 +20,8 @@ characters. ``allowed_in_ledger`` needles (the sender's address) may appear in t
 
 from __future__ import annotations
 
+import email
+import email.policy
 import html
 import io
 import json
@@ -47,6 +51,22 @@ def _texts_of_zip(data: bytes) -> Iterator[tuple[str, str]]:
             yield f"!{info.filename} (name)", info.filename
 
 
+def _texts_of_eml(data: bytes) -> Iterator[tuple[str, str]]:
+    msg = email.message_from_bytes(data, policy=email.policy.default)
+    yield " (headers)", "\n".join(f"{k}: {v}" for k, v in msg.items())
+    for i, part in enumerate(msg.walk()):
+        if part.is_multipart():
+            continue
+        body = part.get_payload(decode=True) or b""
+        yield f" part {i}", body.decode("utf-8", "replace")
+        if body[:4] == b"PK\x03\x04":
+            try:
+                for where, text in _texts_of_zip(body):
+                    yield f" part {i}{where}", text
+            except zipfile.BadZipFile:
+                pass
+
+
 def _texts_of_sqlite(path: Path) -> Iterator[tuple[str, str]]:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
@@ -69,6 +89,8 @@ def _texts_of_file(path: Path) -> Iterator[tuple[str, str]]:
             pass
     elif data.startswith(b"SQLite format 3\x00"):
         yield from _texts_of_sqlite(path)
+    elif path.suffix.lower() == ".eml":
+        yield from _texts_of_eml(data)
     else:
         text = data.decode("utf-8", "replace")
         if path.suffix.lower() == ".json":

@@ -46,7 +46,7 @@ def test_a_real_summary_validates(run):
     errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
               for e in jsonschema.Draft202012Validator(SCHEMA).iter_errors(summary)]
     assert errors == []
-    assert summary["schema_version"] == SUMMARY_SCHEMA_VERSION == "1.2"
+    assert summary["schema_version"] == SUMMARY_SCHEMA_VERSION == "1.3"
 
 
 def test_the_summary_lists_the_late_and_missing_returns_as_status_does(run):

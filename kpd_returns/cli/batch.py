@@ -225,6 +225,22 @@ def _write_packs(ledger_path: Path, packs_dir: Path, periods: Sequence[str] | No
 
 
 # -- consolidate -----------------------------------------------------------------------------
+def _print_drafts(result, out: TextIO) -> None:
+    """One line for the draft e-mails back to providers, and which have no address to go to."""
+    drafts = result.drafts
+    if not drafts:
+        return
+    n = len(drafts)
+    line = f"Wrote {n} draft e-mail{'s' if n != 1 else ''} to providers in {result.drafts_dir}"
+    blank = [d for d in drafts if d.to is None]
+    if blank:
+        line += (f"; {len(blank)} {'has' if len(blank) == 1 else 'have'} no address to send to (add it before "
+                 f"sending, or give the contract a contact in the providers register): "
+                 + ", ".join(Path(d.file).name for d in blank[:5])
+                 + (f" and {len(blank) - 5} more (see summary.json)" if len(blank) > 5 else ""))
+    print(safe_text(line + "."), file=out)
+
+
 def run_consolidate(inboxes: Sequence[Path], *, out_dir: Path, db: Path | None = None,
                     providers: Path | None = None, periods: Sequence[str] | None = None, as_of: str | None = None,
                     workers: int | str | None = None, region: str = DEFAULT_REGION, deadlines: Path | None = None,
@@ -256,6 +272,7 @@ def run_consolidate(inboxes: Sequence[Path], *, out_dir: Path, db: Path | None =
         print(safe_text(f"Wrote {result.workbook} and {result.summary_file}"
                         + (f"; findings of rejected files in {result.rejected_dir}" if result.rejected_dir.exists()
                            else "") + f". Ledger: {result.ledger_path}."), file=out)
+        _print_drafts(result, out)
         if packs:
             month, written = _write_packs(result.ledger_path, Path(out_dir) / "packs", periods, day, register)
             if written:

@@ -182,7 +182,7 @@ def status(
 @app.command(cls=PlainCommand)
 def consolidate(
     inboxes: list[Path] = typer.Argument(..., metavar="INBOX...", help="Folders of returns, workbooks or e-mails (.eml, .msg).", show_default=False),
-    out: Path = typer.Option(..., "--out", metavar="DIR", help="Where to write consolidated.xlsx, summary.json and rejected/."),
+    out: Path = typer.Option(..., "--out", metavar="DIR", help="Where to write consolidated.xlsx, summary.json, rejected/ and drafts/."),
     db: Optional[Path] = typer.Option(None, "--db", metavar="PATH", help=f"The ledger (SQLite). Default: DIR/{LEDGER_NAME}."),
     providers: Optional[Path] = typer.Option(None, "--providers", metavar="FILE", help="The providers register (CSV or TOML): who owes which returns."),
     period: Optional[list[str]] = typer.Option(None, "--period", metavar="P", help=f"Report this period: {period_examples()} (a month with its contract year to date). Repeatable."),
@@ -193,7 +193,7 @@ def consolidate(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="List accepted files too, not only the others."),
     packs: bool = typer.Option(True, "--packs/--no-packs", help="Also write the performance packs (DIR/packs) for the report month: the month given with --period, else the latest in the ledger."),
 ) -> None:
-    """Ingest the inboxes, then write the consolidated workbook, the run summary, the findings of rejected files and the performance packs.
+    """Ingest the inboxes, then write the consolidated workbook, the run summary, the findings of rejected files, draft e-mails back to providers (drafts/) and the performance packs.
 
     Exit codes: 0 = all accepted or already in the ledger; 1 = some rejected or unreadable; 2 = could not run.
     """

@@ -1,9 +1,9 @@
 """Consolidation: inbox -> validator -> ledger -> the consolidated workbook and the run summary.
 
 ``consolidate`` runs ``ingest`` (kpd_returns.intake.ingest: what each input comes to) and then
-writes, from the ledger, the consolidated workbook (``consolidated.xlsx``) and the run summary
-(``summary.json``). Outputs never contain the run time or absolute paths of the
-output folder, so the same inputs give byte-identical files.
+writes, from the ledger, the consolidated workbook (``consolidated.xlsx``), the draft e-mails back to
+providers (``drafts/``, kpd_returns.intake.drafts) and the run summary (``summary.json``). Outputs never
+contain the run time or absolute paths of the output folder, so the same inputs give byte-identical files.
 """
 
 from __future__ import annotations
@@ -27,9 +27,11 @@ from ..spec.return_spec import load_all
 from ..render.status_report import late_and_missing
 from ..spec.constants import DEFAULT_REGION, LEDGER_NAME
 from .consolidated_workbook import ReturnData, WorkbookInput, write_consolidated
+from .drafts import DRAFTS_DIR, DraftRecord, write_drafts
 
 SUMMARY_SCHEMA = "kpd-returns/batch-summary"
-SUMMARY_SCHEMA_VERSION = "1.2"  # 1.1: late_and_missing; 1.2: skipped, and open per file (docs/batch-summary-schema.json)
+SUMMARY_SCHEMA_VERSION = "1.3"  # 1.1: late_and_missing; 1.2: skipped, and open per file; 1.3: drafts
+# (docs/batch-summary-schema.json)
 WORKBOOK_NAME = "consolidated.xlsx"
 SUMMARY_NAME = "summary.json"
 
@@ -43,6 +45,8 @@ class ConsolidationResult:
     rejected_dir: Path
     ledger_path: Path
     register_rows: list = field(default_factory=list)
+    drafts: list[DraftRecord] = field(default_factory=list)
+    drafts_dir: Path | None = None
 
 
 def consolidate(paths: Sequence[str | Path], out: str | Path, *, db: str | Path | None = None,
@@ -72,15 +76,18 @@ def consolidate(paths: Sequence[str | Path], out: str | Path, *, db: str | Path 
 
         workbook = out / WORKBOOK_NAME
         write_consolidated(workbook, data)
+        drafts = write_drafts(out, summary, ledger, register=register, as_of=as_of)
     summary_file = out / SUMMARY_NAME
     doc = {"schema": SUMMARY_SCHEMA, "schema_version": SUMMARY_SCHEMA_VERSION, "as_of": as_of.isoformat(),
            "periods": sorted(p for ps in (scope.selected or {}).values() for p in ps) or None,
-           **summary.to_dict(), "late_and_missing": late_and_missing(data.register), "workbook": WORKBOOK_NAME}
+           **summary.to_dict(), "late_and_missing": late_and_missing(data.register), "workbook": WORKBOOK_NAME,
+           "drafts": [d.to_dict() for d in drafts]}
     with summary_file.open("w", encoding="utf-8") as fh:  # written as encoded, not built as one string first
         json.dump(doc, fh, indent=2, ensure_ascii=False)
         fh.write("\n")
     scratch.finish(out)
-    return ConsolidationResult(summary, workbook, summary_file, rejected, db_path, data.register)
+    return ConsolidationResult(summary, workbook, summary_file, rejected, db_path, data.register, drafts,
+                               out / DRAFTS_DIR)
 
 
 def workbook_input(ledger: Ledger, *, scope: Scope, as_of: dt.date, register: Registry | None,

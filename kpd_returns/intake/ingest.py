@@ -20,8 +20,9 @@ resumed run's summary is the same as an uninterrupted run's. A rejected or
 unreadable input is *open* until a valid return for the same return type, contract
 and period is received after it; open inputs make the command's exit code 1. A rejected or unreadable
 file's findings are written beside the outputs (``rejected/<name>.findings.json``,
-and ``rejected/<name>.annotated.xlsx`` for a rejected workbook). One bad file
-never stops the batch.
+and ``rejected/<name>.annotated.xlsx`` for a rejected workbook), and a workbook with an open
+query gets an annotated copy in the scratch folder for its draft e-mail (``intake.drafts``).
+One bad file never stops the batch.
 
 Lateness uses the provider's UK division: the register's, when the contract is in
 it, else ``region`` (default england-and-wales). Each input is passed to the
@@ -218,6 +219,8 @@ def ingest(paths: Sequence[str | Path], ledger: Ledger, *, workers: int | None =
                               report.contract, report.period, errors, warnings, added.file_id)
         if writer and verdict in ("invalid", "unreadable"):
             writer.write(ledger, added.file_id, item, result)
+        elif writer and warnings:  # open queries: the annotated copy for the draft e-mail (intake.drafts)
+            writer.copy_for_reply(ledger, added.file_id, item)
         finish(result, item)
 
     def handle_side(kind: str, item: InboxItem) -> None:
@@ -240,6 +243,8 @@ def ingest(paths: Sequence[str | Path], ledger: Ledger, *, workers: int | None =
                 result = recorded_outcome(ledger, item, row)
                 if writer and row.verdict in ("invalid", "unreadable"):
                     writer.write(ledger, row.file_id, item, result)
+                elif writer and row.warnings:
+                    writer.copy_for_reply(ledger, row.file_id, item)
                 finish(result, item)
                 return
         row = ledger.find_sha256(item.sha256)

@@ -22,7 +22,10 @@ A register is a CSV or TOML file with one entry per provider and contract:
   year-to-date checks (default: the spec's, April);
 * ``profile`` (optional): the number the contract is profiled to deliver, one whole
   number for every period (``25``) or per period (``2026-10=20;2026-11=25``), e.g. the
-  profiled starts of JOBS II 6.10 (see ``intake.profile``).
+  profiled starts of JOBS II 6.10 (see ``intake.profile``);
+* ``contact`` (optional): the e-mail address the draft e-mail about a return goes to when the
+  return came without one (a bare workbook: ``intake.drafts``). It is used there only, and
+  never shown anywhere else.
 
 The TOML form is a list of tables with the same keys: ``[[providers]]``
 (``returns`` may be a list, ``first_period`` a table by return type, ``profile`` a
@@ -49,6 +52,8 @@ from ..spec.model import contract_key
 from ..spec.periods import Period
 from ..spec.workdays import DEFAULT_REGION, REGIONS
 from .profile import Profile, parse_profile, profile_for
+from ..render.draft_email import usable_address
+from ..spec.personal_data import mask_all
 
 _HEADER_ALIASES = {
     "provider": "provider", "provider name": "provider", "prime provider": "provider", "supplier": "provider",
@@ -61,6 +66,7 @@ _HEADER_ALIASES = {
     "service_end": "service_end", "service end": "service_end", "service end date": "service_end",
     "contract year start": "year_start_month",
     "profile": "profile", "profiled": "profile", "profiled number": "profile",
+    "contact": "contact", "contact email": "contact", "contact e-mail": "contact", "contact_email": "contact",
 }
 _REGION_ALIASES = {
     "england-and-wales": "england-and-wales", "england and wales": "england-and-wales", "england": "england-and-wales",
@@ -101,6 +107,7 @@ class RegistryEntry:
     line: int = 0
     service_end: str | None = None  # 'YYYY-MM': the last month of the contract
     profile: Profile = None  # the profiled number, for every period or by period label
+    contact: str | None = None  # the address for draft e-mails about a bare workbook (intake.drafts)
 
     def profiled(self, period: str) -> int | None:
         """The number this contract is profiled to deliver in ``period`` (None: the register does not say)."""
@@ -193,7 +200,7 @@ def _from_csv(text: str, name: str) -> Registry:
         if key is None and h.strip():
             raise RegistryError(f"{name}: line {start + 1}, column {i + 1}: the heading '{h.strip()}' is not one of "
                                 "provider, contract, returns, region, service_start, first_period, year_start_month, "
-                                "service_end, profile.")
+                                "service_end, profile, contact.")
         header.append(key)
     for needed in ("provider", "contract", "returns"):
         if needed not in header:
@@ -295,7 +302,11 @@ def _entry(data: dict[str, str], name: str, line: int, cols: dict[str, int] | No
                                 lambda label: month_date(label) or any(period_bounds(s, label) for s in specs.values()))
     except ValueError as exc:
         raise fail("profile", str(exc)) from None
-    return RegistryEntry(provider, contract, returns, region, service_start, first, ysm, line, service_end, profile)
+    contact = data.get("contact") or None
+    if contact and usable_address(contact) is None:
+        raise fail("contact", f"'{mask_all(contact)}' is not one e-mail address: write it as mi@provider.example.")
+    return RegistryEntry(provider, contract, returns, region, service_start, first, ysm, line, service_end, profile,
+                         contact)
 
 
 def _registry(entries: list[RegistryEntry], name: str) -> Registry:

@@ -1,5 +1,7 @@
 """The findings written beside a run's outputs for each file not accepted: its report (JSON)
-and, where the file can be copied, an annotated copy, in the rejected/ folder.
+and, where the file can be copied, an annotated copy, in the rejected/ folder; and the annotated
+copy of a return accepted with open queries, held in the run's scratch folder for the draft
+e-mail back to its provider (kpd_returns.intake.drafts).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class _RejectedWriter:
         self.folder = folder
         self.used: dict[str, str] = {}  # stem -> sha256
         self.written: dict[str, tuple[str | None, str | None]] = {}  # sha256 -> files
+        self.replies: set[str] = set()  # sha256 of the returns whose copy for a draft e-mail is made
 
     def _stem(self, name: str, sha: str) -> str:
         stem = _UNSAFE.sub("_", Path(name).stem).strip(" .") or "file"
@@ -54,8 +57,23 @@ class _RejectedWriter:
         json_path.write_text(dumps([report]), encoding="utf-8")
         outcome.findings_file = f"{REJECTED_DIR}/{json_path.name}"
         if row.verdict == "invalid" and item.name.lower().endswith((".xlsx", ".xlsm")):
-            outcome.annotated_file = self._annotate(item, report, stem)
+            if self._annotate(item, report, self.folder / f"{stem}.annotated.xlsx", self.folder):
+                outcome.annotated_file = f"{REJECTED_DIR}/{stem}.annotated.xlsx"
         self.written[row.sha256] = (outcome.findings_file, outcome.annotated_file)
+
+    def copy_for_reply(self, ledger: Ledger, file_id: int, item: InboxItem) -> None:
+        """For a return accepted with an open query: its annotated copy, for the draft e-mail to its
+        provider, in the scratch folder (``reply_copy``); made while the file's bytes are at hand."""
+        row = ledger.file(file_id)
+        if row is None or row.verdict not in ("valid", "valid-with-warnings") or row.sha256 in self.replies:
+            return
+        if not item.name.lower().endswith((".xlsx", ".xlsm")):
+            return
+        report = report_from_ledger(ledger, row, path=_display_path(item))
+        if not any(f.status == "open" for f in report.findings):
+            return
+        self.replies.add(row.sha256)
+        self._annotate(item, report, reply_copy(self.folder.parent, row.sha256), self.folder.parent)
 
     def write_report(self, report: FileReport, item: InboxItem, outcome: InputOutcome) -> None:
         """rejected/<name>.findings.json for an input that is not in the ledger (it could not be read)."""
@@ -64,26 +82,32 @@ class _RejectedWriter:
         json_path.write_text(dumps([report]), encoding="utf-8")
         outcome.findings_file = f"{REJECTED_DIR}/{json_path.name}"
 
-    def _annotate(self, item: InboxItem, report: FileReport, stem: str) -> str | None:
-        out = self.folder / f"{stem}.annotated.xlsx"
+    def _annotate(self, item: InboxItem, report: FileReport, out: Path, work: Path) -> bool:
+        """Write the annotated copy to ``out``; an attachment's bytes wait in ``work``'s scratch folder."""
         tmp = None
         try:
             source = item.source
             if isinstance(source, bytes):
-                fd, tmp = tempfile.mkstemp(suffix=".xlsx", dir=scratch.folder(self.folder))  # never stranded
+                fd, tmp = tempfile.mkstemp(suffix=".xlsx", dir=scratch.folder(work))  # never stranded
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(source)
                 source = Path(tmp)
             annotate(source, report, out)
         except (CopyError, OSError):
-            return None
+            return False
         except Exception:  # noqa: BLE001 - no copy is better than losing the file's outcome; its JSON is written
-            return None
+            return False
         finally:
             if tmp:
                 os.unlink(tmp)
-                scratch.tidy(self.folder)
-        return f"{REJECTED_DIR}/{out.name}"
+                scratch.tidy(work)
+        return True
+
+
+def reply_copy(out: Path, sha256: str) -> Path:
+    """Where the annotated copy of a return accepted with open queries waits for its draft e-mail:
+    the scratch folder of the output folder ``out`` (removed when the run ends)."""
+    return scratch.folder(out) / f"reply-{sha256}.xlsx"
 
 
 def report_from_ledger(ledger: Ledger, row: ReturnRow, path: str | None = None) -> FileReport:
