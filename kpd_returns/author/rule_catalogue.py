@@ -79,6 +79,7 @@ _FILE_CHECKS = [
     ("not-a-return", "The workbook is a kpd-returns template."),
     ("template-superseded", "The template is the current version."),
     ("template-unknown-version", "The template's version is one kpd-returns knows."),
+    ("sheet-duplicate", "No two sheets share a name, whatever their case (Excel refuses such a workbook)."),
     ("sheet-missing", "No sheet is missing or renamed."),
     ("defined-name-missing", "No named range is deleted."),
     ("defined-name-moved", "No rows or columns are moved, added or deleted."),
