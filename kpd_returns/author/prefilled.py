@@ -78,15 +78,17 @@ def personal_data_in_row(spec: ReturnSpec, entry: RegistryEntry, source: str) ->
     template's locked cells, it would make a return that can only be rejected (AtW 7.25). None if clean."""
     for label, fid, value in (("provider", spec.header.provider, entry.provider),
                               ("contract", spec.header.contract, entry.contract)):
-        skip = spec.field(fid).personal_data_skip if fid else ()
-        found = scan(value, skip)
+        if not fid:
+            continue
+        field = spec.field(fid)
+        found = scan(value, field.personal_data_skip)
         if found:
             where = (f"providers entry {entry.line}" if source.lower().endswith(".toml")
                      else f"line {entry.line}")
-            cite = GUIDANCE.get(spec.guidance_short) or "MI must be anonymised"
-            return (f"{source}: {where}: the {label} '{mask_all(value, skip)}' looks like it contains "
-                    f"{found[0][0]}, which a return must not hold ({cite}), so no template was written for "
-                    f"this row: correct the register and run the command again.")
+            cite = GUIDANCE.get(spec.guidance_short) or spec.guidance_ref(field.guidance)  # as the check cites
+            return (f"{source}: {where}: the {label} '{mask_all(value, field.personal_data_skip)}' looks like it "
+                    f"contains {found[0][0]}, which a return must not hold ({cite}), so no template was written "
+                    f"for this row: correct the register and run the command again.")
     return None
 
 
@@ -115,7 +117,8 @@ def write_prefilled(spec: ReturnSpec, register: Registry, period: str, out_dir: 
 
 
 def cli_prefilled(return_type: str, providers: Path, period: str | None, out_dir: Path | None) -> int:
-    """`kpd-returns template RETURN --providers FILE --period P --out DIR`: 0, or 2 with one sentence."""
+    """`kpd-returns template RETURN --providers FILE --period P --out DIR`: 0; 1 when a register row was refused
+    (the other templates written); or 2 with one sentence."""
     if not period or out_dir is None:
         print("Give --period and --out with --providers, for example --period 2026-27 Q2 --out outbox.",
               file=sys.stderr)
