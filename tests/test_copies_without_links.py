@@ -10,7 +10,6 @@ import zipfile
 from pathlib import Path
 
 import openpyxl
-import pytest
 from typer.testing import CliRunner
 
 from kpd_returns.cli.main import app
