@@ -169,10 +169,16 @@ def test_an_earlier_submission_arriving_later_does_not_supersede(ledger):
     assert [r.name for r in ledger.current_returns()] == ["new.xlsx"]
 
 
-def test_same_time_ties_go_to_the_later_ingested(ledger):
-    ledger.add_report(mmir_report("x1", submitted=T(2026, 11, 2, 9)), source_path="1")
-    ledger.add_report(mmir_report("x2", submitted=T(2026, 11, 2, 9)), source_path="2")
-    assert [r.name for r in ledger.current_returns()] == ["x2.xlsx"]
+def test_same_time_ties_do_not_depend_on_the_order_ingested(tmp_path):
+    """Issue 19 item 18: intake.supersession's rule, not the order files were read in, breaks a tie."""
+    currents = []
+    for order in (("x1", "x2"), ("x2", "x1")):
+        with Ledger(tmp_path / f"{order[0]}.sqlite") as led:
+            for tag in order:
+                led.add_report(mmir_report(tag, submitted=T(2026, 11, 2, 9)), source_path=tag)
+            currents.append([r.name for r in led.current_returns()])
+            assert [r.name for r in led.all_files() if r.current] == currents[-1]
+    assert currents[0] == currents[1] and len(currents[0]) == 1
 
 
 def test_contracts_match_whatever_their_case_and_spacing(ledger):

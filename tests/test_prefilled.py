@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from kpd_returns.author import samples
 from kpd_returns.cli.main import app
 from kpd_returns.checks.validate import validate_file
+from kpd_returns.spec.personal_data import mask_all
 
 REGISTER = Path(__file__).resolve().parents[1] / "samples" / "providers.csv"
 # What a provider still has to type: empty required cells, nothing else.
@@ -72,9 +73,9 @@ def test_template_without_a_file_or_a_register_says_what_to_give():
     assert result.exit_code == 2 and "--providers" in result.output and "Traceback" not in result.output
 
 
-def test_an_ended_contract_gets_none_and_names_are_masked(specs, tmp_path):
+def test_an_ended_contract_gets_none_and_a_row_with_personal_data_is_refused(specs, tmp_path):
     """When a contract owes returns is decided by submissions.owed_span, as everywhere else: a contract
-    whose service ended gets no template; a name with personal data is masked in the file name."""
+    whose service ended gets no template; a row with personal data gets none either (item 9 below)."""
     from kpd_returns.author.prefilled import write_prefilled
     from kpd_returns.intake.registry import registry_from_text
 
@@ -83,5 +84,59 @@ def test_an_ended_contract_gets_none_and_names_are_masked(specs, tmp_path):
         "Going Ltd,ATW-ENDED,mmir,2026-04,2026-06\n"
         "Staying Ltd,ATW-STAYS,mmir,2026-04,\n"
         "Jane AB123456C Ltd,ATW-NAMED,mmir,2026-04,\n", "providers.csv")
-    names = [p.name for p in write_prefilled(specs["mmir"], register, "2026-09", tmp_path)]
-    assert names == ["mmir-staying-ltd-atw-stays-2026-09.xlsx", "mmir-jane-ab-6c-ltd-atw-named-2026-09.xlsx"]
+    result = write_prefilled(specs["mmir"], register, "2026-09", tmp_path)
+    assert [p.name for p in result.written] == ["mmir-staying-ltd-atw-stays-2026-09.xlsx"]
+    assert len(result.refused) == 1 and "line 4" in result.refused[0] and "AB123456C" not in result.refused[0]
+
+
+def _register(tmp_path, rows: str, name: str = "providers.csv") -> Path:
+    path = tmp_path / name
+    path.write_text("provider,contract,returns,first_period\n" + rows, encoding="utf-8")
+    return path
+
+
+def test_a_register_row_with_personal_data_is_refused_in_one_sentence(specs, tmp_path):
+    """Issue 19 item 9: an NI number or e-mail in a register's provider or contract would be written into
+    a locked cell, making a return that can only be rejected: that row is refused (exit 1, its file and
+    line named, the value masked) and the other contracts' templates are still written."""
+    register = _register(tmp_path, "Clean Ltd,ATW-CLEAN,mmir,2026-04\n"
+                                   "Jane AB123456C Ltd,ATW-NAMED,mmir,2026-04\n"
+                                   "Other Ltd,jane.smith@example.com,mmir,2026-04\n")
+    out = tmp_path / "out"
+    result = _run("mmir", "--providers", str(register), "--period", "2026-09", "--out", str(out))
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert "AB123456C" not in result.output and "jane.smith@example.com" not in result.output
+    lines = [line for line in result.output.splitlines() if "providers.csv" in line]
+    assert len(lines) == 2, result.output
+    assert "line 3" in lines[0] and mask_all("AB123456C") in lines[0] and "National Insurance number" in lines[0]
+    assert "line 4" in lines[1] and mask_all("jane.smith@example.com") in lines[1] and "e-mail address" in lines[1]
+    assert "Wrote 1 pre-filled" in result.output
+    assert [p.name for p in out.iterdir()] == ["mmir-clean-ltd-atw-clean-2026-09.xlsx"]
+    # The same in a TOML register names the entry.
+    toml = tmp_path / "providers.toml"
+    toml.write_text('[[providers]]\nprovider = "Jane AB123456C Ltd"\ncontract = "ATW-NAMED"\nreturns = ["mmir"]\n'
+                    'first_period = "2026-04"\n', encoding="utf-8")
+    result = _run("mmir", "--providers", str(toml), "--period", "2026-09", "--out", str(tmp_path / "toml"))
+    assert result.exit_code == 1 and "providers.toml: providers entry 1: the provider" in result.output
+    assert "Wrote 0 pre-filled" in result.output and not list((tmp_path / "toml").iterdir())
+
+
+def test_names_alike_after_sanitising_get_a_suffix_and_the_count_is_true(specs, tmp_path):
+    """Issue 19 item 10: five contracts whose names sanitise alike each get their own file (a suffix, in
+    register order), and the command counts the files it wrote."""
+    contracts = ["ATW/001", "ATW-001", "ATW.001", "ATW 001", "ATW_001"]
+    register = _register(tmp_path, "".join(f"Same Ltd,{c},mmir,2026-04\n" for c in contracts))
+    for run in ("a", "b"):
+        out = tmp_path / run
+        result = _run("mmir", "--providers", str(register), "--period", "2026-09", "--out", str(out))
+        assert result.exit_code == 0, result.output
+        assert "Wrote 5 pre-filled" in result.output
+        names = ["mmir-same-ltd-atw-001-2026-09.xlsx"] + [f"mmir-same-ltd-atw-001-2026-09-{n}.xlsx" for n in (2, 3, 4, 5)]
+        assert [line.strip() for line in result.output.splitlines()[1:]] == names
+        assert sorted(p.name for p in out.iterdir()) == sorted(names)
+        spec = specs["mmir"]
+        found = [samples.named_cells(openpyxl.load_workbook(out / n), spec, spec.header.contract)[""].value
+                 for n in names]
+        assert found == contracts
+    assert all((tmp_path / "a" / n).read_bytes() == (tmp_path / "b" / n).read_bytes() for n in names)

@@ -82,6 +82,7 @@ ELSEWHERE = {
     "personal-data": "test_checks_explanations.py::test_explanations_are_scanned_for_personal_data",
     "not-a-return": "test_structure.py::test_a_workbook_that_is_not_a_return_is_one_file_level_finding_and_exit_2",
     "sheet-missing": "test_structure.py::test_a_renamed_sheet_is_sheet_missing_and_its_cells_are_not_checked",
+    "sheet-duplicate": "test_duplicate_sheets.py::test_two_sheets_of_one_name_are_a_structure_error",
     "defined-name-missing": "test_structure.py::test_a_missing_or_moved_defined_name_is_named",
     "defined-name-moved": "test_structure.py::test_a_missing_or_moved_defined_name_is_named",
     "label-changed": "test_checks_run_every_check.py::"

@@ -8,13 +8,15 @@ filled in and locked, so the return comes back saying whose it is and what it co
 from __future__ import annotations
 
 import sys
+import unicodedata
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from xlsxwriter.exceptions import FileCreateError
 
-from ..spec.constants import EXIT_UNREADABLE, EXIT_VALID
-from ..spec.personal_data import mask_all
-from ..intake.registry import Registry, RegistryError, load_registry, period_bounds
+from ..spec.constants import EXIT_ERRORS, EXIT_UNREADABLE, EXIT_VALID
+from ..spec.personal_data import GUIDANCE, mask_all, scan
+from ..intake.registry import Registry, RegistryEntry, RegistryError, load_registry, period_bounds
 from ..intake.submissions import owed_span
 from ..spec.return_spec import ReturnSpec, SpecError, get_spec
 from .template import parse_period, write_template
@@ -42,27 +44,81 @@ def owing(spec: ReturnSpec, register: Registry, period: str) -> list:
     return out
 
 
+# A file name's parts are cut to this many characters: a long register name must not make a name the
+# file system refuses (most allow 255 bytes); names that end up alike are told apart by a suffix.
+_PART_CHARS = 60
+
+
 def file_name(spec: ReturnSpec, provider: str, contract: str, period: str) -> str:
     # A file name travels in e-mails: masked like every name the tool shows (a register row could hold
     # an e-mail address or an NI number by mistake).
-    return f"{slug(spec.id)}-{slug(mask_all(provider))}-{slug(mask_all(contract))}-{slug(period)}.xlsx"
+    parts = (slug(spec.id), slug(mask_all(provider))[:_PART_CHARS].strip("-"),
+             slug(mask_all(contract))[:_PART_CHARS].strip("-"), slug(period))
+    return "-".join(parts) + ".xlsx"
 
 
-def write_prefilled(spec: ReturnSpec, register: Registry, period: str, out_dir: Path) -> list[Path]:
-    """Write one locked, pre-filled template per owing contract; the paths written."""
+def _unique(name: str, taken: set[str]) -> str:
+    """``name``, or ``name`` with -2, -3... before .xlsx if an earlier template of this run took it (names
+    compare as a case-insensitive file system compares them)."""
+    stem, n = name[: -len(".xlsx")], 1
+    candidate = name
+    while _fold(candidate) in taken:
+        n += 1
+        candidate = f"{stem}-{n}.xlsx"
+    taken.add(_fold(candidate))
+    return candidate
+
+
+def _fold(name: str) -> str:
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+def personal_data_in_row(spec: ReturnSpec, entry: RegistryEntry, source: str) -> str | None:
+    """One sentence if the register row's provider or contract holds personal data: written into the
+    template's locked cells, it would make a return that can only be rejected (AtW 7.25). None if clean."""
+    for label, fid, value in (("provider", spec.header.provider, entry.provider),
+                              ("contract", spec.header.contract, entry.contract)):
+        if not fid:
+            continue
+        field = spec.field(fid)
+        found = scan(value, field.personal_data_skip)
+        if found:
+            where = (f"providers entry {entry.line}" if source.lower().endswith(".toml")
+                     else f"line {entry.line}")
+            cite = GUIDANCE.get(spec.guidance_short) or spec.guidance_ref(field.guidance)  # as the check cites
+            return (f"{source}: {where}: the {label} '{mask_all(value, field.personal_data_skip)}' looks like it "
+                    f"contains {found[0][0]}, which a return must not hold ({cite}), so no template was written "
+                    f"for this row: correct the register and run the command again.")
+    return None
+
+
+@dataclass
+class Prefilled:
+    """What a run wrote: the paths, in register order, and one sentence per register row refused."""
+    written: list[Path] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+
+def write_prefilled(spec: ReturnSpec, register: Registry, period: str, out_dir: Path) -> Prefilled:
+    """Write one locked, pre-filled template per owing contract whose row holds no personal data."""
     parse_period(spec, period)  # a plain sentence for a period of the wrong form
     label = period_bounds(spec, period)[0]
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
+    result, taken = Prefilled(), set()
     for entry in owing(spec, register, label):
-        path = out_dir / file_name(spec, entry.provider, entry.contract, label)
+        problem = personal_data_in_row(spec, entry, register.source)
+        if problem:
+            result.refused.append(problem)
+            continue
+        path = out_dir / _unique(file_name(spec, entry.provider, entry.contract, label), taken)
         write_template(spec, path, provider=entry.provider, contract=entry.contract, period=label, lock_prefill=True)
-        paths.append(path)
-    return paths
+        result.written.append(path)
+    return result
 
 
 def cli_prefilled(return_type: str, providers: Path, period: str | None, out_dir: Path | None) -> int:
-    """`kpd-returns template RETURN --providers FILE --period P --out DIR`: 0, or 2 with one sentence."""
+    """`kpd-returns template RETURN --providers FILE --period P --out DIR`: 0; 1 when a register row was refused
+    (the other templates written); or 2 with one sentence."""
     if not period or out_dir is None:
         print("Give --period and --out with --providers, for example --period 2026-27 Q2 --out outbox.",
               file=sys.stderr)
@@ -70,7 +126,7 @@ def cli_prefilled(return_type: str, providers: Path, period: str | None, out_dir
     try:
         spec = get_spec(return_type.strip().lower())
         register = load_registry(providers)
-        paths = write_prefilled(spec, register, period, Path(out_dir))
+        result = write_prefilled(spec, register, period, Path(out_dir))
     except (SpecError, RegistryError, ValueError) as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_UNREADABLE
@@ -78,10 +134,16 @@ def cli_prefilled(return_type: str, providers: Path, period: str | None, out_dir
         reason = getattr(exc, "strerror", None) or str(exc)
         print(f"Cannot write into {out_dir}: {reason}.", file=sys.stderr)
         return EXIT_UNREADABLE
-    if not paths:
+    for sentence in result.refused:
+        print(sentence, file=sys.stderr)
+    paths = result.written
+    if not paths and not result.refused:
         print(f"No contract in {providers} owes the {spec.short_title} for {period}: nothing written.")
         return EXIT_VALID
-    print(f"Wrote {len(paths)} pre-filled {spec.short_title} templates for {period} to {out_dir}:")
+    noun = "template" if len(paths) == 1 else "templates"
+    print(f"Wrote {len(paths)} pre-filled {spec.short_title} {noun} for {period} to {out_dir}"
+          + (":" if paths else "."))
     for p in paths:
         print(f"  {p.name}")
-    return EXIT_VALID
+    # A refused row is an error in the register (exit 1, as a file with errors): the rest were written.
+    return EXIT_ERRORS if result.refused else EXIT_VALID

@@ -14,11 +14,11 @@ from __future__ import annotations
 import csv
 import html
 import io
-import json
 import sys
 from dataclasses import asdict, dataclass
 
 from ..checks.cross_checks import codes_for
+from ..read.terminal import csv_text, json_dumps
 from ..checks.registry import FIELD_OR_COLUMN_PARAMS, FIELD_PARAMS
 from ..checks.ytd_lists import list_totals
 from ..spec.deadlines import deadline_guidance
@@ -79,6 +79,7 @@ _FILE_CHECKS = [
     ("not-a-return", "The workbook is a kpd-returns template."),
     ("template-superseded", "The template is the current version."),
     ("template-unknown-version", "The template's version is one kpd-returns knows."),
+    ("sheet-duplicate", "No two sheets share a name, whatever their case (Excel refuses such a workbook)."),
     ("sheet-missing", "No sheet is missing or renamed."),
     ("defined-name-missing", "No named range is deleted."),
     ("defined-name-moved", "No rows or columns are moved, added or deleted."),
@@ -205,7 +206,7 @@ COLUMNS = ("return_id", "code", "kind", "checks", "guidance", "fields")
 
 
 def as_json(all_entries: list[Entry]) -> str:
-    return json.dumps({"schema": SCHEMA, "rules": [e.row() for e in all_entries]}, indent=2, ensure_ascii=False) + "\n"
+    return json_dumps({"schema": SCHEMA, "rules": [e.row() for e in all_entries]}, indent=2) + "\n"
 
 
 def as_csv(all_entries: list[Entry]) -> str:
@@ -213,7 +214,8 @@ def as_csv(all_entries: list[Entry]) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(COLUMNS)
     for e in all_entries:
-        w.writerow([e.return_id, e.code, e.kind, e.checks, e.guidance, " ".join(e.fields)])
+        # A spec's description is outside text (KPD_RETURNS_VALIDATORS): a leading = + - @ stays text.
+        w.writerow([csv_text(x) for x in (e.return_id, e.code, e.kind, e.checks, e.guidance, " ".join(e.fields))])
     return buf.getvalue()
 
 

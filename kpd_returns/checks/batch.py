@@ -79,7 +79,7 @@ def broken_sheets(spec: ReturnSpec, problems: list[Finding]) -> frozenset[str]:
     idx = spec_index(spec)
     out = set()
     for f in problems:
-        if f.code in ("sheet-missing", "label-changed") and f.sheet:
+        if f.code in ("sheet-missing", "sheet-duplicate", "label-changed") and f.sheet:
             out.add(f.sheet)
         elif f.code in ("defined-name-missing", "defined-name-moved") and f.field in idx.sheet_of:
             out.add(idx.sheet_of[f.field].name)

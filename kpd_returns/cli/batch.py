@@ -116,7 +116,7 @@ def _printer(out: TextIO | None, verbose: bool):
     """Prints one line per input as it is stored. With no ``out``, sys.stdout is looked up at each
     line, so lines go above the progress bar while it is shown (rich redirects stdout then).
     Inputs an earlier run recorded are listed only with --verbose: the summary counts them, and
-    those still open are listed at the end (``_print_recorded``)."""
+    every input still open is listed at the end (``_print_recorded``)."""
     def show(o) -> None:
         if verbose or (o.outcome not in ("accepted",) and not o.already_recorded):
             print(_outcome_line(o), file=out or sys.stdout, flush=True)
@@ -124,14 +124,18 @@ def _printer(out: TextIO | None, verbose: bool):
 
 
 def _print_recorded(summary, out: TextIO, verbose: bool) -> None:
-    """One line for the inputs an earlier run recorded, then those of them still open (not put right)."""
+    """One line for the inputs an earlier run recorded; then, every run, the inputs still open (rejected
+    or unreadable, and not put right since), whichever run recorded them: they are why the exit code is 1."""
     line = summary.recorded_line()
     if line:
         print(line, file=out)
-        if not verbose:
-            for o in summary.open_problems:
-                if o.already_recorded:
-                    print(f"STILL OPEN {_outcome_line(o)[11:]}", file=out)
+    still_open = sorted(summary.open_problems, key=lambda o: o.index)
+    if still_open:
+        n = len(still_open)
+        print(f"{n} input{' is' if n == 1 else 's are'} still open: rejected or unreadable, and no valid return "
+              "for the same return type, contract and period received since.", file=out)
+    for o in still_open:
+        print(f"STILL OPEN {_outcome_line(o)[11:]}", file=out)
 
 
 def _exit_for(summary) -> int:

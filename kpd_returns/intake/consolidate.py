@@ -9,7 +9,6 @@ contain the run time or absolute paths of the output folder, so the same inputs 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from .scope import Scope
 from .registry import Registry
 from .submissions import submissions_register
 from ..spec.return_spec import load_all
+from ..read.terminal import json_write
 from ..render.status_report import late_and_missing
 from ..spec.constants import DEFAULT_REGION, LEDGER_NAME
 from .consolidated_workbook import ReturnData, WorkbookInput, write_consolidated
@@ -83,7 +83,7 @@ def consolidate(paths: Sequence[str | Path], out: str | Path, *, db: str | Path 
            **summary.to_dict(), "late_and_missing": late_and_missing(data.register), "workbook": WORKBOOK_NAME,
            "drafts": [d.to_dict() for d in drafts]}
     with summary_file.open("w", encoding="utf-8") as fh:  # written as encoded, not built as one string first
-        json.dump(doc, fh, indent=2, ensure_ascii=False)
+        json_write(doc, fh, indent=2)
         fh.write("\n")
     scratch.finish(out)
     return ConsolidationResult(summary, workbook, summary_file, rejected, db_path, data.register, drafts,

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..spec.findings import EXPLAINED_PREFIX, QUERY_CODES, Finding
 from ..spec.model import contract_key
+from .supersession import later_sql, order_by_sql
 from .ledger_rows import (_COUNTS, _ROW_COLUMNS, ReturnRow, StoredRegister, ValueRow, _finding_from_row,
                           _parse_date, _row)
 
@@ -66,13 +67,14 @@ class LedgerReads:
         return StoredRegister(*r) if r else None
 
     def replaced_by_valid(self, file_id: int) -> bool:
-        """Whether a valid return of the same return type, contract and period arrived after this file
-        (what puts right a rejected file; an unreadable one has no period, so nothing replaces it)."""
+        """Whether a valid return of the same return type, contract and period supersedes this file by
+        intake.supersession's rule (what puts right a rejected file, including a correction with the same
+        Date submitted; an unreadable one has no period, so nothing replaces it)."""
         return bool(self.conn.execute(
             "SELECT EXISTS (SELECT 1 FROM files f JOIN files o ON o.return_id = f.return_id "
             "AND o.contract_key = f.contract_key AND o.period = f.period "
             "WHERE f.id = ? AND o.verdict IN ('valid', 'valid-with-warnings') "
-            "AND (COALESCE(o.received_at, ''), o.id) > (COALESCE(f.received_at, ''), f.id))", (file_id,)).fetchone()[0])
+            f"AND {later_sql('o', 'f')})", (file_id,)).fetchone()[0])
 
     def file_count(self) -> int:
         return self.conn.execute("SELECT COUNT(*) FROM files").fetchone()[0]
@@ -165,8 +167,8 @@ class LedgerReads:
         """(return_id, contract_key, provider, contract) of every attributable file, latest name first."""
         sql = """SELECT return_id, contract_key, provider, contract FROM files
                  WHERE return_id IS NOT NULL AND contract_key IS NOT NULL AND period IS NOT NULL
-                 ORDER BY return_id, contract_key, (verdict IN ('valid', 'valid-with-warnings')) DESC,
-                          received_at DESC, id DESC"""
+                 ORDER BY return_id, contract_key, (verdict IN ('valid', 'valid-with-warnings')) DESC, """ + \
+              order_by_sql("files", descending=True)
         out, seen = [], set()
         for r in self.conn.execute(sql):
             k = (r[0], r[1])
@@ -179,7 +181,7 @@ class LedgerReads:
         """(return_id, contract_key, period) -> its files, oldest first."""
         sql = (f"SELECT {_ROW_COLUMNS}, {_COUNTS}, f.contract_key AS ck FROM files f WHERE f.return_id IS NOT NULL "
                "AND f.contract_key IS NOT NULL AND f.period IS NOT NULL "
-               "ORDER BY f.received_at IS NULL, f.received_at, f.id")
+               f"ORDER BY f.received_at IS NULL, {order_by_sql('f')}")
         out: dict[tuple[str, str, str], list[ReturnRow]] = {}
         for r in self.conn.execute(sql):
             out.setdefault((r["return_id"], r["ck"], r["period"]), []).append(_row(r))

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from ..spec.findings import Finding
 from ..spec.model import RegisterRow, contract_key  # noqa: F401  (re-exported: the ledger's callers import them here)
+from .supersession import later_sql
 
 
 # -- rows returned by the API ---------------------------------------------------------
@@ -139,9 +140,9 @@ _COUNTS = """(SELECT COUNT(*) FROM findings g WHERE g.file_id = f.id AND g.sever
         SELECT 1 FROM files o
         WHERE o.return_id = f.return_id AND o.contract_key = f.contract_key AND o.period = f.period
           AND o.verdict IN ('valid', 'valid-with-warnings')
-          AND (COALESCE(o.received_at, ''), o.id) > (COALESCE(f.received_at, ''), f.id))) AS is_current"""
+          AND """ + later_sql("o", "f") + """)) AS is_current"""
 # is_current means "this file is in current_files" (the view: the latest valid file of its return, contract
-# and period, by received_at then id, NULL times last). Asked per file, the view would rank every valid file
+# and period, by intake.supersession's rule). Asked per file, the view would rank every valid file
 # each time (quadratic in the ledger's size); this asks the index of the file's own period instead.
 
 

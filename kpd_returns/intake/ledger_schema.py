@@ -15,7 +15,8 @@ Tables
 Views
     ``valid_files``    files that can be used (verdict valid or valid-with-warnings).
     ``current_files``  the CURRENT return per (return_id, contract, period): the
-                       latest valid submission by received time, ties broken by id.
+                       latest valid submission by intake.supersession's rule (received
+                       time, then SHA-256; never the order files were read in).
                        Computed by a query, never stored, so it cannot go stale.
 """
 
@@ -116,6 +117,18 @@ CREATE TABLE explanations (
     cell    TEXT NOT NULL,
     text    TEXT NOT NULL
 );
+"""),
+    # intake.supersession's rule, spelled out: at the same received time, by SHA-256, not by id (the
+    # order files happened to be read in, which made the current return depend on it; issue 19 item 18).
+    (5, "the current return does not depend on the order files were read in", """
+DROP VIEW current_files;
+CREATE VIEW current_files AS
+    SELECT * FROM (
+        SELECT v.*, ROW_NUMBER() OVER (
+            PARTITION BY v.return_id, v.contract_key, v.period
+            ORDER BY COALESCE(v.received_at, '') DESC, v.sha256 DESC) AS rank_in_period
+        FROM valid_files v)
+    WHERE rank_in_period = 1;
 """),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -22,6 +22,7 @@ from ..spec.model import VALID_VERDICTS, RegisterRow, contract_key
 from ..spec.return_spec import ReturnSpec, load_all
 from ..spec.workdays import DEFAULT_REGION
 from .registry import Registry, RegistryEntry, month_date
+from .supersession import row_key
 
 if TYPE_CHECKING:
     from .ledger import Ledger
@@ -161,7 +162,7 @@ def _register_row(spec: ReturnSpec, provider: str | None, contract: str, period:
     valid = [f for f in files if f.verdict in VALID_VERDICTS]
     current = None
     if valid:
-        current = max(valid, key=lambda f: (f.received_text or "", f.file_id))
+        current = max(valid, key=row_key)
     base = dict(provider=provider, contract=contract,
                 return_id=spec.id, period=period, deadline=deadline,
                 resubmissions=max(0, len(files) - 1), files=len(files), period_end=period_end, region=region,

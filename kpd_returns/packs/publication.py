@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Any, Iterable
 
 from ..spec.periods import period_of
+from ..read.terminal import csv_text, json_dumps
 from .kpis import (ALL_COHORTS, KpiConfig, MonthKpiCounts, SocialValueInput, SocialValueResult, WindowResult,
                    _index, default_config, kpi_window, month_at, month_index, social_value_kpi)
 
@@ -79,9 +79,7 @@ def _csv_cell(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return f"{value:.1f}"
-    text = str(value)
-    # A leading = + - @ would be run as a formula by a spreadsheet program.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return csv_text(str(value))  # a leading = + - @ would be run as a formula by a spreadsheet program
 
 
 def write_publication_csv(rows: Iterable[dict], path: str | Path) -> None:
@@ -95,7 +93,6 @@ def write_publication_csv(rows: Iterable[dict], path: str | Path) -> None:
 
 def write_publication_json(rows: Iterable[dict], path: str | Path) -> None:
     """A JSON array of row objects: keys sorted, two-space indent, LF line ends, trailing newline."""
-    text = json.dumps([{c: row.get(c) for c in PUBLICATION_COLUMNS} for row in rows],
-                      sort_keys=True, indent=2, ensure_ascii=False)
+    text = json_dumps([{c: row.get(c) for c in PUBLICATION_COLUMNS} for row in rows], sort_keys=True, indent=2)
     with open(path, "w", encoding="utf-8", newline="\n") as fh:
         fh.write(text + "\n")

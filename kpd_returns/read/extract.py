@@ -101,9 +101,28 @@ def _build_plan(spec: ReturnSpec) -> list:
     return plan
 
 
+def duplicate_sheets(wb: WorkbookData, spec: ReturnSpec) -> list[Finding]:
+    """``sheet-duplicate`` for each set of sheets whose names are the same, whatever their case ('Activity'
+    twice, or 'ACTIVITY' and 'Activity'): Excel refuses such a workbook, and which one a figure is read
+    from would depend on the order of the sheets. The finding names the spec's sheet, whose cells are then
+    not read (checks.batch.broken_sheets)."""
+    groups: dict[str, list[str]] = {}
+    for name in wb.sheet_names:
+        groups.setdefault(name.casefold(), []).append(name)
+    ours = {s.name.casefold(): s.name for s in spec.sheets}
+    out = []
+    for key, names in groups.items():
+        if len(names) > 1:
+            listed = " and ".join(f"'{n}'" for n in names) if len(set(names)) > 1 else f"'{names[0]}'"
+            detail = f"{len(names)} sheets named {listed}"
+            out.append(F.make("sheet-duplicate", sheet=ours.get(key, names[0]), detail=detail,
+                              guidance=spec.template_guidance))
+    return out
+
+
 def check_structure(wb: WorkbookData, spec: ReturnSpec) -> list[Finding]:
-    """Sheets present, defined names where the spec puts them, labels unchanged."""
-    out: list[Finding] = []
+    """No two sheets of one name, sheets present, defined names where the spec puts them, labels unchanged."""
+    out: list[Finding] = duplicate_sheets(wb, spec)
     for sheet, labels, names in _structure_plan(spec):
         if not wb.has_sheet(sheet.name):
             out.append(F.make("sheet-missing", sheet=sheet.name, guidance=spec.template_guidance))

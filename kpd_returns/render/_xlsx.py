@@ -26,6 +26,7 @@ from ..spec.constants import FIXED_TIME, ZIP_TIME
 from ..spec.personal_data import mask_all, mask_formula
 from ..read.workbook import MAX_FILE_BYTES, MAX_PART_BYTES, MAX_TOTAL_BYTES, MAX_ZIP_ENTRIES
 from ..intake import scratch
+from ._links import drop_external_links
 
 _DOCTYPE = re.compile(rb"<!\s*DOCTYPE|<!\s*ENTITY", re.I)
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
@@ -73,7 +74,9 @@ def load_full(path: Path, label: str):
         with warnings.catch_warnings():
             # e.g. "Data Validation extension is not supported and will be removed"
             warnings.simplefilter("ignore")
-            return openpyxl.load_workbook(path, data_only=False, keep_vba=False, keep_links=True)
+            wb = openpyxl.load_workbook(path, data_only=False, keep_vba=False, keep_links=False)
+            drop_external_links(wb, path)  # no copy links to another workbook (render._links)
+            return wb
     except Exception as exc:  # noqa: BLE001 - any openpyxl failure is one plain sentence
         raise CopyError(f"{label} could not be opened to make a copy ({type(exc).__name__}: {exc}).") from None
 

@@ -45,6 +45,7 @@ from ..spec.findings import Finding
 from ..spec.model import FileReport
 from . import _zipedit as Z
 from ._common import sorted_findings
+from ._links import has_external_links
 from ._xlsx import CopyError, check_target, preflight, write_atomically
 from .annotate_marks import (AUTHOR, ERROR_FILL, FINDINGS_SHEET, FINDINGS_SHEET_ALT, HEADER_ROW, HEADERS, MAX_TEXT,
                              WARNING_FILL, WIDTHS, _clean, _comment_text, _fill_of, _message, annotated_name)
@@ -94,6 +95,8 @@ def _zip_copy(blob: bytes, report: FileReport, ordered: Sequence[Finding], label
     """The annotated copy's bytes and the number of cells marked; NeedsOpenpyxl for the fallback."""
     pkg = Z.Package(blob, label)
     book = Z.Workbook(pkg)
+    if has_external_links(pkg.names(), [r.get("Type", "") for r in book.rels.items], set(book.children)):
+        raise Z.NeedsOpenpyxl("it links to other workbooks, which no copy keeps (render._links)")
     titles = set(book.titles)
     # Personal data first, so every later read of a part sees the masked text.
     shared = Z.SharedStrings(pkg, book, mask_all)

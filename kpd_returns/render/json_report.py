@@ -26,11 +26,11 @@ sheet, masked, for an explained query; else null); each file's ``counts`` has ``
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 from typing import Any, TextIO
 
 from ..spec.personal_data import mask_all
+from ..read.terminal import json_dumps
 from ..spec.findings import Finding
 from ..spec.model import FileReport
 from ._common import AS_OF, iso, sorted_findings
@@ -107,7 +107,7 @@ def report_dict(reports: Sequence[FileReport], skipped: Sequence[str] = ()) -> d
 
 
 def dumps(reports: Sequence[FileReport], skipped: Sequence[str] = ()) -> str:
-    return json.dumps(report_dict(reports, skipped), indent=2, ensure_ascii=False) + "\n"
+    return json_dumps(report_dict(reports, skipped), indent=2) + "\n"
 
 
 def write_json(reports: Sequence[FileReport], out: TextIO, skipped: Sequence[str] = ()) -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import json
 import shutil
 import textwrap
 from collections.abc import Mapping, Sequence
@@ -26,6 +25,7 @@ from typing import Any, TextIO
 import os
 
 from ..spec.personal_data import mask_all
+from ..read.terminal import csv_text, json_dumps
 
 FORMATS = ("text", "json", "csv")
 SCHEMA_ID = "kpd-returns/status"
@@ -107,13 +107,13 @@ def write_json(rows: Sequence, as_of: dt.date, out: TextIO, queries: Queries | N
     doc = {"schema": SCHEMA_ID, "schema_version": SCHEMA_VERSION, "as_of": as_of.isoformat(),
            "counts": _counts(rows), "returns": [_with_queries(r, queries) for r in rows],
            "explanations": _explanations(rows, queries)}
-    out.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    out.write(json_dumps(doc, indent=2) + "\n")
 
 
 def _csv_safe(value: Any) -> Any:
     """A name beginning with = + - @ would be a formula to a spreadsheet opening the CSV: keep it text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
+    if isinstance(value, str):
+        return csv_text(value)
     return "" if value is None else value
 
 
