@@ -241,7 +241,7 @@ def _explained_items(provider: str, explained: dict[str, int], guidance: str) ->
 
 
 def _window_words(window: str, months: list[str]) -> str:
-    """'October 2026', 'the contract year to date (April to October 2026)'..."""
+    """'in October 2026', 'in the contract year to date (April to October 2026)'..."""
     last = month_title(months[-1])
     if window == "month":
         return f"in {last}"
