@@ -151,7 +151,7 @@ def test_the_html_and_excel_packs_show_the_percentages_times_and_the_item(june, 
     assert row[heads.index("Referral to reception interview (average working days)")] == 3.75
 
 
-def test_consolidate_lays_out_the_three_times_without_adding_averages_up(tmp_path):
+def test_consolidate_lays_out_the_three_times_and_its_pack_lists_below_profile(tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     blank = write_template("jobs2", tmp_path)
@@ -159,10 +159,19 @@ def test_consolidate_lays_out_the_three_times_without_adding_averages_up(tmp_pat
         cells = jobs2_cells(month, month.replace(month=month.month + 1, day=6),
                             days_referral_to_interview__in_month=days)
         fill("jobs2", blank, cells, inbox / f"jobs2-{month:%Y-%m}.xlsx")
+    register = tmp_path / "providers.csv"
+    register.write_text("provider,contract,returns,first_period,profile\n"
+                        "Test Provider 02 Ltd,JOBS2-007,jobs2,2026-09,2026-09=20;2026-10=25\n", encoding="utf-8")
     out = tmp_path / "out"
-    result = run("consolidate", str(inbox), "--out", str(out), "--as-of", "2026-11-27", "--workers", "1",
-                 "--no-packs")
+    result = run("consolidate", str(inbox), "--out", str(out), "--providers", str(register), "--as-of", "2026-11-27",
+                 "--workers", "1")
     assert result.exit_code == 0, result.output
+    # The pack `consolidate` writes: 20 starts a month against 20 then 25, so October is below profile and so
+    # is the contract year to date (40 of 45, 88.9%): a low item citing JOBS II 6.10.
+    html = next(out.rglob("pack-2026-10-test-provider-02-ltd.html")).read_text(encoding="utf-8")
+    assert ("Course starts below profile: in October 2026, 20 against 25 (80.0% of profile); in the contract year "
+            "to date (September to October 2026), 40 against 45 (88.9% of profile).") in html
+    assert '<span class="tag sev-3">Low</span> Course starts against profile' in html
     wb = openpyxl.load_workbook(out / "consolidated.xlsx")
     expected = {"JOBS II days to interview": [3.5, 4.5], "JOBS II days to start": [8.0, 8.0],
                 "JOBS II days start to end": [5.0, 5.0]}  # as jobs2_cells returns them
