@@ -127,6 +127,15 @@ def test_a_target_column_needs_a_target_and_target_from_is_not_a_fixed_target_to
 
     section = get_spec("jobs2").pack.model_dump()
     section["measures"] = [dict(m, target_from=None) if m["id"] == "course_starts" else m for m in section["measures"]]
+    with pytest.raises(ValueError, match="measure 'course_starts': attention needs a target or target_from"):
+        PackSpec(**section)
+    section["measures"] = [dict(m, attention=None) for m in section["measures"]]
+    with pytest.raises(ValueError, match="measure 'profiled_starts': target_of names 'course_starts', which is not "
+                                         "an earlier measure with target_from"):
+        PackSpec(**section)
+    section["measures"] = [m for m in section["measures"] if m["id"] != "profiled_starts"]
+    section["measures"] = [dict(m, ratio=[["course_starts"], ["referrals"]]) if m["id"] == "starts_pct_profile" else m
+                           for m in section["measures"]]
     with pytest.raises(ValueError, match="measure 'course_starts' has no target or target_from"):
         PackSpec(**section)
     with pytest.raises(ValueError, match="give target or target_from, not both"):

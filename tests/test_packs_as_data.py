@@ -192,7 +192,7 @@ def test_a_pack_measure_names_what_it_computes():
 
     bad = dict(THIRD_PACK, measures=[{"id": "x", "label": "X", "sum": ["a"], "count": "b"}], tables=[], charts=[],
                national_view=None)
-    with pytest.raises(ValueError, match="measure 'x' needs exactly one of sum, ratio or count"):
+    with pytest.raises(ValueError, match="measure 'x' needs exactly one of sum, ratio, count, mean or target_of"):
         PackSpec(**bad)
     bad = dict(THIRD_PACK, charts=[dict(THIRD_PACK["charts"][0], series=[{"measure": "jobs", "label": "R",
                                                                            "show": "national"}])])

@@ -64,3 +64,24 @@ def test_the_season_packs_files_show_the_new_sections(ledger_path, tmp_path):
     sheet = openpyxl.load_workbook(calder)["JOBS II starts"]
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
     assert any(r[:2] == ["JII-12", "Oct 2026"] and 22 in r and "Below profile (22)" in r for r in rows)
+
+
+def test_starts_as_a_percentage_of_profile_the_attention_item_and_the_6_17_times(packs):
+    """Issue 20 item 4: JOBS II 6.10 and 6.17 in the season's packs."""
+    calder = _section(packs["calder-valley-work-partnership"], "jobs2")
+    oct_ = calder.by_month("JII-12")["2026-10"]
+    assert oct_.measure("starts_pct_profile") == pytest.approx(20 / 22 * 100)  # 90.9%
+    # The contract year to date from August (the contract's first month): (20 x 3) / (18 + 18 + 22) = 60 / 58.
+    assert calder.window(oct_, "starts_pct_profile", "contract_year") == pytest.approx(60 / 58 * 100)
+    (item,) = [a for a in packs["calder-valley-work-partnership"].attention if a.item.kind == "measure_target"]
+    assert (item.contract, item.item.severity_label, item.item.guidance) == ("JII-12", "low", "JOBS II 6.10")
+    assert item.item.fact == ("Course starts below profile: in October 2026, 20 against 22 (90.9% of profile); in the "
+                              "contract year to date (August to October 2026), 60 against 58 (103.4% of profile), "
+                              "meeting profile.")
+    assert [oct_.measure(m) for m in ("time_referral_to_interview", "time_interview_to_start",
+                                      "time_start_to_end")] == [3.6, 8.5, 22.5]
+    nat = _section(packs["national"], "jobs2").national["2026-10"].values
+    # 30 interviews, 20 starts and 17 completions or early exits on each contract: weighted equally here.
+    assert [nat[m] for m in ("time_referral_to_interview", "time_interview_to_start", "time_start_to_end")] == [
+        pytest.approx(3.9), 8.0, 21.75]
+    assert nat["starts_pct_profile"] == pytest.approx(40 / 46 * 100)  # (20 + 20) / (24 + 22)

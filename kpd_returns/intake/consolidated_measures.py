@@ -99,24 +99,29 @@ def _any(by_key: dict[str, float] | None) -> float | None:
 
 def measure_sheet(w: _Writer, rd: ReturnData, m: KeyMeasure, grid: Grid) -> None:
     months, rows = grid
-    notes = [f"Providers x months from the current returns ({rd.periods_label}). The totals row adds up the "
-             f"providers." + (" The Total column adds up the months." if m.flow else
-                              " Staff and caseload are counts at a point in time, so months are not added up.")
+    if m.average:  # an average over each provider's own cases: adding providers or months up means nothing
+        about = " Averages as returned: neither providers nor months are added up."
+    else:
+        about = " The totals row adds up the providers." + (
+            " The Total column adds up the months." if m.flow else
+            " Staff and caseload are counts at a point in time, so months are not added up.")
+    notes = [f"Providers x months from the current returns ({rd.periods_label})." + about
              + (f" {m.note}" if m.note else "")]
+    flow = m.flow and not m.average
     ws = w.sheet(m.sheet, m.title, notes, m.title + ".")
     fmt = w.num(m.number_format)
     headers = [{"header": "Provider", "text": True}, {"header": "Contract", "text": True}]
     headers += [{"header": month_title(mo), "format": fmt} for mo in months]
-    if m.flow:
+    if flow:
         headers.append({"header": "Total", "format": fmt})
     body = []
     for provider, contract, cells in rows:
         line: list[Any] = [provider, contract] + [cells.get(mo) for mo in months]
-        if m.flow:
+        if flow:
             line.append(round(sum(cells.get(mo) or 0.0 for mo in months), 6))
         body.append(line)
-    totals: list[Any] = ["Total", None]
-    for i in range(2, len(headers)):
+    totals: list[Any] | None = None if m.average else ["Total", None]
+    for i in range(2, len(headers) if totals else 0):
         totals.append(round(sum((r[i] or 0.0) for r in body), 6))
     w.table(ws, 3, headers, body, _table_name(f"{rd.spec.id}_{m.slug}"),
             [34, 18] + [13] * (len(headers) - 2), totals=totals, freeze_cols=2)

@@ -15,7 +15,9 @@ Severity (1 = most urgent), then kind, then size of the gap:
 2. a late return; tier 2; a published KPI below target on the rolling 3-month basis (but
    not longer); Social Value measures not returned; open error findings;
 3. a published KPI below target in the month only; open warning findings; queries the
-   provider explained (to read, not to chase).
+   provider explained (to read, not to chase); a measure below its own target where the spec asks
+   for it (``[pack.measures.attention]``: JOBS II's starts against profile, 6.10), a query for
+   discussion, never a failure.
 
 KPIs 1 and 2 are managed but not published (AtW 7.17-7.19 publish KPIs 3-5 and the Social
 Value KPI, with tiers): a shortfall on them is one level less urgent than the same
@@ -32,12 +34,15 @@ from typing import Iterable
 
 from ..spec.deadlines import deadline_guidance
 from ..spec.findings import CATALOGUE, EXPLAINED_PREFIX
+from ..spec.pack_spec import Measure
+from ..spec.periods import month_title
 from .kpis import ALL_COHORTS, KpiConfig, SocialValueResult, WindowResult, default_config
+from .measures import ContractMonth, window_months, window_target, window_value
 from ..spec.return_spec import SpecError, get_spec
 
 ACTION_PLAN_SECTION = "Specific Areas Requiring Action"  # WHP ch.16 Annex A
 SEVERITY_LABELS = {1: "high", 2: "medium", 3: "low"}
-_KIND_ORDER = ("return", "tier", "kpi_target", "social_value", "findings")
+_KIND_ORDER = ("return", "tier", "kpi_target", "measure_target", "social_value", "findings")
 _WINDOW_LABELS = {"in_month": "in month", "rolling_3": "rolling 3 months", "rolling_12": "rolling 12 months",
                   "cumulative": "cumulative since the Service Start Date"}
 _WINDOW_SEVERITY = {"rolling_12": 1, "cumulative": 1, "rolling_3": 2, "in_month": 3}
@@ -105,16 +110,17 @@ def attention_items(provider: str, *, windows: Iterable[WindowResult] = (),
                     social_value: SocialValueResult | None = None,
                     returns: Iterable[tuple[str, str, str, int | None]] = (),
                     findings: dict[str, int] | None = None, findings_guidance: str = "AtW 7.03",
-                    config: KpiConfig | None = None) -> list[AttentionItem]:
+                    config: KpiConfig | None = None, measures: Iterable[AttentionItem] = ()) -> list[AttentionItem]:
     """Items for one provider, most urgent first.
 
     ``windows``: WindowResults from kpis.kpi_windows for the report month.
     ``returns``: (return_id, period, status, late_working_days); status "missing" or
     "rejected" (any case) is flagged, otherwise late_working_days > 0 is.
     ``findings``: open findings, finding code -> count (severity from the findings catalogue).
+    ``measures``: items from measures below their own target (target_items).
     """
     config = config or default_config()
-    items = [*_return_items(provider, returns, config), *_kpi_items(provider, list(windows), config),
+    items = [*_return_items(provider, returns, config), *_kpi_items(provider, list(windows), config), *measures,
              *_social_value_items(provider, social_value, config), *_findings_items(provider, findings or {},
                                                                                      findings_guidance)]
     return sorted(items, key=lambda i: (i.severity, _KIND_ORDER.index(i.kind), -i.size, i.subject))
@@ -232,3 +238,47 @@ def _explained_items(provider: str, explained: dict[str, int], guidance: str) ->
         "The explanations are on the consolidated workbook's Queries sheet.", guidance,
         "Read the provider's explanations and agree at the Contract Performance Review whether they account "
         "for the figures.", float(total))]
+
+
+def _window_words(window: str, months: list[str]) -> str:
+    """'in October 2026', 'in the contract year to date (April to October 2026)'..."""
+    last = month_title(months[-1])
+    if window == "month":
+        return f"in {last}"
+    span = last if len(months) == 1 else f"{month_title(months[0]).split()[0]} to {last}" \
+        if months[0][:4] == months[-1][:4] else f"{month_title(months[0])} to {last}"
+    name = {"contract_year": "the contract year to date", "cumulative": "all months returned",
+            "rolling_3": "the 3 months", "rolling_12": "the 12 months"}[window]
+    return f"in {name} ({span})"
+
+
+def target_items(provider: str, measures: Iterable[Measure], held: dict[str, ContractMonth], report_month: str,
+                 year_start_month: int = 4) -> list[AttentionItem]:
+    """Query-level items for one contract's measures that ask for them (``attention``): the report month's
+    figure below its target (a fixed ``target``, or the contract's own profile, added up over a window) on
+    any of the windows named. Each window is stated with its figure, target and, for a count, the
+    percentage of the target; the item cites the paragraph that sets the expectation."""
+    items = []
+    for m in measures:
+        if m.attention is None or report_month not in held:
+            continue
+        parts, gaps = [], []
+        for window in m.attention.windows:
+            months = window_months(held, report_month, window, year_start_month)
+            value = window_value(held, m, report_month, window, year_start_month)
+            target = window_target(held, m, report_month, window, year_start_month)
+            if months is None or value is None or target is None:
+                continue
+            below = (value < target) if m.direction == "higher" else (value > target)
+            share = value / target * 100 if m.ratio is None and m.mean is None and target > 0 else None
+            figure = f"{value:,.{m.decimals}f}{m.unit} against {target:,.{m.decimals}f}{m.unit}"
+            parts.append(f"{_window_words(window, months)}, {figure}"
+                         + (f" ({share:.1f}% of {m.target_label})" if share is not None else "")
+                         + ("" if below else f", meeting {m.target_label}"))
+            if below:
+                gaps.append(100 - share if share is not None else abs(target - value))
+        if gaps:
+            items.append(AttentionItem(provider, 3, "measure_target", f"{m.label} against {m.target_label}",
+                                       f"{m.label} below {m.target_label}: {'; '.join(parts)}.",
+                                       m.attention.guidance, m.attention.prompt, max(gaps)))
+    return items

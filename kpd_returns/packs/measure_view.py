@@ -38,6 +38,7 @@ class MeasureSection:
     national: dict[str, NationalMonth]  # month -> national figures
     flags: list[str]
     history: list[ContractMonth] = field(default_factory=list)  # every month held (windows, cumulative)
+    year_start_month: int = 4  # the return's contract year (the contract_year window)
 
     def contracts(self) -> list[str]:
         return sorted({cm.contract for cm in self.months})
@@ -52,10 +53,13 @@ class MeasureSection:
     def decimals(self, measure: str) -> int:
         return next(x.decimals for x in self.spec.measures if x.id == measure)
 
+    def held(self, contract: str) -> dict[str, ContractMonth]:
+        """Every month held for a contract (the windows reach back before the pack's 12 months)."""
+        return {h.month: h for h in self.history or self.months if h.contract == contract}
+
     def window(self, cm: ContractMonth, measure: str, window: str) -> float | None:
         m = next(x for x in self.spec.measures if x.id == measure)
-        held = {h.month: h for h in self.history or self.months if h.contract == cm.contract}
-        return window_value(held, m, cm.month, window)
+        return window_value(self.held(cm.contract), m, cm.month, window, self.year_start_month)
 
     def target_words(self, cm: ContractMonth, measure: str) -> str:
         """'Meets target (90)', 'Below profile (25)' or '' (no target or no figure): in words, not colour."""
@@ -77,7 +81,7 @@ def cell(cm: ContractMonth | None, nat: NationalMonth | None, measure: str, show
     """What a column or series shows: the contract's value, change or window figure, whether it meets the
     target (words) or the target itself, the median contract or the national figure (the national target:
     the contracts' own targets summed)."""
-    if show in ("rolling_3", "rolling_12", "cumulative"):
+    if show in ("rolling_3", "rolling_12", "cumulative", "contract_year"):
         return section.window(cm, measure, show) if cm and section else None
     if show == "target_figure" and cm is not None:
         return section.target_figure(cm, measure) if section else cm.targets.get(measure)

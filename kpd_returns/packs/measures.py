@@ -13,6 +13,13 @@ names no return and no field. Decisions:
   ``scale``; None when the denominator is 0 or missing.
 * A ``count`` is the number of list rows (keys) with the field filled in, optionally only rows
   where another field has one of the given values.
+* A ``mean`` is an average the return states (JOBS II 6.17's working days), over the cases its
+  ``weight`` counts: over months and contracts it is weighted by them (the sum of mean x cases over the
+  cases), never an average of averages; a month with no cases adds nothing.
+* A ``target_of`` measure is an earlier measure's own target (its profile) as a figure: it adds up
+  over a window and nationally, so a ratio of the two is a percentage of the profile.
+* The ``contract_year`` window runs from the first month of the contract year (the return's
+  ``year_start_month``), or the contract's first month with figures if later, to the month.
 * A return may restate a month (a quarterly return's month columns): pass values in submission
   order, the later value wins.
 * Groups (``[[pack.groups]]``): each numbered group's size, outcomes, share of all groups' size and
@@ -127,10 +134,10 @@ def contract_months(values: Iterable[FieldValue | tuple], section: PackSpec, *,
     out: dict[tuple[str, str, str], ContractMonth] = {}
     for key in sorted(set(nums) | set(rows), key=lambda k: (k[0], k[1], month_index(k[2]))):
         n, t = nums.get(key, {}), names.get(key[:2], {})
-        figures, parts = _figures(section.measures, n, rows.get(key, {}))
-        groups = [g for spec in section.groups for g in _groups(spec, n, t)]
         profile = (profiles or {}).get(contract_key(key[1]) or "", {})
         targets = {m.id: profile.get(key[2]) for m in section.measures if m.target_from == "profile"}
+        figures, parts = _figures(section.measures, n, rows.get(key, {}), targets)
+        groups = [g for spec in section.groups for g in _groups(spec, n, t)]
         cm = ContractMonth(*key, figures, parts, groups, targets=targets)
         prev = out.get((key[0], key[1], month_at(month_index(key[2]) - 1)))
         changes = {m.id: None if prev is None else _diff(prev.measure(m.id), cm.measure(m.id))
@@ -139,7 +146,8 @@ def contract_months(values: Iterable[FieldValue | tuple], section: PackSpec, *,
     return list(out.values())
 
 
-def _figures(measures: list[Measure], nums: dict[str, float], rows: dict[str, dict[str, object]]):
+def _figures(measures: list[Measure], nums: dict[str, float], rows: dict[str, dict[str, object]],
+             targets: dict[str, float | None]):
     figures: dict[str, float | None] = {}
     parts: dict[str, tuple[float | None, float | None]] = {}
     # A part names a field, or a measure declared before this one (a count's share of another count).
@@ -151,10 +159,22 @@ def _figures(measures: list[Measure], nums: dict[str, float], rows: dict[str, di
             num, den = _sum([get(f) for f in m.ratio[0]]), _sum([get(f) for f in m.ratio[1]])
             parts[m.id] = (num, den)
             figures[m.id] = _ratio(num, den, m.scale)
+        elif m.mean is not None:
+            figures[m.id], parts[m.id] = _mean(get(m.mean), _sum([get(f) for f in m.weight]))
+        elif m.target_of is not None:
+            figures[m.id] = targets.get(m.target_of)
         else:
             figures[m.id] = float(sum(1 for row in rows.values() if row.get(m.count) not in (None, "") and all(
                 str(row.get(f, "")).strip() in allowed for f, allowed in m.where.items()))) if rows else None
     return figures, parts
+
+
+def _mean(mean: float | None, cases: float | None) -> tuple[float | None, tuple[float | None, float | None]]:
+    """A stated average and its parts (mean x cases, cases); a month with no cases adds nothing to a weighted
+    average (an empty time is right then), one with cases and no average leaves a window blank."""
+    if cases == 0:
+        return mean, (0.0, 0.0)
+    return mean, (None if mean is None or cases is None else round(mean * cases, 6), cases)
 
 
 def _groups(spec, nums: dict[str, float], titles: dict[str, str]) -> list[GroupMeasure]:
@@ -171,26 +191,53 @@ def _groups(spec, nums: dict[str, float], titles: dict[str, str]) -> list[GroupM
     return out
 
 
-def window_value(history: dict[str, ContractMonth], m: Measure, end: str, window: str) -> float | None:
-    """One contract's ``m`` over a window ending at month ``end``: ``month``, ``rolling_3``, ``rolling_12``
-    or ``cumulative`` (every month held up to ``end``). Sums and counts add up over the months; a ratio is
-    the ratio of its summed parts, never an average of monthly ratios. None when a month of the window has
-    no figures (a window is never silently shortened) or a part is missing."""
+def window_months(history: dict[str, ContractMonth], end: str, window: str,
+                  year_start_month: int = 4) -> list[str] | None:
+    """The months of a window ending at month ``end`` (``month``, ``rolling_3``, ``rolling_12``, ``cumulative``:
+    every month held up to ``end``, or ``contract_year``: from the contract year's first month, or the
+    contract's first month held if later, to ``end``); None when one of them has no figures (a window is never
+    silently shortened)."""
     last = month_index(end)
     if window == "cumulative":
         months = sorted((k for k in history if month_index(k) <= last), key=month_index)
+    elif window == "contract_year":
+        first = last - (int(end[5:7]) - year_start_month) % 12
+        held = [i for k in history if first <= (i := month_index(k)) <= last]
+        months = [month_at(i) for i in range(min(held), last + 1)] if held else []
     else:
         months = [month_at(i) for i in range(last - {"month": 1, "rolling_3": 3, "rolling_12": 12}[window] + 1,
                                               last + 1)]
     if not months or any(k not in history for k in months):
         return None
-    if m.ratio is not None:
+    return months
+
+
+def window_value(history: dict[str, ContractMonth], m: Measure, end: str, window: str,
+                 year_start_month: int = 4) -> float | None:
+    """One contract's ``m`` over a window ending at month ``end`` (window_months). Sums, counts and targets add
+    up over the months; a ratio is the ratio of its summed parts and a mean is weighted by its cases, never an
+    average of monthly figures. None when a month of the window has no figures or a part is missing."""
+    months = window_months(history, end, window, year_start_month)
+    if months is None:
+        return None
+    if m.ratio is not None or m.mean is not None:
         parts = [history[k].parts.get(m.id, (None, None)) for k in months]
         if any(None in p for p in parts):
             return None
         return _ratio(sum(p[0] for p in parts), sum(p[1] for p in parts), m.scale)
     values = [history[k].measure(m.id) for k in months]
     return None if any(v is None for v in values) else round(sum(values), 6)
+
+
+def window_target(history: dict[str, ContractMonth], m: Measure, end: str, window: str,
+                  year_start_month: int = 4) -> float | None:
+    """The target ``m`` is compared with over a window: a fixed ``target`` as it is; the contract's own
+    (target_from) added up over the window's months, None if a month has none."""
+    if m.target_from is None:
+        return m.target
+    months = window_months(history, end, window, year_start_month)
+    targets = [history[k].targets.get(m.id) for k in months or ()]
+    return None if not targets or None in targets else round(sum(targets), 6)
 
 
 def target_of(m: Measure, cm: ContractMonth | None) -> float | None:

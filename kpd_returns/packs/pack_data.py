@@ -32,7 +32,7 @@ from typing import Any, Iterable
 
 from ..spec.personal_data import mask_all
 from ..spec.resources import templates_dir
-from .attention import attention_items
+from .attention import AttentionItem, attention_items, target_items
 from .kpis import (KpiConfig, MonthKpiCounts, SocialValueInput, default_config, kpi_windows, month_at, month_index,
                    social_value_kpi, trend)
 from .measure_view import MeasureSection
@@ -44,7 +44,7 @@ from .pack_national import national_kpis
 from .publication import publication_rows, quarter_label
 from .pack_text import (TREND_MONTHS, AttentionLine, ContractKpis, KpiLine, PackData, SocialValueView,
                         register_text, short_month)
-from .specs import kpi_spec, measure_specs, pack_specs, section_of
+from .specs import kpi_spec, measure_specs, pack_specs, section_of, year_start_of
 
 NATIONAL = "national"
 _REGISTER_ATTENTION = {"missing": "missing", "rejected only": "rejected", "rejected": "rejected"}
@@ -169,7 +169,7 @@ def _in_window(row: dict, report_month: str, n: int = TREND_MONTHS) -> bool:
 
 
 def _attention(provider: str, contract: str, return_id: str, ck: ContractKpis | None, register: list[dict],
-               findings: dict[str, int], config: KpiConfig) -> list[AttentionLine]:
+               findings: dict[str, int], config: KpiConfig, measures: list[AttentionItem]) -> list[AttentionLine]:
     # Missing and rejected returns over the 12 months stay on the list; lateness only for the latest
     # return received (earlier late returns are in the register, not repeated as actions).
     # One contract may owe several returns (an AtW MHSS contract's MMIR and Customer Insight): this return's rows.
@@ -181,7 +181,7 @@ def _attention(provider: str, contract: str, return_id: str, ck: ContractKpis | 
     sv = ck.social_value.result if ck and ck.social_value else None
     items = attention_items(provider, windows=ck.windows if ck else (), social_value=sv, returns=returns,
                             findings=findings, findings_guidance=section_of(return_id).findings_guidance,
-                            config=config)
+                            config=config, measures=measures)
     return [AttentionLine(contract, i) for i in items]
 
 
@@ -229,6 +229,10 @@ def build_packs(*, returns: Iterable[Any], values: Mapping[str, Iterable[Any]], 
                                       profiles={k: dict(v) for k, v in (profiles or {}).get(s.id, {}).items()})
                 for s in measure_specs()}
     nationals = {rid: {nm.month: nm for nm in national_months(cms, section_of(rid))} for rid, cms in measured.items()}
+    held_of: dict[tuple[str, str, str], dict[str, Any]] = {}  # (return, provider, contract key) -> month -> figures
+    for rid, cms in measured.items():
+        for cm in cms:
+            held_of.setdefault((rid, cm.provider, _ck(cm.contract)), {})[cm.month] = cm
     months12 = set(PackData("", "", period, as_of, marking).trend_months)
     packs, slugs = [], {NATIONAL}
     # Only the Social Value fields are looked up per contract: filter once, not per contract.
@@ -256,7 +260,7 @@ def build_packs(*, returns: Iterable[Any], values: Mapping[str, Iterable[Any]], 
             if own or any(r == rid for r, _ in mine):
                 shown.append(MeasureSection(rid, section_of(rid), own, nationals[rid],
                                             [f"{cm.contract} {cm.month}: {f}" for cm in own for f in cm.flags],
-                                            [cm for cm in cms if cm.provider == name]))
+                                            [cm for cm in cms if cm.provider == name], year_start_of(rid)))
         fnd: dict[str, int] = {}
         lines: list[AttentionLine] = []
         counted: set[str] = set()
@@ -266,7 +270,10 @@ def build_packs(*, returns: Iterable[Any], values: Mapping[str, Iterable[Any]], 
             counted.add(_ck(c))
             for code, n in f.items():
                 fnd[code] = fnd.get(code, 0) + n
-            lines += _attention(name, c, rid, cks.get(c) if rid == kpi_id else None, reg, f, config)
+            # A measure below its own target (a query for discussion, e.g. starts against profile).
+            below = target_items(name, section_of(rid).measures, held_of.get((rid, name, _ck(c)), {}), period,
+                                 year_start_of(rid))
+            lines += _attention(name, c, rid, cks.get(c) if rid == kpi_id else None, reg, f, config, below)
         lines.sort(key=lambda a: a.item.severity)
         srcs = [_source_line(r, timeliness) for r in returns if get(r, "provider") == name
                 and (end := end_month(r)) and month_index(end) <= month_index(period)]

@@ -22,3 +22,9 @@ def measure_specs() -> list[ReturnSpec]:
 def section_of(return_id: str) -> PackSpec | None:
     spec = load_all().get(return_id)
     return spec.pack if spec is not None else None
+
+
+def year_start_of(return_id: str) -> int:
+    """The first month of the return's contract year (its ``[period] year_start_month``)."""
+    spec = load_all().get(return_id)
+    return spec.period.year_start_month if spec is not None else 4

@@ -10,7 +10,9 @@ with it, and what is computed from the return's fields:
   The return that has it gives the packs their contract list and Service Start Dates.
 * ``[[pack.measures]]``: figures per contract per month, computed from fields by the measures
   engine (kpd_returns.packs.measures): a ``sum`` of fields, a ``ratio`` of sums with a ``scale``,
-  or a ``count`` of list rows.
+  a ``count`` of list rows, a ``mean`` the return states with the cases it is over (``weight``), or
+  an earlier measure's own target as a figure (``target_of``). A measure below its target may put a
+  query-level item on the attention list (``attention``).
 * ``[[pack.groups]]``: numbered groups of fields (``<prefix><n>_<part>``), each with a title field.
 
 A part names a field (its value in the month, whatever its key), one row or column of a field
@@ -26,7 +28,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 _ID = r"^[a-z][a-z0-9_]*$"
-WINDOWS = ("month", "rolling_3", "rolling_12", "cumulative")
+WINDOWS = ("month", "rolling_3", "rolling_12", "cumulative", "contract_year")
+Window = Literal["month", "rolling_3", "rolling_12", "cumulative", "contract_year"]
 
 
 class _Model(BaseModel):
@@ -64,6 +67,15 @@ class KpiSource(_Model):
     consolidated_title: str = Field(min_length=1)
 
 
+class MeasureAttention(_Model):
+    """A query-level (low) item on the attention list when a contract's figure is below its target in the
+    report month on any of ``windows``: a fact for discussion with the provider, never a failure."""
+
+    windows: list[Window] = Field(default_factory=lambda: ["month"], min_length=1)
+    guidance: str = Field(min_length=1)  # the paragraph that sets the expectation ("JOBS II 6.10")
+    prompt: str = Field(min_length=1)  # the suggested Action Plan prompt
+
+
 class Measure(_Model):
     """One figure per contract per month, computed from the return's fields (or earlier measures)."""
 
@@ -73,6 +85,9 @@ class Measure(_Model):
     ratio: tuple[list[str], list[str]] | None = None  # sum of the first over sum of the second, times ``scale``
     count: str | None = None  # list sheet: the number of rows with this field filled in ...
     where: dict[str, list[str]] = Field(default_factory=dict)  # ... optionally where a field has one of these
+    mean: str | None = None  # an average the return states (a field) ...
+    weight: list[str] = Field(default_factory=list)  # ... over these cases: over months and contracts, weighted
+    target_of: str | None = None  # an earlier measure's own target (target_from) as a figure: it adds up
     scale: float = 1.0  # 100 for a percentage
     unit: str = ""
     decimals: int = Field(default=2, ge=0, le=6)
@@ -81,24 +96,37 @@ class Measure(_Model):
     target_from: Literal["profile"] | None = None
     target_label: str = Field(default="target", min_length=1)  # in words: "Below profile (25)"
     direction: Literal["higher", "lower"] = "higher"  # which side of the target is better
-    windows: list[Literal["month", "rolling_3", "rolling_12", "cumulative"]] = Field(default_factory=lambda: ["month"])
+    windows: list[Window] = Field(default_factory=lambda: ["month"])
     national: Literal["sum", "ratio", "none"] = "sum"  # the national figure: sum of contracts, ratio of sums
     median: bool = False  # also the median across contracts, and the change on the month before
     trend: bool = False  # drawn in a trend chart
     plausible_max: float | None = None  # above this the figure is listed for a second look (a query)
     plausible_guidance: str = ""
+    attention: MeasureAttention | None = None  # below target: a query-level item on the attention list
 
     @model_validator(mode="after")
     def _one_kind(self) -> "Measure":
-        kinds = [k for k in ("sum", "ratio", "count") if getattr(self, k) is not None]
+        kinds = [k for k in ("sum", "ratio", "count", "mean", "target_of") if getattr(self, k) is not None]
         if len(kinds) != 1:
-            raise ValueError(f"measure '{self.id}' needs exactly one of sum, ratio or count")
+            raise ValueError(f"measure '{self.id}' needs exactly one of sum, ratio, count, mean or target_of")
         if self.where and self.count is None:
             raise ValueError(f"measure '{self.id}': 'where' goes with 'count'")
-        if self.national == "ratio" and self.ratio is None:
-            raise ValueError(f"measure '{self.id}': national = 'ratio' needs a ratio measure")
+        if bool(self.weight) != (self.mean is not None):
+            raise ValueError(f"measure '{self.id}': 'mean' needs 'weight' (the cases it is an average over), "
+                             "and 'weight' goes with 'mean'")
+        if self.mean is not None and self.national == "sum":
+            raise ValueError(f"measure '{self.id}': averages are not added up: give national = 'ratio' (weighted by "
+                             "its cases) or 'none'")
+        if self.national == "ratio" and self.ratio is None and self.mean is None:
+            raise ValueError(f"measure '{self.id}': national = 'ratio' needs a ratio or mean measure")
         if self.target is not None and self.target_from is not None:
             raise ValueError(f"measure '{self.id}': give target or target_from, not both")
+        if self.attention is not None:
+            if self.target is None and self.target_from is None:
+                raise ValueError(f"measure '{self.id}': attention needs a target or target_from")
+            if self.target_from is not None and self.sum is None and set(self.attention.windows) - {"month"}:
+                # A per-month target adds up over a window only for a figure that adds up.
+                raise ValueError(f"measure '{self.id}': attention over a window with target_from needs a sum measure")
         return self
 
 
@@ -117,10 +145,11 @@ class Column(_Model):
 
     measure: str
     # value / change on last month / median contract / national figure; a window of the contract's figure
-    # (rolling_3, rolling_12, cumulative); "target": whether the month's figure meets the measure's target, in
-    # words; or "target_figure": the target itself (the contract's profile; nationally, the profiles summed).
-    show: Literal["value", "change", "median", "national", "rolling_3", "rolling_12", "cumulative", "target",
-                  "target_figure"] = "value"
+    # (rolling_3, rolling_12, cumulative, contract_year: the contract year to the month); "target": whether
+    # the month's figure meets the measure's target, in words; or "target_figure": the target itself (the
+    # contract's profile; nationally, the profiles summed).
+    show: Literal["value", "change", "median", "national", "rolling_3", "rolling_12", "cumulative",
+                  "contract_year", "target", "target_figure"] = "value"
     heading: str = Field(min_length=1)  # in the HTML pack
     sheet_heading: str = ""  # in the Excel pack (default: heading)
     width: int = Field(default=10, ge=4, le=60)  # Excel column width
@@ -211,6 +240,10 @@ class PackSpec(_Model):
         for m in self.measures:
             if m.id in seen:
                 raise ValueError(f"measure id '{m.id}' is used twice")
+            if m.target_of is not None and (m.target_of not in seen or next(
+                    x for x in self.measures if x.id == m.target_of).target_from is None):
+                raise ValueError(f"measure '{m.id}': target_of names '{m.target_of}', which is not an earlier "
+                                 "measure with target_from")
             seen.add(m.id)
         if self.kpis is None and not self.measures:
             raise ValueError("a pack section needs [pack.kpis] or at least one [[pack.measures]]")

@@ -57,8 +57,17 @@ class KeyMeasure(_Model):
     title: str
     parts: list[tuple[str, str]] = PydField(min_length=1)
     flow: bool = True  # a flow adds up across months (a Total column); a stock does not
+    # An average the return states (JOBS II 6.17's working days): one part, and neither providers nor
+    # months are added up (no totals row, no Total column).
+    average: bool = False
     number_format: str = "#,##0"
     note: str = ""
+
+    @model_validator(mode="after")
+    def _one_average(self) -> "KeyMeasure":
+        if self.average and len(self.parts) != 1:
+            raise ValueError(f"key measure '{self.slug}': an average is one part, never a sum of parts")
+        return self
 
 
 class ReturnSpec(_Model):
