@@ -11,7 +11,8 @@ field                  check                   finding
 =====================  ======================  ==========================================
 ``lower``              value >= lower          ``below-minimum`` (numbers are never
                                                negative unless the spec says so)
-``upper``              value <= upper          ``above-maximum`` (percent: 100)
+``upper``              value <= upper          ``above-maximum`` (percent: 100; every number:
+                                               at most ``FIGURE_CEILING``, 10^9, either sign)
 ``max_decimals`` 0     whole number            ``not-whole-number`` (counts)
 ``max_decimals`` n     at most n places        ``too-many-decimals`` (a spec's ``decimals``)
 ``query_decimals`` n   at most n places        ``many-decimals``, a query (FTE, days: 4)
@@ -102,7 +103,7 @@ def check_fields(batch: list[FileCheck]) -> None:
                 continue
             f = fields[fid][1]
             if f.numeric:
-                lo, hi, d = f.lower, f.upper, f.max_decimals
+                lo, hi, d = f.checked_lower, f.checked_upper, f.max_decimals
                 nums["value"].append(float(v))
                 nums["lower"].append(lo)
                 nums["upper"].append(hi)
@@ -160,9 +161,9 @@ def _report(fc: FileCheck, field: FieldSpec, key: str, code: str) -> None:
     found: Any
     expected: Any = None
     if code == "below-minimum":
-        found, expected = number_text(v), number_text(field.lower)
+        found, expected = number_text(v), number_text(field.checked_lower)
     elif code == "above-maximum":
-        found, expected = number_text(v), number_text(field.upper)
+        found, expected = number_text(v), number_text(field.checked_upper)
     elif code == "not-whole-number":
         found = number_text(v)
     elif code == "too-many-decimals":

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from ..intake.ledger import LedgerError
+from ..intake.ledger import Ledger, LedgerError
+from ..intake.ledger_reads import unusable_figures_note
 from ..intake.registry import RegistryError
 from ..intake.workspace import ledger_for, register_for
 from ..packs.build import DEFAULT_MARKING, PackUsageError, write_packs
@@ -46,6 +47,10 @@ def run(*, period: str, out: Path, providers: Sequence[str] | None = None, all_p
                             providers=list(providers) if providers else None, formats=fmts, marking=marking.strip(),
                             as_of=day,
                             register=register)
+        with Ledger(ledger_path) as ledger:
+            unusable = ledger.unusable_figures()
+        if unusable:  # figures no return can hold were skipped (packs.build never sees them): say so
+            print(safe_text(unusable_figures_note(ledger_path, unusable)), file=stderr)
     except (PackUsageError, LedgerError, RegistryError, ValueError) as exc:
         print(safe_text(exc), file=stderr)
         return EXIT_UNREADABLE

@@ -28,3 +28,26 @@ DEFAULT_REGION = "england-and-wales"
 # and the ledger's name inside a consolidate output folder.
 DEFAULT_LEDGER = "kpd-ledger.sqlite"
 LEDGER_NAME = "ledger.sqlite"
+
+# The years a return can mean (issue 19): a date in a return, a submission time, a period or an
+# as-of date outside them is not a slip of the calendar but a mistake (a finding at the cell, or one
+# sentence), and working-day arithmetic looks no further (spec.workdays). Contracts under the
+# guidance began in the 2010s; a century on either side of today is room enough.
+PLAUSIBLE_YEARS = (2000, 2100)  # first and last year, both included
+
+
+def plausible_year(year: int) -> bool:
+    """Whether ``year`` is one a return can mean (``PLAUSIBLE_YEARS``)."""
+    return PLAUSIBLE_YEARS[0] <= year <= PLAUSIBLE_YEARS[1]
+
+
+def years_text() -> str:
+    """'2000 to 2100', for sentences."""
+    return f"{PLAUSIBLE_YEARS[0]} to {PLAUSIBLE_YEARS[1]}"
+
+
+# The largest magnitude any figure in a return may have (issue 19): part of every numeric field's
+# limits (spec.sheet_model ``FieldSpec.upper`` and ``lower``), so a count of 1e308 is an error at its
+# cell, and no sum, ratio or pack total built from stored figures can overflow to infinity. A billion
+# is far beyond any provider's referrals, staff, days or cases in a month or a year.
+FIGURE_CEILING = 1_000_000_000.0
