@@ -24,6 +24,8 @@ from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field as PydField, model_validator
 
+from .constants import plausible_year
+
 PeriodKind = Literal["month", "contract_quarter", "contract_year"]
 _CONTRACT_YEAR = re.compile(r"^(\d{4})-(\d{2})$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -83,9 +85,10 @@ def contract_year_label(first_year: int) -> str:
 
 
 def parse_contract_year(text: Any) -> int | None:
-    """'2026-27' -> 2026; None unless two consecutive years in that form."""
+    """'2026-27' -> 2026; None unless two consecutive years in that form, both years a return can mean
+    (spec.constants PLAUSIBLE_YEARS: '9999-00' would end in the year 10000)."""
     m = _CONTRACT_YEAR.match(str(text).strip()) if text is not None else None
-    if not m or (int(m[1]) + 1) % 100 != int(m[2]):
+    if not m or (int(m[1]) + 1) % 100 != int(m[2]) or not (plausible_year(int(m[1])) and plausible_year(int(m[1]) + 1)):
         return None
     return int(m[1])
 
