@@ -75,7 +75,8 @@ def _eml_date(msg: EmailMessage) -> dt.datetime | None:
             return None
     # The standard library reads a year under 100 as 19xx or 20xx (RFC 5322's obsolete two-digit
     # years), so "01 Jan 0001" comes back as 2001: a year written with more digits must be read as written.
-    written = _YEAR_WRITTEN.search(str(header))
+    raw = next((str(v) for k, v in msg.raw_items() if k.lower() == "date"), str(header))  # as sent, not re-formatted
+    written = _YEAR_WRITTEN.search(raw)
     if written and len(written[1]) > 2 and int(written[1]) != value.year:
         return None
     return _plausible(value)
