@@ -6,7 +6,10 @@ a later run: the figure is skipped and one sentence says so."""
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
+
+import pytest
 
 from cli_return_helpers import fill, findings, ref_of, run, validate, write_template
 from test_checks_helpers import check, kpd_cells
@@ -98,3 +101,28 @@ def test_a_ledger_holding_an_infinite_figure_never_stops_a_later_run(tmp_path):
     assert result.exit_code == 0, result.output
     assert "holds figures no return can hold" in result.stderr
     assert list((tmp_path / "packs").glob("*.html"))
+
+
+class _Sheet:
+    """Records what a writer asks of an xlsxwriter worksheet."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __getattr__(self, name):
+        return lambda *args: self.calls.append((name, args[2] if len(args) > 2 else None))
+
+
+@pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan])
+def test_the_workbook_writers_leave_a_figure_that_cannot_be_drawn_blank(value):
+    """The last line of defence: xlsxwriter raises on infinity; the consolidated workbook and the packs
+    write an empty cell instead (the sentence naming the file comes from the ledger read)."""
+    from types import SimpleNamespace
+
+    from kpd_returns.intake.consolidated_writer import _Writer
+    from kpd_returns.packs.pack_excel import PackWorkbook
+
+    ws = _Sheet()
+    _Writer.value(SimpleNamespace(), ws, 3, 2, value)
+    PackWorkbook.cell(SimpleNamespace(fmt={"num": None}), ws, 3, 2, value, "num")
+    assert [name for name, _ in ws.calls] == ["write_blank", "write_blank"]

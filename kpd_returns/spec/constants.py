@@ -11,7 +11,8 @@ import datetime as dt
 # Exit codes of every command (also in the README and --help): the worst over all files.
 EXIT_VALID = 0  # no errors (warnings allowed); a command that ran to the end
 EXIT_ERRORS = 1  # at least one file has errors (or a consolidate left a problem open)
-EXIT_UNREADABLE = 2  # at least one file could not be read or used, an option was wrong, or the command cannot run
+EXIT_UNREADABLE = 2  # at least one file could not be read or used, an option or setting was wrong (a date outside
+#                     PLAUSIBLE_YEARS, KPD_LEDGER_WAIT not 0 to 86400 seconds), or the command cannot run
 EXIT_CLOSED_PIPE = 141  # stdout was closed by the reader (`| head`): 128 + SIGPIPE, as a shell reports it
 
 # The document time written into every generated workbook (templates, samples, the consolidated
