@@ -33,7 +33,7 @@ def test_a_count_of_1e308_is_an_error_at_its_cell_through_the_command_line(tmp_p
     assert ("above-maximum", ref_of("jobs2", "exit_work", "in_month")) in got
     assert ("above-maximum", ref_of("jobs2", "exit_health", "in_month")) in got
     message = next(f["message"] for f in report["findings"] if f["code"] == "above-maximum")
-    assert "1e+308" in message and "1000000000 or less" in message  # never 309 digits
+    assert "1e+308" in message and "1,000,000,000 or less" in message  # never 309 digits
 
 
 def test_the_ceiling_applies_to_every_return_type_and_both_signs():

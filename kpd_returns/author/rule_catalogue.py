@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from ..checks.cross_checks import codes_for
 from ..checks.registry import FIELD_OR_COLUMN_PARAMS, FIELD_PARAMS
 from ..checks.ytd_lists import list_totals
-from ..spec.constants import years_text
+from ..spec.constants import FIGURE_CEILING, years_text
 from ..spec.deadlines import deadline_guidance
 from ..spec.findings import CATALOGUE, QUERY_CODES
 from ..spec.return_spec import ReturnSpec, SpecError, load_all
@@ -34,7 +34,7 @@ SCHEMA = "kpd-returns-rules/1.0"
 RULE_CODES: dict[str, tuple[str, ...]] = {
     "months_after_period_empty": ("month-after-period",),
     "months_in_period_required": ("month-missing",),
-    "computed_totals": ("total-mismatch", "total-typed-over", "total-divide-by-zero", "total-out-of-range"),
+    "computed_totals": ("total-mismatch", "total-typed-over", "total-divide-by-zero"),
     "keyed_rows_complete": ("keyed-row-incomplete", "keyed-row-unused"),
     "one_of_sheets_completed": ("caseload-management-missing",),
     "in_work_participants_only": ("in-work-job-entries",),
@@ -155,6 +155,10 @@ def _field_entries(spec: ReturnSpec) -> list[Entry]:
                 ("not-a-date", f"Date cells {on} hold dates.", lambda f: f.type == "date"),
                 ("date-out-of-range", f"Dates {on} fall in the years a return can mean ({years_text()}).",
                  lambda f: f.type == "date"),
+                ("above-maximum", f"No figure {on} is more than {FIGURE_CEILING:,.0f} in size, the most any "
+                 "return can hold.", lambda f: f.numeric and f.computed is None),
+                ("total-out-of-range", f"Totals and ratios {on} work out to no more than {FIGURE_CEILING:,.0f} "
+                 "in size.", lambda f: f.computed is not None),
                 ("not-in-list", f"Choices {on} come from their list.", lambda f: f.type == "choice"),
                 ("pattern-mismatch", f"Coded text {on} is written in the form its definition gives.",
                  lambda f: f.pattern is not None)):

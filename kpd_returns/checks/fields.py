@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..spec.constants import FIGURE_CEILING
 from ..spec.return_spec import FieldSpec, ReturnSpec
 from .context import FileCheck, number_text
 
@@ -156,14 +157,19 @@ def _validate(batch: list[FileCheck], which: str, columns: dict[str, list], rows
         _report(batch[i], field, key, str(check))
 
 
+def _limit_text(limit: float) -> str:
+    """A limit as the message quotes it: the figure ceiling with its thousands marked (1,000,000,000)."""
+    return f"{limit:,.0f}" if abs(limit) == FIGURE_CEILING else number_text(limit)
+
+
 def _report(fc: FileCheck, field: FieldSpec, key: str, code: str) -> None:
     v = fc.data.values[(field.id, key)]
     found: Any
     expected: Any = None
     if code == "below-minimum":
-        found, expected = number_text(v), number_text(field.checked_lower)
+        found, expected = number_text(v), _limit_text(field.checked_lower)
     elif code == "above-maximum":
-        found, expected = number_text(v), number_text(field.checked_upper)
+        found, expected = number_text(v), _limit_text(field.checked_upper)
     elif code == "not-whole-number":
         found = number_text(v)
     elif code == "too-many-decimals":
