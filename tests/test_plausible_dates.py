@@ -177,3 +177,16 @@ def test_a_ledger_wait_that_is_not_a_plausible_number_of_seconds_is_one_sentence
     assert proc.returncode == EXIT_UNREADABLE, proc.stderr
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip() == f"KPD_LEDGER_WAIT must be a number of seconds from 0 to 86400 (a day), not '{wait}'."
+
+
+@pytest.mark.parametrize("year", [1980, 2200])
+def test_a_file_time_outside_the_years_is_not_a_submission_time(tmp_path, year):
+    """A workbook unzipped with 1980 dates: its modification time tells nothing (the as-of date stands in)."""
+    from kpd_returns.intake import inbox
+
+    path = tmp_path / "r.xlsx"
+    path.write_bytes(b"PK\x03\x04 not really")
+    stamp = dt.datetime(year, 6, 1, 12, 0, tzinfo=dt.timezone.utc).timestamp()
+    os.utime(path, (stamp, stamp))
+    (item,) = list(inbox.iter_items([path]))
+    assert item.submitted is None

@@ -199,6 +199,8 @@ def _email_items(path: Path, sender: str | None, when: dt.datetime | None,
     An attachment over the workbook cap (``None`` bytes) is an input refused as too large."""
     source = "email" if when else "file-modified"
     when = when or _mtime(path)
+    if when is None:  # neither a usable Date header nor a usable file time: the workbook's own date, else as-of
+        source = None
     sender = safe_name(sender) if sender else sender
     if not attachments:
         return [_no_workbook(path, sender, when, source, others)]

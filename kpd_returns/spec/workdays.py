@@ -40,6 +40,7 @@ REGIONS: dict[str, str] = {
 }
 
 _ONE_DAY = dt.timedelta(days=1)
+_WALK = 40  # add_working_days walks up to this many working days, and halves the range beyond
 
 
 def _subdiv(region: str) -> str:
@@ -133,14 +134,21 @@ def next_working_day_on_or_after(d: dt.date, region: str = DEFAULT_REGION) -> dt
 def add_working_days(d: dt.date, n: int, region: str = DEFAULT_REGION) -> dt.date:
     """The ``n``th working day after ``d`` (``d`` is day 0).
 
-    ``n = 0`` returns ``d`` unchanged, even when ``d`` is not a working day. Found by halving the
-    calendar days it can lie within (``working_days_between`` is constant time), so any ``n`` costs
-    a few dozen steps. ValueError if it would fall after 31 December 9999.
+    ``n = 0`` returns ``d`` unchanged, even when ``d`` is not a working day. Up to ``_WALK`` working
+    days are walked a day at a time (a bounded few steps); beyond, found by halving the calendar days it
+    can lie within (``working_days_between`` is constant time), so any ``n`` costs a few dozen steps.
+    ValueError if it would fall after 31 December 9999.
     """
     if n < 0:
         raise ValueError(f"The number of working days must be 0 or more, not {n}.")
     _subdiv(region)
-    if n == 0:
+    if n <= _WALK:  # a deadline's few days: walked, at most about 1.4 n + a week of steps
+        try:
+            while n > 0:
+                d += _ONE_DAY
+                n -= is_working_day(d, region)
+        except OverflowError:
+            raise ValueError(f"The working day asked for after {d.isoformat()} is beyond the calendar.") from None
         return d
     start = d.toordinal()
     # n working days need at most 7n/5 calendar days plus the bank holidays among them.
