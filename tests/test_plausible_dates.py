@@ -47,13 +47,24 @@ def test_a_date_submitted_outside_the_years_is_a_finding_at_its_cell(tmp_path, s
     assert "2000 to 2100" in message
 
 
-def test_a_contract_year_ending_in_the_year_10000_is_an_invalid_period_not_a_crash(tmp_path):
+@pytest.mark.parametrize("year", ["9999-00", "0000-01", "0001-02", "1999-00"])
+def test_a_contract_year_outside_the_years_is_a_finding_at_its_cell_not_a_crash(tmp_path, year):
+    """'9999-00' would end in the year 10000 (a traceback before); '0001-02' is no period either."""
     path = tmp_path / "kpd.xlsx"
-    path.write_bytes(build("kpd", kpd_cells("Q1", contract_year__="9999-00")))
+    path.write_bytes(build("kpd", kpd_cells("Q1", contract_year__=year)))
     code, report = validate(path, "--as-of", "2026-07-01")
     assert code == 1
-    assert "period-invalid" in {c for c, *_ in findings(report)}
-    assert "file-check-failed" not in {c for c, *_ in findings(report)}
+    got = {(c, r) for c, r, _s, _g in findings(report)}
+    assert ("date-out-of-range", ref_of("kpd", "contract_year")) in got, got
+    assert "file-check-failed" not in {c for c, _r in got}
+    assert report["period"] is None
+
+
+@pytest.mark.parametrize("period", ["2000-01", "2100-12"])
+def test_a_pack_for_the_first_and_last_months_of_the_years_is_written(ledger, tmp_path, period):
+    """The quarter before January 2000 belongs to contract year 1999-00: still a period to compute with."""
+    result = run("pack", "--period", period, "--db", str(ledger), "--out", str(tmp_path / "packs"))
+    assert result.exit_code == 0, result.output
 
 
 def test_a_list_of_200_rows_dated_1900_to_9999_finishes_in_seconds(tmp_path):
