@@ -3,8 +3,8 @@
 ``recompute`` works out every computed field for every key whose inputs are all present
 and valid; a month with a missing or invalid input has no total (its other findings say
 why). A ratio whose denominator is 0 has no value; a result that is not finite or is beyond
-``FIGURE_CEILING`` (spec.constants) is ``total-out-of-range`` at its cell and has no value either. The arithmetic is kpd_returns.spec.computed's,
-shared with the consolidated workbook and the packs.
+``FIGURE_CEILING`` (spec.constants) is ``total-out-of-range`` at its cell and has no value either.
+The arithmetic is kpd_returns.spec.computed's, shared with the consolidated workbook and the packs.
 
 The ``computed_totals`` rule then looks at the cells:
 

@@ -69,8 +69,8 @@ class _Writer:
 
     def text(self, ws, row: int, col: int, value: Any, fmt=None) -> None:
         """Anything a provider typed goes through here: always a string, never a formula."""
-        if value is None or value == "" or (isinstance(value, float) and not math.isfinite(value)):
-            ws.write_blank(row, col, None, fmt)  # a figure that cannot be drawn is left blank, never a crash
+        if value is None or value == "":
+            ws.write_blank(row, col, None, fmt)
         else:
             ws.write_string(row, col, str(value), fmt) if fmt else ws.write_string(row, col, str(value))
 

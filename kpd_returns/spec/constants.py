@@ -32,8 +32,8 @@ LEDGER_NAME = "ledger.sqlite"
 
 # The years a return can mean (issue 19): a date in a return, a submission time, a period or an
 # as-of date outside them is not a slip of the calendar but a mistake (a finding at the cell, or one
-# sentence), and working-day arithmetic looks no further (spec.workdays). Contracts under the
-# guidance began in the 2010s; a century on either side of today is room enough.
+# sentence), and working-day arithmetic looks no further (spec.workdays). From before any contract
+# under the guidance to far beyond any contract let today.
 PLAUSIBLE_YEARS = (2000, 2100)  # first and last year, both included
 
 
@@ -48,7 +48,8 @@ def years_text() -> str:
 
 
 # The largest magnitude any figure in a return may have (issue 19): part of every numeric field's
-# limits (spec.sheet_model ``FieldSpec.upper`` and ``lower``), so a count of 1e308 is an error at its
-# cell, and no sum, ratio or pack total built from stored figures can overflow to infinity. A billion
-# is far beyond any provider's referrals, staff, days or cases in a month or a year.
+# limits as the checks apply them (spec.sheet_model ``FieldSpec.checked_upper`` and ``checked_lower``),
+# so a count of 1e308 is an error at its cell, and no sum, ratio or pack total built from stored
+# figures can overflow to infinity. A billion is far beyond any provider's referrals, staff, days or
+# cases in a month or a year.
 FIGURE_CEILING = 1_000_000_000.0
