@@ -42,6 +42,13 @@ def test_the_ceiling_applies_to_every_return_type_and_both_signs():
     assert not check("kpd", kpd_cells("Q1", days_lost__apr=FIGURE_CEILING)).findings
 
 
+@pytest.mark.parametrize("value", [1e305, 1e308, -1e308])
+def test_a_huge_figure_in_a_field_with_decimal_places_is_one_finding_not_a_crash(value):
+    """Days lost are queried beyond 4 places: 1e305 * 10^4 is infinity, which round() cannot take."""
+    report = check("kpd", kpd_cells("Q1", days_lost__apr=value))
+    assert [f.code for f in report.findings] == ["above-maximum" if value > 0 else "below-minimum"]
+
+
 def test_four_hundred_digits_typed_as_text_are_not_a_number(tmp_path):
     path = fill("jobs2", write_template("jobs2", tmp_path), jobs2_cells(referrals__in_month="9" * 400),
                 tmp_path / "digits.xlsx")

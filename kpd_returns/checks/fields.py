@@ -41,10 +41,11 @@ _SCHEMAS: dict[str, Any] = {}
 
 
 def _fits_decimals(d):
-    """Rows whose value has at most ``decimals`` places (within float noise)."""
+    """Rows whose value has at most ``decimals`` places (within float noise). A value beyond the figure
+    ceiling has its own finding (``above-maximum``), and scaled up it could be infinity: it passes here."""
     scaled = d["value"] * 10.0 ** d["decimals"]
     slack = _TOLERANCE * d["value"].abs().clip(lower=1.0) * 10.0 ** d["decimals"]
-    return (scaled - scaled.round()).abs() <= slack
+    return ((scaled - scaled.round()).abs() <= slack) | (d["value"].abs() > FIGURE_CEILING)
 
 
 def _pattern_ok(d):
@@ -127,8 +128,8 @@ def _query_decimals(batch: list[FileCheck], values: list[float], rows: list) -> 
     (the cell stays usable). Few cells have such a limit, so plain Python is enough here."""
     for v, (i, f, key) in zip(values, rows):
         n = f.query_decimals
-        if n is None:
-            continue
+        if n is None or abs(v) > FIGURE_CEILING:  # beyond the ceiling: above-maximum says so (and 1e305 * 10^4
+            continue                              # is infinity, which round() cannot take)
         scaled = v * 10.0 ** n
         if abs(scaled - round(scaled)) > _TOLERANCE * max(abs(v), 1.0) * 10.0 ** n:
             batch[i].add("many-decimals", f.id, key, guidance="plausibility check",
