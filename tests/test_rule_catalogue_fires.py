@@ -45,6 +45,7 @@ MUTATIONS = {
     "job-entries-above-participants": ("kpd", kpd_cells("Q1", rag1_job_entries__apr=5000), None),
     "implausible-value": ("kpd", kpd_cells("Q1", job_entries__apr=1000), None),
     "not-a-date": ("kpd", kpd_cells("Q1", date_submitted__="last Tuesday"), None),
+    "date-out-of-range": ("kpd", kpd_cells("Q1", date_submitted__="31/12/9999"), None),
     "template-unknown-version": ("kpd", kpd_cells("Q1"), _version("7.7")),
     "template-superseded": ("kpd", kpd_cells("Q1"), _version("0.9")),
     "ytd-below-in-month": ("mmir", mmir_cells(sustainment_required__year_to_date=0), None),
@@ -66,6 +67,8 @@ ELSEWHERE = {
     "total-mismatch": "test_checks_totals.py::test_a_typed_number_that_disagrees_kpd_9",
     "total-typed-over": "test_checks_totals.py::test_a_typed_number_that_agrees_is_a_warning_kpd_14",
     "total-divide-by-zero": "test_checks_totals.py::test_zero_front_line_fte_with_job_entries_kpd_15",
+    "total-out-of-range": "test_figure_limits.py::test_a_ratio_that_overflows_is_a_finding_at_its_cell_and_is_never_"
+                          "stored",
     "in-work-job-entries": "test_checks_rules.py::test_in_work_segment_job_entries_kpd_22",
     "segments-not-reconciled": "test_checks_rules.py::test_segments_outside_the_tolerance_are_a_query_not_an_error",
     "cohort-before-start": "test_checks_rules.py::test_cases_of_a_cohort_before_its_first_referrals_are_errors_atw_7_16",

@@ -21,6 +21,7 @@ from ..checks.cross_checks import codes_for
 from ..read.terminal import csv_text, json_dumps
 from ..checks.registry import FIELD_OR_COLUMN_PARAMS, FIELD_PARAMS
 from ..checks.ytd_lists import list_totals
+from ..spec.constants import FIGURE_CEILING, years_text
 from ..spec.deadlines import deadline_guidance
 from ..spec.findings import CATALOGUE, QUERY_CODES
 from ..spec.return_spec import ReturnSpec, SpecError, load_all
@@ -153,6 +154,12 @@ def _field_entries(spec: ReturnSpec) -> list[Entry]:
         fields = sheet.expanded_fields
         for code, words, pick in (
                 ("not-a-date", f"Date cells {on} hold dates.", lambda f: f.type == "date"),
+                ("date-out-of-range", f"Dates {on} fall in the years a return can mean ({years_text()}).",
+                 lambda f: f.type == "date"),
+                ("above-maximum", f"No figure {on} is more than {FIGURE_CEILING:,.0f} in size, the most any "
+                 "return can hold.", lambda f: f.numeric and f.computed is None),
+                ("total-out-of-range", f"Totals and ratios {on} work out to no more than {FIGURE_CEILING:,.0f} "
+                 "in size.", lambda f: f.computed is not None),
                 ("not-in-list", f"Choices {on} come from their list.", lambda f: f.type == "choice"),
                 ("pattern-mismatch", f"Coded text {on} is written in the form its definition gives.",
                  lambda f: f.pattern is not None)):

@@ -9,6 +9,7 @@ from typing import Any
 
 import xlsxwriter
 
+from ..spec.constants import PLAUSIBLE_YEARS
 from ..spec.return_spec import FieldSpec
 
 INPUT_FILL = "#FFF2CC"  # pale yellow
@@ -18,7 +19,7 @@ BORDER_COLOUR = "#7F7F7F"
 NUM_FORMATS = {"count": "0", "fte": "0.00", "days": "0.00", "decimal": "0.00", "percent": "0.0",
                "date": "dd/mm/yyyy", "text": "@", "choice": "@"}
 MONTH_FORMAT = "mmmm yyyy"  # a reporting month shows as "September 2026"
-DATE_MIN, DATE_MAX = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
+DATE_MIN, DATE_MAX = dt.date(PLAUSIBLE_YEARS[0], 1, 1), dt.date(PLAUSIBLE_YEARS[1], 12, 31)  # spec.constants
 # Protected, but a provider may still widen columns and rows to read wrapped text.
 PROTECT_OPTIONS = {"select_locked_cells": True, "select_unlocked_cells": True,
                    "format_columns": True, "format_rows": True}
@@ -81,7 +82,7 @@ def _validation(field: FieldSpec) -> dict[str, Any]:
         error = f"Choose one of: {', '.join(field.choices or [])}."
     elif field.type == "date":
         rule = {"validate": "date", "criteria": "between", "minimum": DATE_MIN, "maximum": DATE_MAX}
-        error = "Enter a date between 01/01/2000 and 31/12/2100, for example 31/10/2026."
+        error = f"Enter a date between {DATE_MIN:%d/%m/%Y} and {DATE_MAX:%d/%m/%Y}, for example 31/10/2026."
     elif field.type == "text":
         rule = {"validate": "length", "criteria": "<=", "value": field.max_length}
         error = f"Enter no more than {field.max_length} characters."

@@ -1,7 +1,8 @@
 """Cell types and required cells, checked before any figure is compared.
 
 * Every located cell is parsed with ``values.parse``: text in a number cell ("12 FTE",
-  "n/a", "1,5"), a date that is not a date and a choice not in its list are reported
+  "n/a", "1,5"), a date that is not a date (or falls outside the years a return can mean,
+  spec.constants ``PLAUSIBLE_YEARS``) and a choice not in its list are reported
   with the text found, and the cell is left out of every later check.
 * A computed field whose cell holds a formula is not parsed: its cached value is
   never trusted (checks.totals recomputes it). A typed number there is parsed.
@@ -14,6 +15,7 @@
 from __future__ import annotations
 
 from ..read.values import Problem, parse
+from ..spec.constants import years_text
 from .context import FileCheck
 
 
@@ -31,6 +33,8 @@ def parse_cells(fc: FileCheck, date1904: bool = False) -> None:
         if isinstance(v, Problem):
             found = v.found  # masked by findings.make, whatever the field type
             expected = ", ".join(field.choices or []) if v.code == "not-in-list" else None
+            if v.code == "date-out-of-range":
+                found, expected = f"{found.day:02d}/{found.month:02d}/{found.year:04d}", years_text()
             fc.add(v.code, loc.field, loc.key, guidance=field.guidance, found=found, expected=expected,
                    invalid=True)
         else:

@@ -163,8 +163,10 @@ class FileCheck:
 
 
 def number_text(value: float) -> str:
-    """A number as typed: 12, 2.675 (the shortest repr, never rounded)."""
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
+    """A number as typed: 12, 2.675 (the shortest repr, never rounded); beyond 10^15, as Excel shows
+    it (1e+308), never a run of hundreds of digits."""
+    value = float(value)
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
 
 
 def date_text(value: dt.date) -> str:

@@ -11,7 +11,8 @@ field                  check                   finding
 =====================  ======================  ==========================================
 ``lower``              value >= lower          ``below-minimum`` (numbers are never
                                                negative unless the spec says so)
-``upper``              value <= upper          ``above-maximum`` (percent: 100)
+``upper``              value <= upper          ``above-maximum`` (percent: 100; every number:
+                                               at most ``FIGURE_CEILING``, 10^9, either sign)
 ``max_decimals`` 0     whole number            ``not-whole-number`` (counts)
 ``max_decimals`` n     at most n places        ``too-many-decimals`` (a spec's ``decimals``)
 ``query_decimals`` n   at most n places        ``many-decimals``, a query (FTE, days: 4)
@@ -29,6 +30,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..spec.constants import FIGURE_CEILING
 from ..spec.return_spec import FieldSpec, ReturnSpec
 from .context import FileCheck, number_text
 
@@ -39,10 +41,11 @@ _SCHEMAS: dict[str, Any] = {}
 
 
 def _fits_decimals(d):
-    """Rows whose value has at most ``decimals`` places (within float noise)."""
+    """Rows whose value has at most ``decimals`` places (within float noise). A value beyond the figure
+    ceiling has its own finding (``above-maximum``), and scaled up it could be infinity: it passes here."""
     scaled = d["value"] * 10.0 ** d["decimals"]
     slack = _TOLERANCE * d["value"].abs().clip(lower=1.0) * 10.0 ** d["decimals"]
-    return (scaled - scaled.round()).abs() <= slack
+    return ((scaled - scaled.round()).abs() <= slack) | (d["value"].abs() > FIGURE_CEILING)
 
 
 def _pattern_ok(d):
@@ -102,7 +105,7 @@ def check_fields(batch: list[FileCheck]) -> None:
                 continue
             f = fields[fid][1]
             if f.numeric:
-                lo, hi, d = f.lower, f.upper, f.max_decimals
+                lo, hi, d = f.checked_lower, f.checked_upper, f.max_decimals
                 nums["value"].append(float(v))
                 nums["lower"].append(lo)
                 nums["upper"].append(hi)
@@ -125,8 +128,8 @@ def _query_decimals(batch: list[FileCheck], values: list[float], rows: list) -> 
     (the cell stays usable). Few cells have such a limit, so plain Python is enough here."""
     for v, (i, f, key) in zip(values, rows):
         n = f.query_decimals
-        if n is None:
-            continue
+        if n is None or abs(v) > FIGURE_CEILING:  # beyond the ceiling: above-maximum says so (and 1e305 * 10^4
+            continue                              # is infinity, which round() cannot take)
         scaled = v * 10.0 ** n
         if abs(scaled - round(scaled)) > _TOLERANCE * max(abs(v), 1.0) * 10.0 ** n:
             batch[i].add("many-decimals", f.id, key, guidance="plausibility check",
@@ -155,14 +158,19 @@ def _validate(batch: list[FileCheck], which: str, columns: dict[str, list], rows
         _report(batch[i], field, key, str(check))
 
 
+def _limit_text(limit: float) -> str:
+    """A limit as the message quotes it: the figure ceiling with its thousands marked (1,000,000,000)."""
+    return f"{limit:,.0f}" if abs(limit) == FIGURE_CEILING else number_text(limit)
+
+
 def _report(fc: FileCheck, field: FieldSpec, key: str, code: str) -> None:
     v = fc.data.values[(field.id, key)]
     found: Any
     expected: Any = None
     if code == "below-minimum":
-        found, expected = number_text(v), number_text(field.lower)
+        found, expected = number_text(v), _limit_text(field.checked_lower)
     elif code == "above-maximum":
-        found, expected = number_text(v), number_text(field.upper)
+        found, expected = number_text(v), _limit_text(field.checked_upper)
     elif code == "not-whole-number":
         found = number_text(v)
     elif code == "too-many-decimals":

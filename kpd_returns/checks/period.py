@@ -11,6 +11,8 @@ import datetime as dt
 import re
 
 from ..spec import findings as F
+from ..spec.constants import plausible_year, years_text
+from ..spec.periods import written_contract_year
 from ..spec.return_spec import RuleSpec
 from .context import FileCheck
 from .fields import pattern_hint
@@ -19,7 +21,8 @@ from .registry import rule
 
 def check_period(fc: FileCheck) -> None:
     """``period-invalid`` for a contract year in the right form that is not two consecutive
-    years ("2026-28"): without it no month can be placed, so say so instead of skipping."""
+    years ("2026-28"), ``date-out-of-range`` for one outside the years a return can mean ("0001-02"):
+    without it no month can be placed, so say so instead of skipping."""
     p = fc.spec.period
     if fc.data.period is not None or p.monthly or not p.year_field:
         return
@@ -29,6 +32,11 @@ def check_period(fc: FileCheck) -> None:
         return
     if field.pattern and not re.fullmatch(field.pattern, year):
         return  # pattern-mismatch says what is wrong
+    first = written_contract_year(year)
+    if first is not None and not (plausible_year(first) and plausible_year(first + 1)):
+        fc.add("date-out-of-range", p.year_field, "", guidance=field.guidance, found=year, expected=years_text(),
+               invalid=True)
+        return
     fc.add("period-invalid", p.year_field, "", guidance=field.guidance, found=year, expected=pattern_hint(field),
            invalid=True)
 

@@ -2,8 +2,9 @@
 
 ``recompute`` works out every computed field for every key whose inputs are all present
 and valid; a month with a missing or invalid input has no total (its other findings say
-why). A ratio whose denominator is 0 has no value. The arithmetic is kpd_returns.spec.computed's,
-shared with the consolidated workbook and the packs.
+why). A ratio whose denominator is 0 has no value; a result that is not finite or is beyond
+``FIGURE_CEILING`` (spec.constants) is ``total-out-of-range`` at its cell and has no value either.
+The arithmetic is kpd_returns.spec.computed's, shared with the consolidated workbook and the packs.
 
 The ``computed_totals`` rule then looks at the cells:
 
@@ -19,9 +20,12 @@ The ``computed_totals`` rule then looks at the cells:
 
 from __future__ import annotations
 
+import math
+
 from ..spec.computed import evaluate
+from ..spec.constants import FIGURE_CEILING
 from ..spec.return_spec import RuleSpec
-from .context import FileCheck
+from .context import FileCheck, number_text
 from .registry import rule
 
 
@@ -35,8 +39,22 @@ def recompute(fc: FileCheck) -> None:
                 if outcome.zero_denominator:
                     if outcome.reportable:
                         fc.zero_denominator.add((f.id, key))
+                elif outcome.overflow or (outcome.value is not None and not _in_range(outcome.value)):
+                    _out_of_range(fc, f, key, outcome.value)
                 elif outcome.value is not None:
                     fc.computed[(f.id, key)] = outcome.value
+
+
+def _in_range(value: float) -> bool:
+    """A figure a return can hold: finite and within ``FIGURE_CEILING`` (a ratio over a denominator
+    of 1e-300 is infinity, a sum of twelve counts of 10^9 is past the ceiling)."""
+    return math.isfinite(value) and abs(value) <= FIGURE_CEILING
+
+
+def _out_of_range(fc: FileCheck, f, key: str, value: float | None) -> None:
+    """``total-out-of-range`` at the computed cell, which then has no value (nothing stores or sums it)."""
+    fc.add("total-out-of-range", f.id, key, guidance=f.guidance, invalid=True, detail=fc.month_label(key),
+           found="infinity" if value is None else number_text(value), expected=f"{FIGURE_CEILING:,.0f}")
 
 
 @rule("computed_totals", "sheets", each_sheet=True)

@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import TextIO
 
 from ..read.terminal import safe_text
-from ..spec.constants import DEFAULT_REGION, EXIT_ERRORS, EXIT_UNREADABLE, EXIT_VALID, LEDGER_NAME
+from ..spec.constants import (DEFAULT_REGION, EXIT_ERRORS, EXIT_UNREADABLE, EXIT_VALID, LEDGER_NAME, plausible_year,
+                              years_text)
 from ..spec.workdays import REGIONS
 from ..intake.registry import RegistryError
 from ..intake.submissions import submissions_register
@@ -54,9 +55,12 @@ def _as_of(text: str | None) -> dt.date:
     if not text:
         return dt.date.today()
     try:
-        return dt.date.fromisoformat(text.strip())
+        day = dt.date.fromisoformat(text.strip())
     except ValueError:
         raise UsageError(f"--as-of '{text}' is not a date: write it as 2026-11-20.") from None
+    if not plausible_year(day.year):
+        raise UsageError(f"--as-of '{text}' is outside the years a return can mean ({years_text()}).")
+    return day
 
 
 def _workers(value: int | str | None) -> int | None:

@@ -12,12 +12,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from ..intake.ledger import LedgerError
+from ..intake.ledger import Ledger, LedgerError
+from ..intake.ledger_reads import unusable_figures_note
 from ..intake.registry import RegistryError
 from ..intake.workspace import ledger_for, register_for
 from ..packs.build import DEFAULT_MARKING, PackUsageError, write_packs
 from ..read.terminal import safe_text
-from ..spec.constants import EXIT_UNREADABLE, EXIT_VALID
+from ..spec.constants import EXIT_UNREADABLE, EXIT_VALID, plausible_year, years_text
 
 
 def run(*, period: str, out: Path, providers: Sequence[str] | None = None, all_providers: bool = False,
@@ -35,6 +36,8 @@ def run(*, period: str, out: Path, providers: Sequence[str] | None = None, all_p
                 day = dt.date.fromisoformat(as_of.strip())
             except ValueError:
                 raise PackUsageError(f"--as-of '{as_of}' is not a date: write it as 2026-11-20.") from None
+            if not plausible_year(day.year):
+                raise PackUsageError(f"--as-of '{as_of}' is outside the years a return can mean ({years_text()}).")
         if not marking.strip():
             raise PackUsageError("--marking cannot be empty: give the protective marking, e.g. OFFICIAL-SENSITIVE.")
         fmts = [f.strip().lower() for f in formats.split(",") if f.strip()]
@@ -46,6 +49,10 @@ def run(*, period: str, out: Path, providers: Sequence[str] | None = None, all_p
                             providers=list(providers) if providers else None, formats=fmts, marking=marking.strip(),
                             as_of=day,
                             register=register)
+        with Ledger(ledger_path) as ledger:
+            unusable = ledger.unusable_figures()
+        if unusable:  # figures no return can hold were skipped (packs.build never sees them): say so
+            print(safe_text(unusable_figures_note(ledger_path, unusable)), file=stderr)
     except (PackUsageError, LedgerError, RegistryError, ValueError) as exc:
         print(safe_text(exc), file=stderr)
         return EXIT_UNREADABLE

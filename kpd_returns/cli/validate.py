@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..spec.personal_data import mask_all
-from ..spec.constants import DEFAULT_REGION, EXIT_UNREADABLE, EXIT_VALID
+from ..spec.constants import DEFAULT_REGION, EXIT_UNREADABLE, EXIT_VALID, plausible_year, years_text
 from ..spec.model import FileReport
 from ..read.terminal import safe_text
 from ..intake.return_files import expand
@@ -56,13 +56,18 @@ def parse_when(text: str | None, option: str) -> dt.date | dt.datetime | None:
     if text is None:
         return None
     raw = text.strip()
+    value: dt.date | None = None
     try:
         if len(raw) == 10:
-            return dt.date.fromisoformat(raw)
-        if len(raw) > 10 and raw[10] in "T ":
-            return dt.datetime.fromisoformat(raw)
+            value = dt.date.fromisoformat(raw)
+        elif len(raw) > 10 and raw[10] in "T ":
+            value = dt.datetime.fromisoformat(raw)
     except ValueError:
         pass
+    if value is not None:
+        if not plausible_year(value.year):
+            raise UsageError(f"{option} '{text}' is outside the years a return can mean ({years_text()}).")
+        return value
     raise UsageError(f"{option} must be a date such as 2026-11-20 or a date and time such as "
                      f"2026-11-20T14:30, not '{text}'.")
 

@@ -17,6 +17,7 @@ from typing import Any
 from . import scratch
 from .ingest import ingest
 from .ledger import Ledger
+from .ledger_reads import unusable_figures_note
 from .outcomes import InputOutcome, RunSummary
 from .rejected import REJECTED_DIR
 from .scope import Scope
@@ -71,6 +72,9 @@ def consolidate(paths: Sequence[str | Path], out: str | Path, *, db: str | Path 
                          validate=validate)
         if register is not None and any(e.year_start_month for e in register.entries):
             ledger.refresh_cross_checks(register.year_start)
+        unusable = ledger.unusable_figures()
+        if unusable:  # a hand-edited or older ledger: its figures are skipped, and said so once
+            summary.notes.append(unusable_figures_note(db_path, unusable))
         data = workbook_input(ledger, scope=scope, as_of=as_of, register=register, region=region,
                               calendar=calendar, register_name=register_name, db_name=db_path.name)
 

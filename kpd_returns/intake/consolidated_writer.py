@@ -6,6 +6,7 @@ formats, A4 landscape page setup. Split from consolidated_workbook, which writes
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -74,8 +75,8 @@ class _Writer:
             ws.write_string(row, col, str(value), fmt) if fmt else ws.write_string(row, col, str(value))
 
     def value(self, ws, row: int, col: int, value: Any, fmt=None) -> None:
-        if value is None or value == "":
-            ws.write_blank(row, col, None, fmt)
+        if value is None or value == "" or (isinstance(value, float) and not math.isfinite(value)):
+            ws.write_blank(row, col, None, fmt)  # a figure that cannot be drawn is left blank, never a crash
         elif isinstance(value, bool):
             ws.write_string(row, col, "Yes" if value else "No")
         elif isinstance(value, (int, float)):

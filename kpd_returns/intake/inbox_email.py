@@ -9,6 +9,7 @@ import datetime as dt
 import io
 import logging
 import email
+import re
 import email.utils
 from email.message import EmailMessage
 from pathlib import Path
@@ -18,6 +19,7 @@ from .inbox_item import (_OLE_MAGIC, SPREADSHEET_TYPES, InboxItem, _digest, _fil
 from ..read.eml_stream import EmlStream, MalformedEmail
 from ..read.terminal import safe_name
 from ..read.workbook import MAX_FILE_BYTES, os_reason as _os_reason
+from ..spec.constants import plausible_year
 
 
 # -- .eml -----------------------------------------------------------------------------
@@ -57,7 +59,12 @@ def _email_too_big(path: Path) -> InboxItem | None:
                           f"{-(-size // 2**20)} MB; the limit is {MAX_EMAIL_BYTES // 2**20} MB")
 
 
+_YEAR_WRITTEN = re.compile(r"\b\d{1,2}\s+[A-Za-z]{3,}\s+(\d+)\b")
+
+
 def _eml_date(msg: EmailMessage) -> dt.datetime | None:
+    """The Date header in UK time; None when there is none, it cannot be read, or its year is not one a
+    return can mean (spec.constants PLAUSIBLE_YEARS): then the submission time comes from elsewhere."""
     header = msg.get("Date")
     if header is None:
         return None
@@ -67,7 +74,24 @@ def _eml_date(msg: EmailMessage) -> dt.datetime | None:
             value = email.utils.parsedate_to_datetime(str(header))
         except (TypeError, ValueError, IndexError):
             return None
-    return _uk(value)
+    # The standard library reads a year under 100 as 19xx or 20xx (RFC 5322's obsolete two-digit
+    # years), so "01 Jan 0001" comes back as 2001: a year written with more digits must be read as written.
+    raw = next((str(v) for k, v in msg.raw_items() if k.lower() == "date"), str(header))  # as sent, not re-formatted
+    written = _YEAR_WRITTEN.search(raw)
+    if written and len(written[1]) > 2 and int(written[1]) != value.year:
+        return None
+    return _plausible(value)
+
+
+def _plausible(value: dt.datetime | None) -> dt.datetime | None:
+    """``value`` in UK time if its year is one a return can mean, else None (9999 is no submission time)."""
+    if value is None or not plausible_year(value.year):
+        return None
+    try:
+        local = _uk(value)
+    except (OverflowError, ValueError):  # 31 December 2100 23:00 -05:00 is already 2101 in London
+        return None
+    return local if local is not None and plausible_year(local.year) else None
 
 
 def _address(header: object) -> str | None:
@@ -137,7 +161,7 @@ def _from_msg(path: Path) -> list[InboxItem]:
         if sender_text:
             sender = email.utils.parseaddr(sender_text)[1] or sender_text
         try:
-            when = _uk(msg.date)
+            when = _plausible(msg.date)
         except Exception:
             when = None
         attachments: list[tuple[str, bytes | None]] = []
@@ -198,6 +222,8 @@ def _email_items(path: Path, sender: str | None, when: dt.datetime | None,
     An attachment over the workbook cap (``None`` bytes) is an input refused as too large."""
     source = "email" if when else "file-modified"
     when = when or _mtime(path)
+    if when is None:  # neither a usable Date header nor a usable file time: the workbook's own date, else as-of
+        source = None
     sender = safe_name(sender) if sender else sender
     if not attachments:
         return [_no_workbook(path, sender, when, source, others)]

@@ -11,6 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ..read.terminal import safe_name
+from ..spec.constants import plausible_year
 
 
 _UK = ZoneInfo("Europe/London")
@@ -52,9 +53,11 @@ class InboxItem:
 def _mtime(path: Path) -> dt.datetime | None:
     try:
         ts = path.stat().st_mtime
-    except OSError:
+        when = dt.datetime.fromtimestamp(int(ts), tz=dt.timezone.utc).astimezone(_UK).replace(tzinfo=None)
+    except (OSError, OverflowError, ValueError):  # a modification time past what a date can hold
         return None
-    return dt.datetime.fromtimestamp(int(ts), tz=dt.timezone.utc).astimezone(_UK).replace(tzinfo=None)
+    # A time outside the years a return can mean (a file unzipped with 1980 dates) tells nothing.
+    return when if plausible_year(when.year) else None
 
 
 def _uk(value: dt.datetime | None) -> dt.datetime | None:

@@ -11,6 +11,7 @@ import sqlite3
 from ..checks import cross_checks
 from ..checks.explanations import explain
 from ..spec.return_spec import SpecError, get_spec
+from .ledger_reads import usable_figure
 
 
 def refresh_cross_group(conn: sqlite3.Connection, return_id: str, contract_key: str,
@@ -33,7 +34,8 @@ def refresh_cross_group(conn: sqlite3.Connection, return_id: str, contract_key: 
     sql = (f"SELECT file_id, field, key, month, value_num, value_text FROM file_values WHERE file_id IN "
            f"({','.join('?' * len(ids))}) AND field IN ({','.join('?' * len(fields))})")
     for fid, fld, key, month, num, text in conn.execute(sql, [*ids, *fields]) if ids else ():
-        values[fid][(fld, key)] = (month, num, text)
+        if usable_figure(num):  # a figure no return can hold (a hand-edited ledger) is left out
+            values[fid][(fld, key)] = (month, num, text)
     found = cross_checks.group_findings(spec, current, values, year_start_month=year_start_month)
     for fid, items in found.items():
         # A query the provider explained on this return's Explanations sheet is stored explained.

@@ -4,6 +4,7 @@ cannot be used (read-only, unopenable, locked too long, not a ledger at all).
 
 from __future__ import annotations
 
+import math
 import os
 import sqlite3
 from pathlib import Path
@@ -18,6 +19,7 @@ class LedgerBusy(LedgerError):
 
 
 DEFAULT_LOCK_WAIT = 60.0
+MAX_LOCK_WAIT = 86400.0  # a day: longer is never meant, and SQLite's wait is counted in whole milliseconds
 LOCK_WAIT_ENV = "KPD_LEDGER_WAIT"
 _FIRST_TRY_MS = 200  # a lock held for a moment is waited for silently
 
@@ -29,6 +31,9 @@ def lock_wait_seconds() -> float:
         value = float(text) if text else DEFAULT_LOCK_WAIT
     except ValueError:
         raise LedgerError(f"{LOCK_WAIT_ENV} must be a number of seconds, not '{text}'.") from None
+    if not math.isfinite(value) or value > MAX_LOCK_WAIT:  # inf, nan or 1e308: SQLite cannot wait that long
+        raise LedgerError(f"{LOCK_WAIT_ENV} must be a number of seconds from 0 to {MAX_LOCK_WAIT:.0f} (a day), "
+                          f"not '{text}'.")
     return max(0.0, value)
 
 

@@ -7,15 +7,32 @@ transaction. The SQL of every read is here, beside the rows it builds (``intake.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import sqlite3
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from ..spec.constants import FIGURE_CEILING
 from ..spec.findings import EXPLAINED_PREFIX, QUERY_CODES, Finding
 from ..spec.model import contract_key
+from ..spec.personal_data import mask_all
 from .supersession import later_sql, order_by_sql
 from .ledger_rows import (_COUNTS, _ROW_COLUMNS, ReturnRow, StoredRegister, ValueRow, _finding_from_row,
                           _parse_date, _row)
+
+
+def usable_figure(num: Any) -> bool:
+    """False for a stored number no return can hold (not finite, or beyond ``FIGURE_CEILING``, which
+    every return's checks apply): such a value is skipped, so no sum or chart built on it overflows."""
+    return not isinstance(num, float) or (math.isfinite(num) and abs(num) <= FIGURE_CEILING)
+
+
+def unusable_figures_note(ledger_path: Any, names: list[str]) -> str:
+    """The sentence a command prints for ``LedgerReads.unusable_figures`` (file names masked)."""
+    shown = ", ".join(mask_all(n) for n in names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return (f"The ledger {ledger_path} holds figures no return can hold (not a finite number, or beyond "
+            f"{FIGURE_CEILING:,.0f}) from {shown}: those figures are left out of the consolidated workbook and "
+            "the packs. Send the returns again once corrected.")
 
 
 class LedgerReads:
@@ -93,7 +110,8 @@ class LedgerReads:
         cursor = self.conn.cursor()
         cursor.row_factory = None
         return [(fld, key, month, num if num is not None else text) for fld, key, month, num, text in cursor.execute(
-            "SELECT field, key, month, value_num, value_text FROM file_values WHERE file_id = ?", (file_id,))]
+            "SELECT field, key, month, value_num, value_text FROM file_values WHERE file_id = ?", (file_id,))
+            if usable_figure(num)]
 
     def current_values(self, return_id: str) -> list[ValueRow]:
         """The figures of the current returns of one return type, in a stable order."""
@@ -116,11 +134,23 @@ class LedgerReads:
         ends: dict[str | None, dt.date | None] = {}
         for (file_id, provider, contract, period, period_end, rid, fld, key, month, num, text) in cursor.execute(
                 sql, args):
+            if not usable_figure(num):
+                continue  # said once by the command (``unusable_figures``), never a crash later on
             end = ends.get(period_end, ends)
             if end is ends:
                 end = ends[period_end] = _parse_date(period_end)
             yield ValueRow(provider, contract, period, fld, key, month, num if num is not None else text,
                            file_id, rid, end)
+
+    def unusable_figures(self) -> list[str]:
+        """The names of the files whose stored figures include one no return can hold (infinite, or
+        beyond ``FIGURE_CEILING``): a ledger written before the ceiling, or edited by hand. Every read
+        of figures leaves those out; the command says so in a sentence naming these files."""
+        rows = self.conn.execute(
+            "SELECT DISTINCT f.name FROM file_values v JOIN files f ON f.id = v.file_id "
+            "WHERE typeof(v.value_num) IN ('real', 'integer') AND abs(v.value_num) > ? ORDER BY f.name",
+            (FIGURE_CEILING,))
+        return [r[0] for r in rows]
 
     def all_files(self) -> list[ReturnRow]:
         """Every file, in a content-determined order (for outputs that must not depend on ingest order)."""

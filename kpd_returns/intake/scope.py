@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .registry import period_bounds
+from ..spec.constants import plausible_year, years_text
 from ..spec.return_spec import ReturnSpec, load_all
 
 
@@ -28,6 +29,8 @@ class Scope:
             matched = False
             for rid, spec in specs.items():
                 b = period_bounds(spec, p)
+                if b and not (plausible_year(b.start.year) and plausible_year(b.end.year)):
+                    raise ValueError(f"The period '{p}' is outside the years a return can mean ({years_text()}).")
                 if b:
                     selected.setdefault(rid, []).append(b[0])
                     matched = True

@@ -57,11 +57,13 @@ FINDING_WORDS = {
     "check-not-run": "a check that could not run",
     "many-decimals": "a figure with more than 4 decimal places",
     "below-minimum": "a figure below its minimum", "above-maximum": "a figure above its maximum",
-    "not-a-date": "a date that is not a date", "not-in-list": "an answer not in its list",
+    "not-a-date": "a date that is not a date",
+    "date-out-of-range": "a date in a year no return can mean", "not-in-list": "an answer not in its list",
     "pattern-mismatch": "a reference in the wrong form", "text-too-long": "text too long",
     "month-after-period": "a month after the period filled in", "period-invalid": "a contract year in the wrong form",
     "month-missing": "a month of the period left blank", "total-mismatch": "a total that does not add up",
     "total-typed-over": "a total typed over its formula", "total-divide-by-zero": "a ratio with nothing to divide by",
+    "total-out-of-range": "a total or ratio too large to be a figure",
     "ytd-below-in-month": "a year-to-date figure below the month's", "parts-not-equal-total":
     "cases within and outside target not adding up to cases due", "reasons-missing": "reasons for cases outside "
     "target not given", "detail-rows-mismatch": "a count that does not match its detail sheet",

@@ -25,6 +25,7 @@ from typing import Any, Callable
 from ..intake.ledger import Ledger
 from ..intake.registry import load_registry
 from ..intake.submissions import owed_span
+from ..spec.constants import plausible_year, years_text
 from .kpis import month_index
 from .publication import write_publication_csv, write_publication_json
 from .pack_data import build_packs, publication
@@ -65,6 +66,9 @@ def load_packs(ledger_path: str | Path, period: str, *, providers: Iterable[str]
         month_index(period)
     except ValueError:
         raise PackUsageError(f"--period '{period}' is not a month: write it as 2026-10.") from None
+    if not plausible_year(int(period[:4])):
+        raise PackUsageError(f"--period '{period}' is outside the years a return can mean ({years_text()}): "
+                             "write a month such as 2026-10.")
     if not Path(ledger_path).exists():
         raise PackUsageError(f"There is no ledger at {ledger_path}: run kpd-returns ingest first, or give --db.")
     as_of = as_of or dt.date.today()

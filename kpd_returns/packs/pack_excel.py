@@ -17,6 +17,7 @@ Analysis Function's guidance on accessible spreadsheets.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -95,8 +96,8 @@ class PackWorkbook(MeasureSheets):
         if isinstance(value, tuple):  # (words, tier): words with the tier's fill
             text, tier = value
             ws.write_string(r, c, text, self.tier.get(tier, self.fmt["text"]))
-        elif value is None or value == "":
-            ws.write_blank(r, c, None, self.fmt[kind])
+        elif value is None or value == "" or (isinstance(value, float) and not math.isfinite(value)):
+            ws.write_blank(r, c, None, self.fmt[kind])  # a figure that cannot be drawn is left blank, never a crash
         elif isinstance(value, bool):
             ws.write_string(r, c, "Yes" if value else "No", self.fmt["text"])
         elif isinstance(value, (int, float)):

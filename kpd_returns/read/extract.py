@@ -14,6 +14,7 @@ from ..spec import findings as F
 from ..spec import layout
 from ..spec.findings import Finding
 from ..spec.model import ReturnData
+from ..spec.periods import plausible_period
 from ..spec.return_spec import HEADER_ROW, META_SHEET, ReturnSpec
 from .values import Problem, parse
 from .workbook import WorkbookData, parse_ref
@@ -171,7 +172,7 @@ def describe_header(data: ReturnData, spec: ReturnSpec, date1904: bool = False) 
     period = spec.period
     parsed = period.from_header(month=value(period.month_field), year=value(period.year_field),
                                 quarter=value(period.quarter_field))
-    if parsed:
+    if parsed and plausible_period(parsed):  # a contract year of 0001-02 is no period (checks.period says so)
         data.period, data.period_start, data.period_end = parsed
         if period.months_column_set:
             cs = spec.column_sets[period.months_column_set]

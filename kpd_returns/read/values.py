@@ -12,6 +12,7 @@ import math
 import re
 from typing import Any
 
+from ..spec.constants import plausible_year
 from ..spec.return_spec import FieldSpec
 from .workbook import excel_date
 
@@ -68,11 +69,21 @@ def _number(raw: Any) -> Any:
         return Problem("not-a-number", raw.isoformat())
     text = str(raw).strip()
     if _PLAIN_NUMBER.match(text):
-        return float(text)
+        value = float(text)  # 400 digits typed as text come to infinity: not a figure either
+        return value if math.isfinite(value) else Problem("not-a-number", text)
     return Problem("not-a-number", text)
 
 
 def _date(raw: Any, date1904: bool) -> Any:
+    """A date within the years a return can mean (spec.constants ``PLAUSIBLE_YEARS``); a date outside
+    them is a ``date-out-of-range`` problem (31/12/9999 is no submission date, 01/01/0001 no deadline)."""
+    value = _any_date(raw, date1904)
+    if isinstance(value, dt.date) and not plausible_year(value.year):
+        return Problem("date-out-of-range", value)
+    return value
+
+
+def _any_date(raw: Any, date1904: bool) -> Any:
     if isinstance(raw, dt.datetime):
         return raw.date()
     if isinstance(raw, dt.date):
@@ -81,7 +92,10 @@ def _date(raw: Any, date1904: bool) -> Any:
         return Problem("not-a-date", str(raw))
     if isinstance(raw, (int, float)):
         if 1 <= raw < 2958466:  # Excel's valid serial range
-            return excel_date(raw, date1904)
+            try:
+                return excel_date(raw, date1904)
+            except OverflowError:  # past 9999 in the 1904 date system
+                return Problem("not-a-date", _num_text(raw))
         return Problem("not-a-date", _num_text(raw))
     text = str(raw).strip()
     m = _UK_DATE.match(text)

@@ -76,6 +76,7 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
     "below-minimum": ("error", "cell", "{ref} ({field}) must be {expected} or more: it contains {found}."),
     "above-maximum": ("error", "cell", "{ref} ({field}) must be {expected} or less: it contains {found}."),
     "not-a-date": ("error", "cell", "Enter a date in {ref} ({field}), for example 31/10/2026: it contains '{found}'."),
+    "date-out-of-range": ("error", "cell", "Enter a date from the years {expected} in {ref} ({field}): it contains {found}, which no return can mean. Check the year."),
     "not-in-list": ("error", "cell", "Choose {field} in {ref} from the list ({expected}): it contains '{found}'."),
     "pattern-mismatch": ("error", "cell", "Enter {field} in {ref} in the form {expected}: it contains '{found}'."),
     "text-too-long": ("error", "cell", "Shorten {ref} ({field}) to {expected} characters or fewer: it has {found}."),
@@ -86,6 +87,7 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
     "total-mismatch": ("error", "cell", "{ref} ({field}) holds the typed number {found}, but its inputs add up to {expected}. Delete the number so the formula fills it in, or run {fix_totals} to write a copy with every formula restored."),
     "total-typed-over": ("warning", "cell", "{ref} ({field}) holds a typed number instead of its formula. The number is right, but restore the formula so it stays right, or run {fix_totals} to write a copy with every formula restored."),
     "total-divide-by-zero": ("error", "cell", "{ref} ({field}) cannot be worked out for {detail}: the figure it is divided by is 0 while the figure divided is {found}. Check the figures {field} is worked out from for that month."),
+    "total-out-of-range": ("error", "cell", "{ref} ({field}) cannot be worked out for {detail}: the figures it is worked out from give {found}, beyond {expected}, which no figure in a return can reach. Check those figures."),
     # -- consistency rules ------------------------------------------------------
     "ytd-below-in-month": ("error", "cell", "{ref} ({field}, {detail}) is {found}, less than the in-month figure {expected}. A to-date figure includes the month, so it cannot be smaller."),
     "parts-not-equal-total": ("error", "cell", "{ref} ({field}): cases within plus outside target come to {found}, but cases due are {expected}. Correct the figures so they add up."),

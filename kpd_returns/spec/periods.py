@@ -24,6 +24,8 @@ from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field as PydField, model_validator
 
+from .constants import plausible_year
+
 PeriodKind = Literal["month", "contract_quarter", "contract_year"]
 _CONTRACT_YEAR = re.compile(r"^(\d{4})-(\d{2})$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -83,11 +85,23 @@ def contract_year_label(first_year: int) -> str:
 
 
 def parse_contract_year(text: Any) -> int | None:
-    """'2026-27' -> 2026; None unless two consecutive years in that form."""
+    """'2026-27' -> 2026; None unless two consecutive years in that form that a calendar can hold
+    ('0000-01' and '9999-00' cannot be; whether a return can mean them is ``plausible_period``'s question)."""
+    first = written_contract_year(text)
+    return first if first is not None and 1 <= first < dt.MAXYEAR else None
+
+
+def written_contract_year(text: Any) -> int | None:
+    """The first year of a contract year written as two consecutive years ('2026-27' -> 2026), any year."""
     m = _CONTRACT_YEAR.match(str(text).strip()) if text is not None else None
     if not m or (int(m[1]) + 1) % 100 != int(m[2]):
         return None
     return int(m[1])
+
+
+def plausible_period(period: Period) -> bool:
+    """Whether the period lies within the years a return can mean (spec.constants PLAUSIBLE_YEARS)."""
+    return plausible_year(period.start.year) and plausible_year(period.end.year)
 
 
 # -- periods of a kind, without a spec -------------------------------------------------------------

@@ -20,6 +20,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field as PydField, field_validator, model_validator
 
+from .constants import FIGURE_CEILING
+
 FieldType = Literal["count", "fte", "days", "decimal", "percent", "text", "date", "choice"]
 PersonalDataKind = Literal["email", "ni_number", "date_of_birth", "phone", "postcode"]
 NUMERIC_TYPES = frozenset({"count", "fte", "days", "decimal", "percent"})
@@ -117,6 +119,21 @@ class FieldSpec(_Model):
         if self.max is not None:
             return self.max
         return 100.0 if self.type == "percent" else None
+
+    @property
+    def checked_lower(self) -> float | None:
+        """The lower bound the checks apply: ``lower``, and for a number never below minus
+        ``FIGURE_CEILING`` (spec.constants), whatever the spec says."""
+        return max(self.lower, -FIGURE_CEILING) if self.numeric else self.lower
+
+    @property
+    def checked_upper(self) -> float | None:
+        """The upper bound the checks apply: ``upper``, and for a number never above ``FIGURE_CEILING``,
+        the magnitude no figure in any return can reach (a count of 1e308 is an error at its cell).
+        The template's own validation shows ``upper`` only, so templates are unchanged by it."""
+        if not self.numeric:
+            return self.upper
+        return FIGURE_CEILING if self.upper is None else min(self.upper, FIGURE_CEILING)
 
     @property
     def max_decimals(self) -> int | None:

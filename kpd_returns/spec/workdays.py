@@ -14,17 +14,24 @@ How days are counted:
 Easter Monday and the late August holiday in England. It lists the nominal
 weekend date of a holiday as well as its weekday substitute; weekends are never
 working days, so both are simply skipped.
+
+Bank holidays are looked up only within the years a return can mean
+(``spec.constants.PLAUSIBLE_YEARS``, 2000 to 2100): outside them every weekday counts as a
+working day. Dates outside those years are findings before they reach here, so this only keeps
+a stray date from loading centuries of holidays. Every count is constant time per pair of dates
+(issue 19: a list of 200 rows dated 1900 to 9999 was counted one day at a time).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+from bisect import bisect_right
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
-from .constants import DEFAULT_REGION
+from .constants import DEFAULT_REGION, PLAUSIBLE_YEARS, plausible_year
 
 REGIONS: dict[str, str] = {
     "england-and-wales": "ENG",
@@ -33,6 +40,7 @@ REGIONS: dict[str, str] = {
 }
 
 _ONE_DAY = dt.timedelta(days=1)
+_WALK = 40  # add_working_days walks up to this many working days, and halves the range beyond
 
 
 def _subdiv(region: str) -> str:
@@ -82,16 +90,42 @@ def _cache_file(subdiv: str, decade: int) -> Path | None:
     return Path(base) / "kpd-returns" / f"bank-holidays-{version}-{subdiv}-{decade}.txt"
 
 
+@lru_cache(maxsize=None)
+def _holiday_ordinals(subdiv: str, decade: int) -> tuple[int, ...]:
+    """The weekday bank holidays of a decade within the years a return can mean, as sorted ordinals."""
+    return tuple(sorted(d.toordinal() for d in _bank_holidays(subdiv, decade)
+                        if d.weekday() < 5 and plausible_year(d.year)))
+
+
+def _weekdays_upto(ordinal: int) -> int:
+    """Mondays to Fridays from 1 January of year 1 (a Monday, ordinal 1) up to ``ordinal``, inclusive."""
+    weeks, rest = divmod(ordinal, 7)
+    return weeks * 5 + min(rest, 5)
+
+
+def _holidays_in(subdiv: str, after: int, upto: int) -> int:
+    """Weekday bank holidays with ordinals in (after, upto], in the years a return can mean only."""
+    first = max(dt.date.fromordinal(max(after, 1)).year, PLAUSIBLE_YEARS[0])
+    last = min(dt.date.fromordinal(upto).year, PLAUSIBLE_YEARS[1])
+    count = 0
+    for decade in range(first // 10 * 10, last // 10 * 10 + 1, 10):
+        days = _holiday_ordinals(subdiv, decade)
+        count += bisect_right(days, upto) - bisect_right(days, after)
+    return count
+
+
 def is_working_day(d: dt.date, region: str = DEFAULT_REGION) -> bool:
     """True when ``d`` is a weekday and not a bank holiday in ``region``."""
     subdiv = _subdiv(region)
     if d.weekday() >= 5:
         return False
+    if not plausible_year(d.year):
+        return True  # no bank holidays are looked up outside the years a return can mean (see the notes)
     return d not in _bank_holidays(subdiv, d.year // 10 * 10)
 
 
 def next_working_day_on_or_after(d: dt.date, region: str = DEFAULT_REGION) -> dt.date:
-    """``d`` itself if it is a working day, otherwise the next working day."""
+    """``d`` itself if it is a working day, otherwise the next working day (a few steps at most)."""
     while not is_working_day(d, region):
         d += _ONE_DAY
     return d
@@ -100,16 +134,34 @@ def next_working_day_on_or_after(d: dt.date, region: str = DEFAULT_REGION) -> dt
 def add_working_days(d: dt.date, n: int, region: str = DEFAULT_REGION) -> dt.date:
     """The ``n``th working day after ``d`` (``d`` is day 0).
 
-    ``n = 0`` returns ``d`` unchanged, even when ``d`` is not a working day.
+    ``n = 0`` returns ``d`` unchanged, even when ``d`` is not a working day. Up to ``_WALK`` working
+    days are walked a day at a time (a bounded few steps); beyond, found by halving the calendar days it
+    can lie within (``working_days_between`` is constant time), so any ``n`` costs a few dozen steps.
+    ValueError if it would fall after 31 December 9999.
     """
     if n < 0:
         raise ValueError(f"The number of working days must be 0 or more, not {n}.")
     _subdiv(region)
-    while n > 0:
-        d += _ONE_DAY
-        if is_working_day(d, region):
-            n -= 1
-    return d
+    if n <= _WALK:  # a deadline's few days: walked, at most about 1.4 n + a week of steps
+        try:
+            while n > 0:
+                d += _ONE_DAY
+                n -= is_working_day(d, region)
+        except OverflowError:
+            raise ValueError(f"The working day asked for after {d.isoformat()} is beyond the calendar.") from None
+        return d
+    start = d.toordinal()
+    # n working days need at most 7n/5 calendar days plus the bank holidays among them.
+    lo, hi = start + 1, min(start + 2 * n + 30, dt.date.max.toordinal())
+    if working_days_between(d, dt.date.fromordinal(hi), region) < n:
+        raise ValueError(f"The {n}th working day after {d.isoformat()} is beyond the calendar.")
+    while lo < hi:  # the first day by which n working days have passed: itself a working day
+        mid = (lo + hi) // 2
+        if working_days_between(d, dt.date.fromordinal(mid), region) >= n:
+            hi = mid
+        else:
+            lo = mid + 1
+    return dt.date.fromordinal(lo)
 
 
 def working_days_between(start: dt.date, end: dt.date, region: str = DEFAULT_REGION) -> int:
@@ -117,12 +169,11 @@ def working_days_between(start: dt.date, end: dt.date, region: str = DEFAULT_REG
 
     ``start`` is day 0, so this counts the working days in (start, end]. It is 0
     when ``end`` is on or before ``start`` (never negative). "Late by N working
-    days" is ``working_days_between(deadline date, submission date)``.
+    days" is ``working_days_between(deadline date, submission date)``. Constant time
+    for any two dates: weekdays by arithmetic, less the bank holidays found by bisection.
     """
-    _subdiv(region)
-    count = 0
-    d = start + _ONE_DAY
-    while d <= end:
-        count += is_working_day(d, region)
-        d += _ONE_DAY
-    return count
+    subdiv = _subdiv(region)
+    if end <= start:
+        return 0
+    a, b = start.toordinal(), end.toordinal()
+    return _weekdays_upto(b) - _weekdays_upto(a) - _holidays_in(subdiv, a, b)
