@@ -145,21 +145,40 @@ def scan(text: str, skip: Iterable[str] = ()) -> list[tuple[str, str]]:
     return list(seen.values())
 
 
+def _pieces(text: str, skip: Iterable[str]) -> list[tuple[str, bool]]:
+    """``text`` as pieces (text, is a masked item), the personal data in it masked."""
+    parts, at = [], 0
+    for m in sorted(find_all(text, skip), key=lambda m: m.start):
+        if m.start < at:  # overlapping spans cannot happen (matches are blanked), but never unmask
+            continue
+        parts += [(text[at:m.start], False), (m.masked, True)]
+        at = m.end
+    parts.append((text[at:], False))
+    return parts
+
+
 def mask_all(text: str, skip: Iterable[str] = ()) -> str:
     """``text`` with every piece of personal data in it replaced by its masked rendering."""
     if not isinstance(text, str):
         return text
-    matches = sorted(find_all(text, skip), key=lambda m: m.start)
-    if not matches:
-        return text
-    parts, at = [], 0
-    for m in matches:
-        if m.start < at:  # overlapping spans cannot happen (matches are blanked), but never unmask
-            continue
-        parts += [text[at:m.start], m.masked]
-        at = m.end
-    parts.append(text[at:])
-    return "".join(parts)
+    parts = _pieces(text, skip)
+    return text if len(parts) == 1 else "".join(piece for piece, _masked in parts)
+
+
+def cut(text: str, limit: int, skip: Iterable[str] = ()) -> str:
+    """``text`` masked, then cut to at most ``limit`` characters: scanned whole first, so an item
+    across the limit is still found (issue 19 item 6), and never cut inside a masked item, which is
+    left out whole rather than shown in part."""
+    out, size = [], 0
+    for piece, masked in _pieces(text, skip):
+        room = limit - size
+        if len(piece) > room:
+            if not masked:
+                out.append(piece[:room])
+            break
+        out.append(piece)
+        size += len(piece)
+    return "".join(out)
 
 
 _FORMULA_TEXT = re.compile(r'"(?:[^"]|"")*"')

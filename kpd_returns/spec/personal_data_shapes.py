@@ -117,12 +117,12 @@ NINO = re.compile(
     rf"|{_SEP}{{0,2}}\d{{6}}| {{0,2}}(?:\d{{2}} {{1,2}}\d{{2}} {{1,2}}\d{{2}}|\d{{3}} {{1,2}}\d{{3}})"
     r")(?![A-Za-z0-9])")
 
-# A date after a birth keyword, with up to three spaces and one joining word or sign between:
+# A date after a birth keyword, with up to three spaces, a joining word and a sign between:
 # "DOB 01/02/1980", "DOB=02/03/1975", "date of birth is 14/03/1981", "born on 3 March 1985".
 DATE = (r"(?:\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}|\d{4}-\d{2}-\d{2}"
         r"|\d{1,2}(?:st|nd|rd|th)? {1,3}[A-Za-z]{3,9},? {1,3}\d{4})")
 DOB = re.compile(r"(?<![A-Za-z])(?:d\.? ?o\.? ?b\.?|date {1,3}of {1,3}birth|birth ?date|birthday|born|b\.)"
-                 r" {0,3}(?:[:=\-]|is|was|on)? {0,3}(" + DATE + r")(?!\d)", re.I)
+                 r" {0,3}(?:(?:is|was|on) {0,3})?[:=\-]? {0,3}(" + DATE + r")(?!\d)", re.I)
 
 # UK phone numbers: mobiles, landlines and 08 numbers after 0, +44, 0044 or a bare 44
 # (447700900124), the digits grouped by spaces, dashes, dots or brackets. A date followed by a
