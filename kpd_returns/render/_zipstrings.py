@@ -1,5 +1,6 @@
-"""The text a copy keeps, with personal data masked: shared strings, inline strings and any other
-part's text nodes, masked cell by cell so a finding can say which cells were masked.
+"""The text a copy keeps, with personal data masked: shared strings (their phonetic runs too), inline
+strings and any other part's text nodes (rich text with its runs joined, headers and footers without
+their codes), masked cell by cell so a finding can say which cells were masked.
 """
 
 from __future__ import annotations
@@ -37,12 +38,14 @@ _TAG_NAME = re.compile(rb"<(?:[\w.-]+:)?([\w.-]+)")
 
 def mask_text_nodes(pkg: Package, part: str, mask: Callable[[str], str]) -> set[str]:
     """Every text node of ``part`` (inline strings, formula results and formulas, header and footer
-    text, comment text) that ``mask`` changes is replaced by its masked text; the references of the
-    cells changed. A rich-text inline string is masked as a whole (its runs joined) first."""
+    text, comment text and authors, property values) that ``mask`` changes is replaced by its masked
+    text; the references of the cells changed. Rich text (an inline string, a comment's text, a text
+    box's paragraph) is masked as a whole, its runs joined, first; a header or footer section is
+    masked without its formatting codes ("&LAB123456C" holds an NI number)."""
     data = pkg.read(part)
     check_utf8(data, part)
     changed: set[str] = set()
-    for masker, pattern in ((_whole_inline, _INLINE_RICH), (_text_node, _TEXT_NODE)):
+    for masker, pattern in ((_whole_rich, _RICH), (_header_footer, _HEADER_FOOTER), (_text_node, _TEXT_NODE)):
         edits, cells, n = Edits(data), _Cells(data), 0
         for m in pattern.finditer(data):
             new = masker(data, m, mask)
@@ -79,22 +82,67 @@ def _text_node(data: bytes, m: re.Match, mask: Callable[[str], str]) -> bytes | 
     return None if new == text else b">" + xml_text(clean(new)) + b"<"
 
 
-_INLINE_RICH = re.compile(rb"<((?:[\w.-]+:)?)is>((?:(?!</(?:[\w.-]+:)?is>).)*?<(?:[\w.-]+:)?r>.*?)</\1is>", re.S)
+# An element holding rich text in runs: an inline string (<is>), a comment's <text>, a DrawingML
+# paragraph (<a:p>) in a text box, a chart or a shape. Its runs are joined before masking.
+_RICH = re.compile(rb"<((?:[\w.-]+:)?)(is|text|p)(\s[^>]*)?>((?:(?!</(?:[\w.-]+:)?(?:is|text|p)>).)*?"
+                   rb"<(?:[\w.-]+:)?r>.*?)</\1\2>", re.S)
 
 
-def _whole_inline(_data: bytes, m: re.Match, mask: Callable[[str], str]) -> bytes | None:
-    """A rich-text inline string (<is> with runs) whose joined text holds personal data: one plain run."""
-    text = xml_string(m.group(2))
+def _whole_rich(_data: bytes, m: re.Match, mask: Callable[[str], str]) -> bytes | None:
+    """Rich text whose joined text holds personal data: one plain run of the masked text."""
+    text = xml_string(m.group(4))
     new = mask(text)
     if new == text:
         return None
-    p = m.group(1).decode()
-    return (f"<{p}is><{p}t xml:space=\"preserve\">".encode() + xml_text(clean(new)) + f"</{p}t></{p}is>".encode())
+    p, name, attrs = m.group(1).decode(), m.group(2).decode(), (m.group(3) or b"").decode()
+    body = xml_text(clean(new))
+    if name == "p":  # DrawingML: <a:p><a:r><a:t>...</a:t></a:r></a:p>
+        inner = f"<{p}r><{p}t>".encode() + body + f"</{p}t></{p}r>".encode()
+    else:
+        inner = f'<{p}t xml:space="preserve">'.encode() + body + f"</{p}t>".encode()
+    return f"<{p}{name}{attrs}>".encode() + inner + f"</{p}{name}>".encode()
+
+
+# Headers and footers: "&L", "&C" and "&R" start the sections; the other codes format (&B, &"Arial",
+# &12, &KFF0000) or insert a field (&P, &D...). A datum is looked for in a section's text without
+# them; a section holding one is replaced by its masked text (its formatting and fields dropped).
+_HEADER_FOOTER = re.compile(rb"<((?:[\w.-]+:)?)((?:odd|even|first)(?:Header|Footer))>([^<]*)</\1\2>")
+_HF_SECTION = re.compile(r"(&[LCR])")
+_HF_CODE = re.compile(r'&(?:"[^"]*"|\d{1,3}|K[0-9A-Fa-f]{6}|K\d{2}[+-]\d{3}|[PNDTFAZG]|[BIUESXYOH]|&)')
+
+
+def _hf_visible(section: str) -> str:
+    return _HF_CODE.sub(lambda c: "&" if c.group() == "&&" else (" " if c.group()[1:] in "PNDTFAZG" else ""),
+                        section)
+
+
+def _header_footer(_data: bytes, m: re.Match, mask: Callable[[str], str]) -> bytes | None:
+    text = html.unescape(m.group(3).decode("utf-8", "replace"))
+    parts = _HF_SECTION.split(text)  # [before, "&L", section, "&C", section, ...]
+    out, changed = [], False
+    for i, part in enumerate(parts):
+        if i % 2 == 0:
+            visible = _hf_visible(part)
+            masked = mask(visible)
+            if masked != visible:
+                part, changed = masked.replace("&", "&&"), True
+        out.append(part)
+    if not changed:
+        return None
+    p, name = m.group(1).decode(), m.group(2).decode()
+    return f"<{p}{name}>".encode() + xml_text(clean("".join(out))) + f"</{p}{name}>".encode()
+
+
+def phonetic_text(fragment: bytes) -> str:
+    """The text of the phonetic runs (<rPh>) of a string item: readings a person typed, kept apart."""
+    return " ".join(xml_string(m.group(0)[m.group(0).index(b">") + 1:]) for m in _RPH.finditer(fragment))
 
 
 class SharedStrings:
     """The shared string table, with every item ``mask`` changes replaced by its masked text (plain,
-    no runs), so the raw text survives in no part of the copy whichever cells share it."""
+    no runs), so the raw text survives in no part of the copy whichever cells share it. An item whose
+    phonetic runs hold personal data is replaced by its text without them. ``masked``: the items whose
+    text changed."""
 
     def __init__(self, pkg: Package, book: "Workbook", mask: Callable[[str], str]):
         rel = next((r for r in book.rels.items if r.get("Type") == RT + "sharedStrings"), None)
@@ -107,12 +155,15 @@ class SharedStrings:
         els = scan(data, self.part, pkg.label, {("sst",): {"si"}})
         edits = Edits(data)
         for index, si in enumerate(els[1:]):
-            text = xml_string(data[si.head_end:si.close])
+            fragment = data[si.head_end:si.close]
+            text = xml_string(fragment)
             new = mask(text)
-            if new != text:
+            phonetic = phonetic_text(fragment) if b"rPh" in fragment else ""
+            if new != text or mask(phonetic) != phonetic:  # the item, phonetic runs dropped
                 p = si.prefix
                 edits.replace(si.start, si.end, f'<{si.tag}><{p}t xml:space="preserve">'.encode()
                               + xml_text(clean(new)) + f"</{p}t></{si.tag}>".encode())
-                self.masked.add(index)
+                if new != text:
+                    self.masked.add(index)
         if self.masked:
             pkg.write(self.part, edits.result())
