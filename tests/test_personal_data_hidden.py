@@ -210,3 +210,34 @@ def _opens_with_the_sheet_renamed(path: Path) -> None:
     formulas = [c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row
                 if isinstance(c.value, str) and c.value.startswith("=") and "Notes" in c.value]
     assert formulas == ["='Notes MLxxxxx7C'!A1"], formulas
+
+
+def _rich(data: bytes, marker: str, runs: list[str]) -> bytes:
+    """``data`` with the string ``marker`` (shared or inline) written as rich text in ``runs``, raw XML."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    rich = "".join(f"<r><rPr><b/></rPr><t>{run}</t></r>" if i % 2 else f"<r><t>{run}</t></r>"
+                   for i, run in enumerate(runs)).encode()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            body = re.sub(rb"<t(?: [^>]*)?>" + marker.encode() + rb"</t>", lambda _m: rich, body)
+            dst.writestr(info, body)
+    with zipfile.ZipFile(io.BytesIO(out.getvalue())) as z:
+        blob = b"".join(z.read(n) for n in z.namelist())
+    assert runs[-1].encode() in blob and marker.encode() not in blob
+    return out.getvalue()
+
+
+def test_validate_scans_a_cell_split_across_runs_as_one_string(tmp_path):
+    """A contact cell holding 'Call AB12' + '3456C' (bold) and 'jo.split@exa' + 'mple.com': one NI
+    number and one e-mail address, found at the cell and quoted masked."""
+    b = InboxBuilder(tmp_path / "in")
+    data = b.workbook("mmir", "2026-10", Provider(1, "Test Provider 01 Ltd", "file"), contact="SPLIT-CONTACT")
+    data = _rich(data, "SPLIT-CONTACT", ["Call AB12", "3456C or jo.split@exa", "mple.com"])
+    path = b.put_file("files/split.xlsx", data, "rejected")
+    proc = run_cli("validate", str(path), "--format", "json", cwd=tmp_path)
+    report = json.loads(proc.stdout)["files"][0]
+    found = sorted(f["found"] for f in report["findings"] if f["code"] == "personal-data")
+    assert found == ["AB*****6C", "j***@***.com"], report["findings"]
+    assert_no_leak(None, ["AB123456C", "jo.split@example.com"], streams=[proc.stdout, proc.stderr])
