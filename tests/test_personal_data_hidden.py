@@ -27,6 +27,7 @@ import pytest
 from leakcheck import assert_no_leak
 from openpyxl.comments import Comment
 from openpyxl.packaging.custom import StringProperty
+from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from test_consolidate_gen import InboxBuilder, Provider
 
@@ -82,6 +83,7 @@ def _with_openpyxl(data: bytes, comment_sheet: str) -> bytes:
     ws.oddFooter.right.text = f"Sent by {PLACES['footer']}"
     ws.oddFooter.right.font = "Arial,Bold"
     ws["H7"] = f"='{SHEET}'!A1"
+    wb.defined_names["NotesList"] = DefinedName("NotesList", attr_text=f"'{SHEET}'!$A$1:$A$2")
     ws["H8"] = "Link"
     ws["H8"].hyperlink = f"mailto:{PLACES['external link']}"
     ws["H8"].hyperlink.tooltip = f"Ask {PLACES['hyperlink tooltip']}"
@@ -210,6 +212,7 @@ def _opens_with_the_sheet_renamed(path: Path) -> None:
     formulas = [c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row
                 if isinstance(c.value, str) and c.value.startswith("=") and "Notes" in c.value]
     assert formulas == ["='Notes MLxxxxx7C'!A1"], formulas
+    assert wb.defined_names["NotesList"].attr_text == "'Notes MLxxxxx7C'!$A$1:$A$2"
 
 
 def _rich(data: bytes, marker: str, runs: list[str]) -> bytes:

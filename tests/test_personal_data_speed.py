@@ -143,3 +143,25 @@ def test_a_customer_insight_return_of_worst_question_2_answers_validates_in_seco
     pd = [f for f in report["findings"] if f["code"] == "personal-data"]
     assert [f["ref"] for f in pd] == ["Responses!" + cell_of("insight", "q2_reason", "row9")[1]]
     assert code == 1
+
+
+def test_the_other_text_checks_are_linear_too():
+    """The coded text patterns of the shipped specs (a field's ``pattern``, matched whole) and the
+    parsing of a number or date typed as text, over every worst shape at 32,767 characters."""
+    import re
+
+    from kpd_returns.read.values import parse
+    from kpd_returns.spec.return_spec import load_all
+
+    fields = [f for spec in load_all().values() for _sheet, f in spec.fields_by_id.values()]
+    patterns = sorted({f.pattern for f in fields if f.pattern})
+    assert patterns  # the KPD period field at least
+    typed = list({f.type: f for f in fields if f.type != "text"}.values())  # one field of each type
+    shapes = [_shape(name, N) for name in WORST] + [_shape(name, N) + "x" for name in WORST]
+    start = time.process_time()
+    for text in shapes:
+        for pattern in patterns:
+            re.fullmatch(pattern, text)
+        for field in typed:
+            parse(field, text)
+    assert time.process_time() - start < 10

@@ -62,11 +62,11 @@ def mask_package(pkg: Package, mask: Callable[[str], str] = mask_all
     if _rename_sheets(pkg, book, mask):
         book = Workbook(pkg)
     shared = SharedStrings(pkg, book, mask)
-    texts = {part: mask_text_nodes(pkg, part, mask) for part in text_parts(pkg, book)}
+    texts = {part: mask_text_nodes(pkg, part, mask) for part in text_parts(pkg, book) + [book.part]}
     for part in pkg.names():
         if _XML_PART.match(part):
             _mask_attributes(pkg, part, mask)
-    return book, shared, texts
+    return Workbook(pkg), shared, texts  # read again: its part and relationships may have changed
 
 
 def masked_copy(data: bytes, label: str) -> bytes:

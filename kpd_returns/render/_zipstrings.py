@@ -75,10 +75,15 @@ class _Cells:
         return {self.starts[i].group(1).decode().upper()}
 
 
+# Elements holding a formula (a cell's, a defined name's, a validation's or conditional format's, a
+# chart series'): only their text literals are masked, so a reference such as AB123456 keeps working.
+_FORMULA_TAGS = {b"f", b"definedName", b"formula", b"formula1", b"formula2"}
+
+
 def _text_node(data: bytes, m: re.Match, mask: Callable[[str], str]) -> bytes | None:
     text = html.unescape(m.group(1).decode("utf-8", "replace"))
     tag = _TAG_NAME.match(data, data.rfind(b"<", 0, m.start()))
-    new = mask_formula(text) if tag and tag.group(1) == b"f" else mask(text)
+    new = mask_formula(text) if tag and tag.group(1) in _FORMULA_TAGS else mask(text)
     return None if new == text else b">" + xml_text(clean(new)) + b"<"
 
 
