@@ -80,7 +80,7 @@ def normalise(text: str) -> tuple[str, "list[int] | range"]:
 # without one costs nothing): the local part is matched backwards in the reversed text and the domain
 # forwards, each over a run that holds no "@", so each character is looked at a bounded number of times.
 _LOCAL_BACK = re.compile(r" ?[\w.%+'-]+")  # on the reversed text: an optional space, then the local part
-_DOMAIN_SHAPE = r" ?[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}(?![\w-])"
+_DOMAIN_SHAPE = r" ?[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}"
 _DOMAIN = re.compile(_DOMAIN_SHAPE)
 # Each "@" with a local part's character before it and a domain after it: the candidates. Its look-ahead
 # from one "@" stops at the next (a domain holds none), so the candidates cost linear time together.
@@ -108,12 +108,13 @@ def find_emails(norm: str) -> Iterator[tuple[int, int, None]]:
 
 # National Insurance numbers: two letters, six digits and a suffix A-D, written compactly
 # (AB123456C) or with spaces, dashes, dots, slashes, colons or underscores between the groups. Without
-# a suffix the digits must be compact or split by spaces only, so "on 12/05/26" (a date) is not one.
+# a suffix the digits must be compact or split by spaces only, so "on 12/05/26" (a date) is not one;
+# a small suffix letter must touch the digits, so "at 10:15:00 a customer" (a time) is not one either.
 _SEP = r"[ ./_:-]"
 NINO = re.compile(
     r"(?<![A-Za-z0-9])[A-Za-z]{2}(?:"
     rf"{_SEP}{{0,2}}(?:\d{{6}}|\d{{2}}{_SEP}{{1,2}}\d{{2}}{_SEP}{{1,2}}\d{{2}}|\d{{3}}{_SEP}{{1,2}}\d{{3}})"
-    rf"{_SEP}{{0,2}}[A-Da-d]"
+    rf"(?:{_SEP}{{0,2}}[A-D]|[./_:-]{{0,2}}[a-d])"
     rf"|{_SEP}{{0,2}}\d{{6}}| {{0,2}}(?:\d{{2}} {{1,2}}\d{{2}} {{1,2}}\d{{2}}|\d{{3}} {{1,2}}\d{{3}})"
     r")(?![A-Za-z0-9])")
 
