@@ -244,3 +244,28 @@ def test_validate_scans_a_cell_split_across_runs_as_one_string(tmp_path):
     found = sorted(f["found"] for f in report["findings"] if f["code"] == "personal-data")
     assert found == ["AB*****6C", "j***@***.com"], report["findings"]
     assert_no_leak(None, ["AB123456C", "jo.split@example.com"], streams=[proc.stdout, proc.stderr])
+
+
+def test_a_damaged_comments_part_gives_no_copy_in_one_sentence_not_a_hang(returns, tmp_path):
+    """Text parts are masked with patterns that assume well-formed XML: a comments part of 40,000
+    unclosed rich-text elements (not read by the validator) is refused at once, never scanned for
+    minutes, and no copy is written."""
+    import time
+
+    base, zip_path, _ = returns
+    src = zipfile.ZipFile(zip_path)
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if re.fullmatch(r"xl/comments/comment\d+\.xml", info.filename):
+                body = body.replace(b"<commentList>", b"<commentList>" + b"<text><r><t>x</t></r>" * 40000)
+            dst.writestr(info, body)
+    path = tmp_path / "damaged.xlsx"
+    path.write_bytes(data.getvalue())
+    start = time.monotonic()
+    proc = run_cli("validate", str(path), "--annotate", str(tmp_path / "copy.xlsx"), cwd=tmp_path)
+    assert time.monotonic() - start < 60
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "copy.xlsx").exists()
+    assert "damaged.xlsx" in proc.stdout + proc.stderr

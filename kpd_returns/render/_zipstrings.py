@@ -10,8 +10,10 @@ import html
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
+from xml.parsers import expat
 
 from ..spec.personal_data import mask_formula
+from ._xlsx import CopyError
 from ._zippackage import RT, Edits, Package, check_utf8, clean, scan, xml_text
 from ._zipmeta import resolve
 
@@ -44,6 +46,7 @@ def mask_text_nodes(pkg: Package, part: str, mask: Callable[[str], str]) -> set[
     masked without its formatting codes ("&LAB123456C" holds an NI number)."""
     data = pkg.read(part)
     check_utf8(data, part)
+    well_formed(data, part, pkg.label)  # the patterns below assume it: an unclosed element would cost O(n) each
     changed: set[str] = set()
     for masker, pattern in ((_whole_rich, _RICH), (_header_footer, _HEADER_FOOTER), (_text_node, _TEXT_NODE)):
         edits, cells, n = Edits(data), _Cells(data), 0
@@ -57,6 +60,20 @@ def mask_text_nodes(pkg: Package, part: str, mask: Callable[[str], str]) -> set[
             data = edits.result()
             pkg.write(part, data)
     return changed
+
+
+def well_formed(data: bytes, part: str, label: str) -> None:
+    """CopyError unless ``part`` is well-formed XML without a DOCTYPE (expat, no Python callbacks per element)."""
+    p = expat.ParserCreate()
+
+    def refuse(*_args) -> None:
+        raise CopyError(f"{label} contains XML that is not allowed (a DOCTYPE), so no copy was made.")
+
+    p.StartDoctypeDeclHandler = p.EntityDeclHandler = refuse
+    try:
+        p.Parse(data, True)
+    except expat.ExpatError as exc:
+        raise CopyError(f"{label} has damaged XML in {part}, so no copy was made ({exc}).") from None
 
 
 class _Cells:
