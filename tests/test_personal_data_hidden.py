@@ -269,3 +269,13 @@ def test_a_damaged_comments_part_gives_no_copy_in_one_sentence_not_a_hang(return
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "copy.xlsx").exists()
     assert "damaged.xlsx" in proc.stdout + proc.stderr
+
+
+def test_hidden_places_raise_no_finding_and_are_never_quoted(returns, tmp_path):
+    """The decision (README, "Personal data"): only the return's cells are checked, so the hidden
+    places raise no finding of their own; the report quotes none of them."""
+    _base, zip_path, _ = returns
+    proc = run_cli("validate", str(zip_path), "--format", "json", cwd=tmp_path)
+    report = json.loads(proc.stdout)["files"][0]
+    assert [f["code"] for f in report["findings"]] == ["below-minimum"]
+    assert_no_leak(None, NEEDLES, streams=[proc.stdout, proc.stderr])
