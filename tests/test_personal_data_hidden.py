@@ -28,6 +28,7 @@ from leakcheck import assert_no_leak
 from openpyxl.comments import Comment
 from openpyxl.packaging.custom import StringProperty
 from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.table import Table
 from openpyxl.worksheet.datavalidation import DataValidation
 from test_consolidate_gen import InboxBuilder, Provider
 
@@ -50,6 +51,8 @@ PLACES = {
     "sheet name": "ML777777C",
     "hyperlink tooltip": "WX999999D",
     "external link": "link.mailto@example.com",
+    "table column name": "AB313131C",
+    "custom XML": "jane.cx@example.com",
 }
 NEEDLES = list(PLACES.values())
 SHEET = f"Notes {PLACES['sheet name']}"
@@ -69,6 +72,8 @@ def _with_openpyxl(data: bytes, comment_sheet: str) -> bytes:
     notes = wb.create_sheet(SHEET)
     notes["A1"] = "Notes for the central team"
     notes["A2"] = "SPLIT-HERE"  # made rich text in two runs below
+    notes["A4"], notes["B4"], notes["A5"], notes["B5"] = f"Ref {PLACES['table column name']}", "Count", "x", 1
+    notes.add_table(Table(displayName="NotesTable", ref="A4:B5"))
     ws_target = wb[comment_sheet]
     ws_target["H2"].comment = Comment("COMMENT-HERE", PLACES["comment author"])
     wb.custom_doc_props.append(StringProperty(name="Owner", value=PLACES["custom property value"]))
@@ -130,6 +135,7 @@ def _raw_xml(data: bytes) -> bytes:
                 assert split[4:].encode() in body
             dst.writestr(info, body)
         dst.writestr("xl/sharedStrings.xml", sst)
+        dst.writestr("customXml/item1.xml", f"<owner><mail>{PLACES['custom XML']}</mail></owner>".encode())
     return out.getvalue()
 
 

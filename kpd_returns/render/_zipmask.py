@@ -6,10 +6,11 @@ workbook is masked (``spec.personal_data.mask_all``):
 
 * cell text: shared strings (their phonetic runs too) and inline strings, rich text as one string;
 * the text of comments, threaded comments, their authors, text boxes, charts, headers and footers,
-  and the document properties (core, app, custom);
+  external links' cached values, custom XML and the document properties (core, app, custom);
 * attributes a person typed: data-validation prompts and error texts and their titles, a link's
   tooltip and text, a person's name in threaded comments, a custom property's name, the target of
-  an external link (mailto:), the text items of a pivot cache;
+  an external link (mailto:), the text items of a pivot cache, a table's column names, a picture's
+  alternative text;
 * sheet names: a sheet whose name holds personal data is renamed (masked, with x for each hidden
   character, as in a copy's file name, because Excel refuses * in a sheet name), and every
   reference to it in every part (formulas, defined names, links, the list of titles) follows.
@@ -37,19 +38,22 @@ _ATTRS: dict[str, tuple[str, ...]] = {
     "property": ("name",),
     "Relationship": ("Target",),  # external targets only
     "s": ("v",),  # pivot cache items
+    "tableColumn": ("name",),  # a table's header, as its cell says it
+    "cNvPr": ("descr", "title"),  # a picture's or shape's alternative text
 }
-_START = re.compile(rb"<(?:[\w.-]+:)?(dataValidation|hyperlink|person|property|Relationship|s)(?=[\s/>])"
+_START = re.compile(rb"<(?:[\w.-]+:)?(dataValidation|hyperlink|person|property|Relationship|s|tableColumn|cNvPr)"
+                    rb"(?=[\s/>])"
                     rb"""(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*/?>""")
 _ATTR = re.compile(rb"""(\s(?:[\w.-]+:)?)([\w.-]+)(\s*=\s*)(?:"([^"]*)"|'([^']*)')""")
 _XML_PART = re.compile(r".*\.(xml|rels)$", re.I)
-_TEXT_PART = re.compile(r"(xl/(comments[^/]*|comments/[^/]*|(threadedComments|drawings|charts|persons)/[^/]*)"
-                        r"|docProps/(core|app|custom))\.xml$", re.I)
+_TEXT_PART = re.compile(r"(xl/(comments[^/]*|(comments|threadedComments|drawings|charts|persons|externalLinks)/[^/]*)"
+                        r"|docProps/(core|app|custom)|customXml/item[^/]*)\.xml$", re.I)
 
 
 def text_parts(pkg: Package, book: Workbook) -> list[str]:
-    """The parts whose text may hold what a provider typed: every worksheet, comments part, drawing
-    (text boxes) and chart, and the document properties."""
-    sheets = [p for p in (book.part_of(el, "worksheet") for el in book.sheet_els) if p]
+    """The parts whose text may hold what a provider typed: every sheet, comments part, drawing (text
+    boxes) and chart, the cached values of external links, custom XML and the document properties."""
+    sheets = [p for p in (book.part_of(el) for el in book.sheet_els) if p]
     notes = [n for n in pkg.names() if _TEXT_PART.match(n)]
     return sorted(set(sheets + notes))
 
