@@ -117,3 +117,26 @@ def test_the_annotated_copy_shows_the_explanation(tmp_path):
     assert f'Explained by the provider: "{WHY}"' in wb[sheet][cell].comment.text
     findings = wb.worksheets[0]
     assert any(WHY in str(c.value) for row in findings.iter_rows() for c in row)
+
+
+def test_a_sentence_is_scanned_whole_before_it_is_cut_issue19_item6():
+    """An NI number or e-mail address across character 500 (where the sentence is cut) is found: the
+    row explains nothing, and no fragment of it ("QQ-12-34-56", "john.smith@exam") is kept anywhere."""
+    import json
+
+    ref = only(check("kpd", kpd_cells("Q1", **ODD)), "implausible-value").ref
+    for item, fragment in (("QQ-12-34-56-C", "QQ-12-34-56"), ("john.smith@example.com", "john.smith@exam")):
+        text = "A large employer recruitment drive. " + "x" * (X.MAX_TEXT - 36 - len(fragment)) + " " + item
+        assert text.index(item) < X.MAX_TEXT < text.index(item) + len(item)
+        report = check("kpd", kpd_cells("Q1", **ODD), edit=explain(("implausible-value", ref, text)))
+        assert only(report, "personal-data").cell == "C5"
+        assert only(report, "implausible-value").status == "open"
+        blob = json.dumps([f.to_dict() for f in report.findings]) + repr(report.explanations)
+        assert fragment not in blob and fragment[:9] not in blob
+
+
+def test_a_long_clean_sentence_is_kept_to_500_characters():
+    ref = only(check("kpd", kpd_cells("Q1", **ODD)), "implausible-value").ref
+    text = WHY + " " + "More detail follows. " * 40
+    q = only(check("kpd", kpd_cells("Q1", **ODD), edit=explain(("implausible-value", ref, text))), "implausible-value")
+    assert q.status == "explained" and q.explanation == text[:X.MAX_TEXT]

@@ -53,3 +53,17 @@ def test_a_field_may_skip_kinds_but_the_rest_are_still_found(case):
 def test_masking_keeps_the_text_around_the_match():
     text = "Called\u00a0on 07700\u00a0900123 about AB-12-34-56-C, see SW1A\u00a0\u00a01AA."
     assert mask_all(text) == "Called\u00a0on 07***\u00a0***123 about AB-**-**-*6-C, see SW**\u00a0\u00a0***."
+
+
+@pytest.mark.parametrize("case", SHAPES["positive"], ids=lambda c: c["text"].encode("unicode_escape").decode())
+def test_a_cut_at_any_length_keeps_no_part_of_an_item_issue19_item6(case):
+    """``cut`` masks the whole text, then cuts: at every length, the result is a prefix of the masked
+    text (a masked item is left out whole where it would be cut), and holds no raw part of the item."""
+    from kpd_returns.spec.personal_data import cut
+
+    masked = mask_all(case["text"])
+    for limit in range(len(case["text"]) + 2):
+        shown = cut(case["text"], limit)
+        assert len(shown) <= limit and masked.startswith(shown)
+        assert case["raw"] not in shown
+        assert not [m for m in find_all(shown) if m.kind == case["kind"]]

@@ -34,7 +34,7 @@ from .context import FileCheck, spec_index
 from .explanations import Explanation, apply as apply_explanations, for_ledger, read_explanations
 from .fields import check_fields
 from .period import check_period, report_unrun
-from ..spec.personal_data import check_personal_data, mask_all
+from ..spec.personal_data import check_personal_data, cut, mask_all
 from .registry import run_rules
 from .totals import recompute
 
@@ -144,7 +144,7 @@ def prepare(source: Any, *, name: str | None = None, specs: dict[str, ReturnSpec
 
 
 def failed(label: str, exc: BaseException) -> Finding:
-    detail = f"{type(exc).__name__}: {exc}".strip().rstrip(":")[:200]
+    detail = cut(f"{type(exc).__name__}: {exc}".strip().rstrip(":"), 200)  # masked whole, then cut
     return F.make("file-check-failed", file=label, detail=detail)
 
 

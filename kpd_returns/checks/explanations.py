@@ -9,7 +9,9 @@ that sentence, instead of open. The rules the issue sets:
 * a row naming no current query is itself a query (``explanation-unmatched``), so a stale
   explanation copied from last month's return does not pass unnoticed;
 * the sentence is free text typed by a provider: scanned for personal data like every text
-  cell; a row holding any is a ``personal-data`` error and explains nothing.
+  cell, whole, before it is cut to ``MAX_TEXT`` characters for the reports and the ledger (issue 19
+  item 6: an NI number across the cut went out as a fragment); a row holding any is a
+  ``personal-data`` error and explains nothing.
 
 The cross-return queries (a restatement, a year-to-date break) are found when the ledger
 compares returns, not when one file is checked: a row naming one is kept with the report
@@ -23,7 +25,7 @@ from dataclasses import dataclass, replace
 
 from ..spec import findings as F
 from ..spec.findings import QUERY_CODES, Finding
-from ..spec.personal_data import scan
+from ..spec.personal_data import cut, scan
 from ..read.workbook import WorkbookData
 from .cross_checks import CROSS_RETURN_CODES
 
@@ -38,7 +40,7 @@ MAX_TEXT = 500
 
 @dataclass(frozen=True)
 class Explanation:
-    """One row of the Explanations sheet, as typed (the text is scanned before it is used)."""
+    """One row of the Explanations sheet, as typed (the text is scanned whole before it is used)."""
 
     row: int
     code: str
@@ -48,6 +50,11 @@ class Explanation:
     @property
     def at(self) -> str:
         return f"C{self.row}"
+
+    @property
+    def shown(self) -> str:
+        """The sentence as the reports and the ledger keep it: masked, then cut to MAX_TEXT characters."""
+        return cut(self.text, MAX_TEXT)
 
 
 def read_explanations(wb: WorkbookData) -> list[Explanation]:
@@ -61,7 +68,7 @@ def read_explanations(wb: WorkbookData) -> list[Explanation]:
     for r in rows:
         code, cell, text = (_text(cells.get((r, c))) for c in (CODE_COL, CELL_COL, TEXT_COL))
         if code or text:
-            out.append(Explanation(r, code, cell, text[:MAX_TEXT]))
+            out.append(Explanation(r, code, cell, text))  # whole: cut only after the scan (.shown)
     return out
 
 
@@ -117,7 +124,7 @@ def apply(findings: list[Finding], explanations: list[Explanation], guidance: st
         queries = [i for i in matched if out[i].code in QUERY_CODES and out[i].explanation is None]
         if queries:
             for i in queries:
-                out[i] = replace(out[i], explanation=e.text)
+                out[i] = replace(out[i], explanation=e.shown)
             continue
         if e.code.strip().lower() in CROSS_RETURN_CODES:
             continue  # judged by the ledger's cross-return checks, not from one file
@@ -130,7 +137,7 @@ def apply(findings: list[Finding], explanations: list[Explanation], guidance: st
 def for_ledger(explanations: list[Explanation]) -> list[tuple[int, str, str, str]]:
     """The rows explaining cross-return queries, as (row, code, cell, text), for the ledger; a row
     with personal data in it is left out (``apply`` reports it)."""
-    return [(e.row, e.code.strip().lower(), e.cell, e.text) for e in explanations
+    return [(e.row, e.code.strip().lower(), e.cell, e.shown) for e in explanations
             if e.code.strip().lower() in CROSS_RETURN_CODES and e.text
             and not (scan(e.text) or scan(e.cell) or scan(e.code))]
 

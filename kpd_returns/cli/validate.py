@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..spec.personal_data import mask_all
+from ..spec.personal_data import cut, mask_all
 from ..spec.constants import DEFAULT_REGION, EXIT_UNREADABLE, EXIT_VALID, plausible_year, years_text
 from ..spec.model import FileReport
 from ..read.terminal import safe_text
@@ -114,7 +114,7 @@ def crashed_report(path: str, exc: BaseException) -> FileReport:
     name = Path(path).name
     detail = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
     message = (f"The file {name} could not be checked because kpd-returns met an unexpected problem "
-               f"({detail[:200]}). Send the file to the kpd-returns maintainers.")
+               f"({cut(detail, 200)}). Send the file to the kpd-returns maintainers.")
     finding = Finding(code="file-corrupt", severity="error", message=mask_all(" ".join(message.split())))
     return FileReport(path=path, name=name, sha256=_sha256(Path(path)), findings=[finding])
 
@@ -253,7 +253,7 @@ def run(files: Sequence[str | Path], *, as_of: str | None = None, submitted: str
         raise
     except Exception as exc:  # noqa: BLE001 - never a traceback
         where = f" while working on {mask_all(current['file'])}" if current["file"] else ""
-        detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+        detail = cut(" ".join(f"{type(exc).__name__}: {exc}".split()), 300)  # masked whole, then cut
         print(safe_text(f"kpd-returns validate stopped{where} because of an unexpected problem ({detail})."), file=err)
         return EXIT_UNREADABLE
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 from xml.parsers import expat
 
+from ..spec.personal_data import cut
+
 
 class UnreadableFile(Exception):
     """The file cannot be read as a workbook. ``code`` is a findings catalogue code."""
@@ -346,7 +348,7 @@ def _cell_value(t: str | None, v: str | None, inline: list[str], shared: list[st
     try:
         return float(v)
     except ValueError:
-        raise UnreadableFile("file-corrupt", f"a number cell holds '{v[:20]}'") from None
+        raise UnreadableFile("file-corrupt", f"a number cell holds '{cut(v, 20)}'") from None
 
 
 _CELL_REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")

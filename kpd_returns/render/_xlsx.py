@@ -20,6 +20,7 @@ import re
 import tempfile
 import warnings
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 from ..spec.constants import FIXED_TIME, ZIP_TIME
@@ -106,8 +107,10 @@ def check_target(source: Path, out: Path, label: str) -> None:
         raise CopyError(f"{out} is a folder: give a file name for the copy of {label}.")
 
 
-def save_deterministic(wb, out: Path, created: dt.datetime, modified: dt.datetime) -> None:
-    """Save ``wb`` to ``out`` so that the same workbook always gives the same bytes."""
+def save_deterministic(wb, out: Path, created: dt.datetime, modified: dt.datetime,
+                       finish: Callable[[bytes], bytes] | None = None) -> None:
+    """Save ``wb`` to ``out`` so that the same workbook always gives the same bytes; ``finish`` is
+    given the bytes last (``_zipmask.masked_copy``: personal data in every part masked)."""
     from openpyxl.writer.excel import ExcelWriter  # lazily, as in load_full
 
     wb.properties.created = created
@@ -124,7 +127,8 @@ def save_deterministic(wb, out: Path, created: dt.datetime, modified: dt.datetim
             entry.create_system = 3
             entry.external_attr = 0o644 << 16
             dst.writestr(entry, src.read(info.filename), compresslevel=6)
-    write_atomically(out, fixed.getvalue())
+    data = fixed.getvalue()
+    write_atomically(out, finish(data) if finish is not None else data)
 
 
 def write_atomically(out: Path, data: bytes) -> None:

@@ -1,5 +1,6 @@
-"""The text a copy keeps, with personal data masked: shared strings, inline strings and any other
-part's text nodes, masked cell by cell so a finding can say which cells were masked.
+"""The text a copy keeps, with personal data masked: shared strings (their phonetic runs too), inline
+strings and any other part's text nodes (rich text with its runs joined, headers and footers without
+their codes), masked cell by cell so a finding can say which cells were masked.
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ import html
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
+from xml.parsers import expat
 
 from ..spec.personal_data import mask_formula
+from ._xlsx import CopyError
 from ._zippackage import RT, Edits, Package, check_utf8, clean, scan, xml_text
 from ._zipmeta import resolve
 
@@ -37,12 +40,15 @@ _TAG_NAME = re.compile(rb"<(?:[\w.-]+:)?([\w.-]+)")
 
 def mask_text_nodes(pkg: Package, part: str, mask: Callable[[str], str]) -> set[str]:
     """Every text node of ``part`` (inline strings, formula results and formulas, header and footer
-    text, comment text) that ``mask`` changes is replaced by its masked text; the references of the
-    cells changed. A rich-text inline string is masked as a whole (its runs joined) first."""
+    text, comment text and authors, property values) that ``mask`` changes is replaced by its masked
+    text; the references of the cells changed. Rich text (an inline string, a comment's text, a text
+    box's paragraph) is masked as a whole, its runs joined, first; a header or footer section is
+    masked without its formatting codes ("&LAB123456C" holds an NI number)."""
     data = pkg.read(part)
     check_utf8(data, part)
+    well_formed(data, part, pkg.label)  # the patterns below assume it: an unclosed element would cost O(n) each
     changed: set[str] = set()
-    for masker, pattern in ((_whole_inline, _INLINE_RICH), (_text_node, _TEXT_NODE)):
+    for masker, pattern in ((_whole_rich, _RICH), (_header_footer, _HEADER_FOOTER), (_text_node, _TEXT_NODE)):
         edits, cells, n = Edits(data), _Cells(data), 0
         for m in pattern.finditer(data):
             new = masker(data, m, mask)
@@ -54,6 +60,20 @@ def mask_text_nodes(pkg: Package, part: str, mask: Callable[[str], str]) -> set[
             data = edits.result()
             pkg.write(part, data)
     return changed
+
+
+def well_formed(data: bytes, part: str, label: str) -> None:
+    """CopyError unless ``part`` is well-formed XML without a DOCTYPE (expat, no Python callbacks per element)."""
+    p = expat.ParserCreate()
+
+    def refuse(*_args) -> None:
+        raise CopyError(f"{label} contains XML that is not allowed (a DOCTYPE), so no copy was made.")
+
+    p.StartDoctypeDeclHandler = p.EntityDeclHandler = refuse
+    try:
+        p.Parse(data, True)
+    except expat.ExpatError as exc:
+        raise CopyError(f"{label} has damaged XML in {part}, so no copy was made ({exc}).") from None
 
 
 class _Cells:
@@ -72,29 +92,79 @@ class _Cells:
         return {self.starts[i].group(1).decode().upper()}
 
 
+# Elements holding a formula (a cell's, a defined name's, a validation's or conditional format's, a
+# chart series'): only their text literals are masked, so a reference such as AB123456 keeps working.
+_FORMULA_TAGS = {b"f", b"definedName", b"formula", b"formula1", b"formula2"}
+
+
 def _text_node(data: bytes, m: re.Match, mask: Callable[[str], str]) -> bytes | None:
     text = html.unescape(m.group(1).decode("utf-8", "replace"))
     tag = _TAG_NAME.match(data, data.rfind(b"<", 0, m.start()))
-    new = mask_formula(text) if tag and tag.group(1) == b"f" else mask(text)
+    new = mask_formula(text) if tag and tag.group(1) in _FORMULA_TAGS else mask(text)
     return None if new == text else b">" + xml_text(clean(new)) + b"<"
 
 
-_INLINE_RICH = re.compile(rb"<((?:[\w.-]+:)?)is>((?:(?!</(?:[\w.-]+:)?is>).)*?<(?:[\w.-]+:)?r>.*?)</\1is>", re.S)
+# An element holding rich text in runs: an inline string (<is>), a comment's <text>, a DrawingML
+# paragraph (<a:p>) in a text box, a chart or a shape. Its runs are joined before masking.
+_RICH = re.compile(rb"<((?:[\w.-]+:)?)(is|text|p)(\s[^>]*)?>((?:(?!</(?:[\w.-]+:)?(?:is|text|p)>).)*?"
+                   rb"<(?:[\w.-]+:)?r>.*?)</\1\2>", re.S)
 
 
-def _whole_inline(_data: bytes, m: re.Match, mask: Callable[[str], str]) -> bytes | None:
-    """A rich-text inline string (<is> with runs) whose joined text holds personal data: one plain run."""
-    text = xml_string(m.group(2))
+def _whole_rich(_data: bytes, m: re.Match, mask: Callable[[str], str]) -> bytes | None:
+    """Rich text whose joined text holds personal data: one plain run of the masked text."""
+    text = xml_string(m.group(4))
     new = mask(text)
     if new == text:
         return None
-    p = m.group(1).decode()
-    return (f"<{p}is><{p}t xml:space=\"preserve\">".encode() + xml_text(clean(new)) + f"</{p}t></{p}is>".encode())
+    p, name, attrs = m.group(1).decode(), m.group(2).decode(), (m.group(3) or b"").decode()
+    body = xml_text(clean(new))
+    if name == "p":  # DrawingML: <a:p><a:r><a:t>...</a:t></a:r></a:p>
+        inner = f"<{p}r><{p}t>".encode() + body + f"</{p}t></{p}r>".encode()
+    else:
+        inner = f'<{p}t xml:space="preserve">'.encode() + body + f"</{p}t>".encode()
+    return f"<{p}{name}{attrs}>".encode() + inner + f"</{p}{name}>".encode()
+
+
+# Headers and footers: "&L", "&C" and "&R" start the sections; the other codes format (&B, &"Arial",
+# &12, &KFF0000) or insert a field (&P, &D...). A datum is looked for in a section's text without
+# them; a section holding one is replaced by its masked text (its formatting and fields dropped).
+_HEADER_FOOTER = re.compile(rb"<((?:[\w.-]+:)?)((?:odd|even|first)(?:Header|Footer))>([^<]*)</\1\2>")
+_HF_SECTION = re.compile(r"(&[LCR])")
+_HF_CODE = re.compile(r'&(?:"[^"]*"|\d{1,3}|K[0-9A-Fa-f]{6}|K\d{2}[+-]\d{3}|[PNDTFAZG]|[BIUESXYOH]|&)')
+
+
+def _hf_visible(section: str) -> str:
+    return _HF_CODE.sub(lambda c: "&" if c.group() == "&&" else (" " if c.group()[1:] in "PNDTFAZG" else ""),
+                        section)
+
+
+def _header_footer(_data: bytes, m: re.Match, mask: Callable[[str], str]) -> bytes | None:
+    text = html.unescape(m.group(3).decode("utf-8", "replace"))
+    parts = _HF_SECTION.split(text)  # [before, "&L", section, "&C", section, ...]
+    out, changed = [], False
+    for i, part in enumerate(parts):
+        if i % 2 == 0:
+            visible = _hf_visible(part)
+            masked = mask(visible)
+            if masked != visible:
+                part, changed = masked.replace("&", "&&"), True
+        out.append(part)
+    if not changed:
+        return None
+    p, name = m.group(1).decode(), m.group(2).decode()
+    return f"<{p}{name}>".encode() + xml_text(clean("".join(out))) + f"</{p}{name}>".encode()
+
+
+def phonetic_text(fragment: bytes) -> str:
+    """The text of the phonetic runs (<rPh>) of a string item: readings a person typed, kept apart."""
+    return " ".join(xml_string(m.group(0)[m.group(0).index(b">") + 1:]) for m in _RPH.finditer(fragment))
 
 
 class SharedStrings:
     """The shared string table, with every item ``mask`` changes replaced by its masked text (plain,
-    no runs), so the raw text survives in no part of the copy whichever cells share it."""
+    no runs), so the raw text survives in no part of the copy whichever cells share it. An item whose
+    phonetic runs hold personal data is replaced by its text without them. ``masked``: the items whose
+    text changed."""
 
     def __init__(self, pkg: Package, book: "Workbook", mask: Callable[[str], str]):
         rel = next((r for r in book.rels.items if r.get("Type") == RT + "sharedStrings"), None)
@@ -107,12 +177,15 @@ class SharedStrings:
         els = scan(data, self.part, pkg.label, {("sst",): {"si"}})
         edits = Edits(data)
         for index, si in enumerate(els[1:]):
-            text = xml_string(data[si.head_end:si.close])
+            fragment = data[si.head_end:si.close]
+            text = xml_string(fragment)
             new = mask(text)
-            if new != text:
+            phonetic = phonetic_text(fragment) if b"rPh" in fragment else ""
+            if new != text or mask(phonetic) != phonetic:  # the item, phonetic runs dropped
                 p = si.prefix
                 edits.replace(si.start, si.end, f'<{si.tag}><{p}t xml:space="preserve">'.encode()
                               + xml_text(clean(new)) + f"</{p}t></{si.tag}>".encode())
-                self.masked.add(index)
+                if new != text:
+                    self.masked.add(index)
         if self.masked:
             pkg.write(self.part, edits.result())

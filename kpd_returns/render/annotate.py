@@ -50,6 +50,7 @@ from ._xlsx import CopyError, check_target, preflight, write_atomically
 from .annotate_marks import (AUTHOR, ERROR_FILL, FINDINGS_SHEET, FINDINGS_SHEET_ALT, HEADER_ROW, HEADERS, MAX_TEXT,
                              WARNING_FILL, WIDTHS, _clean, _comment_text, _fill_of, _message, annotated_name)
 from .annotate_openpyxl import _openpyxl_copy
+from ._zipmask import mask_package
 from .text import verdict_line
 
 
@@ -97,10 +98,9 @@ def _zip_copy(blob: bytes, report: FileReport, ordered: Sequence[Finding], label
     book = Z.Workbook(pkg)
     if has_external_links(pkg.names(), [r.get("Type", "") for r in book.rels.items], set(book.children)):
         raise Z.NeedsOpenpyxl("it links to other workbooks, which no copy keeps (render._links)")
+    # Personal data first, in every part (sheet names too), so every later read sees the masked text.
+    book, shared, texts_masked = mask_package(pkg)
     titles = set(book.titles)
-    # Personal data first, so every later read of a part sees the masked text.
-    shared = Z.SharedStrings(pkg, book, mask_all)
-    texts_masked = {part: Z.mask_text_nodes(pkg, part, mask_all) for part in _text_parts(pkg, book)}
     marks = _cells_to_mark(pkg, book, ordered, titles)  # may raise NeedsOpenpyxl: nothing is written yet
     styles = Z.Styles(pkg, book.styles_part)
     types = Z.ContentTypes(pkg)
@@ -139,15 +139,6 @@ def _zip_copy(blob: bytes, report: FileReport, ordered: Sequence[Finding], label
     styles.save()
     types.save()
     return pkg.to_bytes(), sum(len(targets) for _, _, targets in marks)
-
-
-def _text_parts(pkg: Z.Package, book: Z.Workbook) -> list[str]:
-    """The parts whose text may hold what a provider typed: every worksheet, comments part, drawing
-    (text boxes) and chart, and the document properties (author, title)."""
-    sheets = [p for p in (book.part_of(el, "worksheet") for el in book.sheet_els) if p]
-    notes = [n for n in pkg.names() if re.match(
-        r"(xl/(comments[^/]*|(threadedComments|drawings|charts)/[^/]*)|docProps/core)\.xml$", n, re.I)]
-    return sorted(set(sheets + notes))
 
 
 Marks = list[tuple[Z.Worksheet, Z.Rels, dict[tuple[int, int], list[Finding]]]]

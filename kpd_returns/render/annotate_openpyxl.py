@@ -13,6 +13,7 @@ from pathlib import Path
 from ..spec.personal_data import mask_all
 from ..spec.findings import Finding
 from ..spec.model import FileReport
+from ._zipmask import masked_copy
 from ._xlsx import CopyError, load_full, mask_cells, original_times, save_deterministic
 from .text import verdict_line
 from .annotate_marks import (AUTHOR, ERROR_FILL, FINDINGS_SHEET, FINDINGS_SHEET_ALT, HEADER_ROW, HEADERS,
@@ -26,7 +27,7 @@ def _openpyxl_copy(source: Path, report: FileReport, ordered: Sequence[Finding],
     marked = _mark_cells(wb, ordered, masked)
     _findings_sheet(wb, report, ordered)
     try:
-        save_deterministic(wb, out, created, modified)
+        save_deterministic(wb, out, created, modified, lambda data: masked_copy(data, label))
     except OSError as exc:
         raise CopyError(f"The annotated copy of {label} could not be written to {out} ({exc.strerror or exc}).") from None
     return marked

@@ -22,6 +22,7 @@ from ..spec.findings import STRUCTURE_CODES
 from ..spec.formulas import computed_formula
 from ..spec.model import FileReport
 from ..spec.personal_data import mask_all
+from ._zipmask import masked_copy
 from ._xlsx import CopyError, check_target, load_full, mask_cells, original_times, save_deterministic
 from ..spec.return_spec import get_spec
 
@@ -79,7 +80,7 @@ def fix_totals(source: str | Path, report: FileReport, out: str | Path, spec=Non
     mask_cells(wb)  # like every copy kpd-returns writes: personal data masked, so it can travel by e-mail
     wb.calculation.fullCalcOnLoad = True  # cached results are gone: recalculate on opening
     try:
-        save_deterministic(wb, out, created, modified)
+        save_deterministic(wb, out, created, modified, lambda data: masked_copy(data, label))
     except OSError as exc:
         raise CopyError(f"The fixed copy of {label} could not be written to {out} ({exc.strerror or exc}).") from None
     return FixResult(tuple(written), tuple(changed))

@@ -4,25 +4,28 @@ Every text cell is scanned (a field may relax *which* kinds are looked for with
 ``personal_data_skip`` in its spec, never switch the scan off) for:
 
 * National Insurance numbers: two letters, six digits and a suffix A-D, written
-  compactly (``AB123456C``) or with spaces, dashes, dots, slashes or underscores
-  between the groups (``AB 12 34 56 C``, ``JK-31-41-59-D``, ``AB/123456/C``,
+  compactly (``AB123456C``) or with spaces, dashes, dots, slashes, colons or underscores
+  between the groups (``AB 12 34 56 C``, ``JK-31-41-59-D``, ``QQ:12:34:56:C``,
   ``AB 123 456 C``). Without a suffix the digits must be compact or split by spaces
   only, so "on 12/05/26" (a date) is not an NI number. HMRC's unallocated prefixes
   are *not* excluded: the specimen number QQ123456C is what people paste into test
   data;
-* e-mail addresses;
-* UK phone numbers: mobiles (07..., +44 7...), landlines (01, 02, 03) and 08
-  numbers (0800, 0845...), with spaces, dashes, brackets or +44 (0);
+* e-mail addresses, a space either side of the @ allowed, domains in any script;
+* UK phone numbers: mobiles (07..., +44 7..., 447...), landlines (01, 02, 03) and 08
+  numbers (0800, 0845...), with spaces, dashes, dots, brackets or +44 (0);
 * dates of birth: a date written after "DOB", "D.O.B.", "b.", "born", "birthday",
-  "birth date" or "date of birth" (a date on its own is not flagged: free text
-  legitimately mentions dates);
-* full UK postcodes ("SW1A 1AA", "M1 1AE"); an outward code alone ("M1") is not flagged.
+  "birth date" or "date of birth", with "is", "was", "on", ":" or "=" between ("date of
+  birth is 14/03/1981", "DOB=02/03/1975"). A date on its own is not flagged: free text
+  legitimately mentions dates;
+* full UK postcodes ("SW1A 1AA", "M1 1AE", "SW1A-1AA"); an outward code alone ("M1") is not flagged.
 
-Before matching, the text is normalised one character at a time: every Unicode space
-(no-break, thin, ideographic...) becomes a plain space, every dash (en, em, minus...)
-a hyphen, zero-width and other invisible format characters are dropped, and
-full-width letters and digits become ASCII (NFKC). Each normalised character remembers
-where it came from, so masking replaces the right characters of the *original* text.
+Before matching, the text is normalised (``personal_data_shapes.normalise``): every Unicode
+space (no-break, thin, ideographic...) becomes a plain space, every dash (en, em, minus...)
+a hyphen, zero-width and other invisible format characters are dropped, full-width letters
+and digits become ASCII (NFKC) and Cyrillic or Greek letters that look Latin become Latin.
+Each normalised character remembers where it came from, so masking replaces the right
+characters of the *original* text. Every shape is matched in time linear in the text (see
+``personal_data_shapes``): a cell of Excel's 32,767 characters is scanned in milliseconds.
 
 ``mask_all`` is the one masking every output uses: findings (``findings.make``),
 file and attachment names, annotated copies. The masked renderings ("QQ*****6C",
@@ -32,29 +35,13 @@ file and attachment names, annotated copies. The masked renderings ("QQ*****6C",
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, NamedTuple
+
+from .personal_data_shapes import DOB, NINO, PHONE, POSTCODE, find_emails, normalise
 
 if TYPE_CHECKING:  # mask_all is used by every output: importing it must cost nothing more
     from ..checks.context import FileCheck
-
-_EMAIL = re.compile(r"[\w.%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-_SEP = r"[ ./_-]"
-_NINO = re.compile(
-    r"(?<![A-Za-z0-9])[A-Za-z]{2}(?:"
-    # with the suffix letter: any separators between the groups
-    rf"{_SEP}{{0,2}}(?:\d{{6}}|\d{{2}}{_SEP}{{1,2}}\d{{2}}{_SEP}{{1,2}}\d{{2}}|\d{{3}}{_SEP}{{1,2}}\d{{3}})"
-    rf"{_SEP}{{0,2}}[A-Da-d]"
-    # without it: six digits together, or in pairs or threes split by spaces only
-    rf"|{_SEP}{{0,2}}\d{{6}}| {{0,2}}(?:\d{{2}} {{1,2}}\d{{2}} {{1,2}}\d{{2}}|\d{{3}} {{1,2}}\d{{3}})"
-    r")(?![A-Za-z0-9])")
-_DATE = r"(?:\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}|\d{4}-\d{2}-\d{2}|\d{1,2}(?:st|nd|rd|th)? +[A-Za-z]{3,9},? +\d{4})"
-_DOB = re.compile(r"(?<![A-Za-z])(?:d\.? ?o\.? ?b\.?|date +of +birth|birth ?date|birthday|born(?: +on)?|b\.)"
-                  r" *[:\-]? *(" + _DATE + ")", re.I)
-_PHONE = re.compile(r"(?<![\w+])\(?(?:\+44|0044|0)\)?[ \-]?(?:\(0\)[ \-]?)?[12378](?:[ \-()]{0,2}\d){8,9}(?!\d)")
-_POSTCODE = re.compile(r"(?<![A-Za-z0-9])[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?[ _]{0,2}\d[ABD-HJLNP-UW-Z]{2}(?![A-Za-z0-9])",
-                       re.I)
 
 _SHORT_NUMBER = re.compile(r"[\d.eE+-]{0,8}\Z")
 
@@ -74,10 +61,20 @@ def _mask_email(text: str) -> str:
     return f"{local[:1]}***@***.{domain.rpartition('.')[2]}"
 
 
+Span = tuple[int, int, "tuple[int, int] | None"]  # start, end, and the date's span in a date of birth
+
+
+def _finder(pattern: re.Pattern) -> Callable[[str], Iterator[Span]]:
+    def find(norm: str) -> Iterator[Span]:
+        for m in pattern.finditer(norm):
+            yield m.start(), m.end(), (m.span(1) if pattern.groups else None)
+    return find
+
+
 class _Kind(NamedTuple):
     id: str
     detail: str  # for the message: "looks like it contains {detail}"
-    pattern: re.Pattern
+    find: Callable[[str], Iterator[Span]]  # in the normalised text
     masker: Callable[[str, tuple[int, int] | None], str]  # (original text of the match, date span in it)
 
 
@@ -89,11 +86,11 @@ def _mask_dob(text: str, date: tuple[int, int] | None) -> str:
 # In scanning order: a match is blanked out before the next kind is looked for, so an
 # e-mail address is not also a postcode.
 KINDS: list[_Kind] = [
-    _Kind("email", "an e-mail address", _EMAIL, lambda t, _d: _mask_email(t)),
-    _Kind("ni_number", "a National Insurance number", _NINO, lambda t, _d: _mask(t, 2, 2)),
-    _Kind("date_of_birth", "a date of birth", _DOB, _mask_dob),
-    _Kind("phone", "a phone number", _PHONE, lambda t, _d: _mask(t, 2, 3)),
-    _Kind("postcode", "a postcode", _POSTCODE, lambda t, _d: _mask(t, 2, 0)),
+    _Kind("email", "an e-mail address", find_emails, lambda t, _d: _mask_email(t)),
+    _Kind("ni_number", "a National Insurance number", _finder(NINO), lambda t, _d: _mask(t, 2, 2)),
+    _Kind("date_of_birth", "a date of birth", _finder(DOB), _mask_dob),
+    _Kind("phone", "a phone number", _finder(PHONE), lambda t, _d: _mask(t, 2, 3)),
+    _Kind("postcode", "a postcode", _finder(POSTCODE), lambda t, _d: _mask(t, 2, 0)),
 ]
 
 # The paragraph to cite, by the spec's guidance source; others cite the field's own.
@@ -104,25 +101,6 @@ GUIDANCE = {"AtW": "AtW 7.25"}
 # (e-mail): plain ASCII text with neither is skipped before the costly normalisation. Text with
 # any other character always takes the full path (NFKC can turn many characters into a digit).
 _ASCII_DIGIT_OR_AT = re.compile(r"[0-9@]")
-
-
-def normalise(text: str) -> tuple[str, list[int]]:
-    """The text as matched (see the module notes) and, for each of its characters, its index in ``text``."""
-    out: list[str] = []
-    where: list[int] = []
-    for i, ch in enumerate(text):
-        if ch.isspace():
-            rep = " "
-        elif ch.isascii():
-            rep = ch
-        else:
-            cat = unicodedata.category(ch)
-            if cat == "Cf":  # zero-width space and joiners, soft hyphen, byte-order mark...
-                continue
-            rep = "-" if cat == "Pd" or ch == "\u2212" else unicodedata.normalize("NFKC", ch)
-        out.append(rep)
-        where.extend([i] * len(rep))
-    return "".join(out), where
 
 
 class Match(NamedTuple):
@@ -145,15 +123,17 @@ def find_all(text: str, skip: Iterable[str] = ()) -> list[Match]:
     for kind in KINDS:
         if kind.id in skip:
             continue
-        found = list(kind.pattern.finditer(norm))
-        for m in found:
-            start, end = where[m.start()], where[m.end() - 1] + 1
-            date = None
-            if m.re is _DOB:
-                date = (where[m.start(1)] - start, where[m.end(1) - 1] + 1 - start)
+        found = list(kind.find(norm))
+        for a, b, span in found:
+            start, end = where[a], where[b - 1] + 1
+            date = (where[span[0]] - start, where[span[1] - 1] + 1 - start) if span else None
             out.append(Match(kind.id, kind.detail, start, end, kind.masker(text[start:end], date)))
-        if found:
-            norm = kind.pattern.sub(lambda m: " " * len(m.group(0)), norm)
+        if found:  # blanked out, so the next kind does not find a part of this one
+            parts, at = [], 0
+            for a, b, _span in found:
+                parts += [norm[at:a], " " * (b - a)]
+                at = b
+            norm = "".join(parts) + norm[at:]
     return out
 
 
@@ -165,21 +145,40 @@ def scan(text: str, skip: Iterable[str] = ()) -> list[tuple[str, str]]:
     return list(seen.values())
 
 
+def _pieces(text: str, skip: Iterable[str]) -> list[tuple[str, bool]]:
+    """``text`` as pieces (text, is a masked item), the personal data in it masked."""
+    parts, at = [], 0
+    for m in sorted(find_all(text, skip), key=lambda m: m.start):
+        if m.start < at:  # overlapping spans cannot happen (matches are blanked), but never unmask
+            continue
+        parts += [(text[at:m.start], False), (m.masked, True)]
+        at = m.end
+    parts.append((text[at:], False))
+    return parts
+
+
 def mask_all(text: str, skip: Iterable[str] = ()) -> str:
     """``text`` with every piece of personal data in it replaced by its masked rendering."""
     if not isinstance(text, str):
         return text
-    matches = sorted(find_all(text, skip), key=lambda m: m.start)
-    if not matches:
-        return text
-    parts, at = [], 0
-    for m in matches:
-        if m.start < at:  # overlapping spans cannot happen (matches are blanked), but never unmask
-            continue
-        parts += [text[at:m.start], m.masked]
-        at = m.end
-    parts.append(text[at:])
-    return "".join(parts)
+    parts = _pieces(text, skip)
+    return text if len(parts) == 1 else "".join(piece for piece, _masked in parts)
+
+
+def cut(text: str, limit: int, skip: Iterable[str] = ()) -> str:
+    """``text`` masked, then cut to at most ``limit`` characters: scanned whole first, so an item
+    across the limit is still found (issue 19 item 6), and never cut inside a masked item, which is
+    left out whole rather than shown in part."""
+    out, size = [], 0
+    for piece, masked in _pieces(text, skip):
+        room = limit - size
+        if len(piece) > room:
+            if not masked:
+                out.append(piece[:room])
+            break
+        out.append(piece)
+        size += len(piece)
+    return "".join(out)
 
 
 _FORMULA_TEXT = re.compile(r'"(?:[^"]|"")*"')
