@@ -27,8 +27,8 @@ def check_period(fc: FileCheck) -> None:
     year = fc.value(p.year_field, "")
     if year is None or (p.quarter_field and fc.value(p.quarter_field, "") is None):
         return
-    if field.pattern and not re.fullmatch(field.pattern, year):
-        return  # pattern-mismatch says what is wrong
+    if field.pattern and (len(str(year)) > field.max_length or not re.fullmatch(field.pattern, str(year))):
+        return  # text-too-long or pattern-mismatch says what is wrong (over max_length: never tried, spec.patterns)
     fc.add("period-invalid", p.year_field, "", guidance=field.guidance, found=year, expected=pattern_hint(field),
            invalid=True)
 

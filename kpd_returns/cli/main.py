@@ -46,8 +46,12 @@ def _say_spec_problems() -> None:
     stderr, and let the command go on with the other returns (one that needs it exits 2 itself)."""
     # Imported when a command runs, not for --help: the specs' models cost about 0.1 s to import.
     from ..checks.validate import usable_specs
-    from ..spec.return_spec import spec_problems
+    from ..spec.return_spec import folder_problem, spec_problems
 
+    problem = folder_problem()
+    if problem and not {"--help", "-h"} & set(sys.argv[1:]):  # a command's help needs no spec
+        typer.echo(f"kpd-returns: {problem}", err=True)
+        raise typer.Exit(2)
     usable_specs()  # sets aside a spec whose rules name a kind kpd-returns does not know
     for problem in spec_problems():
         sentence = problem if problem.endswith(".") else problem + "."
