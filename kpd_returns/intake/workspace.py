@@ -23,7 +23,7 @@ from typing import TextIO
 from ..spec.constants import DEFAULT_LEDGER
 from ..spec.small_files import KB, SmallFileError, parse_toml, read_small_text, write_small
 from .ledger import Ledger, LedgerError
-from .registry import RegistryError, load_registry, registry_from_text
+from .registry import RegistryError, read_register_text, registry_from_text
 
 PROJECT_FILE = ".kpd-returns.toml"
 # The record is one line; anything bigger is not ours. It is read and written only as a small regular
@@ -92,8 +92,8 @@ def register_for(ledger_path: Path, given: Path | None, err: TextIO | None = Non
     """The providers register to use, and its file name: the one given (stored in the ledger), else the
     one the ledger stored last (said on ``err``), else (None, None)."""
     if given is not None:
-        register = load_registry(given)  # checked before it is stored
-        text = Path(given).read_bytes().decode("utf-8-sig")
+        text = read_register_text(given)  # a small regular file only (intake.registry)
+        register = registry_from_text(text, Path(given).name)  # checked before it is stored
         with Ledger(ledger_path) as ledger:
             ledger.store_register(Path(given).name, text)
         return register, Path(given).name
