@@ -38,6 +38,7 @@ from ..packs.build import write_packs
 from ..intake.consolidate import consolidate
 from ..intake.ingest import ingest
 from ..intake.ledger import Ledger, LedgerError
+from ..intake.output_lock import output_lock
 from ..render.status_report import FORMATS, write_status
 from ..spec.deadlines import DeadlineError, load_deadlines
 from ..spec.personal_data import mask_all
@@ -240,6 +241,11 @@ def run_consolidate(inboxes: Sequence[Path], *, out_dir: Path, db: Path | None =
         day = _as_of(as_of)
         cal = _calendar(deadlines)
         Scope.from_periods(periods)  # check the periods before reading anything
+        # One run at a time writes into an output folder (a second waits, then stops): intake.output_lock.
+        with output_lock(out_dir, on_wait=lambda text: print(text, file=err, flush=True)):
+            return write_all(paths, n_workers, reg, day, cal)
+
+    def write_all(paths, n_workers, reg, day, cal) -> int:
         db_path = Path(db) if db else Path(out_dir) / LEDGER_NAME
         register, register_name = register_for(db_path, providers, err)
         result = consolidate(paths, out_dir, db=db_path, register=register, periods=periods, as_of=day,

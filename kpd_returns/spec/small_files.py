@@ -87,9 +87,15 @@ def load_toml_file(path: str | Path, limit: int = SPEC_FILE_LIMIT, *, max_depth:
     return parse_toml(read_small_text(path, limit), max_depth=max_depth)
 
 
-def write_small(path: str | Path, data: bytes) -> None:
-    """Write ``data`` as the whole of ``path``: a temporary file in the same folder, then a rename."""
+def write_small(path: str | Path, data: bytes, *, into_devices: bool = False) -> None:
+    """Write ``data`` as the whole of ``path``: a temporary file in the same folder, then a rename.
+    ``into_devices``: a name that is (or links to) a device is written into, not replaced (an output
+    the user pointed at /dev/stdout or /dev/full); otherwise whatever has the name is replaced."""
     target = Path(path)
+    if into_devices and _is_device(target):
+        with open(target, "wb") as fh:
+            fh.write(data)
+        return
     folder = target.parent if str(target.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
@@ -98,11 +104,13 @@ def write_small(path: str | Path, data: bytes) -> None:
             fh.flush()
         os.chmod(tmp, 0o666 & ~_umask())  # as an ordinary write would leave it (mkstemp makes it private)
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(exc, OSError) and exc.filename in (None, tmp):  # a full disk: name the file, not the temporary
+            raise OSError(exc.errno, exc.strerror, str(target)) from None
         raise
 
 
@@ -130,6 +138,14 @@ def depth(value: Any) -> int:
         deepest = max(deepest, level)
         stack.extend((child, level + 1) for child in children if isinstance(child, (dict, list)))
     return deepest
+
+
+def _is_device(path: Path) -> bool:
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
 
 
 def _umask() -> int:
