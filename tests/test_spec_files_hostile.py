@@ -115,3 +115,16 @@ def test_a_missing_or_empty_validators_folder_is_an_error(tmp_path, make, said, 
     assert run.returncode == 2 and run.stdout == "", run.stdout
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and said in lines[0] and str(folder) in lines[0], run.stderr
+
+
+@pytest.mark.parametrize("command, said", [(["samples", "s"], "Cannot make the samples: samples.toml: is not an "
+                                                               "ordinary file (it is a pipe)."),
+                                           (["demo", "--out", "d"], "Cannot run the demo: samples.toml: is not an "
+                                                                    "ordinary file (it is a pipe).")])
+def test_a_pipe_in_place_of_the_samples_world_is_one_sentence(tmp_path, command, said):
+    folder = _folder(tmp_path, {})
+    (folder / "samples.toml").unlink()
+    os.mkfifo(folder / "samples.toml")
+    run = _run(folder, *command, cwd=tmp_path)
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    assert run.stderr.strip().splitlines()[-1] == said, run.stderr
