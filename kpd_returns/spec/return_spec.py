@@ -23,7 +23,7 @@ from .periods import PeriodSpec
 T = TypeVar("T")
 from .resources import VALIDATORS_ENV, validators_dir
 from .patterns import sample_names_problem
-from .small_files import SPEC_FILE_LIMIT, SmallFileError, load_toml_file, parse_toml, read_small
+from .small_files import SPEC_FILE_LIMIT, SmallFileError, parse_toml, read_small
 from .sheet_model import (FIRST_DATA_ROW, HEADER_ROW, INSTRUCTION_ROW, META_SHEET, NUMERIC_TYPES, TITLE_ROW, _ID,
                           ColumnSet, Computed, FieldSpec, FieldType, PersonalDataKind, RowKey, SheetSpec, SpecError,
                           _Model)
@@ -186,7 +186,7 @@ def _format_error(path: Path, err: ValidationError) -> str:
 
 def load_spec_file(path: Path) -> ReturnSpec:
     """Load and check one spec file; raise SpecError naming the file and key."""
-    try:  # a regular file of at most 2 MB, UTF-8, nesting at most 32 deep (spec.small_files)
+    try:  # a regular file of at most 1 MB, UTF-8, nesting at most 32 deep (spec.small_files)
         raw = read_small(path, SPEC_FILE_LIMIT)
         text = raw.decode("utf-8")
         data = parse_toml(text)
@@ -199,6 +199,7 @@ def load_spec_file(path: Path) -> ReturnSpec:
         raise SpecError(f"{path.name}: {exc}") from None
     if not isinstance(data, dict) or "return" not in data:
         raise SpecError(f"{path.name}: key 'return' is missing: a spec starts with a [return] table.")
+    declared = data["return"].get("id") if isinstance(data["return"], dict) else None
     body = dict(data.pop("return"))
     body.update(data)
     body["source_path"] = str(path)
@@ -206,7 +207,9 @@ def load_spec_file(path: Path) -> ReturnSpec:
     try:
         return ReturnSpec(**body)
     except ValidationError as exc:
-        raise SpecError(_format_error(path, exc)) from None
+        problem = SpecError(_format_error(path, exc))
+        problem.declared_id = declared  # the return it meant to define: _load_folder files the problem under it
+        raise problem from None
 
 
 def spec_paths(folder: Path | None = None) -> list[Path]:
@@ -258,7 +261,7 @@ def _load_folder(folder: str) -> _Loaded:
         try:
             spec = load_spec_file(path)
         except SpecError as exc:
-            loaded.problems[_declared_id(path)] = str(exc)
+            loaded.problems[_declared_id(path, exc)] = str(exc)
             continue
         if spec.id in loaded.specs:
             loaded.problems.setdefault(spec.id + "@" + path.name,
@@ -276,12 +279,10 @@ def _load_folder(folder: str) -> _Loaded:
     return loaded
 
 
-def _declared_id(path: Path) -> str:
-    """The return id a spec file declares, if it can be read at all; else its file name."""
-    try:
-        declared = load_toml_file(path).get("return", {}).get("id")
-    except (OSError, SmallFileError, AttributeError):
-        declared = None
+def _declared_id(path: Path, exc: SpecError) -> str:
+    """The return id a spec file declares, if it could be read that far; else its file name (not read
+    again: a spec file may take a second or two to parse)."""
+    declared = getattr(exc, "declared_id", None)
     return declared if isinstance(declared, str) and declared else path.name
 
 

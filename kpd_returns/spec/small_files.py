@@ -30,8 +30,8 @@ from typing import Any
 KB, MB = 1024, 1024 * 1024
 TOML_MAX_DEPTH = 32  # the packaged specs nest at most 6 deep
 # A spec, the deadline calendar, the KPI targets or the samples' world: the largest packaged one is
-# 52 KB. 2 MB keeps a spec's load well under 300 MB of memory (a 60 MB spec took 612 MB).
-SPEC_FILE_LIMIT = 2 * MB
+# 52 KB. 1 MB keeps the worst spec's load near 100 MB of memory and a few seconds (a 60 MB spec took 612 MB).
+SPEC_FILE_LIMIT = 1 * MB
 
 
 class SmallFileError(Exception):
