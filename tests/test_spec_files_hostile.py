@@ -18,7 +18,7 @@ import pytest
 from test_spec_errors import MMIR_SAMPLE, _folder, _run
 
 from kpd_returns.spec.patterns import pattern_problem
-from kpd_returns.spec.resources import VALIDATORS_ENV
+from kpd_returns.spec.resources import VALIDATORS_ENV, validators_dir
 
 LATIN1 = b'[return]\nid = "caf\xe9"\n'
 
@@ -133,3 +133,11 @@ def test_a_pipe_in_place_of_the_samples_world_is_one_sentence(tmp_path, command,
     run = _run(folder, *command, cwd=tmp_path)
     assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
     assert run.stderr.strip().splitlines()[-1] == said, run.stderr
+
+
+@pytest.mark.parametrize("make, said", [(os.mkfifo, "is not an ordinary file (it is a pipe)."),
+                                        (lambda p: p.symlink_to("/dev/zero"), "is not an ordinary file (it is a device).")])
+def test_a_deadlines_option_that_is_not_a_file_is_one_sentence(tmp_path, make, said):
+    make(tmp_path / "mine.toml")
+    run = _run(validators_dir(), "validate", str(MMIR_SAMPLE), "--deadlines", "mine.toml", cwd=tmp_path)
+    assert run.returncode == 2 and run.stderr.strip() == f"mine.toml: {said}", run.stderr
