@@ -57,8 +57,7 @@ from ..read.terminal import safe_name
 from ..read.workbook import os_reason as _os_reason
 
 
-# ".kpd-returns.lock" is the output folder's lock (kpd_returns.intake.output_lock): never an input.
-JUNK_NAMES = frozenset({".ds_store", "thumbs.db", "ehthumbs.db", "desktop.ini", "icon\r", ".kpd-returns.lock"})
+JUNK_NAMES = frozenset({".ds_store", "thumbs.db", "ehthumbs.db", "desktop.ini", "icon\r"})
 # ".kpd-work" is kpd-returns' own scratch folder (kpd_returns.intake.scratch): what it holds is never an input.
 JUNK_DIRS = frozenset({"__macosx", ".spotlight-v100", ".trashes", ".fseventsd", "$recycle.bin", ".temporaryitems",
                        ".kpd-work"})

@@ -3,19 +3,18 @@
 Two ``consolidate`` runs into the same ``--out`` used to write ``consolidated.xlsx`` and the packs at
 the same moment, and one read the other's half-written workbook (``BadZipFile``). The ledger already
 takes one writer at a time (intake.ledger); the output folder now does too, the same way: a run
-holds an exclusive lock on ``<out>/.kpd-returns.lock`` while it writes there. A second run says once
+holds an exclusive lock on the folder while it writes there. A second run says once
 that it is waiting, waits up to ``KPD_LEDGER_WAIT`` seconds (default 60), and then stops with one
 sentence (``OutputBusy``, exit 2) having written nothing.
 
-The lock is the operating system's (``flock``): it goes with the process, so a run that is killed
-never leaves the folder locked. The lock file itself holds nothing and is left in place. Where
+The lock is the operating system's (``flock``), taken on the folder itself, so no file is left
+behind; it goes with the process, so a run that is killed never leaves the folder locked. Where
 ``fcntl`` does not exist (Windows), runs are not kept apart.
 """
 
 from __future__ import annotations
 
 import os
-import stat
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -29,7 +28,6 @@ try:
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-LOCK_NAME = ".kpd-returns.lock"
 _POLL = 0.1  # seconds between tries while another run holds the folder
 
 
@@ -47,19 +45,11 @@ def output_lock(folder: str | Path, *, wait: float | None = None,
         return
     wait = lock_wait_seconds() if wait is None else wait
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / LOCK_NAME
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-                     | getattr(os, "O_NONBLOCK", 0), 0o644)
-    except OSError as exc:
-        if os.path.islink(path):
-            raise LedgerError(f"The output folder {folder} cannot be used: {LOCK_NAME} there is a symbolic link "
-                              "(remove it).") from None
-        raise
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
+    except NotADirectoryError:
+        raise LedgerError(f"The output folder {folder} is not a folder: give another --out.") from None
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise LedgerError(f"The output folder {folder} cannot be used: {LOCK_NAME} there is not an ordinary "
-                              "file (remove it).")
         _acquire(fd, folder, wait, on_wait)
         yield
     finally:
