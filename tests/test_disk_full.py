@@ -107,3 +107,12 @@ def test_a_consolidate_that_cannot_get_the_folder_stops_in_one_sentence(tmp_path
     assert list((tmp_path / "out").iterdir()) == []  # nothing written, and no lock file either
     proc = kpd(tmp_path, "consolidate", "inbox", "--out", "out", "--as-of", "2026-10-20", "--no-packs")
     assert proc.returncode == 0, proc.stdout + proc.stderr  # released: the next run goes ahead
+
+
+def test_a_pack_waits_for_its_output_folder_too(ledger, tmp_path):
+    with output_lock(tmp_path / "packs"):
+        proc = kpd(tmp_path, "pack", "--db", str(ledger), "--period", "2026-09", "--out", "packs", "--as-of",
+                   "2026-10-20", KPD_LEDGER_WAIT="0.5")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith("The output folder packs is still in use by another run")
+    assert list((tmp_path / "packs").iterdir()) == []

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ..intake.ledger import LedgerError
+from ..intake.output_lock import output_lock
 from ..intake.registry import RegistryError
 from ..intake.workspace import ledger_for, register_for
 from ..packs.build import DEFAULT_MARKING, PackUsageError, write_packs
@@ -42,10 +43,10 @@ def run(*, period: str, out: Path, providers: Sequence[str] | None = None, all_p
         if not ledger_path.exists():
             raise PackUsageError(f"There is no ledger at {ledger_path}: run kpd-returns ingest first, or give --db.")
         register, _name = register_for(ledger_path, register, stderr)
-        paths = write_packs(ledger_path, out, period.strip(),
-                            providers=list(providers) if providers else None, formats=fmts, marking=marking.strip(),
-                            as_of=day,
-                            register=register)
+        with output_lock(out, on_wait=lambda text: print(text, file=stderr, flush=True)):  # one run at a time
+            paths = write_packs(ledger_path, out, period.strip(),
+                                providers=list(providers) if providers else None, formats=fmts,
+                                marking=marking.strip(), as_of=day, register=register)
     except (PackUsageError, LedgerError, RegistryError, ValueError) as exc:
         print(safe_text(exc), file=stderr)
         return EXIT_UNREADABLE
