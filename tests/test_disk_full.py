@@ -116,3 +116,23 @@ def test_a_pack_waits_for_its_output_folder_too(ledger, tmp_path):
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
     assert proc.stderr.strip().splitlines()[-1].startswith("The output folder packs is still in use by another run")
     assert list((tmp_path / "packs").iterdir()) == []
+
+
+@pytest.mark.parametrize("limit", [20_000, 100_000])
+def test_consolidate_when_files_cannot_grow(tmp_path, limit):
+    """RLIMIT_FSIZE makes the operating system refuse to grow any file past ``limit`` bytes (EFBIG, as a
+    full disk refuses with ENOSPC): the ledger cannot be written, said in one sentence naming it."""
+    import resource
+
+    (tmp_path / "inbox").mkdir()
+    shutil.copy(MMIR_SAMPLE, tmp_path / "inbox")
+    env = dict(os.environ, NO_COLOR="1", PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               KPD_RETURNS_PROJECT_FILE=str(tmp_path / ".kpd-returns.toml"))
+    proc = subprocess.run([sys.executable, "-m", "kpd_returns.cli.main", "consolidate", "inbox", "--out", "out",
+                           "--as-of", "2026-10-20", "--workers", "1"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=600,
+                          preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("The ledger out/ledger.sqlite cannot be written: the disk is full"), \
+        proc.stderr

@@ -140,7 +140,9 @@ def _exit_for(summary) -> int:
     return EXIT_ERRORS if summary.open_problems else EXIT_VALID
 
 
-def _guard(fn, err: TextIO) -> int:
+def _guard(fn, err: TextIO, out_dir: Path | None = None) -> int:
+    """Run ``fn``; a problem it raises is one sentence on ``err`` and exit 2 (``out_dir``: the output
+    folder, named when a write fails without saying which file, as a full disk does)."""
     try:
         return fn()
     except (UsageError, LedgerError, RegistryError, DeadlineError, ValueError) as exc:
@@ -149,8 +151,8 @@ def _guard(fn, err: TextIO) -> int:
     except BrokenPipeError:  # the reader of our output has gone: the command line exits quietly
         raise
     except OSError as exc:
-        print(safe_text(f"kpd-returns could not read or write {mask_all(str(exc.filename or 'a file'))} "
-                        f"({exc.strerror or exc})."),
+        where = exc.filename or (f"a file in {out_dir}" if out_dir is not None else "a file")
+        print(safe_text(f"kpd-returns could not read or write {mask_all(str(where))} ({exc.strerror or exc})."),
               file=err)
         return EXIT_UNREADABLE
 
@@ -271,4 +273,4 @@ def run_consolidate(inboxes: Sequence[Path], *, out_dir: Path, db: Path | None =
                 print("No performance packs written: the ledger holds no return with a period to report on.",
                       file=out)
         return _exit_for(s)
-    return _guard(go, err)
+    return _guard(go, err, Path(out_dir))

@@ -96,7 +96,8 @@ class Ledger(LedgerReads):
         try:
             check_ledger(self.conn, self.path, self.schema_version)
         finally:
-            self.conn.execute("COMMIT")
+            if self.conn.in_transaction:  # a read that failed (a full disk) has ended it already
+                self.conn.execute("COMMIT")
 
     def _begin(self) -> None:
         """BEGIN IMMEDIATE, waiting (with one message) for another run's lock; LedgerBusy if it stays."""
@@ -168,7 +169,8 @@ class Ledger(LedgerReads):
                 self.conn.execute(f"PRAGMA user_version = {version}")
                 self.conn.execute("COMMIT")
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                if self.conn.in_transaction:  # SQLite has already rolled back after a full disk
+                    self.conn.execute("ROLLBACK")
                 raise
 
     def integrity_problems(self) -> list[str]:
