@@ -95,3 +95,21 @@ def test_a_register_that_is_not_a_file(work, make, said):
 def test_the_bounds_hold_for_a_stored_register_too():
     with pytest.raises(RegistryError, match="more than 20,000 rows"):
         registry_from_text(HEADER + "".join(f"P{i},C{i},kpd\n" for i in range(20_001)), "stored.csv")
+
+
+def test_a_huge_register_stored_in_a_ledger_by_hand_is_one_sentence(work, tmp_path):
+    import shutil
+    import sqlite3
+
+    db = tmp_path / "ledger.sqlite"
+    shutil.copy(work / "run" / "ledger.sqlite", db)
+    conn = sqlite3.connect(db)
+    conn.execute("INSERT INTO registers (name, sha256, content, stored_at) VALUES ('providers.csv', 'x', ?, 't')",
+                 (HEADER + "P,C,kpd\n" * 2_000_000,))
+    conn.commit()
+    conn.close()
+    proc = kpd(tmp_path, "status", "--db", str(db), "--as-of", "2026-11-20")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == ("The providers register stored in the ledger cannot be used: "
+                                                    "providers.csv: is too big (over 5 MB, the most kpd-returns "
+                                                    "reads).")

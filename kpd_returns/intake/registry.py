@@ -186,8 +186,7 @@ def load_registry(path: str | Path) -> Registry:
 def registry_from_text(text: str, name: str) -> Registry:
     """A register from its text; ``name`` (e.g. providers.csv) says whether it is CSV or TOML."""
     if len(text) > MAX_REGISTER_BYTES:
-        raise RegistryError(f"{name}: is too big ({len(text) // MB} MB; the most kpd-returns reads is "
-                            f"{MAX_REGISTER_BYTES // MB} MB).")
+        raise RegistryError(f"{name}: is too big (over {MAX_REGISTER_BYTES // MB} MB, the most kpd-returns reads).")
     if name.lower().endswith(".toml"):
         return _from_toml(text, name)
     return _from_csv(text, name)
