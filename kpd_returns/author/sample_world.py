@@ -5,12 +5,12 @@ one, is an edit of that file; each return's own [samples] profile says how figur
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from ..spec.resources import validators_dir
+from ..spec.small_files import SmallFileError, load_toml_file
 
 WORLD_FILE = "samples.toml"
 
@@ -43,7 +43,10 @@ def _fail(path, key: str, problem: str) -> ValueError:
 @lru_cache(maxsize=1)
 def world() -> World:
     path = validators_dir() / WORLD_FILE
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    try:  # a small regular file only: a pipe or a device there must not hang or fill the memory
+        data = load_toml_file(path)
+    except (OSError, SmallFileError) as exc:
+        raise ValueError(f"{path.name}: {getattr(exc, 'strerror', None) or exc}") from None
     rows = data.get("demo_register_rows", [])
     if not isinstance(rows, list) or not all(isinstance(r, str) for r in rows):
         raise _fail(path, "demo_register_rows", "must be a list of register rows (text)")

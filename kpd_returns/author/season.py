@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -55,6 +54,7 @@ from ..spec.deadlines import deadline_for
 from ..spec.findings import make
 from ..spec.model import FileReport
 from ..spec.resources import validators_dir
+from ..spec.small_files import SmallFileError, load_toml_file
 from ..spec.return_spec import get_spec
 from ..spec.workdays import add_working_days
 from .sample_expr import FUNCTIONS, evaluate
@@ -77,7 +77,11 @@ class SeasonContract:
 
 @lru_cache(maxsize=1)
 def _data() -> dict[str, Any]:
-    return tomllib.loads((validators_dir() / SEASON_FILE).read_text(encoding="utf-8"))
+    path = validators_dir() / SEASON_FILE
+    try:  # a small regular file only: a pipe or a device there must not hang or fill the memory
+        return load_toml_file(path)
+    except (OSError, SmallFileError) as exc:
+        raise ValueError(f"{path.name}: {getattr(exc, 'strerror', None) or exc}") from None
 
 
 _DATA = _data()

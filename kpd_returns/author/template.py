@@ -12,6 +12,7 @@ on the Cover sheet (input cells also have a border, so colour is never the only 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import sys
 from pathlib import Path
 from typing import IO, Any
@@ -29,6 +30,7 @@ from .template_cells import (  # noqa: F401 - re-exported: callers use template.
 )
 from ..spec import layout
 from ..spec.constants import FIXED_TIME
+from ..spec.small_files import write_small
 from ..spec.formulas import computed_formula  # noqa: F401  (also re-exported: tests import it here)
 from ..spec.return_spec import (FIRST_DATA_ROW, HEADER_ROW, INSTRUCTION_ROW, META_SHEET, TITLE_ROW, FieldSpec, ReturnSpec,
                                  SheetSpec, SpecError, get_spec)
@@ -292,9 +294,15 @@ def write_template(spec: ReturnSpec, path_or_buffer: str | Path | IO[bytes], *, 
 
     ``lock_prefill``: the pre-filled header cells are locked (templates sent out per contract)."""
     prefill = header_prefill(spec, provider=provider, contract=contract, period=period)
-    target = str(path_or_buffer) if isinstance(path_or_buffer, (str, Path)) else path_or_buffer
-    wb = xlsxwriter.Workbook(target, {"strings_to_formulas": False, "strings_to_urls": False,
-                                      "strings_to_numbers": False})
+    if isinstance(path_or_buffer, (str, Path)):
+        # Built in memory, then written whole (a temporary file renamed): a full disk is one OSError
+        # naming the file, never a half-written template or xlsxwriter's unclosed archive (issue 19 item 15).
+        buffer = io.BytesIO()
+        write_template(spec, buffer, provider=provider, contract=contract, period=period, lock_prefill=lock_prefill)
+        write_small(path_or_buffer, buffer.getvalue(), into_devices=True)
+        return
+    wb = xlsxwriter.Workbook(path_or_buffer, {"strings_to_formulas": False, "strings_to_urls": False,
+                                              "strings_to_numbers": False})
     wb.set_properties({"title": f"{spec.short_title} template version {spec.version}", "subject": spec.title,
                        "author": GENERATOR, "company": "", "comments": f"spec {spec.spec_hash}",
                        "created": FIXED_TIME})

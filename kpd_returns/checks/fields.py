@@ -50,7 +50,10 @@ def _fits_decimals(d):
 
 def _pattern_ok(d):
     ok = d["value"].notna()
-    has = d["pattern"].notna()
+    # Text over its field's max_length is already an error (text-too-long) and is not tried against the
+    # pattern: with the pattern shapes the spec allows (spec.patterns) a match then takes at most
+    # quadratic time in max_length, never hours.
+    has = d["pattern"].notna() & (d["value"].astype(str).str.len() <= d["max_length"])
     for pattern, index in d[has].groupby("pattern").groups.items():
         ok[index] = d.loc[index, "value"].astype(str).str.fullmatch(pattern).fillna(False).astype(bool)
     return ok

@@ -30,8 +30,8 @@ def check_period(fc: FileCheck) -> None:
     year = fc.value(p.year_field, "")
     if year is None or (p.quarter_field and fc.value(p.quarter_field, "") is None):
         return
-    if field.pattern and not re.fullmatch(field.pattern, year):
-        return  # pattern-mismatch says what is wrong
+    if field.pattern and (len(str(year)) > field.max_length or not re.fullmatch(field.pattern, str(year))):
+        return  # text-too-long or pattern-mismatch says what is wrong (over max_length: never tried, spec.patterns)
     first = written_contract_year(year)
     if first is not None and not (plausible_year(first) and plausible_year(first + 1)):
         fc.add("date-out-of-range", p.year_field, "", guidance=field.guidance, found=year, expected=years_text(),

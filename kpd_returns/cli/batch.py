@@ -39,6 +39,7 @@ from ..packs.build import write_packs
 from ..intake.consolidate import consolidate
 from ..intake.ingest import ingest
 from ..intake.ledger import Ledger, LedgerError
+from ..intake.output_lock import output_lock
 from ..render.status_report import FORMATS, write_status
 from ..spec.deadlines import DeadlineError, load_deadlines
 from ..spec.personal_data import mask_all
@@ -147,7 +148,9 @@ def _exit_for(summary) -> int:
     return EXIT_ERRORS if summary.open_problems else EXIT_VALID
 
 
-def _guard(fn, err: TextIO) -> int:
+def _guard(fn, err: TextIO, out_dir: Path | None = None) -> int:
+    """Run ``fn``; a problem it raises is one sentence on ``err`` and exit 2 (``out_dir``: the output
+    folder, named when a write fails without saying which file, as a full disk does)."""
     try:
         return fn()
     except (UsageError, LedgerError, RegistryError, DeadlineError, ValueError) as exc:
@@ -156,8 +159,8 @@ def _guard(fn, err: TextIO) -> int:
     except BrokenPipeError:  # the reader of our output has gone: the command line exits quietly
         raise
     except OSError as exc:
-        print(safe_text(f"kpd-returns could not read or write {mask_all(str(exc.filename or 'a file'))} "
-                        f"({exc.strerror or exc})."),
+        where = exc.filename or (f"a file in {out_dir}" if out_dir is not None else "a file")
+        print(safe_text(f"kpd-returns could not read or write {mask_all(str(where))} ({exc.strerror or exc})."),
               file=err)
         return EXIT_UNREADABLE
 
@@ -264,6 +267,11 @@ def run_consolidate(inboxes: Sequence[Path], *, out_dir: Path, db: Path | None =
         day = _as_of(as_of)
         cal = _calendar(deadlines)
         Scope.from_periods(periods)  # check the periods before reading anything
+        # One run at a time writes into an output folder (a second waits, then stops): intake.output_lock.
+        with output_lock(out_dir, on_wait=lambda text: print(text, file=err, flush=True)):
+            return write_all(paths, n_workers, reg, day, cal)
+
+    def write_all(paths, n_workers, reg, day, cal) -> int:
         db_path = Path(db) if db else Path(out_dir) / LEDGER_NAME
         register, register_name = register_for(db_path, providers, err)
         result = consolidate(paths, out_dir, db=db_path, register=register, periods=periods, as_of=day,
@@ -290,4 +298,4 @@ def run_consolidate(inboxes: Sequence[Path], *, out_dir: Path, db: Path | None =
                 print("No performance packs written: the ledger holds no return with a period to report on.",
                       file=out)
         return _exit_for(s)
-    return _guard(go, err)
+    return _guard(go, err, Path(out_dir))

@@ -6,11 +6,11 @@ the commands that use it say what is wrong with it."""
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 
 from ..spec.resources import validators_dir
+from ..spec.small_files import SmallFileError, load_toml_file
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ def kinds() -> tuple[_Kind, ...]:
         return ()
     for path in paths:
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            data = load_toml_file(path)  # a small regular file only: a pipe must not hang --help
             if "return" not in data:
                 continue  # deadlines, KPI targets, the samples' world: not return specs
             head = data["return"]
@@ -43,8 +43,7 @@ def kinds() -> tuple[_Kind, ...]:
                          for f in sheet.get("fields", []) if f.get("id") == contract)
             periods = data.get("samples", {}).get("periods") or [""]
             out.append(_Kind(head["id"], head.get("name_prefix", head["id"].upper()), label, str(periods[-1])))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, KeyError, TypeError, StopIteration,
-                AttributeError):
+        except (OSError, SmallFileError, KeyError, TypeError, StopIteration, AttributeError):
             continue  # a broken spec: the commands that load it name the file and key
     return tuple(sorted(out, key=lambda k: k.id))
 

@@ -46,8 +46,12 @@ def _say_spec_problems() -> None:
     stderr, and let the command go on with the other returns (one that needs it exits 2 itself)."""
     # Imported when a command runs, not for --help: the specs' models cost about 0.1 s to import.
     from ..checks.validate import usable_specs
-    from ..spec.return_spec import spec_problems
+    from ..spec.return_spec import folder_problem, spec_problems
 
+    problem = folder_problem()
+    if problem and not {"--help", "-h"} & set(sys.argv[1:]):  # a command's help needs no spec
+        typer.echo(f"kpd-returns: {problem}", err=True)
+        raise typer.Exit(2)
     usable_specs()  # sets aside a spec whose rules name a kind kpd-returns does not know
     for problem in spec_problems():
         sentence = problem if problem.endswith(".") else problem + "."
@@ -84,8 +88,11 @@ def template(
 def samples(out: Path = typer.Argument(..., metavar="DIR", help="Folder to write the sample returns into.",
                                       show_default=False)) -> None:
     """Write realistic completed returns, and a set with typical mistakes, for trying the tool."""
-    from ..author.samples import cli_samples  # when run: --help starts without it
-
+    try:
+        from ..author.samples import cli_samples  # when run: --help starts without it
+    except ValueError as exc:  # validators/samples.toml read on import: one sentence naming it
+        typer.echo(f"Cannot make the samples: {exc}", err=True)
+        raise typer.Exit(2)
     raise typer.Exit(cli_samples(out))
 
 
@@ -233,7 +240,11 @@ def demo(
     workers: Optional[int] = typer.Option(None, "--workers", metavar="N", help="Check N files at a time (default: one per CPU core)."),
 ) -> None:
     """Run the whole job on the sample returns: templates, samples, validation, consolidation and packs."""
-    from .demo import DEMO_AS_OF, run_demo  # when run: --help starts without it
+    try:
+        from .demo import DEMO_AS_OF, run_demo  # when run: --help starts without it
+    except ValueError as exc:  # validators/samples.toml or season.toml read on import: one sentence naming it
+        typer.echo(f"Cannot run the demo: {exc}", err=True)
+        raise typer.Exit(2)
 
     try:
         day = dt.date.fromisoformat(as_of) if as_of else DEMO_AS_OF

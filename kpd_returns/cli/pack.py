@@ -14,6 +14,7 @@ from typing import TextIO
 
 from ..intake.ledger import Ledger, LedgerError
 from ..intake.ledger_reads import unusable_figures_note
+from ..intake.output_lock import output_lock
 from ..intake.registry import RegistryError
 from ..intake.workspace import ledger_for, register_for
 from ..packs.build import DEFAULT_MARKING, PackUsageError, write_packs
@@ -45,10 +46,10 @@ def run(*, period: str, out: Path, providers: Sequence[str] | None = None, all_p
         if not ledger_path.exists():
             raise PackUsageError(f"There is no ledger at {ledger_path}: run kpd-returns ingest first, or give --db.")
         register, _name = register_for(ledger_path, register, stderr)
-        paths = write_packs(ledger_path, out, period.strip(),
-                            providers=list(providers) if providers else None, formats=fmts, marking=marking.strip(),
-                            as_of=day,
-                            register=register)
+        with output_lock(out, on_wait=lambda text: print(text, file=stderr, flush=True)):  # one run at a time
+            paths = write_packs(ledger_path, out, period.strip(),
+                                providers=list(providers) if providers else None, formats=fmts,
+                                marking=marking.strip(), as_of=day, register=register)
         with Ledger(ledger_path) as ledger:
             unusable = ledger.unusable_figures()
         if unusable:  # figures no return can hold were skipped (packs.build never sees them): say so

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 from ..spec.findings import Finding
 from ..spec.personal_data import mask_all
 from ..spec.model import VALID_VERDICTS, RegisterRow, contract_key
+from .ledger_check import check_ledger, remember_checked
 from .ledger_cross import refresh_cross_group
 from .ledger_reads import LedgerReads
 from .submissions import submissions_register
@@ -80,10 +81,23 @@ class Ledger(LedgerReads):
             if str(mode).lower() != "wal":
                 raise LedgerError(f"The ledger {self.path} cannot use write-ahead logging (journal mode {mode}).")
             self.conn.execute("PRAGMA synchronous = NORMAL")
+            self._check()
             self._migrate()
         except sqlite3.DatabaseError as exc:
             self.conn.close()
             raise _cannot_use(self.path, exc) from None
+        except LedgerError:
+            self.conn.close()
+            raise
+
+    def _check(self) -> None:
+        """Whole, and exactly the schema kpd-returns made (intake.ledger_check), seen in one snapshot."""
+        self.conn.execute("BEGIN")
+        try:
+            check_ledger(self.conn, self.path, self.schema_version)
+        finally:
+            if self.conn.in_transaction:  # a read that failed (a full disk) has ended it already
+                self.conn.execute("COMMIT")
 
     def _begin(self) -> None:
         """BEGIN IMMEDIATE, waiting (with one message) for another run's lock; LedgerBusy if it stays."""
@@ -121,6 +135,7 @@ class Ledger(LedgerReads):
                 pass
             self.conn.close()
             self.conn = None  # type: ignore[assignment]
+            remember_checked(self.path)  # unchanged at its next open in this process: not read again
 
     def __enter__(self) -> "Ledger":
         return self
@@ -154,7 +169,8 @@ class Ledger(LedgerReads):
                 self.conn.execute(f"PRAGMA user_version = {version}")
                 self.conn.execute("COMMIT")
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                if self.conn.in_transaction:  # SQLite has already rolled back after a full disk
+                    self.conn.execute("ROLLBACK")
                 raise
 
     def integrity_problems(self) -> list[str]:

@@ -50,6 +50,9 @@ def _cannot_use(path: Path, exc: BaseException) -> LedgerError:
     if "unable to open" in text:
         return LedgerError(f"The ledger {path} cannot be opened: its folder cannot be written or the file cannot "
                            "be read. Check the permissions, or give another ledger with --db.")
+    if "disk is full" in text or "disk I/O error" in text:
+        return LedgerError(f"The ledger {path} cannot be written: the disk is full or cannot be written "
+                           f"({text}). Free some space, or give another ledger with --db.")
     if is_locked(exc):
         return LedgerBusy(f"The ledger {path} is in use by another run and stayed locked, so this run stopped "
                           "before recording anything more. Run again when the other run has finished.")

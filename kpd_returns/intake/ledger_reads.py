@@ -16,6 +16,7 @@ from ..spec.constants import FIGURE_CEILING
 from ..spec.findings import EXPLAINED_PREFIX, QUERY_CODES, Finding
 from ..spec.model import contract_key
 from ..spec.personal_data import mask_all
+from .registry import MAX_REGISTER_BYTES
 from .supersession import later_sql, order_by_sql
 from .ledger_rows import (_COUNTS, _ROW_COLUMNS, ReturnRow, StoredRegister, ValueRow, _finding_from_row,
                           _parse_date, _row)
@@ -79,8 +80,10 @@ class LedgerReads:
         return _row(r) if r else None
 
     def latest_register(self) -> "StoredRegister | None":
-        r = self.conn.execute("SELECT name, sha256, content, stored_at FROM registers ORDER BY id DESC LIMIT 1"
-                              ).fetchone()
+        # At most one character over the register's bound is read: a register stored by hand in a tampered
+        # ledger is then "too big" in one sentence (intake.registry), never hundreds of megabytes.
+        r = self.conn.execute("SELECT name, sha256, substr(content, 1, ?), stored_at FROM registers "
+                              "ORDER BY id DESC LIMIT 1", (MAX_REGISTER_BYTES + 1,)).fetchone()
         return StoredRegister(*r) if r else None
 
     def replaced_by_valid(self, file_id: int) -> bool:

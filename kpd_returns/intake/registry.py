@@ -43,13 +43,13 @@ import csv
 import datetime as dt
 import io
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..spec.return_spec import ReturnSpec, SpecError, get_spec, load_all
 from ..spec.model import contract_key
 from ..spec.periods import Period
+from ..spec.small_files import MB, SmallFileError, parse_toml, read_small_text
 from ..spec.workdays import DEFAULT_REGION, REGIONS
 from .profile import Profile, parse_profile, profile_for
 from ..render.draft_email import usable_address
@@ -163,52 +163,99 @@ class Registry:
         return [(e, r) for e in self.entries for r in e.returns]
 
 
-def load_registry(path: str | Path) -> Registry:
-    """Read a CSV or TOML register; RegistryError names the file, line and column of a problem."""
+# A register lists providers and contracts: hundreds of rows, each value a name, a reference or a short
+# list. The bounds keep a hostile register to one sentence and well under 300 MB (a 1,000,000-row
+# register took 1.37 GB; a value over 131,072 characters was a traceback): issue 19 item 13.
+MAX_REGISTER_BYTES = 5 * MB
+MAX_REGISTER_ROWS = 20_000
+MAX_VALUE_CHARS = 4_000
+
+
+def read_register_text(path: str | Path) -> str:
+    """The text of a register file: a regular UTF-8 file of at most 5 MB, else RegistryError naming it."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        return read_small_text(path, MAX_REGISTER_BYTES, bom=True)
     except OSError as exc:
         raise RegistryError(f"The providers register {path} cannot be read ({exc.strerror or exc}).") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise RegistryError(f"{path.name}: is not UTF-8 text. Save it as CSV UTF-8 or TOML.") from None
-    return registry_from_text(text, path.name)
+    except SmallFileError as exc:
+        text = str(exc)
+        if text.startswith("is not UTF-8"):
+            text = "is not UTF-8 text. Save it as CSV UTF-8 or TOML."
+        raise RegistryError(f"The providers register {path} {text}") from None
+
+
+def load_registry(path: str | Path) -> Registry:
+    """Read a CSV or TOML register; RegistryError names the file, line and column of a problem."""
+    return registry_from_text(read_register_text(path), Path(path).name)
 
 
 def registry_from_text(text: str, name: str) -> Registry:
     """A register from its text; ``name`` (e.g. providers.csv) says whether it is CSV or TOML."""
+    if len(text) > MAX_REGISTER_BYTES:
+        raise RegistryError(f"{name}: is too big (over {MAX_REGISTER_BYTES // MB} MB, the most kpd-returns reads).")
     if name.lower().endswith(".toml"):
         return _from_toml(text, name)
     return _from_csv(text, name)
 
 
-def _from_csv(text: str, name: str) -> Registry:
+def _too_many(name: str, where: str) -> RegistryError:
+    return RegistryError(f"{name}: {where}: the register has more than {MAX_REGISTER_ROWS:,} rows, the most "
+                         "kpd-returns reads.")
+
+
+def _too_long(name: str, where: str, n: int | None = None) -> RegistryError:
+    size = f"{n:,} characters long" if n is not None else "too long"
+    return RegistryError(f"{name}: {where}: the value is {size}; the most is {MAX_VALUE_CHARS:,}.")
+
+
+def _csv_rows(text: str, name: str):
+    """(line number, row) of the CSV text, read one row at a time, each value at most 4,000 characters."""
     reader = csv.reader(io.StringIO(text))
-    rows = [r for r in reader]
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # a value over csv's own limit (131,072 characters), a NUL byte
+            if "field limit" in str(exc):
+                raise _too_long(name, f"line {reader.line_num}") from None
+            raise RegistryError(f"{name}: line {reader.line_num}: cannot be read as CSV ({exc}).") from None
+        for i, cell in enumerate(row):
+            if len(cell) > MAX_VALUE_CHARS:
+                raise _too_long(name, f"line {reader.line_num}, column {i + 1}", len(cell))
+        yield reader.line_num, row
+
+
+def _from_csv(text: str, name: str) -> Registry:
+    rows = _csv_rows(text, name)
     # Skip blank lines and comment lines before the header.
-    start = 0
-    while start < len(rows) and (not any(c.strip() for c in rows[start]) or rows[start][0].lstrip().startswith("#")):
-        start += 1
-    if start >= len(rows):
+    header_row = None
+    for line, row in rows:
+        if any(c.strip() for c in row) and not row[0].lstrip().startswith("#"):
+            header_row = (line, row)
+            break
+    if header_row is None:
         raise RegistryError(f"{name}: is empty: give a header row (provider,contract,returns,region,...) and one "
                             "row per provider and contract.")
+    start, header_cells = header_row
     header = []
-    for i, h in enumerate(rows[start]):
+    for i, h in enumerate(header_cells):
         key = _HEADER_ALIASES.get(h.strip().lower())
         if key is None and h.strip():
-            raise RegistryError(f"{name}: line {start + 1}, column {i + 1}: the heading '{h.strip()}' is not one of "
+            raise RegistryError(f"{name}: line {start}, column {i + 1}: the heading '{h.strip()[:80]}' is not one of "
                                 "provider, contract, returns, region, service_start, first_period, year_start_month, "
                                 "service_end, profile, contact.")
         header.append(key)
     for needed in ("provider", "contract", "returns"):
         if needed not in header:
-            raise RegistryError(f"{name}: line {start + 1}: the column '{needed}' is missing.")
+            raise RegistryError(f"{name}: line {start}: the column '{needed}' is missing.")
     entries = []
-    for n, row in enumerate(rows[start + 1:], start=start + 2):
+    for n, row in rows:
         if not any(c.strip() for c in row) or row[0].lstrip().startswith("#"):
             continue
+        if len(entries) >= MAX_REGISTER_ROWS:
+            raise _too_many(name, f"line {n}")
         data = {k: row[i].strip() for i, k in enumerate(header) if k and i < len(row)}
         entries.append(_entry(data, name, n, {k: i + 1 for i, k in enumerate(header) if k}))
     return _registry(entries, name)
@@ -216,14 +263,16 @@ def _from_csv(text: str, name: str) -> Registry:
 
 def _from_toml(text: str, name: str) -> Registry:
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise RegistryError(f"{name}: is not valid TOML ({exc}).") from None
+        data = parse_toml(text, max_depth=8)
+    except SmallFileError as exc:
+        raise RegistryError(f"{name}: {exc}") from None
     items = data.get("providers", data.get("provider"))
     if not isinstance(items, list) or not items:
         raise RegistryError(f"{name}: key 'providers' is missing: list each provider as a [[providers]] table.")
     entries = []
     for i, item in enumerate(items, start=1):
+        if i > MAX_REGISTER_ROWS:
+            raise _too_many(name, f"providers entry {i}")
         if not isinstance(item, dict):
             raise RegistryError(f"{name}: providers entry {i} must be a table.")
         unknown = sorted(set(item) - set(_HEADER_ALIASES.values()))
@@ -237,6 +286,8 @@ def _from_toml(text: str, name: str) -> Registry:
                 item[key] = ";".join(f"{k}={v}" for k, v in item[key].items())
         for k, v in list(item.items()):
             item[k] = "" if v is None else str(v).strip()
+            if len(item[k]) > MAX_VALUE_CHARS:
+                raise _too_long(name, f"providers entry {i}, key '{k}'", len(item[k]))
         entries.append(_entry(item, name, i, None))
     return _registry(entries, name)
 
@@ -325,5 +376,6 @@ def registry_or_none(path: str | Path | None) -> Registry | None:
     return load_registry(path) if path else None
 
 
-__all__ = ["Registry", "RegistryEntry", "RegistryError", "load_registry", "period_bounds", "registry_or_none",
+__all__ = ["Registry", "RegistryEntry", "RegistryError", "load_registry", "period_bounds", "read_register_text",
+           "registry_or_none",
            "SpecError", "get_spec"]

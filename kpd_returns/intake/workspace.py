@@ -17,15 +17,22 @@ One rule for every command (``ingest``, ``status``, ``consolidate``, ``pack``):
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 from typing import TextIO
 
 from ..spec.constants import DEFAULT_LEDGER
-from .ledger import Ledger
-from .registry import RegistryError, load_registry, registry_from_text
+from ..spec.small_files import KB, SmallFileError, parse_toml, read_small_text, write_small
+from .ledger import Ledger, LedgerError
+from .registry import RegistryError, read_register_text, registry_from_text
 
 PROJECT_FILE = ".kpd-returns.toml"
+# The record is one line; anything bigger is not ours. It is read and written only as a small regular
+# file: a symbolic link, a pipe or a device there is never followed, waited on or read (issue 19 item 11).
+PROJECT_FILE_LIMIT = 64 * KB
+
+
+class ProjectFileError(LedgerError):
+    """The project file is there but is not a small regular file kpd-returns wrote (one sentence)."""
 
 
 def project_file() -> Path:
@@ -33,10 +40,16 @@ def project_file() -> Path:
 
 
 def recorded_ledger() -> Path | None:
-    """The ledger recorded for this working folder, or None (no record, or one that cannot be read)."""
+    """The ledger recorded for this working folder, or None (no record, or a record that cannot be read
+    as text). ProjectFileError when the name is taken by something other than a small regular file."""
+    path = project_file()
     try:
-        doc = tomllib.loads(project_file().read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        doc = parse_toml(read_small_text(path, PROJECT_FILE_LIMIT, follow_links=False), max_depth=4)
+    except SmallFileError as exc:
+        if "TOML" in str(exc) or "UTF-8" in str(exc):  # a record damaged by hand: as if there were none
+            return None
+        raise ProjectFileError(f"The project file {path} {exc} Remove it, or give the ledger with --db.") from None
+    except OSError:
         return None
     ledger = doc.get("ledger")
     return Path(ledger) if isinstance(ledger, str) and ledger else None
@@ -56,7 +69,8 @@ def ledger_for(db: Path | None, err: TextIO | None = None) -> Path:
 
 
 def remember_ledger(path: Path) -> None:
-    """Record ``path`` as this folder's ledger; a folder we cannot write to just keeps no record."""
+    """Record ``path`` as this folder's ledger; a folder we cannot write to just keeps no record.
+    The record replaces whatever has its name (a symbolic link is replaced, its target left alone)."""
     target = Path(path)
     try:
         shown = target.resolve().relative_to(Path.cwd().resolve()).as_posix()
@@ -65,7 +79,7 @@ def remember_ledger(path: Path) -> None:
     text = ("# Written by kpd-returns: the ledger that status, ingest and pack use when given no --db.\n"
             f"ledger = {_toml_string(shown)}\n")
     try:
-        project_file().write_text(text, encoding="utf-8")
+        write_small(project_file(), text.encode("utf-8"))
     except OSError:
         pass
 
@@ -78,8 +92,8 @@ def register_for(ledger_path: Path, given: Path | None, err: TextIO | None = Non
     """The providers register to use, and its file name: the one given (stored in the ledger), else the
     one the ledger stored last (said on ``err``), else (None, None)."""
     if given is not None:
-        register = load_registry(given)  # checked before it is stored
-        text = Path(given).read_bytes().decode("utf-8-sig")
+        text = read_register_text(given)  # a small regular file only (intake.registry)
+        register = registry_from_text(text, Path(given).name)  # checked before it is stored
         with Ledger(ledger_path) as ledger:
             ledger.store_register(Path(given).name, text)
         return register, Path(given).name

@@ -47,6 +47,10 @@ def _atomic(path: Path, write: Callable[[Path], Any]) -> Path:
     try:
         write(tmp)
         os.replace(tmp, path)
+    except OSError as exc:  # a full disk: say which file could not be written, not its temporary name
+        if exc.filename in (None, str(tmp), tmp):
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
+        raise
     finally:
         if tmp.exists():
             tmp.unlink()

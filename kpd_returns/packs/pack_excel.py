@@ -17,6 +17,7 @@ Analysis Function's guidance on accessible spreadsheets.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
 import re
 from pathlib import Path
@@ -54,8 +55,11 @@ def wrapped_lines(value: Any, width: float) -> int:
 class PackWorkbook(MeasureSheets):
     def __init__(self, path: Path, pack: PackData) -> None:
         self.pack = pack
-        self.wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
-                                                  "strings_to_numbers": False, "in_memory": True})
+        # Built in memory and written whole at close: a full disk is one OSError naming the file, never
+        # xlsxwriter's FileCreateError and an archive left open (issue 19 item 15).
+        self.path, self.buffer = Path(path), io.BytesIO()
+        self.wb = xlsxwriter.Workbook(self.buffer, {"strings_to_formulas": False, "strings_to_urls": False,
+                                                    "strings_to_numbers": False, "in_memory": True})
         created = dt.datetime.combine(pack.as_of, dt.time(0, 0))
         self.wb.set_properties({"title": pack.title, "subject": f"Contract performance pack, {pack.period}",
                                 "author": "kpd-returns", "company": default_config().contracting_authority,
@@ -329,6 +333,8 @@ class PackWorkbook(MeasureSheets):
 
     def close(self) -> None:
         self.wb.close()
+        with open(self.path, "wb") as fh:
+            fh.write(self.buffer.getvalue())
 
 
 def write_xlsx(pack: PackData, path: str | Path) -> Path:

@@ -33,7 +33,6 @@ from __future__ import annotations
 import calendar as _cal
 import datetime as dt
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -43,6 +42,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .resources import validators_dir
+from .small_files import SmallFileError, load_toml_file
 from .workdays import DEFAULT_REGION, add_working_days, next_working_day_on_or_after, working_days_between
 
 DEADLINES_FILE = "deadlines.toml"
@@ -222,12 +222,12 @@ def _load_file(file: Path) -> Mapping[str, Rule]:
 
 
 def _read_toml(file: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(file.read_bytes().decode("utf-8"))
+    try:  # a small regular file only: a pipe, a device or a huge file is refused (spec.small_files)
+        return load_toml_file(file)
     except OSError as exc:
         raise DeadlineError(f"The deadline file {file} cannot be read ({exc.strerror}).") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise DeadlineError(f"{file.name}: is not valid TOML ({exc}).") from None
+    except SmallFileError as exc:
+        raise DeadlineError(f"{file.name}: {exc}") from None
 
 
 def _parse_rule(body: Any, key: str, file: str, *, fallback_allowed: bool = True) -> Rule:

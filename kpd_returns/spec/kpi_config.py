@@ -9,7 +9,6 @@ Date decides from when it owes that return) and the packs. No return is named he
 
 from __future__ import annotations
 
-import tomllib
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from .model import contract_key
 from .resources import validators_dir
+from .small_files import SmallFileError, load_toml_file
 from .return_spec import ReturnSpec, load_all
 
 Window = Literal["in_month", "rolling_3", "rolling_12", "cumulative"]
@@ -137,12 +137,12 @@ def load_kpi_config(path: str | Path | None = None) -> KpiConfig:
     """Load a KPI config (None: the one ``kpi_spec`` names); raise KpiConfigError naming the file and key."""
     spec = kpi_spec()
     p = Path(path) if path is not None else validators_dir() / (spec.pack.kpis.config if spec else DEFAULT_CONFIG_FILE)
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    try:  # a small regular file only (spec.small_files)
+        data = load_toml_file(p)
     except OSError as exc:
         raise KpiConfigError(f"{p}: cannot be read ({exc.strerror}).") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise KpiConfigError(f"{p.name}: is not valid TOML ({exc}).") from None
+    except SmallFileError as exc:
+        raise KpiConfigError(f"{p.name}: {exc}") from None
     try:
         return KpiConfig(**data, source_path=str(p))
     except ValidationError as exc:

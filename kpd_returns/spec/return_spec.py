@@ -7,8 +7,8 @@ in ``sheet_model`` (re-exported here), the period kinds in ``periods``.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
-import tomllib
 from functools import cached_property, lru_cache
 from pathlib import Path
 from collections.abc import Callable
@@ -21,7 +21,9 @@ from .pack_spec import PackSpec
 from .periods import PeriodSpec
 
 T = TypeVar("T")
-from .resources import validators_dir
+from .resources import VALIDATORS_ENV, validators_dir
+from .patterns import sample_names_problem
+from .small_files import SPEC_FILE_LIMIT, SmallFileError, parse_toml, read_small
 from .sheet_model import (FIRST_DATA_ROW, HEADER_ROW, INSTRUCTION_ROW, META_SHEET, NUMERIC_TYPES, TITLE_ROW, _ID,
                           ColumnSet, Computed, FieldSpec, FieldType, PersonalDataKind, RowKey, SheetSpec, SpecError,
                           _Model)
@@ -94,6 +96,13 @@ class ReturnSpec(_Model):
     # Set by the loader, not the file.
     source_path: str = ""
     spec_hash: str = ""
+
+    @model_validator(mode="after")
+    def _sample_names(self) -> "ReturnSpec":
+        problem = sample_names_problem(self.samples)  # "../../x" must not write outside the output folder
+        if problem:
+            raise ValueError(problem)
+        return self
 
     @model_validator(mode="after")
     def _cross_references(self) -> "ReturnSpec":
@@ -175,6 +184,8 @@ def _format_error(path: Path, err: ValidationError) -> str:
     first = err.errors()[0]
     loc = ".".join(str(p) for p in first["loc"]) or "(top level)"
     msg = first["msg"]
+    if first["loc"]:
+        msg = msg.removeprefix("Value error, ")  # a field's own check: its sentence is enough
     # Cross-reference checks run on the whole spec; their message carries the key path.
     located = re.match(r"Value error, @(\S+): (.*)", msg, re.S)
     if located and not first["loc"]:
@@ -184,16 +195,20 @@ def _format_error(path: Path, err: ValidationError) -> str:
 
 def load_spec_file(path: Path) -> ReturnSpec:
     """Load and check one spec file; raise SpecError naming the file and key."""
-    try:
-        raw = path.read_bytes()
+    try:  # a regular file of at most 1 MB, UTF-8, nesting at most 32 deep (spec.small_files)
+        raw = read_small(path, SPEC_FILE_LIMIT)
+        text = raw.decode("utf-8")
+        data = parse_toml(text)
     except OSError as exc:
         raise SpecError(f"{path}: cannot be read ({exc.strerror}).") from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SpecError(f"{path.name}: is not valid TOML ({exc}).") from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{path.name}: is not UTF-8 text (byte {exc.start + 1} cannot be read as UTF-8): "
+                        "save it as UTF-8.") from None
+    except SmallFileError as exc:
+        raise SpecError(f"{path.name}: {exc}") from None
     if not isinstance(data, dict) or "return" not in data:
         raise SpecError(f"{path.name}: key 'return' is missing: a spec starts with a [return] table.")
+    declared = data["return"].get("id") if isinstance(data["return"], dict) else None
     body = dict(data.pop("return"))
     body.update(data)
     body["source_path"] = str(path)
@@ -201,18 +216,32 @@ def load_spec_file(path: Path) -> ReturnSpec:
     try:
         return ReturnSpec(**body)
     except ValidationError as exc:
-        raise SpecError(_format_error(path, exc)) from None
+        problem = SpecError(_format_error(path, exc))
+        problem.declared_id = declared  # the return it meant to define: _load_folder files the problem under it
+        raise problem from None
 
 
 def spec_paths(folder: Path | None = None) -> list[Path]:
     folder = folder or validators_dir()
-    return sorted(p for p in folder.glob("*.toml") if _is_return_spec(p))
+    try:
+        candidates = sorted(folder.glob("*.toml"))
+    except OSError:
+        return []
+    return [p for p in candidates if _is_return_spec(p)]
+
+
+_DATA_FILES = {DEADLINES_FILE}  # read (and its problems said) on its own: spec.deadlines
 
 
 def _is_return_spec(path: Path) -> bool:
-    # Other data files (deadlines, KPI targets) live beside the specs.
+    # Other data files (deadlines, KPI targets) live beside the specs. A file that cannot be read as
+    # a small text file (a pipe, a device, too big, not UTF-8) counts, so the loader names it.
+    if path.name in _DATA_FILES:
+        return False
     try:
-        head = path.read_text(encoding="utf-8")[:4000]
+        head = read_small(path, SPEC_FILE_LIMIT)[:4000].decode("utf-8", "replace")
+    except SmallFileError:
+        return True
     except OSError:
         return False
     return re.search(r"^\[return\]", head, re.M) is not None
@@ -241,7 +270,7 @@ def _load_folder(folder: str) -> _Loaded:
         try:
             spec = load_spec_file(path)
         except SpecError as exc:
-            loaded.problems[_declared_id(path)] = str(exc)
+            loaded.problems[_declared_id(path, exc)] = str(exc)
             continue
         if spec.id in loaded.specs:
             loaded.problems.setdefault(spec.id + "@" + path.name,
@@ -259,12 +288,10 @@ def _load_folder(folder: str) -> _Loaded:
     return loaded
 
 
-def _declared_id(path: Path) -> str:
-    """The return id a spec file declares, if it can be read at all; else its file name."""
-    try:
-        declared = tomllib.loads(path.read_text(encoding="utf-8")).get("return", {}).get("id")
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, AttributeError):
-        declared = None
+def _declared_id(path: Path, exc: SpecError) -> str:
+    """The return id a spec file declares, if it could be read that far; else its file name (not read
+    again: a spec file may take a second or two to parse)."""
+    declared = getattr(exc, "declared_id", None)
     return declared if isinstance(declared, str) and declared else path.name
 
 
@@ -274,6 +301,21 @@ def load_all(folder: str | Path | None = None) -> dict[str, ReturnSpec]:
     bad file costs only its own return."""
     loaded = _load_folder(_folder_key(folder))
     return {rid: spec for rid, spec in loaded.specs.items() if spec.source_path not in _set_aside}
+
+
+def folder_problem(folder: str | Path | None = None) -> str | None:
+    """The sentence for a validators folder no command can work with (missing, not a folder, or
+    holding no return spec file at all), else None. A folder whose specs are all broken is not
+    this: each is named by ``spec_problems``."""
+    path = Path(_folder_key(folder))
+    where = f"The validators folder {path}" + (f" (set by {VALIDATORS_ENV})" if folder is None
+                                                and os.environ.get(VALIDATORS_ENV) else "")
+    if not path.is_dir():
+        return f"{where} {'is not a folder' if path.exists() else 'does not exist'}: no return type can be used."
+    if not spec_paths(path):
+        return (f"{where} holds no return spec (a .toml file that starts with a [return] table): no return type "
+                "can be used.")
+    return None
 
 
 def spec_problems(folder: str | Path | None = None) -> list[str]:
@@ -311,5 +353,6 @@ def get_spec(return_id: str) -> ReturnSpec:
 # The field and sheet models live in sheet_model; they are imported from here by every stage.
 __all__ = ["FIRST_DATA_ROW", "HEADER_ROW", "INSTRUCTION_ROW", "META_SHEET", "NUMERIC_TYPES", "TITLE_ROW", "ColumnSet",
            "Computed", "FieldSpec", "FieldType", "HeaderSpec", "KeyMeasure", "PeriodSpec", "PersonalDataKind",
-           "ReturnSpec", "RowKey", "RuleSpec", "SheetSpec", "SpecError", "get_spec", "load_all", "load_spec_file",
+           "ReturnSpec", "RowKey", "RuleSpec", "SheetSpec", "SpecError", "folder_problem", "get_spec", "load_all",
+           "load_spec_file",
            "set_aside", "spec_paths", "spec_problems"]

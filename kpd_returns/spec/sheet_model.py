@@ -19,6 +19,7 @@ from functools import cached_property
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field as PydField, field_validator, model_validator
+from .patterns import pattern_problem
 
 from .constants import FIGURE_CEILING
 
@@ -91,6 +92,13 @@ class FieldSpec(_Model):
     # switch the scan off. Kinds: email, ni_number, date_of_birth, phone, postcode.
     personal_data_skip: list[PersonalDataKind] = PydField(default_factory=list)
 
+    @field_validator("pattern")
+    @classmethod
+    def _safe_pattern(cls, pattern: str | None) -> str | None:
+        if pattern is not None and (problem := pattern_problem(pattern)):
+            raise ValueError(problem)  # shapes that backtrack for hours are refused (spec.patterns)
+        return pattern
+
     @model_validator(mode="after")
     def _consistent(self) -> "FieldSpec":
         if self.type == "choice" and not self.choices:
@@ -99,8 +107,6 @@ class FieldSpec(_Model):
             raise ValueError("'choices' is only allowed on a choice field")
         if self.computed and self.type not in NUMERIC_TYPES:
             raise ValueError("only numeric fields can be computed")
-        if self.pattern is not None:
-            re.compile(self.pattern)
         return self
 
     @property
