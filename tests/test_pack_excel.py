@@ -17,8 +17,8 @@ from test_pack_fixtures import AS_OF, HOSTILE_CONTRACT, MISSING, PERIOD, build_r
 from kpd_returns.packs.pack_data import build_packs
 from kpd_returns.packs.pack_excel import write_xlsx
 
-PROVIDER_SHEETS = ["Cover", "Contents", "KPI summary", "KPI trends", "Social value", "KPD staffing", "KPD caseloads",
-                   "KPD segments", "Attention", "Submissions", "Data sources", "Notes"]
+PROVIDER_SHEETS = ["Cover", "Contents", "Attention", "Submissions", "KPI summary", "KPI trends", "Social value",
+                   "KPD staffing", "KPD caseloads", "KPD segments", "Data sources", "Notes"]
 
 
 @pytest.fixture(scope="module")
@@ -116,8 +116,8 @@ def test_same_inputs_give_identical_bytes(tmp_path):
 
 def test_national_workbook(books):
     wb = openpyxl.load_workbook(books["national"])
-    assert wb.sheetnames == ["Cover", "Contents", "KPIs by provider", "Social value", "KPI all contracts",
-                             "KPI trends", "KPD national", "Attention", "Submissions", "Data sources", "Notes"]
+    assert wb.sheetnames == ["Cover", "Contents", "Attention", "Submissions", "KPIs by provider", "Social value",
+                             "KPI all contracts", "KPI trends", "KPD national", "Data sources", "Notes"]
     providers = {r[0].value for r in wb["KPIs by provider"].iter_rows(min_row=5)}
     assert providers == {"Acme Health Ltd", "<script>alert(1)</script> & Co"}
     assert wb["Attention"]["A4"].value == "Provider" and wb["Attention"].max_row == 7

@@ -336,6 +336,10 @@ def write_xlsx(pack: PackData, path: str | Path) -> Path:
     book = PackWorkbook(path, pack)
     book.cover()
     book.sheet("Contents", "Contents", "Each sheet of this workbook, with a link to it.")
+    # What needs attention and the returns missing, late or rejected come first, as in the HTML pack
+    # and the README (issue 19 item 19).
+    book.attention()
+    book.register()
     if pack.is_national and pack.overview:
         book.kpi_summary(pack.overview, "KPIs by provider")
         book.social_value(pack.sv_overview)
@@ -350,8 +354,6 @@ def write_xlsx(pack: PackData, path: str | Path) -> Path:
             book.national_measures(section)
         else:
             book.measure_sheets(section)
-    book.attention()
-    book.register()
     book.sources()
     book.notes()
     book.contents_sheet()
