@@ -27,3 +27,18 @@ def test_excel_pack_puts_what_needs_attention_first(ledger, tmp_path):
     for path in books:
         names = openpyxl.load_workbook(path).sheetnames
         assert names[:4] == ["Cover", "Contents", "Attention", "Submissions"], (path.name, names)
+
+
+@pytest.mark.parametrize("return_id", ["kpd", "jobs2"])
+def test_checks_sheet_names_the_fix_totals_command(tmp_path, return_id):
+    """The Checks sheet's message for a typed-over total said "or run  to write a copy": the command
+    was missing. It now names the command the validator gives, RETURN.xlsx standing for the file."""
+    out = tmp_path / "blank.xlsx"
+    result = CliRunner().invoke(app, ["template", return_id, str(out)])
+    assert result.exit_code == 0, result.output
+    formulas = [c.value for row in openpyxl.load_workbook(out)["Checks"].iter_rows() for c in row
+                if isinstance(c.value, str) and "or run " in c.value]
+    assert formulas, "no Checks row offers the fix-totals command"
+    for formula in formulas:
+        assert '("")&" to write a copy' not in formula
+        assert "kpd-returns validate RETURN.xlsx --fix-totals RETURN-fixed.xlsx" in formula
