@@ -3,6 +3,8 @@ words a person reads in the outputs, and how the generated workbooks print."""
 
 from __future__ import annotations
 
+import re
+
 import openpyxl
 import pytest
 from test_pack_fixtures import AS_OF, PERIOD, ledger_from_rows
@@ -42,3 +44,46 @@ def test_checks_sheet_names_the_fix_totals_command(tmp_path, return_id):
     for formula in formulas:
         assert '("")&" to write a copy' not in formula
         assert "kpd-returns validate RETURN.xlsx --fix-totals RETURN-fixed.xlsx" in formula
+
+
+# -- words: the demo's outputs, read as a person reads them ---------------------------------------------
+# A month written YYYY-MM standing alone (not part of a file name or a full date).
+BARE_MONTH = re.compile(r"(?<![-\w])\d{4}-(0[1-9]|1[0-2])(?![-\w.])")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo") / "demo"
+    result = CliRunner().invoke(app, ["demo", "--out", str(out), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+def _texts(path) -> dict[str, list[str]]:
+    wb = openpyxl.load_workbook(path)
+    return {ws.title: [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+            for ws in wb.worksheets}
+
+
+def test_packs_name_each_return_type_by_its_display_name_and_months_in_words(demo):
+    """"INSIGHT" and "JOBS2" are ids, not names; a date-only submission has no "00:00"; a month in a
+    sentence is "October 2026", not "2026-10" (issue 19 item 20)."""
+    out, _ = demo
+    for path in sorted((out / "packs").glob("pack-*")):
+        if path.suffix == ".html":
+            text = re.sub(r"<[^>]+>", " ", path.read_text(encoding="utf-8"))
+            texts = [text]
+        else:
+            by_sheet = _texts(path)
+            texts = [t for ts in by_sheet.values() for t in ts]
+            for line in by_sheet["Cover"][4:]:
+                assert not BARE_MONTH.search(line), (path.name, line)
+            for line in by_sheet.get("KPI summary", []) + by_sheet.get("KPI all contracts", []):
+                if line.startswith("Not known") or line.startswith("Incomplete"):
+                    assert not BARE_MONTH.search(line), (path.name, line)
+        for text in texts:
+            assert not re.search(r"\bINSIGHT\b|\bJOBS2\b", text), path.name
+            assert "00:00" not in text, path.name
+    cover = _texts(out / "packs" / "pack-2026-10-northbridge-employment-ltd.xlsx")["Cover"]
+    assert any(line.startswith("Customer Insight for October 2026, AtW-MHSS-C014: ") and
+               "received 2026-11-03, accepted, on time" in line for line in cover), cover
