@@ -87,3 +87,21 @@ def test_packs_name_each_return_type_by_its_display_name_and_months_in_words(dem
     cover = _texts(out / "packs" / "pack-2026-10-northbridge-employment-ltd.xlsx")["Cover"]
     assert any(line.startswith("Customer Insight for October 2026, AtW-MHSS-C014: ") and
                "received 2026-11-03, accepted, on time" in line for line in cover), cover
+
+
+def test_annotated_findings_sheet_prints_landscape_one_page_wide_with_its_header_repeated(tmp_path):
+    """It printed across four portrait pages (issue 19 item 19)."""
+    from pathlib import Path
+    source = Path(__file__).resolve().parent.parent / "samples" / "mistakes" / "mistake-typed-over-total.xlsx"
+    out = tmp_path / "annotated.xlsx"
+    result = CliRunner().invoke(app, ["validate", str(source), "--annotate", str(out)])
+    assert result.exit_code == 1, result.output
+    wb = openpyxl.load_workbook(out)
+    ws = wb.worksheets[0]
+    assert ws.title == "Findings"
+    assert ws.page_setup.orientation == "landscape" and str(ws.page_setup.paperSize) == "9"
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth in (None, 1)
+    assert ws.page_setup.fitToHeight == 0
+    assert ws.print_title_rows == "$3:$3"
+    message = ws.cell(4, 6).value
+    assert len(message) > 100 and ws.row_dimensions[4].height >= 30  # the wrapped message has room

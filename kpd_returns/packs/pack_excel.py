@@ -42,6 +42,9 @@ KINDS = {"text": {"text_wrap": True, "valign": "top"}, "pct": {"num_format": "0.
          "dt": {"num_format": "yyyy-mm-dd hh:mm", "valign": "top"}, "date": {"num_format": "yyyy-mm-dd", "valign": "top"}}
 Col = tuple[str, int, str]  # header, width, kind
 ROW_HEIGHT = LINE_POINTS  # points per line of 11-point text
+# The Cover's one column, in characters: 120 was wider than an A4 landscape page as LibreOffice prints it, so
+# its lines ran past the page's edge (issue 19 item 19).
+COVER_WIDTH = 100
 
 
 class PackWorkbook(MeasureSheets):
@@ -176,7 +179,7 @@ class PackWorkbook(MeasureSheets):
         p = self.pack
         ws = self.sheet("Cover", p.title, f"Contract performance pack for the Contract Performance Review "
                                           f"({p.review_basis}).")
-        ws.set_column(0, 0, 120, self.wrap)
+        ws.set_column(0, 0, COVER_WIDTH, self.wrap)
         lines = [("Provider", p.provider), ("Report month", short_month(p.period, full=True)),
                  ("Figures as of", p.as_of.isoformat())]
         if not p.is_national:
@@ -188,7 +191,7 @@ class PackWorkbook(MeasureSheets):
         # off at the page's edge when printed (issue 19 item 19).
         for label, text in lines:
             ws.write_string(r, 0, f"{label}: {text}", self.wrap)
-            ws.set_row(r, ROW_HEIGHT * wrapped_lines(f"{label}: {text}", 120))
+            ws.set_row(r, ROW_HEIGHT * wrapped_lines(f"{label}: {text}", COVER_WIDTH))
             r += 1
         shown = [] if p.is_national else sorted(p.sources, key=lambda s: str(s["received_at"] or ""))[-24:]
         if len(shown) < len(p.sources) and shown:
@@ -200,12 +203,12 @@ class PackWorkbook(MeasureSheets):
                     f"received {rec or 'at an unknown time'}, {s['verdict']}"
                     + (f", {s['timeliness']}" if s["timeliness"] else ""))
             ws.write_string(r, 0, text, self.wrap)
-            ws.set_row(r, ROW_HEIGHT * wrapped_lines(text, 120))
+            ws.set_row(r, ROW_HEIGHT * wrapped_lines(text, COVER_WIDTH))
             r += 1
         ws.write_string(r + 1, 0, "How to read this pack", self.bold)
         for i, text in enumerate(notes_for(p)["how_to_read"], start=r + 2):
             ws.write_string(i, 0, text, self.wrap)
-            ws.set_row(i, ROW_HEIGHT * wrapped_lines(text, 120))
+            ws.set_row(i, ROW_HEIGHT * wrapped_lines(text, COVER_WIDTH))
         ws.write_url(i + 2, 0, "internal:'Contents'!A1", self.link, "Go to the Contents sheet")
         ws.activate()
 

@@ -16,7 +16,22 @@ def wrapped_lines(value: Any, width: float) -> int:
     if not isinstance(value, str) or not value:
         return 1
     per_line = max(int(width) - 1, 1)
-    return sum(max(1, -(-len(part) // per_line)) for part in value.split("\n"))
+    return sum(_paragraph_lines(part, per_line) for part in value.split("\n"))
+
+
+def _paragraph_lines(text: str, per_line: int) -> int:
+    """Spreadsheet programs wrap at spaces: "Late by (working days)" in a column 12 wide takes three
+    lines, not two. The greater of a word-by-word fill and the character count."""
+    lines, used = 1, 0
+    for word in text.split(" "):
+        size = len(word)
+        if used and used + 1 + size > per_line:
+            lines, used = lines + 1, 0
+        if size > per_line:  # a word longer than the line is broken across lines
+            lines += (size - 1) // per_line
+            size = (size - 1) % per_line + 1
+        used = used + (1 if used else 0) + size
+    return max(lines, -(-len(text) // per_line))
 
 
 def row_points(cells: list[tuple[Any, float]]) -> int | None:
