@@ -105,3 +105,24 @@ def test_annotated_findings_sheet_prints_landscape_one_page_wide_with_its_header
     assert ws.print_title_rows == "$3:$3"
     message = ws.cell(4, 6).value
     assert len(message) > 100 and ws.row_dimensions[4].height >= 30  # the wrapped message has room
+
+
+def test_fix_totals_says_it_also_masked_personal_data(tmp_path):
+    """--fix-totals masks a phone number in a text cell, as every copy does, so the personal-data error
+    vanished from the copy without a word. The command now says which cells the copy masks."""
+    from pathlib import Path
+    source = Path(__file__).resolve().parent.parent / "samples" / "mistakes" / "mistake-typed-over-total.xlsx"
+    wb = openpyxl.load_workbook(source)
+    wb["Header"]["B10"] = "MI team, 07700 900123"
+    broken = tmp_path / "return.xlsx"
+    wb.save(broken)
+    fixed = tmp_path / "fixed.xlsx"
+    result = CliRunner().invoke(app, ["validate", str(broken), "--fix-totals", str(fixed)])
+    assert result.exit_code == 1, result.output
+    assert "personal-data" in result.output
+    assert "It also masks the personal data in 1 text cell (Header!B10)" in result.output
+    assert "07700 900123" not in openpyxl.load_workbook(fixed)["Header"]["B10"].value
+    # a return with no personal data: nothing more is said
+    clean = tmp_path / "clean-fixed.xlsx"
+    result = CliRunner().invoke(app, ["validate", str(source), "--fix-totals", str(clean)])
+    assert "Totals fixed:" in result.output and "masks the personal data" not in result.output
