@@ -126,3 +126,22 @@ def test_fix_totals_says_it_also_masked_personal_data(tmp_path):
     clean = tmp_path / "clean-fixed.xlsx"
     result = CliRunner().invoke(app, ["validate", str(source), "--fix-totals", str(clean)])
     assert "Totals fixed:" in result.output and "masks the personal data" not in result.output
+
+
+@pytest.mark.parametrize("text", ["import os\n\n\ndef main(a, b):\n    print('hi, there', a, b)\n",
+                                  "print('hi, there')\n", "Dear DWP,\nplease find our return attached.\n"])
+def test_plain_text_renamed_xlsx_is_plain_text_not_a_csv_file(tmp_path, text):
+    """A Python file renamed .xlsx was called "a CSV text file" because it held a comma."""
+    path = tmp_path / "return.xlsx"
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2, result.output
+    assert "is not an Excel workbook (it is plain text)" in result.output
+    assert "CSV" not in result.output
+
+
+def test_real_csv_renamed_xlsx_is_still_called_a_csv_file(tmp_path):
+    path = tmp_path / "figures.xlsx"
+    path.write_text("provider;contract;referrals\nAcme;C1;12\nAcme;C2;7\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2 and "is a CSV text file renamed as a workbook" in result.output
