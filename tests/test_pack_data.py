@@ -122,8 +122,8 @@ def test_social_value_returned_without_measures_asks_for_them():
 def test_attention_list_from_register_findings_and_kpis(packs):
     acme = packs["acme-health-ltd"]
     facts = [(a.item.severity, a.item.fact) for a in acme.attention]
-    assert facts[0] == (1, f"The MMIR for {MISSING} is missing.")
-    assert (2, "The MMIR for 2026-10 was received 2 working days late.") in facts
+    assert facts[0] == (1, f"The MMIR for {month_title(MISSING)} is missing.")
+    assert (2, "The MMIR for October 2026 was received 2 working days late.") in facts
     assert (2, "2 open errors on returns: a total that does not add up (2).") in facts
     assert [s for s, _ in facts] == sorted(s for s, _ in facts)
     assert acme.findings == {"total-mismatch": 2, "implausible-value": 1}

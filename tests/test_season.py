@@ -172,7 +172,7 @@ def test_a_contract_with_no_returns_says_so_and_is_not_good_news(packs):
     assert cards["KPIs, AtW-MHSS-C058"] == ("No data", c.notes[0])
     html = render(east)
     assert "No returns received yet" in html and "0 of 5" not in html and "KPI trends" not in html
-    assert [a.item.fact for a in east.attention] == ["The MMIR for 2026-10 is missing."]
+    assert [a.item.fact for a in east.attention] == ["The MMIR for October 2026 is missing."]
 
 
 def test_rated_card_reads_when_nothing_is_rated():

@@ -145,3 +145,68 @@ def test_real_csv_renamed_xlsx_is_still_called_a_csv_file(tmp_path):
     path.write_text("provider;contract;referrals\nAcme;C1;12\nAcme;C2;7\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["validate", str(path)])
     assert result.exit_code == 2 and "is a CSV text file renamed as a workbook" in result.output
+
+
+def test_demo_and_consolidate_speak_in_words(demo, tmp_path):
+    """Months in sentences are "October 2026"; return types by display name; counts with proper plurals."""
+    out, said = demo
+    assert "5. Performance packs for October 2026:" in said
+    national = (out / "packs" / "pack-2026-10-national.html").read_text(encoding="utf-8")
+    assert "contract(s)" not in national
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "insight.xlsx").write_bytes(
+        (out / "samples" / "mistakes" / "mistake-insight-count-mismatch.xlsx").read_bytes())
+    result = CliRunner().invoke(app, ["consolidate", str(inbox), "--out", str(tmp_path / "run"), "--no-packs",
+                                      "--as-of", "2026-11-20"])
+    assert result.exit_code == 1, result.output
+    assert "1 input: " in result.output and "1 inputs" not in result.output
+    line = next(x for x in result.output.splitlines() if x.startswith("REJECTED"))
+    assert "Customer Insight for October 2026, Harbourside Futures CIC, AtW-MHSS-C031: 1 error" in line, line
+    assert not re.search(r"\bINSIGHT\b", result.output)
+    status = CliRunner().invoke(app, ["status", "--db", str(tmp_path / "run" / "ledger.sqlite"),
+                                      "--as-of", "2026-11-20"])
+    assert "Customer Insight for October 2026, as at 2026-11-20" in status.output, status.output
+
+
+def test_a_restated_quarter_is_one_query_stating_how_many_cells(demo, tmp_path):
+    """A KPD return restating the earlier quarter's months was 42 separate queries, each to explain: it is
+    one query per earlier return, at its first cell, counting and naming the cells that differ."""
+    from kpd_returns.spec import layout
+    from kpd_returns.spec.return_spec import get_spec
+
+    out, _ = demo
+    spec = get_spec("kpd")
+    returns = out / "samples" / "returns"
+    q1 = returns / "kpd-northbridge-employment-ltd-cpa-07-2026-27-q1.xlsx"
+    q2 = returns / "kpd-northbridge-employment-ltd-cpa-07-2026-27-q2.xlsx"
+    wb = openpyxl.load_workbook(q2)
+    changed = []
+    for (fid, key), slot in layout.slot_index(spec).items():
+        field = spec.field(fid)
+        if slot.sheet == "Staffing" and key in ("apr", "may", "jun") and field.numeric and not field.computed:
+            cell = wb[slot.sheet][slot.cell]
+            if isinstance(cell.value, (int, float)):
+                cell.value = cell.value + 1
+                changed.append(slot.ref)
+    assert len(changed) > 10
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a-q1.xlsx").write_bytes(q1.read_bytes())
+    wb.save(inbox / "b-q2.xlsx")
+    result = CliRunner().invoke(app, ["consolidate", str(inbox), "--out", str(tmp_path / "run"), "--no-packs",
+                                      "--as-of", "2026-11-20", "-v"])
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if "b-q2.xlsx" in x)
+    assert ": 1 warning" in line, line
+    queries = openpyxl.load_workbook(tmp_path / "run" / "consolidated.xlsx")["Queries"]
+    rows = [r for r in queries.iter_rows(min_row=6, values_only=True) if r[4] == "kpd-restatement"]
+    assert len(rows) == 1
+    status = CliRunner().invoke(app, ["status", "--db", str(tmp_path / "run" / "ledger.sqlite"),
+                                      "--as-of", "2026-11-20"])
+    assert "1 open" in status.output, status.output
+    import sqlite3
+    with sqlite3.connect(tmp_path / "run" / "ledger.sqlite") as db:
+        (message,) = db.execute("SELECT message FROM findings WHERE code = 'kpd-restatement'").fetchone()
+    assert f"{len(changed)} cells differ from that return in all" in message, message
+    assert f"one explanation at {changed[0]} covers them" in message

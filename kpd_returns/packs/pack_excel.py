@@ -32,6 +32,7 @@ from .svg_charts import y_range
 from ..spec.periods import period_title
 from ..spec.print_text import LINE_POINTS, row_points, wrapped_lines
 from ..spec.return_spec import display_name
+from ..spec.words import plural
 
 SEVERITY = {1: "1 - High", 2: "2 - Medium", 3: "3 - Low"}
 STATUS_COLOURS = (("missing", "#2a0b06", "#f4cdc6"), ("late", "#6e3619", "#fcd6c3"),
@@ -184,7 +185,7 @@ class PackWorkbook(MeasureSheets):
                  ("Figures as of", p.as_of.isoformat())]
         if not p.is_national:
             lines.append(("Contracts", "; ".join(p.contract_list)))
-        lines.append(("Data sources", f"{len(p.sources)} returns from the ledger, listed on the Data sources sheet"))
+        lines.append(("Data sources", f"{plural(len(p.sources), 'return')} from the ledger, listed on the Data sources sheet"))
         lines += [(c.contract, note) for c in p.contracts if not p.is_national for note in c.notes]
         r = 4
         # Every Cover line is wrapped in its own cell: unwrapped, a long line ran past column A and was cut

@@ -16,6 +16,7 @@ from .kpis import MonthKpiCounts, SocialValueInput, SocialValueResult, TrendPoin
 from ..spec.deadlines import deadline_guidance
 from ..spec.periods import month_title, period_title
 from ..spec.return_spec import display_name
+from ..spec.words import plural
 from .specs import kpi_spec, pack_specs
 
 if TYPE_CHECKING:  # measure_view builds on this module's words
@@ -219,7 +220,7 @@ class KpiLine:
         text += f" Latest {last.percentage:.1f}% in {short_month(last.month)}."
         if self.target is not None:
             met = sum(1 for p in pts if p.percentage >= self.target)
-            text += f" At or above target in {met} of {len(pts)} months with figures."
+            text += f" At or above target in {met} of {plural(len(pts), 'month')} with figures."
         gaps = [p.month for p in self.trend if p.incomplete]
         if gaps:
             text += f" Gaps where the return is missing or rejected: {month_list(gaps, 4)}."
