@@ -210,3 +210,25 @@ def test_a_restated_quarter_is_one_query_stating_how_many_cells(demo, tmp_path):
         (message,) = db.execute("SELECT message FROM findings WHERE code = 'kpd-restatement'").fetchone()
     assert f"{len(changed)} cells differ from that return in all" in message, message
     assert f"one explanation at {changed[0]} covers them" in message
+
+
+def test_an_emails_pdf_attachment_is_listed_as_not_a_return(tmp_path):
+    """An e-mail's covering PDF was mentioned nowhere: it is now a SKIPPED line and in summary.json."""
+    import json
+    from pathlib import Path
+
+    from test_inbox import make_eml
+
+    sample = Path(__file__).resolve().parent.parent / "samples" / "returns" / \
+        "mmir-northbridge-employment-ltd-2026-09.xlsx"
+    inbox = tmp_path / "inbox"
+    (inbox / "mail").mkdir(parents=True)
+    make_eml(inbox / "mail" / "october.eml", [("return.xlsx", sample.read_bytes()),
+                                               ("covering-letter.pdf", b"%PDF-1.4 a letter")])
+    result = CliRunner().invoke(app, ["consolidate", str(inbox), "--out", str(tmp_path / "run"), "--no-packs",
+                                      "--as-of", "2026-11-20"])
+    assert result.exit_code == 0, result.output
+    assert "SKIPPED    mail/october.eml > covering-letter.pdf: not a return" in result.output
+    assert "1 other file skipped: not a return." in result.output
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text(encoding="utf-8"))
+    assert {"source": "mail/october.eml > covering-letter.pdf", "reason": "not a return"} in summary["skipped"]
