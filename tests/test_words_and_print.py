@@ -232,3 +232,43 @@ def test_an_emails_pdf_attachment_is_listed_as_not_a_return(tmp_path):
     assert "1 other file skipped: not a return." in result.output
     summary = json.loads((tmp_path / "run" / "summary.json").read_text(encoding="utf-8"))
     assert {"source": "mail/october.eml > covering-letter.pdf", "reason": "not a return"} in summary["skipped"]
+
+
+@pytest.mark.system
+def test_readme_screenshot_is_the_demos_national_pack(demo, tmp_path):
+    """docs/pack-screenshot.png showed another set of returns than the demo writes. It is the demo's national
+    HTML pack in headless Chromium at a fixed viewport; regenerate it with tests/tools/pack_screenshot.py."""
+    import os
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    sys.path.insert(0, str(root / "tests" / "tools"))
+    import pack_screenshot
+
+    missing = None if Path(pack_screenshot.CHROMIUM).exists() else "Chromium is not installed at /usr/bin/chromium"
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        missing = missing or "the Python package 'playwright' is not installed"
+    if missing:
+        if os.environ.get("KPD_RETURNS_REQUIRE_SYSTEM") == "1":
+            pytest.fail(missing)
+        pytest.skip(missing)
+    out, _ = demo
+    (national,) = sorted((out / "packs").glob("pack-*-national.html"))
+    shot = pack_screenshot.screenshot(national, tmp_path / "shot.png")
+    assert shot.read_bytes() == (root / "docs" / "pack-screenshot.png").read_bytes(), (
+        "docs/pack-screenshot.png is out of date: run python tests/tools/pack_screenshot.py")
+
+
+def test_readme_sample_sizes_are_the_committed_files():
+    """The README's sample sizes were stale (44 and 96 KB, not 45 and 98)."""
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    kpd, mmir = map(int, re.search(r"grew from 23 to (\d+) KB \(KPD\) and 74 to (\d+) KB \(MMIR\)", readme).groups())
+    insight, jobs2 = map(int, re.search(r"Customer Insight and JOBS II samples are (\d+) and\s+(\d+)\s+KB",
+                                        readme).groups())
+    sizes = {p.name.split("-")[0]: round(p.stat().st_size / 1024) for p in (root / "samples" / "returns").glob("*")}
+    assert sizes == {"kpd": kpd, "mmir": mmir, "insight": insight, "jobs2": jobs2}
