@@ -60,7 +60,7 @@ def test_provider_text_beginning_with_equals_is_text(two_runs):
     wb = openpyxl.load_workbook(base / "out1" / "consolidated.xlsx")
     found = [(ws.title, c.coordinate, c.data_type) for ws in wb.worksheets for row in ws.iter_rows() for c in row
              if c.value == EQUALS_NAME]
-    assert {t for t, _, _ in found} >= {"Submissions", "KPD data", "KPD FTE total", "MMIR data", "MMIR referrals",
+    assert {t for t, _, _ in found} >= {"Submissions", "KPD return data", "KPD FTE total", "MMIR data", "MMIR referrals",
                                           "Files"}
     assert all(dtype == "s" for _, _, dtype in found)
     # The only formulas anywhere are the totals rows' SUBTOTALs.

@@ -153,6 +153,10 @@ def test_demo_and_consolidate_speak_in_words(demo, tmp_path):
     assert "5. Performance packs for October 2026:" in said
     national = (out / "packs" / "pack-2026-10-national.html").read_text(encoding="utf-8")
     assert "contract(s)" not in national
+    consolidated = _texts(out / "consolidated" / "consolidated.xlsx")
+    assert {"Customer Insight data", "JOBS II MI data", "KPD return data", "MMIR data"} <= set(consolidated)
+    for sheet, texts in consolidated.items():
+        assert not re.search(r"\bINSIGHT\b|\bJOBS2\b", sheet + " ".join(texts)), sheet
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     (inbox / "insight.xlsx").write_bytes(

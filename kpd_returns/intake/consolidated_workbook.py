@@ -45,6 +45,7 @@ takes its figure from the latest quarter.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -225,7 +226,9 @@ def _data_sheet(w: _Writer, rd: ReturnData) -> None:
     order = _slot_order(spec)
     labels = {f.id: f.label for s in spec.sheets for f in s.expanded_fields}
     monthly = spec.period.monthly
-    name = f"{spec.name_prefix} data"
+    # the return type by its display name, as everywhere a person reads it (issue 19 item 20: "INSIGHT data")
+    # (a sheet name may not hold []:*?/\ nor begin or end with an apostrophe)
+    name = re.sub(r"[\[\]:*?/\\]", " ", spec.short_title)[:26].strip(" '") + " data"
     limit = EXCEL_MAX_ROWS - 5  # rows left below the title, up to two notes, a blank row and the header
     total = rd.value_count if rd.value_count is not None else None
     notes = [f"{spec.title}. One row per figure; {rd.periods_label}. Month is the calendar month a figure "
