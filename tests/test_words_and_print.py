@@ -276,3 +276,20 @@ def test_readme_sample_sizes_are_the_committed_files():
                                         readme).groups())
     sizes = {p.name.split("-")[0]: round(p.stat().st_size / 1024) for p in (root / "samples" / "returns").glob("*")}
     assert sizes == {"kpd": kpd, "mmir": mmir, "insight": insight, "jobs2": jobs2}
+
+
+def test_a_link_that_leads_nowhere_is_not_a_skipped_file(tmp_path):
+    """`validate DIR` listed a link meant for a folder as "skipped: not a return"; it is an input that could
+    not be read, with the sentence saying where the link leads (as consolidate says)."""
+    import os
+    from pathlib import Path
+    sample = Path(__file__).resolve().parent.parent / "samples" / "returns" / \
+        "mmir-northbridge-employment-ltd-2026-09.xlsx"
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "return.xlsx").write_bytes(sample.read_bytes())
+    os.symlink("../october-returns", inbox / "october")
+    result = CliRunner().invoke(app, ["validate", str(inbox), "--as-of", "2026-11-20"])
+    assert "skipped" not in result.output, result.output
+    assert "it is a symbolic link to ../october-returns, which does not exist" in result.output
+    assert "Checked 2 files:" in result.output
