@@ -33,7 +33,7 @@ def test_provider_below_target_items_in_severity_order_atw_7_06_7_22(cfg):
         (3, "kpi_target"), (3, "findings")]
     tier, k3, sv, late, errors, k1, warnings = items
     subject = "KPI 3 Submitting the Support Plan (Referred Aug 2024 to Aug 2026)"
-    assert tier.fact == (f"{subject} is in tier 1 Inadequate on the rolling 12 months 2025-11 to 2026-10 (84.0%): "
+    assert tier.fact == (f"{subject} is in tier 1 Inadequate on the rolling 12 months November 2025 to October 2026 (84.0%): "
                          "it would be published as 'Inadequate'.")
     assert tier.prompt.startswith("Consider what it would take to reach 85% (Needs Improvement) on the rolling 12")
     assert tier.guidance == "AtW 7.18-7.19"
@@ -46,7 +46,7 @@ def test_provider_below_target_items_in_severity_order_atw_7_06_7_22(cfg):
     assert k1.fact == ("KPI 1 Acknowledging the referral (Referred Aug 2024 to Aug 2026) is below its 99% target: "
                        "97.0% in month (2.0 points below).")
     assert sv.fact.startswith("Social Value: Improve Health and Wellbeing: 0 of 3 measures achieved (0.0%), tier 1")
-    assert late.fact == "The MMIR for 2026-10 was received 2 working days late." and late.guidance == "AtW 7.24"
+    assert late.fact == "The MMIR for October 2026 was received 2 working days late." and late.guidance == "AtW 7.24"
     assert errors.fact == "3 open errors on returns: a total that does not add up (3)."
     assert warnings.fact == "1 open warning on returns: an implausibly high figure (1)."
     assert all(i.provider == "Acme Ltd" and i.prompt.startswith("Consider") for i in items)
@@ -67,9 +67,9 @@ def test_missing_and_rejected_returns_come_first_atw_7_24(cfg):
     items = attention_items("Acme Ltd", config=cfg, returns=[
         ("mmir", "2026-09", "Rejected", None), ("kpd", "2026-27 Q1", "missing", None),
         ("mmir", "2026-08", "accepted", None)])
-    assert [(i.severity, i.subject) for i in items] == [(1, "KPD return 2026-27 Q1"), (1, "MMIR 2026-09")]
+    assert [(i.severity, i.subject) for i in items] == [(1, "KPD return for 2026-27 Q1"), (1, "MMIR for September 2026")]
     assert items[0].guidance == "KPD intro 4" and items[1].guidance == "AtW 7.24"
-    assert "rejected" in items[1].fact and items[1].prompt.startswith("Consider what caused the MMIR for 2026-09")
+    assert "rejected" in items[1].fact and items[1].prompt.startswith("Consider what caused the MMIR for September 2026")
 
 
 def test_on_target_provider_and_incomplete_windows_need_no_kpi_items_atw_7_05(cfg):

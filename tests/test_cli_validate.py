@@ -149,7 +149,7 @@ def test_an_unexpected_failure_on_one_file_is_confined_to_it(fake_validate, tmp_
     fake_validate.behaviour[bad] = ZeroDivisionError("division by zero")
     code, out, err = call(good, bad)
     assert code == 2 and err == "" and "Traceback" not in out
-    assert f"{good}: MMIR 2026-10, P: 0 errors, 0 warnings — valid" in out
+    assert f"{good}: MMIR for October 2026, P: 0 errors, 0 warnings — valid" in out
     (line,) = [ln for ln in out.splitlines() if ln.startswith("    error")]
     assert "bad.xlsx could not be checked" in line and "ZeroDivisionError" in line
     code, out, _ = call(good, bad, fmt="json")
@@ -206,7 +206,7 @@ def test_samples_mistakes_reported(name):
 def test_text_report_of_the_late_sample():
     proc = cli(str(SAMPLES / "mistakes" / "mistake-late.xlsx"))
     first = proc.stdout.splitlines()[0]
-    assert first.startswith(f"{SAMPLES / 'mistakes' / 'mistake-late.xlsx'}: MMIR 2026-10, Northbridge Employment Ltd: ")
+    assert first.startswith(f"{SAMPLES / 'mistakes' / 'mistake-late.xlsx'}: MMIR for October 2026, Northbridge Employment Ltd: ")
     assert "late by 12 working days (deadline Wed 4 November 2026" in first
     assert "submitted 2026-11-20 (from the workbook's Date submitted)" in first
 

@@ -131,7 +131,7 @@ def test_the_consolidated_workbook(run):
     _base, _exp, result, _seen = run
     wb = openpyxl.load_workbook(result.workbook)
     assert wb.sheetnames[:3] == ["Cover", "Contents", "Submissions"]
-    assert {"KPD data", "KPD FTE total", "KPD front line FTE", "KPD caseload", "KPD job entries", "MMIR data",
+    assert {"KPD return data", "KPD FTE total", "KPD front line FTE", "KPD caseload", "KPD job entries", "MMIR data",
             "MMIR referrals", "MMIR support plans approved", "MMIR reworks", "MMIR KPI 3 within target",
             "MMIR KPI 5 cases due", "Validation summary", "Files"} <= set(wb.sheetnames)
     for ws in wb.worksheets:
@@ -210,7 +210,7 @@ def test_libreoffice_opens_the_consolidated_workbook_with_every_row(run, tmp_pat
     ours = openpyxl.load_workbook(result.workbook, data_only=True)
     theirs = openpyxl.load_workbook(saved, data_only=True)
     assert theirs.sheetnames == ours.sheetnames
-    for name in ("KPD data", "MMIR data", "MMIR referrals", "Files"):
+    for name in ("KPD return data", "MMIR data", "MMIR referrals", "Files"):
         mine = [[c.value for c in row] for row in ours[name].iter_rows(min_row=4)]
         other = [[c.value for c in row] for row in theirs[name].iter_rows(min_row=4, max_col=len(mine[0]))]
         assert other[:len(mine)] == mine, name

@@ -60,7 +60,7 @@ def test_provider_text_beginning_with_equals_is_text(two_runs):
     wb = openpyxl.load_workbook(base / "out1" / "consolidated.xlsx")
     found = [(ws.title, c.coordinate, c.data_type) for ws in wb.worksheets for row in ws.iter_rows() for c in row
              if c.value == EQUALS_NAME]
-    assert {t for t, _, _ in found} >= {"Submissions", "KPD data", "KPD FTE total", "MMIR data", "MMIR referrals",
+    assert {t for t, _, _ in found} >= {"Submissions", "KPD return data", "KPD FTE total", "MMIR data", "MMIR referrals",
                                           "Files"}
     assert all(dtype == "s" for _, _, dtype in found)
     # The only formulas anywhere are the totals rows' SUBTOTALs.
@@ -98,7 +98,7 @@ def test_status_shows_each_provider_and_return(two_runs, monkeypatch):
     assert run_status(db=base / "out1" / "ledger.sqlite", providers=exp.providers_csv, as_of="2026-11-27",
                       periods=["2026-10"], out=buf, err=buf) == 0
     text = buf.getvalue()
-    assert "MMIR 2026-10, as at 2026-11-27" in text and "KPD" not in text
+    assert "MMIR for October 2026, as at 2026-11-27" in text and "KPD" not in text
     # Provider 01 sent October on time, then a rejected version, then a late one: on time (the first
     # valid one was), with 2 resubmissions and 3 files.
     (line,) = [ln for ln in text.splitlines() if "AtW-T-01" in ln]
@@ -114,8 +114,8 @@ def test_status_shows_each_provider_and_return(two_runs, monkeypatch):
     ({"workers": "1000"}, "--workers must be a whole number from 1 to 64, not '1000'"),
     ({"workers": "-3"}, "--workers must be a whole number from 1 to 64"),
     ({"region": "wales"}, "is not a UK division"),
-    ({"periods": ["October"]}, "is not a period of any return type (INSIGHT month: 2026-10; JOBS2 month: 2026-10; "
-                               "KPD quarter: 2026-27 Q2; MMIR month: 2026-10)"),  # every return type's form
+    ({"periods": ["October"]}, "is not a period of any return type (Customer Insight, a month: 2026-10; JOBS II MI, a "
+                               "month: 2026-10; KPD return, a quarter: 2026-27 Q2; MMIR, a month: 2026-10)"),  # every return type's form
 ])
 def test_bad_options_stop_before_anything_is_read(tmp_path, kwargs, message):
     buf = io.StringIO()
@@ -135,7 +135,7 @@ def test_ingest_default_ledger_and_status_without_a_ledger(tmp_path, monkeypatch
     buf = io.StringIO()
     assert run_ingest([tmp_path / "inbox"], workers="1", progress=False, out=buf, err=buf) == 1
     assert (tmp_path / "kpd-ledger.sqlite").exists()
-    assert ("1 inputs: 0 accepted, 0 accepted with warnings, 0 rejected, 1 unreadable, 0 duplicate. "
+    assert ("1 input: 0 accepted, 0 accepted with warnings, 0 rejected, 1 unreadable, 0 duplicate. "
             "1 other file skipped: not a return.") in buf.getvalue()
     assert "SKIPPED    notes.pdf: not a return" in buf.getvalue()
     buf = io.StringIO()

@@ -10,6 +10,7 @@ from test_pack_fixtures import AS_OF, MISSING, PERIOD, ledger_from_rows
 from typer.testing import CliRunner
 
 from kpd_returns.cli.main import app
+from kpd_returns.spec.periods import month_title
 from kpd_returns.packs.build import PackUsageError, load_packs, write_packs
 
 SLUGS = ["script-alert-1-script-co", "acme-health-ltd", "northern-works", "national"]
@@ -55,7 +56,7 @@ def test_register_adds_missing_months_and_service_start(ledger, tmp_path):
                         "Acme Health Ltd,ATW-MHSS-LOT1,mmir,england-and-wales,2024-08\n", encoding="utf-8")
     (acme,) = load_packs(ledger, PERIOD, providers=["Acme Health Ltd"], as_of=AS_OF, register=register)
     assert [r["status"] for r in acme.register if r["period"] == MISSING] == ["missing"]
-    assert acme.attention[0].item.fact == f"The MMIR for {MISSING} is missing."
+    assert acme.attention[0].item.fact == f"The MMIR for {month_title(MISSING)} is missing."
     assert acme.contracts[0].service_start == "2024-08"
 
 

@@ -14,6 +14,7 @@ import pytest
 from test_pack_fixtures import (ACME, AS_OF, CPA, CPA2, HOSTILE, LOT1, MISSING, NORTH, PERIOD, acme_counts, build_rows,
                                 months)
 
+from kpd_returns.spec.periods import month_title
 from kpd_returns.packs.publication import PUBLICATION_COLUMNS, write_publication_csv, write_publication_json
 from kpd_returns.packs.pack_data import (accepted_months, build_packs, kpi_counts, missing_months, period_end_month,
                                    publication, quarter_end_at_or_before, slugify, social_value_input)
@@ -68,13 +69,13 @@ def test_incomplete_month_marks_the_windows_that_include_it(packs):
     k3 = line(acme, 3, "2024")
     assert k3.cell("in_month") == (93.3, "93.3%")  # 28 of 30 in 2026-10
     assert k3.cell("rolling_3")[0] is not None  # 2026-08..10 all received
-    assert k3.cell("rolling_12") == (None, f"Incomplete: {MISSING} missing")
-    assert k3.cell("cumulative") == (None, f"Incomplete: 2025-05, {MISSING} missing")  # 2025-05 was rejected
+    assert k3.cell("rolling_12") == (None, f"Incomplete: {month_title(MISSING)} missing")
+    assert k3.cell("cumulative") == (None, f"Incomplete: May 2025, {month_title(MISSING)} missing")  # 2025-05 was rejected
     assert k3.tier is None and k3.tier_text == "Not rated: incomplete"
     assert k3.meets_text == "Yes where known (not known: rolling 12 months, cumulative)"
     assert acme.contracts[0].missing == ["2025-05", MISSING]
     trend = [p.month for p in k3.trend if p.incomplete]
-    assert trend == [MISSING] and "Gaps where the return is missing or rejected: 2026-02." in k3.chart_description()
+    assert trend == [MISSING] and "Gaps where the return is missing or rejected: February 2026." in k3.chart_description()
 
 
 def test_complete_windows_get_published_tiers_in_words_atw_7_18_7_19(complete):
@@ -96,7 +97,7 @@ def test_change_against_last_month_in_words(complete):
     assert line(acme, 1, "2024").change_text == "▲ up 2.5 points"  # 39/40 -> 40/40
     assert line(acme, 5, "2024").change_text == "▼ down 10.0 points"  # 10/10 -> 9/10
     assert line(acme, 1, "2026").change_text == "No change"
-    assert line(acme, 4, "2026").change_text == "Not known: no cases due in 2026-09"
+    assert line(acme, 4, "2026").change_text == "Not known: no cases due in September 2026"
 
 
 def test_social_value_from_the_quarter_end_month_atw_7_16(packs):
@@ -121,8 +122,8 @@ def test_social_value_returned_without_measures_asks_for_them():
 def test_attention_list_from_register_findings_and_kpis(packs):
     acme = packs["acme-health-ltd"]
     facts = [(a.item.severity, a.item.fact) for a in acme.attention]
-    assert facts[0] == (1, f"The MMIR for {MISSING} is missing.")
-    assert (2, "The MMIR for 2026-10 was received 2 working days late.") in facts
+    assert facts[0] == (1, f"The MMIR for {month_title(MISSING)} is missing.")
+    assert (2, "The MMIR for October 2026 was received 2 working days late.") in facts
     assert (2, "2 open errors on returns: a total that does not add up (2).") in facts
     assert [s for s, _ in facts] == sorted(s for s, _ in facts)
     assert acme.findings == {"total-mismatch": 2, "implausible-value": 1}

@@ -15,10 +15,11 @@ import pytest
 from test_pack_fixtures import AS_OF, HOSTILE_CONTRACT, MISSING, PERIOD, build_rows
 
 from kpd_returns.packs.pack_data import build_packs
+from kpd_returns.spec.periods import month_title
 from kpd_returns.packs.pack_excel import write_xlsx
 
-PROVIDER_SHEETS = ["Cover", "Contents", "KPI summary", "KPI trends", "Social value", "KPD staffing", "KPD caseloads",
-                   "KPD segments", "Attention", "Submissions", "Data sources", "Notes"]
+PROVIDER_SHEETS = ["Cover", "Contents", "Attention", "Submissions", "KPI summary", "KPI trends", "Social value",
+                   "KPD staffing", "KPD caseloads", "KPD segments", "Data sources", "Notes"]
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +37,8 @@ def test_sheets_tables_titles_and_marking(books):
     cover = wb["Cover"]
     assert cover["A1"].value == "Contract performance pack: Acme Health Ltd, October 2026"
     assert cover["A2"].value == "Protective marking: OFFICIAL-SENSITIVE & COMMERCIAL"
-    assert any("MMIR 2026-10 ATW-MHSS-LOT1: mmir-ATW-MHSS-LOT-2026-10.xlsx, received 2026-11-10 10:30, accepted, "
+    assert any("MMIR for October 2026, ATW-MHSS-LOT1: mmir-ATW-MHSS-LOT-2026-10.xlsx, received 2026-11-10 10:30, "
+               "accepted, "
                "late by 2 working days" == c.value for c in cover["A"])
     for ws in wb.worksheets[1:]:
         assert ws["A1"].value and ws["A2"].value.startswith("Protective marking:")
@@ -66,7 +68,7 @@ def test_kpi_summary_words_tiers_and_incomplete_windows(books):
     rows = [[c.value for c in r] for r in ws.iter_rows(min_row=5)]
     assert {r[2] for r in rows} == {"Referred Aug 2024 to Aug 2026", "Referred from Sep 2026"}
     k3 = next(r for r in rows if r[1] == "KPI 3 Submitting the Support Plan" and r[2].endswith("Aug 2026"))
-    assert k3[3] == 93.3 and k3[5] == f"Incomplete: {MISSING} missing"
+    assert k3[3] == 93.3 and k3[5] == f"Incomplete: {month_title(MISSING)} missing"
     assert k3[9] == "Not rated: incomplete" and k3[10] == "▲ up 3.3 points"
 
 
@@ -116,8 +118,8 @@ def test_same_inputs_give_identical_bytes(tmp_path):
 
 def test_national_workbook(books):
     wb = openpyxl.load_workbook(books["national"])
-    assert wb.sheetnames == ["Cover", "Contents", "KPIs by provider", "Social value", "KPI all contracts",
-                             "KPI trends", "KPD national", "Attention", "Submissions", "Data sources", "Notes"]
+    assert wb.sheetnames == ["Cover", "Contents", "Attention", "Submissions", "KPIs by provider", "Social value",
+                             "KPI all contracts", "KPI trends", "KPD national", "Data sources", "Notes"]
     providers = {r[0].value for r in wb["KPIs by provider"].iter_rows(min_row=5)}
     assert providers == {"Acme Health Ltd", "<script>alert(1)</script> & Co"}
     assert wb["Attention"]["A4"].value == "Provider" and wb["Attention"].max_row == 7

@@ -92,7 +92,7 @@ def test_tiers_and_changes_in_words_not_colour_alone():
     html = render(pack)
     assert '<span class="tag tier-4">4 - Good</span>' in html
     assert "▲ up 2.5 points" in html and "▼ down 10.0 points" in html
-    assert "Incomplete: 2025-05 missing" in html  # cumulative includes the rejected month
+    assert "Incomplete: May 2025 missing" in html  # cumulative includes the rejected month
 
 
 def test_output_is_deterministic_and_dated_by_as_of_only():

@@ -18,6 +18,7 @@ from test_pack_fixtures import AS_OF, HOSTILE_CONTRACT, MISSING, PERIOD, build_r
 
 from kpd_returns.packs.pack_data import build_packs
 from kpd_returns.packs.pack_excel import write_xlsx
+from kpd_returns.spec.periods import month_title
 
 pytestmark = pytest.mark.system
 
@@ -55,7 +56,7 @@ def test_sheets_tables_and_words_survive(converted):
     assert [len(ws._charts) for ws in after] == [len(ws._charts) for ws in before]
     assert all(len(ws.tables) == 1 for ws in after.worksheets[1:])
     ws = after["KPI summary"]
-    assert f"Incomplete: {MISSING} missing" in [c.value for c in ws["F"]]
+    assert f"Incomplete: {month_title(MISSING)} missing" in [c.value for c in ws["F"]]
     assert after["Cover"]["A2"].value == "Protective marking: OFFICIAL-SENSITIVE"
 
 

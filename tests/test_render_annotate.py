@@ -79,7 +79,7 @@ def test_findings_sheet_first_with_links(filled, tmp_path):
     assert wb.active.title == FINDINGS_SHEET
     assert [ws.title for ws in wb.worksheets if ws.sheet_view.tabSelected] == [FINDINGS_SHEET]
     ws = wb[FINDINGS_SHEET]
-    assert ws["A1"].value.startswith("northbridge.xlsx: MMIR 2026-10, Northbridge Employment Ltd: 4 errors, 3 warnings — not valid")
+    assert ws["A1"].value.startswith("northbridge.xlsx: MMIR for October 2026, Northbridge Employment Ltd: 4 errors, 3 warnings — not valid")
     assert tuple(c.value for c in ws[HEADER_ROW]) == HEADERS
     rows = list(ws.iter_rows(min_row=HEADER_ROW + 1, values_only=False))
     assert len(rows) == len(report.findings)
@@ -266,7 +266,7 @@ def test_fast_copy_findings_first_selected_and_linked(plain, tmp_path, fast_only
     assert wb.active.title == FINDINGS_SHEET
     assert [ws.title for ws in wb.worksheets if ws.sheet_view.tabSelected] == [FINDINGS_SHEET]
     ws = wb[FINDINGS_SHEET]
-    assert ws["A1"].value.startswith("northbridge.xlsx: MMIR 2026-10") and ws["A1"].font.b
+    assert ws["A1"].value.startswith("northbridge.xlsx: MMIR for October 2026") and ws["A1"].font.b
     assert tuple(c.value for c in ws[HEADER_ROW]) == HEADERS and all(c.font.b for c in ws[HEADER_ROW])
     assert ws.freeze_panes == f"A{HEADER_ROW + 1}"
     assert ws.auto_filter.ref == f"A{HEADER_ROW}:G{HEADER_ROW + len(report.findings)}"

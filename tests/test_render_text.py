@@ -35,7 +35,7 @@ def render(reports, **kw) -> str:
 
 def test_verdict_line_as_documented():
     assert verdict_line(mmir_report()) == (
-        "samples/x.xlsx: MMIR 2026-10, Northbridge Employment Ltd: 2 errors, 1 warning — not valid")
+        "samples/x.xlsx: MMIR for October 2026, Northbridge Employment Ltd: 2 errors, 1 warning — not valid")
 
 
 def test_verdict_line_with_lateness_and_source():
@@ -47,7 +47,7 @@ def test_verdict_line_with_lateness_and_source():
     on_time = mmir_report(findings=[], deadline=dt.datetime(2026, 11, 4, 23, 59), late_working_days=0,
                           submitted=dt.datetime(2026, 11, 3, 14, 5), submitted_source="option")
     assert verdict_line(on_time) == (
-        "samples/x.xlsx: MMIR 2026-10, Northbridge Employment Ltd: 0 errors, 0 warnings — valid; "
+        "samples/x.xlsx: MMIR for October 2026, Northbridge Employment Ltd: 0 errors, 0 warnings — valid; "
         "on time (deadline Wed 4 November 2026 23:59), submitted 2026-11-03 14:05 (from --submitted)")
     one = mmir_report(findings=[], deadline=dt.datetime(2026, 11, 4, 23, 59), late_working_days=1,
                       submitted=dt.date(2026, 11, 5), submitted_source="file-modified")
@@ -64,7 +64,7 @@ def test_grouped_by_sheet_in_spec_order_errors_first():
     r = mmir_report(findings=mmir_report().findings + [F.make("submitted-late", detail="on 20 November 2026",
                                                               expected="4 November 2026")])
     lines = render([r], color=False).splitlines()
-    assert lines[0].startswith("samples/x.xlsx: MMIR 2026-10")
+    assert lines[0].startswith("samples/x.xlsx: MMIR for October 2026")
     # whole-file findings first, then the sheets in the return's order (Header before Volumes)
     heads = [ln.strip() for ln in lines if ln.startswith("  ") and not ln.startswith("    ")]
     assert heads == ["Whole file", "Header", "Volumes"]

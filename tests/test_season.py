@@ -126,8 +126,8 @@ def test_national_figures_over_the_contracts_that_reported_with_coverage(packs):
     assert k3.tier_text == "3 - Near Target"  # 87.9 is at least 85 (2024 cohort), below 90
     assert k3.cell("cumulative") == (87.9, "87.9% (6 of 7 contracts, 670 cases due)")
     cov = packs["national"].contracts[0].coverage["in_month"]
-    assert cov.missing_text == "not counted: AtW-MHSS-C058 (2026-10 missing)"
-    assert "AtW-MHSS-C058 (2026-10 missing)" in packs["national"].contracts[0].missing_text
+    assert cov.missing_text == "not counted: AtW-MHSS-C058 (October 2026 missing)"
+    assert "AtW-MHSS-C058 (October 2026 missing)" in packs["national"].contracts[0].missing_text
 
 
 def test_national_figure_for_every_kpi_line_and_basis_any_contract_reported(packs):
@@ -172,7 +172,7 @@ def test_a_contract_with_no_returns_says_so_and_is_not_good_news(packs):
     assert cards["KPIs, AtW-MHSS-C058"] == ("No data", c.notes[0])
     html = render(east)
     assert "No returns received yet" in html and "0 of 5" not in html and "KPI trends" not in html
-    assert [a.item.fact for a in east.attention] == ["The MMIR for 2026-10 is missing."]
+    assert [a.item.fact for a in east.attention] == ["The MMIR for October 2026 is missing."]
 
 
 def test_rated_card_reads_when_nothing_is_rated():
@@ -273,7 +273,7 @@ def test_an_empty_chart_is_not_drawn_and_gaps_say_why(packs, tmp_path):
     k4 = next(x for x in north.lines if (x.kpi, x.cohort) == (4, "2024"))
     assert [k4.gap_word(p) for p in k4.trend].count("none due") == 1  # 2026-07
     assert ">none due</text>" in html
-    assert "Gaps where no cases were due: 2026-07." in k4.chart_description()
+    assert "Gaps where no cases were due: July 2026." in k4.chart_description()
     with zipfile.ZipFile(write_xlsx(north, tmp_path / "north.xlsx")) as zf:
         charts = [n for n in zf.namelist() if n.startswith("xl/charts/chart")]
     assert len(charts) == len(north.lines) - 1 + 3 + 1 + 2

@@ -102,7 +102,7 @@ def test_the_documented_example_return_works_end_to_end_with_no_python_change(fo
     done = _cli(folder, work, "consolidate", str(inbox), "--out", str(out), "--as-of", "2026-11-20")
     assert done.returncode == 0, done.stdout + done.stderr
     sheets = openpyxl.load_workbook(out / "consolidated.xlsx", read_only=True).sheetnames
-    assert "COMPLAINTS data" in sheets and "Complaints received" in sheets
+    assert "Complaints data" in sheets and "Complaints received" in sheets
     status = _cli(folder, work, "status", "--db", str(out / "ledger.sqlite"), "--as-of", "2026-11-20",
                   "--format", "json")
     assert status.returncode == 0, status.stderr

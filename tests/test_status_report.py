@@ -53,7 +53,7 @@ def test_at_80_columns_every_line_fits_and_dates_are_whole(monkeypatch):
     assert "2026-11-03 09:15" in calder and "2026-11-04" in calder
     meridian = next(line for line in text.splitlines() if "AtW-MHSS-C047" in line)
     assert "late by 3" in meridian and "2026-11-09 16:40" in meridian
-    assert "MMIR 2026-10, as at 2026-11-20" in text
+    assert "MMIR for October 2026, as at 2026-11-20" in text
     assert "on time *" in text and "* not in the providers register." in text
     assert "Left out to fit 80 columns: Resubmitted, Files" in " ".join(text.split("\n"))
     assert text.splitlines()[-1] == "2 on time, 1 late, 1 missing."

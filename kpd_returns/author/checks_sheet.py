@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 
 from ..spec import layout
-from ..spec.findings import CATALOGUE
+from ..spec.findings import CATALOGUE, fix_totals_command
 from ..spec.return_spec import FIRST_DATA_ROW, HEADER_ROW, ReturnSpec
 from .checks_probes import (FORMULA_COL, HEADERS, LABEL_COL, MAX_FORMULA_LENGTH, NONE_POS, POS_COL,  # noqa: F401
                             REF_COL, SHEET_NAME, VALIDATED_ONLY, VALUE_COL, Check, Context, Plan, Probe, Refs,
@@ -191,7 +191,10 @@ def status_formula(ctx: Context, check: Check, row: int) -> str:
         "greater": lit("its"),
     }
     fills = {"ref": g, "field": h, "found": i, "expected": lit("the right figure"), "detail": lit(""),
-             "period": lit("the chosen period"), "tolerance": lit("allowed"), "on": i, "before": lit("")}
+             "period": lit("the chosen period"), "tolerance": lit("allowed"), "on": i, "before": lit(""),
+             # The command as the validator gives it, with RETURN.xlsx standing for this file (issue 19 item 19:
+             # the sheet read "or run  to write a copy").
+             "fix_totals": lit(fix_totals_command())}
     for key, expr in check.fills.items():
         fills[key] = expr.format(**near)
     pieces = []
@@ -200,7 +203,9 @@ def status_formula(ctx: Context, check: Check, row: int) -> str:
             if part:
                 pieces.append(lit(part))
         else:
-            pieces.append(f"({fills.get(part, lit(''))})")
+            if part not in fills:  # a placeholder with no fill would leave a gap in the sentence
+                raise KeyError(f"The Checks sheet has no words for {{{part}}} in the {check.code} message")
+            pieces.append(f"({fills[part]})")
     return f'=IF($D{row}=0,"OK",' + "&".join(pieces) + ")"
 
 

@@ -139,6 +139,8 @@ def restatement_findings(spec: ReturnSpec, current: list[tuple[int, str]], value
         earlier = list(reversed(current[:i]))  # latest earlier period first
         if not earlier:
             continue
+        # cells restated against each earlier return, in sheet order: one query per earlier return, not one per cell
+        restated: dict[str, list[tuple]] = {}
         for sheet, field in fields:
             for key in layout.column_keys(spec, sheet):
                 got = mine.get((field.id, key))
@@ -151,13 +153,31 @@ def restatement_findings(spec: ReturnSpec, current: list[tuple[int, str]], value
                     if before is None:
                         continue
                     if abs(before - now) > _TOLERANCE:
-                        slot = index[(field.id, key)]
-                        out.setdefault(fid, []).append(F.make(
-                            RESTATEMENT_CODE, guidance=spec.guidance_ref(field.guidance), sheet=slot.sheet,
-                            cell=slot.cell, field=field.id, field_label=field.label, found=now, expected=before,
-                            detail=month_title(month) if month else key, previous=eperiod))
+                        restated.setdefault(eperiod, []).append((index[(field.id, key)], field, now, before,
+                                                                 month_title(month) if month else key))
                     break
+        for eperiod, cells in restated.items():
+            out.setdefault(fid, []).append(_restatement(spec, eperiod, cells))
     return out
+
+
+_LISTED = 10  # the other restated cells a query names before "and N more"
+
+
+def _restatement(spec: ReturnSpec, eperiod: str, cells: list[tuple]) -> Finding:
+    """One query for every cell restated against the ``eperiod`` return, at the first of them, saying how
+    many cells differ and which: a restated quarter was 42 separate queries to explain one by one
+    (issue 19 item 20). One explanation at the first cell covers them all (checks.explanations)."""
+    slot, field, now, before, detail = cells[0]
+    rest = [c[0].ref for c in cells[1:]]
+    others = ""
+    if rest:
+        listed = ", ".join(rest[:_LISTED]) + (f" and {len(rest) - _LISTED} more" if len(rest) > _LISTED else "")
+        others = (f"; {len(cells)} cells differ from that return in all ({listed} too), and one explanation at "
+                  f"{slot.ref} covers them")
+    return F.make(RESTATEMENT_CODE, guidance=spec.guidance_ref(field.guidance), sheet=slot.sheet, cell=slot.cell,
+                  field=field.id, field_label=field.label, found=now, expected=before, detail=detail,
+                  previous=eperiod, others=others)
 
 
 def _num(entry: tuple[str, float | None, str | None] | None) -> float | None:

@@ -43,6 +43,7 @@ from ..intake.output_lock import output_lock
 from ..render.status_report import FORMATS, write_status
 from ..spec.deadlines import DeadlineError, load_deadlines
 from ..spec.personal_data import mask_all
+from ..spec.words import plural
 
 _MARK = {"accepted": "ACCEPTED", "accepted with warnings": "WARNINGS", "rejected": "REJECTED",
          "unreadable": "UNREADABLE", "duplicate": "DUPLICATE"}
@@ -186,7 +187,7 @@ def run_ingest(inboxes: Sequence[Path], *, db: Path | None = None, workers: int 
         remember_ledger(db_path)
         _print_summary(summary, out, err)
         _print_recorded(summary, out, verbose)
-        print(safe_text(f"The ledger {db_path} now holds {total} files."), file=out)
+        print(safe_text(f"The ledger {db_path} now holds {plural(total, 'file')}."), file=out)
         return _exit_for(summary)
     return _guard(go, err)
 

@@ -27,6 +27,8 @@ from ..author import season
 from ..author.sample_world import world
 from ..author.samples import register_csv as samples_register, sample_count, write_samples
 from ..author.template import write_template
+from ..spec.periods import period_title
+from ..spec.words import plural
 from ..checks.validate import validate_paths
 from ..intake.consolidate import consolidate
 from ..intake.ledger import Ledger
@@ -122,10 +124,10 @@ def run_demo(out: Path, *, as_of: dt.date = DEMO_AS_OF, workers: int | None = No
     packs = out / "packs"
     written = write_packs(ledger_path, packs, months[-1], as_of=as_of, register=register_path) if months else []
     html = sorted((p for p in written if p.suffix == ".html"), key=lambda p: "national" not in p.name)
-    say(f"5. Performance packs for {months[-1] if months else '-'}: {packs}/ "
-        f"({len(written)} files; open {html[0] if html else 'the .html files'} in a browser)")
+    say(f"5. Performance packs for {period_title(months[-1]) if months else '-'}: {packs}/ "
+        f"({plural(len(written), 'file')}; open {html[0] if html else 'the .html files'} in a browser)")
     season_written = _season(out / "season")
-    say(f"6. A real season's packs:      {out / 'season' / 'packs'}/ ({len(season_written)} files: seven contracts "
+    say(f"6. A real season's packs:      {out / 'season' / 'packs'}/ ({plural(len(season_written), 'file')}: seven contracts "
         f"over twelve months, one just started, one ended, one late; see kpd_returns/author/season.py)")
     (out / "demo-summary.json").write_text(json.dumps({
         "as_of": as_of.isoformat(), "templates": sorted(p.name for p in templates.iterdir()),

@@ -16,7 +16,7 @@ from ..spec.small_files import SmallFileError, load_toml_file
 @dataclass(frozen=True)
 class _Kind:
     id: str
-    prefix: str  # the short name, KPD
+    prefix: str  # the display name a person reads: the spec's short_title ("KPD return", "Customer Insight")
     contract_label: str  # what the header calls the contract
     example_period: str  # a period in the form the return uses (its sample profile's last)
 
@@ -42,7 +42,7 @@ def kinds() -> tuple[_Kind, ...]:
             label = next(f.get("label", contract) for sheet in data.get("sheets", [])
                          for f in sheet.get("fields", []) if f.get("id") == contract)
             periods = data.get("samples", {}).get("periods") or [""]
-            out.append(_Kind(head["id"], head.get("name_prefix", head["id"].upper()), label, str(periods[-1])))
+            out.append(_Kind(head["id"], head.get("short_title", head["id"]), label, str(periods[-1])))
         except (OSError, SmallFileError, KeyError, TypeError, StopIteration, AttributeError):
             continue  # a broken spec: the commands that load it name the file and key
     return tuple(sorted(out, key=lambda k: k.id))

@@ -216,9 +216,14 @@ def write_fixed(report: FileReport, target: Path, notes: dict[str, list[str]]) -
             f"Cannot fix the totals of {mask_all(report.name)}: an unexpected problem ({type(exc).__name__}: {exc}).")
         return False
     changed = ", ".join(result.changed) if result.changed else "none needed restoring"
-    notes.setdefault(report.path, []).append(
-        f"Totals fixed: {target} has the formula in all {len(result.cells)} calculated cells "
-        f"(restored: {changed}).")
+    note = (f"Totals fixed: {target} has the formula in all {len(result.cells)} calculated cells "
+            f"(restored: {changed}).")
+    if result.masked:  # the copy differs from the return in more than its totals: say where
+        n = len(result.masked)
+        note += (f" It also masks the personal data in {n} text cell{'s' if n != 1 else ''} "
+                 f"({', '.join(result.masked)}), as every copy kpd-returns writes does: remove it from your return "
+                 f"too, and check {'that cell' if n == 1 else 'those cells'} before you send the copy.")
+    notes.setdefault(report.path, []).append(note)
     return True
 
 

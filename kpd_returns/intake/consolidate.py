@@ -25,6 +25,7 @@ from .registry import Registry
 from .submissions import submissions_register
 from ..spec.return_spec import load_all
 from ..read.terminal import json_write
+from ..spec.words import plural
 from ..render.status_report import late_and_missing
 from ..spec.constants import DEFAULT_REGION, LEDGER_NAME
 from .consolidated_workbook import ReturnData, WorkbookInput, write_consolidated
@@ -130,11 +131,11 @@ def workbook_input(ledger: Ledger, *, scope: Scope, as_of: dt.date, register: Re
         ledger.finding_summary()
     sources = [f"{s.title}: specification validators/{Path(s.source_path).name}, template version {s.version}."
                for s in (specs[r] for r in sorted(specs))]
-    sources.append(f"Ledger: {db_name}, {n_files} files received in scope.")
+    sources.append(f"Ledger: {db_name}, {plural(n_files, 'file')} received in scope.")
     sources.append("Deadlines: validators/deadlines.toml; working days exclude weekends and the bank holidays of "
                    "each provider's UK division.")
     if register is not None:
-        sources.append(f"Providers register: {register_name or register.source} ({len(register.entries)} entries).")
+        sources.append(f"Providers register: {register_name or register.source} ({plural(len(register.entries), 'entry', 'entries')}).")
     else:
         sources.append("Providers register: none given, so the providers and contracts expected are those seen "
                        "in the ledger, for the periods seen from each contract's first one.")

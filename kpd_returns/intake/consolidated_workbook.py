@@ -45,6 +45,7 @@ takes its figure from the latest quarter.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +54,8 @@ from typing import Any
 from ..checks.cross_checks import slot_index
 from ..spec.findings import CATALOGUE
 from ..spec.personal_data import mask_all
-from ..spec.return_spec import ReturnSpec
+from ..spec.print_text import row_points
+from ..spec.return_spec import ReturnSpec, display_name
 from .consolidated_kpis import kpi_sheet
 from .consolidated_measures import measure_grids, measure_sheet
 from .consolidated_writer import EXCEL_MAX_ROWS, NOTE_ROW, TITLE_ROW, _table_name, _Writer, page_setup
@@ -61,6 +63,7 @@ from .streamed_rows import RowWriter, TableSpec, splice
 
 STATUS_WORDS = {"on time": "On time", "late": "Late", "missing": "Missing", "rejected only": "Rejected only",
                 "not yet due": "Not yet due", "no deadline": "No deadline"}
+COVER_WIDTHS = (18, 110)  # the Cover's label and text columns, in characters
 NO_DEADLINE = "no deadline"  # a return whose deadline rule says so: never on time, never late
 STATUS_COLOURS = (("Missing", "#2a0b06", "#f4cdc6"), ("Late", "#6e3619", "#fcd6c3"),
                   ("Rejected", "#3d2375", "#dbd5e9"), ("On time", "#005a30", "#cce2d8"))
@@ -152,11 +155,14 @@ def _cover(w: _Writer, ws, data: WorkbookInput) -> None:
     for i, s in enumerate(data.sources):
         lines.append(("Data sources" if i == 0 else "", s))
     for r, (label, text) in enumerate(lines, start=2):
+        # a row as tall as its wrapped text, or the text prints over the next line (issue 19 item 19)
+        if height := row_points([(label, COVER_WIDTHS[0]), (text, COVER_WIDTHS[1])]):
+            ws.set_row(r, height)
         if label:
-            ws.write_string(r, 0, label, w.bold)
+            ws.write_string(r, 0, label, w.label)
         ws.write_string(r, 1, text, w.wrap)
-    ws.set_column(0, 0, 18)
-    ws.set_column(1, 1, 110)
+    ws.set_column(0, 0, COVER_WIDTHS[0])
+    ws.set_column(1, 1, COVER_WIDTHS[1])
 
 
 def _contents(w: _Writer, ws) -> None:
@@ -199,12 +205,12 @@ def _submissions(w: _Writer, data: WorkbookInput) -> None:
             received = r.received_at
             if received is not None and getattr(r, "received_date_only", False):
                 received = received.date()
-            yield (r.provider, r.contract, r.return_id.upper(), r.period, STATUS_WORDS.get(r.status, r.status),
+            yield (r.provider, r.contract, display_name(r.return_id), r.period, STATUS_WORDS.get(r.status, r.status),
                    received, r.deadline or NO_DEADLINE if r.status == "no deadline" else r.deadline,
                    r.late_working_days, r.resubmissions, r.files,
                    "Yes" if r.in_register else "No", r.region, mask_all(r.current_name), mask_all(r.sender))
     n = w.table(ws, 3, headers, rows(), "tbl_submissions",
-                [34, 18, 8, 12, 14, 17, 17, 12, 14, 10, 11, 18, 44, 30], freeze_cols=2)
+                [34, 18, 16, 12, 14, 17, 17, 12, 14, 10, 11, 18, 44, 30], freeze_cols=2)
     for word, fg, bg in STATUS_COLOURS:  # GOV.UK tag colours beside the words (never colour alone)
         ws.conditional_format(4, 4, 3 + n, 4, {"type": "text", "criteria": "begins with", "value": word,
                                                "format": w.wb.add_format({"bold": True, "font_color": fg,
@@ -220,7 +226,9 @@ def _data_sheet(w: _Writer, rd: ReturnData) -> None:
     order = _slot_order(spec)
     labels = {f.id: f.label for s in spec.sheets for f in s.expanded_fields}
     monthly = spec.period.monthly
-    name = f"{spec.name_prefix} data"
+    # the return type by its display name, as everywhere a person reads it (issue 19 item 20: "INSIGHT data")
+    # (a sheet name may not hold []:*?/\ nor begin or end with an apostrophe)
+    name = re.sub(r"[\[\]:*?/\\]", " ", spec.short_title)[:26].strip(" '") + " data"
     limit = EXCEL_MAX_ROWS - 5  # rows left below the title, up to two notes, a blank row and the header
     total = rd.value_count if rd.value_count is not None else None
     notes = [f"{spec.title}. One row per figure; {rd.periods_label}. Month is the calendar month a figure "
@@ -291,10 +299,10 @@ def _queries(w: _Writer, data: WorkbookInput) -> None:
                {"header": "Contract", "text": True}, {"header": "Period", "text": True},
                {"header": "Code", "text": True}, {"header": "Cell", "text": True},
                {"header": "Status", "text": True}, {"header": "Explanation", "text": True}]
-    rows = [((rid or "").upper(), provider, contract, period, f.code, f.ref or None, f.status,
+    rows = [(display_name(rid) or None, provider, contract, period, f.code, f.ref or None, f.status,
              mask_all(f.explanation) if f.explanation else None)
             for rid, provider, contract, period, f in data.queries]
-    w.table(ws, 4, headers, rows, "tbl_queries", [8, 34, 18, 12, 26, 18, 10, 80])
+    w.table(ws, 4, headers, rows, "tbl_queries", [16, 34, 18, 12, 26, 18, 10, 80])
 
 
 def _files(w: _Writer, data: WorkbookInput) -> None:
@@ -314,8 +322,9 @@ def _files(w: _Writer, data: WorkbookInput) -> None:
             received = f.received_at.date() if f.received_at and f.received_date_only else f.received_at
             # The sender's address stays in the ledger's audit trail; here it is masked like all personal data
             # (names too, which a ledger written before names were masked may hold raw).
-            yield (mask_all(f.name), mask_all(f.source_email), mask_all(f.sender), (f.return_id or "").upper() or None, f.provider, f.contract,
+            yield (mask_all(f.name), mask_all(f.source_email), mask_all(f.sender), display_name(f.return_id) or None, f.provider,
+                   f.contract,
                    f.period, received, f.submitted_source, VERDICT_WORDS.get(f.verdict, f.verdict),
                    "Yes" if f.current else "No", f.errors, f.warnings,
                    NO_DEADLINE if f.period and f.deadline is None else f.late_working_days, f.sha256[:16])
-    w.table(ws, 3, headers, rows(), "tbl_files", [44, 30, 30, 8, 34, 18, 12, 17, 18, 20, 9, 8, 9, 12, 18])
+    w.table(ws, 3, headers, rows(), "tbl_files", [44, 30, 30, 16, 34, 18, 12, 17, 18, 20, 9, 8, 9, 12, 18])

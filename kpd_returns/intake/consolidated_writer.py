@@ -16,6 +16,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
 from ..spec.constants import FIXED_TIME
+from ..spec.print_text import row_points
 from . import scratch
 from .streamed_rows import RowWriter, TableSpec
 
@@ -44,8 +45,13 @@ class _Writer:
                                 "created": FIXED_TIME})
         self.title = self.wb.add_format({"bold": True, "font_size": 14})
         self.bold = self.wb.add_format({"bold": True})
+        self.label = self.wb.add_format({"bold": True, "valign": "top"})  # beside wrapped text, at its first line
         self.wrap = self.wb.add_format({"text_wrap": True, "valign": "top"})
         self.link = self.wb.add_format({"font_color": "#1D70B8", "underline": 1})
+        # Headings wrap in their column; a number's heading sits at the right, over its figures, or the figure
+        # reads as the next column's (issue 19 item 19: the Validation summary's numbers under the wrong headers).
+        self.head = self.wb.add_format({"bold": True, "text_wrap": True, "valign": "top"})
+        self.head_num = self.wb.add_format({"bold": True, "text_wrap": True, "valign": "top", "align": "right"})
         self.date = self.wb.add_format({"num_format": "yyyy-mm-dd"})
         self.datetime = self.wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
         self._num: dict[str, Any] = {}
@@ -95,8 +101,10 @@ class _Writer:
 
         The cells are written in row order (the workbook is in constant-memory mode) and the
         Excel table itself is added when the file is finished (streamed_rows.splice)."""
+        if widths and (height := row_points([(h["header"], wd) for h, wd in zip(headers, widths)])):
+            ws.set_row(first_row, height)
         for c, h in enumerate(headers):
-            ws.write_string(first_row, c, h["header"])
+            ws.write_string(first_row, c, h["header"], self.head if h.get("text") else self.head_num)
         n = 0
         for n, row in enumerate(rows, start=1):
             for c, v in enumerate(row):

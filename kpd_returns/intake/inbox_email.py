@@ -238,4 +238,5 @@ def _email_items(path: Path, sender: str | None, when: dt.datetime | None,
         else:
             items.append(InboxItem(0, data, name, email_path, _digest(data), len(data), when, source, email_name,
                                    sender))
+    items[0].others = tuple(safe_name(o) for o in others)
     return items

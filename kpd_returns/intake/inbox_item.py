@@ -44,6 +44,9 @@ class InboxItem:
     problem: tuple[str, str] | None = None
     last_of_file: bool = True  # the last input the file gives (for progress by file)
     rel: str = ""  # the file's path relative to the inbox it was found in (POSIX form)
+    # The e-mail's other attachments (a covering PDF), on its first input only: listed as "not a return" in
+    # the run's output and summary.json, so none goes unmentioned (issue 19 item 20).
+    others: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:

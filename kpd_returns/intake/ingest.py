@@ -176,6 +176,8 @@ def ingest(paths: Sequence[str | Path], ledger: Ledger, *, workers: int | None =
 
     def feed() -> Iterator[tuple]:
         for item in items:
+            # an e-mail's attachments that are not returns (a covering PDF) are skipped, and said to be
+            summary.skipped += [mask_all(f"{item.rel or item.source_path} > {other}") for other in item.others]
             spill(item)
             kind = classify(item)
             order.append((kind, item))

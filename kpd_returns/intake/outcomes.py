@@ -9,6 +9,9 @@ from typing import Any
 
 from ..spec import findings as F
 from ..spec.personal_data import mask_all
+from ..spec.periods import period_title
+from ..spec.return_spec import display_name
+from ..spec.words import plural
 from .inbox import InboxItem
 from .ledger import Ledger, ReturnRow, format_received
 from ..spec.model import FileReport
@@ -72,7 +75,7 @@ class RunSummary:
         parts = ", ".join(f"{self.counts[k]} {k}" for k in OUTCOMES)
         n = len(self.skipped)
         skipped = f" {n} other file{'s' if n != 1 else ''} skipped: not a return." if n else ""
-        return f"{self.inputs} inputs: {parts}.{skipped}"
+        return f"{plural(self.inputs, 'input')}: {parts}.{skipped}"
 
     @property
     def open_problems(self) -> list[InputOutcome]:
@@ -154,7 +157,7 @@ def _detail(report: FileReport, cross: list[F.Finding]) -> str:
 
 def _describe(return_id: str | None, provider: str | None, contract: str | None, period: str | None,
               errors: int, warnings: int, unreadable: str | None) -> str:
-    """'MMIR Acme ATW-1 2026-09: 2 errors, 1 warning', or an unreadable file's reason."""
+    """'MMIR for September 2026, Acme, ATW-1: 2 errors, 1 warning', or an unreadable file's reason."""
     if unreadable is not None:
         return unreadable
     bits = []
@@ -162,7 +165,9 @@ def _describe(return_id: str | None, provider: str | None, contract: str | None,
         bits.append(f"{errors} error{'s' if errors != 1 else ''}")
     if warnings:
         bits.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
-    what = " ".join(x for x in (return_id.upper() if return_id else None, provider, contract, period) if x)
+    # the return type by its display name and the period in words ("MMIR for September 2026, Acme, ATW-1")
+    name = " for ".join(x for x in (display_name(return_id), period_title(period)) if x)
+    what = ", ".join(x for x in (name, provider, contract) if x)
     return f"{what}: {', '.join(bits)}" if bits else what
 
 

@@ -45,5 +45,8 @@ def expand(paths: Iterable[str | Path]) -> tuple[list[str], list[str]]:
             dirs[:] = sorted(d for d in dirs if d.lower() not in JUNK_DIRS)
             found.extend(Path(root) / f for f in files if not is_junk(Path(root) / f))
         for path in sorted(found, key=lambda p: p.relative_to(folder).parts):
-            (checked if looks_like_workbook(path) else skipped).append(str(path))
+            # A link that leads nowhere (often meant for a folder) is not a skipped file: it is checked, and the
+            # validator says where it leads, as consolidate does (issue 19 item 20: SKIPPED named "folders").
+            dangling = path.is_symlink() and not path.exists()
+            (checked if dangling or looks_like_workbook(path) else skipped).append(str(path))
     return checked, skipped

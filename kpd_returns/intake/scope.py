@@ -35,7 +35,7 @@ class Scope:
                     selected.setdefault(rid, []).append(b[0])
                     matched = True
             if not matched:
-                forms = "; ".join(f"{s.name_prefix} {s.period.noun}: {s.period.example}" for s in specs.values())
+                forms = "; ".join(f"{s.short_title}, a {s.period.noun}: {s.period.example}" for s in specs.values())
                 raise ValueError(f"The period '{p}' is not a period of any return type ({forms}).")
         return cls(selected)
 

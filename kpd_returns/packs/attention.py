@@ -35,7 +35,7 @@ from typing import Iterable
 from ..spec.deadlines import deadline_guidance
 from ..spec.findings import CATALOGUE, EXPLAINED_PREFIX
 from ..spec.pack_spec import Measure
-from ..spec.periods import month_title
+from ..spec.periods import month_title, period_title
 from .kpis import ALL_COHORTS, KpiConfig, SocialValueResult, WindowResult, default_config
 from .measures import ContractMonth, window_months, window_target, window_value
 from ..spec.return_spec import SpecError, get_spec
@@ -130,9 +130,10 @@ def attention_items(provider: str, *, windows: Iterable[WindowResult] = (),
 
 def _return_items(provider: str, returns: Iterable[tuple], config: KpiConfig) -> list[AttentionItem]:
     items = []
-    for return_id, period, status, late_days in returns:
+    for return_id, label, status, late_days in returns:
         name, ref = _return_name(return_id), deadline_guidance(return_id)
-        subject, status = f"{name} {period}", (status or "").strip().lower()
+        period = period_title(label)  # in words: "October 2026", not "2026-10" (issue 19 item 20)
+        subject, status = f"{name} for {period}", (status or "").strip().lower()
         if status in ("missing", "rejected"):
             fact = f"The {name} for {period} is missing." if status == "missing" else \
                 f"The {name} for {period} was rejected, so its figures are not counted."
@@ -181,8 +182,8 @@ def _kpi_items(provider: str, windows: list[WindowResult], config: KpiConfig) ->
                 goal = bounds.needs_improvement if r.tier == 1 else bounds.near_target
                 items.append(AttentionItem(
                     provider, r.tier, "tier", subject,
-                    f"{subject} is in tier {r.tier} {r.tier_name} on the rolling 12 months {r.months[0]} to "
-                    f"{r.months[-1]} ({r.percentage:.1f}%): it would be published as '{r.reg39_rating}'.",
+                    f"{subject} is in tier {r.tier} {r.tier_name} on the rolling 12 months {period_title(r.months[0])} "
+                    f"to {period_title(r.months[-1])} ({r.percentage:.1f}%): it would be published as '{r.reg39_rating}'.",
                     "AtW 7.18-7.19",
                     f"Consider what it would take to reach {goal:g}% ({config.tier_name(r.tier + 1)}) on the "
                     f"rolling 12 months before the next quarterly publication, and set dated milestones in the "

@@ -133,10 +133,19 @@ def no_returns_note(ck: ContractKpis, register: list[dict], as_of: dt.date) -> s
     return text + f"is due{when}."
 
 
+def _date_only(line: dict) -> dict:
+    """A submission whose return gave only its date is received on that date, not at midnight: its time is
+    dropped, so no output shows "00:00" for it (issue 19 item 20)."""
+    received = line.get("received_at")
+    if line.get("received_date_only") and isinstance(received, dt.datetime):
+        line["received_at"] = received.date()
+    return line
+
+
 def _register_line(row: Any) -> dict:
     keys = ("provider", "contract", "return_id", "period", "period_end", "status", "received_at", "deadline",
             "late_working_days", "resubmissions", "files", "received_date_only")
-    return {k: get(row, k) for k in keys}
+    return _date_only({k: get(row, k) for k in keys})
 
 
 VERDICT_WORDS = {"valid": "accepted", "valid-with-warnings": "accepted with warnings", "invalid": "rejected",
@@ -151,8 +160,8 @@ def timeliness_map(register: Iterable[dict]) -> dict[tuple[str, str, str], str]:
 
 def _source_line(row: Any, timeliness: Mapping[tuple[str, str, str], str] | None = None) -> dict:
     keys = ("return_id", "provider", "contract", "period", "name", "received_at", "verdict", "late_working_days",
-            "submitted_source", "deadline")
-    line = {k: get(row, k) for k in keys}
+            "submitted_source", "deadline", "received_date_only")
+    line = _date_only({k: get(row, k) for k in keys})
     line["name"] = mask_all(line["name"])  # a file's name may hold personal data (an older ledger's unmasked)
     # The file's own lateness can differ from the return's (a resubmission after an on-time first
     # file): say the register's, never the file's.

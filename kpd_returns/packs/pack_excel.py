@@ -29,8 +29,12 @@ from .attention import ACTION_PLAN_SECTION
 from .kpis import default_config
 from .pack_data import PackData, notes_for
 from .pack_excel_measures import FIRST_ROW, MeasureSheets
-from .pack_text import TIER_COLOURS, WINDOW_HEADINGS, KpiLine, register_text, short_month
+from .pack_text import TIER_COLOURS, WINDOW_HEADINGS, KpiLine, register_text, short_month, when_text
 from .svg_charts import y_range
+from ..spec.periods import period_title
+from ..spec.print_text import LINE_POINTS, row_points, wrapped_lines
+from ..spec.return_spec import display_name
+from ..spec.words import plural
 
 SEVERITY = {1: "1 - High", 2: "2 - Medium", 3: "3 - Low"}
 STATUS_COLOURS = (("missing", "#2a0b06", "#f4cdc6"), ("late", "#6e3619", "#fcd6c3"),
@@ -38,18 +42,12 @@ STATUS_COLOURS = (("missing", "#2a0b06", "#f4cdc6"), ("late", "#6e3619", "#fcd6c
                   ("on time", "#005a30", "#cce2d8"))
 KINDS = {"text": {"text_wrap": True, "valign": "top"}, "pct": {"num_format": "0.0", "valign": "top"},
          "num": {"num_format": "#,##0.##", "valign": "top"}, "int": {"num_format": "#,##0", "valign": "top"},
-         "dt": {"num_format": "yyyy-mm-dd hh:mm", "valign": "top"}}
+         "dt": {"num_format": "yyyy-mm-dd hh:mm", "valign": "top"}, "date": {"num_format": "yyyy-mm-dd", "valign": "top"}}
 Col = tuple[str, int, str]  # header, width, kind
-ROW_HEIGHT = 15  # points per line of 11-point text
-
-
-def wrapped_lines(value: Any, width: float) -> int:
-    """Lines a text takes in a column ``width`` characters wide (a generous estimate: wider is blank space,
-    narrower is text printed over the next row)."""
-    if not isinstance(value, str) or not value:
-        return 1
-    per_line = max(int(width) - 1, 1)
-    return sum(max(1, -(-len(part) // per_line)) for part in value.split("\n"))
+ROW_HEIGHT = LINE_POINTS  # points per line of 11-point text
+# The Cover's one column, in characters: 120 was wider than an A4 landscape page as LibreOffice prints it, so
+# its lines ran past the page's edge (issue 19 item 19).
+COVER_WIDTH = 100
 
 
 class PackWorkbook(MeasureSheets):
@@ -71,6 +69,9 @@ class PackWorkbook(MeasureSheets):
         self.bold = f({"bold": True})
         self.wrap = f({"text_wrap": True, "valign": "top"})
         self.head = f({"bold": True, "text_wrap": True, "valign": "top", "bottom": 2})
+        # A number sits at the right of its cell: so does its column's heading, or the figure reads as the
+        # next column's (issue 19 item 19).
+        self.head_num = f({"bold": True, "text_wrap": True, "valign": "top", "bottom": 2, "align": "right"})
         self.link = f({"font_color": "#1d70b8", "underline": 1, "valign": "top"})
         self.tier = {t: f({"bold": True, "font_color": fg, "bg_color": bg, "border": 1, "border_color": fg,
                            "text_wrap": True, "valign": "top"}) for t, (fg, bg) in TIER_COLOURS.items()}
@@ -108,6 +109,8 @@ class PackWorkbook(MeasureSheets):
             ws.write_number(r, c, value, self.fmt[kind if kind != "text" else "num"])
         elif isinstance(value, dt.datetime):
             ws.write_datetime(r, c, value, self.fmt["dt"])
+        elif isinstance(value, dt.date):  # a date-only submission: its date, with no "00:00"
+            ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), self.fmt["date"])
         else:
             ws.write_string(r, c, str(value), self.fmt["text"])
 
@@ -116,9 +119,13 @@ class PackWorkbook(MeasureSheets):
         rows = rows or [[empty] + [None] * (len(cols) - 1)]
         ws.add_table(FIRST_ROW, 0, FIRST_ROW + len(rows), len(cols) - 1, {
             "name": "Table_" + re.sub(r"\W", "", ws.name), "style": "Table Style Light 1", "description": about,
-            "columns": [{"header": h, "header_format": self.head} for h, _, _ in cols]})
+            "columns": [{"header": h, "header_format": self.head if kind == "text" else self.head_num}
+                        for h, _, kind in cols]})
         for c, (_, width, kind) in enumerate(cols):
             ws.set_column(c, c, width)
+        # a heading wrapped over two lines needs a row two lines tall, or it prints over the first row
+        if height := row_points([(h, width) for h, width, _ in cols]):
+            ws.set_row(FIRST_ROW, height)
         for r, row in enumerate(rows, start=FIRST_ROW + 1):
             for c, (value, (_, _, kind)) in enumerate(zip(row, cols)):
                 self.cell(ws, r, c, value, kind)
@@ -178,32 +185,36 @@ class PackWorkbook(MeasureSheets):
         p = self.pack
         ws = self.sheet("Cover", p.title, f"Contract performance pack for the Contract Performance Review "
                                           f"({p.review_basis}).")
-        ws.set_column(0, 0, 120, self.wrap)
+        ws.set_column(0, 0, COVER_WIDTH, self.wrap)
         lines = [("Provider", p.provider), ("Report month", short_month(p.period, full=True)),
                  ("Figures as of", p.as_of.isoformat())]
         if not p.is_national:
             lines.append(("Contracts", "; ".join(p.contract_list)))
-        lines.append(("Data sources", f"{len(p.sources)} returns from the ledger, listed on the Data sources sheet"))
+        lines.append(("Data sources", f"{plural(len(p.sources), 'return')} from the ledger, listed on the Data sources sheet"))
         lines += [(c.contract, note) for c in p.contracts if not p.is_national for note in c.notes]
         r = 4
+        # Every Cover line is wrapped in its own cell: unwrapped, a long line ran past column A and was cut
+        # off at the page's edge when printed (issue 19 item 19).
         for label, text in lines:
-            ws.write_string(r, 0, f"{label}: {text}")
-            ws.set_row(r, ROW_HEIGHT * wrapped_lines(f"{label}: {text}", 120))
+            ws.write_string(r, 0, f"{label}: {text}", self.wrap)
+            ws.set_row(r, ROW_HEIGHT * wrapped_lines(f"{label}: {text}", COVER_WIDTH))
             r += 1
         shown = [] if p.is_national else sorted(p.sources, key=lambda s: str(s["received_at"] or ""))[-24:]
         if len(shown) < len(p.sources) and shown:
             ws.write_string(r, 0, f"The latest {len(shown)} of {len(p.sources)} returns:")
             r += 1
         for s in shown:
-            rec = s["received_at"].strftime("%Y-%m-%d %H:%M") if hasattr(s["received_at"], "strftime") else ""
-            ws.write_string(r, 0, f"{str(s['return_id'] or '').upper()} {s['period']} {s['contract']}: "
-                                  f"{s['name']}, received {rec or 'at an unknown time'}, {s['verdict']}"
-                                  + (f", {s['timeliness']}" if s["timeliness"] else ""))
+            rec = when_text(s["received_at"])
+            text = (f"{display_name(s['return_id'])} for {period_title(s['period'])}, {s['contract']}: {s['name']}, "
+                    f"received {rec or 'at an unknown time'}, {s['verdict']}"
+                    + (f", {s['timeliness']}" if s["timeliness"] else ""))
+            ws.write_string(r, 0, text, self.wrap)
+            ws.set_row(r, ROW_HEIGHT * wrapped_lines(text, COVER_WIDTH))
             r += 1
         ws.write_string(r + 1, 0, "How to read this pack", self.bold)
         for i, text in enumerate(notes_for(p)["how_to_read"], start=r + 2):
-            ws.write_string(i, 0, text)
-            ws.set_row(i, ROW_HEIGHT * wrapped_lines(text, 120))
+            ws.write_string(i, 0, text, self.wrap)
+            ws.set_row(i, ROW_HEIGHT * wrapped_lines(text, COVER_WIDTH))
         ws.write_url(i + 2, 0, "internal:'Contents'!A1", self.link, "Go to the Contents sheet")
         ws.activate()
 
@@ -320,7 +331,7 @@ class PackWorkbook(MeasureSheets):
             ("Return", 8, "text"), ("Contract", 18, "text"), ("Period", 12, "text"), ("File", 40, "text"),
             ("Received", 17, "dt"), ("Verdict", 18, "text"), ("Timeliness (submissions register)", 24, "text")]
         rows = [([s["provider"]] if p.is_national else []) + [
-            str(s["return_id"] or "").upper(), s["contract"], s["period"], s["name"], s["received_at"], s["verdict"],
+            display_name(s["return_id"]), s["contract"], s["period"], s["name"], s["received_at"], s["verdict"],
             s["timeliness"]] for s in p.sources]
         self.table(ws, cols, rows, "No returns in the ledger for this pack", "Data sources")
 
@@ -343,6 +354,10 @@ def write_xlsx(pack: PackData, path: str | Path) -> Path:
     book = PackWorkbook(path, pack)
     book.cover()
     book.sheet("Contents", "Contents", "Each sheet of this workbook, with a link to it.")
+    # What needs attention and the returns missing, late or rejected come first, as in the HTML pack
+    # and the README (issue 19 item 19).
+    book.attention()
+    book.register()
     if pack.is_national and pack.overview:
         book.kpi_summary(pack.overview, "KPIs by provider")
         book.social_value(pack.sv_overview)
@@ -357,8 +372,6 @@ def write_xlsx(pack: PackData, path: str | Path) -> Path:
             book.national_measures(section)
         else:
             book.measure_sheets(section)
-    book.attention()
-    book.register()
     book.sources()
     book.notes()
     book.contents_sheet()

@@ -20,8 +20,10 @@ from .kpis import default_config
 from .pack_data import notes_for, slugify
 from .measure_view import cell, contract_charts, data_span, national_charts
 from .pack_text import (TIER_COLOURS, WINDOW_HEADINGS, KpiLine, PackData, month_list, num, pct, register_text,
-                        short_month)
+                        short_month, when_text)
+from ..spec.periods import period_title
 from ..spec.resources import templates_dir
+from ..spec.return_spec import display_name
 from .svg_charts import Series, line_chart
 
 SEVERITY_WORDS = {1: "High", 2: "Medium", 3: "Low"}
@@ -67,7 +69,8 @@ def measure_chart(chart_id: str, months: list[str], title: str, desc: str, serie
 def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(templates_dir())), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters.update(pct=pct, num=num, short_month=short_month, month_list=month_list)
+    env.filters.update(pct=pct, num=num, short_month=short_month, month_list=month_list, display_name=display_name,
+                       when_text=when_text, period_title=period_title)
     env.globals.update(kpi_chart=kpi_chart, measure_chart=measure_chart, css_string=css_string,
                        tier_colours=TIER_COLOURS, window_headings=WINDOW_HEADINGS, severity_words=SEVERITY_WORDS,
                        register_text=register_text, glance=glance, contract_charts=contract_charts,

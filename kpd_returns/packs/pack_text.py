@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 from .attention import AttentionItem
 from .kpis import MonthKpiCounts, SocialValueInput, SocialValueResult, TrendPoint, WindowResult, month_at, month_index
 from ..spec.deadlines import deadline_guidance
-from ..spec.periods import month_title
+from ..spec.periods import month_title, period_title
+from ..spec.return_spec import display_name
+from ..spec.words import plural
 from .specs import kpi_spec, pack_specs
 
 if TYPE_CHECKING:  # measure_view builds on this module's words
@@ -37,9 +39,11 @@ def short_month(month: str, full: bool = False) -> str:
 
 
 def month_list(months: list[str], limit: int = 3) -> str:
-    if len(months) <= limit:
-        return ", ".join(months)
-    return f"{', '.join(months[:limit])} and {len(months) - limit} more"
+    """Months in a sentence, as words ("September 2026, October 2026 and 2 more"), never "2026-09"."""
+    words = [period_title(m) for m in months]
+    if len(words) <= limit:
+        return ", ".join(words)
+    return f"{', '.join(words[:limit])} and {len(words) - limit} more"
 
 
 def pct(value: float | None) -> str:
@@ -167,7 +171,8 @@ class KpiLine:
         prev, cur = self.trend[-2], self.trend[-1]
         if prev.percentage is None or cur.percentage is None:
             gap = [p for p in (prev, cur) if p.percentage is None]
-            why = f"{gap[0].month} missing" if gap[0].incomplete else f"no cases due in {gap[0].month}"
+            why = (f"{period_title(gap[0].month)} missing" if gap[0].incomplete
+                   else f"no cases due in {period_title(gap[0].month)}")
             return f"Not known: {why}"
         delta = round(cur.percentage - prev.percentage, 1)
         if delta == 0:
@@ -215,7 +220,7 @@ class KpiLine:
         text += f" Latest {last.percentage:.1f}% in {short_month(last.month)}."
         if self.target is not None:
             met = sum(1 for p in pts if p.percentage >= self.target)
-            text += f" At or above target in {met} of {len(pts)} months with figures."
+            text += f" At or above target in {met} of {plural(len(pts), 'month')} with figures."
         gaps = [p.month for p in self.trend if p.incomplete]
         if gaps:
             text += f" Gaps where the return is missing or rejected: {month_list(gaps, 4)}."
@@ -294,10 +299,17 @@ STATUS_TAGS = {"missing": "missing", "late": "late", "rejected only": "rejected"
                "not yet due": "not-yet-due"}  # register status -> CSS tag (status-...) and Excel format
 
 
+def when_text(value: Any) -> str:
+    """A submission or deadline time as words: a date-only submission (the return gave only its date,
+    stored as a date) shows the date alone, never "00:00" (issue 19 item 20)."""
+    if value is None or value == "":
+        return ""
+    return value.strftime("%Y-%m-%d %H:%M") if hasattr(value, "hour") else str(value)
+
+
 def register_text(row: dict[str, Any]) -> dict[str, str]:
     """A submissions-register row in words."""
-    def when(v: Any) -> str:
-        return "" if v is None else v.strftime("%Y-%m-%d %H:%M") if hasattr(v, "hour") else str(v)
+    when = when_text
     late, files = row.get("late_working_days"), row.get("files")
     if isinstance(files, (list, tuple)):
         files = ", ".join(str(f) for f in files)
@@ -305,7 +317,7 @@ def register_text(row: dict[str, Any]) -> dict[str, str]:
     if status == "late" and late:
         status = f"late by {late} working day{'s' if late != 1 else ''}"
     tag = STATUS_TAGS.get(str(row.get("status") or ""), "")
-    return {"tag": tag, "return": str(row.get("return_id") or "").upper(), "contract": str(row.get("contract") or ""),
+    return {"tag": tag, "return": display_name(row.get("return_id")), "contract": str(row.get("contract") or ""),
             "period": str(row.get("period") or ""), "status": status, "received": when(row.get("received_at")),
             "deadline": when(row.get("deadline")), "resubmissions": str(row.get("resubmissions") or 0),
             "files": str(files if files not in (None, "") else "")}

@@ -16,6 +16,7 @@ catalogue; callers turn that into one plain sentence naming the file.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import errno
 import io
@@ -208,10 +209,34 @@ def _sniff(data: bytes, label: str) -> None:
         text = head.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = ""
-    if text and ("," in text or ";" in text or "\t" in text) and "\x00" not in text and not text.lstrip().startswith("<"):
+    if text and "\x00" not in text and not text.lstrip().startswith("<") and _looks_like_csv(text, len(data) > 4096):
         raise UnreadableFile("file-csv")
-    kind = "it looks like HTML or XML text" if text.lstrip().startswith("<") else "it is not a zip-based .xlsx file"
+    if text.lstrip().startswith("<"):
+        kind = "it looks like HTML or XML text"
+    elif text and "\x00" not in text:
+        kind = "it is plain text"  # a script or a note renamed .xlsx is not "a CSV file" (issue 19 item 20)
+    else:
+        kind = "it is not a zip-based .xlsx file"
     raise UnreadableFile("file-not-workbook", kind)
+
+
+def _looks_like_csv(text: str, cut: bool) -> bool:
+    """Comma-, semicolon- or tab-separated values: every line (the last one dropped when the sample was cut
+    short) splits into the same number of fields, two or more, on one of those separators."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if cut and len(lines) > 1:
+        lines = lines[:-1]
+    if not lines:
+        return False
+    for sep in (",", ";", "\t"):
+        try:
+            widths = {len(row) for row in csv.reader(lines, delimiter=sep)}
+        except csv.Error:
+            continue
+        # one line of two fields ("print('hi, there')") is a sentence as much as a table
+        if len(widths) == 1 and widths.pop() >= (2 if len(lines) > 1 else 3):
+            return True
+    return False
 
 
 def _find_part(zf: zipfile.ZipFile, name: str) -> str | None:

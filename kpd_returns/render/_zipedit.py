@@ -308,9 +308,13 @@ class Workbook:
             edits.replace(view.start, view.head_end, head)
         if "bookViews" not in self.children:
             edits.insert(sheets.start, f"<{p}bookViews><{p}workbookView/></{p}bookViews>".encode())
-        quoted = "'" + title.replace("'", "''") + "'!" + filter_ref
+        quoted = "'" + title.replace("'", "''") + "'!"
         filter_name = (f'<{p}definedName name="_xlnm._FilterDatabase" localSheetId="0" hidden="1">'.encode()
-                       + xml_text(quoted) + f"</{p}definedName>".encode())
+                       + xml_text(quoted + filter_ref) + f"</{p}definedName>".encode())
+        # The header row repeated on every printed page (issue 19 item 19): the row of the filter's first cell.
+        header = re.search(r"\d+", filter_ref).group()
+        filter_name += (f'<{p}definedName name="_xlnm.Print_Titles" localSheetId="0">'.encode()
+                        + xml_text(f"{quoted}${header}:${header}") + f"</{p}definedName>".encode())
         names = self.children.get("definedNames")
         if names is not None:
             append_children(edits, names, filter_name)

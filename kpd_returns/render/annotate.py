@@ -41,6 +41,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..spec.personal_data import mask_all
+from ..spec.print_text import row_points
 from ..spec.findings import Finding
 from ..spec.model import FileReport
 from . import _zipedit as Z
@@ -219,7 +220,10 @@ def _findings_xml(report: FileReport, ordered: Sequence[Finding], titles: set[st
         values = (f.severity, f.code, f.sheet, f.cell, f.field_label or f.field, _message(f), f.guidance)
         styles = (xf["error" if f.severity == "error" else "warning"], xf["plain"], xf["plain"],
                   xf["link" if linked else "plain"], xf["plain"], xf["wrap"], xf["plain"])
-        rows.append(f'<row r="{row}">'.encode() + b"".join(
+        # a row as tall as its wrapped message, so a printed page shows all of it (issue 19 item 19)
+        height = row_points([(_message(f), WIDTHS[5])])
+        rows.append((f'<row r="{row}" ht="{height}" customHeight="1">' if height else f'<row r="{row}">').encode()
+                    + b"".join(
             _cell(row, col, value, style) for col, (value, style) in enumerate(zip(values, styles), 1)) + b"</row>")
         if linked:
             # An internal link (a location, no relationship): the same as "#'Sheet'!D12".
@@ -235,6 +239,7 @@ def _findings_xml(report: FileReport, ordered: Sequence[Finding], titles: set[st
     first = f"A{HEADER_ROW + 1}"
     return (Z.XML_DECL
             + f'<worksheet xmlns="{Z.MAIN_NS}" xmlns:r="{Z.REL_NS}">'.encode()
+            + b'<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>'
             + f'<dimension ref="A1:{last_col}{last_row}"/>'.encode()
             + f'<sheetViews><sheetView tabSelected="1" workbookViewId="0"><pane ySplit="{HEADER_ROW}" '
               f'topLeftCell="{first}" activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft" '
@@ -244,6 +249,8 @@ def _findings_xml(report: FileReport, ordered: Sequence[Finding], titles: set[st
             + f'<autoFilter ref="A{HEADER_ROW}:{last_col}{last_row}"/>'.encode()
             + (b"<hyperlinks>" + b"".join(links) + b"</hyperlinks>" if links else b"")
             + b'<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
+            # A4 landscape, one page wide and as many tall as it needs: it printed across four portrait pages
+            + b'<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
             + b"</worksheet>")
 
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..spec.personal_data import mask_all
+from ..spec.print_text import row_points
 from ..spec.findings import Finding
 from ..spec.model import FileReport
 from ._zipmask import masked_copy
@@ -115,6 +116,15 @@ def _findings_sheet(wb, report: FileReport, ordered: Sequence[Finding]):
             link.style = "Hyperlink"
     if not ordered:
         _put_text(ws.cell(HEADER_ROW + 1, 1), "No findings.")
+    # A4 landscape, one page wide, the header row on every page, rows as tall as their message (issue 19 item 19)
+    ws.page_setup.paperSize = 9
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    for n, f in enumerate(ordered, start=HEADER_ROW + 1):
+        if height := row_points([(_message(f), WIDTHS[5])]):
+            ws.row_dimensions[n].height = height
     ws.freeze_panes = ws.cell(HEADER_ROW + 1, 1)
     ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(HEADERS))}{max(row, HEADER_ROW + 1)}"
     for other in wb.worksheets[1:]:

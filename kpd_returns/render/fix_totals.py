@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..spec import layout
-from ..spec.findings import STRUCTURE_CODES
+from ..spec.findings import STRUCTURE_CODES, _cell_order
 from ..spec.formulas import computed_formula
 from ..spec.model import FileReport
 from ..spec.personal_data import mask_all
@@ -33,6 +33,9 @@ __all__ = ["CopyError", "FixResult", "fix_totals"]
 class FixResult:
     cells: tuple[str, ...]  # every computed cell written, as refs (Staffing!P5)
     changed: tuple[str, ...]  # those whose content was not already the formula
+    # Text cells whose personal data the copy holds masked (every copy kpd-returns writes masks it), as refs:
+    # the command says so, as the copy no longer holds what the provider typed there (issue 19 item 19).
+    masked: tuple[str, ...] = ()
 
 
 def _same_formula(value, formula: str) -> bool:
@@ -77,10 +80,12 @@ def fix_totals(source: str | Path, report: FileReport, out: str | Path, spec=Non
                 changed.append(slot.ref)
             cell.value = formula
             written.append(slot.ref)
-    mask_cells(wb)  # like every copy kpd-returns writes: personal data masked, so it can travel by e-mail
+    # like every copy kpd-returns writes: personal data masked, so it can travel by e-mail
+    masked = sorted(mask_cells(wb), key=lambda sc: (sc[0], _cell_order(sc[1])))
     wb.calculation.fullCalcOnLoad = True  # cached results are gone: recalculate on opening
     try:
         save_deterministic(wb, out, created, modified, lambda data: masked_copy(data, label))
     except OSError as exc:
         raise CopyError(f"The fixed copy of {label} could not be written to {out} ({exc.strerror or exc}).") from None
-    return FixResult(tuple(written), tuple(changed))
+    return FixResult(tuple(written), tuple(changed),
+                     tuple((f"'{s}'" if " " in s else s) + f"!{c}" for s, c in masked))

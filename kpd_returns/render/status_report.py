@@ -26,6 +26,8 @@ import os
 
 from ..spec.personal_data import mask_all
 from ..read.terminal import csv_text, json_dumps
+from ..spec.periods import period_title
+from ..spec.return_spec import display_name
 
 FORMATS = ("text", "json", "csv")
 SCHEMA_ID = "kpd-returns/status"
@@ -198,7 +200,7 @@ def write_text(rows: Sequence, as_of: dt.date, out: TextIO, width: int | None = 
     dropped = [_HEADERS[c] for c in _HEADERS if c not in columns]
     blocks = []
     for (rid, period), items in sections.items():
-        blocks.append("\n".join([f"{rid.upper()} {period}, as at {as_of.isoformat()}",
+        blocks.append("\n".join([f"{display_name(rid)} for {period_title(period)}, as at {as_of.isoformat()}",
                                  *_table_lines([_cells(r) for r in items], columns, widths)]))
     out.write("\n\n".join(blocks) + "\n\n")
     notes = []
@@ -224,7 +226,8 @@ def _write_queries(rows: Sequence, queries: Queries, out: TextIO, width: int) ->
         return
     out.write(f"Queries on current returns: {n_open} open, {n_explained} explained by the provider.\n")
     for e in _explanations(rows, queries):
-        line = (f"{e['return_type'].upper()} {e['period']}, {_printable(e['provider'])}: {e['code']}"
+        line = (f"{display_name(e['return_type'])} for {period_title(e['period'])}, {_printable(e['provider'])}: "
+                f"{e['code']}"
                 f"{' at ' + e['ref'] if e['ref'] else ''}, explained: \"{_printable(e['explanation'])}\"")
         out.write("\n".join(textwrap.wrap(line, width, subsequent_indent="    ")) + "\n")
 

@@ -23,6 +23,7 @@ from typing import TextIO
 from ..spec.personal_data import mask_all
 from ..spec.findings import Finding
 from ..spec.model import FileReport
+from ..spec.periods import period_title
 from ..read.terminal import safe_text
 from ._common import (
     AS_OF, VERDICT_ORDER, VERDICT_WORDS, deadline_text, grouped, plural, source_text, spec_of, when_text,
@@ -34,9 +35,10 @@ FILE_LEVEL_HEADING = "Whole file"
 
 
 def identity(report: FileReport) -> str:
-    """'MMIR 2026-10, Northbridge Employment Ltd', or '' when nothing is known."""
+    """'MMIR for October 2026, Northbridge Employment Ltd', or '' when nothing is known."""
     spec = spec_of(report)
-    first = " ".join(x for x in ((spec.short_title if spec else report.return_id), report.period) if x)
+    first = " for ".join(x for x in ((spec.short_title if spec else report.return_id), period_title(report.period))
+                         if x)
     return ", ".join(x for x in (first, report.provider) if x)
 
 

@@ -119,7 +119,7 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
     #    mistake may be in the earlier return rather than this one -------------------
     "ytd-discontinuity": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {ref} ({field}, year to date) is {found}, but {detail} makes {expected}. Check this return and the earlier one, and resubmit whichever is wrong."),
     "ytd-list-mismatch": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {ref} ({field}, year to date) is {found}, but the {detail} sheets of this contract year's {months} of returns list {expected} cases. Check the total and each month's list, and resubmit whichever return is wrong."),
-    "kpd-restatement": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {ref} ({field}, {detail}) is {found}, but the {previous} return reported {expected} for that month. If you have corrected the figure, explain it on the Explanations sheet (the query code, its cell and a sentence); if not, correct it."),
+    "kpd-restatement": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {ref} ({field}, {detail}) is {found}, but the {previous} return reported {expected} for that month{others}. If you have corrected the figure, explain it on the Explanations sheet (the query code, its cell and a sentence); if not, correct it."),
 }
 
 LEVEL_ORDER = {"file": 0, "structure": 1, "cell": 2}
@@ -244,7 +244,8 @@ def new_template_command(return_type: str | None, path: str | None = None) -> st
     if return_type:
         return f"kpd-returns template {return_type} {target}"
     # Every return type the specs define, so a new spec file needs no change here.
-    return " or ".join(f"kpd-returns template {rid} {target} ({rid.upper()})" for rid in sorted(load_all()))
+    specs = load_all()
+    return " or ".join(f"kpd-returns template {rid} {target} ({specs[rid].short_title})" for rid in sorted(specs))
 
 
 def with_file(finding: Finding, path: str, return_type: str | None, was: str | None = None) -> Finding:

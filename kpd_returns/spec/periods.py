@@ -58,6 +58,13 @@ def month_title(ym: str) -> str:
     return f"{calendar.month_name[int(ym[5:7])]} {int(ym[:4])}"
 
 
+def period_title(label: Any) -> str:
+    """A period as a person reads it in a sentence: a month '2026-10' -> 'October 2026'; a quarter
+    ('2026-27 Q2') or contract year ('2026-27') is already words and stays as it is (issue 19 item 20)."""
+    text = "" if label is None else str(label)
+    return month_title(text) if _MONTH_FORM.fullmatch(text) else text
+
+
 def month_index(ym: str) -> int:
     """'2026-09' -> a month count (year * 12 + month - 1), for arithmetic on months; ValueError for anything
     that is not a month written YYYY-MM."""

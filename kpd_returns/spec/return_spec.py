@@ -350,9 +350,19 @@ def get_spec(return_id: str) -> ReturnSpec:
     raise SpecError(f"There is no return type '{return_id}' (known: {known}).")
 
 
+def display_name(return_id: str | None) -> str:
+    """The name a person reads for a return type, in every output: its spec's ``short_title``
+    ("Customer Insight", "JOBS II MI"), never its id in capitals ("INSIGHT", "JOBS2"; issue 19 item 20).
+    A type whose spec is not loaded keeps its id."""
+    if not return_id:
+        return ""
+    spec = load_all().get(str(return_id))
+    return spec.short_title if spec is not None else str(return_id)
+
+
 # The field and sheet models live in sheet_model; they are imported from here by every stage.
 __all__ = ["FIRST_DATA_ROW", "HEADER_ROW", "INSTRUCTION_ROW", "META_SHEET", "NUMERIC_TYPES", "TITLE_ROW", "ColumnSet",
            "Computed", "FieldSpec", "FieldType", "HeaderSpec", "KeyMeasure", "PeriodSpec", "PersonalDataKind",
-           "ReturnSpec", "RowKey", "RuleSpec", "SheetSpec", "SpecError", "folder_problem", "get_spec", "load_all",
-           "load_spec_file",
+           "ReturnSpec", "RowKey", "RuleSpec", "SheetSpec", "SpecError", "display_name", "folder_problem", "get_spec",
+           "load_all", "load_spec_file",
            "set_aside", "spec_paths", "spec_problems"]
