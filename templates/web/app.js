@@ -55,8 +55,9 @@ function startWorker() {
 function add(files) {
   for (const file of files) {
     const id = ++nextId;
+    // The file's name is shown once checked, masked as the reports mask it (a name may hold personal data).
     const section = el("section", { class: "file-report", "aria-labelledby": `file-${id}`, "data-state": "waiting" });
-    section.append(el("h2", { id: `file-${id}` }, file.name), el("p", {}, "Waiting to be checked."));
+    section.append(el("h2", { id: `file-${id}` }, `File ${id}`), el("p", {}, "Waiting to be checked."));
     results.append(section);
     queue.push({ id, file, section });
     total += 1;
@@ -72,7 +73,7 @@ function pump() {
   const item = queue.shift();
   busy = true;
   waiting.set(item.id, item);
-  say(`Checking ${item.file.name} (${done + 1} of ${total})…`);
+  say(`Checking file ${item.id} (${done + 1} of ${total})…`);
   worker.postMessage({ type: "check", id: item.id, file: item.file, region: region.value, asOf: asOf.value });
 }
 
@@ -83,15 +84,16 @@ function finish(m) {
   done += 1;
   if (item) {
     if (m.type === "result") show(item, m.result, m.annotated);
-    else shown(item, [el("p", { class: "verdict verdict-unreadable" },
-      `${item.file.name} could not be checked here: ${m.message}. Check it with the kpd-returns command.`)], "failed");
+    else shown(item, [el("p", { class: "verdict verdict-unreadable", "data-verdict": "unreadable" },
+      `File ${item.id} could not be checked here (${m.message}). Check it with the kpd-returns command.`)], "failed");
   }
   say(queue.length ? `Checked ${done} of ${total}.` : `Checked ${done} of ${total} file${total === 1 ? "" : "s"}. You can choose more.`);
   pump();
 }
 
-function shown(item, nodes, state) {
+function shown(item, nodes, state, name) {
   const heading = item.section.querySelector("h2");
+  if (name) heading.textContent = name;
   item.section.replaceChildren(heading, ...nodes);
   item.section.dataset.state = state;
 }
@@ -127,7 +129,7 @@ function show(item, result, annotated) {
         el("th", { scope: "col" }, "What is wrong"), el("th", { scope: "col" }, "Guidance"))));
     const body = el("tbody");
     for (const f of findings) {
-      const what = el("td", { class: "wrap" }, f.message);
+      const what = el("td", { class: "wrap" }, el("span", { class: "message" }, f.message));
       if (f.status === "explained") what.append(el("br"), el("span", { class: "explanation" }, `Explained: ${f.explanation}`));
       body.append(el("tr", { "data-code": f.code, "data-cell": f.cell || "" },
         el("td", {}, f.cell || "—"),
@@ -137,7 +139,7 @@ function show(item, result, annotated) {
     table.append(body);
     nodes.push(el("h3", {}, sheet), el("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": `Findings on ${sheet}` }, table));
   }
-  shown(item, nodes, "done");
+  shown(item, nodes, "done", file.name);
 }
 
 form.addEventListener("submit", (event) => { event.preventDefault(); add(input.files); input.value = ""; });
