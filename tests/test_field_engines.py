@@ -117,7 +117,7 @@ def test_the_command_line_gives_the_same_json_with_either_engine(tmp_path):
     """Through the real command: the batch engine (pandera) and the plain one, on every mistake."""
     def report(engine: str) -> dict:
         env = {**__import__("os").environ, fields.ENGINE_VARIABLE: engine}
-        run = subprocess.run(["kpd-returns", "validate", "--format", "json", "--as-of",
+        run = subprocess.run([sys.executable, "-m", "kpd_returns.cli.main", "validate", "--format", "json", "--as-of",
                               "2026-11-20", str(ROOT / "samples" / "mistakes")],
                              capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
         assert run.returncode in (0, 1), run.stderr

@@ -14,6 +14,7 @@ import json
 import os
 import random
 import subprocess
+import sys
 import time
 import zipfile
 from pathlib import Path
@@ -42,7 +43,7 @@ def _missing(reason: str):
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     out = tmp_path_factory.mktemp("web") / "site"
-    run = subprocess.run(["kpd-returns", "web", "--out", str(out)], capture_output=True, text=True, timeout=900)
+    run = subprocess.run([sys.executable, "-m", "kpd_returns.cli.main", "web", "--out", str(out)], capture_output=True, text=True, timeout=900)
     if run.returncode != 0:
         _missing(f"the page could not be built: {run.stderr.strip()}")
     return out
@@ -131,7 +132,7 @@ def cli_reports(paths: list[Path]) -> dict[str, tuple[dict, str]]:
     """name -> (file report, the JSON one `validate` writes for that file alone), run where the file is."""
     out = {}
     for p in paths:
-        run = subprocess.run(["kpd-returns", "validate", "--format", "json", "--as-of", AS_OF, p.name],
+        run = subprocess.run([sys.executable, "-m", "kpd_returns.cli.main", "validate", "--format", "json", "--as-of", AS_OF, p.name],
                              capture_output=True, text=True, timeout=300, cwd=p.parent)
         assert run.returncode in (0, 1, 2), run.stderr
         out[p.name] = (json.loads(run.stdout)["files"][0], run.stdout)
@@ -169,7 +170,7 @@ def test_every_sample_and_mistake_gives_the_command_lines_report_and_nothing_is_
 
 def test_the_annotated_copy_is_the_command_lines(browser, served, tmp_path):
     sample = ROOT / "samples" / "mistakes" / "mistake-negative-count.xlsx"
-    subprocess.run(["kpd-returns", "validate", "--as-of", AS_OF, "--annotate", str(tmp_path / "cli.xlsx"), sample.name],
+    subprocess.run([sys.executable, "-m", "kpd_returns.cli.main", "validate", "--as-of", AS_OF, "--annotate", str(tmp_path / "cli.xlsx"), sample.name],
                    capture_output=True, text=True, timeout=300, cwd=sample.parent)
     page = Page(browser, served)
     try:

@@ -10,6 +10,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -30,7 +31,7 @@ def _offline_env(cache: Path) -> dict[str, str]:
 
 
 def test_offline_with_an_empty_cache_is_one_sentence_and_writes_nothing(tmp_path):
-    run = subprocess.run(["kpd-returns", "web", "--out", str(tmp_path / "site")], capture_output=True, text=True,
+    run = subprocess.run([sys.executable, "-m", "kpd_returns.cli.main", "web", "--out", str(tmp_path / "site")], capture_output=True, text=True,
                          timeout=120, env=_offline_env(tmp_path / "empty-cache"))
     assert run.returncode == 2
     lines = run.stderr.strip().splitlines()
@@ -105,7 +106,7 @@ def test_serve_serves_a_built_folder_on_localhost_with_the_policy(tmp_path):
     site.mkdir()
     (site / "index.html").write_text("<!DOCTYPE html><title>t</title>", encoding="utf-8")
     (site / "manifest.json").write_text("{}", encoding="utf-8")
-    proc = subprocess.Popen(["kpd-returns", "web", "--out", str(site), "--serve", "--port", "0"],
+    proc = subprocess.Popen([sys.executable, "-m", "kpd_returns.cli.main", "web", "--out", str(site), "--serve", "--port", "0"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()
@@ -130,7 +131,7 @@ def test_serve_on_a_taken_port_is_one_sentence(tmp_path):
         site.mkdir()
         (site / "index.html").write_text("x", encoding="utf-8")
         (site / "manifest.json").write_text("{}", encoding="utf-8")
-        run = subprocess.run(["kpd-returns", "web", "--out", str(site), "--serve", "--port", str(port)],
+        run = subprocess.run([sys.executable, "-m", "kpd_returns.cli.main", "web", "--out", str(site), "--serve", "--port", str(port)],
                              capture_output=True, text=True, timeout=60)
     assert run.returncode == 2
     assert run.stderr.strip().startswith(f"Cannot serve the page on 127.0.0.1:{port}")
