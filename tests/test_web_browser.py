@@ -128,11 +128,12 @@ def by_sheet_order(file: dict) -> list[tuple]:
     return [row for rows in sheets.values() for row in rows]
 
 
-def cli_reports(paths: list[Path]) -> dict[str, tuple[dict, str]]:
+def cli_reports(paths: list[Path], *options: str) -> dict[str, tuple[dict, str]]:
     """name -> (file report, the JSON one `validate` writes for that file alone), run where the file is."""
     out = {}
     for p in paths:
-        run = subprocess.run([sys.executable, "-m", "kpd_returns.cli.main", "validate", "--format", "json", "--as-of", AS_OF, p.name],
+        run = subprocess.run([sys.executable, "-m", "kpd_returns.cli.main", "validate", "--format", "json", "--as-of",
+                              AS_OF, *options, p.name],
                              capture_output=True, text=True, timeout=300, cwd=p.parent)
         assert run.returncode in (0, 1, 2), run.stderr
         out[p.name] = (json.loads(run.stdout)["files"][0], run.stdout)
@@ -179,6 +180,34 @@ def test_the_annotated_copy_is_the_command_lines(browser, served, tmp_path):
             section.get_by_text("Download the annotated copy").click()
         assert info.value.suggested_filename == "mistake-negative-count.annotated.xlsx"
         assert Path(info.value.path()).read_bytes() == (tmp_path / "cli.xlsx").read_bytes()
+        assert page.requests == []
+    finally:
+        page.close()
+
+
+def test_an_explained_query_and_another_region_as_on_the_command_line(browser, served, tmp_path):
+    from test_checks_explanations import ODD, WHY, explain
+    from test_checks_helpers import build, kpd_cells
+
+    from kpd_returns.checks.validate import validate_file
+
+    probe = validate_file(build("kpd", kpd_cells("Q1", **ODD)), name="probe.xlsx")
+    ref = next(f.ref for f in probe.findings if f.code == "implausible-value")
+    explained = tmp_path / "explained.xlsx"
+    explained.write_bytes(build("kpd", kpd_cells("Q1", **ODD), edit=explain(("implausible-value", ref, WHY))))
+    files = [explained, ROOT / "samples" / "mistakes" / "mistake-late.xlsx"]
+    expected = cli_reports(files, "--region", "scotland")
+    page = Page(browser, served)
+    try:
+        page.page.select_option("#region", "scotland")
+        sections = page.check(files)
+        for path, section in zip(files, sections):
+            file, _ = expected[path.name]
+            got = shown(section)
+            assert (got["verdict"], got["findings"]) == (file["verdict"], by_sheet_order(file)), path.name
+        assert f"Explained: {WHY}" in sections[0].inner_text()
+        assert expected["mistake-late.xlsx"][0]["late_working_days"] > 0
+        assert section.locator(".verdict").inner_text().endswith("(from the workbook's Date submitted)")
         assert page.requests == []
     finally:
         page.close()
