@@ -214,7 +214,7 @@ def test_an_explained_query_and_another_region_as_on_the_command_line(browser, s
 
 
 def _hostile(folder: Path) -> list[Path]:
-    """A zip bomb, a corrupt file, a workbook that is not a return, and a 10 MB return."""
+    """A zip bomb, a corrupt file, a workbook that is not a return, a 60 MB file and a 10 MB return."""
     import openpyxl
     from test_hostile_inputs import build
 
@@ -231,7 +231,10 @@ def _hostile(folder: Path) -> list[Path]:
             d.writestr(info, s.read(info.filename))
         d.writestr(zipfile.ZipInfo("xl/media/padding.bin"), random.Random(23).randbytes(10 << 20), zipfile.ZIP_STORED)
     assert big.stat().st_size > 10 << 20
-    return [bomb, corrupt, other, big]
+    too_large = folder / "too-large.xlsx"  # over the reader's 50 MB cap: refused by its size, never read
+    with too_large.open("wb") as fh:
+        fh.truncate(60 << 20)
+    return [bomb, corrupt, other, too_large, big]
 
 
 def test_hostile_files_end_in_the_command_lines_sentence_and_the_page_stays_usable(browser, served, tmp_path):
@@ -244,7 +247,8 @@ def test_hostile_files_end_in_the_command_lines_sentence_and_the_page_stays_usab
             file, _ = expected[path.name]
             got = shown(section)
             assert (got["verdict"], got["findings"]) == (file["verdict"], by_sheet_order(file)), path.name
-        assert [shown(s)["verdict"] for s in sections[:3]] == ["unreadable"] * 3
+        assert [shown(s)["verdict"] for s in sections[:4]] == ["unreadable"] * 4
+        assert shown(sections[3])["findings"][0][0] == "file-too-large"
         assert len(shown(sections[2])["findings"]) == 1  # one sentence, as on the command line
         (after,) = page.check([SAMPLES[0]])  # still usable
         assert shown(after)["verdict"] == cli_reports([SAMPLES[0]])[SAMPLES[0].name][0]["verdict"]

@@ -33,9 +33,11 @@ def warm() -> str:
     return ", ".join(sorted(spec.short_title for spec in specs.values()))
 
 
-def check(folder: str, name: str, region: str = DEFAULT_REGION, as_of: str | None = None) -> str:
+def check(folder: str, name: str, region: str = DEFAULT_REGION, as_of: str | None = None,
+          out_dir: str | None = None) -> str:
     """Validate ``folder/name``: a JSON text with the report (as a dict and as ``--format json`` writes it),
-    the text report, its verdict line, and the annotated copy's path in the file system."""
+    the text report, its verdict line, and the annotated copy's path in the file system (in ``out_dir``,
+    else ``folder/out``: the page mounts the chosen file read-only, so it gives a folder of its own)."""
     region = region if region in REGIONS else DEFAULT_REGION
     when = dt.date.fromisoformat(as_of) if as_of else None
     here = os.getcwd()
@@ -48,8 +50,8 @@ def check(folder: str, name: str, region: str = DEFAULT_REGION, as_of: str | Non
                                "summary": verdict_line(report), "annotated": None, "annotated_name": None,
                                "note": None}
         if report.verdict != "unreadable":
-            target = Path(folder) / "out" / annotated_name(name)
-            target.parent.mkdir(exist_ok=True)
+            target = Path(out_dir or Path(folder) / "out") / annotated_name(name)
+            target.parent.mkdir(parents=True, exist_ok=True)
             try:
                 annotate(name, report, target)
                 out["annotated"], out["annotated_name"] = str(target), target.name

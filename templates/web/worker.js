@@ -28,12 +28,22 @@ async function start() {
 async function check({ id, file, region, asOf }) {
   const { pyodide, module } = checker;
   const folder = `/tmp/check-${++checker.n}`;
+  const inDir = `${folder}/in`;
   const FS = pyodide.FS;
-  FS.mkdirTree(folder);
+  FS.mkdirTree(inDir);
+  FS.mkdirTree(`${folder}/out`);
   const name = (file.name || "workbook.xlsx").replace(/[\\/]/g, "_");
+  let mounted = false;
   try {
-    FS.writeFile(`${folder}/${name}`, new Uint8Array(await file.arrayBuffer()));
-    const result = JSON.parse(module.check(folder, name, region, asOf || null));
+    if (FS.filesystems && FS.filesystems.WORKERFS) {
+      // The file is read from the browser's copy only as the reader needs it: a file too big to check
+      // is refused by its size, as on the command line, without being read into memory.
+      FS.mount(FS.filesystems.WORKERFS, { blobs: [{ name, data: file }] }, inDir);
+      mounted = true;
+    } else {
+      FS.writeFile(`${inDir}/${name}`, new Uint8Array(await file.arrayBuffer()));
+    }
+    const result = JSON.parse(module.check(inDir, name, region, asOf || null, `${folder}/out`));
     let annotated = null;
     if (result.annotated) {
       annotated = FS.readFile(result.annotated);
@@ -42,7 +52,10 @@ async function check({ id, file, region, asOf }) {
   } catch (err) {
     postMessage({ type: "failed", id, message: String(err && err.message ? err.message : err).split("\n").filter(Boolean).pop() });
   } finally {
-    try { pyodide.runPython(`import shutil; shutil.rmtree(${JSON.stringify(folder)}, ignore_errors=True)`); } catch (e) { /* best effort */ }
+    try {
+      if (mounted) FS.unmount(inDir);
+      pyodide.runPython(`import shutil; shutil.rmtree(${JSON.stringify(folder)}, ignore_errors=True)`);
+    } catch (e) { /* best effort */ }
   }
 }
 
