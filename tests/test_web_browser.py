@@ -272,6 +272,17 @@ def test_no_axe_violations_with_reports_shown(browser, served):
         page.close()
 
 
+def test_the_site_is_byte_identical_when_built_again_and_within_40_mb(site, tmp_path):
+    again = tmp_path / "again"
+    run = subprocess.run([sys.executable, "-m", "kpd_returns.cli.main", "web", "--out", str(again)],
+                         capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stderr
+    files = sorted(p.relative_to(site) for p in site.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
+    assert all((site / f).read_bytes() == (again / f).read_bytes() for f in files)
+    assert sum((site / f).stat().st_size for f in files) <= 40e6
+
+
 def test_the_pages_policy_is_in_force(browser, served):
     """The Content-Security-Policy of the page is the one the build writes, and the browser enforces it:
     a request to another origin is refused before it is made."""
