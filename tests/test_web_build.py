@@ -136,3 +136,37 @@ def test_serve_on_a_taken_port_is_one_sentence(tmp_path):
     assert run.returncode == 2
     assert run.stderr.strip().startswith(f"Cannot serve the page on 127.0.0.1:{port}")
     assert len(run.stderr.strip().splitlines()) == 1
+
+
+def test_a_folder_holding_other_files_is_not_overwritten(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "kpd_returns.cli.main", "web", "--out", str(tmp_path)],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 2
+    assert run.stderr.strip().endswith("already holds other files; choose an empty folder or the folder of an "
+                                       "earlier site.")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_what_the_page_runs_gives_the_command_lines_json(tmp_path, monkeypatch):
+    """kpd_returns.render.web_check, as the page calls it, here with the plain field engine the browser has."""
+    import json
+    import shutil
+
+    from kpd_returns.checks.fields import ENGINE_VARIABLE
+    from kpd_returns.render.web_check import check, warm
+
+    monkeypatch.setenv(ENGINE_VARIABLE, "python")
+    assert "MMIR" in warm()
+    sample = ROOT / "samples" / "mistakes" / "mistake-personal-data.xlsx"
+    shutil.copyfile(sample, tmp_path / sample.name)
+    got = json.loads(check(str(tmp_path), sample.name, "scotland", "2026-11-20", str(tmp_path / "out")))
+    cli = subprocess.run([sys.executable, "-m", "kpd_returns.cli.main", "validate", "--format", "json", "--as-of",
+                          "2026-11-20", "--region", "scotland", sample.name], capture_output=True, text=True,
+                         timeout=300, cwd=tmp_path)
+    assert got["json"] == cli.stdout
+    assert got["report"] == json.loads(cli.stdout)
+    assert got["summary"] == got["text"].splitlines()[0]
+    assert "QQ123456C" not in got["text"] and "QQ*****6C" in got["json"]  # masked as the reports mask it
+    assert Path(got["annotated"]).name == "mistake-personal-data.annotated.xlsx"
+    assert Path(got["annotated"]).parent == tmp_path / "out"

@@ -40,6 +40,9 @@ def build_site(out: Path, lock: Lock | None = None, cache: Path | None = None) -
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise WebBuildError(f"Cannot build the page: {out} is a file, not a folder.")
+    if out.is_dir() and any(out.iterdir()) and not (out / "manifest.json").is_file():
+        raise WebBuildError(f"Cannot build the page: {out} already holds other files; choose an empty folder or "
+                            f"the folder of an earlier site.")
     for sub in ("pyodide", "wheels"):
         shutil.rmtree(out / sub, ignore_errors=True)
     (out / "pyodide").mkdir(parents=True, exist_ok=True)

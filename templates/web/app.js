@@ -142,7 +142,12 @@ function show(item, result, annotated) {
   shown(item, nodes, "done", file.name);
 }
 
-form.addEventListener("submit", (event) => { event.preventDefault(); add(input.files); input.value = ""; });
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  if (!input.files.length) { say("Choose at least one return first."); input.focus(); return; }
+  add(input.files);
+  input.value = "";
+});
 input.addEventListener("change", () => { add(input.files); input.value = ""; });
 zone.addEventListener("dragover", (event) => { event.preventDefault(); zone.classList.add("over"); });
 zone.addEventListener("dragleave", () => zone.classList.remove("over"));
