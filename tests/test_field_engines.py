@@ -79,6 +79,29 @@ def test_both_engines_fail_the_same_rows_on_edge_values(which, columns):
     assert by_python  # the edge values do fail some checks
 
 
+def _hostile_texts() -> list[str]:
+    table = tomllib.loads((ROOT / "tests" / "data" / "hostile_table.toml").read_text(encoding="utf-8"))
+    pd = table["personal_data"]
+    texts = [e["text"] if isinstance(e, dict) else e for key in ("positive", "negative", "relaxed") for e in pd[key]]
+    return texts + [e["text"] for e in table["chart_text"]]
+
+
+def test_both_engines_fail_the_same_rows_on_the_hostile_tables_texts():
+    """Every text of the hostile table (unicode digits, no-break spaces, formulas) against a length and
+    the patterns the specs use."""
+    from kpd_returns.spec.return_spec import load_all
+
+    patterns = sorted({f.pattern for spec in load_all().values() for _s, f in spec.fields_by_id.values() if f.pattern})
+    patterns += [r"[A-Z]{2}\d{6}[A-D]", r"CPA[ -]?\d{2}", r"\w+", r".*\S", r"[^@]+@[^@]+"]  # unicode-aware classes
+    texts = _hostile_texts()
+    assert len(texts) > 40
+    rows = [(t, n, p) for t in texts for n in (12.0, 200.0) for p in [None, *patterns]]
+    columns = {"value": [r[0] for r in rows], "max_length": [r[1] for r in rows], "pattern": [r[2] for r in rows]}
+    by_python = python_failures("texts", columns)
+    assert sorted(by_python) == sorted(fields.pandera_failures("texts", columns))
+    assert {code for code, _ in by_python} == {"text-too-long", "pattern-mismatch"}
+
+
 def test_the_engine_is_pandera_when_installed_and_can_be_chosen(monkeypatch):
     monkeypatch.delenv(fields.ENGINE_VARIABLE, raising=False)
     assert fields.engine() == "pandera"
