@@ -157,6 +157,7 @@ def test_every_sample_and_mistake_gives_the_command_lines_report_and_nothing_is_
                 with page.page.expect_download() as info:
                     section.get_by_text("Download the report (JSON)").click()
                 assert Path(info.value.path()).read_text(encoding="utf-8") == text, path.name
+                assert info.value.suggested_filename == path.stem + ".report.json"
         with page.page.expect_download() as info:
             sections[-1].get_by_text("Download the annotated copy").click()
         copy = tmp_path / "page.annotated.xlsx"

@@ -170,3 +170,4 @@ def test_what_the_page_runs_gives_the_command_lines_json(tmp_path, monkeypatch):
     assert "QQ123456C" not in got["text"] and "QQ*****6C" in got["json"]  # masked as the reports mask it
     assert Path(got["annotated"]).name == "mistake-personal-data.annotated.xlsx"
     assert Path(got["annotated"]).parent == tmp_path / "out"
+    assert got["json_name"] == "mistake-personal-data.report.json"

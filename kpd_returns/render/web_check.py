@@ -48,6 +48,7 @@ def check(folder: str, name: str, region: str = DEFAULT_REGION, as_of: str | Non
         render_text([report], text, color=False)
         out: dict[str, Any] = {"report": report_dict([report]), "json": dumps([report]), "text": text.getvalue(),
                                "summary": verdict_line(report), "annotated": None, "annotated_name": None,
+                               "json_name": annotated_name(name).removesuffix(".annotated.xlsx") + ".report.json",
                                "note": None}
         if report.verdict != "unreadable":
             target = Path(out_dir or Path(folder) / "out") / annotated_name(name)

@@ -111,8 +111,7 @@ function show(item, result, annotated) {
     links.append(download(`Download the annotated copy (${result.annotated_name})`, result.annotated_name,
       new Blob([annotated], { type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" })));
   }
-  const jsonName = `${result.annotated_name ? result.annotated_name.replace(/\.annotated\.xlsx$/, "") : "report"}.report.json`;
-  links.append(download("Download the report (JSON)", jsonName, new Blob([result.json], { type: "application/json" })));
+  links.append(download("Download the report (JSON)", result.json_name, new Blob([result.json], { type: "application/json" })));
   nodes.push(links);
   if (result.note) nodes.push(el("p", {}, result.note));
   const sheets = new Map();
