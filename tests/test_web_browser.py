@@ -23,6 +23,7 @@ import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 AS_OF = "2026-11-20"
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 SAMPLES = sorted((ROOT / "samples" / "returns").glob("*.xlsx")) + sorted((ROOT / "samples" / "mistakes").glob("*.xlsx"))
@@ -269,6 +270,10 @@ def test_no_axe_violations_with_reports_shown(browser, served):
         results = Axe().run(page.page, options={"runOnly": {"type": "tag", "values": WCAG},
                                                 "resultTypes": ["violations"]})
         assert results.response["violations"] == [], results.generate_report()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.page.screenshot(path=str(ARTIFACTS / "web-page.png"), full_page=True)
+        if not (ROOT / "docs" / "web-page.png").exists():  # the README's picture, made once
+            page.page.screenshot(path=str(ROOT / "docs" / "web-page.png"), full_page=True)
     finally:
         page.close()
 

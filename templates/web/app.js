@@ -123,7 +123,7 @@ function show(item, result, annotated) {
   if (!file.findings.length) nodes.push(el("p", {}, "Nothing to fix: every check passed."));
   for (const [sheet, findings] of sheets) {
     const table = el("table", { class: "findings" },
-      el("caption", {}, `${sheet}: ${findings.length} finding${findings.length === 1 ? "" : "s"}`),
+      el("caption", { class: "visually-hidden" }, `Findings on ${sheet}`),
       el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Cell"), el("th", { scope: "col" }, "Severity"),
         el("th", { scope: "col" }, "What is wrong"), el("th", { scope: "col" }, "Guidance"))));
     const body = el("tbody");
@@ -136,7 +136,7 @@ function show(item, result, annotated) {
         what, el("td", {}, f.guidance || "")));
     }
     table.append(body);
-    nodes.push(el("h3", {}, sheet), el("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": `Findings on ${sheet}` }, table));
+    nodes.push(el("h3", {}, `${sheet}: ${findings.length} finding${findings.length === 1 ? "" : "s"}`), el("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": `Findings on ${sheet}` }, table));
   }
   shown(item, nodes, "done", file.name);
 }
