@@ -46,9 +46,11 @@ for p in (str(ROOT), str(HERE)):
     if p not in sys.path:
         sys.path.insert(0, p)
 
+from browser import CHROMIUM, measure as measure_browser, targets as browser_targets  # noqa: E402 - benchmarks/
+
 CLI = [sys.executable, "-m", "kpd_returns.cli.main"]
 STEP_ORDER = ["parse_floor", "naive", "validate_serial", "validate_parallel", "validate_cli", "consolidate",
-              "pack", "single_file_cli", "bare_imports", "consolidate_5n", "frictionless"]
+              "pack", "single_file_cli", "bare_imports", "consolidate_5n", "frictionless", "browser"]
 NOT_AVAILABLE = "not available"
 
 
@@ -479,6 +481,16 @@ class Bench:
     def bare(self) -> dict:
         return median_run([sys.executable, "-c", "import pandera.pandas, openpyxl"], self.args.repeats, self.work)
 
+    def browser(self, files: list[str], work: Path) -> dict:
+        if not self.args.browser:
+            return self.unavailable("not asked for (--browser)")
+        if not CHROMIUM.exists():
+            return self.unavailable(f"Chromium is not installed at {CHROMIUM}")
+        try:
+            return measure_browser(files, work / "web")
+        except Exception as exc:  # noqa: BLE001 - the page could not be built or run: say why
+            raise StepError(" ".join(f"{type(exc).__name__}: {exc}".split())[:300]) from None
+
     def frictionless(self, filelist: Path, n: int) -> dict:
         if not module_has("frictionless", "validate"):
             return self.unavailable("frictionless is not installed (pip install frictionless)")
@@ -595,7 +607,7 @@ def table(result: dict) -> str:
         notes = []
         if name in ("single_file_cli", "bare_imports") and sec is not None:
             notes.append(f"median of {len(e.get('runs', []))}")
-        for key in ("workers", "max_rss_mb", "tree_rss_mb", "files", "files_failing_schema", "files_invalid"):
+        for key in ("workers", "max_rss_mb", "tree_rss_mb", "files", "files_failing_schema", "files_invalid", "site_mb", "first_report_seconds"):
             if e.get(key) is not None and key != "files":
                 v = e[key]
                 notes.append(f"{key}={v:.1f}" if isinstance(v, float) else f"{key}={v}")
@@ -641,6 +653,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-naive", action="store_true", help="Skip the naive pipeline (slow: ~100 ms a file).")
     ap.add_argument("--rss-factor", type=int, default=5, help="The second consolidate run's size, in N (default 5).")
     ap.add_argument("--repeats", type=int, default=5, help="Runs of each single-command step (median taken).")
+    ap.add_argument("--browser", action="store_true",
+                    help="Also measure the browser page (kpd-returns web) in Chromium: slow, and needs the network "
+                         "or a filled cache to build the page.")
     # internal: one in-process step in a fresh process
     ap.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
     ap.add_argument("--files", help=argparse.SUPPRESS)
@@ -728,6 +743,7 @@ def run_all(args, work: Path) -> dict:
             return r
         b.record("consolidate_5n", big)
     b.record("frictionless", lambda: b.frictionless(filelist, n))
+    b.record("browser", lambda: b.browser(files, work))
 
     serial, parallel = b.steps.get("validate_serial", {}), b.steps.get("validate_parallel", {})
     identical = None
@@ -741,6 +757,7 @@ def run_all(args, work: Path) -> dict:
         for k in [k for k in e if k.startswith("_")]:
             del e[k]
     ratios = compute_ratios(b.steps)
+    ratios.update(browser_targets(b.steps.get("browser")))
     for r in ratios.values():
         r["met"] = _target_met(r["value"], r["target"])
     mix = collections.Counter(m["return_id"] for m in manifest)

@@ -19,7 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 RUN = ROOT / "benchmarks" / "run.py"
 STEPS = ["parse_floor", "naive", "validate_serial", "validate_parallel", "validate_cli", "consolidate", "pack",
-         "single_file_cli", "bare_imports", "consolidate_5n", "frictionless"]
+         "single_file_cli", "bare_imports", "consolidate_5n", "frictionless", "browser"]
 RATIOS = ["validate_serial_over_floor", "naive_over_consolidate", "naive_over_validate_serial",
           "validate_serial_over_parallel", "frictionless_over_validate_serial", "rss_5n_over_n",
           "tree_rss_5n_over_n", "single_file_over_bare_imports"]
@@ -86,6 +86,8 @@ def test_steps_that_can_run_do_run(result):
     for name in ("parse_floor", "naive", "bare_imports"):
         assert steps[name]["status"] == "ok", steps[name]
     assert steps["consolidate_5n"]["status"] == "not available"  # --skip-rss
+    assert steps["browser"] == {"status": "not available", "reason": "not asked for (--browser)"}  # opt-in
+    assert result["ratios"]["browser_site_mb"]["target"] == "<= 40"
     if _has_module("frictionless"):
         assert steps["frictionless"]["status"] == "ok"
     validate_exists = (ROOT / "kpd_returns" / "checks" / "validate.py").exists()

@@ -1,7 +1,8 @@
 """Validation checks, one concern per module.
 
 * ``cells``: value types (``values.parse``) and required cells;
-* ``fields``: pandera schemas built from the spec (bounds, whole numbers, decimals, text);
+* ``fields``: the field limits from the spec (bounds, whole numbers, decimals, text), checked with
+  pandera, or in plain Python by ``field_limits`` where pandas cannot run (the browser page);
 * ``personal_data``: the anonymisation guard (AtW 7.25, 7.27, 7.31);
 * ``period``, ``totals``, ``segments``, ``consistency``, ``lists``, ``compare``: the rule kinds a
   spec's ``[[rules]]`` use, registered by name in ``registry``;

@@ -1,4 +1,4 @@
-"""Field checks from the spec, run with pandera once per batch of files.
+"""Field checks from the spec, run once per batch of files with pandera, or in plain Python.
 
 Every usable cell of every file in the batch becomes one row of a long frame that carries
 the cell's limits from the spec beside its value, so two pandera schemas (numbers and
@@ -23,18 +23,29 @@ field                  check                   finding
 Only cells whose type is right reach the frame (checks.cells reports the others first).
 Each failure case's row index maps back to its file, field and key, then to sheet and cell.
 Dates and choices have no row here: their type check (checks.cells) is the whole check.
+
+Two engines give the same findings (tests/test_field_engines.py holds them to it): pandera,
+the engine of the command line, and plain Python (checks.field_limits), for where pandas
+cannot be installed (the browser page runs this package in Pyodide). ``engine()`` picks
+pandera when pandas and pandera are installed; the environment variable
+``KPD_RETURNS_FIELD_ENGINE`` (``pandera``, ``python`` or ``auto``) or the ``engine``
+argument of ``check_fields`` chooses one. Nothing here imports pandas at module level.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import re
 from typing import Any
 
 from ..spec.constants import FIGURE_CEILING
 from ..spec.return_spec import FieldSpec, ReturnSpec
 from .context import FileCheck, number_text
+from .field_limits import TOLERANCE as _TOLERANCE, failures as python_failures
 
-_TOLERANCE = 1e-9
+ENGINE_VARIABLE = "KPD_RETURNS_FIELD_ENGINE"
+ENGINES = ("pandera", "python")
 _EXAMPLE = re.compile(r"(?:written as|for example)\s+([^\s,;]+?)[.,;]?(?:\s|$)")
 
 _SCHEMAS: dict[str, Any] = {}
@@ -83,8 +94,27 @@ def schemas() -> dict[str, Any]:
     return _SCHEMAS
 
 
+def _installed(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def engine(choice: str | None = None) -> str:
+    """The field-limit engine to use: ``choice``, else the environment's, else pandera when installed."""
+    value = (choice or os.environ.get(ENGINE_VARIABLE) or "auto").strip().lower()
+    if value == "auto":
+        return "pandera" if _installed("pandas") and _installed("pandera") else "python"
+    if value not in ENGINES:
+        raise ValueError(f"{ENGINE_VARIABLE} must be pandera, python or auto, not '{value}'.")
+    return value
+
+
 def warm(specs: dict[str, ReturnSpec] | None = None) -> None:
     """Import pandera and build the schemas now (before forking workers, so they share them)."""
+    if engine() != "pandera":
+        return
     schemas()
     import pandas  # noqa: F401  (heavy: imported here, before the workers fork, not at start-up)
 
@@ -95,8 +125,11 @@ def pattern_hint(field: FieldSpec) -> str:
     return m.group(1) if m else field.pattern or ""
 
 
-def check_fields(batch: list[FileCheck]) -> None:
-    """Check every usable cell of every file in the batch: one pandera call for numbers, one for text."""
+def check_fields(batch: list[FileCheck], engine_choice: str | None = None) -> None:
+    """Check every usable cell of every file in the batch: one call for numbers, one for text.
+
+    ``engine_choice``: 'pandera', 'python' or None for ``engine()``'s choice."""
+    which_engine = engine(engine_choice)
     nums: dict[str, list] = {"value": [], "lower": [], "upper": [], "decimals": []}
     texts: dict[str, list] = {"value": [], "max_length": [], "pattern": []}
     num_rows: list[tuple[int, FieldSpec, str]] = []
@@ -120,10 +153,10 @@ def check_fields(batch: list[FileCheck]) -> None:
                 texts["pattern"].append(f.pattern)
                 text_rows.append((i, f, key))
     if num_rows:
-        _validate(batch, "numbers", nums, num_rows)
+        _validate(batch, "numbers", nums, num_rows, which_engine)
     _query_decimals(batch, nums["value"], num_rows)
     if text_rows:
-        _validate(batch, "texts", texts, text_rows)
+        _validate(batch, "texts", texts, text_rows, which_engine)
 
 
 def _query_decimals(batch: list[FileCheck], values: list[float], rows: list) -> None:
@@ -139,8 +172,17 @@ def _query_decimals(batch: list[FileCheck], values: list[float], rows: list) -> 
                          found=number_text(batch[i].data.values[(f.id, key)]), expected=n)
 
 
-def _validate(batch: list[FileCheck], which: str, columns: dict[str, list], rows: list) -> None:
-    # pandas and pandera are heavy (about 0.8 s together): imported when a batch is checked, not at start-up.
+def _validate(batch: list[FileCheck], which: str, columns: dict[str, list], rows: list, which_engine: str) -> None:
+    cases = pandera_failures(which, columns) if which_engine == "pandera" else python_failures(which, columns)
+    for check, index in cases:
+        i, field, key = rows[index]
+        _report(batch[i], field, key, check)
+
+
+def pandera_failures(which: str, columns: dict[str, list]) -> list[tuple[str, int]]:
+    """(check, row index) for every failing row, as the pandera schema reports them."""
+    # pandas and pandera are heavy (about 0.8 s together), and absent in the browser: imported when a
+    # batch is checked with this engine, never at start-up.
     import pandas as pd
     import pandera.pandas as pa
 
@@ -149,16 +191,17 @@ def _validate(batch: list[FileCheck], which: str, columns: dict[str, list], rows
                           for k, v in columns.items()})
     try:
         schemas()[which].validate(frame, lazy=True)
-        return
+        return []
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases
+    out: list[tuple[str, int]] = []
     seen: set[tuple[str, int]] = set()
     for check, index in zip(cases["check"], cases["index"]):
-        if index is None or index != index or (check, int(index)) in seen:
+        if index is None or index != index or (str(check), int(index)) in seen:
             continue
-        seen.add((check, int(index)))  # one failure case per column of the failing row
-        i, field, key = rows[int(index)]
-        _report(batch[i], field, key, str(check))
+        seen.add((str(check), int(index)))  # one failure case per column of the failing row
+        out.append((str(check), int(index)))
+    return out
 
 
 def _limit_text(limit: float) -> str:

@@ -254,6 +254,18 @@ def demo(
     raise typer.Exit(run_demo(out, as_of=day, workers=workers, echo=sys.stdout))
 
 
+@app.command(cls=PlainCommand)
+def web(
+    out: Path = typer.Option(Path("site"), "--out", metavar="DIR", help="Where to write the site (default: site)."),
+    serve: bool = typer.Option(False, "--serve", help="Serve the site on 127.0.0.1 to try it (built first if DIR has none)."),
+    port: int = typer.Option(8000, "--port", metavar="PORT", help="The port for --serve (default 8000; 0 picks a free one)."),
+) -> None:
+    """Write the page providers check their returns with in their own browser: nothing to install, nothing sent."""
+    from .web import run  # when run: --help starts without it
+
+    raise typer.Exit(run(out, serve=serve, port=port))
+
+
 def _skip_optional_imports() -> None:
     """Keep pandera from importing hypothesis, which the command line never uses.
 

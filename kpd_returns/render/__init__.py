@@ -3,6 +3,10 @@ copy with its totals' formulas restored.
 
 Each renderer takes ``FileReport`` records (kpd_returns.spec.model) and never changes
 them; none of them reads the clock, so the same reports give the same output.
+
+The browser page is rendered here too: ``web_site`` writes the static site (its pinned
+runtime and wheels from ``web_assets`` and ``web_lock.toml``), and ``web_check`` is what the
+page runs for each file inside the browser: these same renderers over ``validate_file``.
 """
 
 from __future__ import annotations
