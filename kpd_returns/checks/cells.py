@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from ..read.values import Problem, parse
+from ..spec.basis import UNREADABLE
 from .context import FileCheck
 
 
@@ -31,8 +32,9 @@ def parse_cells(fc: FileCheck, date1904: bool = False) -> None:
         if isinstance(v, Problem):
             found = v.found  # masked by findings.make, whatever the field type
             expected = ", ".join(field.choices or []) if v.code == "not-in-list" else None
+            basis = field.limit_basis("choices") if v.code == "not-in-list" else UNREADABLE
             fc.add(v.code, loc.field, loc.key, guidance=field.guidance, found=found, expected=expected,
-                   invalid=True)
+                   invalid=True, basis=basis)
         else:
             values[key] = v
 
@@ -61,6 +63,7 @@ def check_required(fc: FileCheck) -> None:
         if sheet.kind == "list" and not sheet.rows:
             keys = started_rows(fc, sheet.name)
         for f in required:
+            basis = fc.spec.required_basis(sheet, f)
             for key in keys:
                 if not fc.filled(f.id, key):
-                    fc.add("required-missing", f.id, key, guidance=f.guidance)
+                    fc.add("required-missing", f.id, key, guidance=f.guidance, basis=basis)

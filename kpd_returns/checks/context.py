@@ -16,13 +16,15 @@ from typing import Any
 
 from ..spec import findings as F
 from ..spec import layout
+from ..spec.basis import Basis, is_error
 from ..spec.findings import Finding
 from ..spec.model import ReturnData
 from ..spec.periods import month_title
-from ..spec.return_spec import FieldSpec, ReturnSpec, SheetSpec
+from ..spec.return_spec import FieldSpec, ReturnSpec, RuleSpec, SheetSpec
 from ..read.values import is_blank
 
 Key = tuple[str, str]  # (field id, column key / row key / "" for a form field)
+_RULE = Basis(none="the basis of the rule being run")  # marks "no basis given: the running rule's"
 
 
 @dataclass
@@ -84,6 +86,9 @@ class FileCheck:
     zero_denominator: set[Key] = field(default_factory=set)  # ratios whose denominator is 0
     unreadable_sheets: frozenset[str] = frozenset()  # layout changed: not read, their checks not run
     not_run: list[str] = field(default_factory=list)  # per rule skipped, each unreadable sheet it reads
+    rule: RuleSpec | None = None  # the rule being run (checks.registry.run_rules): its basis decides severity
+    # List sheet -> the first cell typed below its last row (checks.batch.rows_below_lists).
+    rows_below: dict[str, str] = field(default_factory=dict)
     _started: dict[str, list[str]] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -149,8 +154,19 @@ class FileCheck:
 
     # -- findings ----------------------------------------------------------------
     def add(self, code: str, fid: str, key: str, *, guidance: str, found: Any = None,
-            expected: Any = None, invalid: bool = False, **extra: Any) -> Finding:
-        """Add a finding at the cell of (fid, key); ``invalid`` also makes the cell unusable."""
+            expected: Any = None, invalid: bool = False, basis: Basis | None = _RULE, **extra: Any) -> Finding:
+        """Add a finding at the cell of (fid, key); ``invalid`` also makes the cell unusable.
+
+        The severity of an error code is decided here and nowhere else: with a ``basis`` (by default
+        the running rule's) it stays an error cited to its basis; without one it becomes its query
+        twin (spec.findings.query_code), cited as a plausibility check, and the cell stays usable."""
+        if basis is _RULE:
+            basis = self.rule.basis if self.rule is not None else _RULE
+        if basis is not _RULE and F.CATALOGUE[code][0] == "error":
+            if is_error(basis):
+                guidance = basis.cite()
+            else:
+                code, guidance, invalid = F.query_code(code), "plausibility check", False
         slot = self.idx.slots[(fid, key)]
         f = self.idx.field_of[fid]
         finding = F.make(code, guidance=self.spec.guidance_ref(guidance), sheet=slot.sheet, cell=slot.cell,

@@ -173,4 +173,10 @@ def _report(fc: FileCheck, field: FieldSpec, key: str, code: str) -> None:
         found, expected = v, pattern_hint(field)  # masked by findings.make
     else:  # a dtype or schema-level failure: not one of ours
         return
-    fc.add(code, field.id, key, guidance=field.guidance, found=found, expected=expected, invalid=True)
+    fc.add(code, field.id, key, guidance=field.guidance, found=found, expected=expected, invalid=True,
+           basis=field.limit_basis(_LIMIT_OF[code]))
+
+
+# The field limit each code checks: its basis (spec.basis) decides error or query.
+_LIMIT_OF = {"below-minimum": "min", "above-maximum": "max", "not-whole-number": "decimals",
+             "too-many-decimals": "decimals", "text-too-long": "max_length", "pattern-mismatch": "pattern"}

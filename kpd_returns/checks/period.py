@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from ..spec.basis import HEADER
 from ..spec import findings as F
 from ..spec.return_spec import RuleSpec
 from .context import FileCheck
@@ -30,7 +31,7 @@ def check_period(fc: FileCheck) -> None:
     if field.pattern and not re.fullmatch(field.pattern, year):
         return  # pattern-mismatch says what is wrong
     fc.add("period-invalid", p.year_field, "", guidance=field.guidance, found=year, expected=pattern_hint(field),
-           invalid=True)
+           invalid=True, basis=HEADER)
 
 
 @rule("months_after_period_empty", "sheets", early=True, each_sheet=True)

@@ -119,9 +119,18 @@ def run_rules(fc: FileCheck, *, early: bool) -> None:
             fc.not_run.extend(sorted(unreadable))
             readable = [name for name in r.params["sheets"] if name not in unreadable]
             if readable and not (sheets_read(fc, r) - set(r.params["sheets"])) & unreadable:
-                kind.fn(fc, r.model_copy(update={"params": {**r.params, "sheets": readable}}))
+                _run(fc, kind, r.model_copy(update={"params": {**r.params, "sheets": readable}}))
             continue
         if unreadable:
             fc.not_run.extend(sorted(unreadable))
             continue
+        _run(fc, kind, r)
+
+
+def _run(fc: FileCheck, kind: RuleKind, r: RuleSpec) -> None:
+    """One rule, with its basis deciding the severity of what it finds (FileCheck.add)."""
+    fc.rule = r
+    try:
         kind.fn(fc, r)
+    finally:
+        fc.rule = None
