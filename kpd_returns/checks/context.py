@@ -16,7 +16,7 @@ from typing import Any
 
 from ..spec import findings as F
 from ..spec import layout
-from ..spec.basis import Basis, is_error
+from ..spec.basis import Basis
 from ..spec.findings import Finding
 from ..spec.model import ReturnData
 from ..spec.periods import month_title
@@ -162,11 +162,9 @@ class FileCheck:
         twin (spec.findings.query_code), cited as a plausibility check, and the cell stays usable."""
         if basis is _RULE:
             basis = self.rule.basis if self.rule is not None else _RULE
-        if basis is not _RULE and F.CATALOGUE[code][0] == "error":
-            if is_error(basis):
-                guidance = basis.cite()
-            else:
-                code, guidance, invalid = F.query_code(code), "plausibility check", False
+        if basis is not _RULE:
+            code, guidance = F.decide(code, basis, guidance)
+            invalid = invalid and F.CATALOGUE[code][0] == "error"  # a query leaves the cell usable
         slot = self.idx.slots[(fid, key)]
         f = self.idx.field_of[fid]
         finding = F.make(code, guidance=self.spec.guidance_ref(guidance), sheet=slot.sheet, cell=slot.cell,

@@ -61,18 +61,27 @@ class Basis(_Model):
         """The quote or the reason."""
         return getattr(self, self.kind)
 
+    def label(self) -> str:
+        """The basis in a few words: the paragraph of a quote, else its kind."""
+        if self.kind == "quote":
+            return str(self.paragraph)
+        return _LABELS[self.kind]
+
     def cite(self) -> str:
         """The basis as a report shows it beside a finding: the paragraph of a quote, else the kind and why."""
         if self.kind == "quote":
             return str(self.paragraph)
-        return {"arithmetic": "arithmetic", "template": "the template", "protection": "kpd-returns' own protection",
-                "none": "plausibility check"}[self.kind] + f": {self.words}"
+        return f"{_LABELS[self.kind]}: {self.words}"
 
     def describe(self) -> str:
         """The basis in full, for the rule catalogue and the Checks sheet."""
         if self.kind == "quote":
             return f'{self.paragraph}: "{self.quote}"'
         return self.cite()
+
+
+_LABELS = {"arithmetic": "arithmetic", "template": "the template", "protection": "kpd-returns' own protection",
+           "none": "plausibility check"}
 
 
 class LimitBases(_Model):
@@ -87,6 +96,15 @@ class LimitBases(_Model):
     choices: Basis | None = None
     pattern: Basis | None = None
     rows: Basis | None = None
+
+    @model_validator(mode="after")
+    def _readable(self) -> "LimitBases":
+        # A list's entries, a coded form and a list's rows are how the template is read: never a query.
+        for limit in ("choices", "pattern", "rows"):
+            given = getattr(self, limit)
+            if given is not None and given.kind == "none":
+                raise ValueError(f"'{limit}' is how the template is read, so it cannot be a query: give its basis")
+        return self
 
 
 def is_error(basis: Basis | None) -> bool:

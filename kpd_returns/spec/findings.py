@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import PurePath
 from typing import Any, Literal
 
+from .basis import Basis, is_error
 from .personal_data import mask_all
 from .return_spec import load_all
 
@@ -121,8 +122,9 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
 }
 
 # A check without a basis (spec/basis.py) gives the query twin of its error code: the same problem,
-# worded as a question the provider may answer on the Explanations sheet. These are written out; any
-# other cell error's twin is built below from its message.
+# worded as a question the provider may answer on the Explanations sheet. An error without a twin
+# here cannot be a query: a spec that leaves such a check without a basis is refused when it is loaded
+# (spec.basis for field limits, checks.registry for rules).
 _EXPLAIN = "if it is right, explain it on the Explanations sheet (the query code, its cell and a sentence)."
 QUERY_TWINS: dict[str, tuple[str, str]] = {
     "too-many-decimals": ("many-decimals", ""),  # written out above
@@ -137,14 +139,20 @@ QUERY_TWINS: dict[str, tuple[str, str]] = {
     "job-entries-above-participants": ("job-entries-above-participants-query", f"{QUERY_PREFIX}{{ref}} ({{field}}) is {{found}}, more than the {{expected}} participants in that row at the month end. Job entries may include people who have since left the group: check the figures; {_EXPLAIN}"),
     "sum-above-limit": ("sum-above-limit-query", ""),  # written out above
 }
-for _code, (_sev, _lvl, _text) in list(CATALOGUE.items()):
-    if _sev == "error" and _lvl == "cell" and _code not in QUERY_TWINS:
-        QUERY_TWINS[_code] = (f"{_code}-query", f"{QUERY_PREFIX}{_text} If the return is right as it is, explain it "
-                                                "on the Explanations sheet (the query code, its cell and a sentence).")
 for _code, (_twin, _text) in QUERY_TWINS.items():
     if _twin not in CATALOGUE:
         CATALOGUE[_twin] = ("warning", "cell", _text)
 QUERY_CODES = QUERY_CODES | {twin for twin, _ in QUERY_TWINS.values()}
+
+
+def decide(code: str, basis: "Basis | None", guidance: str) -> tuple[str, str]:
+    """The one place severity is decided: an error code with a basis stays an error, cited to its basis;
+    without one it is its query twin, cited as a plausibility check. Other codes are left as they are."""
+    if CATALOGUE[code][0] != "error":
+        return code, guidance
+    if is_error(basis):
+        return code, basis.cite()
+    return query_code(code), "plausibility check"
 
 
 def query_code(code: str) -> str:

@@ -100,6 +100,8 @@ class ReturnSpec(_Model):
     @model_validator(mode="after")
     def _cross_references(self) -> "ReturnSpec":
         # Each message starts with "@<key path>: " so the loader can name the key (see _format_error).
+        if not is_error(self.personal_data_basis):
+            raise ValueError("@personal_data_basis: the personal-data check is never a query: give its basis")
         seen_sheets: set[str] = set()
         seen_ids: set[str] = set()
         for i, sheet in enumerate(self.sheets):
