@@ -44,9 +44,11 @@ def field_checks(ctx: Context) -> list[Check]:
                 out.append(_based(Check("required-missing", f"Required fields {on} are filled in.", guidance,
                                         probes(fs, flag)), basis))
         if sheet.name in ctx.month_rule_sheets and required:
-            out.append(Check("month-missing", f"Required fields {on} are filled in for each month of the period.",
+            month_rule = next(r for r in spec.rules if r.kind == "months_in_period_required"
+                              and sheet.name in r.params.get("sheets", []))
+            out.append(_based(Check("month-missing", f"Required fields {on} are filled in for each month of the period.",
                              guidance, probes(required, lambda R: f"{blank(R.me)}*{R.in_period()}"),
-                             {"detail": _month_label(sheet), "period": ctx.period_text()}))
+                             {"detail": _month_label(sheet), "period": ctx.period_text()}), month_rule.basis))
         inputs = [f for f in numbers if f.computed is None]
         if numbers:
             out.append(_based(Check("not-a-number", f"Number cells {on} hold numbers, not text.", guidance,

@@ -18,7 +18,7 @@ import html
 import io
 import json
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from ..checks.cross_checks import codes_for
 from ..checks.lists import ROWS_BELOW
@@ -137,7 +137,8 @@ def entries(spec: ReturnSpec) -> list[Entry]:
                              f"rows listed on the {p['list_sheet']} sheet in the contract year's returns "
                              "(cross-return, where the ledger holds every month).", "plausibility check",
                              tuple(x for x in (p["count_field"], p["key_field"], p.get("filter_field")) if x)))
-    return out
+    # A query rests on no basis, whatever the rule that gives it (keyed-row-unused beside an error).
+    return [e if e.kind != "query" or e.basis.startswith("none") else replace(e, basis=NO_BASIS) for e in out]
 
 
 def _field_entries(spec: ReturnSpec) -> list[Entry]:
@@ -187,7 +188,7 @@ def _rule_entries(spec: ReturnSpec) -> list[Entry]:
         for code in _codes_of(r):
             guidance = "plausibility check" if code in QUERY_CODES else spec.guidance_ref(r.guidance)
             out.append(Entry(spec.id, code, kind_of(code), r.description, guidance, tuple(dict.fromkeys(read)),
-                             basis if CATALOGUE[code][0] == "error" or code in QUERY_CODES else ""))
+                             basis if CATALOGUE[code][0] == "error" else ""))
     return out
 
 

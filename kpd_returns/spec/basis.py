@@ -77,6 +77,8 @@ class Basis(_Model):
         """The basis in full, for the rule catalogue and the Checks sheet."""
         if self.kind == "quote":
             return f'{self.paragraph}: "{self.quote}"'
+        if self.kind == "none":
+            return f"none: a query, {self.words}"
         return self.cite()
 
 
