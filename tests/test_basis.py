@@ -10,10 +10,14 @@ from pathlib import Path
 import pytest
 
 from guidance_paragraphs import FILES, GUIDANCE, SEPARATOR, normalised, paragraph
+from test_checks_helpers import D, build, kpd_cells, mmir_cells
+
 from kpd_returns.author import rule_catalogue as rc
 from kpd_returns.checks.registry import check_spec_rules
+from kpd_returns.checks.validate import validate_file
 from kpd_returns.spec.basis import Basis
-from kpd_returns.spec.return_spec import SpecError, load_all, load_spec_file
+from kpd_returns.spec.findings import QUERY_CODES
+from kpd_returns.spec.return_spec import SpecError, get_spec, load_all, load_spec_file
 
 SPECS = load_all()
 ENTRIES = [e for spec in SPECS.values() for e in rc.entries(spec)]
@@ -115,3 +119,53 @@ def test_a_rule_without_a_basis_whose_error_has_no_query_form_is_refused_at_load
     spec = load_spec_file(path)
     with pytest.raises(SpecError, match=r"insight.toml: rule 6 \(computed_totals\) has no basis"):
         check_spec_rules(spec)
+
+
+# -- the derivation both ways: the same check is an error with a basis and a query without one ------------
+def _with_rule_basis(spec, kind, basis):
+    return spec.model_copy(update={"rules": [r.model_copy(update={"basis": basis}) if r.kind == kind else r
+                                             for r in spec.rules]})
+
+
+def _with_field_basis(spec, fid, limit, basis):
+    """A fresh spec (no cached lookups carried over) whose field ``fid`` rests ``limit`` on ``basis``."""
+    data = spec.model_dump(exclude_none=True)
+    for sheet in data["sheets"]:
+        for f in sheet["fields"]:
+            if f["id"] == fid:
+                f["basis"] = {**f.get("basis", {}), limit: basis.model_dump(exclude_none=True)}
+    return type(spec).model_validate(data)
+
+
+SAID = Basis(arithmetic="for this test")
+NONE = Basis(none="for this test")
+DERIVED = [
+    # (code, return, spec change, cells)
+    ("social-value-missing", "mmir", lambda s: _with_rule_basis(s, "social_value_complete", SAID),
+     lambda: mmir_cells("2026-09")),
+    ("job-entries-above-participants", "kpd", lambda s: _with_rule_basis(s, "field_not_above", SAID),
+     lambda: kpd_cells("Q1", rag1_job_entries__apr=5000)),
+    ("detail-rows-mismatch-query", "mmir", lambda s: _with_rule_basis(s, "rows_match_count", None),
+     lambda: mmir_cells(complaints__in_month=1)),
+    ("below-minimum-query", "kpd", lambda s: _with_field_basis(s, "days_lost", "min", NONE),
+     lambda: kpd_cells("Q1", days_lost__apr=-1)),
+    ("above-maximum-query", "mmir", lambda s: _with_field_basis(s, "sv_measure1_pct", "max", NONE),
+     lambda: mmir_cells("2026-09", sv_companies__=3, sv_measure1_pct__=120, sv_measure2_pct__=50,
+                        sv_companies_over_500__=0)),
+    ("text-too-long-query", "kpd", lambda s: _with_field_basis(s, "contact", "max_length", NONE),
+     lambda: kpd_cells("Q1", contact__="x" * 200)),
+    ("too-many-decimals", "mmir", lambda s: _with_field_basis(s, "sv_measure2_pct", "decimals", SAID),
+     lambda: mmir_cells("2026-09", sv_companies__=3, sv_measure1_pct__=100, sv_measure2_pct__=66.67,
+                        sv_companies_over_500__=0)),
+]
+
+
+@pytest.mark.parametrize("code, return_id, change, cells", DERIVED, ids=[d[0] for d in DERIVED])
+def test_a_check_is_an_error_with_a_basis_and_its_query_twin_without(code, return_id, change, cells):
+    """One decision (spec.findings.decide): the same check, the spec's basis changed, gives the other form."""
+    spec = change(get_spec(return_id))
+    report = validate_file(build(return_id, cells()), name="x.xlsx", specs={return_id: spec}, as_of=D(2026, 7, 1))
+    hits = [f for f in report.findings if f.code == code]
+    assert hits, [(f.code, f.ref) for f in report.findings]
+    assert {f.severity for f in hits} == {"warning" if code in QUERY_CODES else "error"}
+    assert {f.guidance for f in hits} == {"plausibility check" if code in QUERY_CODES else SAID.cite()}

@@ -104,3 +104,18 @@ def test_the_cover_says_send_it_by_the_reporting_date_only_on_the_mmir(return_id
     cover = [str(c) for row in openpyxl.load_workbook(path)["Cover"].iter_rows(values_only=True) for c in row if c]
     step5 = next(c for c in cover if c.startswith("Save the workbook"))
     assert ("Reporting Date" in step5) == reporting_date, step5
+
+
+def test_the_checks_sheet_gives_each_error_its_basis_and_marks_each_query(tmp_path):
+    """The template's Checks sheet: an error's text ends with its basis (the quote, or why), its
+    guidance column names the paragraph or the kind; a check without a basis is worded as a query."""
+    path = tmp_path / "mmir.xlsx"
+    assert run("template", "mmir", str(path)).exit_code == 0
+    rows = [(str(r[0]), str(r[1])) for r in openpyxl.load_workbook(path)["Checks"].iter_rows(min_row=5, values_only=True)
+            if r[0]]
+    assert ("Required fields on the Volumes sheet are filled in. Basis: \"The MMIR should include as a minimum, but "
+            "shall not be limited to, the following information:\"", "AtW 7.25") in rows
+    assert ("Numbers are not negative on the Volumes sheet. Basis: a count, a time or a share of people cannot be "
+            "negative.", "arithmetic") in rows
+    assert any(words.startswith("Query: in the last month") and guidance == "plausibility check"
+               for words, guidance in rows)

@@ -104,8 +104,8 @@ def _based(check: Check, basis: Basis | None) -> Check:
         return check
     if is_error(basis):
         check.guidance, check.basis = basis.label(), basis.describe()
-        if basis.kind != "quote":
-            check.words = f"{check.words} Basis: {basis.words}."
+        said = f'"{basis.quote}"' if basis.kind == "quote" else basis.words.rstrip(".") + "."
+        check.words = f"{check.words} Basis: {said}"
         return check
     check.code, check.guidance = query_code(check.code), "plausibility check"
     check.basis = basis.describe() if basis is not None else "none: a query"
