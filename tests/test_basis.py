@@ -169,3 +169,16 @@ def test_a_check_is_an_error_with_a_basis_and_its_query_twin_without(code, retur
     assert hits, [(f.code, f.ref) for f in report.findings]
     assert {f.severity for f in hits} == {"warning" if code in QUERY_CODES else "error"}
     assert {f.guidance for f in hits} == {"plausibility check" if code in QUERY_CODES else SAID.cite()}
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "csv", "html"])
+def test_the_rule_catalogue_shows_each_check_s_basis_in_every_format(fmt):
+    """`kpd-returns rules`: the quote with its paragraph, or the arithmetic, template or protection."""
+    from cli_return_helpers import run
+
+    out = run("rules", "insight", "--format", fmt).output
+    quote = 'AtW 7.31: "You are required to collate and anonymise the Customer responses."'
+    shown = {"text": f"    basis: {quote}", "json": '"basis": "AtW 7.31: \\"You are required',
+             "csv": ",basis\n", "html": '<th scope="col">Basis</th>'}[fmt]
+    assert shown in out
+    assert "none: a query" in out and "arithmetic: a count cannot be fractional" in out
