@@ -157,9 +157,9 @@ class FileCheck:
             expected: Any = None, invalid: bool = False, basis: Basis | None = _RULE, **extra: Any) -> Finding:
         """Add a finding at the cell of (fid, key); ``invalid`` also makes the cell unusable.
 
-        The severity of an error code is decided here and nowhere else: with a ``basis`` (by default
-        the running rule's) it stays an error cited to its basis; without one it becomes its query
-        twin (spec.findings.query_code), cited as a plausibility check, and the cell stays usable."""
+        An error code's severity comes from its ``basis`` (by default the running rule's), through the
+        one decision, spec.findings.decide: with a basis it stays an error cited to it; without one it
+        becomes its query twin, cited as a plausibility check, and the cell stays usable."""
         if basis is _RULE:
             basis = self.rule.basis if self.rule is not None else _RULE
         if basis is not _RULE:
