@@ -182,3 +182,13 @@ def test_the_rule_catalogue_shows_each_check_s_basis_in_every_format(fmt):
              "csv": ",basis\n", "html": '<th scope="col">Basis</th>'}[fmt]
     assert shown in out
     assert "none: a query" in out and "arithmetic: a count cannot be fractional" in out
+
+
+def test_the_template_warns_but_does_not_stop_a_figure_beyond_a_query_limit():
+    """A limit with a basis stops the figure as it is typed; one without (a query) only warns."""
+    from kpd_returns.author.template_cells import _validation
+
+    kpd = get_spec("kpd")
+    assert "error_type" not in _validation(kpd.field("days_lost"))
+    queried = _with_field_basis(kpd, "days_lost", "min", NONE)
+    assert _validation(queried.field("days_lost"))["error_type"] == "warning"
