@@ -65,8 +65,12 @@ def plan(spec: ReturnSpec) -> Plan:
     for r in spec.rules:
         made = rule_checks(ctx, r)
         if made is None:
-            # An error is cited to its basis, a query as a plausibility check (spec.basis).
-            validated.append((r.description, "plausibility check" if r.query else r.basis.cite()))
+            # An error gives its basis (the guidance column its paragraph or kind), a query says it is one.
+            if r.query:
+                validated.append((r.description, "plausibility check"))
+            else:
+                said = f'"{r.basis.quote}"' if r.basis.kind == "quote" else r.basis.words.rstrip(".") + "."
+                validated.append((f"{r.description} Basis: {said}", r.basis.label()))
         else:
             checks += made
     checks = [part for c in checks if c.probes for part in _fit(ctx, c)]
