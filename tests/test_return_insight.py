@@ -162,6 +162,9 @@ def test_personal_data_in_a_question_2_answer_is_found_and_masked_in_every_outpu
     # Cited to the sentence that asks for it (issue 20): "You are required to collate and anonymise
     # the Customer responses." (AtW 7.31), the spec's personal_data_basis.
     assert {f["guidance"] for f in found} == {"AtW 7.31"}
+    # An error that rests on a sentence of the guidance says the sentence.
+    assert all(f["message"].endswith('The guidance says: "You are required to collate and anonymise the Customer '
+                                     'responses." (AtW 7.31).') for f in found)
     assert any("e-mail address" in f["message"] for f in found) and any("phone" in f["message"] for f in found)
     out = tmp_path / "out"
     out.mkdir()

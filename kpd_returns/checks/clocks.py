@@ -67,7 +67,7 @@ def clock_findings(report: FileReport, spec: ReturnSpec, region: str) -> list[F.
                 out.append(F.make(code, guidance=guidance, sheet=s.sheet,
                                   cell=s.cell, field=end_fid, field_label=field.label, found=end.isoformat(),
                                   expected=f"{limit} {UNITS[unit]}{plural}", detail=start.isoformat(),
-                                  period=report.period or ""))
+                                  period=report.period or "", basis=r.basis))
     return out
 
 

@@ -165,6 +165,7 @@ class FileCheck:
         if basis is not _RULE:
             code, guidance = F.decide(code, basis, guidance)
             invalid = invalid and F.CATALOGUE[code][0] == "error"  # a query leaves the cell usable
+            extra["basis"] = basis  # an error quoting the guidance says the sentence (findings.make)
         slot = self.idx.slots[(fid, key)]
         f = self.idx.field_of[fid]
         finding = F.make(code, guidance=self.spec.guidance_ref(guidance), sheet=slot.sheet, cell=slot.cell,

@@ -241,18 +241,26 @@ def make(code: str, *, guidance: str = "", sheet: str | None = None, cell: str |
     if sheet:
         ref = (f"'{sheet}'" if " " in sheet else sheet) + (f"!{cell}" if cell else "")
     hint_file, return_type = extra.pop("hint_file", None), extra.pop("return_type", None)
+    basis = extra.pop("basis", None)
     values = _Blank(ref=ref, sheet=sheet or "", cell=cell or "", field=field_label or field or "",
                     found=_fmt(found), expected=_fmt(expected), **{k: _fmt(v) for k, v in extra.items()},
                     fix_totals=fix_totals_command(hint_file), new_template=new_template_command(return_type, hint_file))
     # The message is masked as a whole too: a value reaching it by another route (a file name in
     # {file}, a sender in {detail}) is caught here, so no check can forget to mask what it quotes.
-    message = _masked(template.format_map(values))
+    message = _masked(template.format_map(values) + _saying(severity, basis))
     return Finding(
         code=code, severity=severity, message=message, guidance=guidance, sheet=sheet, cell=cell,
         field=field, field_label=field_label,
         found=None if found is None else _fmt(found),
         expected=None if expected is None else _fmt(expected),
     )
+
+
+def _saying(severity: str, basis: "Basis | None") -> str:
+    """An error that rests on a sentence of the guidance quotes it, so the provider can read what it rests on."""
+    if severity != "error" or basis is None or basis.kind != "quote":
+        return ""
+    return f' The guidance says: "{basis.quote}" ({basis.paragraph}).'
 
 
 def _masked(text: str) -> str:
