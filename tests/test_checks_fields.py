@@ -8,6 +8,7 @@ from test_checks_helpers import D, cell_of, check, codes, kpd_cells, mmir_cells,
 
 from kpd_returns.checks.batch import check_batch, prepare
 from kpd_returns.checks.fields import pattern_hint
+from kpd_returns.spec import basis as B  # each finding is cited to its basis (issue 20)
 from kpd_returns.spec.return_spec import get_spec, load_all
 from test_checks_helpers import build
 
@@ -23,7 +24,7 @@ def test_text_in_a_number_cell_is_reported_with_the_text_found_kpd_7(text):
     """KPD 7 (Centrally-managed functions, FTE): text is never coerced to a number."""
     report = check("kpd", kpd_cells(staff_central__jun=text))
     f = only(report, "not-a-number")
-    assert (f.sheet, f.cell, f.severity, f.found, f.guidance) == ("Staffing", "E7", "error", text, "KPD 7")
+    assert (f.sheet, f.cell, f.severity, f.found, f.guidance) == ("Staffing", "E7", "error", text, B.UNREADABLE.cite())
     assert f"'{text}'" in f.message
     assert [c for c in codes(report) if c[0] != "not-a-number"] == []  # June's total is skipped, not mismatched
 
@@ -39,12 +40,12 @@ def test_negative_complaint_working_days_are_below_minimum_atw_7_25():
                        complaint_working_days__row1=-3)
     f = only(check("mmir", cells), "below-minimum")
     assert (f.sheet, f.cell, f.severity, f.found, f.expected, f.guidance) == (
-        "Complaints", "E5", "error", "-3", "0", "AtW 7.25")
+        "Complaints", "E5", "error", "-3", "0", B.COUNT_SIGN.cite())
 
 
 def test_a_count_must_be_a_whole_number_atw_7_25():
     f = only(check("mmir", mmir_cells(referrals__year_to_date=60.5)), "not-whole-number")
-    assert (f.sheet, f.cell, f.found, f.guidance) == ("Volumes", "D5", "60.5", "AtW 7.25")
+    assert (f.sheet, f.cell, f.found, f.guidance) == ("Volumes", "D5", "60.5", B.COUNT_WHOLE.cite())
 
 
 @pytest.mark.parametrize("value, queried", [(0.333, False), (0.3333, False), (2.675, False), (2.1, False),
@@ -73,7 +74,7 @@ def test_a_percentage_above_100_atw_7_16():
     cells = mmir_cells("2026-09", sv_companies__=3, sv_measure1_pct__=120, sv_measure2_pct__=100,
                        sv_companies_over_500__=0)
     f = only(check("mmir", cells), "above-maximum")
-    assert (f.sheet, f.cell, f.found, f.expected, f.guidance) == ("Social value", "B6", "120", "100", "AtW 7.16")
+    assert (f.sheet, f.cell, f.found, f.expected, f.guidance) == ("Social value", "B6", "120", "100", B.PERCENT_RANGE.cite())
 
 
 def test_text_too_long_reports_its_length():
@@ -84,7 +85,7 @@ def test_text_too_long_reports_its_length():
 def test_contract_year_in_the_wrong_form_kpd_16():
     report = check("kpd", kpd_cells(contract_year__="2026/27"))
     f = only(report, "pattern-mismatch")
-    assert (f.sheet, f.cell, f.found, f.expected, f.guidance) == ("Header", "B7", "2026/27", "2026-27", "KPD 16")
+    assert (f.sheet, f.cell, f.found, f.expected, f.guidance) == ("Header", "B7", "2026/27", "2026-27", B.PATTERN.cite())
     assert report.period is None  # so no month checks run
     assert pattern_hint(get_spec("kpd").field("contract_year")) == "2026-27"
 
@@ -97,7 +98,7 @@ def test_withdrawal_stage_not_in_the_list_cites_atw_7_25():
     report = check("mmir", cells)
     f = only(report, "not-in-list")
     assert (f.sheet, f.cell, f.severity, f.found, f.guidance) == ("Withdrawals", "D5", "error", "After the Exit Report",
-                                                                  "AtW 7.25")
+                                                                  B.LIST_CHOICE.cite())
     assert f.expected == "Before Support Plan, Before 6 Month Report, Before Exit Report"
     # The row does not count as a withdrawal before the Support Plan either.
     assert only(report, "detail-rows-mismatch").cell == "C14"
@@ -110,7 +111,7 @@ def test_not_a_date():
 
 def test_required_header_field_missing():
     f = only(check("mmir", mmir_cells(provider__=None)), "required-missing")
-    assert (f.sheet, f.cell, f.severity, f.guidance) == ("Header", "B5", "error", "AtW 7.23")
+    assert (f.sheet, f.cell, f.severity, f.guidance) == ("Header", "B5", "error", B.HEADER.cite())
 
 
 def test_required_in_both_columns_of_an_mmir_grid():
@@ -121,7 +122,7 @@ def test_required_in_both_columns_of_an_mmir_grid():
 def test_fixed_list_rows_are_required_atw_7_16():
     report = check("mmir", mmir_cells(kpi_cases_due__kpi3_2026=None))
     f = only(report, "required-missing")
-    assert (f.sheet, f.cell, f.guidance) == ("KPIs", "B10", "AtW 7.16")
+    assert (f.sheet, f.cell, f.guidance) == ("KPIs", "B10", "AtW 7.25")  # the KPIs sheet's basis: "The MMIR should include as a minimum..."
 
 
 def test_optional_sheets_have_no_required_cells():

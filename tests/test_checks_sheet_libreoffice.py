@@ -65,7 +65,7 @@ def _both(*edits):
 
 # name -> (return, edit, the finding code it must give)
 MUTATIONS = {
-    "kpd-required": ("kpd", _set("kpd", "contact", "", None), "required-missing"),
+    "kpd-required": ("kpd", _set("kpd", "contact", "", None), "required-missing-query"),  # issue 20
     "kpd-text-in-number": ("kpd", _set("kpd", "staff_central", "jun", "12 FTE"), "not-a-number"),
     "kpd-negative": ("kpd", _set("kpd", "staff_senior", "apr", -3), "below-minimum"),
     "kpd-fraction": ("kpd", _set("kpd", "caseload_active", "may", 10.5), "not-whole-number"),
@@ -76,7 +76,8 @@ MUTATIONS = {
     "kpd-keyed": ("kpd", _both(_set("kpd", "seg_key", "seg2", None), _set("kpd", "seg_title", "seg6", "Spare")),
                   "keyed-row-incomplete"),
     "kpd-in-work": ("kpd", _set("kpd", "seg_type", "seg1", "In work"), "in-work-job-entries"),
-    "kpd-above-participants": ("kpd", _set("kpd", "rag1_job_entries", "jul", 5000), "job-entries-above-participants"),
+    "kpd-above-participants": ("kpd", _set("kpd", "rag1_job_entries", "jul", 5000),
+                               "job-entries-above-participants-query"),
     "kpd-implausible": ("kpd", _set("kpd", "job_entries", "jul", 100000), "implausible-value"),
     "kpd-divide-by-zero": ("kpd", _set("kpd", "staff_front_line", "aug", 0), "total-divide-by-zero"),
     "kpd-too-long": ("kpd", _set("kpd", "seg_title", "seg1", "x" * 81), "text-too-long"),
@@ -92,7 +93,7 @@ MUTATIONS = {
     "mmir-cohort": ("mmir", _both(_set("mmir", "reporting_month", "", dt.datetime(2026, 8, 1)),
                                   _set("mmir", "kpi_cases_due", "kpi2_2026", 4),
                                   _set("mmir", "kpi_within_target", "kpi2_2026", 4)), "cohort-before-start"),
-    "mmir-social-value": ("mmir", _set("mmir", "sv_companies", "", None), "social-value-missing"),
+    "mmir-social-value": ("mmir", _set("mmir", "sv_companies", "", None), "social-value-missing-query"),
     "mmir-percent": ("mmir", _set("mmir", "sv_measure1_pct", "", 120), "above-maximum"),
     "mmir-fraction": ("mmir", _set("mmir", "complaints", "in_month", 1.5), "not-whole-number"),
     "mmir-text-in-number": ("mmir", _set("mmir", "referrals", "in_month", "n/a"), "not-a-number"),

@@ -9,6 +9,10 @@ import openpyxl
 from test_checks_helpers import build, check, codes, kpd_cells, only, set_cached_value
 
 from kpd_returns.checks.validate import validate_file
+from kpd_returns.spec.return_spec import get_spec
+
+# Cited to the rule's basis (issue 20): a total is the sum of its parts, an average their quotient.
+ARITHMETIC = next(r for r in get_spec("kpd").rules if r.kind == "computed_totals").basis.cite()
 
 # April: 4.5 + 50.25 + 10 + 6 = 70.75 FTE; 3000 + 800 + 500 = 4300 caseload; 120 / 50.25 job entries per FTE.
 
@@ -18,7 +22,7 @@ def test_a_typed_number_that_disagrees_kpd_9():
     report = check("kpd", kpd_cells(fte_total__apr=75))
     f = only(report, "total-mismatch")
     assert (f.sheet, f.cell, f.severity, f.found, f.expected, f.guidance) == (
-        "Staffing", "C9", "error", "75", "70.75", "KPD 9")
+        "Staffing", "C9", "error", "75", "70.75", ARITHMETIC)
 
 
 def test_a_typed_number_that_agrees_is_a_warning_kpd_14():
@@ -38,7 +42,7 @@ def test_zero_front_line_fte_with_job_entries_kpd_15():
     """KPD 15 divides job entries by front line FTE: 0 FTE cannot give a figure."""
     report = check("kpd", kpd_cells(staff_front_line__jun=0))
     f = only(report, "total-divide-by-zero")
-    assert (f.sheet, f.cell, f.severity, f.found, f.guidance) == ("Staffing", "E16", "error", "120", "KPD 15")
+    assert (f.sheet, f.cell, f.severity, f.found, f.guidance) == ("Staffing", "E16", "error", "120", ARITHMETIC)
     assert "June 2026" in f.message
 
 

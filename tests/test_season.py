@@ -245,7 +245,8 @@ def test_consolidate_writes_kpd_packs_for_a_kpd_only_inbox(tmp_path):
     # 2026-27 Q2 ends in September 2026: the packs are for that month
     assert "performance pack files for 2026-09" in buf.getvalue()
     html = (tmp_path / "out" / "packs" / "pack-2026-09-northbridge-employment-ltd.html").read_text(encoding="utf-8")
-    assert "Work Programme KPD guidance paras 3-4" in html and "AtW 7.04" not in html
+    assert "KPD intro 3-4" in html and "AtW 7.04" not in html
+    assert "WHP" not in html  # WHP chapter 16 governs neither the KPD nor the AtW returns (issue 20)
     assert "Staffing and caseloads (KPD)" in html
     import openpyxl
 

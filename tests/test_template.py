@@ -96,7 +96,8 @@ def test_cover_explains_in_words_and_contents_links(built):
     cover = [v for row in wb["Cover"].iter_rows(values_only=True) for v in row if v]
     text = " ".join(cover)
     assert cover[0] == spec.title and wb["Cover"]["A1"].value == spec.title
-    for words in (spec.guidance_source, spec.version, "Reporting Date", "unlocked", "fill in automatically",
+    # The Cover's last step in the return's own terms (issue 20): "send it by the Reporting Date" on the MMIR.
+    for words in (spec.guidance_source, spec.version, spec.cover_send, "unlocked", "fill in automatically",
                   "Do not rename", "Input cell", "Calculated cell", "Pale yellow", "Pale blue"):
         assert words in text, words
     links = {c.value: c.hyperlink.location for c in wb["Contents"]["A"] if c.hyperlink}

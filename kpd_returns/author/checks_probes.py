@@ -63,6 +63,7 @@ class Check:
     guidance: str
     probes: list[Probe] = field(default_factory=list)
     fills: dict[str, str] = field(default_factory=dict)  # placeholder -> Excel expression
+    basis: str = ""  # what an error rests on (spec.basis ``describe``); a query says it has none
 
 
 @dataclass

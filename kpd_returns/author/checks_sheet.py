@@ -65,7 +65,12 @@ def plan(spec: ReturnSpec) -> Plan:
     for r in spec.rules:
         made = rule_checks(ctx, r)
         if made is None:
-            validated.append((r.description, spec.guidance_ref(r.guidance)))
+            # An error gives its basis (the guidance column its paragraph or kind), a query says it is one.
+            if r.query:
+                validated.append((r.description, "plausibility check"))
+            else:
+                said = f'"{r.basis.quote}"' if r.basis.kind == "quote" else r.basis.words.rstrip(".") + "."
+                validated.append((f"{r.description} Basis: {said}", r.basis.label()))
         else:
             checks += made
     checks = [part for c in checks if c.probes for part in _fit(ctx, c)]
@@ -97,13 +102,13 @@ def _fit(ctx: "Context", check: Check) -> list[Check]:
     out: list[Check] = []
     for name, probes in by_sheet.items():
         words = f"{check.words} ({name} sheet)" if len(by_sheet) > 1 else check.words
-        part = Check(check.code, words, check.guidance, [], check.fills)
+        part = Check(check.code, words, check.guidance, [], check.fills, check.basis)
         parts = [part]
         for pr in probes:
             part.probes.append(pr)
             if len(part.probes) > 1 and _longest(ctx, part) >= MAX_FORMULA_LENGTH:
                 part.probes.pop()
-                part = Check(check.code, words, check.guidance, [pr], check.fills)
+                part = Check(check.code, words, check.guidance, [pr], check.fills, check.basis)
                 parts.append(part)
         if len(parts) > 1:
             for n, p in enumerate(parts, start=1):

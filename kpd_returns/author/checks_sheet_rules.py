@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 
 from ..checks.period import cohort_rows
+from ..spec.basis import UNREADABLE, Basis, is_error
+from ..spec.findings import CATALOGUE, query_code
 from ..spec import layout
 from .checks_probes import _EPS, Check, Context, Probe, blank, filled, lit, quoted
 from ..spec.return_spec import HEADER_ROW, RuleSpec, SheetSpec
@@ -31,42 +33,46 @@ def field_checks(ctx: Context) -> list[Check]:
             return [Probe(sheet, f.id, keys, flag) for f in fs]
 
         # Required cells (checks.cells.check_required); grids under the month rule ask per month.
+        # Each limit is an error where it has a basis and a query where it has none (spec.basis).
         required = [f for f in fields if f.required and f.computed is None]
         if required and not sheet.optional and sheet.name not in ctx.month_rule_sheets:
             if sheet.kind == "list" and not sheet.rows:
                 flag = lambda R: f"{blank(R.me)}*{R.started()}"  # noqa: E731
             else:
                 flag = lambda R: blank(R.me)  # noqa: E731
-            out.append(Check("required-missing", f"Required fields {on} are filled in.", guidance,
-                             probes(required, flag)))
+            for basis, fs in _by_basis(required, lambda f, sheet=sheet: spec.required_basis(sheet, f)):
+                out.append(_based(Check("required-missing", f"Required fields {on} are filled in.", guidance,
+                                        probes(fs, flag)), basis))
         if sheet.name in ctx.month_rule_sheets and required:
-            out.append(Check("month-missing", f"Required fields {on} are filled in for each month of the period.",
+            month_rule = next(r for r in spec.rules if r.kind == "months_in_period_required"
+                              and sheet.name in r.params.get("sheets", []))
+            out.append(_based(Check("month-missing", f"Required fields {on} are filled in for each month of the period.",
                              guidance, probes(required, lambda R: f"{blank(R.me)}*{R.in_period()}"),
-                             {"detail": _month_label(sheet), "period": ctx.period_text()}))
+                             {"detail": _month_label(sheet), "period": ctx.period_text()}), month_rule.basis))
         inputs = [f for f in numbers if f.computed is None]
         if numbers:
-            out.append(Check("not-a-number", f"Number cells {on} hold numbers, not text.", guidance,
-                             probes(numbers, lambda R: f"{filled(R.me)}*NOT(ISNUMBER({R.me}))")))
+            out.append(_based(Check("not-a-number", f"Number cells {on} hold numbers, not text.", guidance,
+                                    probes(numbers, lambda R: f"{filled(R.me)}*NOT(ISNUMBER({R.me}))")), UNREADABLE))
         for lo in sorted({f.lower for f in inputs if f.lower is not None}):
-            fs = [f for f in inputs if f.lower == lo]
             words = "Numbers are not negative" if lo == 0 else f"Numbers are {lo:g} or more"
-            out.append(Check("below-minimum", f"{words} {on}.", guidance,
-                             probes(fs, lambda R, lo=lo: f"{R.usable(R.me)}*({R.me}<{lo:g})"),
-                             {"expected": lit(f"{lo:g}")}))
+            for basis, fs in _by_basis([f for f in inputs if f.lower == lo], lambda f: f.limit_basis("min")):
+                out.append(_based(Check("below-minimum", f"{words} {on}.", guidance,
+                                        probes(fs, lambda R, lo=lo: f"{R.usable(R.me)}*({R.me}<{lo:g})"),
+                                        {"expected": lit(f"{lo:g}")}), basis))
         for hi in sorted({f.upper for f in inputs if f.upper is not None}):
-            fs = [f for f in inputs if f.upper == hi]
-            out.append(Check("above-maximum", f"Numbers are {hi:g} or less {on}.", guidance,
-                             probes(fs, lambda R, hi=hi: f"{R.usable(R.me)}*({R.me}>{hi:g})"),
-                             {"expected": lit(f"{hi:g}")}))
+            for basis, fs in _by_basis([f for f in inputs if f.upper == hi], lambda f: f.limit_basis("max")):
+                out.append(_based(Check("above-maximum", f"Numbers are {hi:g} or less {on}.", guidance,
+                                        probes(fs, lambda R, hi=hi: f"{R.usable(R.me)}*({R.me}>{hi:g})"),
+                                        {"expected": lit(f"{hi:g}")}), basis))
         whole = [f for f in inputs if f.max_decimals == 0]
-        if whole:
-            out.append(Check("not-whole-number", f"Counts {on} are whole numbers.", guidance,
-                             probes(whole, lambda R: f"{R.usable(R.me)}*(ROUND({R.me},0)<>{R.me})")))
+        for basis, fs in _by_basis(whole, lambda f: f.limit_basis("decimals")):
+            out.append(_based(Check("not-whole-number", f"Counts {on} are whole numbers.", guidance,
+                                    probes(fs, lambda R: f"{R.usable(R.me)}*(ROUND({R.me},0)<>{R.me})")), basis))
         for n in sorted({f.max_decimals for f in inputs if f.max_decimals}):
-            fs = [f for f in inputs if f.max_decimals == n]
-            out.append(Check("too-many-decimals", f"Figures {on} have at most {n} decimal places.", guidance,
-                             probes(fs, lambda R, n=n: f"{R.usable(R.me)}*(ROUND({R.me},{n})<>{R.me})"),
-                             {"expected": lit(str(n))}))
+            for basis, fs in _by_basis([f for f in inputs if f.max_decimals == n], lambda f: f.limit_basis("decimals")):
+                out.append(_based(Check("too-many-decimals", f"Figures {on} have at most {n} decimal places.",
+                                        guidance, probes(fs, lambda R, n=n: f"{R.usable(R.me)}*(ROUND({R.me},{n})<>{R.me})"),
+                                        {"expected": lit(str(n))}), basis))
         for n in sorted({f.query_decimals for f in inputs if f.query_decimals is not None}):
             fs = [f for f in inputs if f.query_decimals == n]
             out.append(Check("many-decimals", f"Query: figures {on} have at most {n} decimal places.",
@@ -74,13 +80,38 @@ def field_checks(ctx: Context) -> list[Check]:
                              probes(fs, lambda R, n=n: f"{R.usable(R.me)}*(ROUND({R.me},{n})<>{R.me})"),
                              {"expected": lit(str(n))}))
         texts = [f for f in fields if f.type == "text"]
-        if texts:
-            limits = sorted({f.max_length for f in texts})
+        for basis, fs in _by_basis(texts, lambda f: f.limit_basis("max_length")):
+            limits = sorted({f.max_length for f in fs})
             expected = lit(str(limits[0])) if len(limits) == 1 else lit("the allowed number of")
-            out.append(Check("text-too-long", f"Text {on} is no longer than its field allows.", guidance,
-                             [Probe(sheet, f.id, keys, lambda R, n=f.max_length: f"(LEN({R.me})>{n})")
-                              for f in texts], {"expected": expected, "found": "LEN({value})"}))
+            out.append(_based(Check("text-too-long", f"Text {on} is no longer than its field allows.", guidance,
+                                    [Probe(sheet, f.id, keys, lambda R, n=f.max_length: f"(LEN({R.me})>{n})")
+                                     for f in fs], {"expected": expected, "found": "LEN({value})"}), basis))
     return out
+
+
+def _by_basis(fields: list, basis_of) -> list[tuple[Basis | None, list]]:
+    """Fields grouped by the basis of one limit, in field order (a limit's error and query apart)."""
+    groups: dict[Basis | None, list] = {}
+    for f in fields:
+        groups.setdefault(basis_of(f), []).append(f)
+    return list(groups.items())
+
+
+def _based(check: Check, basis: Basis | None) -> Check:
+    """The check as its basis makes it (the validator's FileCheck.add decides the same way): an error
+    cited to its basis, or, without one, the query twin of its code."""
+    if CATALOGUE[check.code][0] != "error":
+        return check
+    if is_error(basis):
+        check.guidance, check.basis = basis.label(), basis.describe()
+        said = f'"{basis.quote}"' if basis.kind == "quote" else basis.words.rstrip(".") + "."
+        check.words = f"{check.words} Basis: {said}"
+        return check
+    check.code, check.guidance = query_code(check.code), "plausibility check"
+    check.basis = basis.describe() if basis is not None else "none: a query"
+    if not check.words.startswith("Query"):
+        check.words = "Query: " + check.words[:1].lower() + check.words[1:]
+    return check
 
 
 def _month_label(sheet: SheetSpec) -> str:
@@ -89,7 +120,12 @@ def _month_label(sheet: SheetSpec) -> str:
 
 # -- rule kinds -----------------------------------------------------------------------------
 def rule_checks(ctx: Context, r: RuleSpec) -> list[Check] | None:
-    """The checks of one rule, or None when no formula can express it."""
+    """The checks of one rule, or None when no formula can express it; each as the rule's basis makes it."""
+    made = _rule_checks(ctx, r)
+    return None if made is None else [_based(c, r.basis) for c in made]
+
+
+def _rule_checks(ctx: Context, r: RuleSpec) -> list[Check] | None:
     spec, p, g = ctx.spec, r.params, ctx.spec.guidance_ref(r.guidance)
     words = r.description
     kind = r.kind

@@ -3,7 +3,9 @@ catalogue so it cannot drift from the checks (``kpd-returns rules``).
 
 Each entry: the return, the finding code, its kind (``error``; ``query``, the project's own
 plausibility check; or ``warning``, the two warnings the guidance or template says), what it
-checks in words, the guidance paragraph, and the fields (or sheets) it reads. Field checks
+checks in words, the guidance paragraph, the fields (or sheets) it reads, and its basis
+(spec.basis): the quote of the guidance with its paragraph, the arithmetic, the template or the
+project's own protection an error rests on; a query says it has none. Field checks
 come from the fields' types and limits (as the template's Checks sheet builds them), rule
 checks from the spec's ``[[rules]]`` by kind, and the checks every return gets (file, layout,
 personal data, lateness, cross-return) from the lists below.
@@ -15,45 +17,24 @@ import csv
 import html
 import io
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from ..checks.cross_checks import codes_for
 from ..read.terminal import csv_text, json_dumps
-from ..checks.registry import FIELD_OR_COLUMN_PARAMS, FIELD_PARAMS
+from ..checks.lists import ROWS_BELOW
+from ..checks.registry import FIELD_OR_COLUMN_PARAMS, FIELD_PARAMS, RULE_CODES
 from ..checks.ytd_lists import list_totals
 from ..spec.constants import FIGURE_CEILING, years_text
 from ..spec.deadlines import deadline_guidance
-from ..spec.findings import CATALOGUE, QUERY_CODES
+from ..spec.basis import CEILING, HEADER, PLAUSIBLE_DATE, UNREADABLE, Basis, is_error
+from ..spec.findings import CATALOGUE, QUERY_CODES, query_code
 from ..spec.return_spec import ReturnSpec, SpecError, load_all
 from .checks_probes import Context
 from .checks_sheet_rules import field_checks
 
-SCHEMA = "kpd-returns-rules/1.0"
+SCHEMA = "kpd-returns-rules/1.1"  # 1.1: each entry has its basis (issue 20)
 
-# The finding codes each rule kind can give (checks.*): a kind missing here fails a test.
-RULE_CODES: dict[str, tuple[str, ...]] = {
-    "months_after_period_empty": ("month-after-period",),
-    "months_in_period_required": ("month-missing",),
-    "computed_totals": ("total-mismatch", "total-typed-over", "total-divide-by-zero"),
-    "keyed_rows_complete": ("keyed-row-incomplete", "keyed-row-unused"),
-    "one_of_sheets_completed": ("caseload-management-missing",),
-    "in_work_participants_only": ("in-work-job-entries",),
-    "segments_reconcile": ("segments-not-reconciled",),
-    "field_not_above": ("job-entries-above-participants",),
-    "plausible_range": ("implausible-value",),
-    "column_not_below": ("ytd-below-in-month",),
-    "parts_equal_total": ("parts-not-equal-total",),
-    "cohort_not_before_start": ("cohort-before-start",),
-    "text_required_when_positive": ("reasons-missing",),
-    "rows_match_count": ("detail-rows-mismatch",),
-    "list_row_complete": ("list-row-incomplete",),
-    "breakdown_equals_total": ("breakdown-mismatch",),
-    "dates_in_order": ("dates-out-of-order",),
-    "social_value_complete": ("social-value-missing",),
-    "listed_late_was_late": ("listed-late-on-time",),
-    "sum_not_above": ("sum-above-limit", "sum-above-limit-query"),
-    "dates_in_period": ("date-outside-period",),
-}
+# The finding codes each rule kind can give: checks.registry.RULE_CODES (re-exported here).
 
 # Checks every return gets, cited to the template's paragraph unless named: (code, words).
 _FILE_CHECKS = [
@@ -88,6 +69,19 @@ _FILE_CHECKS = [
 ]
 
 
+# The basis of the checks every return gets: a file or layout kpd-returns cannot read.
+FILE_BASIS = Basis(template="the file cannot be read as a return: it is not a workbook made from the template")
+LAYOUT_BASIS = Basis(template="kpd-returns reads each figure where the template put it: a changed layout "
+                              "moves the cells")
+NO_BASIS = "none: a query"
+
+
+def _file_basis(code: str) -> str:
+    if CATALOGUE[code][0] != "error":
+        return ""
+    return (FILE_BASIS if CATALOGUE[code][1] == "file" else LAYOUT_BASIS).describe()
+
+
 _CROSS_WORDS = {
     "ytd-discontinuity": "Query: each year-to-date figure equals the previous month's return's year to date plus "
                          "this month's figure (cross-return).",
@@ -104,6 +98,7 @@ class Entry:
     checks: str
     guidance: str
     fields: tuple[str, ...] = ()
+    basis: str = ""  # what an error rests on (spec.basis ``describe``); a query: "none: a query"
 
     def row(self) -> dict:
         d = asdict(self)
@@ -121,15 +116,22 @@ def entries(spec: ReturnSpec) -> list[Entry]:
     """Every check of one return, in a stable order: fields, rules, then the return-wide checks."""
     out = _field_entries(spec) + _rule_entries(spec)
     g = spec.template_guidance
-    out += [Entry(spec.id, code, kind_of(code), words, g) for code, words in _FILE_CHECKS]
+    out += [Entry(spec.id, code, kind_of(code), words, g, basis=_file_basis(code)) for code, words in _FILE_CHECKS]
+    lists = tuple(f"{s.name} sheet" for s in spec.sheets if s.kind == "list" and s.max_rows)
+    if lists:
+        out.append(Entry(spec.id, "rows-below-list", "error", "Nothing is typed below the last row of a list "
+                         "(a longer list needs a new template).", g, lists, ROWS_BELOW.describe()))
     text_fields = tuple(f.id for s in spec.sheets for f in s.expanded_fields if f.type == "text")
+    pd = spec.personal_data_basis
     out.append(Entry(spec.id, "personal-data", "error", "Text cells hold no personal data: no National Insurance "
-                     "numbers, e-mail addresses, phone numbers, postcodes or dates of birth.", g, text_fields))
+                     "numbers, e-mail addresses, phone numbers, postcodes or dates of birth.",
+                     pd.cite() if pd.kind == "quote" else g, text_fields, pd.describe()))
     out.append(Entry(spec.id, "submitted-late", kind_of("submitted-late"),
                      "The return is submitted by its deadline (validators/deadlines.toml).",
                      deadline_guidance(spec.id) or g, (spec.header.submitted,)))
     # The checks across returns a spec declares by column-set role (checks.cross_checks).
-    out += [Entry(spec.id, code, "query", _CROSS_WORDS[code], "plausibility check") for code in codes_for(spec)]
+    out += [Entry(spec.id, code, "query", _CROSS_WORDS[code], "plausibility check", basis=NO_BASIS)
+            for code in codes_for(spec)]
     if spec.period.monthly:  # the detail lists' year-to-date totals (AtW 7.25, checks.ytd_lists)
         for r in list_totals(spec):
             p = r.params
@@ -137,7 +139,8 @@ def entries(spec: ReturnSpec) -> list[Entry]:
                              f"rows listed on the {p['list_sheet']} sheet in the contract year's returns "
                              "(cross-return, where the ledger holds every month).", "plausibility check",
                              tuple(x for x in (p["count_field"], p["key_field"], p.get("filter_field")) if x)))
-    return out
+    # A query rests on no basis, whatever the rule that gives it (keyed-row-unused beside an error).
+    return [e if e.kind != "query" or e.basis.startswith("none") else replace(e, basis=NO_BASIS) for e in out]
 
 
 def _field_entries(spec: ReturnSpec) -> list[Entry]:
@@ -147,29 +150,37 @@ def _field_entries(spec: ReturnSpec) -> list[Entry]:
     out = []
     for c in field_checks(Context(spec)):
         fields = tuple(dict.fromkeys(named.get(p.fid, p.fid) for p in c.probes))
-        out.append(Entry(spec.id, c.code, kind_of(c.code), c.words, c.guidance, fields))
+        basis = c.basis or (NO_BASIS if c.code in QUERY_CODES else "")
+        # The catalogue cites the sheet's paragraph and gives the basis in its own column.
+        words = c.words.partition(" Basis: ")[0]
+        guidance = "plausibility check" if c.code in QUERY_CODES else spec.guidance_ref(c.probes[0].sheet.guidance)
+        out.append(Entry(spec.id, c.code, kind_of(c.code), words, guidance, fields, basis))
     for sheet in spec.sheets:
         on = f"on the {sheet.name} sheet"
         g = spec.guidance_ref(sheet.guidance)
         fields = sheet.expanded_fields
-        for code, words, pick in (
-                ("not-a-date", f"Date cells {on} hold dates.", lambda f: f.type == "date"),
+        for code, words, pick, limit in (
+                ("not-a-date", f"Date cells {on} hold dates.", lambda f: f.type == "date", None),
                 ("date-out-of-range", f"Dates {on} fall in the years a return can mean ({years_text()}).",
-                 lambda f: f.type == "date"),
+                 lambda f: f.type == "date", PLAUSIBLE_DATE),
                 ("above-maximum", f"No figure {on} is more than {FIGURE_CEILING:,.0f} in size, the most any "
-                 "return can hold.", lambda f: f.numeric and f.computed is None),
+                 "return can hold.", lambda f: f.numeric and f.computed is None, CEILING),
                 ("total-out-of-range", f"Totals and ratios {on} work out to no more than {FIGURE_CEILING:,.0f} "
-                 "in size.", lambda f: f.computed is not None),
-                ("not-in-list", f"Choices {on} come from their list.", lambda f: f.type == "choice"),
+                 "in size.", lambda f: f.computed is not None, CEILING),
+                ("not-in-list", f"Choices {on} come from their list.", lambda f: f.type == "choice", "choices"),
                 ("pattern-mismatch", f"Coded text {on} is written in the form its definition gives.",
-                 lambda f: f.pattern is not None)):
-            picked = tuple(f.id for f in fields if pick(f))
-            if picked:
-                out.append(Entry(spec.id, code, "error", words, g, picked))
+                 lambda f: f.pattern is not None, "pattern")):
+            groups: dict = {}
+            for f in fields:
+                if pick(f):
+                    fixed = limit if isinstance(limit, Basis) else None  # a limit every return has (spec.basis)
+                    groups.setdefault(fixed or (f.limit_basis(limit) if limit else UNREADABLE), []).append(f.id)
+            for basis, picked in groups.items():
+                out.append(_entry(spec, code, words, g, tuple(picked), basis))
     year = spec.period.year_field
     if year:
         out.append(Entry(spec.id, "period-invalid", "error", "The contract year is two consecutive years.",
-                         spec.guidance_ref(spec.field(year).guidance), (year,)))
+                         spec.guidance_ref(spec.field(year).guidance), (year,), HEADER.describe()))
     return out
 
 
@@ -182,18 +193,29 @@ def _rule_entries(spec: ReturnSpec) -> list[Entry]:
                 read += _flat(value)
             elif key == "sheets" or key.endswith("sheet"):
                 read += [f"{name} sheet" for name in _flat(value)]
+        basis = r.basis.describe() if r.basis is not None else NO_BASIS
         for code in _codes_of(r):
             guidance = "plausibility check" if code in QUERY_CODES else spec.guidance_ref(r.guidance)
-            out.append(Entry(spec.id, code, kind_of(code), r.description, guidance, tuple(dict.fromkeys(read))))
+            out.append(Entry(spec.id, code, kind_of(code), r.description, guidance, tuple(dict.fromkeys(read)),
+                             basis if CATALOGUE[code][0] == "error" else ""))
     return out
 
 
+def _entry(spec: ReturnSpec, code: str, words: str, guidance: str, fields: tuple[str, ...],
+           basis: Basis | None) -> Entry:
+    """A field check's entry as its basis makes it: an error, or (without one) its query twin."""
+    if is_error(basis):
+        return Entry(spec.id, code, "error", words, guidance, fields, basis.describe())
+    return Entry(spec.id, query_code(code), "query", "Query: " + words[:1].lower() + words[1:],
+                 "plausibility check", fields, basis.describe() if basis is not None else NO_BASIS)
+
+
 def _codes_of(r) -> tuple[str, ...]:
-    """The codes a rule can give: of a kind with an error and a query twin (``x`` and
-    ``x-query``), only the one the rule's ``query`` flag chooses."""
+    """The codes a rule can give: an error code, or (the rule has no basis: spec.basis) its query twin.
+    A kind listing both (``x`` and ``x-query``) gives the one the rule's basis chooses."""
     codes = RULE_CODES[r.kind]
-    return tuple(c for c in codes if not (
-        (r.query and f"{c}-query" in codes) or (not r.query and c.endswith("-query") and c[:-6] in codes)))
+    out = [query_code(c) if r.query else c for c in codes if not (c.endswith("-query") and c[:-6] in codes)]
+    return tuple(dict.fromkeys(out))
 
 
 def _is_field(spec: ReturnSpec, value) -> bool:
@@ -209,7 +231,7 @@ def _flat(value) -> list[str]:
 
 
 # -- formats --------------------------------------------------------------------------------
-COLUMNS = ("return_id", "code", "kind", "checks", "guidance", "fields")
+COLUMNS = ("return_id", "code", "kind", "checks", "guidance", "fields", "basis")
 
 
 def as_json(all_entries: list[Entry]) -> str:
@@ -222,7 +244,8 @@ def as_csv(all_entries: list[Entry]) -> str:
     w.writerow(COLUMNS)
     for e in all_entries:
         # A spec's description is outside text (KPD_RETURNS_VALIDATORS): a leading = + - @ stays text.
-        w.writerow([csv_text(x) for x in (e.return_id, e.code, e.kind, e.checks, e.guidance, " ".join(e.fields))])
+        w.writerow([csv_text(x) for x in (e.return_id, e.code, e.kind, e.checks, e.guidance, " ".join(e.fields),
+                                          e.basis)])
     return buf.getvalue()
 
 
@@ -232,6 +255,8 @@ def as_text(all_entries: list[Entry]) -> str:
         lines.append(f"{e.return_id} {e.code} ({e.kind}, {e.guidance}): {e.checks}")
         if e.fields:
             lines.append(f"    reads: {', '.join(e.fields)}")
+        if e.basis:
+            lines.append(f"    basis: {e.basis}")
     return "\n".join(lines) + "\n"
 
 
@@ -248,18 +273,20 @@ def as_html(specs: dict[str, ReturnSpec], all_entries: list[Entry]) -> str:
              '<title>kpd-returns: validation rules</title>', f'<style>{_CSS}</style>', '</head>', '<body>',
              '<main>', '<h1>Validation rules for the returns</h1>',
              '<p>Every check kpd-returns makes on a return. An <strong>error</strong> breaks a rule of the guidance '
-             'and must be corrected. A <strong>query</strong> is the project\'s own plausibility check: unusual but '
+             'and must be corrected; its basis is a sentence of the guidance, arithmetic, the template (a cell that '
+             'cannot be read) or a protection of kpd-returns\' own. A <strong>query</strong> is the project\'s own plausibility check: unusual but '
              'it may be right, so explain it. A <strong>warning</strong> must be looked at but does not reject '
              'the return.</p>']
     for rid in sorted({x.return_id for x in all_entries}):
         rows = [x for x in all_entries if x.return_id == rid]
         parts += ['<table>', f'<caption>{e(specs[rid].title)} ({len(rows)} checks)</caption>', '<thead><tr>',
                   *[f'<th scope="col">{h}</th>' for h in ("Code", "Kind", "What it checks", "Guidance",
-                                                           "Fields read")],
+                                                           "Fields read", "Basis")],
                   '</tr></thead>', '<tbody>']
         for x in rows:
             parts.append(f'<tr><th scope="row"><code>{e(x.code)}</code></th><td>{e(x.kind)}</td>'
-                         f'<td>{e(x.checks)}</td><td>{e(x.guidance)}</td><td>{e(", ".join(x.fields))}</td></tr>')
+                         f'<td>{e(x.checks)}</td><td>{e(x.guidance)}</td><td>{e(", ".join(x.fields))}</td>'
+                         f'<td>{e(x.basis)}</td></tr>')
         parts += ['</tbody>', '</table>']
     parts += ['</main>', '</body>', '</html>']
     return "\n".join(parts) + "\n"

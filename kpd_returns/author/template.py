@@ -71,7 +71,7 @@ def _write_cover(wb, fm: _Formats, spec: ReturnSpec, lock_prefill: bool = False)
         ("Step 3", "Totals and other calculated cells fill in automatically. Do not type over them.", None),
         ("Step 4", "Never enter names, National Insurance numbers, e-mail addresses or phone numbers "
                    "of customers or staff: use your own anonymised references.", None),
-        ("Step 5", "Save the workbook as an Excel Workbook (.xlsx) and send it by the Reporting Date.", None),
+        ("Step 5", spec.cover_send, None),  # in the return's own terms (only MMIR has a Reporting Date)
         ("", "", None),
         ("Cell types", "Each cell type looks different, and is described here in words:", fm.bold),
     ]

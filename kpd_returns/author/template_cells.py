@@ -10,6 +10,7 @@ from typing import Any
 import xlsxwriter
 
 from ..spec.constants import PLAUSIBLE_YEARS
+from ..spec.basis import is_error
 from ..spec.return_spec import FieldSpec
 
 INPUT_FILL = "#FFF2CC"  # pale yellow
@@ -100,6 +101,11 @@ def _validation(field: FieldSpec) -> dict[str, Any]:
             error = f"Enter {what} of {hi:g} or less, digits only."
     rule.update(input_title=_fit(field.label, 32), input_message=_fit(field.definition, 255),
                 error_title=_fit(f"Check: {field.label}", 32), error_message=_fit(error, 255))
+    # A limit without a basis is a query (spec.basis): the cell warns as you type but lets the figure stand.
+    limits = {"text": ("max_length",), "choice": ("choices",), "date": ()}.get(field.type, ("min", "max"))
+    if any(not is_error(field.limit_basis(limit)) for limit in limits
+           if limit not in ("min", "max") or (lo if limit == "min" else hi) is not None):
+        rule["error_type"] = "warning"
     return rule
 
 

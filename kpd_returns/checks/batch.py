@@ -33,6 +33,7 @@ from .cells import check_required, parse_cells
 from .context import FileCheck, spec_index
 from .explanations import Explanation, apply as apply_explanations, for_ledger, read_explanations
 from .fields import check_fields
+from .lists import check_rows_below
 from .period import check_period, report_unrun
 from ..spec.personal_data import check_personal_data, cut, mask_all
 from .registry import run_rules
@@ -127,6 +128,7 @@ def prepare(source: Any, *, name: str | None = None, specs: dict[str, ReturnSpec
         describe_header(rd, spec, wb.date1904)
         fc = FileCheck(spec, rd, unreadable_sheets=broken)
         parse_cells(fc, wb.date1904)
+        check_rows_below(fc, wb)
         check_required(fc)
         check_period(fc)
         check_personal_data(fc)

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 from ..read.values import Problem, parse
+from ..spec.basis import PLAUSIBLE_DATE, UNREADABLE
 from ..spec.constants import years_text
 from .context import FileCheck
 
@@ -33,10 +34,12 @@ def parse_cells(fc: FileCheck, date1904: bool = False) -> None:
         if isinstance(v, Problem):
             found = v.found  # masked by findings.make, whatever the field type
             expected = ", ".join(field.choices or []) if v.code == "not-in-list" else None
+            basis = field.limit_basis("choices") if v.code == "not-in-list" else UNREADABLE
             if v.code == "date-out-of-range":
                 found, expected = f"{found.day:02d}/{found.month:02d}/{found.year:04d}", years_text()
+                basis = PLAUSIBLE_DATE
             fc.add(v.code, loc.field, loc.key, guidance=field.guidance, found=found, expected=expected,
-                   invalid=True)
+                   invalid=True, basis=basis)
         else:
             values[key] = v
 
@@ -65,6 +68,7 @@ def check_required(fc: FileCheck) -> None:
         if sheet.kind == "list" and not sheet.rows:
             keys = started_rows(fc, sheet.name)
         for f in required:
+            basis = fc.spec.required_basis(sheet, f)
             for key in keys:
                 if not fc.filled(f.id, key):
-                    fc.add("required-missing", f.id, key, guidance=f.guidance)
+                    fc.add("required-missing", f.id, key, guidance=f.guidance, basis=basis)

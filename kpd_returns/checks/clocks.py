@@ -63,10 +63,11 @@ def clock_findings(report: FileReport, spec: ReturnSpec, region: str) -> list[F.
                 s = slots[(end_fid, key)]
                 field = spec.field(end_fid)
                 plural = "s" if limit != 1 else ""
-                out.append(F.make("listed-late-on-time", guidance=spec.guidance_ref(r.guidance), sheet=s.sheet,
+                code, guidance = F.decide("listed-late-on-time", r.basis, spec.guidance_ref(r.guidance))
+                out.append(F.make(code, guidance=guidance, sheet=s.sheet,
                                   cell=s.cell, field=end_fid, field_label=field.label, found=end.isoformat(),
                                   expected=f"{limit} {UNITS[unit]}{plural}", detail=start.isoformat(),
-                                  period=report.period or ""))
+                                  period=report.period or "", basis=r.basis))
     return out
 
 

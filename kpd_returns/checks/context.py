@@ -16,13 +16,15 @@ from typing import Any
 
 from ..spec import findings as F
 from ..spec import layout
+from ..spec.basis import Basis
 from ..spec.findings import Finding
 from ..spec.model import ReturnData
 from ..spec.periods import month_title
-from ..spec.return_spec import FieldSpec, ReturnSpec, SheetSpec
+from ..spec.return_spec import FieldSpec, ReturnSpec, RuleSpec, SheetSpec
 from ..read.values import is_blank
 
 Key = tuple[str, str]  # (field id, column key / row key / "" for a form field)
+_RULE = Basis(none="the basis of the rule being run")  # marks "no basis given: the running rule's"
 
 
 @dataclass
@@ -84,6 +86,9 @@ class FileCheck:
     zero_denominator: set[Key] = field(default_factory=set)  # ratios whose denominator is 0
     unreadable_sheets: frozenset[str] = frozenset()  # layout changed: not read, their checks not run
     not_run: list[str] = field(default_factory=list)  # per rule skipped, each unreadable sheet it reads
+    rule: RuleSpec | None = None  # the rule being run (checks.registry.run_rules): its basis decides severity
+    # List sheet -> the first cell typed below its last row (checks.batch.rows_below_lists).
+    rows_below: dict[str, str] = field(default_factory=dict)
     _started: dict[str, list[str]] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -149,8 +154,18 @@ class FileCheck:
 
     # -- findings ----------------------------------------------------------------
     def add(self, code: str, fid: str, key: str, *, guidance: str, found: Any = None,
-            expected: Any = None, invalid: bool = False, **extra: Any) -> Finding:
-        """Add a finding at the cell of (fid, key); ``invalid`` also makes the cell unusable."""
+            expected: Any = None, invalid: bool = False, basis: Basis | None = _RULE, **extra: Any) -> Finding:
+        """Add a finding at the cell of (fid, key); ``invalid`` also makes the cell unusable.
+
+        An error code's severity comes from its ``basis`` (by default the running rule's), through the
+        one decision, spec.findings.decide: with a basis it stays an error cited to it; without one it
+        becomes its query twin, cited as a plausibility check, and the cell stays usable."""
+        if basis is _RULE:
+            basis = self.rule.basis if self.rule is not None else _RULE
+        if basis is not _RULE:
+            code, guidance = F.decide(code, basis, guidance)
+            invalid = invalid and F.CATALOGUE[code][0] == "error"  # a query leaves the cell usable
+            extra["basis"] = basis  # an error quoting the guidance says the sentence (findings.make)
         slot = self.idx.slots[(fid, key)]
         f = self.idx.field_of[fid]
         finding = F.make(code, guidance=self.spec.guidance_ref(guidance), sheet=slot.sheet, cell=slot.cell,

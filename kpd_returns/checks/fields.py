@@ -39,6 +39,7 @@ import os
 import re
 from typing import Any
 
+from ..spec.basis import CEILING
 from ..spec.constants import FIGURE_CEILING
 from ..spec.return_spec import FieldSpec, ReturnSpec
 from .context import FileCheck, number_text
@@ -227,4 +228,12 @@ def _report(fc: FileCheck, field: FieldSpec, key: str, code: str) -> None:
         found, expected = v, pattern_hint(field)  # masked by findings.make
     else:  # a dtype or schema-level failure: not one of ours
         return
-    fc.add(code, field.id, key, guidance=field.guidance, found=found, expected=expected, invalid=True)
+    beyond_ceiling = code in ("above-maximum", "below-minimum") and abs(v) > FIGURE_CEILING
+    # Past the ceiling no spec's limit decides: it is kpd-returns' own protection, always an error (issue 19 item 4).
+    basis = CEILING if beyond_ceiling else field.limit_basis(_LIMIT_OF[code])
+    fc.add(code, field.id, key, guidance=field.guidance, found=found, expected=expected, invalid=True, basis=basis)
+
+
+# The field limit each code checks: its basis (spec.basis) decides error or query.
+_LIMIT_OF = {"below-minimum": "min", "above-maximum": "max", "not-whole-number": "decimals",
+             "too-many-decimals": "decimals", "text-too-long": "max_length", "pattern-mismatch": "pattern"}

@@ -6,7 +6,12 @@ A list row is *started* when any of its cells holds something (checks.cells.star
 
 from __future__ import annotations
 
-from ..spec.return_spec import RuleSpec
+from ..read.values import is_blank
+from ..read.workbook import WorkbookData
+from ..spec import findings as F
+from ..spec.basis import Basis
+from ..spec.layout import a1
+from ..spec.return_spec import FIRST_DATA_ROW, RuleSpec
 from .cells import started_rows
 from .context import FileCheck
 from .registry import rule
@@ -20,7 +25,7 @@ def rows_match_count(fc: FileCheck, r: RuleSpec) -> None:
     even without it (list_row_complete reports the missing reference)."""
     p = r.params
     count = fc.value(p["count_field"], p["column"])
-    if count is None:
+    if count is None or p["list_sheet"] in fc.rows_below:  # rows below the list: rows-below-list says so
         return
     rows = started_rows(fc, p["list_sheet"])
     if p.get("filter_field"):
@@ -51,3 +56,24 @@ def text_required_when_positive(fc: FileCheck, r: RuleSpec) -> None:
         if count and count > 0 and not fc.filled(p["text"], key):
             fc.add("reasons-missing", p["text"], key, guidance=r.guidance, found=count,
                    detail=fc.key_label(p["sheet"], key))
+
+
+ROWS_BELOW = Basis(template="the template reads a list's own rows only: a row typed below them cannot be read")
+
+
+def check_rows_below(fc: FileCheck, wb: WorkbookData) -> None:
+    """``rows-below-list`` at the first cell typed below the last row of a free list (never a count
+    that no longer matches: the rows cannot be read, so the count against them is not checked)."""
+    for sheet in fc.spec.sheets:
+        if sheet.kind != "list" or not sheet.max_rows or sheet.name in fc.unreadable_sheets:
+            continue
+        last = FIRST_DATA_ROW + sheet.max_rows - 1
+        width = max(col for (_row, col) in fc.idx.by_position[sheet.name])
+        below = [(row, col) for (row, col), cell in wb.cells(sheet.name).items()
+                 if row > last and col <= width and not is_blank(cell.value)]
+        if not below:
+            continue
+        row, col = min(below)
+        fc.rows_below[sheet.name] = a1(row, col)
+        fc.findings.append(F.make("rows-below-list", guidance=ROWS_BELOW.cite(), sheet=sheet.name, cell=a1(row, col),
+                                  expected=sheet.max_rows, return_type=fc.spec.id))

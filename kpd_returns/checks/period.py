@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from ..spec.basis import HEADER
 from ..spec import findings as F
 from ..spec.constants import plausible_year, years_text
 from ..spec.periods import written_contract_year
@@ -38,7 +39,7 @@ def check_period(fc: FileCheck) -> None:
                invalid=True)
         return
     fc.add("period-invalid", p.year_field, "", guidance=field.guidance, found=year, expected=pattern_hint(field),
-           invalid=True)
+           invalid=True, basis=HEADER)
 
 
 @rule("months_after_period_empty", "sheets", early=True, each_sheet=True)

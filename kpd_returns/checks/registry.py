@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..spec.findings import CATALOGUE, QUERY_TWINS
 from ..spec.return_spec import ReturnSpec, RuleSpec, SpecError
 from . import load_rule_modules
 from .context import FileCheck
@@ -26,6 +27,33 @@ class RuleKind:
 
 
 RULES: dict[str, RuleKind] = {}
+
+# The finding codes each rule kind can give (checks.*): a kind missing here fails a test. A rule without
+# a basis gives each error's query twin (spec.findings.QUERY_TWINS); a kind with no twin must have a basis.
+RULE_CODES: dict[str, tuple[str, ...]] = {
+    "months_after_period_empty": ("month-after-period",),
+    "months_in_period_required": ("month-missing",),
+    "computed_totals": ("total-mismatch", "total-typed-over", "total-divide-by-zero"),
+    "keyed_rows_complete": ("keyed-row-incomplete", "keyed-row-unused"),
+    "one_of_sheets_completed": ("caseload-management-missing",),
+    "in_work_participants_only": ("in-work-job-entries",),
+    "segments_reconcile": ("segments-not-reconciled",),
+    "field_not_above": ("job-entries-above-participants",),
+    "plausible_range": ("implausible-value",),
+    "column_not_below": ("ytd-below-in-month",),
+    "parts_equal_total": ("parts-not-equal-total",),
+    "cohort_not_before_start": ("cohort-before-start",),
+    "text_required_when_positive": ("reasons-missing",),
+    "rows_match_count": ("detail-rows-mismatch",),
+    "list_row_complete": ("list-row-incomplete",),
+    "breakdown_equals_total": ("breakdown-mismatch",),
+    "dates_in_order": ("dates-out-of-order",),
+    "social_value_complete": ("social-value-missing",),
+    "listed_late_was_late": ("listed-late-on-time",),
+    "sum_not_above": ("sum-above-limit", "sum-above-limit-query"),
+    "dates_in_period": ("date-outside-period",),
+}
+
 
 
 def rule(kind: str, *required: str, early: bool = False, each_sheet: bool = False) -> Callable[[RuleFn], RuleFn]:
@@ -55,6 +83,11 @@ def _check_rules(spec: ReturnSpec) -> bool:
         if missing:
             raise SpecError(f"{name}: rule {n} ({r.kind}) needs the parameter '{missing[0]}' in its params.")
         _check_names(spec, name, n, r)
+        untwinned = [c for c in RULE_CODES.get(r.kind, ()) if r.query and CATALOGUE[c][0] == "error"
+                     and c not in QUERY_TWINS]
+        if untwinned:
+            raise SpecError(f"{name}: rule {n} ({r.kind}) has no basis, and '{untwinned[0]}' has no query form: give "
+                            "its basis (a quote with its paragraph, arithmetic or the template).")
     return True
 
 
@@ -119,9 +152,18 @@ def run_rules(fc: FileCheck, *, early: bool) -> None:
             fc.not_run.extend(sorted(unreadable))
             readable = [name for name in r.params["sheets"] if name not in unreadable]
             if readable and not (sheets_read(fc, r) - set(r.params["sheets"])) & unreadable:
-                kind.fn(fc, r.model_copy(update={"params": {**r.params, "sheets": readable}}))
+                _run(fc, kind, r.model_copy(update={"params": {**r.params, "sheets": readable}}))
             continue
         if unreadable:
             fc.not_run.extend(sorted(unreadable))
             continue
+        _run(fc, kind, r)
+
+
+def _run(fc: FileCheck, kind: RuleKind, r: RuleSpec) -> None:
+    """One rule, with its basis deciding the severity of what it finds (FileCheck.add)."""
+    fc.rule = r
+    try:
         kind.fn(fc, r)
+    finally:
+        fc.rule = None

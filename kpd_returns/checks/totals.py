@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 
+from ..spec.basis import CEILING
 from ..spec.computed import evaluate
 from ..spec.constants import FIGURE_CEILING
 from ..spec.return_spec import RuleSpec
@@ -53,7 +54,7 @@ def _in_range(value: float) -> bool:
 
 def _out_of_range(fc: FileCheck, f, key: str, value: float | None) -> None:
     """``total-out-of-range`` at the computed cell, which then has no value (nothing stores or sums it)."""
-    fc.add("total-out-of-range", f.id, key, guidance=f.guidance, invalid=True, detail=fc.month_label(key),
+    fc.add("total-out-of-range", f.id, key, guidance=f.guidance, invalid=True, detail=fc.month_label(key), basis=CEILING,
            found="infinity" if value is None else number_text(value), expected=f"{FIGURE_CEILING:,.0f}")
 
 

@@ -175,7 +175,9 @@ def finish_report(report: FileReport, *, submitted: dt.datetime | dt.date | None
     if not lateness.on_time:
         n = lateness.late_working_days
         spec = (specs or load_all()).get(report.return_id)
-        guidance = spec.guidance_ref(spec.field(spec.header.submitted).guidance) if spec else ""
+        # One citation for lateness everywhere (the finding, the register, the packs): the deadline rule's.
+        guidance = deadlines.deadline_guidance(report.return_id) or (
+            spec.guidance_ref(spec.field(spec.header.submitted).guidance) if spec else "")
         found = when.isoformat(timespec="minutes") if isinstance(when, dt.datetime) else when.isoformat()
         report.findings = sorted(
             [*report.findings,

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import PurePath
 from typing import Any, Literal
 
+from .basis import Basis, is_error
 from .personal_data import mask_all
 from .return_spec import load_all
 
@@ -99,6 +100,7 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
     "in-work-job-entries": ("error", "cell", "Leave {ref} ({field}) empty: segment {detail} is an in-work segment, which records participants only."),
     "keyed-row-incomplete": ("error", "cell", "{detail}. Complete {ref} ({field})."),
     "keyed-row-unused": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {detail} has a title in {ref} but no figures. Enter its figures or clear the title."),
+    "rows-below-list": ("error", "cell", "{ref} is below the {expected} rows of the {sheet} list, so what is typed there is not read. Add rows with a new template: write one with {new_template}, copy every row into its list, and tell DWP if a month has more rows than the list holds."),
     "list-row-incomplete": ("error", "cell", "Complete {ref} ({field}): the rest of row {detail} is filled in."),
     "dates-out-of-order": ("error", "cell", "{ref} ({field}) is {on}, before {detail} ({before}). Check the dates."),
     "social-value-missing": ("error", "cell", "Enter {field} in {ref}: the Social Value measures are due in the last month of each quarter ({detail})."),
@@ -121,6 +123,46 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
     "ytd-list-mismatch": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {ref} ({field}, year to date) is {found}, but the {detail} sheets of this contract year's {months} of returns list {expected} cases. Check the total and each month's list, and resubmit whichever return is wrong."),
     "kpd-restatement": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {ref} ({field}, {detail}) is {found}, but the {previous} return reported {expected} for that month{others}. If you have corrected the figure, explain it on the Explanations sheet (the query code, its cell and a sentence); if not, correct it."),
 }
+
+# A check without a basis (spec/basis.py) gives the query twin of its error code: the same problem,
+# worded as a question the provider may answer on the Explanations sheet. An error without a twin
+# here cannot be a query: a spec that leaves such a check without a basis is refused when it is loaded
+# (spec.basis for field limits, checks.registry for rules).
+_EXPLAIN = "if it is right, explain it on the Explanations sheet (the query code, its cell and a sentence)."
+QUERY_TWINS: dict[str, tuple[str, str]] = {
+    "too-many-decimals": ("many-decimals", ""),  # written out above
+    "required-missing": ("required-missing-query", f"{QUERY_PREFIX}{{ref}} ({{field}}) is empty. Enter it if you can; if it is empty on purpose, explain it on the Explanations sheet (the query code, its cell and a sentence)."),
+    "below-minimum": ("below-minimum-query", f"{QUERY_PREFIX}{{ref}} ({{field}}) is {{found}}, less than {{expected}}. Check the figure; {_EXPLAIN}"),
+    "above-maximum": ("above-maximum-query", f"{QUERY_PREFIX}{{ref}} ({{field}}) is {{found}}, more than {{expected}}. Check the figure; {_EXPLAIN}"),
+    "text-too-long": ("text-too-long-query", f"{QUERY_PREFIX}{{ref}} ({{field}}) has {{found}} characters, more than {{expected}}. Check nothing was pasted in by mistake; {_EXPLAIN}"),
+    "list-row-incomplete": ("list-row-incomplete-query", f"{QUERY_PREFIX}{{ref}} ({{field}}) is empty, but the rest of row {{detail}} is filled in. Complete it if you can; {_EXPLAIN}"),
+    "detail-rows-mismatch": ("detail-rows-mismatch-query", f"{QUERY_PREFIX}{{ref}} ({{field}}) says {{expected}} but the {{detail}} sheet lists {{found}}. Check the number and the list; {_EXPLAIN}"),
+    "social-value-missing": ("social-value-missing-query", f"{QUERY_PREFIX}{{ref}} ({{field}}) is empty in the last month of a quarter ({{detail}}). DWP reports Social Value quarterly (AtW 7.17-7.18): enter it here if you report it on this return; {_EXPLAIN}"),
+    "listed-late-on-time": ("listed-late-on-time-query", f"{QUERY_PREFIX}{{ref}} ({{field}}) is {{found}}, within {{expected}} of {{detail}}, yet the case is listed as returned late. Check the dates and the list; {_EXPLAIN}"),
+    "job-entries-above-participants": ("job-entries-above-participants-query", f"{QUERY_PREFIX}{{ref}} ({{field}}) is {{found}}, more than the {{expected}} participants in that row at the month end. Job entries may include people who have since left the group: check the figures; {_EXPLAIN}"),
+    "sum-above-limit": ("sum-above-limit-query", ""),  # written out above
+}
+for _code, (_twin, _text) in QUERY_TWINS.items():
+    if _twin not in CATALOGUE:
+        CATALOGUE[_twin] = ("warning", "cell", _text)
+QUERY_CODES = QUERY_CODES | {twin for twin, _ in QUERY_TWINS.values()}
+
+
+def decide(code: str, basis: "Basis | None", guidance: str) -> tuple[str, str]:
+    """The one place severity is decided: an error code with a basis stays an error, cited to its basis;
+    without one it is its query twin, cited as a plausibility check. Other codes are left as they are."""
+    if CATALOGUE[code][0] != "error":
+        return code, guidance
+    if is_error(basis):
+        return code, basis.cite()
+    return query_code(code), "plausibility check"
+
+
+def query_code(code: str) -> str:
+    """The code a check without a basis gives in place of ``code`` (itself when it is no error)."""
+    twin = QUERY_TWINS.get(code)
+    return twin[0] if twin else code
+
 
 LEVEL_ORDER = {"file": 0, "structure": 1, "cell": 2}
 # A file that cannot be read, or holds no return at all, "could not be used" (exit code 2).
@@ -202,18 +244,26 @@ def make(code: str, *, guidance: str = "", sheet: str | None = None, cell: str |
     if sheet:
         ref = (f"'{sheet}'" if " " in sheet else sheet) + (f"!{cell}" if cell else "")
     hint_file, return_type = extra.pop("hint_file", None), extra.pop("return_type", None)
+    basis = extra.pop("basis", None)
     values = _Blank(ref=ref, sheet=sheet or "", cell=cell or "", field=field_label or field or "",
                     found=_fmt(found), expected=_fmt(expected), **{k: _fmt(v) for k, v in extra.items()},
                     fix_totals=fix_totals_command(hint_file), new_template=new_template_command(return_type, hint_file))
     # The message is masked as a whole too: a value reaching it by another route (a file name in
     # {file}, a sender in {detail}) is caught here, so no check can forget to mask what it quotes.
-    message = _masked(template.format_map(values))
+    message = _masked(template.format_map(values) + _saying(severity, basis))
     return Finding(
         code=code, severity=severity, message=message, guidance=guidance, sheet=sheet, cell=cell,
         field=field, field_label=field_label,
         found=None if found is None else _fmt(found),
         expected=None if expected is None else _fmt(expected),
     )
+
+
+def _saying(severity: str, basis: "Basis | None") -> str:
+    """An error that rests on a sentence of the guidance quotes it, so the provider can read what it rests on."""
+    if severity != "error" or basis is None or basis.kind != "quote":
+        return ""
+    return f' The guidance says: "{basis.quote}" ({basis.paragraph}).'
 
 
 def _masked(text: str) -> str:

@@ -94,7 +94,6 @@ KINDS: list[_Kind] = [
 ]
 
 # The paragraph to cite, by the spec's guidance source; others cite the field's own.
-GUIDANCE = {"AtW": "AtW 7.25"}
 
 
 # Every kind of personal data holds a digit (NI number, phone, postcode, date of birth) or an @
@@ -193,11 +192,11 @@ def mask_formula(formula: str) -> str:
 def check_personal_data(fc: "FileCheck") -> None:
     """``personal-data`` at each text cell that looks like it holds personal data."""
     idx = fc.idx
-    cite = GUIDANCE.get(fc.spec.guidance_short)
     for (fid, key), value in list(fc.data.values.items()):
         field = idx.field_of[fid]
         if not isinstance(value, str):
             continue
         for kind, masked in scan(value, field.personal_data_skip):
-            fc.add("personal-data", fid, key, guidance=cite or field.guidance, found=masked, detail=kind,
-                   invalid=True)
+            # Cited to the spec's personal_data_basis: a sentence of the guidance or the project's own protection.
+            fc.add("personal-data", fid, key, guidance=field.guidance, found=masked, detail=kind,
+                   invalid=True, basis=fc.spec.personal_data_basis)

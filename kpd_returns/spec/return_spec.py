@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from pydantic import Field as PydField, ValidationError, model_validator
 
+from .basis import HEADER, Basis, LimitBases, is_error
 from .deadlines import DEADLINES_FILE, calendar_in, calendar_problems
 from .pack_spec import PackSpec
 from .periods import PeriodSpec
@@ -44,9 +45,14 @@ class RuleSpec(_Model):
     guidance: str
     description: str
     params: dict[str, Any] = PydField(default_factory=dict)
-    # A query is the project's own plausibility check, not a rule of the guidance: its
-    # findings are warnings a provider may explain (README, "Decisions where the guidance is silent").
-    query: bool = False
+    # What an error of this rule rests on (spec/basis.py). Without one the rule is a query: the
+    # project's own plausibility check, whose findings are warnings a provider may explain.
+    basis: Basis | None = None
+
+    @property
+    def query(self) -> bool:
+        """Derived, never declared: a rule without a basis is a query (spec/basis.py ``is_error``)."""
+        return not is_error(self.basis)
 
 
 class KeyMeasure(_Model):
@@ -83,6 +89,11 @@ class ReturnSpec(_Model):
     guidance_short: str
     # The paragraph that requires the return's own template: cited by structure findings.
     template_guidance: str = ""
+    # The Cover's last step: how and when to send the return, in the return's own terms.
+    cover_send: str = "Save the workbook as an Excel Workbook (.xlsx) and send it by its deadline."
+    # What the personal-data check rests on: a sentence of the guidance, or the project's own protection.
+    personal_data_basis: Basis = Basis(protection="MI is shared with DWP and may be published, so kpd-returns "
+                                                  "keeps personal data out of every return it accepts")
     period: PeriodSpec
     header: HeaderSpec
     column_sets: dict[str, ColumnSet]
@@ -107,6 +118,8 @@ class ReturnSpec(_Model):
     @model_validator(mode="after")
     def _cross_references(self) -> "ReturnSpec":
         # Each message starts with "@<key path>: " so the loader can name the key (see _format_error).
+        if not is_error(self.personal_data_basis):
+            raise ValueError("@personal_data_basis: the personal-data check is never a query: give its basis")
         seen_sheets: set[str] = set()
         seen_ids: set[str] = set()
         for i, sheet in enumerate(self.sheets):
@@ -174,6 +187,16 @@ class ReturnSpec(_Model):
     def defined_name(self, field_id: str) -> str:
         """The workbook defined name of a field: the contract between template and reader."""
         return f"{self.name_prefix}_{field_id}"
+
+    def required_basis(self, sheet: SheetSpec, field: FieldSpec) -> Basis | None:
+        """What a required field rests on: its own basis, its sheet's, or (the header fields that say
+        whose return it is and for which period) the template's; else none, a query."""
+        given = field.basis.required or sheet.basis.required
+        if given is not None:
+            return given
+        filing = {self.header.provider, self.header.contract, self.period.month_field, self.period.year_field,
+                  self.period.quarter_field}
+        return HEADER if field.id in filing else None
 
     def guidance_ref(self, ref: str) -> str:
         """'9' -> 'KPD 9'; a reference that already names its source is kept."""
@@ -361,7 +384,7 @@ def display_name(return_id: str | None) -> str:
 
 
 # The field and sheet models live in sheet_model; they are imported from here by every stage.
-__all__ = ["FIRST_DATA_ROW", "HEADER_ROW", "INSTRUCTION_ROW", "META_SHEET", "NUMERIC_TYPES", "TITLE_ROW", "ColumnSet",
+__all__ = ["Basis", "LimitBases", "FIRST_DATA_ROW", "HEADER_ROW", "INSTRUCTION_ROW", "META_SHEET", "NUMERIC_TYPES", "TITLE_ROW", "ColumnSet",
            "Computed", "FieldSpec", "FieldType", "HeaderSpec", "KeyMeasure", "PeriodSpec", "PersonalDataKind",
            "ReturnSpec", "RowKey", "RuleSpec", "SheetSpec", "SpecError", "display_name", "folder_problem", "get_spec",
            "load_all", "load_spec_file",

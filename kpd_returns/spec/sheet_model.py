@@ -23,6 +23,8 @@ from .patterns import pattern_problem
 
 from .constants import FIGURE_CEILING
 
+from .basis import Basis, Limit, LimitBases, default_basis, is_error
+
 FieldType = Literal["count", "fte", "days", "decimal", "percent", "text", "date", "choice"]
 PersonalDataKind = Literal["email", "ni_number", "date_of_birth", "phone", "postcode"]
 NUMERIC_TYPES = frozenset({"count", "fte", "days", "decimal", "percent"})
@@ -91,6 +93,8 @@ class FieldSpec(_Model):
     # relax WHICH kinds are looked for (a provider's name is not checked for postcodes), never
     # switch the scan off. Kinds: email, ni_number, date_of_birth, phone, postcode.
     personal_data_skip: list[PersonalDataKind] = PydField(default_factory=list)
+    # What each limit rests on (spec/basis.py); a limit without one is a query.
+    basis: LimitBases = LimitBases()
 
     @field_validator("pattern")
     @classmethod
@@ -126,6 +130,14 @@ class FieldSpec(_Model):
             return self.max
         return 100.0 if self.type == "percent" else None
 
+    def limit_basis(self, limit: Limit) -> Basis | None:
+        """What the limit rests on: the spec's ``basis`` for it, else the default its type implies."""
+        given = getattr(self.basis, limit)
+        if given is not None:
+            return given
+        explicit = {"min": self.min, "max": self.max, "decimals": self.decimals}.get(limit) is not None
+        return default_basis(self.type, limit, explicit=explicit)
+
     @property
     def checked_lower(self) -> float | None:
         """The lower bound the checks apply: ``lower``, and for a number never below minus
@@ -143,18 +155,22 @@ class FieldSpec(_Model):
 
     @property
     def max_decimals(self) -> int | None:
-        """Decimal places allowed (an error beyond): counts are whole numbers; FTE has no
-        limit in the guidance (KPD 4-8), so none here (see ``query_decimals``)."""
+        """Decimal places allowed (an error beyond): counts are whole numbers; a spec's ``decimals``
+        only with a basis for it (otherwise it is ``query_decimals``)."""
+        if self.decimals is not None and not is_error(self.limit_basis("decimals")):
+            return None
         if self.decimals is not None:
             return self.decimals
         return {"count": 0}.get(self.type)
 
     @property
     def query_decimals(self) -> int | None:
-        """Decimal places beyond which a figure is a ``many-decimals`` query: FTE and days
-        lost to 4 places unless the spec sets ``precision`` (or a hard ``decimals``)."""
+        """Decimal places beyond which a figure is a ``many-decimals`` query: a spec's ``decimals``
+        without a basis, or ``precision``; FTE and days lost to 4 places otherwise."""
         if self.precision is not None:
             return self.precision
+        if self.decimals is not None and self.max_decimals is None:
+            return self.decimals
         if self.max_decimals is not None:
             return None
         return {"fte": 4, "days": 4}.get(self.type)
@@ -205,6 +221,8 @@ class SheetSpec(_Model):
     row_label: str = "Row"  # list: header of column A
     repeat: int = 1  # the block of fields repeats n times with {n} substituted
     optional: bool = False  # a whole sheet that may be left empty (e.g. quarterly)
+    # The basis of its fields' ``required`` (a field's own basis wins) and, on a list, of its ``rows``.
+    basis: LimitBases = LimitBases()
     fields: list[FieldSpec] = PydField(min_length=1)
 
     @field_validator("name")
