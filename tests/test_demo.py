@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from kpd_returns.cli.main import app
 
 
-def test_demo_writes_every_output_and_accounts_for_every_input(tmp_path):
-    out = tmp_path / "demo-output"
-    result = CliRunner().invoke(app, ["demo", "--out", str(out), "--workers", "1"])
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    """One run of the demo, shared by the tests below (it is among the slowest steps of the suite),
+    recording its ledger in a working-folder record of its own."""
+    tmp = tmp_path_factory.mktemp("demo")
+    project_file = tmp / ".kpd-returns.toml"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KPD_RETURNS_PROJECT_FILE", str(project_file))
+        result = CliRunner().invoke(app, ["demo", "--out", str(tmp / "demo-output"), "--workers", "1"])
+    return tmp / "demo-output", result, project_file
+
+
+def test_demo_writes_every_output_and_accounts_for_every_input(demo_run):
+    out, result, _project_file = demo_run
     assert result.exit_code == 0, result.output
     for line in ("Blank templates", "Sample returns", "Validation of the mistakes", "Consolidation", "Performance packs"):
         assert line in result.output
@@ -60,13 +72,13 @@ def test_the_validation_tally_counts_files_and_findings_apart():
     assert validation_tally([report(("a", "error"))]) == "1 file checked: 1 with errors (1 error in all)"
 
 
-def test_after_the_demo_status_reads_its_ledger_and_register(tmp_path, monkeypatch):
+def test_after_the_demo_status_reads_its_ledger_and_register(demo_run, monkeypatch):
     """A user who runs the demo and then a bare `kpd-returns status` sees the demo's ledger, with the
     demo's register (issue 14 item 6: one ledger for every command)."""
-    monkeypatch.setenv("KPD_RETURNS_PROJECT_FILE", str(tmp_path / ".kpd-returns.toml"))
-    runner = CliRunner()
-    assert runner.invoke(app, ["demo", "--out", str(tmp_path / "demo-output"), "--workers", "1"]).exit_code == 0
-    status = runner.invoke(app, ["status", "--as-of", "2026-11-20", "--format", "json"])
+    _out, result, project_file = demo_run
+    assert result.exit_code == 0, result.output
+    monkeypatch.setenv("KPD_RETURNS_PROJECT_FILE", str(project_file))
+    status = CliRunner().invoke(app, ["status", "--as-of", "2026-11-20", "--format", "json"])
     assert status.exit_code == 0, status.output
     assert "demo-output/consolidated/ledger.sqlite" in status.output
     assert "providers.csv stored in the ledger" in status.output

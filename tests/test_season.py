@@ -386,7 +386,7 @@ def test_excel_rows_are_tall_enough_for_their_wrapped_text(packs, tmp_path):
 def test_national_pack_counts_every_contract_owing(packs):
     from kpd_returns.packs.pack_html import render
 
-    assert ("<dd>8 providers, 7 AtW MHSS contract(s) and the Work Programme KPD, AtW MHSS Customer Insight and "
+    assert ("<dd>8 providers, 7 AtW MHSS contracts and the Work Programme KPD, AtW MHSS Customer Insight and "
             "JOBS II returns</dd>") in render(packs["national"])
 
 

@@ -74,4 +74,4 @@ def test_every_run_names_the_files_still_open(tmp_path):
         outputs.append(result.output)
         assert "1 input is still open" in result.output
         (line,) = [ln for ln in result.output.splitlines() if ln.startswith("STILL OPEN")]
-        assert line.startswith("STILL OPEN mmir-rejected.xlsx: MMIR Test Provider 01 Ltd AtW-T-01 2026-10: 1 error")
+        assert line.startswith("STILL OPEN mmir-rejected.xlsx: MMIR for October 2026, Test Provider 01 Ltd, AtW-T-01: 1 error")

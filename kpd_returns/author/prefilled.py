@@ -15,7 +15,7 @@ from pathlib import Path
 from xlsxwriter.exceptions import FileCreateError
 
 from ..spec.constants import EXIT_ERRORS, EXIT_UNREADABLE, EXIT_VALID
-from ..spec.personal_data import GUIDANCE, mask_all, scan
+from ..spec.personal_data import mask_all, scan
 from ..intake.registry import Registry, RegistryEntry, RegistryError, load_registry, period_bounds
 from ..intake.submissions import owed_span
 from ..spec.return_spec import ReturnSpec, SpecError, get_spec
@@ -85,7 +85,7 @@ def personal_data_in_row(spec: ReturnSpec, entry: RegistryEntry, source: str) ->
         if found:
             where = (f"providers entry {entry.line}" if source.lower().endswith(".toml")
                      else f"line {entry.line}")
-            cite = GUIDANCE.get(spec.guidance_short) or spec.guidance_ref(field.guidance)  # as the check cites
+            cite = spec.personal_data_basis.cite()  # as the personal-data check cites it (spec.basis)
             return (f"{source}: {where}: the {label} '{mask_all(value, field.personal_data_skip)}' looks like it "
                     f"contains {found[0][0]}, which a return must not hold ({cite}), so no template was written "
                     f"for this row: correct the register and run the command again.")

@@ -18,6 +18,8 @@ import math
 import re
 from typing import Any
 
+from ..spec.constants import FIGURE_CEILING
+
 TOLERANCE = 1e-9
 NUMBER_CHECKS = ("below-minimum", "above-maximum", "not-whole-number", "too-many-decimals")
 TEXT_CHECKS = ("text-too-long", "pattern-mismatch")
@@ -42,6 +44,8 @@ def _number_ok(code: str, value: float, lower: Any, upper: Any, decimals: Any) -
         return _missing(lower) or value >= float(lower)
     if code == "above-maximum":
         return _missing(upper) or value <= float(upper)
+    if abs(value) > FIGURE_CEILING:  # beyond the ceiling above-maximum (or below-minimum) says so: as checks.fields
+        return True
     if code == "not-whole-number":
         return _missing(decimals) or float(decimals) != 0 or fits_decimals(value, 0.0)
     # too-many-decimals
@@ -51,7 +55,12 @@ def _number_ok(code: str, value: float, lower: Any, upper: Any, decimals: Any) -
 def _text_ok(code: str, value: Any, max_length: Any, pattern: Any) -> bool:
     if code == "text-too-long":
         return len(str(value)) <= float(max_length)
-    return _missing(pattern) or (value is not None and re.fullmatch(pattern, str(value)) is not None)
+    if _missing(pattern):
+        return True
+    if value is None:
+        return False
+    # Over max_length it is text-too-long, and never tried against the pattern (spec.patterns): as checks.fields
+    return len(str(value)) > float(max_length) or re.fullmatch(pattern, str(value)) is not None
 
 
 def failures(which: str, columns: dict[str, list]) -> list[tuple[str, int]]:

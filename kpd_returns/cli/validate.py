@@ -221,7 +221,7 @@ def write_fixed(report: FileReport, target: Path, notes: dict[str, list[str]]) -
     if result.masked:  # the copy differs from the return in more than its totals: say where
         n = len(result.masked)
         note += (f" It also masks the personal data in {n} text cell{'s' if n != 1 else ''} "
-                 f"({', '.join(result.masked)}), as every copy kpd-returns writes does: remove it from your return "
+                 f"({mask_all(', '.join(result.masked))}), as every copy kpd-returns writes does: remove it from your return "
                  f"too, and check {'that cell' if n == 1 else 'those cells'} before you send the copy.")
     notes.setdefault(report.path, []).append(note)
     return True

@@ -93,9 +93,6 @@ KINDS: list[_Kind] = [
     _Kind("postcode", "a postcode", _finder(POSTCODE), lambda t, _d: _mask(t, 2, 0)),
 ]
 
-# The paragraph to cite, by the spec's guidance source; others cite the field's own.
-
-
 # Every kind of personal data holds a digit (NI number, phone, postcode, date of birth) or an @
 # (e-mail): plain ASCII text with neither is skipped before the costly normalisation. Text with
 # any other character always takes the full path (NFKC can turn many characters into a digit).
