@@ -16,8 +16,8 @@ from libreoffice_helper import make_profile, require_soffice
 from kpd_returns.spec.return_spec import META_SHEET
 from kpd_returns.author.template import write_template
 
-# Measured with LibreOffice 7.4 on 2026-12-07: KPD 11 pages, MMIR 42 (the README says so; on 2026-12-01, before
-# the Checks and Explanations sheets grew, 10 and 41). The bound leaves a little room for another LibreOffice
+# Measured with LibreOffice 7.4 on 2026-12-07: KPD 11 pages, MMIR 43 (the README says so; on 2026-12-01, before
+# the Checks and Explanations sheets grew, 10 and 41; 42 before the Checks sheet gave each error its basis). The bound leaves a little room for another LibreOffice
 # version's fonts.
 PAGE_BOUND = {"kpd": 11, "mmir": 45}
 

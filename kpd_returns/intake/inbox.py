@@ -55,6 +55,7 @@ from .inbox_email import _from_eml, _from_msg
 from .inbox_item import _OLE_MAGIC, InboxItem, _file_digest, _mtime, _problem_item
 from ..read.terminal import safe_name
 from ..read.workbook import os_reason as _os_reason
+from ..spec.small_files import not_ordinary
 
 
 JUNK_NAMES = frozenset({".ds_store", "thumbs.db", "ehthumbs.db", "desktop.ini", "icon\r"})
@@ -157,6 +158,8 @@ def input_kind(path: Path) -> str | None:
         return "workbook"
     if suffix in (".eml", ".msg"):
         return suffix[1:]
+    if not_ordinary(path) is not None:  # a pipe or device: an input reported unreadable, never opened
+        return "workbook"
     try:
         with open(path, "rb") as fh:
             head = fh.read(512)
@@ -225,6 +228,9 @@ def _unreadable_reason(path: Path) -> str | None:
             except OSError as exc:
                 return f"it is a folder that cannot be opened ({_os_reason(exc, path)})"
             return None
+        special = not_ordinary(path)  # opening a pipe waits for a writer: say what it is instead
+        if special is not None:
+            return special
         with open(path, "rb"):
             return None
     except (OSError, RuntimeError) as exc:

@@ -14,6 +14,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..spec.small_files import not_ordinary
 from .inbox import JUNK_DIRS, is_junk
 
 RETURN_SUFFIXES = (".xlsx", ".xlsm", ".xls")
@@ -22,6 +23,8 @@ _WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")  # zip (.
 
 def looks_like_workbook(path: Path) -> bool:
     if path.suffix.lower() in RETURN_SUFFIXES:
+        return True
+    if not_ordinary(path) is not None:  # checked, so the validator says what it is; never opened here
         return True
     try:
         with path.open("rb") as fh:

@@ -29,6 +29,7 @@ from pathlib import Path, PurePosixPath
 from .sheet_xml import (_CELL_REF, CellData, UnreadableFile, _col_number, _parse_rels, _parse_sheet,
                         _parse_shared_strings, _parse_workbook_xml)
 from .terminal import safe_name
+from ..spec.small_files import not_ordinary
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_PART_BYTES = 16 * 1024 * 1024  # decompressed, any one part
@@ -182,10 +183,14 @@ def _load_bytes(source: str | Path | bytes) -> bytes:
             raise UnreadableFile("file-unreadable", os_reason(exc, path)) from None
         if path.is_dir():
             raise UnreadableFile("file-not-workbook", "it is a folder")
+        special = not_ordinary(path)  # a pipe would wait for a writer, /dev/zero would fill memory
+        if special is not None:
+            raise UnreadableFile("file-unreadable", special)
         if size > MAX_FILE_BYTES:
             raise UnreadableFile("file-too-large", f"{size // (1024 * 1024)} MB")
         try:
-            data = path.read_bytes()
+            with open(path, "rb") as fh:  # bounded: the file may have grown since its size was read
+                data = fh.read(MAX_FILE_BYTES + 1)
         except OSError as exc:
             raise UnreadableFile("file-unreadable", os_reason(exc, path)) from None
     if len(data) > MAX_FILE_BYTES:

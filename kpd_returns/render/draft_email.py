@@ -95,8 +95,10 @@ def _finding_lines(f: Finding) -> list[str]:
     """'  * Cell D12 (FTE total), guidance KPD 9, query code x:' then the message; a finding about a
     whole sheet or file is its message, then its guidance."""
     bits = []
-    if f.guidance:  # a paragraph ("KPD 9", "AtW 7.25") is cited as guidance; "plausibility check" is itself
-        bits.append(f"guidance {f.guidance}" if any(ch.isdigit() for ch in f.guidance) else f.guidance)
+    if f.guidance:  # a paragraph ("KPD 9", "AtW 7.25") is cited as guidance; a basis in words
+        # ("arithmetic: ...", spec.basis) and "plausibility check" are said as they are
+        paragraph = any(ch.isdigit() for ch in f.guidance) and ":" not in f.guidance
+        bits.append(f"guidance {f.guidance}" if paragraph else f.guidance)
     if f.status == "open":
         bits.append(f"query code {f.code}")
     if not f.cell:

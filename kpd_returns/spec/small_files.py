@@ -154,6 +154,19 @@ def _umask() -> int:
     return mask
 
 
+def not_ordinary(path: str | Path) -> str | None:
+    """Why ``path`` (followed through links) is no file to read: "it is not an ordinary file (it is a
+    pipe)" for a pipe, a device or a socket, which an open would wait on or read without end; None for
+    an ordinary file, a folder, or a path that cannot be looked at (the caller's own reading says why)."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    return f"it is not an ordinary file (it is {_kind(mode)})"
+
+
 def _kind(mode: int) -> str:
     if stat.S_ISDIR(mode):
         return "a folder"
