@@ -326,7 +326,9 @@ def variant_edits(p: FilePlan, base: Base) -> tuple[dict[tuple[str, str], Any], 
         elif m == "month-after-period":
             edits[("staff_senior", months[len(in_period)])] = 4.5
         elif m == "required-missing":
-            edits[("contact", "")] = None
+            # The contract: still an error (it says whose return it is, spec.basis HEADER); an empty Contact
+            # is a query since issue 20, which would make this mistake file valid with a warning.
+            edits[(spec.header.contract, "")] = None
     else:
         year = 2026 - p.year_back
         edits[("reporting_month", "")] = dt.date(year, p.month, 1)
@@ -354,7 +356,7 @@ def variant_edits(p: FilePlan, base: Base) -> tuple[dict[tuple[str, str], Any], 
         elif m == "breakdown-mismatch":
             edits[("heard_other", "in_month")] = int(v[("heard_other", "in_month")]) + 3
         elif m == "required-missing":
-            edits[("contact", "")] = None
+            edits[(spec.header.contract, "")] = None  # an error; an empty Contact is a query (issue 20)
         elif m == "personal-data":
             edits[("rework_reason", "row1")] = "Support Plan for QQ123456C did not record the agreed adjustments."
     return edits, typed_over
