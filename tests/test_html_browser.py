@@ -8,14 +8,13 @@ docs/pack-screenshot.png for the README when that file is not there yet).
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
+from chromium_helper import launched_browser
 from test_pack_fixtures import AS_OF, PERIOD, ledger_from_rows
 
-CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -25,20 +24,7 @@ pytestmark = pytest.mark.system
 
 @pytest.fixture(scope="module")
 def browser():
-    missing = None if CHROMIUM.exists() else "Chromium is not installed at /usr/bin/chromium (apt-get install chromium)"
-    try:
-        from playwright import sync_api
-    except ImportError:
-        missing = missing or "the Python package 'playwright' is not installed (pip install -e '.[test]')"
-    if missing:
-        if os.environ.get("KPD_RETURNS_REQUIRE_SYSTEM") == "1":
-            pytest.fail(missing)
-        pytest.skip(missing)
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"])
-        yield b
-        b.close()
+    yield from launched_browser()
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ cache the first time) and served from 127.0.0.1 in a thread.
 from __future__ import annotations
 
 import json
-import os
 import random
 import subprocess
 import sys
@@ -20,8 +19,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from chromium_helper import launched_browser, missing_system
 
-CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 AS_OF = "2026-11-20"
@@ -35,10 +34,7 @@ JSON_DOWNLOADS = ("kpd-northbridge-employment-ltd-cpa-07-2026-27-q2.xlsx", "mist
 pytestmark = pytest.mark.system
 
 
-def _missing(reason: str):
-    if os.environ.get("KPD_RETURNS_REQUIRE_SYSTEM") == "1":
-        pytest.fail(reason)
-    pytest.skip(reason)
+_missing = missing_system
 
 
 @pytest.fixture(scope="module")
@@ -62,18 +58,7 @@ def served(site):
 
 @pytest.fixture(scope="module")
 def browser():
-    missing = None if CHROMIUM.exists() else "Chromium is not installed at /usr/bin/chromium (apt-get install chromium)"
-    try:
-        from playwright import sync_api
-    except ImportError:
-        missing = missing or "the Python package 'playwright' is not installed (pip install -e '.[test]')"
-    if missing:
-        _missing(missing)
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"])
-        yield b
-        b.close()
+    yield from launched_browser()
 
 
 class Page:

@@ -242,7 +242,6 @@ def test_an_emails_pdf_attachment_is_listed_as_not_a_return(tmp_path):
 def test_readme_screenshot_is_the_demos_national_pack(demo, tmp_path):
     """docs/pack-screenshot.png showed another set of returns than the demo writes. It is the demo's national
     HTML pack in headless Chromium at a fixed viewport; regenerate it with tests/tools/pack_screenshot.py."""
-    import os
     import sys
     from pathlib import Path
 
@@ -250,15 +249,9 @@ def test_readme_screenshot_is_the_demos_national_pack(demo, tmp_path):
     sys.path.insert(0, str(root / "tests" / "tools"))
     import pack_screenshot
 
-    missing = None if Path(pack_screenshot.CHROMIUM).exists() else "Chromium is not installed at /usr/bin/chromium"
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        missing = missing or "the Python package 'playwright' is not installed"
-    if missing:
-        if os.environ.get("KPD_RETURNS_REQUIRE_SYSTEM") == "1":
-            pytest.fail(missing)
-        pytest.skip(missing)
+    from chromium_helper import require_chromium
+
+    require_chromium()
     out, _ = demo
     (national,) = sorted((out / "packs").glob("pack-*-national.html"))
     shot = pack_screenshot.screenshot(national, tmp_path / "shot.png")
