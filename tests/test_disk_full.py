@@ -18,6 +18,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from cli_run import ledger_of_one_return, project_file, run_cli
 
 from kpd_returns.intake.output_lock import output_lock
 
@@ -28,10 +29,7 @@ pytestmark = pytest.mark.skipif(not os.path.exists("/dev/full"), reason="/dev/fu
 
 
 def kpd(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, NO_COLOR="1", PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-               KPD_RETURNS_PROJECT_FILE=str(cwd / ".kpd-returns.toml"), **env)
-    return subprocess.run([sys.executable, "-m", "kpd_returns.cli.main", *args], capture_output=True, text=True,
-                          cwd=cwd, env=env, timeout=600)
+    return run_cli(*args, cwd=cwd, **project_file(cwd), **env)
 
 
 def _one_sentence(proc: subprocess.CompletedProcess, said: str) -> None:
@@ -56,12 +54,7 @@ def test_template_providers_onto_a_full_disk(tmp_path):
 
 @pytest.fixture(scope="module")
 def ledger(tmp_path_factory) -> Path:
-    work = tmp_path_factory.mktemp("full")
-    (work / "inbox").mkdir()
-    shutil.copy(MMIR_SAMPLE, work / "inbox")
-    proc = kpd(work, "consolidate", "inbox", "--out", "run", "--no-packs", "--as-of", "2026-10-20")
-    assert proc.returncode == 0, proc.stderr
-    return work / "run" / "ledger.sqlite"
+    return ledger_of_one_return(tmp_path_factory.mktemp("full"))
 
 
 @pytest.mark.parametrize("name", ["pack-2026-09-national.xlsx", "pack-2026-09-national.html",

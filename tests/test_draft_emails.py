@@ -16,16 +16,14 @@ import email
 import email.policy
 import io
 import json
-import os
 import shutil
-import subprocess
-import sys
 from email.message import EmailMessage
 from pathlib import Path
 
 import jsonschema
 import openpyxl
 import pytest
+from cli_run import run_cli
 from leakcheck import assert_no_leak
 from test_checks_explanations import ODD, WHY, explain
 from test_checks_helpers import build, check, kpd_cells, only
@@ -49,12 +47,6 @@ REJECTED = ["mistake-insight-count-mismatch", "mistake-insight-personal-data", "
             "mistake-jobs2-typed-over-exits", "mistake-missing-header", "mistake-negative-count",
             "mistake-personal-data", "mistake-text-in-number", "mistake-typed-over-total", "mistake-wrong-version"]
 QUERY_CELLS = dict(cpa__="CPA 55", provider__="Query Provider Ltd", **ODD)
-
-
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, NO_COLOR="1", PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    return subprocess.run([sys.executable, "-m", "kpd_returns.cli.main", *args], capture_output=True, text=True,
-                          timeout=600, env=env, cwd=str(cwd))
 
 
 def _mail(attachment: Path) -> bytes:

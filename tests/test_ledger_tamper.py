@@ -5,15 +5,14 @@ ledger and exit 2, from every command that opens it, never a traceback.
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from cli_run import ledger_of_one_return, project_file, run_cli
 
 from kpd_returns.intake.ledger import Ledger, LedgerError
 
@@ -22,20 +21,12 @@ MMIR_SAMPLE = REPO / "samples" / "returns" / "mmir-northbridge-employment-ltd-20
 
 
 def kpd(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, NO_COLOR="1", PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-               KPD_RETURNS_PROJECT_FILE=str(cwd / ".kpd-returns.toml"))
-    return subprocess.run([sys.executable, "-m", "kpd_returns.cli.main", *args], capture_output=True, text=True,
-                          cwd=cwd, env=env, timeout=300)
+    return run_cli(*args, cwd=cwd, timeout=300, **project_file(cwd))
 
 
 @pytest.fixture(scope="module")
 def clean_ledger(tmp_path_factory) -> Path:
-    work = tmp_path_factory.mktemp("ledger")
-    (work / "inbox").mkdir()
-    shutil.copy(MMIR_SAMPLE, work / "inbox")
-    proc = kpd(work, "consolidate", "inbox", "--out", "run", "--no-packs", "--as-of", "2026-10-20")
-    assert proc.returncode == 0, proc.stderr
-    return work / "run" / "ledger.sqlite"
+    return ledger_of_one_return(tmp_path_factory.mktemp("ledger"))
 
 
 def _corrupt_page(path: Path) -> None:

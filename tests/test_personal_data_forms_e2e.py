@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
 import openpyxl
 import pytest
+from cli_run import run_cli
 from leakcheck import assert_no_leak
 from test_consolidate_gen import InboxBuilder, Provider
 
@@ -32,12 +30,6 @@ FORMS = [c for c in SHAPES["positive"] if c["text"] in (
     "Mobile 07700.900.123", "447700900124", "Lives at SW1A-1AA")]
 # Item 6: what went out when the sentence was cut before the scan.
 FRAGMENTS = ["QQ-12-34-56", "john.smith@exam"]
-
-
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, NO_COLOR="1", PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    return subprocess.run([sys.executable, "-m", "kpd_returns.cli.main", *args], capture_output=True, text=True,
-                          timeout=600, env=env, cwd=str(cwd))
 
 
 def _explained(data: bytes, rows: list[tuple[str, str, str]]) -> bytes:

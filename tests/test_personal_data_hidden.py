@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import openpyxl
 import pytest
+from cli_run import run_cli
 from leakcheck import assert_no_leak
 from openpyxl.comments import Comment
 from openpyxl.packaging.custom import StringProperty
@@ -56,12 +54,6 @@ PLACES = {
 }
 NEEDLES = list(PLACES.values())
 SHEET = f"Notes {PLACES['sheet name']}"
-
-
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, NO_COLOR="1", PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    return subprocess.run([sys.executable, "-m", "kpd_returns.cli.main", *args], capture_output=True, text=True,
-                          timeout=600, env=env, cwd=str(cwd))
 
 
 def _with_openpyxl(data: bytes, comment_sheet: str) -> bytes:

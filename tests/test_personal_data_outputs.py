@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
 import openpyxl
 import pytest
+from cli_run import run_cli
 from leakcheck import assert_no_leak, find_leaks
 from test_checks_helpers import cell_of
 from test_consolidate_gen import InboxBuilder, Provider
@@ -30,12 +28,6 @@ REPO = Path(__file__).resolve().parents[1]
 E2E = tomllib.loads((Path(__file__).parent / "data" / "hostile_table.toml").read_text(encoding="utf-8"))[
     "personal_data"]["end_to_end"]
 NEEDLES, SENDER = E2E["needles"], E2E["sender"]
-
-
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, NO_COLOR="1", PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    return subprocess.run([sys.executable, "-m", "kpd_returns.cli.main", *args], capture_output=True, text=True,
-                          timeout=600, env=env, cwd=str(cwd))
 
 
 def bad_return(b: InboxBuilder, p: Provider) -> bytes:

@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_run import project_file, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 CLEAN = ROOT / "samples" / "returns" / "kpd-northbridge-employment-ltd-cpa-07-2026-27-q2.xlsx"
@@ -30,10 +30,7 @@ def inbox(tmp_path):
 
 
 def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, NO_COLOR="1", KPD_RETURNS_PROJECT_FILE=str(cwd / ".kpd-returns.toml"),
-               PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    return subprocess.run([sys.executable, "-m", "kpd_returns.cli.main", *args], capture_output=True, text=True,
-                          cwd=cwd, env=env, timeout=120)  # a hang fails here, not after hours
+    return run_cli(*args, cwd=cwd, timeout=120, **project_file(cwd))  # a hang fails here, not after hours
 
 
 def test_consolidate_reports_pipes_and_devices_and_keeps_the_good_return(inbox, tmp_path):
