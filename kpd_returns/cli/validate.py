@@ -17,7 +17,6 @@ stderr, and an unexpected failure is one plain sentence naming the file.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
 import sys
 from collections.abc import Sequence
@@ -26,7 +25,7 @@ from typing import Any, TextIO
 
 from ..spec.personal_data import cut, mask_all
 from ..spec.constants import DEFAULT_REGION, EXIT_UNREADABLE, EXIT_VALID, plausible_year, years_text
-from ..spec.model import FileReport
+from ..spec.model import FileReport, crashed_report
 from ..read.terminal import safe_text
 from ..intake.return_files import expand
 from ..render.annotate import CopyError, annotate, annotated_name
@@ -34,7 +33,7 @@ from ..render.json_report import write_json
 from ..render.progress import Progress
 from ..render.text import render_text
 from ..spec.deadlines import DeadlineError, load_deadlines
-from ..spec.findings import Finding, with_file
+from ..spec.findings import with_file
 from ..spec.return_spec import SpecError, load_all
 from ..spec.workdays import REGIONS
 
@@ -97,27 +96,6 @@ def parse_format(text: str | None) -> str:
 
 
 # -- validation, one bad file never stops the others ------------------------
-
-def _sha256(path: Path) -> str | None:
-    try:
-        h = hashlib.sha256()
-        with path.open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-        return h.hexdigest()
-    except OSError:
-        return None
-
-
-def crashed_report(path: str, exc: BaseException) -> FileReport:
-    """A report for a file whose check failed unexpectedly: unreadable, with one plain sentence."""
-    name = Path(path).name
-    detail = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
-    message = (f"The file {name} could not be checked because kpd-returns met an unexpected problem "
-               f"({cut(detail, 200)}). Send the file to the kpd-returns maintainers.")
-    finding = Finding(code="file-corrupt", severity="error", message=mask_all(" ".join(message.split())))
-    return FileReport(path=path, name=name, sha256=_sha256(Path(path)), findings=[finding])
-
 
 def validate_all(paths: Sequence[str], *, workers: int, submitted, as_of, region: str, calendar) -> list[FileReport]:
     """Validate every file. If the batch call fails, fall back to one call per file so a

@@ -40,7 +40,7 @@ def run(out: Path, *, serve: bool = False, port: int = 8000, echo: TextIO | None
         return EXIT_VALID
     try:
         httpd = server(out, port)
-    except OSError as exc:
+    except (OSError, OverflowError) as exc:  # OverflowError: a port outside 0-65535
         print(f"Cannot serve the page on 127.0.0.1:{port} ({exc.strerror or exc}): choose another --port.", file=err)
         return EXIT_UNREADABLE
     print(f"Serving {out} at http://127.0.0.1:{httpd.server_address[1]}/ (press Ctrl+C to stop).", file=echo, flush=True)

@@ -23,7 +23,6 @@ right) is removed, so the folder holds exactly the drafts ``summary.json`` lists
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,10 +33,9 @@ from ..spec.personal_data import mask_all
 from .ledger import Ledger, ReturnRow
 from .outcomes import InputOutcome, RunSummary
 from .registry import Registry
-from .rejected import reply_copy, report_from_ledger
+from .rejected import reply_copy, report_from_ledger, safe_stem
 
 DRAFTS_DIR = "drafts"
-_UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
 _SENT_SOURCES = ("email", "workbook", "option")  # a time the provider sent the return (not a file's mtime)
 
 
@@ -128,10 +126,7 @@ def write_drafts(out: Path, summary: RunSummary, ledger: Ledger, *, register: Re
         if wanted is None:
             continue
         row, report = wanted
-        stem = _UNSAFE.sub("_", Path(o.name).stem).strip(" .") or "return"
-        if used.get(stem, row.sha256) != row.sha256:
-            stem = f"{stem}-{row.sha256[:8]}"
-        used[stem] = row.sha256
+        stem = safe_stem(o.name, row.sha256, used, "return")
         to, to_source = _recipient(o, row, register)
         attachment, too_large = _attachment(out, o, row, stem)
         try:

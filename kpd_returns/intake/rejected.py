@@ -26,6 +26,16 @@ from ..render.json_report import dumps
 _UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
 
 
+def safe_stem(name: str, sha: str, used: dict[str, str], default: str) -> str:
+    """A file name's stem safe to write beside others (``used``: stem -> SHA-256, updated): another
+    file's stem taken already gets the first eight characters of this one's SHA-256."""
+    stem = _UNSAFE.sub("_", Path(name).stem).strip(" .") or default
+    if used.get(stem, sha) != sha:
+        stem = f"{stem}-{sha[:8]}"
+    used[stem] = sha
+    return stem
+
+
 class _RejectedWriter:
     """Writes rejected/<name>.findings.json (and .annotated.xlsx) from the ledger's record of a file."""
 
@@ -36,11 +46,7 @@ class _RejectedWriter:
         self.replies: set[str] = set()  # sha256 of the returns whose copy for a draft e-mail is made
 
     def _stem(self, name: str, sha: str) -> str:
-        stem = _UNSAFE.sub("_", Path(name).stem).strip(" .") or "file"
-        if self.used.get(stem, sha) != sha:
-            stem = f"{stem}-{sha[:8]}"
-        self.used[stem] = sha
-        return stem
+        return safe_stem(name, sha, self.used, "file")
 
     def write(self, ledger: Ledger, file_id: int, item: InboxItem, outcome: InputOutcome) -> None:
         row = ledger.file(file_id)
@@ -66,6 +72,8 @@ class _RejectedWriter:
         provider, in the scratch folder (``reply_copy``); made while the file's bytes are at hand."""
         row = ledger.file(file_id)
         if row is None or row.verdict not in ("valid", "valid-with-warnings") or row.sha256 in self.replies:
+            return
+        if not row.current:  # a superseded return gets no draft (drafts._wanted): no copy for one either
             return
         if not item.name.lower().endswith((".xlsx", ".xlsm")):
             return

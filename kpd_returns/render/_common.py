@@ -7,6 +7,7 @@ import datetime as dt
 from ..spec.findings import Finding
 from ..spec.return_spec import get_spec
 from ..spec.model import FileReport
+from ..spec.words import plural  # noqa: F401  (the renderers' one plural, spec.words)
 
 VERDICT_WORDS = {
     "valid": "valid",
@@ -34,10 +35,6 @@ def spec_of(report: FileReport):
         return get_spec(report.return_id)
     except Exception:  # noqa: BLE001 - a renderer must never fail on a lookup
         return None
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def deadline_text(due: dt.datetime) -> str:

@@ -31,6 +31,7 @@ from ..spec.findings import Finding
 from ..spec.model import FileReport
 from ..spec.periods import month_title
 from ..spec.personal_data import mask_all
+from ..spec.return_spec import display_name
 from ._common import grouped, plural, spec_of
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -66,8 +67,7 @@ def _period_words(report: FileReport) -> str | None:
 
 def return_words(report: FileReport) -> str:
     """'October 2026 MMIR return for contract AtW-MHSS-C014', or as much of it as is known."""
-    spec = spec_of(report)
-    kind = spec.short_title if spec is not None else (report.return_id or "").upper()
+    kind = display_name(report.return_id)
     if kind and not kind.lower().endswith("return"):
         kind += " return"
     words = " ".join(x for x in (_period_words(report), kind or "return") if x)

@@ -13,7 +13,6 @@ The cache is ``$KPD_RETURNS_WEB_CACHE``, else ``$XDG_CACHE_HOME/kpd-returns/web`
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -24,6 +23,8 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..spec.small_files import file_sha256
 
 LOCK_FILE = Path(__file__).with_name("web_lock.toml")
 CACHE_ENV = "KPD_RETURNS_WEB_CACHE"
@@ -75,14 +76,6 @@ def cache_dir() -> Path:
     return Path(base) / "kpd-returns" / "web"
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def fetch_all(lock: Lock | None = None, cache: Path | None = None) -> dict[str, Path]:
     """file name -> its checked copy in the cache, for Pyodide and every wheel of the lock."""
     lock = lock or load_lock()
@@ -102,9 +95,13 @@ def _cached(p: Pinned, cache: Path) -> bool:
     path = cache / p.file
     if not path.is_file():
         return False
-    if sha256_of(path) == p.sha256:
-        return True
-    path.unlink()  # a damaged or foreign copy: fetch it again
+    try:
+        if file_sha256(path) == p.sha256:
+            return True
+        path.unlink()  # a damaged or foreign copy: fetch it again
+    except OSError as exc:
+        raise WebBuildError(f"Cannot build the page: the cached copy {path} cannot be read or replaced "
+                            f"({exc.strerror or exc}).") from None
     return False
 
 
@@ -122,7 +119,7 @@ def _fetch(missing: list[Pinned], tmp: Path, cache: Path) -> None:
         got = tmp / p.file
         if not got.is_file():
             raise WebBuildError(f"Cannot build the page: {p.source} did not give the pinned file {p.file}.")
-        digest = sha256_of(got)
+        digest = file_sha256(got)
         if digest != p.sha256:
             raise WebBuildError(f"Cannot build the page: {p.file} from {p.source} has SHA-256 {digest}, not the "
                                 f"{p.sha256} pinned in {LOCK_FILE.name}, so it was refused.")

@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from ..checks.validate import usable_specs, validate_file
+from ..spec.model import crashed_report
 from ..spec.constants import DEFAULT_REGION
+from ..spec.personal_data import mask_all
 from ..spec.workdays import REGIONS
 from .annotate import CopyError, annotate
 from .annotate_marks import annotated_name
@@ -43,7 +45,10 @@ def check(folder: str, name: str, region: str = DEFAULT_REGION, as_of: str | Non
     here = os.getcwd()
     os.chdir(folder)
     try:
-        report = validate_file(name, name=name, as_of=when, region=region)
+        try:
+            report = validate_file(name, name=name, as_of=when, region=region)
+        except Exception as exc:  # noqa: BLE001 - the command line's one sentence, never a traceback
+            report = crashed_report(name, exc)
         text = io.StringIO()
         render_text([report], text, color=False)
         out: dict[str, Any] = {"report": report_dict([report]), "json": dumps([report]), "text": text.getvalue(),
@@ -58,6 +63,8 @@ def check(folder: str, name: str, region: str = DEFAULT_REGION, as_of: str | Non
                 out["annotated"], out["annotated_name"] = str(target), target.name
             except CopyError as exc:
                 out["note"] = str(exc)
+            except Exception as exc:  # noqa: BLE001 - the report stands without its copy, as in consolidate
+                out["note"] = mask_all(f"No annotated copy could be made ({type(exc).__name__}).")
         return json.dumps(out, ensure_ascii=False)
     finally:
         os.chdir(here)

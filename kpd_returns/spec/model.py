@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .constants import DEFAULT_REGION, EXIT_ERRORS, EXIT_UNREADABLE, EXIT_VALID
 from .findings import Finding, UNREADABLE_CODES
+from .personal_data import cut, mask_all
+from .small_files import file_sha256
 
 Verdict = Literal["valid", "valid-with-warnings", "invalid", "unreadable"]
 
@@ -134,3 +137,18 @@ class RegisterRow:
     current_name: str | None = None
     sender: str | None = None
     received_date_only: bool = False  # only the date of receipt is known (the workbook's Date submitted)
+
+
+def crashed_report(path: str, exc: BaseException) -> FileReport:
+    """A report for a file whose check failed unexpectedly: unreadable, with one plain sentence (the
+    command line and the browser page both give it, never a traceback)."""
+    name = Path(path).name
+    detail = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
+    message = (f"The file {name} could not be checked because kpd-returns met an unexpected problem "
+               f"({cut(detail, 200)}). Send the file to the kpd-returns maintainers.")
+    finding = Finding(code="file-corrupt", severity="error", message=mask_all(" ".join(message.split())))
+    try:
+        sha = file_sha256(path)
+    except OSError:
+        sha = None
+    return FileReport(path=path, name=name, sha256=sha, findings=[finding])

@@ -20,6 +20,7 @@ caller puts after the name (``"kpd.toml: " + str(exc)``).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 import tempfile
@@ -152,6 +153,12 @@ def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+def file_sha256(path: str | Path) -> str:
+    """The SHA-256 of a file, read a block at a time (OSError as it comes)."""
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def not_ordinary(path: str | Path) -> str | None:
