@@ -192,3 +192,31 @@ def test_the_template_warns_but_does_not_stop_a_figure_beyond_a_query_limit():
     assert "error_type" not in _validation(kpd.field("days_lost"))
     queried = _with_field_basis(kpd, "days_lost", "min", NONE)
     assert _validation(queried.field("days_lost"))["error_type"] == "warning"
+
+
+# -- found in the read-through of issue 20's change ---------------------------------------------------
+def _field(**kw):
+    from kpd_returns.spec.sheet_model import FieldSpec
+
+    return FieldSpec(id="x", label="X", definition="a figure", guidance="KPD 9", **kw)
+
+
+def test_a_count_cannot_make_its_whole_number_check_a_query():
+    """not-whole-number has no query form: a 'none' basis would have left an error without a basis."""
+    with pytest.raises(ValueError, match="whole-number check cannot be a query"):
+        _field(type="count", basis={"decimals": {"none": "we allow halves"}})
+    assert _field(type="count", decimals=1, basis={"decimals": {"none": "halves are plausible"}}).decimals == 1
+
+
+@pytest.mark.parametrize("kind, limits, limit", [
+    ("count", {"min": 0}, "min"), ("percent", {"max": 100}, "max"), ("percent", {"min": 0}, "min"),
+    ("count", {"decimals": 0}, "decimals")])
+def test_a_limit_that_repeats_the_types_own_keeps_its_arithmetic(kind, limits, limit):
+    """A count with min = 0 once lost its 'a count cannot be negative' and a negative count became a query."""
+    basis = _field(type=kind, **limits).limit_basis(limit)
+    assert basis is not None and basis.kind == "arithmetic"
+
+
+def test_a_stricter_limit_without_a_basis_is_a_query():
+    assert _field(type="count", min=5).limit_basis("min") is None
+    assert _field(type="percent", max=90).limit_basis("max") is None

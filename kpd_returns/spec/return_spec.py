@@ -24,7 +24,7 @@ from .periods import PeriodSpec
 T = TypeVar("T")
 from .resources import VALIDATORS_ENV, validators_dir
 from .patterns import sample_names_problem
-from .small_files import SPEC_FILE_LIMIT, SmallFileError, parse_toml, read_small
+from .small_files import SPEC_FILE_LIMIT, SmallFileError, parse_toml, read_small, read_small_text
 from .sheet_model import (FIRST_DATA_ROW, HEADER_ROW, INSTRUCTION_ROW, META_SHEET, NUMERIC_TYPES, TITLE_ROW, _ID,
                           ColumnSet, Computed, FieldSpec, FieldType, PersonalDataKind, RowKey, SheetSpec, SpecError,
                           _Model)
@@ -219,14 +219,10 @@ def _format_error(path: Path, err: ValidationError) -> str:
 def load_spec_file(path: Path) -> ReturnSpec:
     """Load and check one spec file; raise SpecError naming the file and key."""
     try:  # a regular file of at most 1 MB, UTF-8, nesting at most 32 deep (spec.small_files)
-        raw = read_small(path, SPEC_FILE_LIMIT)
-        text = raw.decode("utf-8")
+        text = read_small_text(path, SPEC_FILE_LIMIT)
         data = parse_toml(text)
     except OSError as exc:
         raise SpecError(f"{path}: cannot be read ({exc.strerror}).") from None
-    except UnicodeDecodeError as exc:
-        raise SpecError(f"{path.name}: is not UTF-8 text (byte {exc.start + 1} cannot be read as UTF-8): "
-                        "save it as UTF-8.") from None
     except SmallFileError as exc:
         raise SpecError(f"{path.name}: {exc}") from None
     if not isinstance(data, dict) or "return" not in data:
@@ -235,7 +231,7 @@ def load_spec_file(path: Path) -> ReturnSpec:
     body = dict(data.pop("return"))
     body.update(data)
     body["source_path"] = str(path)
-    body["spec_hash"] = hashlib.sha256(raw).hexdigest()[:16]
+    body["spec_hash"] = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]  # the file's bytes
     try:
         return ReturnSpec(**body)
     except ValidationError as exc:

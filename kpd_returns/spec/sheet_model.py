@@ -111,6 +111,11 @@ class FieldSpec(_Model):
             raise ValueError("'choices' is only allowed on a choice field")
         if self.computed and self.type not in NUMERIC_TYPES:
             raise ValueError("only numeric fields can be computed")
+        whole = self.basis.decimals
+        if self.type == "count" and not self.decimals and whole is not None and whole.kind == "none":
+            # not-whole-number has no query form (spec.findings QUERY_TWINS): it would stay an error with no basis
+            raise ValueError("a count's whole-number check cannot be a query: give its basis (a count cannot be "
+                             "fractional), or let the count have decimal places")
         return self
 
     @property
@@ -135,7 +140,11 @@ class FieldSpec(_Model):
         given = getattr(self.basis, limit)
         if given is not None:
             return given
-        explicit = {"min": self.min, "max": self.max, "decimals": self.decimals}.get(limit) is not None
+        # A limit the spec sets only replaces the type's basis when it is stricter than the type's own: a count
+        # with min = 0, a percent with max = 100 or a count with decimals = 0 keep their arithmetic.
+        explicit = {"min": self.min is not None and self.min > 0,
+                    "max": self.max is not None and (self.type != "percent" or self.max < 100),
+                    "decimals": bool(self.decimals)}.get(limit, False)
         return default_basis(self.type, limit, explicit=explicit)
 
     @property
