@@ -129,3 +129,15 @@ def test_consolidate_when_files_cannot_grow(tmp_path, limit):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("The ledger out/ledger.sqlite cannot be written: the disk is full"), \
         proc.stderr
+
+
+def test_a_refused_run_leaves_no_output_folder_and_a_file_is_no_folder(ledger, tmp_path):
+    """The output lock once made --out before the run's options were checked (and its 'not a folder'
+    sentence could not be reached)."""
+    proc = kpd(tmp_path, "pack", "--period", "1999-10", "--out", "o", "--db", str(ledger))
+    assert proc.returncode == 2 and "outside the years" in proc.stderr
+    assert not (tmp_path / "o").exists()
+    (tmp_path / "afile").write_text("x")
+    proc = kpd(tmp_path, "pack", "--period", "2026-09", "--out", "afile", "--db", str(ledger))
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1] == "The output folder afile is not a folder: give another --out."

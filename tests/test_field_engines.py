@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 import tomllib
@@ -147,3 +148,18 @@ def test_the_command_line_gives_the_same_json_with_either_engine(tmp_path):
         return json.loads(run.stdout)
 
     assert report("python") == report("pandera")
+
+
+def test_a_mistyped_engine_setting_is_one_sentence_before_any_file_is_read(tmp_path):
+    """It once made every file 'unreadable' in the ledger, where it stayed after the setting was fixed."""
+    sample = sorted((Path(__file__).resolve().parents[1] / "samples" / "returns").glob("mmir-*.xlsx"))[0]
+    (tmp_path / "inbox").mkdir()
+    (tmp_path / "inbox" / sample.name).write_bytes(sample.read_bytes())
+    env = dict(os.environ, KPD_RETURNS_FIELD_ENGINE="pandas", KPD_RETURNS_PROJECT_FILE=str(tmp_path / "p.toml"))
+    proc = subprocess.run([sys.executable, "-m", "kpd_returns.cli.main", "consolidate", "inbox", "--out", "out",
+                           "--workers", "1", "--no-packs"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == ("kpd-returns: KPD_RETURNS_FIELD_ENGINE must be pandera, python or auto, "
+                                   "not 'pandas'.")
+    assert not (tmp_path / "out").exists()

@@ -45,8 +45,15 @@ def _say_spec_problems() -> None:
     """A malformed spec file makes only its own return unavailable: say so once per command, on
     stderr, and let the command go on with the other returns (one that needs it exits 2 itself)."""
     # Imported when a command runs, not for --help: the specs' models cost about 0.1 s to import.
+    from ..checks.fields import engine
     from ..checks.validate import usable_specs
     from ..spec.return_spec import folder_problem, spec_problems
+
+    try:  # a mistyped KPD_RETURNS_FIELD_ENGINE is a setting to fix, never a verdict on a file in the ledger
+        engine()
+    except ValueError as exc:
+        typer.echo(f"kpd-returns: {exc}", err=True)
+        raise typer.Exit(2) from None
 
     problem = folder_problem()
     if problem and not {"--help", "-h"} & set(sys.argv[1:]):  # a command's help needs no spec

@@ -44,14 +44,22 @@ def output_lock(folder: str | Path, *, wait: float | None = None,
         yield
         return
     wait = lock_wait_seconds() if wait is None else wait
-    folder.mkdir(parents=True, exist_ok=True)
+    created = not folder.exists()
     try:
+        folder.mkdir(parents=True, exist_ok=True)
         fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
-    except NotADirectoryError:
+    except (FileExistsError, NotADirectoryError):
         raise LedgerError(f"The output folder {folder} is not a folder: give another --out.") from None
     try:
         _acquire(fd, folder, wait, on_wait)
         yield
+    except BaseException:
+        if created:  # a run that stopped leaves no empty folder of its own behind
+            try:
+                folder.rmdir()
+            except OSError:
+                pass  # it holds something after all: leave it
+        raise
     finally:
         os.close(fd)  # releases the lock
 
