@@ -87,7 +87,7 @@ class FileCheck:
     unreadable_sheets: frozenset[str] = frozenset()  # layout changed: not read, their checks not run
     not_run: list[str] = field(default_factory=list)  # per rule skipped, each unreadable sheet it reads
     rule: RuleSpec | None = None  # the rule being run (checks.registry.run_rules): its basis decides severity
-    # List sheet -> the first cell typed below its last row (checks.batch.rows_below_lists).
+    # List sheet -> the first cell typed below its last row (checks.lists.check_rows_below).
     rows_below: dict[str, str] = field(default_factory=dict)
     _started: dict[str, list[str]] | None = field(default=None, repr=False)
 

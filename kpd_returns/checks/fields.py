@@ -43,7 +43,7 @@ from ..spec.basis import CEILING
 from ..spec.constants import FIGURE_CEILING
 from ..spec.return_spec import FieldSpec, ReturnSpec
 from .context import FileCheck, number_text
-from .field_limits import TOLERANCE as _TOLERANCE, failures as python_failures
+from .field_limits import TOLERANCE as _TOLERANCE, failures as python_failures, fits_decimals
 
 ENGINE_VARIABLE = "KPD_RETURNS_FIELD_ENGINE"
 ENGINES = ("pandera", "python")
@@ -167,8 +167,7 @@ def _query_decimals(batch: list[FileCheck], values: list[float], rows: list) -> 
         n = f.query_decimals
         if n is None or abs(v) > FIGURE_CEILING:  # beyond the ceiling: above-maximum says so (and 1e305 * 10^4
             continue                              # is infinity, which round() cannot take)
-        scaled = v * 10.0 ** n
-        if abs(scaled - round(scaled)) > _TOLERANCE * max(abs(v), 1.0) * 10.0 ** n:
+        if not fits_decimals(v, n):
             batch[i].add("many-decimals", f.id, key, guidance="plausibility check",
                          found=number_text(batch[i].data.values[(f.id, key)]), expected=n)
 

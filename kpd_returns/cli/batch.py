@@ -242,8 +242,7 @@ def _print_drafts(result, out: TextIO) -> None:
     drafts = result.drafts
     if not drafts:
         return
-    n = len(drafts)
-    line = f"Wrote {n} draft e-mail{'s' if n != 1 else ''} to providers in {result.drafts_dir}"
+    line = f"Wrote {plural(len(drafts), 'draft e-mail')} to providers in {result.drafts_dir}"
     blank = [d for d in drafts if d.to is None]
     if blank:
         line += (f"; {len(blank)} {'has' if len(blank) == 1 else 'have'} no address to send to (add it before "

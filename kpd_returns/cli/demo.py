@@ -114,7 +114,7 @@ def run_demo(out: Path, *, as_of: dt.date = DEMO_AS_OF, workers: int | None = No
     counts = ", ".join(f"{n} {k}" for k, n in result.summary.to_dict()["counts"].items() if n)
     say(f"4. Consolidation:              {result.workbook} (ledger {result.ledger_path}; {counts}; "
         f"rejected files' findings in {result.rejected_dir}/"
-        + (f"; {len(result.drafts)} draft e-mails to providers in {result.drafts_dir}/" if result.drafts else "") + ")")
+        + (f"; {plural(len(result.drafts), 'draft e-mail')} to providers in {result.drafts_dir}/" if result.drafts else "") + ")")
     register_for(result.ledger_path, register_path)  # stored in the ledger, as consolidate --providers does
     remember_ledger(result.ledger_path)  # so a bare `kpd-returns status` or `pack` here reads this ledger
 

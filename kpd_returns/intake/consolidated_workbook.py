@@ -45,7 +45,6 @@ takes its figure from the latest quarter.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +55,7 @@ from ..spec.findings import CATALOGUE
 from ..spec.personal_data import mask_all
 from ..spec.print_text import row_points
 from ..spec.return_spec import ReturnSpec, display_name
+from ..spec.sheet_model import SHEET_NAME_BAD
 from .consolidated_kpis import kpi_sheet
 from .consolidated_measures import measure_grids, measure_sheet
 from .consolidated_writer import EXCEL_MAX_ROWS, NOTE_ROW, TITLE_ROW, _table_name, _Writer, page_setup
@@ -228,7 +228,7 @@ def _data_sheet(w: _Writer, rd: ReturnData) -> None:
     monthly = spec.period.monthly
     # the return type by its display name, as everywhere a person reads it (issue 19 item 20: "INSIGHT data")
     # (a sheet name may not hold []:*?/\ nor begin or end with an apostrophe)
-    name = re.sub(r"[\[\]:*?/\\]", " ", spec.short_title)[:26].strip(" '") + " data"
+    name = SHEET_NAME_BAD.sub(" ", spec.short_title)[:26].strip(" '") + " data"
     limit = EXCEL_MAX_ROWS - 5  # rows left below the title, up to two notes, a blank row and the header
     total = rd.value_count if rd.value_count is not None else None
     notes = [f"{spec.title}. One row per figure; {rd.periods_label}. Month is the calendar month a figure "

@@ -37,7 +37,7 @@ FIRST_DATA_ROW = 5
 META_SHEET = "_kpd_returns_meta"
 
 _ID = r"^[a-z][a-z0-9_]*$"
-_SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
+SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
 
 
 class SpecError(Exception):
@@ -237,7 +237,7 @@ class SheetSpec(_Model):
     @field_validator("name")
     @classmethod
     def _valid_sheet_name(cls, v: str) -> str:
-        if _SHEET_NAME_BAD.search(v) or v.startswith("'"):
+        if SHEET_NAME_BAD.search(v) or v.startswith("'"):
             raise ValueError("a sheet name cannot contain [ ] : * ? / \\")
         return v
 
