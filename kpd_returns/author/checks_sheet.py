@@ -69,8 +69,7 @@ def plan(spec: ReturnSpec) -> Plan:
             if r.query:
                 validated.append((r.description, "plausibility check"))
             else:
-                said = f'"{r.basis.quote}"' if r.basis.kind == "quote" else r.basis.words.rstrip(".") + "."
-                validated.append((f"{r.description} Basis: {said}", r.basis.label()))
+                validated.append((f"{r.description} Basis: {r.basis.said()}", r.basis.label()))
         else:
             checks += made
     checks = [part for c in checks if c.probes for part in _fit(ctx, c)]

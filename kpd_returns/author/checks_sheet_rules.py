@@ -12,7 +12,7 @@ import datetime as dt
 
 from ..checks.period import cohort_rows
 from ..spec.basis import UNREADABLE, Basis, is_error
-from ..spec.findings import CATALOGUE, query_code
+from ..spec.findings import CATALOGUE, decide
 from ..spec import layout
 from .checks_probes import _EPS, Check, Context, Probe, blank, filled, lit, quoted
 from ..spec.return_spec import HEADER_ROW, RuleSpec, SheetSpec
@@ -102,12 +102,12 @@ def _based(check: Check, basis: Basis | None) -> Check:
     cited to its basis, or, without one, the query twin of its code."""
     if CATALOGUE[check.code][0] != "error":
         return check
-    if is_error(basis):
+    code, _cited = decide(check.code, basis, check.guidance)  # spec.findings: the one decision
+    if code == check.code and is_error(basis):
         check.guidance, check.basis = basis.label(), basis.describe()
-        said = f'"{basis.quote}"' if basis.kind == "quote" else basis.words.rstrip(".") + "."
-        check.words = f"{check.words} Basis: {said}"
+        check.words = f"{check.words} Basis: {basis.said()}"
         return check
-    check.code, check.guidance = query_code(check.code), "plausibility check"
+    check.code, check.guidance = code, "plausibility check"
     check.basis = basis.describe() if basis is not None else "none: a query"
     if not check.words.startswith("Query"):
         check.words = "Query: " + check.words[:1].lower() + check.words[1:]

@@ -27,7 +27,7 @@ from ..checks.ytd_lists import list_totals
 from ..spec.constants import FIGURE_CEILING, years_text
 from ..spec.deadlines import deadline_guidance
 from ..spec.basis import CEILING, HEADER, PLAUSIBLE_DATE, UNREADABLE, Basis, is_error
-from ..spec.findings import CATALOGUE, QUERY_CODES, query_code
+from ..spec.findings import CATALOGUE, QUERY_CODES, decide, query_code
 from ..spec.return_spec import ReturnSpec, SpecError, load_all
 from .checks_probes import Context
 from .checks_sheet_rules import field_checks
@@ -204,9 +204,10 @@ def _rule_entries(spec: ReturnSpec) -> list[Entry]:
 def _entry(spec: ReturnSpec, code: str, words: str, guidance: str, fields: tuple[str, ...],
            basis: Basis | None) -> Entry:
     """A field check's entry as its basis makes it: an error, or (without one) its query twin."""
-    if is_error(basis):
+    decided, _cited = decide(code, basis, guidance)  # spec.findings: the one decision
+    if decided == code and is_error(basis):
         return Entry(spec.id, code, "error", words, guidance, fields, basis.describe())
-    return Entry(spec.id, query_code(code), "query", "Query: " + words[:1].lower() + words[1:],
+    return Entry(spec.id, decided, "query", "Query: " + words[:1].lower() + words[1:],
                  "plausibility check", fields, basis.describe() if basis is not None else NO_BASIS)
 
 

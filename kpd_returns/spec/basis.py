@@ -75,6 +75,10 @@ class Basis(_Model):
             return str(self.paragraph)
         return f"{_LABELS[self.kind]}: {self.words}"
 
+    def said(self) -> str:
+        """The basis as the end of a sentence of the Checks sheet: the quote in quotation marks, else why."""
+        return f'"{self.quote}"' if self.kind == "quote" else self.words.rstrip(".") + "."
+
     def describe(self) -> str:
         """The basis in full, for the rule catalogue and the Checks sheet."""
         if self.kind == "quote":
