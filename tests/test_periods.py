@@ -195,3 +195,12 @@ def test_a_contract_year_period_with_a_quarter_field_missing_is_fine_but_a_kind_
     path.write_text(YEARLY.replace('kind = "contract_year"', 'kind = "contract_yr"'), encoding="utf-8")
     with pytest.raises(SpecError, match=r"^bad\.toml: key 'period\.kind': .*'contract_year'"):
         load_spec_file(path)
+
+
+def test_a_run_of_months_in_words():
+    """One home for a span of months (the draft e-mails and the attention list each built their own)."""
+    from kpd_returns.spec.periods import months_title
+
+    assert months_title("2026-10", "2026-10") == "October 2026"
+    assert months_title("2026-04", "2026-10") == "April to October 2026"
+    assert months_title("2025-12", "2026-02") == "December 2025 to February 2026"

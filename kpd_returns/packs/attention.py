@@ -35,7 +35,7 @@ from typing import Iterable
 from ..spec.deadlines import deadline_guidance
 from ..spec.findings import CATALOGUE, EXPLAINED_PREFIX
 from ..spec.pack_spec import Measure
-from ..spec.periods import month_title, period_title
+from ..spec.periods import month_title, months_title, period_title
 from .kpis import ALL_COHORTS, KpiConfig, SocialValueResult, WindowResult, default_config
 from .measures import ContractMonth, window_months, window_target, window_value
 from ..spec.return_spec import SpecError, get_spec
@@ -245,11 +245,9 @@ def _explained_items(provider: str, explained: dict[str, int], guidance: str) ->
 
 def _window_words(window: str, months: list[str]) -> str:
     """'in October 2026', 'in the contract year to date (April to October 2026)'..."""
-    last = month_title(months[-1])
     if window == "month":
-        return f"in {last}"
-    span = last if len(months) == 1 else f"{month_title(months[0]).split()[0]} to {last}" \
-        if months[0][:4] == months[-1][:4] else f"{month_title(months[0])} to {last}"
+        return f"in {month_title(months[-1])}"
+    span = months_title(months[0], months[-1])
     name = {"contract_year": "the contract year to date", "cumulative": "all months returned",
             "rolling_3": "the 3 months", "rolling_12": "the 12 months"}[window]
     return f"in {name} ({span})"

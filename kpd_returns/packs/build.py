@@ -70,7 +70,7 @@ def load_packs(ledger_path: str | Path, period: str, *, providers: Iterable[str]
         month_index(period)
     except ValueError:
         raise PackUsageError(f"--period '{period}' is not a month: write it as 2026-10.") from None
-    if not plausible_year(int(period[:4])):
+    if not plausible_year(month_index(period) // 12):
         raise PackUsageError(f"--period '{period}' is outside the years a return can mean ({years_text()}): "
                              "write a month such as 2026-10.")
     if not Path(ledger_path).exists():

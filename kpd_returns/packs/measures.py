@@ -201,7 +201,7 @@ def window_months(history: dict[str, ContractMonth], end: str, window: str,
     if window == "cumulative":
         months = sorted((k for k in history if month_index(k) <= last), key=month_index)
     elif window == "contract_year":
-        first = last - (int(end[5:7]) - year_start_month) % 12
+        first = last - (last % 12 + 1 - year_start_month) % 12
         held = [i for k in history if first <= (i := month_index(k)) <= last]
         months = [month_at(i) for i in range(min(held), last + 1)] if held else []
     else:

@@ -29,7 +29,7 @@ from email.utils import format_datetime
 from ..checks.explanations import SHEET_NAME as EXPLANATIONS_SHEET
 from ..spec.findings import Finding
 from ..spec.model import FileReport
-from ..spec.periods import month_title
+from ..spec.periods import months_title
 from ..spec.personal_data import mask_all
 from ..spec.return_spec import display_name
 from ._common import grouped, plural, spec_of
@@ -57,12 +57,7 @@ def _period_words(report: FileReport) -> str | None:
     period = spec.period.parse(report.period) if spec is not None and report.period else None
     if period is None:
         return report.period
-    first, last = f"{period.start:%Y-%m}", period.end_month
-    if first == last:
-        return month_title(first)
-    if period.start.year == period.end.year:
-        return f"{period.start:%B} to {month_title(last)}"
-    return f"{month_title(first)} to {month_title(last)}"
+    return months_title(f"{period.start:%Y-%m}", period.end_month)
 
 
 def return_words(report: FileReport) -> str:

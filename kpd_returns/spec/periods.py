@@ -73,6 +73,15 @@ def month_index(ym: str) -> int:
     return int(ym[:4]) * 12 + int(ym[5:7]) - 1
 
 
+def months_title(first: str, last: str) -> str:
+    """A run of months in words: 'October 2026', 'July to September 2026', 'December 2025 to February 2026'."""
+    if first == last:
+        return month_title(last)
+    if month_index(first) // 12 == month_index(last) // 12:
+        return f"{calendar.month_name[month_index(first) % 12 + 1]} to {month_title(last)}"
+    return f"{month_title(first)} to {month_title(last)}"
+
+
 def month_at(index: int) -> str:
     """The inverse of ``month_index``."""
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
