@@ -22,7 +22,8 @@ from dataclasses import asdict, dataclass, replace
 from ..checks.cross_checks import codes_for
 from ..read.terminal import csv_text, json_dumps
 from ..checks.lists import ROWS_BELOW
-from ..checks.registry import FIELD_OR_COLUMN_PARAMS, FIELD_PARAMS, RULE_CODES
+from ..checks import load_rule_modules
+from ..checks.registry import FIELD_OR_COLUMN_PARAMS, FIELD_PARAMS, RULE_CODES, check_spec_rules
 from ..checks.ytd_lists import list_totals
 from ..spec.constants import FIGURE_CEILING, years_text
 from ..spec.deadlines import deadline_guidance
@@ -113,7 +114,10 @@ def kind_of(code: str) -> str:
 
 
 def entries(spec: ReturnSpec) -> list[Entry]:
-    """Every check of one return, in a stable order: fields, rules, then the return-wide checks."""
+    """Every check of one return, in a stable order: fields, rules, then the return-wide checks. A rule
+    the registry refuses (an unknown kind or parameter) is a SpecError, as when validating."""
+    load_rule_modules()
+    check_spec_rules(spec)
     out = _field_entries(spec) + _rule_entries(spec)
     g = spec.template_guidance
     out += [Entry(spec.id, code, kind_of(code), words, g, basis=_file_basis(code)) for code, words in _FILE_CHECKS]
@@ -307,7 +311,11 @@ def cli_rules(return_id: str | None, fmt: str) -> int:
         print(f"There is no format '{fmt}': choose text, json, csv or html.", file=sys.stderr)
         return 2
     ids = [return_id] if return_id else sorted(specs)
-    all_entries = [x for rid in ids for x in entries(specs[rid])]
+    try:
+        all_entries = [x for rid in ids for x in entries(specs[rid])]
+    except SpecError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
     out = {"json": as_json, "csv": as_csv, "text": as_text}.get(fmt)
     sys.stdout.write(out(all_entries) if out else as_html(specs, all_entries))
     return 0

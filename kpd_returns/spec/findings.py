@@ -105,7 +105,7 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
     "dates-out-of-order": ("error", "cell", "{ref} ({field}) is {on}, before {detail} ({before}). Check the dates."),
     "social-value-missing": ("error", "cell", "Enter {field} in {ref}: the Social Value measures are due in the last month of each quarter ({detail})."),
     "implausible-value": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {ref} ({field}) is {found}, above the plausible maximum of {expected}. Check the figure is right; if it is, explain it on the Explanations sheet (the query code, its cell and a sentence)."),
-    # Generic comparisons (checks.compare): an error where the guidance says it, a query otherwise.
+    # Generic comparisons (checks/rules/sum_not_above, dates_in_period): an error where the guidance says it, a query otherwise.
     "sum-above-limit": ("error", "cell", "{detail} come to {found} in {ref}, more than the {limit} ({expected}). They cannot be more: correct the figures."),
     "sum-above-limit-query": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {detail} come to {found} in {ref}, more than the {limit} ({expected}). Check the figures; if they are right, explain it on the Explanations sheet (the query code, its cell and a sentence)."),
     "date-outside-period": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {ref} ({field}) is {on}, outside the period this return covers ({detail}). Check the date; if it is right, explain it on the Explanations sheet (the query code, its cell and a sentence)."),
