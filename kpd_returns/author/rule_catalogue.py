@@ -25,6 +25,7 @@ from ..checks.lists import ROWS_BELOW
 from ..checks import load_rule_modules
 from ..checks.registry import FIELD_OR_COLUMN_PARAMS, FIELD_PARAMS, RULE_CODES, check_spec_rules
 from ..checks.ytd_lists import list_totals
+from ..spec.conditions import names_in
 from ..spec.constants import FIGURE_CEILING, years_text
 from ..spec.deadlines import deadline_guidance
 from ..spec.basis import CEILING, HEADER, PLAUSIBLE_DATE, UNREADABLE, Basis, is_error
@@ -195,6 +196,8 @@ def _rule_entries(spec: ReturnSpec) -> list[Entry]:
         for key, value in r.params.items():
             if key in FIELD_PARAMS or (key in FIELD_OR_COLUMN_PARAMS and _is_field(spec, value)):
                 read += _flat(value)
+            elif key == "when":  # a row condition reads the fields it names (spec.conditions)
+                read += names_in(value)
             elif key == "sheets" or key.endswith("sheet"):
                 read += [f"{name} sheet" for name in _flat(value)]
         basis = r.basis.describe() if r.basis is not None else NO_BASIS

@@ -52,6 +52,9 @@ def _check_rules(spec: ReturnSpec) -> bool:
             raise SpecError(f"{name}: rule {n} ({r.kind}) needs the parameter '{missing[0]}' in its params.")
         if kind.params is not None:
             _check_params(kind, name, n, r)
+        problem = kind.vet(spec, r) if kind.vet is not None else None
+        if problem:
+            raise SpecError(f"{name}: rule {n} ({r.kind}): {problem}.")
         _check_names(spec, name, n, r)
         untwinned = [c for c in RULE_CODES.get(r.kind, ()) if r.query and CATALOGUE[c][0] == "error"
                      and c not in QUERY_TWINS]

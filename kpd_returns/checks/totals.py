@@ -52,5 +52,6 @@ def _in_range(value: float) -> bool:
 
 def _out_of_range(fc: FileCheck, f, key: str, value: float | None) -> None:
     """``total-out-of-range`` at the computed cell, which then has no value (nothing stores or sums it)."""
-    fc.add("total-out-of-range", f.id, key, guidance=f.guidance, invalid=True, detail=fc.month_label(key), basis=CEILING,
+    where = fc.place(fc.idx.sheet_of[f.id].name, key)
+    fc.add("total-out-of-range", f.id, key, guidance=f.guidance, invalid=True, detail=where, basis=CEILING,
            found="infinity" if value is None else number_text(value), expected=f"{FIGURE_CEILING:,.0f}")

@@ -46,7 +46,9 @@ class RuleKind:
     # (checks.probes.Context, RuleSpec) -> list of checks.probes.Check, or None: checked when validated.
     sheet_checks: Callable[[Any, Any], Any] | None = None
     name: str = ""
-    params_note: str = ""  # for the doc's table, where the parameters need a word ("see mmir.toml")
+    # (ReturnSpec, RuleSpec) -> a phrase saying what is wrong with the rule beyond its parameters' types
+    # (a condition that cannot be read), or None: checked with the spec, before any file is read.
+    vet: Callable[[Any, Any], str | None] | None = None
 
 
 def required_of(model: type[Params]) -> tuple[str, ...]:
@@ -63,5 +65,5 @@ def discover() -> dict[str, RuleKind]:
         kind: RuleKind = module.KIND
         required = required_of(kind.params) if kind.params is not None else kind.required
         out[info.name] = RuleKind(kind.fn, required, kind.early, kind.each_sheet, kind.params, kind.codes,
-                                  kind.summary, kind.sheet_checks, info.name, kind.params_note)
+                                  kind.summary, kind.sheet_checks, info.name, kind.vet)
     return out

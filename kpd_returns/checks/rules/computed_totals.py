@@ -35,7 +35,7 @@ def check(fc: FileCheck, r: RuleSpec) -> None:
                     numerator = fc.value(f.computed.of[0], key)
                     if numerator:
                         fc.add("total-divide-by-zero", f.id, key, guidance=guidance, found=numerator,
-                               detail=fc.month_label(key))
+                               detail=fc.place(name, key))
                     continue
                 total = fc.computed.get((f.id, key))
                 if total is None or not fc.typed(f.id, key) or (f.id, key) in fc.bad:
@@ -52,7 +52,7 @@ def check(fc: FileCheck, r: RuleSpec) -> None:
 
 def sheet_checks(ctx: Context, r: RuleSpec) -> list[Check] | None:
     spec, p, g, words = ctx.spec, r.params, ctx.spec.guidance_ref(r.guidance), r.description
-    typed, mismatch, zero = [], [], []
+    typed, mismatch, zero, zero_rows = [], [], [], []
     tolerance = float(p.get("tolerance", 0.005))
     for name in p["sheets"]:
         sheet = spec.sheet(name)
@@ -77,14 +77,16 @@ def sheet_checks(ctx: Context, r: RuleSpec) -> list[Check] | None:
             typed.append(Probe(sheet, f.id, keys, lambda R, over=over: over(R, "<=")))
             mismatch.append(Probe(sheet, f.id, keys, lambda R, over=over: over(R, ">")))
             if op == "ratio" and f.computed.zero_denominator == "finding":
-                zero.append(Probe(sheet, f.id, keys, lambda R, of=of: (
+                (zero_rows if sheet.kind == "list" else zero).append(Probe(sheet, f.id, keys, lambda R, of=of: (
                     f"{R.valid(of[0])}*{R.valid(of[1])}*({R.at(of[1])}=0)*({R.at(of[0])}<>0)")))
     out = [Check("total-mismatch", words, g, mismatch, {"expected": "{recomputed}"}),
            Check("total-typed-over", "A total still holds its formula (a typed number that agrees is a "
                                      "warning: restore the formula).", g, typed)]
+    zero_words = "A ratio's denominator is not 0 while its numerator is more than 0."
     if zero:
-        out.append(Check("total-divide-by-zero", "A ratio's denominator is not 0 while its numerator is "
-                                                 "more than 0.", g, zero, {"detail": "{month}"}))
+        out.append(Check("total-divide-by-zero", zero_words, g, zero, {"detail": "{month}"}))
+    if zero_rows:  # on a list, the row (FileCheck.place), never a month
+        out.append(Check("total-divide-by-zero", zero_words, g, zero_rows, {"detail": '"row "&{rowlabel}'}))
     return out
 
 
