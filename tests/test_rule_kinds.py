@@ -166,6 +166,54 @@ def test_every_kind_but_computed_totals_may_be_a_query():
         check_spec_rules(spec.model_copy(update={"rules": rules}))
 
 
+def _all_queries(return_id: str):
+    spec = load_all()[return_id]
+    rules = [RuleSpec(**{**r.model_dump(exclude={"basis"}), "query": True}) if r.kind != "computed_totals" else r
+             for r in spec.rules]
+    return spec.model_copy(update={"rules": rules})
+
+
+def _query_cases() -> dict[str, tuple]:
+    from test_checks_helpers import D, mmir_cells
+    from test_checks_rules import BALANCED, segments
+    from test_rule_catalogue_fires import MUTATIONS
+
+    late = mmir_cells(reworks_outside_1wd__in_month=1, reworks_outside_1wd__year_to_date=1,
+                      late_rework_case_ref__row1="C-9", late_rework_date_requested__row1=D(2026, 10, 12),
+                      late_rework_date_returned__row1=D(2026, 10, 9), late_rework_reason__row1="Absence")
+    return {
+        "month-after-period-query": MUTATIONS["month-after-period"],
+        "month-missing-query": MUTATIONS["month-missing"],
+        "keyed-row-incomplete-query": MUTATIONS["keyed-row-incomplete"],
+        "caseload-management-missing-query": MUTATIONS["caseload-management-missing"],
+        "ytd-below-in-month-query": MUTATIONS["ytd-below-in-month"],
+        "parts-not-equal-total-query": MUTATIONS["parts-not-equal-total"],
+        "reasons-missing-query": MUTATIONS["reasons-missing"],
+        "in-work-job-entries-query": ("kpd", segments(BALANCED, seg3_job_entries__apr=12), None),
+        "cohort-before-start-query": ("mmir", mmir_cells("2026-05", kpi_cases_due__kpi1_2026=10,
+                                                         kpi_within_target__kpi1_2026=10), None),
+        "breakdown-mismatch-query": ("mmir", mmir_cells(route_supplier_generated__in_month=4), None),
+        "dates-out-of-order-query": ("mmir", late, None),
+    }
+
+
+@pytest.mark.parametrize("code", [
+    "month-after-period-query", "month-missing-query", "keyed-row-incomplete-query",
+    "caseload-management-missing-query", "ytd-below-in-month-query", "parts-not-equal-total-query",
+    "reasons-missing-query", "in-work-job-entries-query", "cohort-before-start-query", "breakdown-mismatch-query",
+    "dates-out-of-order-query"])
+def test_with_query_true_each_kind_s_error_is_its_query_form(code):
+    """The same mistake as the error's own test, with every rule of the spec saying query = true."""
+    from test_checks_helpers import check
+
+    return_id, cells, edit = _query_cases()[code]
+    error = code.removesuffix("-query")
+    assert error in {f.code for f in check(return_id, cells, edit).findings}
+    found = {f.code: f for f in check(return_id, cells, edit, specs={return_id: _all_queries(return_id)}).findings}
+    assert error not in found and found[code].severity == "warning" and found[code].guidance == "plausibility check"
+    assert found[code].message.startswith("Query (a plausibility check by kpd-returns, not a rule of the guidance): ")
+
+
 # -- typed parameters (item 4) ---------------------------------------------------------------------
 def test_a_misspelled_parameter_is_refused_naming_the_file_rule_and_key(tmp_path):
     folder = _folder(tmp_path, "optional_fields = [", "optional_field = [")
@@ -261,3 +309,47 @@ def test_a_computed_list_column_is_not_incomplete_and_list_messages_say_row(tmp_
     plan = checks_sheet.plan(spec)
     probes = [p.fid for c in plan.checks if c.code.startswith("list-row-incomplete") for p in c.probes]
     assert "sessions_share" not in probes and "sessions_held" in probes
+
+
+# -- the doc's table (item 4) ----------------------------------------------------------------------
+def test_the_doc_s_table_of_rule_kinds_is_the_generated_one():
+    from kpd_returns.author.rule_catalogue import KINDS_BEGIN, KINDS_END, kinds_table
+
+    doc = (ROOT / "docs" / "spec-format.md").read_text(encoding="utf-8")
+    start, end = doc.index(KINDS_BEGIN), doc.index(KINDS_END) + len(KINDS_END)
+    assert doc[start:end] == kinds_table()
+    assert "`row_condition`" in kinds_table() and "query = true" in doc
+
+
+# -- the Checks sheet twin in a real spreadsheet program (system) -----------------------------------
+@pytest.mark.system
+def test_the_row_condition_s_formula_agrees_with_the_validator_in_libreoffice(tmp_path):
+    from libreoffice_helper import convert, make_profile, require_soffice
+
+    from kpd_returns.spec.return_spec import FIRST_DATA_ROW
+
+    require_soffice()
+    path = tmp_path / "insight.toml"
+    rule = CONDITION.format(extra="query = true").replace(
+        "blank(q2_reason)", 'blank(q2_reason) and not response_channel != "E-mail"')
+    path.write_text((validators_dir() / "insight.toml").read_text(encoding="utf-8") + rule, encoding="utf-8")
+    spec = load_spec_file(path)
+    base = {"response_date": None, "q2_reason": None}
+    rows = {"row1": {**base, "response_channel": "E-mail", "q1_satisfaction": "Very satisfied"},
+            "row2": {**base, "response_channel": "Provider portal", "q1_satisfaction": "Very dissatisfied"},
+            "row3": {**base, "response_channel": "e-mail", "q1_satisfaction": "Fairly dissatisfied"},
+            "row4": {**base, "response_channel": "E-mail", "q1_satisfaction": "Very dissatisfied",
+                     "q2_reason": "Late"},
+            "row5": {**base, "response_channel": "E-mail", "q1_satisfaction": "Very dissatisfied"}}
+    source = tmp_path / "in" / "r.xlsx"
+    source.parent.mkdir()
+    source.write_bytes(_fill(spec, rows))
+    found = [f for f in validate_file(source, specs={"insight": spec}).findings if f.code == "row-condition-query"]
+    assert [f.cell for f in found] == ["E7", "E9"]  # rows 3 and 5 (text compares without regard to case)
+    result = convert([source], tmp_path / "out", make_profile(tmp_path / "profile"))
+    assert result.returncode == 0, result.stderr
+    ws = openpyxl.load_workbook(tmp_path / "out" / "r.xlsx", data_only=True)[checks_sheet.SHEET_NAME]
+    (i,) = [i for i, c in enumerate(checks_sheet.plan(spec).checks) if c.code == "row-condition-query"]
+    r = FIRST_DATA_ROW + i
+    assert (ws.cell(r, 4).value, ws.cell(r, checks_sheet.REF_COL).value) == (2, "Responses!E7")
+    assert "row 3): Give the customer's reason" in ws.cell(r, 3).value
