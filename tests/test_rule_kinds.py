@@ -353,3 +353,19 @@ def test_the_row_condition_s_formula_agrees_with_the_validator_in_libreoffice(tm
     r = FIRST_DATA_ROW + i
     assert (ws.cell(r, 4).value, ws.cell(r, checks_sheet.REF_COL).value) == (2, "Responses!E7")
     assert "row 3): Give the customer's reason" in ws.cell(r, 3).value
+
+
+def test_a_row_condition_on_a_grid_is_checked_column_by_column():
+    """On a grid each column is a row of the condition: the finding names the column, never 'row'."""
+    from test_checks_helpers import check, mmir_cells
+
+    spec = load_all()["mmir"]
+    rule = RuleSpec(kind="row_condition", guidance="AtW 7.25", description="Approved Support Plans need referrals.",
+                    query=True, params={"sheet": "Volumes", "when": "support_plans_approved > 0 and referrals == 0",
+                                        "fields": ["support_plans_approved"],
+                                        "message": "Support Plans were approved with no referrals: check both."})
+    with_rule = spec.model_copy(update={"rules": [*spec.rules, rule]})
+    report = check("mmir", mmir_cells(referrals__in_month=0), specs={"mmir": with_rule})
+    (f,) = [f for f in report.findings if f.code == "row-condition-query"]
+    assert f.field == "support_plans_approved" and "row " not in f.message
+    assert "(Support Plans approved by DWP, In month): Support Plans were approved with no referrals" in f.message

@@ -156,7 +156,7 @@ QUERY_TWINS: dict[str, tuple[str, str]] = {
     "reasons-missing": ("reasons-missing-query", f"{QUERY_PREFIX}{{ref}} is empty, but {{detail}} has {{found}} outside target. Give the reasons if you can; {_EXPLAIN}"),
     "breakdown-mismatch": ("breakdown-mismatch-query", f"{QUERY_PREFIX}{{detail}} add up to {{found}}, but {{field}} in {{ref}} is {{expected}}. Check the breakdown; {_EXPLAIN}"),
     "dates-out-of-order": ("dates-out-of-order-query", f"{QUERY_PREFIX}{{ref}} ({{field}}) is {{on}}, before {{detail}} ({{before}}). Check the dates; {_EXPLAIN}"),
-    "row-condition": ("row-condition-query", f"{QUERY_PREFIX}{{ref}} ({{field}}{{detail}}): {{rule_message}} Check the row; {_EXPLAIN}"),
+    "row-condition": ("row-condition-query", f"{QUERY_PREFIX}{{ref}} ({{field}}{{detail}}): {{rule_message}} {_EXPLAIN[:1].upper()}{_EXPLAIN[1:]}"),
 }
 for _code, (_twin, _text) in QUERY_TWINS.items():
     if _twin not in CATALOGUE:
