@@ -369,3 +369,12 @@ def test_a_row_condition_on_a_grid_is_checked_column_by_column():
     (f,) = [f for f in report.findings if f.code == "row-condition-query"]
     assert f.field == "support_plans_approved" and "row " not in f.message
     assert "(Support Plans approved by DWP, In month): Support Plans were approved with no referrals" in f.message
+
+
+def test_query_must_be_true_or_false_and_false_needs_a_basis(tmp_path):
+    period_rule = 'kind = "dates_in_period"'  # a query: insight gives it no basis
+    for n, (old, value, said) in enumerate(((ROWS_RULE, '"yes"', "'query' is true or false"),
+                                            (period_rule, "false", "'query = false' makes the rule an error"))):
+        folder = _folder(tmp_path / str(n), old, old + f"\nquery = {value}")
+        run = _run(folder, "rules", "insight", cwd=tmp_path)
+        assert run.returncode == 2 and "insight.toml: key 'rules." in run.stderr and said in run.stderr, run.stderr

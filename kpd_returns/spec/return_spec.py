@@ -61,6 +61,10 @@ class RuleSpec(_Model):
         declared = data.pop("query")
         if not isinstance(declared, bool):
             raise ValueError("'query' is true or false")
+        given = data.get("basis")
+        if not declared and (given is None or Basis.model_validate(given).kind == "none"):
+            raise ValueError("'query = false' makes the rule an error, which needs its basis (a quote with its "
+                             "paragraph, arithmetic or the template)")
         if declared:
             given = data.get("basis")
             given = Basis.model_validate(given) if isinstance(given, dict) else given
