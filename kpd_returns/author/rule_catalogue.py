@@ -252,8 +252,8 @@ def kinds_table() -> str:
     (checks/rules/<kind>.py): docs/spec-format.md holds it between KINDS_BEGIN and KINDS_END, and a
     test keeps the two equal, so the doc cannot drift from the code."""
     load_rule_modules()
-    lines = [KINDS_BEGIN, "", "| kind | what it checks | required params | optional params (default) | codes |",
-             "|---|---|---|---|---|"]
+    lines = [KINDS_BEGIN, "", "| kind | what it checks | required params | optional params (default) | codes | "
+             "Checks sheet |", "|---|---|---|---|---|---|"]
     for name in sorted(RULES):
         kind = RULES[name]
         fields = kind.params.model_fields
@@ -261,7 +261,8 @@ def kinds_table() -> str:
         optional = ", ".join(f"`{k}` ({_default(f.get_default())})" if f.get_default() not in (None, [])
                              else f"`{k}`" for k, f in fields.items() if not f.is_required())
         codes = ", ".join(f"`{c}`" for c in kind.codes)
-        lines.append(f"| `{name}` | {kind.summary} | {required} | {optional or '-'} | {codes} |")
+        sheet = "a formula" if kind.sheet_checks is not None else "checked when validated"
+        lines.append(f"| `{name}` | {kind.summary} | {required} | {optional or '-'} | {codes} | {sheet} |")
     return "\n".join(lines + ["", KINDS_END])
 
 

@@ -29,4 +29,5 @@ def check(fc: FileCheck, r: RuleSpec) -> None:
 
 
 KIND = RuleKind(check, params=DatesInPeriod, codes=("date-outside-period",),
-                summary="dates fall within the period the return covers (always a query)")
+                summary="dates fall within the period the return covers (always a query)",
+                sheet_checks=None)  # no formula on the Checks sheet: checked when the return is validated

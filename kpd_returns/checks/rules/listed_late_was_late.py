@@ -25,4 +25,5 @@ def check(fc: FileCheck, r: RuleSpec) -> None:
 
 
 KIND = RuleKind(check, params=ListedLateWasLate, codes=("listed-late-on-time",),
-                summary="a case listed as late was late by its own dates and clock (AtW 7.16, 7.25)")
+                summary="a case listed as late was late by its own dates and clock (AtW 7.16, 7.25)",
+                sheet_checks=None)  # no formula on the Checks sheet: checked when the return is validated

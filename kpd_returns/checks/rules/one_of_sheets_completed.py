@@ -27,4 +27,5 @@ def check(fc: FileCheck, r: RuleSpec) -> None:
 
 
 KIND = RuleKind(check, params=OneOfSheetsCompleted, codes=("caseload-management-missing",),
-                summary="at least one of the sheets has figures (KPD 19-20)")
+                summary="at least one of the sheets has figures (KPD 19-20)",
+                sheet_checks=None)  # no formula on the Checks sheet: checked when the return is validated

@@ -72,5 +72,5 @@ def sheet_checks(ctx: Context, r: RuleSpec) -> list[Check] | None:
 
 
 KIND = RuleKind(check, params=RowCondition, codes=("row-condition",), vet=vet, sheet_checks=sheet_checks,
-                summary="a condition over the cells of one row (a list row, a grid column or a form) is not true: "
+                summary="the spec's own condition on the cells of one row (a list row, a grid column or a form): "
                         "`when` is true where the problem is; see below")

@@ -46,4 +46,5 @@ def check(fc: FileCheck, r: RuleSpec) -> None:
 
 
 KIND = RuleKind(check, params=SegmentsReconcile, codes=("segments-not-reconciled",),
-                summary="a query: segment participants add up to the caseload, month by month (KPD 17-21)")
+                summary="a query: segment participants add up to the caseload, month by month (KPD 17-21)",
+                sheet_checks=None)  # no formula on the Checks sheet: checked when the return is validated

@@ -45,4 +45,5 @@ def check(fc: FileCheck, r: RuleSpec) -> None:
 
 
 KIND = RuleKind(check, params=SumNotAbove, codes=("sum-above-limit", "sum-above-limit-query"),
-                summary="one field, or a sum of fields, is not above a limit field, key by key")
+                summary="one field, or a sum of fields, is not above a limit field, key by key",
+                sheet_checks=None)  # no formula on the Checks sheet: checked when the return is validated
