@@ -226,3 +226,38 @@ def test_pack_measure_sum_where_adds_up_list_rows_of_the_given_values():
     with pytest.raises(ValueError, match="adds up one list field"):
         PackSpec(title="T", label="L", guidance="g", findings_guidance="f", how_to_read=["r"], measures=[
             {"id": "s", "label": "S", "sum": ["a", "b"], "where": {"group": ["ltu"]}}])
+
+
+def test_fix_totals_restores_the_list_formulas_and_an_unusable_cell_leaves_no_total(folder, tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    blank = work / "blank.xlsx"
+    assert _cli(folder, work, "template", "spendlist", str(blank)).returncode == 0
+    typed = _fill(blank, work / "typed.xlsx", HEADER, ROWS, typed={"spend_total": 1, "items": 4})
+    fixed = work / "fixed.xlsx"
+    done = _cli(folder, work, "validate", str(typed), "--fix-totals", str(fixed))
+    assert done.returncode == 1, done.stdout + done.stderr
+    restored = openpyxl.load_workbook(fixed)
+    assert _cell(restored, "SPENDLIST", "spend_total").value == _cell(openpyxl.load_workbook(blank), "SPENDLIST",
+                                                                      "spend_total").value == "=SUM('Items'!$D$5:$D$24)"
+    assert _cell(restored, "SPENDLIST", "items").value.startswith("=SUMPRODUCT(")
+
+    # Text in the spend column: not a number at its cell; the totals over it are not worked out from the rest.
+    rows = [*ROWS[:2], ("A3", "ltu", "nine pounds")]
+    found = _findings(folder, work, _fill(blank, work / "text.xlsx", HEADER, rows, typed={"spend_total": 1,
+                                                                                          "items": 5}))
+    codes = {(f["code"], f["field"]) for f in found}
+    assert ("not-a-number", "spend") in codes and ("total-mismatch", "items") in codes
+    assert ("total-mismatch", "spend_total") not in codes
+
+
+def test_decimals_round_halves_away_from_zero_as_the_spreadsheet_does():
+    from kpd_returns.spec.computed import evaluate
+    from kpd_returns.spec.sheet_model import Computed
+
+    share = Computed(op="ratio", of=["a", "b"], scale=100, decimals=0)
+    assert evaluate(share, {"a": 1, "b": 8}.get).value == 13.0  # 12.5: Excel's ROUND gives 13, Python's round 12
+    assert evaluate(Computed(op="sum", of=["a"], decimals=2), {"a": 2.675}.get).value == 2.68
+    listed = Computed(op="count", list="Items")
+    assert evaluate(listed, {}.get).value is None  # no rows to count: the caller keeps the checked figure
+    assert evaluate(listed, {}.get, rows_of=lambda name: [{"x": 1.0}, {"y": "a"}]).value == 2.0
