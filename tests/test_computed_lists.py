@@ -159,11 +159,13 @@ def test_template_libreoffice_validator_and_checks_sheet_give_the_same_figures(f
     filled = _fill(blank, work / "filled.xlsx", HEADER, ROWS)
     agrees = _fill(blank, work / "agrees.xlsx", HEADER, ROWS, typed=EXPECTED)
     wrong = _fill(blank, work / "wrong.xlsx", HEADER, ROWS, typed={"spend_ltu": 149.75, "ltu_share": 0.5})
+    texted = _fill(blank, work / "texted.xlsx", HEADER, [*ROWS[:2], ("A3", "ltu", "nine pounds")],
+                   typed={"spend_total": 1, "spend_ltu": 1, "items": 5})
     complaints = _fill(comp, work / "complaints.xlsx", {"provider": "Northbridge Employment Ltd",
                        "contract": "AtW-MHSS-C014", "reporting_month": dt.datetime(2026, 10, 1),
                        "date_submitted": dt.datetime(2026, 11, 3), "received": 12, "resolved": 10,
                        "resolved_in_time": 8}, prefix="COMPLAINTS")
-    result = convert([filled, agrees, wrong, complaints], work / "lo", make_profile(work / "profile"))
+    result = convert([filled, agrees, wrong, texted, complaints], work / "lo", make_profile(work / "profile"))
     assert result.returncode == 0, result.stderr
 
     calc = openpyxl.load_workbook(work / "lo" / "filled.xlsx", data_only=True)
@@ -189,6 +191,9 @@ def test_template_libreoffice_validator_and_checks_sheet_give_the_same_figures(f
     assert on_sheet["total-mismatch"] == 0 and on_sheet["total-typed-over"] == len(EXPECTED)
     on_sheet = _checks_failing(work / "lo" / "wrong.xlsx", spec)
     assert on_sheet["total-mismatch"] == 2
+    # Text in a summed cell: no total over it, on the Checks sheet as in the report; the count still disagrees.
+    found = [f["field"] for f in _findings(folder, work, texted) if f["code"] == "total-mismatch"]
+    assert found == ["items"] and _checks_failing(work / "lo" / "texted.xlsx", spec)["total-mismatch"] == 1
 
 
 # -- consolidated workbook and packs ----------------------------------------------------------

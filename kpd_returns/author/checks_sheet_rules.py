@@ -14,7 +14,7 @@ from ..checks.period import cohort_rows
 from ..spec.basis import UNREADABLE, Basis, is_error
 from ..spec.findings import CATALOGUE, decide
 from ..spec import layout
-from ..spec.formulas import computed_expression
+from ..spec.formulas import aggregate_ready, computed_expression
 from .checks_probes import _EPS, Check, Context, Probe, blank, filled, lit, quoted
 from ..spec.return_spec import HEADER_ROW, RuleSpec, SheetSpec
 
@@ -159,8 +159,8 @@ def _rule_checks(ctx: Context, r: RuleSpec) -> list[Check] | None:
                 def value(R, c=f.computed):  # scale and decimals as the template's formula (spec.formulas)
                     return computed_expression(spec, c, R.at)
 
-                def ready(R, op=op, of=of):
-                    base = "*".join(R.valid(x) for x in of) or "1"  # an aggregate of a list: always worked out
+                def ready(R, op=op, of=of, c=f.computed):
+                    base = "*".join(R.valid(x) for x in of) or aggregate_ready(spec, c)  # an aggregate of a list
                     return f"{base}*({R.at(of[1])}<>0)" if op == "ratio" else base
 
                 def over(R, sign, value=value, ready=ready, fid=f.id):

@@ -63,24 +63,49 @@ def computed_expression(spec: ReturnSpec, computed: Computed, ref: Callable[[str
 def aggregate_expression(spec: ReturnSpec, computed: Computed) -> str:
     """SUMPRODUCT over the list's rows: the sum of ``column`` or the count of started rows, where each
     ``where`` field (trimmed; Excel's = ignores case, as spec.computed does) is one of its values."""
-    sheet = spec.sheet(computed.list_sheet)
-
-    def whole(fid: str) -> str:
-        r1, c1, r2, c2 = layout.field_range(spec, sheet, spec.field(fid))
-        return layout.absolute_ref(sheet.name, r1, c1, r2, c2)
-
-    keep = ["(" + "+".join(f'(TRIM({whole(fid)})="{_text(v)}")' for v in values) + ")"
-            for fid, values in computed.where.items()]
     if computed.op == "sum":
-        column = whole(computed.column)
-        # The comma form: text in the column counts 0 there (the validator reports the cell).
-        return f"SUMPRODUCT({'*'.join(keep)}*1,{column})" if keep else f"SUM({column})"  # *1: TRUE is 1
-    if computed.column is not None:
-        rows = f"(LEN(TRIM({whole(computed.column)}))>0)"
-    else:  # a started row: any input cell filled in (a computed column's formula does not start one)
-        inputs = [f.id for f in sheet.expanded_fields if f.computed is None]
-        rows = "((" + "+".join(f"LEN(TRIM({whole(fid)}))" for fid in inputs) + ")>0)"
-    return f"SUMPRODUCT({'*'.join([rows, *keep])}*1)"
+        column = _whole(spec, computed.list_sheet, computed.column)
+        keep = _kept(spec, computed)
+        # The comma form: text in the column counts 0 there (the validator reports the cell). *1: TRUE is 1.
+        return f"SUMPRODUCT({'*'.join(keep)}*1,{column})" if keep else f"SUM({column})"
+    return f"SUMPRODUCT({_rows(spec, computed, computed.column)}*1)"
+
+
+def _whole(spec: ReturnSpec, list_sheet: str, fid: str) -> str:
+    sheet = spec.sheet(list_sheet)
+    r1, c1, r2, c2 = layout.field_range(spec, sheet, spec.field(fid))
+    return layout.absolute_ref(sheet.name, r1, c1, r2, c2)
+
+
+def _kept(spec: ReturnSpec, computed: Computed) -> list[str]:
+    """One factor per ``where`` field: 1 on a row whose value is one of the given ones."""
+    return ["(" + "+".join(f'(TRIM({_whole(spec, computed.list_sheet, fid)})="{_text(v)}")' for v in values) + ")"
+            for fid, values in computed.where.items()]
+
+
+def _rows(spec: ReturnSpec, computed: Computed, column: str | None) -> str:
+    """1 on a row counted: ``column`` filled in, or (none given) a started row, any input cell filled in
+    (a computed column's formula does not start one); and kept by ``where``."""
+    if column is not None:
+        rows = f"(LEN(TRIM({_whole(spec, computed.list_sheet, column)}))>0)"
+    else:
+        inputs = [f.id for f in spec.sheet(computed.list_sheet).expanded_fields if f.computed is None]
+        rows = "((" + "+".join(f"LEN(TRIM({_whole(spec, computed.list_sheet, fid)}))" for fid in inputs) + ")>0)"
+    return "*".join([rows, *_kept(spec, computed)])
+
+
+def aggregate_ready(spec: ReturnSpec, computed: Computed) -> str:
+    """1 when an aggregate has a value (spec.computed.aggregate): no summed cell of a kept row is text or
+    below or above its field's limits (such a cell is reported at itself, and leaves the total unknown)."""
+    if computed.op != "sum":
+        return "1"
+    field = spec.field(computed.column)
+    col = _whole(spec, computed.list_sheet, computed.column)
+    bad = [f"ISTEXT({col})"]
+    if field.computed is None:
+        bad += [f"ISNUMBER({col})*({col}<{field.lower:g})"] if field.lower is not None else []
+        bad += [f"ISNUMBER({col})*({col}>{field.upper:g})"] if field.upper is not None else []
+    return f"(SUMPRODUCT({_rows(spec, computed, computed.column)}*({'+'.join(bad)}>0))=0)"
 
 
 def _text(value: str) -> str:
