@@ -266,3 +266,13 @@ def test_decimals_round_halves_away_from_zero_as_the_spreadsheet_does():
     listed = Computed(op="count", list="Items")
     assert evaluate(listed, {}.get).value is None  # no rows to count: the caller keeps the checked figure
     assert evaluate(listed, {}.get, rows_of=lambda name: [{"x": 1.0}, {"y": "a"}]).value == 2.0
+
+
+def test_the_doc_s_complaints_share_is_worked_out_as_a_percentage_in_the_template(folder, tmp_path):
+    """The doc's example: `scale = 100` and `decimals = 1` are in the template's formula and format, so the
+    cell labelled (%) shows 80.0% for 8 of 10, not 0.8 (recalculated by LibreOffice in the system test)."""
+    blank = tmp_path / "complaints.xlsx"
+    assert _cli(folder, tmp_path, "template", "complaints", str(blank)).returncode == 0
+    share = _cell(openpyxl.load_workbook(blank), "COMPLAINTS", "in_time_share")
+    assert share.value == '=IF(OR(C6="",C6=0),"",ROUND(C7/C6*100,1))'
+    assert share.number_format == '0.0"%"'
