@@ -276,3 +276,12 @@ def test_the_doc_s_complaints_share_is_worked_out_as_a_percentage_in_the_templat
     share = _cell(openpyxl.load_workbook(blank), "COMPLAINTS", "in_time_share")
     assert share.value == '=IF(OR(C6="",C6=0),"",ROUND(C7/C6*100,1))'
     assert share.number_format == '0.0"%"'
+
+
+def test_a_huge_share_with_decimals_is_out_of_range_not_a_crash():
+    from kpd_returns.spec.computed import evaluate
+    from kpd_returns.spec.sheet_model import Computed
+
+    share = Computed(op="ratio", of=["a", "b"], scale=100, decimals=10)
+    assert evaluate(share, {"a": 1e300, "b": 1e-10}.get).overflow
+    assert evaluate(share, {"a": 1e300, "b": 1e-5}.get).value == 1e307  # beyond the ceiling: the checks report it

@@ -82,7 +82,10 @@ def _scaled(computed: Computed, raw: float, digits: int) -> Outcome:
 
 def round_half_up(value: float, decimals: int) -> float:
     """``value`` to ``decimals`` places, halves away from zero (a spreadsheet's ROUND), on the number as
-    written (2.675 is 2.68, where Python's round gives 2.67 from its binary form)."""
+    written (2.675 is 2.68, where Python's round gives 2.67 from its binary form). From 10^15 up a
+    float has no places to round (and Decimal would refuse 1e300 to 10 places)."""
+    if abs(value) >= 1e15:
+        return value
     return float(Decimal(repr(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
 
 
@@ -151,6 +154,7 @@ def value(computed: Computed, value_of: Callable[[str], float | None], *, digits
     """Just the value of ``evaluate`` (None when it cannot be worked out)."""
     return evaluate(computed, value_of, digits=digits).value
 
+
 def aggregate_problem(sheets: list[SheetSpec], sheet: SheetSpec, f: FieldSpec) -> tuple[str, str] | None:
     """(key, sentence) when an aggregate of a list names what is not there (see ``aggregate``)."""
     c = f.computed
@@ -176,4 +180,3 @@ def aggregate_problem(sheets: list[SheetSpec], sheet: SheetSpec, f: FieldSpec) -
             return f"where.{fid}", (f"computed field '{f.id}' filters on {unknown}, not among the choices of "
                                     f"'{fid}' ({', '.join(w.choices)})")
     return None
-
