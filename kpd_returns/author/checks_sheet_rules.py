@@ -157,7 +157,7 @@ def _rule_checks(ctx: Context, r: RuleSpec) -> list[Check] | None:
                 op, of = f.computed.op, f.computed.of
 
                 def value(R, c=f.computed):  # scale and decimals as the template's formula (spec.formulas)
-                    return computed_expression(spec, c, R.at)
+                    return f"({computed_expression(spec, c, R.at)})"
 
                 def ready(R, op=op, of=of, c=f.computed):
                     base = "*".join(R.valid(x) for x in of) or aggregate_ready(spec, c)  # an aggregate of a list

@@ -52,12 +52,15 @@ def finish(computed: Computed, expression: str) -> str:
 
 def computed_expression(spec: ReturnSpec, computed: Computed, ref: Callable[[str], str]) -> str:
     """The value of a computed field over ``ref(part)`` of each of its parts (a cell, or a range on the
-    Checks sheet), with its scale and decimals: what its formula shows, without the blank-cell guard."""
+    Checks sheet), with its scale and decimals: what its formula shows, without the blank-cell guard.
+    Bare (``a+b``, ``a/b*100``): the caller brackets it where it needs to."""
     if computed.aggregate:
-        return f"({finish(computed, aggregate_expression(spec, computed))})"
+        return finish(computed, aggregate_expression(spec, computed))
     refs = [ref(part) for part in computed.of]
-    core = f"({'+'.join(refs)})" if computed.op == "sum" else f"{refs[0]}/{refs[1]}"
-    return f"({finish(computed, core)})"
+    if computed.op == "ratio":
+        return finish(computed, f"{refs[0]}/{refs[1]}")
+    core = "+".join(refs)
+    return finish(computed, f"({core})" if computed.scale != 1 and len(refs) > 1 else core)
 
 
 def aggregate_expression(spec: ReturnSpec, computed: Computed) -> str:
