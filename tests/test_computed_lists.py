@@ -49,6 +49,11 @@ def _doc_example(name: str) -> str:
 
 @pytest.fixture()
 def folder(tmp_path: Path) -> Path:
+    return make_folder(tmp_path)
+
+
+def make_folder(tmp_path: Path) -> Path:
+    """The packaged validators, this test's list return and the doc's complaints example, with deadlines."""
     out = tmp_path / "validators"
     shutil.copytree(validators_dir(), out)
     shutil.copy(SPEC, out / "spendlist.toml")

@@ -14,7 +14,8 @@ import html
 import re
 
 import openpyxl
-from test_computed_lists import HEADER, ROWS, _cli, _fill, folder  # noqa: F401  (folder: a fixture)
+import pytest
+from test_computed_lists import HEADER, ROWS, _cli, _fill, make_folder
 
 NAME, ID, TITLE = "Spending list", "spendlist", "Spending by item"
 
@@ -24,7 +25,12 @@ def _text(markup: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)\b.*?</\1>", " ", markup, flags=re.S)))
 
 
-def test_every_cli_output_names_the_return_by_its_display_name(folder, tmp_path):  # noqa: F811
+@pytest.fixture()
+def folder(tmp_path):
+    return make_folder(tmp_path)
+
+
+def test_every_cli_output_names_the_return_by_its_display_name(folder, tmp_path):
     work = tmp_path / "work"
     inbox = work / "inbox"
     inbox.mkdir(parents=True)
