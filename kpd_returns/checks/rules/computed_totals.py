@@ -10,6 +10,7 @@ checks.totals.recompute, never taken from the file.
 
 from __future__ import annotations
 
+from ...spec.formulas import aggregate_ready, computed_expression
 from ...spec.return_spec import RuleSpec
 from ..context import FileCheck
 from ..probes import Check, Context, Probe, filled
@@ -61,13 +62,12 @@ def sheet_checks(ctx: Context, r: RuleSpec) -> list[Check] | None:
                 continue
             op, of = f.computed.op, f.computed.of
 
-            def value(R, op=op, of=of):
-                refs = [R.at(x) for x in of]
-                return f"({'+'.join(refs)})" if op == "sum" else f"({refs[0]}/{refs[1]})"
+            def value(R, c=f.computed):  # scale and decimals as the template's formula (spec.formulas)
+                return f"({computed_expression(spec, c, R.at)})"
 
-            def ready(R, op=op, of=of):
-                base = "*".join(R.valid(x) for x in of)
-                return base if op == "sum" else f"{base}*({R.at(of[1])}<>0)"
+            def ready(R, op=op, of=of, c=f.computed):
+                base = "*".join(R.valid(x) for x in of) or aggregate_ready(spec, c)  # an aggregate of a list
+                return f"{base}*({R.at(of[1])}<>0)" if op == "ratio" else base
 
             def over(R, sign, value=value, ready=ready, fid=f.id):
                 return (f"{filled(R.me)}*(1-{R.is_formula(fid)})*ISNUMBER({R.me})*{ready(R)}*(1-{R.after()})"

@@ -3,6 +3,7 @@ a query for a second look. Computed fields use the recomputed value."""
 
 from __future__ import annotations
 
+from ...spec.formulas import computed_expression
 from ...spec.return_spec import RuleSpec
 from ..context import FileCheck, number_text
 from ..probes import Check, Context, Probe, lit
@@ -35,10 +36,11 @@ def sheet_checks(ctx: Context, r: RuleSpec) -> list[Check] | None:
         if f.computed is None:
             return f"{R.valid(f.id)}*({R.me}>{top:g})"
         refs = [R.at(x) for x in f.computed.of]
-        ready = "*".join(R.valid(x) for x in f.computed.of)
-        if f.computed.op == "sum":
-            return f"{ready}*(ROUND({'+'.join(refs)},9)>{top:g})"
-        return f"{ready}*({refs[1]}<>0)*(ROUND({refs[0]}/{refs[1]},9)>{top:g})"
+        ready = "*".join(R.valid(x) for x in f.computed.of) or "1"
+        value = computed_expression(ctx.spec, f.computed, R.at)  # with its scale (spec.formulas)
+        if f.computed.op != "ratio":
+            return f"{ready}*(ROUND({value},9)>{top:g})"
+        return f"{ready}*({refs[1]}<>0)*(ROUND({value},9)>{top:g})"
     return [Check("implausible-value", r.description, ctx.spec.guidance_ref(r.guidance),
                   [Probe(sheet, f.id, ctx.keys(sheet), flag)], {"expected": lit(f"{top:g}"), "found": "{recomputed}"})]
 
