@@ -177,6 +177,15 @@ def _xml_text(raw: str | None) -> str:
 
 def _fast_cell(head: str, inner: str, shared: list[str]) -> tuple[tuple[int, int], CellData] | None:
     """One cell with content: ``head`` is '<c r="B7" s="3" t="n"', ``inner`` what is between the tags."""
+    position, t, v, inline, formula = _fast_parts(head, inner)
+    value = _cell_value(t, v, inline, shared)
+    if value is None and formula is None:
+        return None
+    return position, CellData(value, formula)
+
+
+def _fast_parts(head: str, inner: str) -> tuple[tuple[int, int], str | None, str | None, list[str], str | None]:
+    """A cell's position, type, value text, inline text and formula, as written."""
     q = head.find('"', 6)
     position = _position(head[6:q])
     if "<c " in inner or "<c>" in inner:
@@ -199,10 +208,7 @@ def _fast_cell(head: str, inner: str, shared: list[str]) -> tuple[tuple[int, int
     elif "<v" in inner:
         vm = _FAST_V.search(inner)
         v = None if vm is None else _xml_text(vm.group(1))
-    value = _cell_value(t, v, inline, shared)
-    if value is None and formula is None:
-        return None
-    return position, CellData(value, formula)
+    return position, t, v, inline, formula
 
 
 _POSITIONS: dict[str, tuple[int, int]] = {}
@@ -241,22 +247,56 @@ def _parse_sheet_fast(xml: bytes, shared: list[str]) -> dict[tuple[int, int], Ce
     if "<!" in text or text.count("<?") > 1 or start < 0 or end < start or not text.rstrip().endswith("</worksheet>"):
         return None
     body = text[start + len("<sheetData>"):end]
-    cells: dict[tuple[int, int], CellData] = {}
     pieces = body.split("</c>")
-    try:
-        for piece in pieces[:-1]:
-            j = piece.rfind('<c r="')
-            k = piece.find(">", j)
-            if j < 0 or k < 0 or piece[k - 1] == "/" or (j and not _only_empty_cells(piece[:j])):
-                raise _NotFast
-            cell = _fast_cell(piece[j:k], piece[k + 1:], shared)
-            if cell is not None:
-                cells[cell[0]] = cell[1]
-    except _NotFast:
+    last = pieces.pop()
+    # Most pieces (a label with the empty cells before it) are the same in every file made from
+    # one template: each piece's reading is remembered, so only pieces not seen before are read.
+    got = list(map(_PIECES.get, pieces))
+    if None in got:
+        try:
+            for i, hit in enumerate(got):
+                if hit is None:
+                    got[i] = _read_piece(pieces[i], shared)
+        except _NotFast:
+            return None
+    if not _only_empty_cells(last):
         return None
-    if not _only_empty_cells(pieces[-1]):
-        return None
-    return cells
+    return dict(filter(None, got))
+
+
+# piece -> ((row, col), CellData), or () for a cell without content; and for a cell whose value is
+# a shared string, piece -> ((row, col), index, formula) (the same index is another text in another
+# file, so the text is looked up each time). Bounded: emptied when full.
+_PIECES: dict[str, tuple] = {}
+_SHARED_PIECES: dict[str, tuple] = {}
+_PIECES_LIMIT = 20_000
+
+
+def _read_piece(piece: str, shared: list[str]) -> tuple:
+    """One piece of a sheet split at ``</c>``: empty cells and row tags, then one cell with its content."""
+    hit = _SHARED_PIECES.get(piece)
+    if hit is None:
+        j = piece.rfind('<c r="')
+        k = piece.find(">", j)
+        if j < 0 or k < 0 or piece[k - 1] == "/" or (j and not _only_empty_cells(piece[:j])):
+            raise _NotFast
+        position, t, v, inline, formula = _fast_parts(piece[j:k], piece[k + 1:])
+        if t != "s":
+            value = _cell_value(t, v, inline, shared)
+            cell = () if value is None and formula is None else (position, CellData(value, formula))
+            _remember(_PIECES, piece, cell)
+            return cell
+        hit = (position, v, formula)
+        _remember(_SHARED_PIECES, piece, hit)
+    position, v, formula = hit
+    value = _cell_value("s", v, [], shared)
+    return () if value is None and formula is None else (position, CellData(value, formula))
+
+
+def _remember(memo: dict[str, tuple], piece: str, reading: tuple) -> None:
+    if len(memo) >= _PIECES_LIMIT:
+        memo.clear()
+    memo[piece] = reading
 
 
 def _only_empty_cells(text: str) -> bool:
