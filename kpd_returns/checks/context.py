@@ -39,6 +39,7 @@ class SpecIndex:
     field_of: dict[str, FieldSpec]  # field id -> field
     keys: dict[str, list[str]]  # sheet name -> its keys (grid columns, list rows, [""] for a form)
     key_labels: dict[tuple[str, str], str]  # (sheet, key) -> column or row label
+    width: dict[str, int] = field(default_factory=dict)  # sheet -> the last column holding a field's cells
 
 
 def spec_index(spec: ReturnSpec) -> SpecIndex:
@@ -70,6 +71,7 @@ def _build_index(spec: ReturnSpec) -> SpecIndex:
         sheet_of={f.id: s for s in spec.sheets for f in s.expanded_fields},
         field_of={f.id: f for s in spec.sheets for f in s.expanded_fields},
         keys=keys, key_labels=key_labels,
+        width={name: max((col for _row, col in positions), default=0) for name, positions in by_position.items()},
     )
     return idx
 
