@@ -251,7 +251,7 @@ def _parse_sheet_fast(xml: bytes, shared: list[str]) -> dict[tuple[int, int], Ce
     last = pieces.pop()
     # Most pieces (a label with the empty cells before it) are the same in every file made from
     # one template: each piece's reading is remembered, so only pieces not seen before are read.
-    got = list(map(_PIECES.get, pieces))
+    got = list(map(_PIECES.new.get, pieces))
     if None in got:
         try:
             for i, hit in enumerate(got):
@@ -264,17 +264,42 @@ def _parse_sheet_fast(xml: bytes, shared: list[str]) -> dict[tuple[int, int], Ce
     return dict(filter(None, got))
 
 
+class _Memo:
+    """Readings kept in two generations: when the new one is full it becomes the old one (and the
+    old one is dropped); a reading found in the old one moves to the new. What every file of a
+    template repeats stays; what one file held goes. Bounded, so memory does not grow with a batch."""
+
+    def __init__(self, limit: int):
+        self.limit, self.new, self.old = limit, {}, {}
+
+    def old_hit(self, key: str) -> tuple | None:
+        hit = self.old.pop(key, None)
+        if hit is not None:
+            self.put(key, hit)
+        return hit
+
+    def put(self, key: str, value: tuple) -> None:
+        if len(self.new) >= self.limit:
+            self.old, self.new = self.new, {}
+        self.new[key] = value
+
+    def clear(self) -> None:
+        self.new, self.old = {}, {}
+
+
 # piece -> ((row, col), CellData), or () for a cell without content; and for a cell whose value is
 # a shared string, piece -> ((row, col), index, formula) (the same index is another text in another
-# file, so the text is looked up each time). Bounded: emptied when full.
-_PIECES: dict[str, tuple] = {}
-_SHARED_PIECES: dict[str, tuple] = {}
-_PIECES_LIMIT = 20_000
+# file, so the text is looked up each time).
+_PIECES = _Memo(8192)
+_SHARED_PIECES = _Memo(8192)
 
 
 def _read_piece(piece: str, shared: list[str]) -> tuple:
     """One piece of a sheet split at ``</c>``: empty cells and row tags, then one cell with its content."""
-    hit = _SHARED_PIECES.get(piece)
+    cell = _PIECES.old_hit(piece)
+    if cell is not None:
+        return cell
+    hit = _SHARED_PIECES.new.get(piece) or _SHARED_PIECES.old_hit(piece)
     if hit is None:
         j = piece.rfind('<c r="')
         k = piece.find(">", j)
@@ -284,19 +309,13 @@ def _read_piece(piece: str, shared: list[str]) -> tuple:
         if t != "s":
             value = _cell_value(t, v, inline, shared)
             cell = () if value is None and formula is None else (position, CellData(value, formula))
-            _remember(_PIECES, piece, cell)
+            _PIECES.put(piece, cell)
             return cell
         hit = (position, v, formula)
-        _remember(_SHARED_PIECES, piece, hit)
+        _SHARED_PIECES.put(piece, hit)
     position, v, formula = hit
     value = _cell_value("s", v, [], shared)
     return () if value is None and formula is None else (position, CellData(value, formula))
-
-
-def _remember(memo: dict[str, tuple], piece: str, reading: tuple) -> None:
-    if len(memo) >= _PIECES_LIMIT:
-        memo.clear()
-    memo[piece] = reading
 
 
 def _only_empty_cells(text: str) -> bool:

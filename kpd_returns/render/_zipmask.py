@@ -85,10 +85,10 @@ def _unedited(pkg: Package, book: Workbook) -> bool:
     return all(pkg.edited(p) is None for p in ("_rels/.rels", book.part, rels_part(book.part)))
 
 
-# (what was done, digest of the part's bytes) -> (the part's new bytes or None if unchanged, the cells
-# masked). Most parts of a template (its guidance, Contents and Checks sheets, styles, drawings) are the
-# same in every provider's file: each is masked once per process, not once per copy. Bounded.
-_PARTS_DONE: dict[tuple[str, bytes], tuple[bytes | None, frozenset[str]]] = {}
+# (what was done, digest of the part's bytes) for the parts the masking left as they were. Most parts
+# of a template (its guidance, Contents and Checks sheets, styles, drawings) are the same in every
+# provider's file: each is looked through once per process, not once per copy. Bounded.
+_PARTS_DONE: dict[tuple[str, bytes], bool] = {}
 _PARTS_DONE_LIMIT = 2048
 
 
@@ -101,30 +101,33 @@ def _once(pkg: Package, part: str, what: str, work: Callable[[str], set[str]], m
     if done is None:
         changed = work(part)
         new = pkg.edited(part)
-        done = (new if new is not None and new != data else None, frozenset(changed))
-        if len(_PARTS_DONE) >= _PARTS_DONE_LIMIT:
-            _PARTS_DONE.clear()
-        _PARTS_DONE[key] = done
-    elif done[0] is not None:
-        pkg.write(part, done[0])
-    return set(done[1])
+        if not changed and (new is None or new == data):  # only parts left as they were: a template's
+            if len(_PARTS_DONE) >= _PARTS_DONE_LIMIT:
+                _PARTS_DONE.clear()
+            _PARTS_DONE[key] = True
+        return changed
+    return set()
 
 
 _MASKED_TEXTS: dict[str, str] = {}
-_MASKED_TEXTS_LIMIT = 50_000
+_MASKED_TEXTS_LIMIT = 8192
 
 
 def _remembered(mask: Callable[[str], str]) -> Callable[[str], str]:
     """``mask`` with its answers kept for this copy: a workbook repeats the same texts ("0", a label on
     every row) thousands of times, and the masking of a copy was an eighth of consolidate's time."""
-    seen: dict[str, str] = _MASKED_TEXTS if mask is mask_all else {}  # the packaged masking: kept between copies
+    seen: dict[str, str] = {}  # this copy's
+    kept = _MASKED_TEXTS if mask is mask_all else {}  # the packaged masking's, between copies: a template's texts
 
     def remembered(text: str) -> str:
         out = seen.get(text)
         if out is None:
-            if len(seen) >= _MASKED_TEXTS_LIMIT:
-                seen.clear()
-            out = seen[text] = mask(text)
+            out = kept.get(text)
+            if out is None:
+                out = mask(text)
+                if len(text) <= 200 and len(kept) < _MASKED_TEXTS_LIMIT:  # the first copies' texts only
+                    kept[text] = out
+            seen[text] = out
         return out
 
     return remembered
