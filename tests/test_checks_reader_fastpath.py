@@ -124,3 +124,28 @@ def test_remembered_shared_string_cells_take_each_files_own_strings():
     assert W._parse_sheet_fast(sheet(body), ["Label", "second"])[(1, 2)].value == "second"
     with pytest.raises(W.UnreadableFile):
         W._parse_sheet_fast(sheet(body), ["only one"])
+
+
+def test_workbook_part_parsed_once_per_template(monkeypatch):
+    """Issue 24: files made from one template share their workbook part; it is parsed once, and a file
+    whose workbook part differs (a defined name moved) is parsed on its own."""
+    from kpd_returns.read.workbook import open_workbook
+
+    W._WORKBOOKS.clear()
+    calls = []
+    real = W._parse_workbook_xml_once
+    monkeypatch.setattr(W, "_parse_workbook_xml_once", lambda xml: calls.append(1) or real(xml))
+    first = open_workbook(build("mmir", mmir_cells(staff_skills__row1="one")))
+    second = open_workbook(build("mmir", mmir_cells(staff_skills__row1="two")))
+    assert len(calls) == 1 and first.defined_names == second.defined_names
+    second.defined_names["changed"] = "x"  # each file has its own copy
+    assert "changed" not in open_workbook(build("mmir", mmir_cells())).defined_names
+    z = zipfile.ZipFile(io.BytesIO(build("mmir", mmir_cells())))
+    moved = io.BytesIO()
+    with zipfile.ZipFile(moved, "w") as out:
+        for info in z.infolist():
+            data = z.read(info.filename)
+            if info.filename == "xl/workbook.xml":
+                data = data.replace(b"$C$5", b"$C$6", 1)
+            out.writestr(info, data)
+    assert open_workbook(moved.getvalue()).defined_names != first.defined_names and len(calls) == 2

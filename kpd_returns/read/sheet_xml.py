@@ -6,6 +6,7 @@ programs write, expat for the rest). expat refuses any DOCTYPE, so no entity is 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -53,7 +54,23 @@ def _run(p: expat.XMLParserType, xml: bytes) -> None:
         raise UnreadableFile("file-corrupt", f"damaged XML ({exc})") from None
 
 
+_WORKBOOKS: dict[bytes, tuple[tuple[tuple[str, str, str], ...], dict[str, str], bool]] = {}
+
+
 def _parse_workbook_xml(xml: bytes) -> tuple[list[tuple[str, str, str]], dict[str, str], bool]:
+    """(sheets as (name, state, relationship id), defined names, date1904). Every file made from one
+    template has the same workbook part: each is parsed once per process (by its digest; bounded)."""
+    key = hashlib.blake2b(xml, digest_size=20).digest()
+    hit = _WORKBOOKS.get(key)
+    if hit is None:
+        sheets, names, date1904 = _parse_workbook_xml_once(xml)
+        if len(_WORKBOOKS) >= 64:
+            _WORKBOOKS.clear()
+        hit = _WORKBOOKS[key] = (tuple(sheets), names, date1904)
+    return list(hit[0]), dict(hit[1]), hit[2]
+
+
+def _parse_workbook_xml_once(xml: bytes) -> tuple[list[tuple[str, str, str]], dict[str, str], bool]:
     sheets: list[tuple[str, str, str]] = []
     names: dict[str, str] = {}
     state = {"name": None, "text": [], "date1904": False}
