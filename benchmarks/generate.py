@@ -3,27 +3,29 @@
     python benchmarks/generate.py N OUT_DIR
 
 How:
-1. A handful of *base* returns are built with the project's own code
+1. Every return type with a sample profile (``[samples]`` in validators/*.toml) is in the inbox,
+   in the share a season brings: the returns a contract sends a year (by the spec's period kind)
+   times the contracts that send that type in validators/samples.toml. Nothing here names a type:
+   a new spec with a profile joins without a change to this file.
+2. A handful of *base* returns are built with the project's own code
    (``kpd_returns.author.samples``: the real template filled by defined name, saved by
-   openpyxl): KPD for the four sample providers and quarters Q1/Q2 of 2026-27,
-   MMIR for the four providers and the sample months (April-October 2026).
+   openpyxl), one for each sample provider of a type and each of its sample periods.
    openpyxl saves formulas without their results, which a file saved by Excel
-   always has, so each base's formula cells are given their cached results
+   always has, so each base's sum and ratio cells are given their cached results
    (computed from the inputs, as Excel would) to look like a provider's file.
    Bases are cached on disk (keyed on the project's sample/template code and
    specs), so only the first run pays for them (about 0.5 s each).
-2. Each of the N files is derived from a base at the zip/XML level
-   (``xlsxpatch``: about 1 ms a file): its own provider name, contract (CPA or
-   contract reference), period (year shifted back where needed, with every date
+3. Each of the N files is derived from a base at the zip/XML level
+   (``xlsxpatch``: about 1 ms a file): its own provider name, contract (the sample
+   contract reference renumbered), period (whole years back where needed, with every date
    in the file shifted alike), date submitted and MI contact text, so no two
    files have the same content or the same (provider, contract, period). Figures
    are left as the samples made them, so returns of the same contract in
    consecutive periods stay consistent (year to date, restated months) and the
    ledger's cross-return checks find nothing in the clean files.
-3. One file in eight (12.5%) gets one typical mistake, recorded in the manifest:
-   a number typed over a total formula, text in a number cell, a negative count,
-   a figure in a month after the period, an empty required cell, a breakdown that
-   does not add up, or a National Insurance number in free text.
+4. One file in eight (12.5%) gets one typical mistake from its type's own profile
+   (``[[samples.mistakes]]``, those at a cell and not about the period or the date
+   submitted), worked out from that file's own figures; the manifest records it.
 
 Files go to OUT_DIR/inbox/; OUT_DIR/manifest.json lists each file with its
 return type, provider, contract, period and the injected mistake (or null).
@@ -109,7 +111,7 @@ def season_weights(specs) -> dict[str, int]:
     period kind) times the contracts that send that type in the samples' world."""
     from kpd_returns.author import samples
 
-    return {s.id: RETURNS_A_YEAR[s.period.kind] * sum(len(p.contracts_for(s.id)) for p in samples.PROVIDERS)
+    return {s.id: RETURNS_A_YEAR.get(s.period.kind, 1) * sum(len(p.contracts_for(s.id)) for p in samples.PROVIDERS)
             for s in specs}
 
 

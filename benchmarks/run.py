@@ -756,7 +756,7 @@ def run_all(args, work: Path) -> dict:
     b.record("pack", lambda: b.pack(b.steps["consolidate"], manifest))
     # The heaviest clean return (the most bytes; the first of those): its type's checks cost the most.
     clean = [f for f, m in zip(files, manifest) if not m["mistake"]] or files
-    heaviest = max(clean, key=lambda f: (os.path.getsize(f), -clean.index(f)))
+    heaviest = max(enumerate(clean), key=lambda x: (os.path.getsize(x[1]), -x[0]))[1]
     b.record("single_file_cli", lambda: b.single_file(heaviest))
     b.record("bare_imports", b.bare)
     if args.skip_rss:
