@@ -1,7 +1,8 @@
 """The naive pipeline: what a capable analyst would write first, for comparison.
 
 Per file: ``openpyxl.load_workbook`` (default mode), a pandas DataFrame of the
-main table (KPD: Staffing; MMIR: Volumes) with the header fields as columns, one
+main table (KPD: Staffing; MMIR: Volumes; any other type: its Header sheet as one row) with the
+header fields as columns, one
 pandera ``validate`` call (lazy, so every failure is collected), then the frame is
 appended to a list. At the end one consolidated workbook is written with pandas
 ``to_excel`` (its default engine, openpyxl), one sheet per return type.
@@ -52,9 +53,21 @@ SCHEMAS = {
 }
 
 
+# Any other return type: the analyst's first script reads its Header sheet (labels in column A,
+# values in column B, from row 5) into one row and checks that the provider is there.
+OTHER_SCHEMA = pa.DataFrameSchema({"file": pa.Column(str), "Provider": pa.Column(str)}, strict=False)
+
+
 def read_one(path: str | Path) -> tuple[str, pd.DataFrame]:
     wb = openpyxl.load_workbook(path)
-    kind = "kpd" if "Staffing" in wb.sheetnames else "mmir"
+    kind = "kpd" if "Staffing" in wb.sheetnames else "mmir" if "Volumes" in wb.sheetnames else "other"
+    if kind == "other":
+        header = wb["Header"] if "Header" in wb.sheetnames else wb.worksheets[0]
+        row = {str(a): b for a, b in header.iter_rows(min_row=5, max_col=2, values_only=True) if a is not None}
+        df = pd.DataFrame([row])
+        df["file"] = Path(path).name
+        wb.close()
+        return kind, df
     t = TABLES[kind]
     ws = wb[t["sheet"]]
     rows = []
@@ -75,19 +88,20 @@ def read_one(path: str | Path) -> tuple[str, pd.DataFrame]:
 
 
 def run(paths: list[str | Path], out_xlsx: str | Path) -> dict:
-    frames: dict[str, list[pd.DataFrame]] = {"kpd": [], "mmir": []}
+    frames: dict[str, list[pd.DataFrame]] = {"kpd": [], "mmir": [], "other": []}
     failed = []
     for path in paths:
         kind, df = read_one(path)
         try:
-            SCHEMAS[kind].validate(df, lazy=True)
+            SCHEMAS.get(kind, OTHER_SCHEMA).validate(df, lazy=True)
         except pa.errors.SchemaErrors as exc:
             failed.append((Path(path).name, len(exc.failure_cases)))
         frames[kind].append(df)
     with pd.ExcelWriter(out_xlsx, engine="openpyxl") as writer:
         for kind, dfs in frames.items():
             if dfs:
-                pd.concat(dfs, ignore_index=True).to_excel(writer, sheet_name=TABLES[kind]["sheet"], index=False)
+                sheet = TABLES[kind]["sheet"] if kind in TABLES else "Other returns"
+                pd.concat(dfs, ignore_index=True).to_excel(writer, sheet_name=sheet, index=False)
     return {"files": len(paths), "files_failing_schema": len(failed), "failed": failed}
 
 

@@ -18,7 +18,8 @@ def _f(x, nd=1) -> str:
 
 def markdown(result: dict) -> str:
     m = result["meta"]
-    out = [f"Run of {m['date']}: N = {m['returns']} ({m['mix'].get('kpd', 0)} KPD, {m['mix'].get('mmir', 0)} MMIR, "
+    mix = ", ".join(f"{v} {k}" for k, v in sorted(m["mix"].items()))
+    out = [f"Run of {m['date']}: N = {m['returns']} ({mix}, "
            f"{m['with_mistakes']} with a mistake; {m['bytes_per_file'] // 1024} KB a file on average), "
            f"{m['cpu_count']} cores, {m['machine']}, Python {m['python']}, workers = {m['workers']}; "
            f"load average {m.get('load_average_before', 0):.1f} before, {m.get('load_average_after', 0):.1f} after; "
@@ -47,11 +48,15 @@ def markdown(result: dict) -> str:
             notes.append(e.get("reason", ""))
         out.append(f"| {name} | {e['status']} | {_f(e.get('ms_per_file'))} | {_f(e.get('cpu_ms_per_file'))} | "
                    f"{_f(e.get('seconds'), 2)} | {'; '.join(notes)} |")
-    out += ["", "| ratio | value | target | met |", "|---|---:|---|---|"]
+    out += ["", "| ratio | wall | target | met | CPU | target | met |", "|---|---:|---|---|---:|---|---|"]
+
+    def met(x) -> str:
+        return "" if x is None else ("yes" if x else "**no**")
+
     for name, r in result["ratios"].items():
-        met = r.get("met")
-        out.append(f"| {name} | {_f(r['value'], 2) or 'n/a'} | {r['target'] or ''} | "
-                   f"{'' if met is None else ('yes' if met else '**no**')} |")
+        cpu = (f"{_f(r['cpu_value'], 2) or 'n/a'} | {r.get('cpu_target') or ''} | {met(r.get('cpu_met'))}"
+               if "cpu_value" in r else " | | ")
+        out.append(f"| {name} | {_f(r['value'], 2) or 'n/a'} | {r['target'] or ''} | {met(r.get('met'))} | {cpu} |")
     acc = result.get("accuracy")
     if acc:
         out += ["", f"Validate found {acc['mistakes_found']} of the injected mistakes, missed {acc['mistakes_missed']}, "

@@ -181,3 +181,24 @@ def test_zip_path_masks_a_rich_text_inline_string_split_across_runs(tmp_path, fa
     copy = openpyxl.load_workbook(out)
     assert copy[sheet][cell].value == "Call Jane on 07*** ***123"
     assert copy[sheet][cell].comment.text.startswith(MASKED_NOTE)
+
+
+def test_second_copy_masks_only_the_parts_that_differ(tmp_path, monkeypatch):
+    """Issue 24: a part masked once (the same bytes in another copy) is not masked again, and what the
+    second copy holds of personal data is still masked in it."""
+    from kpd_returns.render import _zipmask
+
+    _zipmask._PARTS_DONE.clear()
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+    first = build(tmp_path / "a")
+    annotate(first, report_for(first), tmp_path / "a-annotated.xlsx")
+    calls = []
+    real = _zipmask.mask_text_nodes
+    monkeypatch.setattr(_zipmask, "mask_text_nodes", lambda pkg, part, mask: calls.append(part) or real(pkg, part, mask))
+    second = build(tmp_path / "b")
+    out = tmp_path / "b-annotated.xlsx"
+    annotate(second, report_for(second), out)
+    sheets = [n for n in zipfile.ZipFile(second).namelist() if n.startswith("xl/worksheets/sheet")]
+    assert len(calls) < len(sheets) / 2, calls
+    assert_no_leak(out, NEEDLES)

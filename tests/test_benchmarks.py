@@ -19,7 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 RUN = ROOT / "benchmarks" / "run.py"
 STEPS = ["parse_floor", "naive", "validate_serial", "validate_parallel", "validate_cli", "consolidate", "pack",
-         "single_file_cli", "bare_imports", "consolidate_5n", "frictionless", "browser"]
+         "single_file_cli", "bare_imports", "consolidate_5n", "frictionless", "browser", "consolidate_estate"]
 RATIOS = ["validate_serial_over_floor", "naive_over_consolidate", "naive_over_validate_serial",
           "validate_serial_over_parallel", "frictionless_over_validate_serial", "rss_5n_over_n",
           "tree_rss_5n_over_n", "single_file_over_bare_imports"]
@@ -67,6 +67,36 @@ def test_meta(result):
     assert meta["with_mistakes"] >= 1
 
 
+def test_the_inbox_holds_every_return_type_in_season_proportions(tmp_path):
+    """Issue 24: every return type with a sample profile is in the generated inbox, in the share a
+    season brings (returns a year by period kind x contracts in the samples' world), each file valid
+    or carrying its one mistake from the type's own profile."""
+    import collections
+    import json as _json
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import generate
+
+    from kpd_returns.author import samples
+    from kpd_returns.checks.validate import validate_paths
+
+    specs = samples.sample_specs()
+    manifest = generate.generate(60, tmp_path, log=lambda *_a: None)
+    mix = collections.Counter(m["return_id"] for m in manifest)
+    assert set(mix) == {s.id for s in specs}
+    weights = generate.season_weights(specs)
+    for rid, n in mix.items():
+        assert abs(n - 60 * weights[rid] / sum(weights.values())) <= 1, (rid, n, weights)
+    files = [str(tmp_path / "inbox" / m["file"]) for m in manifest]
+    for m, report in zip(manifest, validate_paths(files)):
+        codes = {f.code for f in report.findings}
+        if m["mistake"]:
+            assert m["expected_code"] in codes, (m["file"], codes)
+        else:
+            assert report.verdict in ("valid", "valid-with-warnings"), (m["file"], codes)
+    assert _json.loads((tmp_path / "manifest.json").read_text()) == manifest
+
+
 def test_every_step_reports_numbers_or_why_not(result):
     steps = result["steps"]
     assert set(STEPS) <= set(steps)
@@ -87,6 +117,7 @@ def test_steps_that_can_run_do_run(result):
         assert steps[name]["status"] == "ok", steps[name]
     assert steps["consolidate_5n"]["status"] == "not available"  # --skip-rss
     assert steps["browser"] == {"status": "not available", "reason": "not asked for (--browser)"}  # opt-in
+    assert steps["consolidate_estate"] == {"status": "not available", "reason": "not asked for (--estate)"}
     assert result["ratios"]["browser_site_mb"]["target"] == "<= 40"
     if _has_module("frictionless"):
         assert steps["frictionless"]["status"] == "ok"
@@ -98,6 +129,10 @@ def test_steps_that_can_run_do_run(result):
 def test_ratios_are_numbers_where_their_steps_ran(result):
     ratios = result["ratios"]
     assert set(RATIOS) <= set(ratios)
+    # Issue 24's targets, wall and CPU side by side.
+    assert (ratios["validate_serial_over_floor"]["cpu_target"], ratios["naive_over_consolidate"]["target"],
+            ratios["naive_over_consolidate"]["cpu_target"], ratios["rss_5n_over_n"]["target"],
+            ratios["single_file_over_bare_imports"]["target"]) == ("<= 1.5", ">= 15", ">= 12", "<= 1.1", "<= 1.1")
     for name, (a, b) in RATIO_STEPS.items():
         ran = result["steps"][a]["status"] == "ok" and result["steps"][b]["status"] == "ok"
         value = ratios[name]["value"]

@@ -95,3 +95,57 @@ def test_a_missing_shared_string_is_still_corrupt():
     with pytest.raises(W.UnreadableFile) as err:
         W._parse_sheet(sheet('<row r="1"><c r="A1" t="s"><v>7</v></c></row>'), ["only one"])
     assert err.value.code == "file-corrupt"
+
+
+def test_pieces_seen_before_are_not_read_again(monkeypatch):
+    """Issue 24: a second file made from the same template reads only the pieces it has not seen
+    (labels and empty cells are remembered), and what it reads is what a fresh read gives."""
+    W._PIECES.clear()
+    W._SHARED_PIECES.clear()
+    first = build("mmir", mmir_cells(staff_skills__row1="one"))
+    second = build("mmir", mmir_cells(staff_skills__row1="two"))
+    for _name, xml, shared in _parts(first):
+        W._parse_sheet_fast(xml, shared)
+    calls = []
+    real = W._fast_parts
+    monkeypatch.setattr(W, "_fast_parts", lambda head, inner: calls.append(head) or real(head, inner))
+    cells = 0
+    for name, xml, shared in _parts(second):
+        fast = W._parse_sheet_fast(xml, shared)
+        assert _same(fast, W._parse_sheet_expat(xml, shared)), name
+        cells += len(fast)
+    assert 0 < len(calls) < cells / 10
+
+
+def test_remembered_shared_string_cells_take_each_files_own_strings():
+    """A remembered piece holding a shared-string index is looked up in the file's own table."""
+    body = '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>'
+    assert W._parse_sheet_fast(sheet(body), ["Label", "first"])[(1, 2)].value == "first"
+    assert W._parse_sheet_fast(sheet(body), ["Label", "second"])[(1, 2)].value == "second"
+    with pytest.raises(W.UnreadableFile):
+        W._parse_sheet_fast(sheet(body), ["only one"])
+
+
+def test_workbook_part_parsed_once_per_template(monkeypatch):
+    """Issue 24: files made from one template share their workbook part; it is parsed once, and a file
+    whose workbook part differs (a defined name moved) is parsed on its own."""
+    from kpd_returns.read.workbook import open_workbook
+
+    W._WORKBOOKS.clear()
+    calls = []
+    real = W._parse_workbook_xml_once
+    monkeypatch.setattr(W, "_parse_workbook_xml_once", lambda xml: calls.append(1) or real(xml))
+    first = open_workbook(build("mmir", mmir_cells(staff_skills__row1="one")))
+    second = open_workbook(build("mmir", mmir_cells(staff_skills__row1="two")))
+    assert len(calls) == 1 and first.defined_names == second.defined_names
+    second.defined_names["changed"] = "x"  # each file has its own copy
+    assert "changed" not in open_workbook(build("mmir", mmir_cells())).defined_names
+    z = zipfile.ZipFile(io.BytesIO(build("mmir", mmir_cells())))
+    moved = io.BytesIO()
+    with zipfile.ZipFile(moved, "w") as out:
+        for info in z.infolist():
+            data = z.read(info.filename)
+            if info.filename == "xl/workbook.xml":
+                data = data.replace(b"$C$5", b"$C$6", 1)
+            out.writestr(info, data)
+    assert open_workbook(moved.getvalue()).defined_names != first.defined_names and len(calls) == 2

@@ -95,11 +95,10 @@ def locate_sparse(wb: WorkbookData, spec: ReturnSpec, skip: frozenset[str] = fro
     for sheet, positions in idx.by_position.items():
         if sheet in skip:
             continue
-        for position, cell in wb.cells(sheet).items():
-            slot_key = positions.get(position)
-            if slot_key is not None:
-                out[slot_key] = Located(sheet, idx.slots[slot_key].cell, slot_key[0], slot_key[1],
-                                        cell.value, cell.formula)
+        get = positions.get
+        for slot_key, cell in [(k, c) for p, c in wb.cells(sheet).items() if (k := get(p)) is not None]:
+            out[slot_key] = Located(sheet, idx.slots[slot_key].cell, slot_key[0], slot_key[1],
+                                    cell.value, cell.formula)
     return out
 
 

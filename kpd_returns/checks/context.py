@@ -40,6 +40,7 @@ class SpecIndex:
     keys: dict[str, list[str]]  # sheet name -> its keys (grid columns, list rows, [""] for a form)
     key_labels: dict[tuple[str, str], str]  # (sheet, key) -> column or row label
     sheet_of_name: dict[str, SheetSpec]  # sheet name -> sheet
+    width: dict[str, int] = field(default_factory=dict)  # sheet -> the last column holding a field's cells
 
 
 def spec_index(spec: ReturnSpec) -> SpecIndex:
@@ -71,6 +72,7 @@ def _build_index(spec: ReturnSpec) -> SpecIndex:
         sheet_of={f.id: s for s in spec.sheets for f in s.expanded_fields},
         field_of={f.id: f for s in spec.sheets for f in s.expanded_fields},
         keys=keys, key_labels=key_labels, sheet_of_name={s.name: s for s in spec.sheets},
+        width={name: max((col for _row, col in positions), default=0) for name, positions in by_position.items()},
     )
     return idx
 

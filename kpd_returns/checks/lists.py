@@ -25,7 +25,7 @@ def check_rows_below(fc: FileCheck, wb: WorkbookData) -> None:
         if sheet.kind != "list" or not sheet.max_rows or sheet.name in fc.unreadable_sheets:
             continue
         last = FIRST_DATA_ROW + sheet.max_rows - 1
-        width = max(col for (_row, col) in fc.idx.by_position[sheet.name])
+        width = fc.idx.width[sheet.name]
         below = [(row, col) for (row, col), cell in wb.cells(sheet.name).items()
                  if row > last and col <= width and not is_blank(cell.value)]
         if not below:

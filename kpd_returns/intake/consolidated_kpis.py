@@ -20,7 +20,7 @@ from typing import Any
 
 from ..spec.pack_spec import KpiSource
 from ..spec.kpi_config import default_config
-from ..spec.kpi_windows import ALL_COHORTS, MonthKpiCounts, kpi_window
+from ..spec.kpi_windows import ALL_COHORTS, MonthKpiCounts, _index, kpi_window
 from ..spec.periods import month_at, month_index
 
 BASES = ("in_month", "rolling_3", "rolling_12")
@@ -62,13 +62,14 @@ def _contract_rows(provider: str, contract: str, cells: dict, config) -> Iterato
     missing = [month_at(i) for i in range(month_index(start), month_index(months[-1]) + 1)
                if month_at(i) not in months]
     by_key = {(c.month, c.kpi, c.cohort): c for c in counts}
+    indexed = _index(counts, config)  # checked and indexed once a contract, not once a window (kpi_window takes it)
     for month in months:
         for kdef in config.kpis:
             for cohort in config.cohorts:
                 row = by_key.get((month, kdef.id, cohort))
                 if row is None:
                     continue
-                results = [kpi_window(counts, kdef.id, cohort, month, b, missing_months=missing,
+                results = [kpi_window(indexed, kdef.id, cohort, month, b, missing_months=missing,
                                       service_start=start, config=config) for b in BASES]
                 gaps = sorted({m for r in results for m in r.missing_months})
                 note = (f"Rolling bases incomplete: no current return for {', '.join(gaps)}" if gaps

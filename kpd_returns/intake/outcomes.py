@@ -22,7 +22,7 @@ OUTCOME_OF_VERDICT = {"valid": "accepted", "valid-with-warnings": "accepted with
                       "unreadable": "unreadable"}
 
 
-@dataclass
+@dataclass(slots=True)  # one per input, kept for the run's summary: no __dict__ each
 class InputOutcome:
     index: int
     name: str

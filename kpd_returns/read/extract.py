@@ -128,9 +128,10 @@ def check_structure(wb: WorkbookData, spec: ReturnSpec) -> list[Finding]:
         if not wb.has_sheet(sheet.name):
             out.append(F.make("sheet-missing", sheet=sheet.name, guidance=spec.template_guidance))
             continue
-        cells = wb.cells(sheet.name)
-        for row, col, label, normalised in labels:
-            _compare_label(out, sheet.name, cells, row, col, label, normalised, spec.template_guidance)
+        get = wb.cells(sheet.name).get
+        # Most labels are exactly as written: only the others are compared closely (in order).
+        for row, col, label, normalised in [x for x in labels if (c := get((x[0], x[1]))) is None or c.value != x[2]]:
+            _compare_label(out, sheet.name, get((row, col)), row, col, label, normalised, spec.template_guidance)
         for f, name, expected, expected_ref in names:
             actual = wb.defined_names.get(name)
             if actual is None:
@@ -143,9 +144,8 @@ def check_structure(wb: WorkbookData, spec: ReturnSpec) -> list[Finding]:
     return out
 
 
-def _compare_label(out: list[Finding], sheet: str, cells: dict, row: int, col: int, expected: str,
+def _compare_label(out: list[Finding], sheet: str, cell: Any, row: int, col: int, expected: str,
                    normalised: str, guidance: str) -> None:
-    cell = cells.get((row, col))
     found = cell.value if cell else None
     if found == expected or _norm(found) == normalised:
         return

@@ -6,6 +6,7 @@ programs write, expat for the rest). expat refuses any DOCTYPE, so no entity is 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -53,7 +54,23 @@ def _run(p: expat.XMLParserType, xml: bytes) -> None:
         raise UnreadableFile("file-corrupt", f"damaged XML ({exc})") from None
 
 
+_WORKBOOKS: dict[bytes, tuple[tuple[tuple[str, str, str], ...], dict[str, str], bool]] = {}
+
+
 def _parse_workbook_xml(xml: bytes) -> tuple[list[tuple[str, str, str]], dict[str, str], bool]:
+    """(sheets as (name, state, relationship id), defined names, date1904). Every file made from one
+    template has the same workbook part: each is parsed once per process (by its digest; bounded)."""
+    key = hashlib.blake2b(xml, digest_size=20).digest()
+    hit = _WORKBOOKS.get(key)
+    if hit is None:
+        sheets, names, date1904 = _parse_workbook_xml_once(xml)
+        if len(_WORKBOOKS) >= 64:
+            _WORKBOOKS.clear()
+        hit = _WORKBOOKS[key] = (tuple(sheets), names, date1904)
+    return list(hit[0]), dict(hit[1]), hit[2]
+
+
+def _parse_workbook_xml_once(xml: bytes) -> tuple[list[tuple[str, str, str]], dict[str, str], bool]:
     sheets: list[tuple[str, str, str]] = []
     names: dict[str, str] = {}
     state = {"name": None, "text": [], "date1904": False}
@@ -177,6 +194,15 @@ def _xml_text(raw: str | None) -> str:
 
 def _fast_cell(head: str, inner: str, shared: list[str]) -> tuple[tuple[int, int], CellData] | None:
     """One cell with content: ``head`` is '<c r="B7" s="3" t="n"', ``inner`` what is between the tags."""
+    position, t, v, inline, formula = _fast_parts(head, inner)
+    value = _cell_value(t, v, inline, shared)
+    if value is None and formula is None:
+        return None
+    return position, CellData(value, formula)
+
+
+def _fast_parts(head: str, inner: str) -> tuple[tuple[int, int], str | None, str | None, list[str], str | None]:
+    """A cell's position, type, value text, inline text and formula, as written."""
     q = head.find('"', 6)
     position = _position(head[6:q])
     if "<c " in inner or "<c>" in inner:
@@ -199,10 +225,7 @@ def _fast_cell(head: str, inner: str, shared: list[str]) -> tuple[tuple[int, int
     elif "<v" in inner:
         vm = _FAST_V.search(inner)
         v = None if vm is None else _xml_text(vm.group(1))
-    value = _cell_value(t, v, inline, shared)
-    if value is None and formula is None:
-        return None
-    return position, CellData(value, formula)
+    return position, t, v, inline, formula
 
 
 _POSITIONS: dict[str, tuple[int, int]] = {}
@@ -241,22 +264,75 @@ def _parse_sheet_fast(xml: bytes, shared: list[str]) -> dict[tuple[int, int], Ce
     if "<!" in text or text.count("<?") > 1 or start < 0 or end < start or not text.rstrip().endswith("</worksheet>"):
         return None
     body = text[start + len("<sheetData>"):end]
-    cells: dict[tuple[int, int], CellData] = {}
     pieces = body.split("</c>")
-    try:
-        for piece in pieces[:-1]:
-            j = piece.rfind('<c r="')
-            k = piece.find(">", j)
-            if j < 0 or k < 0 or piece[k - 1] == "/" or (j and not _only_empty_cells(piece[:j])):
-                raise _NotFast
-            cell = _fast_cell(piece[j:k], piece[k + 1:], shared)
-            if cell is not None:
-                cells[cell[0]] = cell[1]
-    except _NotFast:
+    last = pieces.pop()
+    # Most pieces (a label with the empty cells before it) are the same in every file made from
+    # one template: each piece's reading is remembered, so only pieces not seen before are read.
+    got = list(map(_PIECES.new.get, pieces))
+    if None in got:
+        try:
+            for i, hit in enumerate(got):
+                if hit is None:
+                    got[i] = _read_piece(pieces[i], shared)
+        except _NotFast:
+            return None
+    if not _only_empty_cells(last):
         return None
-    if not _only_empty_cells(pieces[-1]):
-        return None
-    return cells
+    return dict(filter(None, got))
+
+
+class _Memo:
+    """Readings kept in two generations: when the new one is full it becomes the old one (and the
+    old one is dropped); a reading found in the old one moves to the new. What every file of a
+    template repeats stays; what one file held goes. Bounded, so memory does not grow with a batch."""
+
+    def __init__(self, limit: int):
+        self.limit, self.new, self.old = limit, {}, {}
+
+    def old_hit(self, key: str) -> tuple | None:
+        hit = self.old.pop(key, None)
+        if hit is not None:
+            self.put(key, hit)
+        return hit
+
+    def put(self, key: str, value: tuple) -> None:
+        if len(self.new) >= self.limit:
+            self.old, self.new = self.new, {}
+        self.new[key] = value
+
+    def clear(self) -> None:
+        self.new, self.old = {}, {}
+
+
+# piece -> ((row, col), CellData), or () for a cell without content; and for a cell whose value is
+# a shared string, piece -> ((row, col), index, formula) (the same index is another text in another
+# file, so the text is looked up each time).
+_PIECES = _Memo(8192)
+_SHARED_PIECES = _Memo(8192)
+
+
+def _read_piece(piece: str, shared: list[str]) -> tuple:
+    """One piece of a sheet split at ``</c>``: empty cells and row tags, then one cell with its content."""
+    cell = _PIECES.old_hit(piece)
+    if cell is not None:
+        return cell
+    hit = _SHARED_PIECES.new.get(piece) or _SHARED_PIECES.old_hit(piece)
+    if hit is None:
+        j = piece.rfind('<c r="')
+        k = piece.find(">", j)
+        if j < 0 or k < 0 or piece[k - 1] == "/" or (j and not _only_empty_cells(piece[:j])):
+            raise _NotFast
+        position, t, v, inline, formula = _fast_parts(piece[j:k], piece[k + 1:])
+        if t != "s":
+            value = _cell_value(t, v, inline, shared)
+            cell = () if value is None and formula is None else (position, CellData(value, formula))
+            _PIECES.put(piece, cell)
+            return cell
+        hit = (position, v, formula)
+        _SHARED_PIECES.put(piece, hit)
+    position, v, formula = hit
+    value = _cell_value("s", v, [], shared)
+    return () if value is None and formula is None else (position, CellData(value, formula))
 
 
 def _only_empty_cells(text: str) -> bool:

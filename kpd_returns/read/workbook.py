@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import errno
+import functools
 import io
 import os
 import zipfile
@@ -97,6 +98,7 @@ def excel_datetime(serial: float, date1904: bool = False) -> dt.datetime:
     return base + dt.timedelta(days=serial)
 
 
+@functools.lru_cache(maxsize=4096)  # every file of a template names the same ranges
 def parse_ref(ref: str) -> tuple[str, int, int, int, int] | None:
     """"'Staffing'!$C$5:$N$5" -> ("Staffing", 5, 3, 5, 14); None if not a plain range."""
     ref = ref.strip().lstrip("=")

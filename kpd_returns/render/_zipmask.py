@@ -18,13 +18,14 @@ workbook is masked (``spec.personal_data.mask_all``):
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from collections.abc import Callable
 
 from ..spec.personal_data import cut, mask_all
 from ._xlsx import CopyError
-from ._zipedit import Workbook
+from ._zipedit import Workbook, rels_part
 from ._zippackage import Package, check_utf8, clean, xml_attr, xml_text
 from ._zipstrings import SharedStrings, mask_text_nodes
 
@@ -58,31 +59,75 @@ def text_parts(pkg: Package, book: Workbook) -> list[str]:
     return sorted(set(sheets + notes))
 
 
-def mask_package(pkg: Package, mask: Callable[[str], str] = mask_all
+def mask_package(pkg: Package, mask: Callable[[str], str] = mask_all, book: Workbook | None = None
                  ) -> tuple[Workbook, SharedStrings, dict[str, set[str]]]:
     """Mask every place of ``pkg`` (see the module notes). Returns the workbook as renamed, the shared
-    strings (which items were masked) and, by part, the cells whose text was masked."""
+    strings (which items were masked) and, by part, the cells whose text was masked. ``book``: the
+    package's workbook as the caller has read it (before any edit), so it is not read again."""
+    memo = mask is mask_all  # what the packaged masking makes of a part is the same in every copy
     mask = _remembered(mask)
-    book = Workbook(pkg)
+    if book is None or not _unedited(pkg, book):
+        book = Workbook(pkg)
     if _rename_sheets(pkg, book, mask):
         book = Workbook(pkg)
     shared = SharedStrings(pkg, book, mask)
-    texts = {part: mask_text_nodes(pkg, part, mask) for part in text_parts(pkg, book) + [book.part]}
+    texts = {part: _once(pkg, part, "text", lambda p: mask_text_nodes(pkg, p, mask), memo)
+             for part in text_parts(pkg, book) + [book.part]}
     for part in pkg.names():
         if _XML_PART.match(part):
-            _mask_attributes(pkg, part, mask)
-    return Workbook(pkg), shared, texts  # read again: its part and relationships may have changed
+            _once(pkg, part, "attributes", lambda p: _mask_attributes(pkg, p, mask) or set(), memo)
+    # Read again if its part or relationships changed.
+    return (book if _unedited(pkg, book) else Workbook(pkg)), shared, texts
+
+
+def _unedited(pkg: Package, book: Workbook) -> bool:
+    """Whether nothing the workbook was read from has been written since the package was opened."""
+    return all(pkg.edited(p) is None for p in ("_rels/.rels", book.part, rels_part(book.part)))
+
+
+# (what was done, digest of the part's bytes) for the parts the masking left as they were. Most parts
+# of a template (its guidance, Contents and Checks sheets, styles, drawings) are the same in every
+# provider's file: each is looked through once per process, not once per copy. Bounded.
+_PARTS_DONE: dict[tuple[str, bytes], bool] = {}
+_PARTS_DONE_LIMIT = 2048
+
+
+def _once(pkg: Package, part: str, what: str, work: Callable[[str], set[str]], memo: bool) -> set[str]:
+    if not memo:
+        return work(part)
+    data = pkg.read(part)
+    key = (what, hashlib.blake2b(data, digest_size=20).digest())
+    done = _PARTS_DONE.get(key)
+    if done is None:
+        changed = work(part)
+        new = pkg.edited(part)
+        if not changed and (new is None or new == data):  # only parts left as they were: a template's
+            if len(_PARTS_DONE) >= _PARTS_DONE_LIMIT:
+                _PARTS_DONE.clear()
+            _PARTS_DONE[key] = True
+        return changed
+    return set()
+
+
+_MASKED_TEXTS: dict[str, str] = {}
+_MASKED_TEXTS_LIMIT = 8192
 
 
 def _remembered(mask: Callable[[str], str]) -> Callable[[str], str]:
     """``mask`` with its answers kept for this copy: a workbook repeats the same texts ("0", a label on
     every row) thousands of times, and the masking of a copy was an eighth of consolidate's time."""
-    seen: dict[str, str] = {}
+    seen: dict[str, str] = {}  # this copy's
+    kept = _MASKED_TEXTS if mask is mask_all else {}  # the packaged masking's, between copies: a template's texts
 
     def remembered(text: str) -> str:
         out = seen.get(text)
         if out is None:
-            out = seen[text] = mask(text)
+            out = kept.get(text)
+            if out is None:
+                out = mask(text)
+                if len(text) <= 200 and len(kept) < _MASKED_TEXTS_LIMIT:  # the first copies' texts only
+                    kept[text] = out
+            seen[text] = out
         return out
 
     return remembered

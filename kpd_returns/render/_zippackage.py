@@ -110,6 +110,7 @@ class Package:
                 raise CopyError(f"{label} has an encrypted part ({info.filename}), so no copy was made.")
             self._lower[info.filename.lower()] = info.filename
         self._new: dict[str, bytes] = {}  # name -> content, for parts changed or added
+        self._read: dict[str, bytes] = {}  # name -> content as stored, once read
 
     def find(self, name: str) -> str | None:
         """The member name as stored (some writers vary the case), or None."""
@@ -123,10 +124,17 @@ class Package:
     def read(self, name: str) -> bytes:
         if name in self._new:
             return self._new[name]
+        if name in self._read:
+            return self._read[name]  # a copy reads some parts several times: inflated once
         try:
-            return self._zf.read(name)  # preflight has capped every part's size
+            data = self._read[name] = self._zf.read(name)  # preflight has capped every part's size
+            return data
         except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError, NotImplementedError, zlib.error) as exc:
             raise CopyError(f"{self.label} is damaged (the part {name} cannot be read), so no copy was made ({exc}).") from None
+
+    def edited(self, name: str) -> bytes | None:
+        """The part's new content if it was written, else None."""
+        return self._new.get(self.find(name) or name)
 
     def write(self, name: str, data: bytes) -> None:
         self._new[self.find(name) or name] = data

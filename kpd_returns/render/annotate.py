@@ -100,7 +100,7 @@ def _zip_copy(blob: bytes, report: FileReport, ordered: Sequence[Finding], label
     if has_external_links(pkg.names(), [r.get("Type", "") for r in book.rels.items], set(book.children)):
         raise Z.NeedsOpenpyxl("it links to other workbooks, which no copy keeps (render._links)")
     # Personal data first, in every part (sheet names too), so every later read sees the masked text.
-    book, shared, texts_masked = mask_package(pkg)
+    book, shared, texts_masked = mask_package(pkg, book=book)
     titles = set(book.titles)
     marks = _cells_to_mark(pkg, book, ordered, titles)  # may raise NeedsOpenpyxl: nothing is written yet
     styles = Z.Styles(pkg, book.styles_part)
