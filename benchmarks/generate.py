@@ -407,20 +407,10 @@ def variant_edits(p: FilePlan, base: Base) -> tuple[dict[tuple[str, str], Any], 
 
 
 def _cohort_rows():
-    """checks' cohort_rows, wherever the rule kinds' modules keep it."""
-    import importlib
-    import pkgutil
+    """The checks' own cohort rows (the ``cohort_not_before_start`` kind's module)."""
+    from kpd_returns.checks.rules.cohort_not_before_start import cohort_rows
 
-    import kpd_returns.checks as checks
-
-    for name in ["period"] + sorted(m.name for m in pkgutil.walk_packages(checks.__path__)):
-        try:
-            found = getattr(importlib.import_module(f"kpd_returns.checks.{name}"), "cohort_rows", None)
-        except ImportError:
-            continue
-        if found is not None:
-            return found
-    raise RuntimeError("kpd_returns.checks has no cohort_rows")
+    return cohort_rows
 
 
 # ------------------------------------------------------------------ mistakes from the profiles
