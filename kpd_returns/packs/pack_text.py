@@ -348,6 +348,7 @@ class PackData:
     overview: list[tuple[str, KpiLine]] = field(default_factory=list)  # national: (provider, line)
     sv_overview: list[tuple[str, SocialValueView]] = field(default_factory=list)
     attention_summary: list[dict] = field(default_factory=list)
+    whp: list[Any] = field(default_factory=list)  # packs.whp_view.WhpContract per WHP contract (packs.whp_pack)
 
     @property
     def title(self) -> str:

@@ -30,7 +30,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-import numpy as np
 import pandas as pd
 
 from ..spec.kpi_windows import round_pct, window_months

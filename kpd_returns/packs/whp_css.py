@@ -63,7 +63,7 @@ STANDARDS: dict[str, tuple[str, Decimal, str]] = {
 COUNT_WORDS = {"1a": "started or failed to attend in time", "1b": "recorded in time",
                "2": "acknowledged in time", "3": "in backlog", "4": "in backlog over 25 working days"}
 BASE_WORDS = {"1a": "referrals whose 15 working days ended in the month",
-              "1b": "of those, starts or failures to attend in time",
+              "1b": "starts or failures to attend in time under CSS 1a",
               "2": "referrals whose 2 working days ended in the month",
               "3": "referrals held in the month", "4": "referrals in backlog at the month end"}
 
