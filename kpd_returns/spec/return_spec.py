@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from pydantic import Field as PydField, ValidationError, model_validator
 
 from .basis import HEADER, Basis, LimitBases, is_error
+from .extract_spec import load_extracts
 from .deadlines import DEADLINES_FILE, calendar_in, calendar_problems
 from .pack_spec import PackSpec
 from .periods import PeriodSpec
@@ -375,7 +376,7 @@ def display_name(return_id: str | None) -> str:
     A type whose spec is not loaded keeps its id."""
     if not return_id:
         return ""
-    spec = load_all().get(str(return_id))
+    spec = load_all().get(str(return_id)) or load_extracts().get(str(return_id))  # a return, or an extract
     return spec.short_title if spec is not None else str(return_id)
 
 
