@@ -67,7 +67,7 @@ def kpi_chart(chart_id: str, line: KpiLine) -> Markup:
 def whp_pi_chart(chart_id: str, view: WhpContract) -> Markup:
     """The in-progress cohorts' Performance Indicators (CPA headline) with the earlier cohorts' earnings share
     at the same age as the dashed reference line (WHP 16.12)."""
-    rows = {pi: [p for p in view.pipeline[pi] if p.starts] for pi in PIS}
+    rows = {pi: view.pipeline[pi] for pi in PIS}
     months = [p.cohort for p in rows["earnings_start_date"]]
     series = [Series(title, [p.percentage for p in rows[pi]]) for pi, title in PIS.items()]
     series.append(Series("Earlier cohorts, earnings", [p.earlier_percentage for p in rows["earnings_start_date"]],

@@ -15,10 +15,11 @@ import pandas as pd
 
 from ..spec.kpi_windows import round_pct
 from ..spec.periods import month_at, month_index, month_title
-from ..spec.whp_config import GROUP_TITLES, GROUPS, PMIR_LEVELS, TMPL_NUMBER, ComplianceSample, PmirEntry, WhpConfig
+from ..spec.whp_config import (GROUP_TITLES, GROUPS, PMIR_LEVELS, TMPL_NUMBER, ComplianceSample, Levels, PmirEntry,
+                               WhpConfig)
 from .attention import AttentionItem, sort_items
 from .whp_attention import css_items, no_levels_item, pi_items, tmpl_items
-from .whp_cohorts import PIS, CohortBook, CohortFigure, PipelineFigure, WindowFigure
+from .whp_cohorts import LEVEL_NOT_SET, PIS, CohortBook, CohortFigure, PipelineFigure, WindowFigure
 from .whp_css import CSS_IDS, CssClock, CssFigure
 
 TREND_COHORTS = 12  # the in-progress cohorts the PI chart and table show (the latest)
@@ -63,7 +64,7 @@ class WhpContract:
     windows: dict[str, list[WindowFigure]]  # group -> windows
     cohorts: dict[str, list[CohortFigure]]  # group -> matured cohorts shown (latest MATURED_SHOWN)
     pipeline: dict[str, list[PipelineFigure]]  # pi -> CPA headline, in-progress cohorts shown
-    levels_set: bool
+    levels: Levels
     pmir_current: list[PmirEntry]
     pmir_history: list[PmirEntry]
     attention: list[AttentionItem] = field(default_factory=list)
@@ -80,6 +81,14 @@ class WhpContract:
         if not self.pmir_current:
             return "No PMIR level recorded in the WHP register."
         return "; ".join(f"{PMIR_LEVELS[e.level]} (since {e.date:%d %B %Y})" for e in self.pmir_current) + "."
+
+    @property
+    def levels_set(self) -> bool:
+        return any(self.levels.of(g) is not None for g in GROUPS)
+
+    def level_text(self, group: str) -> str:
+        level = self.levels.of(group)
+        return LEVEL_NOT_SET if level is None else f"{level:g}%"
 
     @property
     def cohort_months(self) -> list[str]:
@@ -115,24 +124,24 @@ def whp_contract(provider: str, contract: str, month: str, referrals: pd.DataFra
     pipeline: dict[str, list[PipelineFigure]] = {}
     items: list[AttentionItem] = []
     levels = entry.levels
-    levels_set = any(levels.of(g) is not None for g in GROUPS)
     if starts is not None and len(starts):
         book = CohortBook(starts, month, levels, entry.service_start)
         for g in GROUPS:
             windows[g] = book.windows(g)
             cohorts[g] = [c for c in book.figures(g) if c.matured][-MATURED_SHOWN:]
             items += pi_items(provider, contract, g, levels.of(g), book.projections(g))
-        pipeline = {pi: book.pipeline("cpa", pi)[-TREND_COHORTS:] for pi in PIS}
+        # The latest in-progress cohorts that have starts (a month with none has no share to show).
+        pipeline = {pi: [p for p in book.pipeline("cpa", pi) if p.starts][-TREND_COHORTS:] for pi in PIS}
         items += tmpl_items(provider, contract, [w for ws in windows.values() for w in ws])
         if not any(windows.values()):
             notes.append("No cohort of starts has yet had its 639 days (WHP 16.15): every cohort is in progress.")
     else:
         notes.append("No starts and outcomes extract for this contract: the tMPLs cannot be measured.")
-    if not levels_set:
+    if not any(levels.of(g) is not None for g in GROUPS):
         items.append(no_levels_item(provider, contract))
     items += css_items(provider, contract, css)
     on = as_of
     samples = [SampleLine(n, CSS_SAMPLED[n], (config.samples(contract, n) or [None])[-1]) for n in (5, 6)]
     return WhpContract(provider, contract, entry.region, month, css, trend, breaches, samples, windows, cohorts,
-                       pipeline, levels_set, config.pmir_current(contract, on), config.pmir_history(contract),
+                       pipeline, levels, config.pmir_current(contract, on), config.pmir_history(contract),
                        sort_items(items), notes)
