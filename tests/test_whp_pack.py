@@ -132,7 +132,9 @@ def test_october_cohort_and_pipeline_in_the_pack(tmp_path):
     assert proc.returncode == 0, proc.stderr
     text = text_of((tmp_path / "out" / "packs" / "pack-2026-10-whp-cpa-01.html").read_text(encoding="utf-8"))
     assert "1 CPA headline 40.0% (below the level) (2 of 5) 50.0% (3 of 6)" in text
-    assert "Jan 2025 21 2 50.0% 66.7%" in text  # the in-progress cohort against earlier cohorts at 21 months
+    # The pipeline shows the latest 12 cohorts in progress: September 2026 against the earlier cohorts at 1 month.
+    assert "Sep 2026 1 1 100.0% 25.0%" in text and "Jan 2025 21" not in text
+    assert "January 2025: 50.0% with earnings against 66.7% for earlier cohorts at the same age, projected 37.5%" in text
     assert "A Performance Indicator Course of Action Notice may follow. (WHP 16.12)" in text
 
 

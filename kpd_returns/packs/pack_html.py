@@ -69,9 +69,9 @@ def whp_pi_chart(chart_id: str, view: WhpContract) -> Markup:
     at the same age as the dashed reference line (WHP 16.12)."""
     rows = {pi: view.pipeline[pi] for pi in PIS}
     months = [p.cohort for p in rows["earnings_start_date"]]
-    series = [Series(title, [p.percentage for p in rows[pi]]) for pi, title in PIS.items()]
-    series.append(Series("Earlier cohorts, earnings", [p.earlier_percentage for p in rows["earnings_start_date"]],
-                         target=True))
+    series = [Series(name, [p.percentage for p in rows[pi]]) for pi, name in zip(PIS, ("Earnings", "£1,000", "£2,000"))]
+    series.append(Series("Earlier cohorts' earnings", [p.earlier_percentage if p.starts else None
+                                                       for p in rows["earnings_start_date"]], target=True))
     return Markup(line_chart(chart_id, months, series, title=f"Pipeline of the cohorts in progress, {view.contract}",
                              desc="For each cohort of starts still in progress, the share of its starts with earnings "
                                   "commencement, the £1,000 milestone and the £2,000 milestone by the report month, "

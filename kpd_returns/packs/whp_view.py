@@ -130,8 +130,8 @@ def whp_contract(provider: str, contract: str, month: str, referrals: pd.DataFra
             windows[g] = book.windows(g)
             cohorts[g] = [c for c in book.figures(g) if c.matured][-MATURED_SHOWN:]
             items += pi_items(provider, contract, g, levels.of(g), book.projections(g))
-        # The latest in-progress cohorts that have starts (a month with none has no share to show).
-        pipeline = {pi: [p for p in book.pipeline("cpa", pi) if p.starts][-TREND_COHORTS:] for pi in PIS}
+        # The latest in-progress cohorts, month by month (one with no starts has no share: a gap in the chart).
+        pipeline = {pi: book.pipeline("cpa", pi)[-TREND_COHORTS:] for pi in PIS}
         items += tmpl_items(provider, contract, [w for ws in windows.values() for w in ws])
         if not any(windows.values()):
             notes.append("No cohort of starts has yet had its 639 days (WHP 16.15): every cohort is in progress.")
