@@ -173,3 +173,12 @@ note = "Moved to level 2 only."
     assert [e.level for e in cfg.pmir_current("WHP-CPA-01")] == [2]
     assert [e.action for e in cfg.pmir_history("WHP-CPA-01")] == ["entered", "entered", "left"]
     assert cfg.level("WHP-CPA-03", "cpa") is None  # a contract with no entry has no levels
+
+
+def test_example_register_for_the_sample_contracts_loads():
+    from kpd_returns.spec.whp_config import load_whp_config
+
+    cfg = load_whp_config(Path(__file__).resolve().parents[1] / "docs" / "whp-register-example.toml")
+    assert cfg.level("WHP-CPA-02", "cpa") == 25.0 and cfg.level("WHP-CPA-01", "cpa") == 12.0
+    assert all(cfg.level("WHP-CPA-03", g) is None for g in ("cpa", "disability", "early_entry", "ltu", "dda"))
+    assert [e.level for e in cfg.pmir_current("WHP-CPA-01")] == [1, 2]
