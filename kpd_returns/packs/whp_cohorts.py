@@ -30,6 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 
 from ..spec.kpi_windows import round_pct, window_months
@@ -141,6 +142,7 @@ class CohortBook:
             sub = self.frame[self.frame[g]]
             grouped[g] = sub.groupby("cohort")["converted"].agg(["size", "sum"])
         self._by_group = grouped
+        self._age_cache: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
 
     @staticmethod
     def _last_cohort_within(end: pd.Timestamp, days: int) -> int:
@@ -178,26 +180,45 @@ class CohortBook:
             out.append(WindowFigure(group, w, months, n, k, pct, level, _meets(pct, level)))
         return out
 
+    def _ages(self, group: str, pi: str) -> tuple[np.ndarray, np.ndarray]:
+        """(starts per cohort, with the PI by each age) for cohorts first..report and ages 0..report-first:
+        ``by_age[c, a]`` counts cohort ``first + c``'s starts whose event came within ``a`` months of its month
+        (an event dated before the start month counts from age 0). Built once per group and PI, by bincount."""
+        key = (group, pi)
+        if key not in self._age_cache:
+            sub = self.frame[self.frame[group]]
+            n = self.report - self.first + 1
+            cohort = sub["cohort"].to_numpy(dtype=np.int64) - self.first
+            starts = np.bincount(cohort, minlength=n)[:n]
+            event = sub[pi].to_numpy(dtype="float64", na_value=np.nan)
+            has = ~np.isnan(event)
+            age = np.clip(event[has].astype(np.int64) - (cohort[has] + self.first), 0, None)
+            keep = age < n
+            counts = np.zeros((n, n), dtype=np.int64)
+            np.add.at(counts, (cohort[has][keep], age[keep]), 1)
+            self._age_cache[key] = (starts, counts.cumsum(axis=1))
+        return self._age_cache[key]
+
     def pipeline(self, group: str, pi: str = "earnings_start_date") -> list[PipelineFigure]:
         """Each in-progress cohort's PI share by the report month, against the earlier cohorts at the same age."""
-        sub = self.frame[self.frame[group]]
-        age_of_event = (sub[pi] - sub["cohort"]).astype("Float64")  # months from the cohort month to the event
+        starts, by_age = self._ages(group, pi)
         out = []
         for i in range(max(self.matured_upto + 1, self.first), self.report + 1):
-            age = self.report - i
-            mine = (sub["cohort"] == i).to_numpy()
-            earlier = (sub["cohort"] < i).to_numpy()
-            by_age = (age_of_event <= age).fillna(False).to_numpy(dtype=bool)
-            n, k = int(mine.sum()), int((mine & by_age).sum())
-            en, ek = int(earlier.sum()), int((earlier & by_age).sum())
+            c, age = i - self.first, self.report - i
+            n, k = int(starts[c]), int(by_age[c, age])
+            en, ek = int(starts[:c].sum()), int(by_age[:c, age].sum())
             out.append(PipelineFigure(month_at(i), group, age, pi, n, k, _pct(k, n), en, ek, _pct(ek, en)))
         return out
 
     def matured_share(self, group: str, pi: str, age: int) -> tuple[int, int, int]:
         """(starts, with the PI by ``age`` months, converted) over the matured cohorts of ``group``."""
-        sub = self.frame[self.frame[group] & (self.frame["cohort"] <= self.matured_upto)]
-        by_age = ((sub[pi] - sub["cohort"]).astype("Float64") <= age).fillna(False)
-        return len(sub), int(by_age.sum()), int(sub["converted"].sum())
+        starts, by_age = self._ages(group, pi)
+        last = self.matured_upto - self.first + 1
+        if last <= 0:
+            return 0, 0, 0
+        table = self._by_group[group]
+        converted = int(table.loc[table.index <= self.matured_upto, "sum"].sum())
+        return int(starts[:last].sum()), int(by_age[:last, min(age, by_age.shape[1] - 1)].sum()), converted
 
     def projections(self, group: str) -> list[tuple[PipelineFigure, float]]:
         """(in-progress cohort's earnings PI, projected conversion %) where a projection can be made (see notes)."""
