@@ -58,6 +58,8 @@ from ..spec.small_files import SmallFileError, load_toml_file
 from ..spec.return_spec import get_spec
 from ..spec.workdays import add_working_days
 from .sample_expr import FUNCTIONS, evaluate
+from . import whp_samples
+from ..checks.extract_intake import extract_report
 
 SEASON_FILE = "season.toml"
 
@@ -204,4 +206,39 @@ def build_ledger(path: str | Path) -> Path:
     with Ledger(path) as ledger:
         for report in reports():
             ledger.add_report(report, source_path=f"season/{report.name}")
+        for report in extract_reports():
+            ledger.add_report(report, source_path=f"season/extracts/{report.name}")
     return path
+
+
+EXTRACTS: list[dict[str, Any]] = list(_DATA.get("extracts", []))
+
+
+def extract_reports() -> list[FileReport]:
+    """The season's PRaP extracts (validators/season.toml [[extracts]], author.whp_samples), each checked
+    by the real extract checks and received on its contract's working day of the next month, at noon."""
+    out = []
+    by_contract = {c["contract"]: c for c in EXTRACTS}
+    for name, contract, month, data in whp_samples.extract_files(EXTRACTS):
+        report = extract_report(data, name, name)
+        if report is None or report.verdict != "valid":  # the generator's own fault: never a season with it
+            raise ValueError(f"The generated extract {name} is not valid: "
+                             f"{[f.message for f in (report.findings if report else [])][:3]}")
+        c = by_contract[contract]
+        nxt = month_at(month_index(month) + 1)
+        day = add_working_days(dt.date.fromisoformat(nxt + "-01") - dt.timedelta(days=1), int(c["received_working_day"]))
+        report.provider, report.submitted_source = c["provider"], "email"
+        report.submitted = dt.datetime.combine(day, dt.time(12, 0))
+        out.append(report)
+    return out
+
+
+def write_extracts(folder: str | Path) -> list[Path]:
+    """The season's PRaP extracts as the .csv files DWP would send, for `kpd-returns consolidate`."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, _contract, _month, data in whp_samples.extract_files(EXTRACTS):
+        (folder / name).write_bytes(data)
+        written.append(folder / name)
+    return written

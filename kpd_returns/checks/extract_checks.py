@@ -216,7 +216,7 @@ def _rules(spec: ExtractSpec, typed: dict[str, pd.Series], out: _Findings) -> No
             names = [x for x in rule.params["fields"] if x in typed]
             if len(names) < 2:
                 continue
-            filled = pd.concat([typed[x].notna() for x in names], axis=1)
+            filled = pd.concat([typed[x].notna() for x in names], axis=1, keys=names)
             count = filled.sum(axis=1)
             partial = (count > 0) & (count < len(names))
             for x in names:
