@@ -97,6 +97,8 @@ def test_provider_pack_shows_may_2026_standards_by_hand(run):
     assert "Referrals behind CSS 1a (2) R-0003, R-0005" in text
     assert "93.3% (28 of 30 records checked, May 2026)" in text  # CSS 5 as recorded, never inferred
     assert "CSS 6 The ESF1420m form" in text and "No sample recorded" in text
+    assert ("CSS 5: 28 of the 30 records checked in May 2026 passed (93.3%); the standard is every one." in text
+            and "(WHP 16.29-16.31, 16.41)" in text)
     # The PMIR register's two levels at once, as at the as-of date (16.5), and no cohort matured by May 2026.
     assert ("PMIR level: Level 1: Performance Management Regime (since 06 January 2025); Level 2: informal action, "
             "Performance Manager led (since 10 June 2026).") in text
@@ -178,7 +180,7 @@ note = "Moved to level 2 only."
 def test_example_register_for_the_sample_contracts_loads():
     from kpd_returns.spec.whp_config import load_whp_config
 
-    cfg = load_whp_config(Path(__file__).resolve().parents[1] / "docs" / "whp-register-example.toml")
+    cfg = load_whp_config(Path(__file__).resolve().parents[1] / "validators" / "whp-register.toml")
     assert cfg.level("WHP-CPA-02", "cpa") == 25.0 and cfg.level("WHP-CPA-01", "cpa") == 12.0
     assert all(cfg.level("WHP-CPA-03", g) is None for g in ("cpa", "disability", "early_entry", "ltu", "dda"))
     assert [e.level for e in cfg.pmir_current("WHP-CPA-01")] == [1, 2]

@@ -54,6 +54,7 @@ from ..spec.deadlines import deadline_for
 from ..spec.findings import make
 from ..spec.model import FileReport
 from ..spec.resources import validators_dir
+from ..spec.whp_config import WhpConfig, load_whp_config
 from ..spec.small_files import SmallFileError, load_toml_file
 from ..spec.return_spec import get_spec
 from ..spec.workdays import add_working_days
@@ -117,6 +118,11 @@ def register_csv() -> str:
 
 def register() -> Registry:
     return registry_from_text(register_csv(), "season-providers.csv")
+
+
+def whp_register() -> WhpConfig:
+    """The WHP register of the season's WHP contracts (validators/whp-register.toml: levels, PMIR levels, samples)."""
+    return load_whp_config(validators_dir() / "whp-register.toml")
 
 
 def _bounds(return_id: str, period: str) -> tuple[str, dt.date, dt.date]:

@@ -144,4 +144,4 @@ def _season(folder: Path) -> list[Path]:
     season.write_extracts(folder / "extracts")  # the WHP PRaP extracts in its ledger, as files to consolidate
     ledger = season.build_ledger(folder / "ledger.sqlite")
     return write_packs(ledger, folder / "packs", season.REPORT_MONTH, as_of=season.AS_OF,
-                       register=season.register())
+                       register=season.register(), whp=season.whp_register())

@@ -103,3 +103,19 @@ def no_levels_item(provider: str, contract: str) -> AttentionItem:
                          f"shows as 'level not set'.", "WHP 16.24, 16.26",
                          "Record the contract's Schedule 2 levels in the WHP register before the next Contract "
                          "Performance Review; no Action Plan entry is needed for this.")
+
+
+def sample_items(provider: str, contract: str, samples: Iterable) -> list[AttentionItem]:
+    """CSS 5 or 6 below its standard in the latest compliance sample recorded (every record must pass, 16.29)."""
+    items = []
+    for s in samples:
+        if s.meets is not False:
+            continue
+        sample = s.sample
+        fact = (f"CSS {s.css}: {sample.passes:,} of the {sample.size:,} records checked in {month_title(sample.month)} "
+                f"passed ({s.percentage:.1f}%); the standard is every one. {s.standard}.")
+        what = (f"the cause of the {sample.size - sample.passes:,} records that failed CSS {s.css} in the compliance "
+                f"sample, a dated step, and the provider's own check on the next sample (WHP 16.38).")
+        items.append(AttentionItem(provider, 2, "css", f"CSS {s.css}, {contract}", fact, "WHP 16.29-16.31, 16.41",
+                                   _plan(what), float(sample.size - sample.passes)))
+    return items

@@ -18,7 +18,7 @@ from ..spec.periods import month_at, month_index, month_title
 from ..spec.whp_config import (GROUP_TITLES, GROUPS, PMIR_LEVELS, TMPL_NUMBER, ComplianceSample, Levels, PmirEntry,
                                WhpConfig)
 from .attention import AttentionItem, sort_items
-from .whp_attention import css_items, no_levels_item, pi_items, tmpl_items
+from .whp_attention import css_items, no_levels_item, pi_items, sample_items, tmpl_items
 from .whp_cohorts import LEVEL_NOT_SET, PIS, CohortBook, CohortFigure, PipelineFigure, WindowFigure
 from .whp_css import CSS_IDS, CssClock, CssFigure
 
@@ -142,6 +142,7 @@ def whp_contract(provider: str, contract: str, month: str, referrals: pd.DataFra
     items += css_items(provider, contract, css)
     on = as_of
     samples = [SampleLine(n, CSS_SAMPLED[n], (config.samples(contract, n) or [None])[-1]) for n in (5, 6)]
+    items += sample_items(provider, contract, samples)
     return WhpContract(provider, contract, entry.region, month, css, trend, breaches, samples, windows, cohorts,
                        pipeline, levels, config.pmir_current(contract, on), config.pmir_history(contract),
                        sort_items(items), notes)
