@@ -89,3 +89,21 @@ def test_vectorised_clock_agrees_with_the_calendar_referral_by_referral():
     over25 = [i for i, d, a, s, rec in rows if i in backlog and working_days_between(d, end) > 25]
     assert clock.breaches(month, "3") == sorted(backlog)
     assert clock.breaches(month, "4") == sorted(over25)
+
+
+def test_the_module_notes_worked_days():
+    """The dates in packs/whp_css.py's notes, from the project's one calendar and from the clock."""
+    d = dt.date
+    assert add_working_days(d(2026, 4, 24), 15) == d(2026, 5, 18)  # May Day skipped
+    assert add_working_days(d(2026, 4, 23), 15) == d(2026, 5, 15)
+    assert add_working_days(d(2026, 9, 9), 15) == d(2026, 9, 30)  # the day before October's first
+    assert add_working_days(d(2026, 9, 10), 15) == d(2026, 10, 1)
+    assert add_working_days(d(2026, 10, 9), 15) == d(2026, 10, 30)
+    assert add_working_days(d(2026, 10, 11), 15) == d(2026, 10, 30)  # a Sunday
+    assert add_working_days(d(2026, 10, 12), 15) == d(2026, 11, 2)  # the day after October's last
+    assert add_working_days(d(2026, 9, 21), 16) == d(2026, 10, 13)
+    assert add_working_days(d(2026, 9, 15), 26) == d(2026, 10, 21)
+    frame = pd.DataFrame({"referral_id": ["A-0001", "A-0002", "A-0003", "A-0004"],
+                          "referral_date": pd.to_datetime(["2026-09-09", "2026-09-10", "2026-10-11", "2026-10-12"]),
+                          "acknowledged_date": pd.NaT, "start_or_fta_date": pd.NaT, "recorded_date": pd.NaT})
+    assert CssClock(frame, REGION).breaches("2026-10", "1a") == ["A-0002", "A-0003"]

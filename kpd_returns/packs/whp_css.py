@@ -26,8 +26,9 @@ Worked figures (England and Wales; tests/test_whp_css.py recomputes them):
 Fri 24 Apr 2026 is day 0 of a referral; May Day (Mon 4 May 2026) is not a working day, so its 15th working
 day is Mon 18 May 2026, not Fri 15 May (which it would be without the bank holiday). A referral on Thu 23
 Apr 2026 has its 15th working day on Fri 15 May. For October 2026: the referrals whose 15-day clock ends in
-October are those referred from Fri 11 Sep to Fri 9 Oct 2026 (the 15th working day after Fri 11 Sep is
-Fri 2 Oct; after Fri 9 Oct it is Fri 30 Oct). A referral of Mon 21 Sep 2026 with no start by Sat 31 Oct
+October are those referred from Thu 10 Sep to Sun 11 Oct 2026 (the 15th working day after Thu 10 Sep is
+Thu 1 Oct, after Wed 9 Sep Wed 30 Sep; after Fri 9 Oct, Sat 10 or Sun 11 Oct it is Fri 30 Oct, after Mon 12 Oct
+Mon 2 Nov). A referral of Mon 21 Sep 2026 with no start by Sat 31 Oct
 is in backlog (its 16th working day is Tue 13 Oct); one of Tue 15 Sep 2026 also breaches CSS 4 (its 26th
 working day is Wed 21 Oct).
 
