@@ -38,13 +38,16 @@ class WhpSheets:
         self.table(ws, lead + [("Standard", 9, "text"), ("What it asks", 60, "text"), ("Figure (%)", 10, "pct"),
                                ("Count", 10, "int"), ("Base", 10, "int"), ("Meets", 12, "text")], rows,
                    "No standards measured", "WHP standards")
-        ws = self.sheet("WHP breaches", f"Referrals behind each standard missed, {month}",
-                        "The pseudonymous referral id of each referral behind a standard missed in the month.")
-        self.table(ws, lead + [("Standard", 9, "text"), ("Referral id", 20, "text")],
-                   [[v.provider, v.contract, f"CSS {css}", ref] for v in views for css, refs in v.breaches.items()
-                    for ref in refs], "No standard missed", "WHP breaches")
-        self._whp_levels(views, lead)
-        self._whp_pipeline(views, lead)
+        national = self.pack.is_national  # the overview: standards, tMPL windows and PMIR; the detail is per provider
+        if not national:
+            ws = self.sheet("WHP breaches", f"Referrals behind each standard missed, {month}",
+                            "The pseudonymous referral id of each referral behind a standard missed in the month.")
+            self.table(ws, lead + [("Standard", 9, "text"), ("Referral id", 20, "text")],
+                       [[v.provider, v.contract, f"CSS {css}", ref] for v in views for css, refs in v.breaches.items()
+                        for ref in refs], "No standard missed", "WHP breaches")
+        self._whp_levels(views, lead, cohorts=not national)
+        if not national:
+            self._whp_pipeline(views, lead)
         ws = self.sheet("WHP PMIR", "PMIR register (recorded by the Performance Manager)",
                         "Each change of PMIR level in the WHP register (WHP 16.4-16.11); levels may run at once.")
         self.table(ws, lead + [("Date", 11, "date"), ("Level", 44, "text"), ("Change", 9, "text"),
@@ -52,7 +55,7 @@ class WhpSheets:
                    [[v.provider, v.contract, e.date, PMIR_LEVELS[e.level], e.action.capitalize(), e.note]
                     for v in views for e in v.pmir_history], "No PMIR level recorded", "WHP PMIR")
 
-    def _whp_levels(self, views, lead: list[Col]) -> None:
+    def _whp_levels(self, views, lead: list[Col], cohorts: bool = True) -> None:
         rows = []
         for v in views:
             for g in GROUPS:
@@ -61,7 +64,7 @@ class WhpSheets:
                                  f"{short_month(w.months[0])} to {short_month(w.months[-1])}", w.starts, w.outcomes,
                                  w.percentage, LEVEL_NOT_SET if w.level is None else w.level,
                                  _meets(w.meets, "Not judged")])
-                for c in v.cohorts.get(g, []):
+                for c in v.cohorts.get(g, []) if cohorts else []:
                     rows.append([v.provider, v.contract, f"{TMPL_NUMBER[g]} {GROUP_TITLES[g]}", f"Cohort, {c.status}",
                                  short_month(c.cohort), c.starts, c.outcomes, c.percentage,
                                  LEVEL_NOT_SET if c.level is None else c.level, _meets(c.meets, "Not judged")])

@@ -130,6 +130,9 @@ def whp_sources(packs: list[PackData], lines: list[dict], period: str) -> None:
     ids = set(extract_ids().values())
     for pack in packs:
         owner = {contract_key(v.contract): v.provider for v in pack.whp}
+        # A ledger that recorded the extract's provider has put it there already (the national pack lists all).
+        have = {(x["return_id"], contract_key(x["contract"]), str(x["period"]), x["name"]) for x in pack.sources}
         extra = [dict(line, provider=owner[ck]) for line in lines if line["return_id"] in ids
-                 and (ck := contract_key(line["contract"])) in owner and str(line["period"]) <= period]
+                 and (ck := contract_key(line["contract"])) in owner and str(line["period"]) <= period
+                 and (line["return_id"], ck, str(line["period"]), line["name"]) not in have]
         pack.sources += sorted(extra, key=lambda x: (x["return_id"], contract_key(x["contract"]), str(x["period"])))

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..spec.kpi_windows import round_pct
-from ..spec.periods import month_at, month_index, month_title
+from ..spec.periods import month_title
 from ..spec.whp_config import (GROUP_TITLES, GROUPS, PMIR_LEVELS, TMPL_NUMBER, ComplianceSample, Levels, PmirEntry,
                                WhpConfig)
 from .attention import AttentionItem, sort_items
 from .whp_attention import css_items, no_levels_item, pi_items, sample_items, tmpl_items
 from .whp_cohorts import LEVEL_NOT_SET, PIS, CohortBook, CohortFigure, PipelineFigure, WindowFigure
-from .whp_css import CSS_IDS, CssClock, CssFigure
+from .whp_css import CssClock, CssFigure
 
 TREND_COHORTS = 12  # the in-progress cohorts the PI chart and table show (the latest)
 MATURED_SHOWN = 12  # the matured cohorts the cohort table shows (the latest)
@@ -58,7 +58,6 @@ class WhpContract:
     region: str
     month: str
     css: list[CssFigure]
-    css_trend: dict[str, list[CssFigure]]  # css -> the 12 months to the report month
     breaches: dict[str, list[str]]
     samples: list[SampleLine]
     windows: dict[str, list[WindowFigure]]  # group -> windows
@@ -98,24 +97,16 @@ class WhpContract:
         return next((c for c in self.cohorts.get(group, []) if c.cohort == cohort), None)
 
 
-def _trend_months(month: str, n: int = 12) -> list[str]:
-    end = month_index(month)
-    return [month_at(i) for i in range(end - n + 1, end + 1)]
-
-
 def whp_contract(provider: str, contract: str, month: str, referrals: pd.DataFrame | None,
                  starts: pd.DataFrame | None, config: WhpConfig, *, as_of: dt.date | None = None) -> WhpContract:
     """The contract's view for report month ``month``; either frame may be None (that extract not received)."""
     entry = config.contract(contract)
     notes: list[str] = []
     css: list[CssFigure] = []
-    trend: dict[str, list[CssFigure]] = {}
     breaches: dict[str, list[str]] = {}
     if referrals is not None and len(referrals):
         clock = CssClock(referrals, entry.region)
         css = clock.figures(month)
-        by_month = [clock.figures(m) for m in _trend_months(month)]
-        trend = {c: [f for figs in by_month for f in figs if f.css == c] for c in CSS_IDS}
         breaches = {f.css: clock.breaches(month, f.css) for f in css if f.meets is False}
     else:
         notes.append("No referrals extract for this contract: CSS 1 to 4 cannot be measured.")
@@ -140,9 +131,8 @@ def whp_contract(provider: str, contract: str, month: str, referrals: pd.DataFra
     if not any(levels.of(g) is not None for g in GROUPS):
         items.append(no_levels_item(provider, contract))
     items += css_items(provider, contract, css)
-    on = as_of
     samples = [SampleLine(n, CSS_SAMPLED[n], (config.samples(contract, n) or [None])[-1]) for n in (5, 6)]
     items += sample_items(provider, contract, samples)
-    return WhpContract(provider, contract, entry.region, month, css, trend, breaches, samples, windows, cohorts,
-                       pipeline, levels, config.pmir_current(contract, on), config.pmir_history(contract),
+    return WhpContract(provider, contract, entry.region, month, css, breaches, samples, windows, cohorts,
+                       pipeline, levels, config.pmir_current(contract, as_of), config.pmir_history(contract),
                        sort_items(items), notes)
