@@ -107,3 +107,16 @@ def test_the_module_notes_worked_days():
                           "referral_date": pd.to_datetime(["2026-09-09", "2026-09-10", "2026-10-11", "2026-10-12"]),
                           "acknowledged_date": pd.NaT, "start_or_fta_date": pd.NaT, "recorded_date": pd.NaT})
     assert CssClock(frame, REGION).breaches("2026-10", "1a") == ["A-0002", "A-0003"]
+
+
+def test_windows_sum_counts_over_months():
+    """June 2026 from April: 1a is May's 4 of 6 and June's 2 of 2; 1b May's 3 of 4 and June's 2 of 2 (R4 recorded
+    on its 15th working day, Mon 1 Jun); 2 is April's 4 of 4 (R1, R2, R5, R7) and May's 3 of 4, none in June."""
+    got = {(w.css, w.window): (w.count, w.base, w.percentage, w.meets)
+           for w in CssClock(referrals_frame(), REGION).windows("2026-06", "2026-04")}
+    assert got[("1a", "rolling_3")] == (6, 8, 75.0, False)
+    assert got[("1a", "in_month")] == (2, 2, 100.0, True)
+    assert got[("1b", "cumulative")] == (5, 6, 83.3, False)
+    assert got[("2", "rolling_3")] == (7, 8, 87.5, False)
+    assert got[("2", "in_month")] == (0, 0, None, None)
+    assert got[("2", "rolling_12")] == got[("2", "cumulative")] == (7, 8, 87.5, False)  # clipped at April

@@ -95,6 +95,8 @@ def test_provider_pack_shows_may_2026_standards_by_hand(run):
     assert row("3").groups() == ("14.3%", "1", "7")
     assert row("4").groups() == ("1 over 25 working days", "1", "1")
     assert "Referrals behind CSS 1a (2) R-0003, R-0005" in text
+    # Over months (16.8), from the first referral's month (April 2026): CSS 2 is April's 4 of 4 and May's 3 of 4.
+    assert "CSS 2 75.0% (below the standard) (3 of 4) 87.5% (below the standard) (7 of 8)" in text
     assert "93.3% (28 of 30 records checked, May 2026)" in text  # CSS 5 as recorded, never inferred
     assert "CSS 6 The ESF1420m form" in text and "No sample recorded" in text
     assert ("CSS 5: 28 of the 30 records checked in May 2026 passed (93.3%); the standard is every one." in text

@@ -34,10 +34,15 @@ class WhpSheets:
                       _meets(s.meets, "Not sampled")] for s in v.samples]
         ws = self.sheet("WHP standards", f"WHP Customer Service Standards, {month}",
                         "CSS 1 to 4 from the referrals extract in the contract region's working days (WHP 16.28); "
-                        "CSS 5 and 6 as recorded from compliance samples (16.29). CSS 4's figure is its count.")
-        self.table(ws, lead + [("Standard", 9, "text"), ("What it asks", 60, "text"), ("Figure (%)", 10, "pct"),
-                               ("Count", 10, "int"), ("Base", 10, "int"), ("Meets", 12, "text")], rows,
-                   "No standards measured", "WHP standards")
+                        "CSS 5 and 6 as recorded from compliance samples (16.29). CSS 4's figure is its count. Then CSS "
+                        "1a, 1b and 2 over rolling and cumulative months (16.8).")
+        rows += [[v.provider, v.contract, f"CSS {w.css}, {WINDOW_HEADINGS[w.window].lower()}",
+                  f"{short_month(w.months[0])} to {short_month(w.months[-1])}", w.percentage, w.count, w.base,
+                  _meets(w.meets, "No referrals due")] for v in views for w in v.css_windows
+                 if w.window != "in_month"]
+        self.table(ws, lead + [("Standard", 16, "text"), ("What it asks, or the months", 56, "text"),
+                               ("Figure (%)", 10, "pct"), ("Count", 10, "int"), ("Base", 10, "int"),
+                               ("Meets", 12, "text")], rows, "No standards measured", "WHP standards")
         national = self.pack.is_national  # the overview: standards, tMPL windows and PMIR; the detail is per provider
         if not national:
             ws = self.sheet("WHP breaches", f"Referrals behind each standard missed, {month}",

@@ -45,7 +45,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from ..spec.kpi_windows import round_pct
+from ..spec.kpi_windows import round_pct, window_months
 from ..spec.periods import month_at, month_index
 from ..spec.workdays import bank_holidays
 
@@ -162,6 +162,45 @@ class CssClock:
         base, counted = self._masks(month)[css]
         wrong = counted if css in ("3", "4") else base & ~counted
         return sorted(self.ids[wrong].tolist())
+
+
+    def first_month(self) -> str:
+        """The month of the earliest referral (the start of the cumulative window when the register gives none)."""
+        return month_at(int(_month_idx(self.ref.min(keepdims=True))[0])) if len(self.ref) else "2000-01"
+
+    def windows(self, month: str, first: str) -> list[CssWindow]:
+        """CSS 1a, 1b and 2 in month, rolling 3, rolling 12 and cumulative from ``first`` (WHP 16.8): each window
+        the sum of its months' counts over the sum of their bases (spec.kpi_windows.window_months, clipped at
+        ``first``), never an average of monthly percentages. CSS 3 and 4 are month-end positions: in month only."""
+        out = []
+        if month_index(month) < month_index(first):
+            return out
+        by_month = {m: {f.css: f for f in self.figures(m)}
+                    for m in window_months(month, "cumulative", first)[0]}
+        for css in ("1a", "1b", "2"):
+            _, threshold, _ = STANDARDS[css]
+            for w in WINDOW_IDS:
+                months, _ = window_months(month, w, first)
+                count = sum(by_month[m][css].count for m in months)
+                base = sum(by_month[m][css].base for m in months)
+                pct = round_pct(count, base) if base else None
+                out.append(CssWindow(css, w, months, count, base, None if pct is None else float(pct),
+                                     None if pct is None else pct >= threshold))
+        return out
+
+
+@dataclass(frozen=True)
+class CssWindow:
+    css: str
+    window: str
+    months: list[str]
+    count: int
+    base: int
+    percentage: float | None
+    meets: bool | None
+
+
+WINDOW_IDS = ("in_month", "rolling_3", "rolling_12", "cumulative")
 
 
 def css_figures(referrals: pd.DataFrame, months: list[str], region: str) -> list[CssFigure]:

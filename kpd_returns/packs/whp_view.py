@@ -20,7 +20,7 @@ from ..spec.whp_config import (GROUP_TITLES, GROUPS, PMIR_LEVELS, TMPL_NUMBER, C
 from .attention import AttentionItem, sort_items
 from .whp_attention import css_items, no_levels_item, pi_items, sample_items, tmpl_items
 from .whp_cohorts import LEVEL_NOT_SET, PIS, CohortBook, CohortFigure, PipelineFigure, WindowFigure
-from .whp_css import CssClock, CssFigure
+from .whp_css import CssClock, CssFigure, CssWindow
 
 TREND_COHORTS = 12  # the in-progress cohorts the PI chart and table show (the latest)
 MATURED_SHOWN = 12  # the matured cohorts the cohort table shows (the latest)
@@ -59,6 +59,7 @@ class WhpContract:
     month: str
     css: list[CssFigure]
     breaches: dict[str, list[str]]
+    css_windows: list[CssWindow]  # CSS 1a, 1b and 2 over the four windows (16.8)
     samples: list[SampleLine]
     windows: dict[str, list[WindowFigure]]  # group -> windows
     cohorts: dict[str, list[CohortFigure]]  # group -> matured cohorts shown (latest MATURED_SHOWN)
@@ -93,6 +94,9 @@ class WhpContract:
     def cohort_months(self) -> list[str]:
         return [c.cohort for c in self.cohorts.get("cpa", [])]
 
+    def css_window(self, css: str, window: str) -> CssWindow | None:
+        return next((w for w in self.css_windows if w.css == css and w.window == window), None)
+
     def cohort_cell(self, group: str, cohort: str) -> CohortFigure | None:
         return next((c for c in self.cohorts.get(group, []) if c.cohort == cohort), None)
 
@@ -104,9 +108,11 @@ def whp_contract(provider: str, contract: str, month: str, referrals: pd.DataFra
     notes: list[str] = []
     css: list[CssFigure] = []
     breaches: dict[str, list[str]] = {}
+    css_windows: list[CssWindow] = []
     if referrals is not None and len(referrals):
         clock = CssClock(referrals, entry.region)
         css = clock.figures(month)
+        css_windows = clock.windows(month, entry.service_start or clock.first_month())
         breaches = {f.css: clock.breaches(month, f.css) for f in css if f.meets is False}
     else:
         notes.append("No referrals extract for this contract: CSS 1 to 4 cannot be measured.")
@@ -133,6 +139,6 @@ def whp_contract(provider: str, contract: str, month: str, referrals: pd.DataFra
     items += css_items(provider, contract, css)
     samples = [SampleLine(n, CSS_SAMPLED[n], (config.samples(contract, n) or [None])[-1]) for n in (5, 6)]
     items += sample_items(provider, contract, samples)
-    return WhpContract(provider, contract, entry.region, month, css, breaches, samples, windows, cohorts,
+    return WhpContract(provider, contract, entry.region, month, css, breaches, css_windows, samples, windows, cohorts,
                        pipeline, levels, config.pmir_current(contract, as_of), config.pmir_history(contract),
                        sort_items(items), notes)
