@@ -183,3 +183,20 @@ def test_an_id_listed_twice_and_a_csv_that_is_no_extract(tmp_path):
     result = CliRunner().invoke(app, ["validate", "--format", "json", str(other)])
     (unknown,) = json.loads(result.output)["files"][0]["findings"]
     assert unknown["code"] == "extract-unknown" and "participant_id or referral_id" in unknown["message"]
+
+
+def test_personal_data_in_the_header_line_and_a_broken_extract_spec_are_said(tmp_path, monkeypatch):
+    path = _csv(tmp_path, "referrals_WHP-CPA-01_2026-10.csv", HEADER + ",QQ123456C", [CLEAN[0] + ",x"])
+    result = CliRunner().invoke(app, ["validate", "--format", "json", str(path)])
+    findings = json.loads(result.output)["files"][0]["findings"]
+    ni = next(f for f in findings if f["code"] == "extract-personal-data")
+    assert ni["cell"] == "J1" and ni["message"].startswith("Row 1 of") and "QQ123456C" not in result.output
+
+    folder = tmp_path / "validators"
+    shutil.copytree(ROOT / "validators", folder)
+    spec = folder / f"{REFERRALS}.toml"
+    spec.write_text(spec.read_text(encoding="utf-8").replace('key_column = "referral_id"', 'key_column = "nothing"'),
+                    encoding="utf-8")
+    monkeypatch.setenv("KPD_RETURNS_VALIDATORS", str(folder))
+    result = CliRunner().invoke(app, ["validate", str(_csv(tmp_path, "x_2026-10.csv", HEADER, CLEAN))])
+    assert f"{REFERRALS}.toml: key '(top level)': key_column names 'nothing', which is not a column" in result.output

@@ -130,6 +130,12 @@ def check_extract(raw: pd.DataFrame, spec: ExtractSpec, *, path: str, name: str,
             out.rows("extract-personal-data", fid, mask, found=_at(rows, masked, n),
                      label=col, detail=kinds[0])
 
+    for j, col in enumerate(columns):  # the header line is row 1, and a name may be personal data too
+        header = [(d, m) for d, m in scan(col) if d in ("a National Insurance number", "an e-mail address")]
+        if header:
+            out.items.append(F.make("extract-personal-data", sheet=out.sheet, cell=f"{_letter(j)}1", row=1,
+                                    file=name, field=_letter(j), detail=header[0][0], found=header[0][1]))
+
     # The header.
     mapping: dict[str, int] = {}
     for j, col in enumerate(columns):
