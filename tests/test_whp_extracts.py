@@ -200,3 +200,11 @@ def test_personal_data_in_the_header_line_and_a_broken_extract_spec_are_said(tmp
     monkeypatch.setenv("KPD_RETURNS_VALIDATORS", str(folder))
     result = CliRunner().invoke(app, ["validate", str(_csv(tmp_path, "x_2026-10.csv", HEADER, CLEAN))])
     assert f"{REFERRALS}.toml: key '(top level)': key_column names 'nothing', which is not a column" in result.output
+
+
+def test_validate_a_folder_checks_its_extracts_and_skips_other_csv(inbox):
+    result = CliRunner().invoke(app, ["validate", "--format", "json", str(inbox)])
+    doc = json.loads(result.output)
+    assert sorted(Path(f["name"]).name for f in doc["files"] if f["name"].endswith(".csv")) == sorted(
+        p.name for p in inbox.glob("referrals_*.csv"))
+    assert [Path(s).name for s in doc["skipped"]] == ["notes.csv"]
