@@ -208,3 +208,18 @@ def test_validate_a_folder_checks_its_extracts_and_skips_other_csv(inbox):
     assert sorted(Path(f["name"]).name for f in doc["files"] if f["name"].endswith(".csv")) == sorted(
         p.name for p in inbox.glob("referrals_*.csv"))
     assert [Path(s).name for s in doc["skipped"]] == ["notes.csv"]
+
+
+def test_an_xlsx_extract_names_the_sheet_row_and_column_of_a_bad_date(tmp_path):
+    path = tmp_path / "referrals_WHP-CPA-01_2026-10.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("PRaP")
+    sheet.write_row(0, 0, HEADER.split(","))
+    sheet.write_row(1, 0, CLEAN[0].split(","))
+    sheet.write_row(2, 0, CLEAN[1].replace("2026-10-12", "12th Oct").split(","))
+    book.close()
+    result = CliRunner().invoke(app, ["validate", "--format", "json", str(path)])
+    assert result.exit_code == 1, result.output
+    (bad,) = json.loads(result.output)["files"][0]["findings"]
+    assert (bad["code"], bad["sheet"], bad["cell"]) == ("extract-not-a-date", "PRaP", "H3")
+    assert bad["message"].startswith(f"Row 3 of {path.name}, column start_or_fta_date")

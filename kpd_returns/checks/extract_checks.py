@@ -168,7 +168,8 @@ def check_extract(raw: pd.DataFrame, spec: ExtractSpec, *, path: str, name: str,
     if spec.key_column in typed:
         key = typed[spec.key_column]
         out.rows("extract-duplicate-id", spec.key_column, key.duplicated(keep="first") & key.notna(), found=key)
-    _rules(spec, typed, out)
+    given = {fid: raw.iloc[:, j].notna().to_numpy() for fid, j in mapping.items()}  # typed or not
+    _rules(spec, typed, given, out)
 
     if month is not None:
         year, mon = int(month[:4]), int(month[5:])
@@ -221,7 +222,8 @@ def _typed_column(col: pd.Series, field: Any, out: _Findings) -> pd.Series:
     return value.astype(object)
 
 
-def _rules(spec: ExtractSpec, typed: dict[str, pd.Series], out: _Findings) -> None:
+def _rules(spec: ExtractSpec, typed: dict[str, pd.Series], given: dict[str, np.ndarray], out: _Findings) -> None:
+    """The row rules; a cell that is given but not valid (a bad date: found already) counts as given."""
     for rule in spec.rules:
         guidance = spec.guidance_ref(rule.guidance)
         if rule.kind == "dates_in_order":
@@ -236,7 +238,7 @@ def _rules(spec: ExtractSpec, typed: dict[str, pd.Series], out: _Findings) -> No
             names = [x for x in rule.params["fields"] if x in typed]
             if len(names) < 2:
                 continue
-            filled = pd.concat([typed[x].notna() for x in names], axis=1, keys=names)
+            filled = pd.DataFrame({x: given[x] for x in names})
             count = filled.sum(axis=1)
             partial = (count > 0) & (count < len(names))
             for x in names:
