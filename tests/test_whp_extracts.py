@@ -223,3 +223,11 @@ def test_an_xlsx_extract_names_the_sheet_row_and_column_of_a_bad_date(tmp_path):
     (bad,) = json.loads(result.output)["files"][0]["findings"]
     assert (bad["code"], bad["sheet"], bad["cell"]) == ("extract-not-a-date", "PRaP", "H3")
     assert bad["message"].startswith(f"Row 3 of {path.name}, column start_or_fta_date")
+
+
+def test_annotate_a_csv_extract_says_why_there_is_no_copy(inbox, tmp_path):
+    bad = inbox / "referrals_WHP-CPA-02_2026-10-bad-date.csv"
+    result = CliRunner().invoke(app, ["validate", str(bad), "--annotate", str(tmp_path / "copy.xlsx")])
+    assert result.exit_code == 1, result.output
+    assert "No annotated copy: a .csv extract has no cells to mark" in result.output
+    assert not (tmp_path / "copy.xlsx").exists()
