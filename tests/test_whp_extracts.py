@@ -183,3 +183,51 @@ def test_an_id_listed_twice_and_a_csv_that_is_no_extract(tmp_path):
     result = CliRunner().invoke(app, ["validate", "--format", "json", str(other)])
     (unknown,) = json.loads(result.output)["files"][0]["findings"]
     assert unknown["code"] == "extract-unknown" and "participant_id or referral_id" in unknown["message"]
+
+
+def test_personal_data_in_the_header_line_and_a_broken_extract_spec_are_said(tmp_path, monkeypatch):
+    path = _csv(tmp_path, "referrals_WHP-CPA-01_2026-10.csv", HEADER + ",QQ123456C", [CLEAN[0] + ",x"])
+    result = CliRunner().invoke(app, ["validate", "--format", "json", str(path)])
+    findings = json.loads(result.output)["files"][0]["findings"]
+    ni = next(f for f in findings if f["code"] == "extract-personal-data")
+    assert ni["cell"] == "J1" and ni["message"].startswith("Row 1 of") and "QQ123456C" not in result.output
+
+    folder = tmp_path / "validators"
+    shutil.copytree(ROOT / "validators", folder)
+    spec = folder / f"{REFERRALS}.toml"
+    spec.write_text(spec.read_text(encoding="utf-8").replace('key_column = "referral_id"', 'key_column = "nothing"'),
+                    encoding="utf-8")
+    monkeypatch.setenv("KPD_RETURNS_VALIDATORS", str(folder))
+    result = CliRunner().invoke(app, ["validate", str(_csv(tmp_path, "x_2026-10.csv", HEADER, CLEAN))])
+    assert f"{REFERRALS}.toml: key '(top level)': key_column names 'nothing', which is not a column" in result.output
+
+
+def test_validate_a_folder_checks_its_extracts_and_skips_other_csv(inbox):
+    result = CliRunner().invoke(app, ["validate", "--format", "json", str(inbox)])
+    doc = json.loads(result.output)
+    assert sorted(Path(f["name"]).name for f in doc["files"] if f["name"].endswith(".csv")) == sorted(
+        p.name for p in inbox.glob("referrals_*.csv"))
+    assert [Path(s).name for s in doc["skipped"]] == ["notes.csv"]
+
+
+def test_an_xlsx_extract_names_the_sheet_row_and_column_of_a_bad_date(tmp_path):
+    path = tmp_path / "referrals_WHP-CPA-01_2026-10.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("PRaP")
+    sheet.write_row(0, 0, HEADER.split(","))
+    sheet.write_row(1, 0, CLEAN[0].split(","))
+    sheet.write_row(2, 0, CLEAN[1].replace("2026-10-12", "12th Oct").split(","))
+    book.close()
+    result = CliRunner().invoke(app, ["validate", "--format", "json", str(path)])
+    assert result.exit_code == 1, result.output
+    (bad,) = json.loads(result.output)["files"][0]["findings"]
+    assert (bad["code"], bad["sheet"], bad["cell"]) == ("extract-not-a-date", "PRaP", "H3")
+    assert bad["message"].startswith(f"Row 3 of {path.name}, column start_or_fta_date")
+
+
+def test_annotate_a_csv_extract_says_why_there_is_no_copy(inbox, tmp_path):
+    bad = inbox / "referrals_WHP-CPA-02_2026-10-bad-date.csv"
+    result = CliRunner().invoke(app, ["validate", str(bad), "--annotate", str(tmp_path / "copy.xlsx")])
+    assert result.exit_code == 1, result.output
+    assert "No annotated copy: a .csv extract has no cells to mark" in result.output
+    assert not (tmp_path / "copy.xlsx").exists()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 from typing import Any
 
 import numpy as np
@@ -87,20 +88,25 @@ class _Findings:
 def _personal_data(col: pd.Series) -> tuple[np.ndarray, list[str], list[str]]:
     """(rows holding personal data, what each looks like, its masked rendering) for one column of text.
 
-    ASCII text is matched column-wise for NI numbers and e-mail addresses (an '@'); the rare cell
-    with other characters takes the full scan (which normalises look-alike characters first)."""
-    text = col.astype(str)
-    hits = text.str.contains(NINO, regex=True) | text.str.contains("@", regex=False)
-    hits |= ~text.map(str.isascii, na_action="ignore").astype(bool)
-    idx = np.flatnonzero(hits.to_numpy())
-    rows, kinds, masked = [], [], []
-    for i in idx[:MAX_LISTED + 1000]:  # enough to list MAX_LISTED real ones and count the rest
-        found = [(d, m) for d, m in scan(text.iat[i]) if d in ("a National Insurance number", "an e-mail address")]
-        if found:
-            rows.append(i)
-            kinds.append(found[0][0])
-            masked.append(found[0][1])
-    return np.array(rows, dtype=np.int64), kinds, masked
+    Worked out on the column's distinct values (a contract, a group or a date repeats), joined into one
+    text for a single regex pass: ASCII text with no NI number and no '@' holds neither kind. Otherwise
+    each distinct value takes the full scan (which normalises look-alike characters first)."""
+    values = [v for v in pd.unique(col.to_numpy(dtype=object)) if isinstance(v, str)]
+    joined = "\n".join(values)
+    if joined.isascii() and "@" not in joined and NINO.search(joined) is None:
+        return np.array([], dtype=np.int64), [], []
+    found: dict[str, tuple[str, str]] = {}
+    for v in values:
+        if v.isascii() and "@" not in v and NINO.search(v) is None:
+            continue
+        kinds = [(d, m) for d, m in scan(v) if d in ("a National Insurance number", "an e-mail address")]
+        if kinds:
+            found[v] = kinds[0]
+    if not found:
+        return np.array([], dtype=np.int64), [], []
+    rows = np.flatnonzero(col.isin(list(found)).to_numpy())
+    pick = [found[col.iat[i]] for i in rows[:MAX_LISTED + 1]]
+    return rows, [k for k, _m in pick], [m for _k, m in pick]
 
 
 def check_extract(raw: pd.DataFrame, spec: ExtractSpec, *, path: str, name: str, sha256: str | None,
@@ -123,6 +129,12 @@ def check_extract(raw: pd.DataFrame, spec: ExtractSpec, *, path: str, name: str,
             positions[fid] = j
             out.rows("extract-personal-data", fid, mask, found=_at(rows, masked, n),
                      label=col, detail=kinds[0])
+
+    for j, col in enumerate(columns):  # the header line is row 1, and a name may be personal data too
+        header = [(d, m) for d, m in scan(col) if d in ("a National Insurance number", "an e-mail address")]
+        if header:
+            out.items.append(F.make("extract-personal-data", sheet=out.sheet, cell=f"{_letter(j)}1", row=1,
+                                    file=name, field=_letter(j), detail=header[0][0], found=header[0][1]))
 
     # The header.
     mapping: dict[str, int] = {}
@@ -156,7 +168,8 @@ def check_extract(raw: pd.DataFrame, spec: ExtractSpec, *, path: str, name: str,
     if spec.key_column in typed:
         key = typed[spec.key_column]
         out.rows("extract-duplicate-id", spec.key_column, key.duplicated(keep="first") & key.notna(), found=key)
-    _rules(spec, typed, out)
+    given = {fid: raw.iloc[:, j].notna().to_numpy() for fid, j in mapping.items()}  # typed or not
+    _rules(spec, typed, given, out)
 
     if month is not None:
         year, mon = int(month[:4]), int(month[5:])
@@ -174,35 +187,43 @@ def _at(rows: np.ndarray, values: list[str], n: int) -> np.ndarray:
 
 
 def _typed_column(col: pd.Series, field: Any, out: _Findings) -> pd.Series:
-    text = col.astype(str).str.strip()
-    empty = text.eq("")
+    """The column typed (dates datetime64, text str or None), its problems found: on whole columns, and
+    per distinct value where a check needs Python (a length, a list, an id's form)."""
+    text = pd.Series(col.to_numpy(dtype=object), dtype=object)
+    empty = text.isna().to_numpy()  # the reader gives an empty cell as None (read.table)
     if field.required:
         out.rows("extract-required", field.id, empty)
     if field.type == "date":
         parsed = pd.to_datetime(text.where(~empty), format=_ISO, errors="coerce")
-        retry = parsed.isna() & ~empty
+        retry = parsed.isna().to_numpy() & ~empty
         if retry.any():
             parsed = parsed.where(~retry, pd.to_datetime(text.where(retry), format=_UK, errors="coerce"))
         years = parsed.dt.year
-        bad = ~empty & (parsed.isna() | (years < 2000) | (years > 2100))
+        bad = ~empty & (parsed.isna() | (years < 2000) | (years > 2100)).to_numpy()
         out.rows("extract-not-a-date", field.id, bad, found=col, expected="YYYY-MM-DD")
         return parsed.where(~bad).astype("datetime64[ns]")
     value = text.where(~empty, None)
+    distinct = [v for v in pd.unique(value.to_numpy()) if v is not None]
     if field.type == "choice":
-        norm = value.str.casefold()
-        bad = ~empty & ~norm.isin([c.casefold() for c in field.choices])
-        out.rows("extract-not-in-list", field.id, bad, found=col, expected=", ".join(field.choices))
         canonical = {c.casefold(): c for c in field.choices}
-        return norm.map(canonical).where(~bad, None).astype(object)
-    too_long = value.str.len().gt(field.max_length).fillna(False)
-    out.rows("extract-too-long", field.id, too_long, found=value.str.len(), expected=field.max_length)
+        named = {v: canonical.get(str(v).casefold()) for v in distinct}
+        bad = ~empty & ~value.isin([v for v, c in named.items() if c is not None]).to_numpy()
+        out.rows("extract-not-in-list", field.id, bad, found=col, expected=", ".join(field.choices))
+        return value.map(named).where(~bad, None).astype(object)
+    long_values = [v for v in distinct if len(v) > field.max_length]
+    too_long = value.isin(long_values).to_numpy() if long_values else np.zeros(len(value), dtype=bool)
+    if too_long.any():
+        out.rows("extract-too-long", field.id, too_long, found=value.str.len(), expected=field.max_length)
     if field.pattern:
-        bad = ~empty & ~value.str.fullmatch(field.pattern).fillna(False).astype(bool) & ~too_long
+        form = re.compile(field.pattern)
+        wrong = [v for v in distinct if form.fullmatch(v) is None and len(v) <= field.max_length]
+        bad = value.isin(wrong).to_numpy() if wrong else np.zeros(len(value), dtype=bool)
         out.rows("extract-pattern", field.id, bad, found=col, expected=field.pattern)
     return value.astype(object)
 
 
-def _rules(spec: ExtractSpec, typed: dict[str, pd.Series], out: _Findings) -> None:
+def _rules(spec: ExtractSpec, typed: dict[str, pd.Series], given: dict[str, np.ndarray], out: _Findings) -> None:
+    """The row rules; a cell that is given but not valid (a bad date: found already) counts as given."""
     for rule in spec.rules:
         guidance = spec.guidance_ref(rule.guidance)
         if rule.kind == "dates_in_order":
@@ -210,13 +231,14 @@ def _rules(spec: ExtractSpec, typed: dict[str, pd.Series], out: _Findings) -> No
             if a not in typed or b not in typed:
                 continue
             bad = (typed[b] < typed[a]).to_numpy()
-            out.rows("extract-dates-out-of-order", b, bad, found=typed[b].dt.strftime(_ISO), guidance=guidance,
-                     detail=f"{a} ({spec.by_id[a].label})", expected=typed[a].dt.strftime(_ISO))
+            if bad.any():  # the dates in words only where a row is wrong
+                out.rows("extract-dates-out-of-order", b, bad, found=typed[b].dt.strftime(_ISO), guidance=guidance,
+                         detail=f"{a} ({spec.by_id[a].label})", expected=typed[a].dt.strftime(_ISO))
         else:
             names = [x for x in rule.params["fields"] if x in typed]
             if len(names) < 2:
                 continue
-            filled = pd.concat([typed[x].notna() for x in names], axis=1, keys=names)
+            filled = pd.DataFrame({x: given[x] for x in names})
             count = filled.sum(axis=1)
             partial = (count > 0) & (count < len(names))
             for x in names:

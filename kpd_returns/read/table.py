@@ -1,6 +1,6 @@
 """Read an extract (one table: a header line, then one row per case) from .csv or .xlsx.
 
-Every cell comes back as text ('' when empty), column by column, so the checks can work on whole
+Every cell comes back as text (None when empty), column by column, so the checks can work on whole
 columns (kpd_returns.checks.extract_checks). A .csv is read by pandas' C parser (UTF-8, with or without a
 byte-order mark; comma-separated); an .xlsx by python-calamine, its first visible sheet, a date cell
 written as ``YYYY-MM-DD``. Anything that is not such a table is ``UnreadableFile`` with a sentence.
@@ -32,14 +32,15 @@ def header_of(data: bytes, name: str) -> list[str]:
 
 
 def read_table(data: bytes, name: str) -> tuple[pd.DataFrame, str | None]:
-    """(every cell as text, the sheet's name for an .xlsx, else None); UnreadableFile when it cannot be read."""
+    """(every cell as text or None when empty, the sheet's name for an .xlsx, else None); UnreadableFile when
+    it cannot be read."""
     if not data.strip():
         raise UnreadableFile("file-empty")
     if len(data) > MAX_EXTRACT_BYTES:
         raise UnreadableFile("file-too-large", f"{len(data) // (1024 * 1024)} MB")
     if name.lower().endswith(".csv"):
         try:
-            frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, na_filter=False,
+            frame = pd.read_csv(io.BytesIO(data), dtype=object, keep_default_na=False, na_values=[""],
                                 encoding="utf-8-sig", engine="c")
         except UnicodeDecodeError:
             raise UnreadableFile("file-corrupt", "it is not UTF-8 text: save it as CSV UTF-8") from None
@@ -57,7 +58,8 @@ def read_table(data: bytes, name: str) -> tuple[pd.DataFrame, str | None]:
     body = rows[1:]
     columns = {}
     for j, col in enumerate(header):
-        columns[col if col not in columns else f"{col}.{j}"] = [_text(r[j]) if j < len(r) else "" for r in body]
+        columns[col if col not in columns else f"{col}.{j}"] = [(_text(r[j]) or None) if j < len(r) else None
+                                                                for r in body]
     return pd.DataFrame(columns, dtype=object), sheet_name
 
 

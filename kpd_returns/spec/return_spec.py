@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from pydantic import Field as PydField, ValidationError, model_validator
 
 from .basis import HEADER, Basis, LimitBases, is_error
-from .extract_spec import load_extracts
+from .extract_spec import extract_problems, load_extracts
 from .deadlines import DEADLINES_FILE, calendar_in, calendar_problems
 from .pack_spec import PackSpec
 from .periods import PeriodSpec
@@ -342,7 +342,8 @@ def spec_problems(folder: str | Path | None = None) -> list[str]:
     """One sentence per spec file left out of ``load_all``, naming the file and the key."""
     loaded = _load_folder(_folder_key(folder))
     return [*loaded.problems.values(),
-            *(_set_aside[s.source_path] for s in loaded.specs.values() if s.source_path in _set_aside)]
+            *(_set_aside[s.source_path] for s in loaded.specs.values() if s.source_path in _set_aside),
+            *extract_problems(_folder_key(folder))]  # an extract spec ([extract]) set aside: spec.extract_spec
 
 
 # Spec files a later stage found unusable (a rule kind that does not exist: kpd_returns.checks.registry),
