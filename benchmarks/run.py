@@ -682,6 +682,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--browser", action="store_true",
                     help="Also measure the browser page (kpd-returns web) in Chromium: slow, and needs the network "
                          "or a filled cache to build the page.")
+    ap.add_argument("--whp-rows", type=int, default=0,
+                    help="Run only the WHP extract step (benchmarks/whp_scale.py) on this many referral rows "
+                         "(and 0.3 times as many outcome rows), e.g. 1000000.")
     # internal: one in-process step in a fresh process
     ap.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
     ap.add_argument("--files", help=argparse.SUPPRESS)
@@ -690,6 +693,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.child:
         return child_main(args)
+    if args.whp_rows:  # issue 22's scale step, kept in its own file
+        import whp_scale
+        return whp_scale.report(args.whp_rows, args.json, args.keep)
     if args.returns < 1:
         ap.error("--returns must be at least 1")
 

@@ -54,7 +54,8 @@ def test_demo_writes_every_output_and_accounts_for_every_input(demo_run):
     assert "A real season's packs" in result.output
     national = (out / "season" / "packs" / "pack-2026-10-national.html").read_text(encoding="utf-8")
     assert "87.9% (6 of 7 contracts, 670 cases due)" in national
-    assert len(summary["season_packs"]) == 2 * 9 + 2  # xlsx and html for 8 providers and national, publication
+    assert len(summary["season_packs"]) == 2 * 12 + 2  # xlsx and html for 11 providers (3 WHP) and national, publication
+    assert len(list((out / "season" / "extracts").glob("*.csv"))) == 144  # WHP extracts: 3 contracts x 24 months x 2
 
 
 def test_the_validation_tally_counts_files_and_findings_apart():

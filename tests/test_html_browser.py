@@ -111,12 +111,12 @@ def season_packs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("season-browser")
     ledger = season.build_ledger(tmp / "ledger.sqlite")
     paths = write_packs(ledger, tmp / "out", season.REPORT_MONTH, formats=("html",), as_of=season.AS_OF,
-                        register=season.register())
+                        register=season.register(), whp=season.whp_register())
     return [p for p in paths if p.suffix == ".html"]
 
 
 def test_season_packs_pass_axe_and_fit_a4(browser, season_packs):
-    assert len(season_packs) == 9  # eight providers and the national overview
+    assert len(season_packs) == 12  # eleven providers (three with WHP contracts only) and the national overview
     test_no_requests_no_console_errors_and_no_axe_violations(browser, season_packs)
     test_print_layout_fits_a4_width(browser, season_packs)
 

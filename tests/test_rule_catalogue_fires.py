@@ -58,6 +58,23 @@ MUTATIONS = {
 
 # code -> "file::test" that makes it fire, or "file::test data-file" when the test reads its cases from a table.
 ELSEWHERE = {
+    # The extract checks (checks.extract_checks, issue 22): one test each in test_whp_extracts.py.
+    "extract-unknown": "test_whp_extracts.py::test_an_id_listed_twice_and_a_csv_that_is_no_extract test_whp_extracts.py",
+    "extract-month-unknown": "test_whp_extracts.py::test_an_unknown_month_or_mixed_contracts_are_refused test_whp_extracts.py",
+    "extract-column-missing": "test_whp_extracts.py::test_validate_names_row_and_column_of_each_problem test_whp_extracts.py",
+    "extract-column-twice": "test_whp_extracts.py::test_each_extract_check_fires_at_its_row_and_column test_whp_extracts.py",
+    "extract-column-unknown": "test_whp_extracts.py::test_each_extract_check_fires_at_its_row_and_column test_whp_extracts.py",
+    "extract-contract-mixed": "test_whp_extracts.py::test_an_unknown_month_or_mixed_contracts_are_refused test_whp_extracts.py",
+    "extract-personal-data": "test_whp_extracts.py::test_validate_names_row_and_column_of_each_problem test_whp_extracts.py",
+    "extract-not-a-date": "test_whp_extracts.py::test_validate_names_row_and_column_of_each_problem test_whp_extracts.py",
+    "extract-required": "test_whp_extracts.py::test_each_extract_check_fires_at_its_row_and_column test_whp_extracts.py",
+    "extract-not-in-list": "test_whp_extracts.py::test_each_extract_check_fires_at_its_row_and_column test_whp_extracts.py",
+    "extract-pattern": "test_whp_extracts.py::test_each_extract_check_fires_at_its_row_and_column test_whp_extracts.py",
+    "extract-too-long": "test_whp_extracts.py::test_each_extract_check_fires_at_its_row_and_column test_whp_extracts.py",
+    "extract-duplicate-id": "test_whp_extracts.py::test_an_id_listed_twice_and_a_csv_that_is_no_extract test_whp_extracts.py",
+    "extract-dates-out-of-order": "test_whp_extracts.py::test_each_extract_check_fires_at_its_row_and_column test_whp_extracts.py",
+    "extract-filled-together": "test_whp_extracts.py::test_each_extract_check_fires_at_its_row_and_column test_whp_extracts.py",
+    "extract-more-rows": "test_whp_extracts.py::test_rows_beyond_the_first_ten_are_counted_not_listed test_whp_extracts.py",
     "text-too-long": "test_checks_fields.py::test_text_too_long_reports_its_length",
     "not-whole-number": "test_checks_fields.py::test_a_count_must_be_a_whole_number_atw_7_25",
     "not-in-list": "test_checks_fields.py::test_withdrawal_stage_not_in_the_list_cites_atw_7_25",

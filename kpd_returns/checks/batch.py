@@ -31,6 +31,7 @@ from ..read.workbook import MAX_FILE_BYTES, UnreadableFile, WorkbookData, open_w
 from . import load_rule_modules
 from .cells import check_required, parse_cells
 from .context import FileCheck, spec_index
+from .extract_intake import extract_report
 from .explanations import Explanation, apply as apply_explanations, for_ledger, read_explanations
 from .fields import check_fields
 from .lists import check_rows_below
@@ -53,6 +54,7 @@ class Prepared:
     check: FileCheck | None = None  # present when the return's structure is right
     explanations: list[Explanation] = field(default_factory=list)  # the provider's, from the Explanations sheet
     guidance: str = ""  # the template's paragraph, for findings about the Explanations sheet
+    report: FileReport | None = None  # an extract's whole report (checks.extract_intake): nothing left to check
 
 
 def _label(source: Any, name: str | None) -> tuple[str, str]:
@@ -108,6 +110,9 @@ def prepare(source: Any, *, name: str | None = None, specs: dict[str, ReturnSpec
     prep = Prepared(path=path, name=label)
     wb = None
     try:
+        if label.lower().endswith(".csv"):  # a table, never a workbook: an extract or nothing
+            prep.report = extract_report(source, path, label)
+            return prep
         data = _read_bytes(source)
         if data is not None:
             prep.sha256 = hashlib.sha256(data).hexdigest()
@@ -116,6 +121,8 @@ def prepare(source: Any, *, name: str | None = None, specs: dict[str, ReturnSpec
         prep.return_id, prep.version = (spec.id if spec else None), version
         prep.findings = problems
         if spec is None:
+            # A workbook that is not a template may be an extract in .xlsx (its header names a key column).
+            prep.report = extract_report(data, path, label, only_if_known=True) if data is not None else None
             return prep
         # Run every check whose inputs are readable: a superseded version or a changed label on one
         # sheet must not hide the findings on the others. A sheet whose layout is broken is not read
@@ -171,6 +178,8 @@ def check_batch(prepared: list[Prepared]) -> list[FileReport]:
 
 
 def _finish(p: Prepared) -> FileReport:
+    if p.report is not None:
+        return p.report
     report = FileReport(path=p.path, name=p.name, sha256=p.sha256, return_id=p.return_id, version=p.version)
     findings = list(p.findings)
     fc = p.check

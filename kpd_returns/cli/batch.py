@@ -29,6 +29,7 @@ from typing import TextIO
 from ..read.terminal import safe_text
 from ..spec.constants import (DEFAULT_REGION, EXIT_ERRORS, EXIT_UNREADABLE, EXIT_VALID, LEDGER_NAME, plausible_year,
                               years_text)
+from ..spec.whp_config import load_whp_config
 from ..spec.workdays import REGIONS
 from ..intake.registry import RegistryError
 from ..intake.submissions import submissions_register
@@ -222,7 +223,7 @@ def run_status(*, db: Path | None = None, periods: Sequence[str] | None = None, 
 
 
 def _write_packs(ledger_path: Path, packs_dir: Path, periods: Sequence[str] | None, day: dt.date,
-                 providers) -> tuple[str | None, list[Path]]:
+                 providers, whp=None) -> tuple[str | None, list[Path]]:
     """Packs for the report month: a month given with --period, else the latest month the ledger's
     finest-grained returns reach (intake.report_month: a monthly return's latest month; in a ledger of
     quarterly returns only, the last month of the latest quarter)."""
@@ -233,7 +234,7 @@ def _write_packs(ledger_path: Path, packs_dir: Path, periods: Sequence[str] | No
         months = [latest] if latest else []
     if not months:
         return None, []
-    return max(months), write_packs(ledger_path, packs_dir, max(months), as_of=day, register=providers)
+    return max(months), write_packs(ledger_path, packs_dir, max(months), as_of=day, register=providers, whp=whp)
 
 
 # -- consolidate -----------------------------------------------------------------------------
@@ -256,7 +257,7 @@ def run_consolidate(inboxes: Sequence[Path], *, out_dir: Path, db: Path | None =
                     providers: Path | None = None, periods: Sequence[str] | None = None, as_of: str | None = None,
                     workers: int | str | None = None, region: str = DEFAULT_REGION, deadlines: Path | None = None,
                     verbose: bool = False, progress: bool | None = None, out: TextIO | None = None,
-                    err: TextIO | None = None, packs: bool = True) -> int:
+                    err: TextIO | None = None, packs: bool = True, whp: Path | None = None) -> int:
     line_out = out
     out, err = out or sys.stdout, err or sys.stderr
 
@@ -267,11 +268,12 @@ def run_consolidate(inboxes: Sequence[Path], *, out_dir: Path, db: Path | None =
         day = _as_of(as_of)
         cal = _calendar(deadlines)
         Scope.from_periods(periods)  # check the periods before reading anything
+        whp_register = load_whp_config(whp) if whp is not None else None  # and the WHP register
         # One run at a time writes into an output folder (a second waits, then stops): intake.output_lock.
         with output_lock(out_dir, on_wait=lambda text: print(text, file=err, flush=True)):
-            return write_all(paths, n_workers, reg, day, cal)
+            return write_all(paths, n_workers, reg, day, cal, whp_register)
 
-    def write_all(paths, n_workers, reg, day, cal) -> int:
+    def write_all(paths, n_workers, reg, day, cal, whp_register) -> int:
         db_path = Path(db) if db else Path(out_dir) / LEDGER_NAME
         register, register_name = register_for(db_path, providers, err)
         result = consolidate(paths, out_dir, db=db_path, register=register, periods=periods, as_of=day,
@@ -290,7 +292,8 @@ def run_consolidate(inboxes: Sequence[Path], *, out_dir: Path, db: Path | None =
                            else "") + f". Ledger: {result.ledger_path}."), file=out)
         _print_drafts(result, out)
         if packs:
-            month, written = _write_packs(result.ledger_path, Path(out_dir) / "packs", periods, day, register)
+            month, written = _write_packs(result.ledger_path, Path(out_dir) / "packs", periods, day, register,
+                                          whp_register)
             if written:
                 print(f"Wrote {len(written)} performance pack files for {month} in {Path(out_dir) / 'packs'}.",
                       file=out)

@@ -141,6 +141,7 @@ def _season(folder: Path) -> list[Path]:
     """The generated real season's ledger, register and packs under ``folder`` (as at its own date)."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "providers.csv").write_text(season.register_csv(), encoding="utf-8")
+    season.write_extracts(folder / "extracts")  # the WHP PRaP extracts in its ledger, as files to consolidate
     ledger = season.build_ledger(folder / "ledger.sqlite")
     return write_packs(ledger, folder / "packs", season.REPORT_MONTH, as_of=season.AS_OF,
-                       register=season.register())
+                       register=season.register(), whp=season.whp_register())

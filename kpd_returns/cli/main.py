@@ -205,6 +205,7 @@ def consolidate(
     region: str = typer.Option(DEFAULT_REGION, "--region", metavar="REGION", help=_REGION_HELP),
     deadlines: Optional[Path] = typer.Option(None, "--deadlines", metavar="FILE", help="A deadline calendar (TOML) laid over the packaged one."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="List accepted files too, not only the others."),
+    whp: Optional[Path] = typer.Option(None, "--whp", metavar="FILE", help="The WHP register (TOML): each Work and Health Programme contract's performance levels, PMIR levels and compliance samples."),
     packs: bool = typer.Option(True, "--packs/--no-packs", help="Also write the performance packs (DIR/packs) for the report month: the month given with --period, else the latest in the ledger."),
 ) -> None:
     """Ingest the inboxes, then write the consolidated workbook, the run summary, the findings of rejected files, draft e-mails back to providers (drafts/) and the performance packs.
@@ -215,7 +216,7 @@ def consolidate(
 
     raise typer.Exit(run_consolidate(inboxes, out_dir=out, db=db, providers=providers, periods=period, as_of=as_of,
                                      workers=workers, region=region, deadlines=deadlines, verbose=verbose,
-                                     packs=packs))
+                                     packs=packs, whp=whp))
 
 
 @app.command(cls=PlainCommand)
@@ -229,6 +230,7 @@ def pack(
     marking: str = typer.Option("OFFICIAL-SENSITIVE", "--marking", metavar="TEXT", help="The protective marking printed at the top (and bottom) of every pack."),
     as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE", help="Judge missing and late as at DATE (default: today)."),
     providers: Optional[Path] = typer.Option(None, "--providers", metavar="FILE", help="The providers register (CSV or TOML): who owes which returns, and service start dates."),
+    whp: Optional[Path] = typer.Option(None, "--whp", metavar="FILE", help="The WHP register (TOML): each Work and Health Programme contract's performance levels, PMIR levels and compliance samples."),
 ) -> None:
     """Write performance packs (Excel and self-contained HTML) for Contract Performance Reviews.
 
@@ -237,7 +239,7 @@ def pack(
     from .pack import run  # when run: --help starts without it
 
     raise typer.Exit(run(period=period, out=out, providers=provider, all_providers=all_providers, db=db, formats=fmt,
-                         marking=marking, as_of=as_of, register=providers))
+                         marking=marking, as_of=as_of, register=providers, whp=whp))
 
 
 @app.command(cls=PlainCommand)

@@ -19,12 +19,13 @@ from ..intake.registry import RegistryError
 from ..intake.workspace import ledger_for, register_for
 from ..packs.build import DEFAULT_MARKING, PackUsageError, write_packs
 from ..read.terminal import safe_text
+from ..spec.whp_config import load_whp_config
 from ..spec.constants import EXIT_UNREADABLE, EXIT_VALID, plausible_year, years_text
 
 
 def run(*, period: str, out: Path, providers: Sequence[str] | None = None, all_providers: bool = False,
         db: Path | None = None, formats: str = "xlsx,html", marking: str = DEFAULT_MARKING, as_of: str | None = None,
-        register: Path | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+        register: Path | None = None, whp: Path | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     """The `kpd-returns pack` command: print each file written; exit code 0 or 2."""
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
 
@@ -46,10 +47,11 @@ def run(*, period: str, out: Path, providers: Sequence[str] | None = None, all_p
         if not ledger_path.exists():
             raise PackUsageError(f"There is no ledger at {ledger_path}: run kpd-returns ingest first, or give --db.")
         register, _name = register_for(ledger_path, register, stderr)
+        whp_register = load_whp_config(whp) if whp is not None else None  # a bad register stops before any pack
         with output_lock(out, on_wait=lambda text: print(text, file=stderr, flush=True)):  # one run at a time
             paths = write_packs(ledger_path, out, period.strip(),
                                 providers=list(providers) if providers else None, formats=fmts,
-                                marking=marking.strip(), as_of=day, register=register)
+                                marking=marking.strip(), as_of=day, register=register, whp=whp_register)
         with Ledger(ledger_path) as ledger:
             unusable = ledger.unusable_figures()
         if unusable:  # figures no return can hold were skipped (packs.build never sees them): say so

@@ -163,6 +163,10 @@ def write_annotations(reports: Sequence[FileReport], targets: dict[int, Path], n
         if r.verdict == "unreadable":
             notes.setdefault(r.path, []).append("No annotated copy: the file could not be read.")
             continue
+        if Path(r.name).suffix.lower() == ".csv":  # a PRaP extract: text, no cells to mark
+            notes.setdefault(r.path, []).append("No annotated copy: a .csv extract has no cells to mark; its "
+                                                "findings name each row and column.")
+            continue
         try:
             marked = annotate(r.path, r, target)
         except CopyError as exc:

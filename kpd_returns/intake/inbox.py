@@ -1,9 +1,10 @@
 """Finding the inputs of a batch: workbooks in folders, and workbooks attached to e-mails.
 
 Only returns are inputs: ``.xlsx``, ``.xlsm``, ``.xls``, ``.eml`` and ``.msg`` files,
-and files of any other name whose first bytes say they are one (a zip holding a
+a ``.csv`` whose header line names an extract's key column (spec/extract_spec.py: a PRaP
+extract), and files of any other name whose first bytes say they are one (a zip holding a
 workbook, an OLE compound file, an e-mail). Anything else in an inbox folder (a
-README, a tracker .json, a covering-letter .pdf, a .csv) is listed once as
+README, a tracker .json, a covering-letter .pdf, another .csv) is listed once as
 "skipped: not a return" and changes nothing else. A file given directly on the
 command line is always an input. Operating-system clutter is never listed:
 
@@ -56,6 +57,8 @@ from .inbox_item import _OLE_MAGIC, InboxItem, _file_digest, _mtime, _problem_it
 from ..read.terminal import safe_name
 from ..read.workbook import os_reason as _os_reason
 from ..spec.small_files import not_ordinary
+from ..read.table import header_of
+from ..spec.extract_spec import recognise_header
 
 
 JUNK_NAMES = frozenset({".ds_store", "thumbs.db", "ehthumbs.db", "desktop.ini", "icon\r"})
@@ -158,6 +161,8 @@ def input_kind(path: Path) -> str | None:
         return "workbook"
     if suffix in (".eml", ".msg"):
         return suffix[1:]
+    if suffix == ".csv" and not_ordinary(path) is None:  # an extract is an input; any other .csv is not
+        return "workbook" if _names_an_extract(path) else None
     if not_ordinary(path) is not None:  # a pipe or device: an input reported unreadable, never opened
         return "workbook"
     try:
@@ -176,6 +181,16 @@ def input_kind(path: Path) -> str | None:
     if _EMAIL_HEAD.match(head):
         return "eml"
     return None
+
+
+def _names_an_extract(path: Path) -> bool:
+    """Whether a .csv's header line names an extract's key column (spec/extract_spec.py)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(65536)
+    except OSError:
+        return True  # reported unreadable rather than lost
+    return recognise_header(header_of(head, path.name)) is not None
 
 
 def _resolved(p: str | Path) -> str:

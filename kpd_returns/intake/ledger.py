@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 from ..spec.findings import Finding
 from ..spec.personal_data import mask_all
 from ..spec.model import VALID_VERDICTS, RegisterRow, contract_key
+from .extract_store import store_frame
 from .ledger_check import check_ledger, remember_checked
 from .ledger_cross import refresh_cross_group
 from .ledger_reads import LedgerReads
@@ -226,6 +227,8 @@ class Ledger(LedgerReads):
                 rows.append((file_id, report.return_id or "", fld, key or "", month or "", num, text))
             conn.executemany("INSERT INTO file_values (file_id, return_id, field, key, month, value_num, value_text) "
                              "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            if report.table is not None and verdict in VALID_VERDICTS:  # an extract's rows (intake.extract_store)
+                store_frame(conn, file_id, report.table)
             cross: list[Finding] = []
             if verdict in VALID_VERDICTS and report.return_id and report.contract and report.period:
                 ck = contract_key(report.contract)

@@ -11,6 +11,8 @@ Tables
                        'cross-check' for the cross-return checks, which are
                        recomputed whenever a return of the same contract arrives).
     ``file_values``    the figures in long form: field, key, month, value_num or value_text.
+    ``extract_columns`` the rows of an accepted extract (a PRaP table, spec/extract_spec.py), one
+                       compressed column per row of this table (intake.extract_store).
 
 Views
     ``valid_files``    files that can be used (verdict valid or valid-with-warnings).
@@ -129,6 +131,19 @@ CREATE VIEW current_files AS
             ORDER BY COALESCE(v.received_at, '') DESC, v.sha256 DESC) AS rank_in_period
         FROM valid_files v)
     WHERE rank_in_period = 1;
+"""),
+    # An extract (10^6 referral rows) stored column by column: one compressed blob per column, written
+    # and read in one step each (intake.extract_store), not a million rows of file_values.
+    (6, "the rows of accepted extracts, column by column", """
+CREATE TABLE extract_columns (
+    file_id  INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,                -- the column's place in the extract spec
+    field    TEXT NOT NULL,                   -- the column's id
+    encoding TEXT NOT NULL CHECK (encoding IN ('days-int64-zlib', 'json-zlib')),
+    n_rows   INTEGER NOT NULL,
+    data     BLOB NOT NULL,
+    PRIMARY KEY (file_id, field)
+);
 """),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]

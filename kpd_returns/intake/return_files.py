@@ -2,7 +2,8 @@
 
 A folder is searched through (subfolders too, in name order): its workbooks
 (.xlsx, .xlsm, .xls, or a file whose first bytes say it is a workbook whatever
-its name) are checked; anything else (a README, a tracker .json, a covering
+its name) are checked, and so is a .csv whose header names an extract's key column (a PRaP
+extract); anything else (a README, a tracker .json, a covering
 letter .pdf) is not a return, so it is skipped and listed once, and does not
 change the exit code. An .xlsm or .xls is still a return: it gets its own clear
 refusal. Files named on the command line are always checked, whatever they are.
@@ -15,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..spec.small_files import not_ordinary
-from .inbox import JUNK_DIRS, is_junk
+from .inbox import JUNK_DIRS, _names_an_extract, is_junk
 
 RETURN_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 _WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")  # zip (.xlsx, .xlsm); OLE2 (.xls)
@@ -24,6 +25,8 @@ _WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")  # zip (.
 def looks_like_workbook(path: Path) -> bool:
     if path.suffix.lower() in RETURN_SUFFIXES:
         return True
+    if path.suffix.lower() == ".csv":  # a PRaP extract (spec/extract_spec.py) is checked; another .csv is not
+        return _names_an_extract(path)
     if not_ordinary(path) is not None:  # checked, so the validator says what it is; never opened here
         return True
     try:

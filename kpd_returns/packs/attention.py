@@ -42,7 +42,8 @@ from ..spec.return_spec import display_name
 
 ACTION_PLAN_SECTION = "Specific Areas Requiring Action"  # WHP ch.16 Annex A
 SEVERITY_LABELS = {1: "high", 2: "medium", 3: "low"}
-_KIND_ORDER = ("return", "tier", "kpi_target", "measure_target", "social_value", "findings")
+_KIND_ORDER = ("return", "tier", "kpi_target", "tmpl", "css", "pi", "measure_target", "social_value", "findings")
+# tmpl, css and pi: the Work and Health Programme's items (packs.whp_attention, WHP 16.12, 16.26, 16.28-16.31)
 _WINDOW_LABELS = {"in_month": "in month", "rolling_3": "rolling 3 months", "rolling_12": "rolling 12 months",
                   "cumulative": "cumulative since the Service Start Date"}
 _WINDOW_SEVERITY = {"rolling_12": 1, "cumulative": 1, "rolling_3": 2, "in_month": 3}
@@ -108,6 +109,11 @@ class AttentionItem:
         return asdict(self) | {"severity_label": self.severity_label, "action_plan_section": ACTION_PLAN_SECTION}
 
 
+def sort_items(items: Iterable[AttentionItem]) -> list[AttentionItem]:
+    """Most urgent first: severity, then kind, then size of the gap."""
+    return sorted(items, key=lambda i: (i.severity, _KIND_ORDER.index(i.kind), -i.size, i.subject))
+
+
 def attention_items(provider: str, *, windows: Iterable[WindowResult] = (),
                     social_value: SocialValueResult | None = None,
                     returns: Iterable[tuple[str, str, str, int | None]] = (),
@@ -125,7 +131,7 @@ def attention_items(provider: str, *, windows: Iterable[WindowResult] = (),
     items = [*_return_items(provider, returns, config), *_kpi_items(provider, list(windows), config), *measures,
              *_social_value_items(provider, social_value, config), *_findings_items(provider, findings or {},
                                                                                      findings_guidance)]
-    return sorted(items, key=lambda i: (i.severity, _KIND_ORDER.index(i.kind), -i.size, i.subject))
+    return sort_items(items)
 
 
 def _return_items(provider: str, returns: Iterable[tuple], config: KpiConfig) -> list[AttentionItem]:

@@ -22,17 +22,20 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Callable
 
+from ..intake.extract_store import load_extract_frame
 from ..intake.ledger import Ledger
 from ..intake.registry import load_registry
 from ..intake.submissions import owed_span
 from ..spec.constants import plausible_year, years_text
+from ..spec.whp_config import WhpConfig, load_whp_config
 from .kpis import month_index
 from .publication import write_publication_csv, write_publication_json
-from .pack_data import build_packs, publication
+from .pack_data import _source_line, build_packs, publication
 from .pack_inputs import value_month
 from .pack_excel import write_xlsx
 from .pack_html import write_html
 from .specs import kpi_spec, measure_specs, pack_specs
+from .whp_pack import attach, selects, whp_providers, whp_sources, whp_views
 
 DEFAULT_MARKING = "OFFICIAL-SENSITIVE"
 FORMATS = ("xlsx", "html")
@@ -64,8 +67,9 @@ def _registry(register: Any):
 
 
 def load_packs(ledger_path: str | Path, period: str, *, providers: Iterable[str] | None = None,
-               marking: str = DEFAULT_MARKING, as_of: dt.date | None = None, register: Any = None):
-    """Read the ledger and build the PackData list (providers, then national when ``providers`` is None)."""
+               marking: str = DEFAULT_MARKING, as_of: dt.date | None = None, register: Any = None, whp: Any = None):
+    """Read the ledger and build the PackData list (providers, then national when ``providers`` is None).
+    ``whp``: the WHP register (WhpConfig or its path; None: no levels, PMIR levels or samples recorded)."""
     try:
         month_index(period)
     except ValueError:
@@ -84,9 +88,30 @@ def load_packs(ledger_path: str | Path, period: str, *, providers: Iterable[str]
         contracts = sorted({r.contract for r in returns if r.contract} | {r.contract for r in rows if r.contract})
         findings = {c: ledger.finding_counts(contract=c) for c in contracts}
         starts, ends = contract_spans(ledger, reg)
-    return build_packs(returns=returns, values=values, period=period, as_of=as_of, marking=marking,
-                       register=rows, findings=findings, providers=None if providers is None else list(providers),
-                       service_starts=starts, service_ends=ends, profiles=contract_profiles(reg, values))
+        views = whp_views(ledger, returns, period, _whp_config(whp), load_extract_frame, as_of=as_of,
+                          providers=whp_providers(reg))
+    wanted = None if providers is None else list(providers)
+
+    def build(chosen):
+        return build_packs(returns=returns, values=values, period=period, as_of=as_of, marking=marking,
+                           register=rows, findings=findings, providers=chosen, service_starts=starts,
+                           service_ends=ends, profiles=contract_profiles(reg, values))
+    try:
+        packs = build(wanted)
+    except ValueError:  # a provider asked for may hold WHP contracts only: the others are built, it is added below
+        rest = [w for w in wanted or [] if not selects(w, views)]
+        if wanted is None or len(rest) == len(wanted):
+            raise
+        packs = build(rest)
+    packs = attach(packs, views, providers=wanted, period=period, as_of=as_of, marking=marking)
+    whp_sources(packs, [_source_line(r) for r in returns], period)
+    return packs
+
+
+def _whp_config(whp: Any) -> WhpConfig:
+    if whp is None:
+        return WhpConfig()
+    return whp if isinstance(whp, WhpConfig) else load_whp_config(whp)
 
 
 def contract_profiles(reg: Any, values: dict[str, list[Any]]) -> dict[str, dict[str, dict[str, float]]]:
@@ -131,16 +156,18 @@ def contract_spans(ledger: Any, reg: Any) -> tuple[dict[str, str], dict[str, str
 
 def write_packs(ledger_path: str | Path, out_dir: str | Path, period: str, providers: Iterable[str] | None = None,
                 formats: Sequence[str] = FORMATS, marking: str = DEFAULT_MARKING, as_of: dt.date | None = None,
-                register: Any = None) -> list[Path]:
+                register: Any = None, whp: Any = None) -> list[Path]:
     """Write the packs for ``period`` ("YYYY-MM") from the ledger; return the paths written, in order.
 
     ``providers``: names, contract references or slugs (None = every provider, plus the national
-    overview and the publication files). ``register``: a providers register (Registry or its path).
+    overview and the publication files). ``register``: a providers register (Registry or its path); ``whp``: the
+    WHP register (spec.whp_config: levels, PMIR levels, compliance samples; a WhpConfig or its path).
     Raises PackUsageError (bad period, no ledger), ValueError (unknown provider) or RegistryError."""
     bad = [f for f in formats if f not in FORMATS]
     if bad or not formats:
         raise PackUsageError(f"--format '{','.join(formats)}' is not known: use xlsx, html or xlsx,html.")
-    packs = load_packs(ledger_path, period, providers=providers, marking=marking, as_of=as_of, register=register)
+    packs = load_packs(ledger_path, period, providers=providers, marking=marking, as_of=as_of, register=register,
+                       whp=whp)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []

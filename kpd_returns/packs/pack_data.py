@@ -25,13 +25,10 @@ Decisions:
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Any, Iterable
 
 from ..spec.personal_data import mask_all
-from ..spec.resources import templates_dir
 from .attention import AttentionItem, attention_items, target_items
 from .kpis import (KpiConfig, MonthKpiCounts, SocialValueInput, default_config, kpi_windows, month_at, month_index,
                    social_value_kpi, trend)
@@ -42,7 +39,7 @@ from .pack_inputs import (ACCEPTED_VERDICTS, _ck, _sv_fields, accepted_months, e
                           slugify, social_value_input, value_month)
 from .pack_national import national_kpis
 from .publication import publication_rows, quarter_label
-from .pack_text import (TREND_MONTHS, AttentionLine, ContractKpis, KpiLine, PackData, SocialValueView,
+from .pack_text import (TREND_MONTHS, AttentionLine, load_notes, ContractKpis, KpiLine, PackData, SocialValueView,
                         register_text, short_month)
 from .specs import kpi_spec, measure_specs, pack_specs, section_of, year_start_of
 
@@ -50,15 +47,13 @@ NATIONAL = "national"
 _REGISTER_ATTENTION = {"missing": "missing", "rejected only": "rejected", "rejected": "rejected"}
 
 
-@lru_cache(maxsize=1)
-def load_notes() -> dict:
-    return tomllib.loads((templates_dir() / "pack-notes.toml").read_text(encoding="utf-8"))
-
-
 def notes_for(pack: PackData) -> dict:
     """The notes a pack prints: the "how to read" lines of its lead section (AtW chapter 7's when it holds
     an AtW MHSS contract, the KPD guidance's for a pack of KPD returns only), and the notes of the sections
     it holds (every section's when it holds none) with the general notes, in order."""
+    whp = load_notes().get("whp", {})
+    if pack.whp and not pack.held:  # a pack of Work and Health Programme contracts only: their notes alone
+        return {"how_to_read": list(whp.get("how_to_read", [])), "measures": list(whp.get("measures", []))}
     held = pack.held or [(s.id, s.pack) for s in pack_specs()]
     entries: list[tuple[float, int, dict]] = [(float(m.get("order", 0)), 0, {k: v for k, v in m.items() if k != "order"})
                                              for m in load_notes()["measures"]]
@@ -71,7 +66,8 @@ def notes_for(pack: PackData) -> dict:
             notes[1:1] = [{"measure": f"KPI {k.id}: {k.name}", "explanation": f"{k.description}.",
                            "guidance": k.guidance} for k in default_config().kpis]
         entries += [(float(section.order), 1, n) for n in notes]
-    measures = [n for _, _, n in sorted(entries, key=lambda e: (e[0], e[1]))]
+    measures = [n for _, _, n in sorted(entries, key=lambda e: (e[0], e[1]))] + (whp.get("measures", []) if pack.whp
+                                                                                else [])
     return {"how_to_read": list(held[0][1].how_to_read) if held else [], "measures": measures}
 
 

@@ -29,6 +29,7 @@ from .attention import ACTION_PLAN_SECTION
 from .kpis import default_config
 from .pack_data import PackData, notes_for
 from .pack_excel_measures import FIRST_ROW, MeasureSheets
+from .pack_excel_whp import WhpSheets
 from .pack_text import TIER_COLOURS, WINDOW_HEADINGS, KpiLine, register_text, short_month, when_text
 from .svg_charts import y_range
 from ..spec.periods import period_title
@@ -50,7 +51,7 @@ ROW_HEIGHT = LINE_POINTS  # points per line of 11-point text
 COVER_WIDTH = 100
 
 
-class PackWorkbook(MeasureSheets):
+class PackWorkbook(MeasureSheets, WhpSheets):
     def __init__(self, path: Path, pack: PackData) -> None:
         self.pack = pack
         # Built in memory and written whole at close: a full disk is one OSError naming the file, never
@@ -372,6 +373,7 @@ def write_xlsx(pack: PackData, path: str | Path) -> Path:
             book.national_measures(section)
         else:
             book.measure_sheets(section)
+    book.whp_sheets()
     book.sources()
     book.notes()
     book.contents_sheet()

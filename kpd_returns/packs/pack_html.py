@@ -25,8 +25,12 @@ from ..spec.periods import period_title
 from ..spec.resources import templates_dir
 from ..spec.return_spec import display_name
 from .svg_charts import Series, line_chart
+from .whp_cohorts import PIS
+from .whp_view import WhpContract
 
 SEVERITY_WORDS = {1: "High", 2: "Medium", 3: "Low"}
+WHP_WINDOW_HEADINGS = {"in_month": "Latest matured cohort", "rolling_3": "Rolling 3 cohorts",
+                       "rolling_12": "Rolling 12 cohorts", "cumulative": "Cumulative"}
 
 
 def css_string(text: str) -> Markup:
@@ -60,6 +64,21 @@ def kpi_chart(chart_id: str, line: KpiLine) -> Markup:
                              gaps=[line.gap_word(p) for p in line.trend]))
 
 
+def whp_pi_chart(chart_id: str, view: WhpContract) -> Markup:
+    """The in-progress cohorts' Performance Indicators (CPA headline) with the earlier cohorts' earnings share
+    at the same age as the dashed reference line (WHP 16.12)."""
+    rows = {pi: view.pipeline[pi] for pi in PIS}
+    months = [p.cohort for p in rows["earnings_start_date"]]
+    series = [Series(name, [p.percentage for p in rows[pi]]) for pi, name in zip(PIS, ("Earnings", "£1,000", "£2,000"))]
+    series.append(Series("Earlier cohorts' earnings", [p.earlier_percentage if p.starts else None
+                                                       for p in rows["earnings_start_date"]], target=True))
+    return Markup(line_chart(chart_id, months, series, title=f"Pipeline of the cohorts in progress, {view.contract}",
+                             desc="For each cohort of starts still in progress, the share of its starts with earnings "
+                                  "commencement, the £1,000 milestone and the £2,000 milestone by the report month, "
+                                  "against the earlier cohorts' earnings share at the same age. The figures are in "
+                                  "the table under the chart.", y_label="% of the cohort's starts"))
+
+
 def measure_chart(chart_id: str, months: list[str], title: str, desc: str, series: list[tuple[str, list]]) -> Markup:
     return Markup(line_chart(chart_id, months, [Series(n, v) for n, v in series], title=title, desc=desc,
                              percent=False))
@@ -75,7 +94,8 @@ def environment() -> Environment:
                        tier_colours=TIER_COLOURS, window_headings=WINDOW_HEADINGS, severity_words=SEVERITY_WORDS,
                        register_text=register_text, glance=glance, contract_charts=contract_charts,
                        national_charts=national_charts, data_span=data_span, cell=cell,
-                       action_plan_section=ACTION_PLAN_SECTION)
+                       action_plan_section=ACTION_PLAN_SECTION, whp_pi_chart=whp_pi_chart,
+                       whp_window_headings=WHP_WINDOW_HEADINGS)
     return env
 
 

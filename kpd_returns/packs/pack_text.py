@@ -8,7 +8,9 @@ every change has "up"/"down" as well as an arrow, every gap in the data is named
 from __future__ import annotations
 
 import datetime as dt
+import tomllib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from .attention import AttentionItem
@@ -18,6 +20,13 @@ from ..spec.periods import month_title, period_title
 from ..spec.return_spec import display_name
 from ..spec.words import plural
 from .specs import kpi_spec, pack_specs
+from ..spec.resources import templates_dir
+
+
+@lru_cache(maxsize=1)
+def load_notes() -> dict:
+    """templates/pack-notes.toml: the packs' general notes, and the Work and Health Programme's ([whp])."""
+    return tomllib.loads((templates_dir() / "pack-notes.toml").read_text(encoding="utf-8"))
 
 if TYPE_CHECKING:  # measure_view builds on this module's words
     from ..spec.pack_spec import PackSpec
@@ -348,6 +357,7 @@ class PackData:
     overview: list[tuple[str, KpiLine]] = field(default_factory=list)  # national: (provider, line)
     sv_overview: list[tuple[str, SocialValueView]] = field(default_factory=list)
     attention_summary: list[dict] = field(default_factory=list)
+    whp: list[Any] = field(default_factory=list)  # packs.whp_view.WhpContract per WHP contract (packs.whp_pack)
 
     @property
     def title(self) -> str:
@@ -372,27 +382,33 @@ class PackData:
     @property
     def review_basis(self) -> str:
         """The guidance the pack serves: its lead section's (AtW chapter 7 for the MMIR, the KPD guidance)."""
-        return self.lead.guidance if self.lead else ""
+        return self._whp_only("review_basis") or (self.lead.guidance if self.lead else "")
 
     @property
     def action_plan_basis(self) -> str:
-        return self.lead.action_plan_guidance if self.lead else ""
+        return self._whp_only("action_plan_basis") or (self.lead.action_plan_guidance if self.lead else "")
+
+    def _whp_only(self, key: str) -> str:
+        """The WHP notes' ``key`` (templates/pack-notes.toml [whp]) for a pack of WHP contracts only, else ""."""
+        return str(load_notes().get("whp", {}).get(key, "")) if self.whp and not self.held else ""
 
     @property
     def contract_summary(self) -> str:
         """'C1 (AtW MHSS); CPA 07, CPA 09 (Work Programme KPD)': the pack's contracts by return."""
         parts = [f"{c.contract} ({self.kpi_label})" for c in self.contracts]
-        return "; ".join(parts + [f"{', '.join(s.contracts())} ({s.spec.label})" for s in self.sections])
+        whp = [f"{', '.join(w.contract for w in self.whp)} (Work and Health Programme)"] if self.whp else []
+        return "; ".join(parts + [f"{', '.join(s.contracts())} ({s.spec.label})" for s in self.sections] + whp)
 
     @property
     def contract_list(self) -> list[str]:
         """Each of the pack's contracts with its return: 'C1 (AtW MHSS)', 'CPA 07 (Work Programme KPD)'."""
         return [f"{c.contract} ({self.kpi_label})" for c in self.contracts] + [
-            f"{c} ({s.spec.label})" for s in self.sections for c in s.contracts()]
+            f"{c} ({s.spec.label})" for s in self.sections for c in s.contracts()] + [
+            f"{w.contract} (Work and Health Programme)" for w in self.whp]
 
     @property
     def contract_count(self) -> int:
-        return len(self.contracts) + sum(len(s.contracts()) for s in self.sections)
+        return len(self.contracts) + sum(len(s.contracts()) for s in self.sections) + len(self.whp)
 
     @property
     def deadline_guidance(self) -> str:

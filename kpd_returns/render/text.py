@@ -24,6 +24,7 @@ from ..spec.personal_data import mask_all
 from ..spec.findings import Finding
 from ..spec.model import FileReport
 from ..spec.periods import period_title
+from ..spec.return_spec import display_name
 from ..read.terminal import safe_text
 from ._common import (
     AS_OF, VERDICT_ORDER, VERDICT_WORDS, deadline_text, grouped, plural, source_text, spec_of, when_text,
@@ -37,9 +38,10 @@ FILE_LEVEL_HEADING = "Whole file"
 def identity(report: FileReport) -> str:
     """'MMIR for October 2026, Northbridge Employment Ltd', or '' when nothing is known."""
     spec = spec_of(report)
-    first = " for ".join(x for x in ((spec.short_title if spec else report.return_id), period_title(report.period))
-                         if x)
-    return ", ".join(x for x in (first, report.provider) if x)
+    name = spec.short_title if spec else display_name(report.return_id)  # an extract's too (spec.extract_spec)
+    first = " for ".join(x for x in (name, period_title(report.period)) if x)
+    return ", ".join(x for x in (first, report.provider or (report.contract if spec is None else None))
+                     if x)
 
 
 def lateness_text(report: FileReport) -> str:

@@ -111,6 +111,23 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
     "sum-above-limit": ("error", "cell", "{detail} come to {found} in {ref}, more than the {limit} ({expected}). They cannot be more: correct the figures."),
     "sum-above-limit-query": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {detail} come to {found} in {ref}, more than the {limit} ({expected}). Check the figures; if they are right, explain it on the Explanations sheet (the query code, its cell and a sentence)."),
     "date-outside-period": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {ref} ({field}) is {on}, outside the period this return covers ({detail}). Check the date; if it is right, explain it on the Explanations sheet (the query code, its cell and a sentence)."),
+    # -- extracts: one table, a row per case (spec/extract_spec.py, checks/extract_checks.py) --------
+    "extract-unknown": ("error", "file", "The file {file} is not an extract kpd-returns knows: its header line names none of {expected}. Send the extract with its header line as DWP writes it."),
+    "extract-month-unknown": ("error", "structure", "The name of the file {file} does not say which month the extract covers ({detail}). Name it with the month as YYYY-MM, for example {expected}, and send it again."),
+    "extract-column-missing": ("error", "structure", "The file {file} has no column {field} ({detail}), which the {extract} extract needs. Add the column, named in the header line, and send the file again."),
+    "extract-column-twice": ("error", "structure", "The file {file} has the column {field} twice ({found}): kpd-returns cannot tell which to use. Remove one of them and send the file again."),
+    "extract-column-unknown": ("error", "structure", "The file {file} has a column '{found}' that the {extract} extract does not have, so kpd-returns cannot tell what it holds. Remove the column, or add it to the extract's spec if DWP's layout has changed."),
+    "extract-contract-mixed": ("error", "structure", "The file {file} names {found} in its column {field}: an extract is for one contract. Split it into one file per contract and send them again."),
+    "extract-personal-data": ("error", "cell", "Row {row} of {file}, column {field}, looks like it contains {detail} ({found}). An extract holds pseudonymous ids only, so the whole file is rejected: remove the personal data and send it again."),
+    "extract-not-a-date": ("error", "cell", "Row {row} of {file}, column {field}: '{found}' is not a date from the years 2000 to 2100. Write dates as {expected} (or DD/MM/YYYY)."),
+    "extract-required": ("error", "cell", "Row {row} of {file}, column {field}, is empty: every row needs it."),
+    "extract-not-in-list": ("error", "cell", "Row {row} of {file}, column {field}: '{found}' is not one of {expected}."),
+    "extract-pattern": ("error", "cell", "Row {row} of {file}, column {field}: '{found}' is not in the form of a pseudonymous id ({expected})."),
+    "extract-too-long": ("error", "cell", "Row {row} of {file}, column {field}: it has {found} characters, more than the {expected} the column allows."),
+    "extract-duplicate-id": ("error", "cell", "Row {row} of {file}, column {field}: the id {found} is on an earlier row too. List each id once."),
+    "extract-dates-out-of-order": ("error", "cell", "Row {row} of {file}: {field} ({found}) is before {detail} ({expected}). Check the dates."),
+    "extract-filled-together": ("error", "cell", "Row {row} of {file}: {detail} are given together or not at all; {field} is empty."),
+    "extract-more-rows": ("error", "cell", "{found} more rows of {file} have the same problem in column {field} ({detail}); the first are listed above."),
     # -- personal data ----------------------------------------------------------
     "personal-data": ("error", "cell", "{ref} ({field}) looks like it contains {detail} ({found}). MI must be anonymised: remove personal data and use your own anonymised references."),
     # -- lateness ---------------------------------------------------------------

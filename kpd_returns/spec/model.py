@@ -91,6 +91,9 @@ class FileReport:
     # Explanations of cross-return queries (row, code, cell, text), kept for the ledger, which finds
     # those queries only when it compares returns (kpd_returns.checks.explanations).
     explanations: list[tuple[int, str, str, str]] = field(default_factory=list)
+    # An accepted extract's rows (a pandas DataFrame, columns in spec order: spec/extract_spec.py), for
+    # the ledger to store (intake.extract_store); None for a return workbook.
+    table: Any = None
 
     @property
     def errors(self) -> list[Finding]:

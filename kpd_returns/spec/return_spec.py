@@ -18,6 +18,7 @@ from pydantic import Field as PydField, ValidationError, model_validator
 
 from .basis import HEADER, Basis, LimitBases, is_error
 from .computed import aggregate_problem
+from .extract_spec import extract_problems, load_extracts
 from .deadlines import DEADLINES_FILE, calendar_in, calendar_problems
 from .pack_spec import PackSpec
 from .periods import PeriodSpec
@@ -374,7 +375,8 @@ def spec_problems(folder: str | Path | None = None) -> list[str]:
     """One sentence per spec file left out of ``load_all``, naming the file and the key."""
     loaded = _load_folder(_folder_key(folder))
     return [*loaded.problems.values(),
-            *(_set_aside[s.source_path] for s in loaded.specs.values() if s.source_path in _set_aside)]
+            *(_set_aside[s.source_path] for s in loaded.specs.values() if s.source_path in _set_aside),
+            *extract_problems(_folder_key(folder))]  # an extract spec ([extract]) set aside: spec.extract_spec
 
 
 # Spec files a later stage found unusable (a rule kind that does not exist: kpd_returns.checks.registry),
@@ -408,7 +410,7 @@ def display_name(return_id: str | None) -> str:
     A type whose spec is not loaded keeps its id."""
     if not return_id:
         return ""
-    spec = load_all().get(str(return_id))
+    spec = load_all().get(str(return_id)) or load_extracts().get(str(return_id))  # a return, or an extract
     return spec.short_title if spec is not None else str(return_id)
 
 

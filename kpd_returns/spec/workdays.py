@@ -177,3 +177,15 @@ def working_days_between(start: dt.date, end: dt.date, region: str = DEFAULT_REG
         return 0
     a, b = start.toordinal(), end.toordinal()
     return _weekdays_upto(b) - _weekdays_upto(a) - _holidays_in(subdiv, a, b)
+
+
+def bank_holidays(region: str, first_year: int, last_year: int) -> tuple[dt.date, ...]:
+    """The region's weekday bank holidays from ``first_year`` to ``last_year`` inclusive, sorted: the same
+    list every count here uses, for vectorised counts (``numpy.busday_count(..., holidays=...)``) that
+    must agree with ``working_days_between`` (the WHP standards, packs.whp_css)."""
+    subdiv = _subdiv(region)
+    first, last = max(first_year, PLAUSIBLE_YEARS[0]), min(last_year, PLAUSIBLE_YEARS[1])
+    days: list[dt.date] = []
+    for decade in range(first // 10 * 10, last // 10 * 10 + 1, 10):
+        days += [d for o in _holiday_ordinals(subdiv, decade) if first <= (d := dt.date.fromordinal(o)).year <= last]
+    return tuple(days)
