@@ -107,7 +107,7 @@ def test_each_kpi_clock_is_in_the_template_prompt_and_the_packs_notes():
                   "within 10 working days", "required quality standard"):
         assert words in prompt
     pack = PackData.__new__(PackData)
-    for name, value in (("contracts", [object()]), ("overview", None), ("sections", [])):
+    for name, value in (("contracts", [object()]), ("overview", None), ("sections", []), ("whp", [])):
         object.__setattr__(pack, name, value)
     measures = {m["measure"]: m for m in notes_for(pack)["measures"]}
     for k in default_config().kpis:
