@@ -348,6 +348,7 @@ class PackData:
     overview: list[tuple[str, KpiLine]] = field(default_factory=list)  # national: (provider, line)
     sv_overview: list[tuple[str, SocialValueView]] = field(default_factory=list)
     attention_summary: list[dict] = field(default_factory=list)
+    reviews: list = field(default_factory=list)  # plan_review.PlanReview per contract (WHP ch.16 23)
 
     @property
     def title(self) -> str:
