@@ -62,6 +62,7 @@ class ReviewItem:
 @dataclass
 class PlanReview:
     contract: str
+    report_month: str
     plan_month: str | None  # the month of the plan reviewed ("2026-09"); None when none was received
     previous_month: str | None  # the plan before it (the last review)
     items: list[ReviewItem] = field(default_factory=list)
@@ -75,7 +76,7 @@ class PlanReview:
     @property
     def plan_words(self) -> str:
         if self.plan_month is None:
-            return f"No Action Plan received for {self.contract} for a month before this pack's."
+            return f"No Action Plan received for {self.contract} for a month before {period_title(self.report_month)}."
         since = (f"; the last review was of the plan for {period_title(self.previous_month)}"
                  if self.previous_month else "; no earlier plan was received")
         return f"Action Plan for {period_title(self.plan_month)} reviewed for {self.contract}{since}."
@@ -132,7 +133,7 @@ def contract_review(contract: str, items: list[Any], plans: dict[str, list[PlanA
     previous = before[-2] if len(before) > 1 else None
     actions = plans.get(plan_month, []) if plan_month else []
     done = _norm(review.done)
-    out = PlanReview(contract, plan_month, previous)
+    out = PlanReview(contract, report_month, plan_month, previous)
     for item in items:
         mine = tuple(a for a in actions if _norm(a.area) == _norm(item.subject) and a.action)
         out.items.append(ReviewItem(item.subject, item.fact, item.severity, mine))
