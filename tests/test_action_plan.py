@@ -164,3 +164,20 @@ def test_the_next_pack_reviews_the_plan(tmp_path):
             "No action in the plan", None, None, None, None) in rows
     assert [r[3] for r in rows if r[2] == "Overdue"] == ["Referral volumes"]
     assert [r[3] for r in rows if r[2] == "Complete since the last review"] == [area]
+
+
+def test_a_review_naming_a_status_the_list_lacks_is_refused_at_load(tmp_path):
+    """[pack_review] is checked against its list sheet when the specs load: one sentence naming file and key."""
+    import os
+    import shutil
+
+    folder = tmp_path / "validators"
+    shutil.copytree(ROOT / "validators", folder)
+    spec = folder / "action_plan.toml"
+    spec.write_text(spec.read_text(encoding="utf-8").replace('done = "Complete"', 'done = "Finished"'),
+                    encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "kpd_returns.cli.main", "rules", "action_plan"], capture_output=True,
+                         text=True, env={**os.environ, "KPD_RETURNS_VALIDATORS": str(folder)}, timeout=300)
+    assert run.returncode == 2
+    assert "action_plan.toml: key 'pack_review.done': 'Finished' is not one of the status field's choices" in run.stderr
+    assert "Traceback" not in run.stderr
