@@ -16,8 +16,8 @@ Decisions (README, "Action Plan"):
 * Overdue: the target date is before the pack's as-of date (the day of the review) and the status is not
   the complete one. Complete since the last review: complete now, and not complete (or not there) in the
   plan before.
-* The review covers every contract with an item for attention or a plan; a contract with items and no plan
-  says so (WHP ch.16 6: every contract has a plan).
+* The review covers every contract that owes a plan (the providers register) or sent one; one that sent
+  none says so (WHP ch.16 6: every contract has a plan). A pack with no such contract has no review.
 """
 
 from __future__ import annotations
@@ -145,10 +145,10 @@ def contract_review(contract: str, items: list[Any], plans: dict[str, list[PlanA
 
 def reviews_for(attention: list[Any], plans: dict[str, dict[str, list[PlanAction]]], contracts: Iterable[str],
                 report_month: str, as_of: dt.date, review: PackReview) -> list[PlanReview]:
-    """One PlanReview per contract with an item for attention (AttentionLines) or a plan (``contracts``: the
-    provider's contracts with a plan), in the order the contracts first appear."""
+    """One PlanReview per contract that owes or sent a plan (``contracts``, in that order), with its items on the
+    attention list (AttentionLines)."""
     order: list[str] = []
-    for c in [a.contract for a in attention] + list(contracts):
+    for c in contracts:
         if _ck(c) not in {_ck(o) for o in order}:
             order.append(c)
     return [contract_review(c, [a.item for a in attention if _ck(a.contract) == _ck(c)], plans.get(_ck(c), {}),
