@@ -145,12 +145,9 @@ def contract_review(contract: str, items: list[Any], plans: dict[str, list[PlanA
 
 def reviews_for(attention: list[Any], plans: dict[str, dict[str, list[PlanAction]]], contracts: Iterable[str],
                 report_month: str, as_of: dt.date, review: PackReview) -> list[PlanReview]:
-    """One PlanReview per contract that owes or sent a plan (``contracts``, in that order), with its items on the
-    attention list (AttentionLines)."""
-    order: list[str] = []
-    for c in contracts:
-        if _ck(c) not in {_ck(o) for o in order}:
-            order.append(c)
+    """One PlanReview per contract that owes or sent a plan (``contracts``; by contract reference), with its items on
+    the attention list (AttentionLines)."""
+    order = sorted({_ck(c): c for c in sorted(contracts, key=str)}.values(), key=_ck)
     return [contract_review(c, [a.item for a in attention if _ck(a.contract) == _ck(c)], plans.get(_ck(c), {}),
                             report_month, as_of, review) for c in order]
 
