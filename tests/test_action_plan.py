@@ -1,6 +1,6 @@
 """The Action Plan (validators/action_plan.toml; WHP ch.16 6-7, 9, 23, Annex A; AtW 7.06) through the command line:
 the samples validate clean, an action without a target date or a measurable milestone is a query (SMART,
-WHP ch.16 7)."""
+WHP ch.16 7: a row_condition rule at each cell)."""
 
 from __future__ import annotations
 
@@ -37,9 +37,10 @@ def test_an_action_without_a_target_date_or_a_milestone_is_a_smart_query(tmp_pat
     run = kpd("validate", str(path))
     assert run.returncode == 0, run.stdout + run.stderr  # queries only: still valid, with warnings
     assert "0 errors, 2 warnings" in run.stdout
-    assert "Actions!E5 (Target date) is empty" in run.stdout
-    assert "Actions!F6 (Measurable milestone) is empty" in run.stdout
-    assert run.stdout.count("list-row-incomplete-query") == 2
+    assert "Actions!E5 (Target date, row 1): Give the action a target date" in run.stdout
+    assert "Actions!F6 (Measurable milestone, row 2): Give the action a measurable milestone" in run.stdout
+    assert run.stdout.count("row-condition-query") == 2 and "[WHP ch.16 7]" not in run.stdout.replace(
+        "plausibility check", "")  # a query: cited as the project's plausibility check
 
 
 # -- the pre-filled plan and the pack's review of it (WHP ch.16 9, 23) ----------------------------------------

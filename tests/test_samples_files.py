@@ -282,7 +282,7 @@ def test_expected_findings_are_exact(generated):
         "mistake-jobs2-clock-above-due.xlsx": ("sum-above-limit", "error", "Clocks!C10"),
         "mistake-jobs2-typed-over-exits.xlsx": ("total-mismatch", "error", "Activity!C18"),
         # An action with no target date: not SMART (WHP ch.16 7), a query.
-        "mistake-action-plan-no-target-date.xlsx": ("list-row-incomplete-query", "warning", "Actions!E5"),
+        "mistake-action-plan-no-target-date.xlsx": ("row-condition-query", "warning", "Actions!E5"),
     }
     for f in found.values():
         assert CATALOGUE[f["code"]][0] == f["severity"]
