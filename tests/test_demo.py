@@ -28,7 +28,7 @@ def test_demo_writes_every_output_and_accounts_for_every_input(demo_run):
     for line in ("Blank templates", "Sample returns", "Validation of the mistakes", "Consolidation", "Performance packs"):
         assert line in result.output
     # files and findings counted apart, each named (it once said "6 errors in 7 files")
-    assert "(12 files checked: 10 with errors (10 errors in all), 2 valid with warnings)" in result.output
+    assert "(13 files checked: 10 with errors (10 errors in all), 3 valid with warnings)" in result.output
     assert (out / "templates" / "kpd-template.xlsx").is_file() and (out / "templates" / "mmir-template.xlsx").is_file()
     assert (out / "consolidated" / "consolidated.xlsx").is_file()
     assert (out / "packs" / "pack-2026-10-national.html").is_file()
@@ -36,11 +36,11 @@ def test_demo_writes_every_output_and_accounts_for_every_input(demo_run):
     consolidation = summary["consolidation"]
     inputs = len(list((out / "samples" / "returns").glob("*.xlsx"))) + len(list((out / "samples" / "mistakes").glob("*.xlsx")))
     assert consolidation["inputs"] == inputs == sum(consolidation["counts"].values())
-    assert consolidation["counts"]["rejected"] == 10  # every mistake but the two late (valid) ones
+    assert consolidation["counts"]["rejected"] == 10  # every mistake but the two late and the SMART query (valid)
     # Customer Insight and JOBS II (issue 11 items 7, 8): templates, accepted samples and pack sections
     assert {p.name for p in (out / "templates").glob("*.xlsx")} >= {"insight-template.xlsx", "jobs2-template.xlsx"}
     accepted = {f["return_id"] for f in consolidation["files"] if f["outcome"] == "accepted"}
-    assert accepted == {"kpd", "mmir", "insight", "jobs2"}
+    assert accepted == {"kpd", "mmir", "insight", "jobs2", "action_plan"}
     national_pack = (out / "packs" / "pack-2026-10-national.html").read_text(encoding="utf-8")
     assert '<h2 id="insight">' in national_pack and '<h2 id="jobs2">' in national_pack
     calder = (out / "packs" / "pack-2026-10-calder-valley-work-partnership.html").read_text(encoding="utf-8")
@@ -56,6 +56,16 @@ def test_demo_writes_every_output_and_accounts_for_every_input(demo_run):
     assert "87.9% (6 of 7 contracts, 670 cases due)" in national
     assert len(summary["season_packs"]) == 2 * 12 + 2  # xlsx and html for 11 providers (3 WHP) and national, publication
     assert len(list((out / "season" / "extracts").glob("*.csv"))) == 144  # WHP extracts: 3 contracts x 24 months x 2
+    # The Action Plan (issue 21 item 9): its template, and the October packs' review of the September plans.
+    assert (out / "templates" / "action_plan-template.xlsx").is_file()
+    north = (out / "packs" / "pack-2026-10-northbridge-employment-ltd.html").read_text(encoding="utf-8")
+    assert '<h2 id="plan-review">Review of the Action Plan</h2>' in north
+    assert "Action Plan for September 2026 reviewed for AtW-MHSS-C014" in north
+    season_north = (out / "season" / "packs" / "pack-2026-10-northbridge-employment-ltd.html").read_text(encoding="utf-8")
+    review = season_north[season_north.index('<h2 id="plan-review">'):]
+    assert ('<th scope="row" class="wrap">KPI 2 Arranging the appointment (Referred Aug 2024 to Aug 2026)</th><td>Medium'
+            '</td><td colspan="5"><strong class="tag status-missing">No action</strong>') in review
+    assert "Open errors on returns" in review[review.index("Actions overdue"):]
 
 
 def test_the_validation_tally_counts_files_and_findings_apart():

@@ -19,7 +19,7 @@ from kpd_returns.spec.findings import CATALOGUE, QUERY_TWINS
 from kpd_returns.spec.return_spec import load_all
 
 SPECS = load_all()
-CITED = re.compile(r"^(KPD intro [1-5]|KPD (1[0-9]|2[0-3]|[1-9])|KPD Annex 1|AtW 7\.(0[1-9]|[1-2][0-9]|3[0-5])|JOBS II 6\.(0[1-9]|[1-2][0-9]|3[0-6])"
+CITED = re.compile(r"^(KPD intro [1-5]|KPD (1[0-9]|2[0-3]|[1-9])|KPD Annex 1|AtW 7\.(0[1-9]|[1-2][0-9]|3[0-5])|JOBS II 6\.(0[1-9]|[1-2][0-9]|3[0-6])|WHP ch\.16 ([1-9]|[1-5][0-9]|60|Annex A)"
                    r"|plausibility check|kpd-returns' own default \(JOBS II states no day\))$")
 
 

@@ -15,7 +15,7 @@ from kpd_returns.spec.return_spec import load_all
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 SPECS = load_all()
 # A paragraph of the guidance: "KPD intro 4", "KPD 20", "AtW 7.25".
-PARAGRAPH = re.compile(r"^(KPD intro [1-5]|KPD (1[0-9]|2[0-3]|[1-9])|AtW 7\.(0[1-9]|[1-2][0-9]|3[0-5])|JOBS II 6\.(0[1-9]|[1-2][0-9]|3[0-6]))$")
+PARAGRAPH = re.compile(r"^(KPD intro [1-5]|KPD (1[0-9]|2[0-3]|[1-9])|AtW 7\.(0[1-9]|[1-2][0-9]|3[0-5])|JOBS II 6\.(0[1-9]|[1-2][0-9]|3[0-6])|WHP ch\.16 ([1-9]|[1-5][0-9]|60|Annex A))$")
 # Warnings that are not queries: the guidance or the template says them.
 GUIDANCE_WARNINGS = {"total-typed-over", "submitted-late", "check-not-run", "sheet-not-checked",
                      "explanation-of-error"}

@@ -69,7 +69,7 @@ def test_write_samples_is_deterministic(generated):
     assert sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file()) == sorted(rel_a)
     assert len([p for p in rel_a if p.parts[0] == "returns"]) >= 4 * 7 + 4 * 2
     # Every profile's [[samples.mistakes]]: KPD 3, MMIR 4, Customer Insight 3, JOBS II 2.
-    assert len([p for p in rel_a if p.parts[0] == "mistakes"]) == 12
+    assert len([p for p in rel_a if p.parts[0] == "mistakes"]) == 13
     for rel in rel_a:
         assert (first / rel).read_bytes() == (second / rel).read_bytes(), rel
 
@@ -218,11 +218,15 @@ def _period_end(period: str) -> dt.date:
 def test_clean_returns_on_time_and_late_mistake_late_by_deadline_calendar(generated, specs):
     (first, _), *_ = generated
     for path in sorted((first / "returns").glob("*.xlsx")):
-        rid = path.name.split("-")[0]
-        v = _values(load_all()[rid], path)
-        period = f"{v['contract_year']['']} {v['quarter']['']}" if rid == "kpd" else \
-            f"{v['reporting_month'][''].year}-{v['reporting_month'][''].month:02d}"
-        lateness = assess(rid, period, _period_end(period), v["date_submitted"][""])
+        rid = next(r for r in load_all() if path.name.startswith(r.replace("_", "-") + "-"))
+        spec = load_all()[rid]
+        v = _values(spec, path)
+        month = v[spec.period.month_field or "reporting_month"].get("")
+        period = f"{v['contract_year']['']} {v['quarter']['']}" if rid == "kpd" else f"{month.year}-{month.month:02d}"
+        lateness = assess(rid, period, _period_end(period), v[spec.header.submitted][""])
+        if rid == "action_plan":  # no deadline (validators/deadlines.toml): never on time, never late
+            assert lateness is None or lateness.deadline is None, path.name
+            continue
         assert lateness is not None and lateness.late_working_days == 0, path.name
     v = _values(specs["mmir"], first / "mistakes" / "mistake-late.xlsx")
     lateness = assess("mmir", "2026-10", dt.date(2026, 10, 31), v["date_submitted"][""])
@@ -247,7 +251,7 @@ def _differences(a: Path, b: Path) -> list[tuple[str, str]]:
 def test_each_mistake_file_has_exactly_one_mistake(generated):
     (first, _), *_ = generated
     expected = json.loads((first / "expected-findings.json").read_text())["mistakes"]
-    assert len(expected) == 12
+    assert len(expected) == 13
     for name, entry in expected.items():
         (finding,) = entry["findings"]
         diffs = _differences(first / name, first / entry["base"])
@@ -277,6 +281,8 @@ def test_expected_findings_are_exact(generated):
         "mistake-insight-personal-data.xlsx": ("personal-data", "error", "Responses!E5"),
         "mistake-jobs2-clock-above-due.xlsx": ("sum-above-limit", "error", "Clocks!C10"),
         "mistake-jobs2-typed-over-exits.xlsx": ("total-mismatch", "error", "Activity!C18"),
+        # An action with no target date: not SMART (WHP ch.16 7), a query.
+        "mistake-action-plan-no-target-date.xlsx": ("row-condition-query", "warning", "Actions!E5"),
     }
     for f in found.values():
         assert CATALOGUE[f["code"]][0] == f["severity"]
@@ -324,7 +330,7 @@ def test_samples_write_their_own_register_matching_the_returns(generated):
         rows = [line for line in text.splitlines() if f",{rid}," in line]
         assert rows and all(f",{period}," in line for line in rows)
     # Every clean return validates clean, the Customer Insight and JOBS II ones included.
-    assert {r.return_id for r in reports} == {"kpd", "mmir", "insight", "jobs2"}
+    assert {r.return_id for r in reports} == {"kpd", "mmir", "insight", "jobs2", "action_plan"}
     assert [(r.name, r.findings) for r in reports if r.findings] == []
     # JOBS II contracts carry their profiled starts (JOBS II 6.10) from the profile's register_profile.
     assert {e.contract: e.profile for e in register.entries if "jobs2" in e.returns} == {

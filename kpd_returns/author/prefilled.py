@@ -7,6 +7,7 @@ filled in and locked, so the return comes back saying whose it is and what it co
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 import unicodedata
 from dataclasses import dataclass, field
@@ -17,7 +18,12 @@ from xlsxwriter.exceptions import FileCreateError
 from ..spec.constants import EXIT_ERRORS, EXIT_UNREADABLE, EXIT_VALID
 from ..spec.personal_data import mask_all, scan
 from ..intake.registry import Registry, RegistryEntry, RegistryError, load_registry, period_bounds
+from ..intake.ledger import LedgerError
 from ..intake.submissions import owed_span
+from ..intake.workspace import ledger_for
+from ..packs.build import PackUsageError
+from ..spec.words import plural
+from .plan_areas import area_cells, attention_areas
 from ..spec.return_spec import ReturnSpec, SpecError, get_spec
 from .template import parse_period, write_template
 
@@ -97,10 +103,13 @@ class Prefilled:
     """What a run wrote: the paths, in register order, and one sentence per register row refused."""
     written: list[Path] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
+    areas: dict[Path, int] = field(default_factory=dict)  # areas pre-filled per file (a plan's)
 
 
-def write_prefilled(spec: ReturnSpec, register: Registry, period: str, out_dir: Path) -> Prefilled:
-    """Write one locked, pre-filled template per owing contract whose row holds no personal data."""
+def write_prefilled(spec: ReturnSpec, register: Registry, period: str, out_dir: Path,
+                    areas: dict[str, list[str]] | None = None) -> Prefilled:
+    """Write one locked, pre-filled template per owing contract whose row holds no personal data.
+    ``areas``: contract key -> the areas a plan's list is pre-filled with (plan_areas.attention_areas)."""
     parse_period(spec, period)  # a plain sentence for a period of the wrong form
     label = period_bounds(spec, period)[0]
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -111,14 +120,36 @@ def write_prefilled(spec: ReturnSpec, register: Registry, period: str, out_dir: 
             result.refused.append(problem)
             continue
         path = out_dir / _unique(file_name(spec, entry.provider, entry.contract, label), taken)
-        write_template(spec, path, provider=entry.provider, contract=entry.contract, period=label, lock_prefill=True)
+        cells, left = area_cells(spec, (areas or {}).get(entry.contract_key, []))
+        write_template(spec, path, provider=entry.provider, contract=entry.contract, period=label, lock_prefill=True,
+                       cells=cells)
         result.written.append(path)
+        result.areas[path] = len(cells)
+        if left:
+            result.refused.append(f"{path.name}: the list has room for {len(cells)} areas, so {len(left)} more from "
+                                  f"the attention list were left out: add them to the plan by hand.")
     return result
 
 
-def cli_prefilled(return_type: str, providers: Path, period: str | None, out_dir: Path | None) -> int:
+def _plan_areas(spec: ReturnSpec, register: Registry, period: str, db: Path | None,
+                as_of: str | None) -> dict[str, list[str]]:
+    day = dt.date.today()
+    if as_of:
+        try:
+            day = dt.date.fromisoformat(as_of.strip())
+        except ValueError:
+            raise ValueError(f"--as-of '{as_of}' is not a date: write it as 2026-11-20.") from None
+    parse_period(spec, period)  # a plain sentence for a period of the wrong form
+    label = period_bounds(spec, period)[0]
+    return attention_areas(ledger_for(db, sys.stderr), label, day, register)
+
+
+def cli_prefilled(return_type: str, providers: Path, period: str | None, out_dir: Path | None,
+                  db: Path | None = None, as_of: str | None = None) -> int:
     """`kpd-returns template RETURN --providers FILE --period P --out DIR`: 0; 1 when a register row was refused
-    (the other templates written); or 2 with one sentence."""
+    (the other templates written); or 2 with one sentence. A plan (a spec with ``[pack_review]``) is pre-filled
+    with each contract's areas for attention in the pack for P, from the ledger (``--db``, as `pack` finds it),
+    judged as at ``--as-of`` (default today)."""
     if not period or out_dir is None:
         print("Give --period and --out with --providers, for example --period 2026-27 Q2 --out outbox.",
               file=sys.stderr)
@@ -126,8 +157,9 @@ def cli_prefilled(return_type: str, providers: Path, period: str | None, out_dir
     try:
         spec = get_spec(return_type.strip().lower())
         register = load_registry(providers)
-        result = write_prefilled(spec, register, period, Path(out_dir))
-    except (SpecError, RegistryError, ValueError) as exc:
+        areas = _plan_areas(spec, register, period, db, as_of) if spec.pack_review is not None else None
+        result = write_prefilled(spec, register, period, Path(out_dir), areas)
+    except (SpecError, RegistryError, ValueError, PackUsageError, LedgerError) as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_UNREADABLE
     except (OSError, FileCreateError) as exc:
@@ -144,6 +176,7 @@ def cli_prefilled(return_type: str, providers: Path, period: str | None, out_dir
     print(f"Wrote {len(paths)} pre-filled {spec.short_title} {noun} for {period} to {out_dir}"
           + (":" if paths else "."))
     for p in paths:
-        print(f"  {p.name}")
+        print(f"  {p.name}" + (f" ({plural(result.areas[p], 'area')} for attention filled in)"
+                                if spec.pack_review is not None else ""))
     # A refused row is an error in the register (exit 1, as a file with errors): the rest were written.
     return EXIT_ERRORS if result.refused else EXIT_VALID

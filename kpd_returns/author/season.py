@@ -152,7 +152,11 @@ def values(c: SeasonContract, period: str, changed: dict[str, Any] | None = None
 def _received(return_id: str, period: str, period_end: dt.date, late_days: int, again: bool) -> dt.datetime:
     """Noon on the day before the deadline (a second file: noon on the deadline day), or ``late_days``
     working days after the deadline."""
-    due = deadline_for(return_id, period, period_end).due.date()
+    rule = deadline_for(return_id, period, period_end)
+    deadline = rule.due if rule is not None else None
+    if deadline is None:  # a return with no deadline (an Action Plan): the 2nd working day after its period
+        return dt.datetime.combine(add_working_days(period_end, 2 + late_days + int(again)), dt.time(12, 0))
+    due = deadline.date()
     day = add_working_days(due, late_days) if late_days else due - dt.timedelta(days=0 if again else 1)
     return dt.datetime.combine(day, dt.time(12, 0))
 
@@ -182,8 +186,9 @@ def _report(c: SeasonContract, period: str, rows: list, *, late_days: int = 0, t
                              deadline=f"{due.due:%Y-%m-%d %H:%M}", found=f"late by {late_days} working days"))
     return FileReport(path=name, name=name, sha256=hashlib.sha256(name.encode()).hexdigest(), return_id=c.return_id,
                       version="season", provider=c.provider, contract=c.contract, period=label, period_end=end,
-                      findings=findings, submitted=received, submitted_source="email", deadline=due.due,
-                      late_working_days=late_days, values=rows)
+                      findings=findings, submitted=received, submitted_source="email",
+                      deadline=due.due if due is not None else None,  # none for a return with no deadline
+                      late_working_days=late_days if due is not None else None, values=rows)
 
 
 def reports() -> list[FileReport]:

@@ -15,6 +15,7 @@ import datetime as dt
 import io
 import sys
 from pathlib import Path
+from collections.abc import Mapping
 from typing import IO, Any
 
 import xlsxwriter
@@ -181,6 +182,8 @@ def _write_data_sheet(wb, fm: _Formats, spec: ReturnSpec, sheet: SheetSpec, pref
             continue
         value = prefill.get(f.id) if slot.key == "" else None
         cell_format = fm.prefilled(nf) if lock_prefill and value is not None else fm.input(nf)
+        if value is None:  # a list cell filled in for the provider (an Action Plan's areas): left editable
+            value = prefill.get((f.id, slot.key))
         if value is None:
             ws.write_blank(r, c, None, cell_format)
         elif isinstance(value, dt.date):
@@ -289,16 +292,20 @@ def header_prefill(spec: ReturnSpec, *, provider: str | None = None, contract: s
 
 
 def write_template(spec: ReturnSpec, path_or_buffer: str | Path | IO[bytes], *, provider: str | None = None,
-                   contract: str | None = None, period: str | None = None, lock_prefill: bool = False) -> None:
+                   contract: str | None = None, period: str | None = None, lock_prefill: bool = False,
+                   cells: Mapping[tuple[str, str], str] | None = None) -> None:
     """Write the blank template for ``spec``; the same arguments give a byte-identical file.
 
-    ``lock_prefill``: the pre-filled header cells are locked (templates sent out per contract)."""
-    prefill = header_prefill(spec, provider=provider, contract=contract, period=period)
+    ``lock_prefill``: the pre-filled header cells are locked (templates sent out per contract).
+    ``cells``: (field id, row key) -> text written into list cells the provider may still change."""
+    prefill: dict[Any, Any] = {**(cells or {}), **header_prefill(spec, provider=provider, contract=contract,
+                                                                 period=period)}
     if isinstance(path_or_buffer, (str, Path)):
         # Built in memory, then written whole (a temporary file renamed): a full disk is one OSError
         # naming the file, never a half-written template or xlsxwriter's unclosed archive (issue 19 item 15).
         buffer = io.BytesIO()
-        write_template(spec, buffer, provider=provider, contract=contract, period=period, lock_prefill=lock_prefill)
+        write_template(spec, buffer, provider=provider, contract=contract, period=period, lock_prefill=lock_prefill,
+                       cells=cells)
         write_small(path_or_buffer, buffer.getvalue(), into_devices=True)
         return
     wb = xlsxwriter.Workbook(path_or_buffer, {"strings_to_formulas": False, "strings_to_urls": False,

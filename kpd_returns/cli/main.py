@@ -77,12 +77,18 @@ def template(
         None, "--providers", metavar="FILE",
         help="A providers register: write one pre-filled, locked template per contract owing the return for --period."),
     out_dir: Optional[Path] = typer.Option(None, "--out", metavar="DIR", help="With --providers: the folder to write into."),
+    db: Optional[Path] = typer.Option(
+        None, "--db", metavar="PATH",
+        help="With --providers, for an Action Plan: the ledger whose pack for --period gives each contract's areas for "
+             "attention (default: as for pack)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE",
+                                        help="With --db: judge missing and late returns as at DATE (default: today)."),
 ) -> None:
     """Write a blank, protected template for providers to fill in."""
     if providers is not None:
         from ..author.prefilled import cli_prefilled  # when run: --help starts without it
 
-        raise typer.Exit(cli_prefilled(return_type, providers, period, out_dir))
+        raise typer.Exit(cli_prefilled(return_type, providers, period, out_dir, db=db, as_of=as_of))
     if out is None:
         typer.echo("Give the file to write (OUT), or --providers FILE --period P --out DIR.", err=True)
         raise typer.Exit(2)

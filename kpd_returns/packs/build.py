@@ -34,6 +34,7 @@ from .pack_data import _source_line, build_packs, publication
 from .pack_inputs import value_month
 from .pack_excel import write_xlsx
 from .pack_html import write_html
+from .plan_review import review_spec
 from .specs import kpi_spec, measure_specs, pack_specs
 from .whp_pack import attach, selects, whp_providers, whp_sources, whp_views
 
@@ -83,7 +84,7 @@ def load_packs(ledger_path: str | Path, period: str, *, providers: Iterable[str]
     reg = _registry(register)
     with Ledger(ledger_path) as ledger:
         returns = ledger.current_returns()
-        values = {spec.id: ledger.current_values(spec.id) for spec in pack_specs()}
+        values = {spec.id: ledger.current_values(spec.id) for spec in [*pack_specs(), *filter(None, [review_spec()])]}
         rows = ledger.submissions_register(as_of=as_of, register=reg)
         contracts = sorted({r.contract for r in returns if r.contract} | {r.contract for r in rows if r.contract})
         findings = {c: ledger.finding_counts(contract=c) for c in contracts}

@@ -38,6 +38,7 @@ from .pack_inputs import (ACCEPTED_VERDICTS, _ck, _sv_fields, accepted_months, e
                           is_accepted, kpi_counts, missing_months, period_end_month, quarter_end_at_or_before,
                           slugify, social_value_input, value_month)
 from .pack_national import national_kpis
+from .plan_review import Reviewer
 from .publication import publication_rows, quarter_label
 from .pack_text import (TREND_MONTHS, AttentionLine, load_notes, ContractKpis, KpiLine, PackData, SocialValueView,
                         register_text, short_month)
@@ -240,6 +241,7 @@ def build_packs(*, returns: Iterable[Any], values: Mapping[str, Iterable[Any]], 
             held_of.setdefault((rid, cm.provider, _ck(cm.contract)), {})[cm.month] = cm
     months12 = set(PackData("", "", period, as_of, marking).trend_months)
     packs, slugs = [], {NATIONAL}
+    reviewer = Reviewer(dict(values), period, as_of)  # the Action Plan review (WHP ch.16 23)
     # Only the Social Value fields are looked up per contract: filter once, not per contract.
     sv_fields = _sv_fields()
     sv_by_contract: dict[str, list[Any]] = {}
@@ -285,7 +287,9 @@ def build_packs(*, returns: Iterable[Any], values: Mapping[str, Iterable[Any]], 
         srcs.sort(key=lambda s: (s["return_id"], _ck(s["contract"]), period_end_month(s["period"]) or ""))
         packs.append(PackData(name, _unique(slugify(name), slugs), period, as_of, marking, False, list(cks.values()),
                               shown, lines, [r for r in reg if r["provider"] == name], srcs, fnd,
-                              [n for n in notes if any(f", {c} " in n for c in cks)]))
+                              [n for n in notes if any(f", {c} " in n for c in cks)],
+                              reviews=reviewer.reviews(lines, [c for (rid, _), (p, c) in owner.items()
+                                                               if p == name and rid == reviewer.return_id])))
     chosen = [p for p in packs if p.slug]
     if providers is None:
         national = [MeasureSection(rid, section_of(rid), [], nationals[rid],

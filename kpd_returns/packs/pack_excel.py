@@ -30,6 +30,7 @@ from .kpis import default_config
 from .pack_data import PackData, notes_for
 from .pack_excel_measures import FIRST_ROW, MeasureSheets
 from .pack_excel_whp import WhpSheets
+from .pack_excel_review import ReviewSheet
 from .pack_text import TIER_COLOURS, WINDOW_HEADINGS, KpiLine, register_text, short_month, when_text
 from .svg_charts import y_range
 from ..spec.periods import period_title
@@ -51,7 +52,7 @@ ROW_HEIGHT = LINE_POINTS  # points per line of 11-point text
 COVER_WIDTH = 100
 
 
-class PackWorkbook(MeasureSheets, WhpSheets):
+class PackWorkbook(MeasureSheets, WhpSheets, ReviewSheet):
     def __init__(self, path: Path, pack: PackData) -> None:
         self.pack = pack
         # Built in memory and written whole at close: a full disk is one OSError naming the file, never
@@ -358,6 +359,7 @@ def write_xlsx(pack: PackData, path: str | Path) -> Path:
     # What needs attention and the returns missing, late or rejected come first, as in the HTML pack
     # and the README (issue 19 item 19).
     book.attention()
+    book.plan_review()  # the review of the Action Plan answers the attention list (WHP ch.16 23)
     book.register()
     if pack.is_national and pack.overview:
         book.kpi_summary(pack.overview, "KPIs by provider")

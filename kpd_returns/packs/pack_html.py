@@ -18,6 +18,7 @@ from markupsafe import Markup
 from .attention import ACTION_PLAN_SECTION
 from .kpis import default_config
 from .pack_data import notes_for, slugify
+from .plan_review import review_spec
 from .measure_view import cell, contract_charts, data_span, national_charts
 from .pack_text import (TIER_COLOURS, WINDOW_HEADINGS, KpiLine, PackData, month_list, num, pct, register_text,
                         short_month, when_text)
@@ -145,8 +146,9 @@ def glance(pack: PackData) -> list[tuple[str, str, str]]:
 def render(pack: PackData) -> str:
     template = environment().get_template("national.html.j2" if pack.is_national else "pack.html.j2")
     config = default_config()
+    spec = review_spec()
     return template.render(pack=pack, notes=notes_for(pack), ids=_Ids(), config=config,
-                           windows=list(WINDOW_HEADINGS))
+                           windows=list(WINDOW_HEADINGS), review=spec.pack_review if spec else None)
 
 
 def write_html(pack: PackData, path: str | Path) -> Path:

@@ -358,6 +358,7 @@ class PackData:
     sv_overview: list[tuple[str, SocialValueView]] = field(default_factory=list)
     attention_summary: list[dict] = field(default_factory=list)
     whp: list[Any] = field(default_factory=list)  # packs.whp_view.WhpContract per WHP contract (packs.whp_pack)
+    reviews: list = field(default_factory=list)  # plan_review.PlanReview per contract (WHP ch.16 23)
 
     @property
     def title(self) -> str:

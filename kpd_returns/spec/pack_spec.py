@@ -214,6 +214,28 @@ class NationalView(_Model):
     charts: list[Chart] = Field(default_factory=list)
 
 
+class PackReview(_Model):
+    """``[pack_review]``: the packs review a plan of actions returned on a list sheet (an Action Plan, WHP ch.16
+    23): each attention item with or without an action, actions overdue and actions complete since the last
+    review. The keys name the list sheet's field ids (packs/plan_review.py reads them; no Python names them)."""
+
+    title: str = Field(min_length=1)  # the pack section's heading
+    guidance: str = Field(min_length=1)  # cited beside the heading ("WHP ch.16 23")
+    intro: str = ""
+    sheet: str = Field(min_length=1, max_length=31)  # the Excel pack's sheet
+    list_sheet: str = Field(min_length=1)  # the return's list sheet of actions
+    area: str  # field: the area requiring action (matched to an attention item's subject)
+    action: str  # field: the action (an area without one has no action)
+    owner: str  # field: the owner (a role)
+    target: str  # field (a date): the target date
+    milestone: str  # field: the measurable milestone
+    status: str  # field (a choice): the status
+    done: str = Field(min_length=1)  # the status value that means complete
+
+    def fields(self) -> list[str]:
+        return [self.area, self.action, self.owner, self.target, self.milestone, self.status]
+
+
 class PackSpec(_Model):
     title: str = Field(min_length=1)  # the section's heading in a provider's pack
     national_title: str = ""  # its heading in the national pack (default: title)

@@ -20,7 +20,7 @@ from .basis import HEADER, Basis, LimitBases, is_error
 from .computed import aggregate_problem
 from .extract_spec import extract_problems, load_extracts
 from .deadlines import DEADLINES_FILE, calendar_in, calendar_problems
-from .pack_spec import PackSpec
+from .pack_spec import PackReview, PackSpec
 from .periods import PeriodSpec
 
 T = TypeVar("T")
@@ -130,6 +130,7 @@ class ReturnSpec(_Model):
     rules: list[RuleSpec] = PydField(default_factory=list)
     key_measures: list[KeyMeasure] = PydField(default_factory=list)
     pack: PackSpec | None = None  # the performance packs' section for this return (spec/pack_spec.py)
+    pack_review: PackReview | None = None  # the packs' review of a plan of actions (spec/pack_spec.py)
     # The sample generator's profile ([samples], docs/spec-format.md "Sample profile"): read by
     # kpd_returns.author, opaque to every earlier stage.
     samples: dict[str, Any] = PydField(default_factory=dict)
@@ -142,6 +143,22 @@ class ReturnSpec(_Model):
         problem = sample_names_problem(self.samples)  # "../../x" must not write outside the output folder
         if problem:
             raise ValueError(problem)
+        return self
+
+    @model_validator(mode="after")
+    def _review_fields(self) -> "ReturnSpec":
+        review = self.pack_review
+        if review is None:
+            return self
+        sheet = next((s for s in self.sheets if s.name == review.list_sheet and s.kind == "list"), None)
+        if sheet is None:
+            raise ValueError(f"@pack_review.list_sheet: '{review.list_sheet}' is not a list sheet of this return")
+        ids = {f.id: f for f in sheet.fields}
+        for fid in review.fields():
+            if fid not in ids:
+                raise ValueError(f"@pack_review: field '{fid}' is not on the '{review.list_sheet}' sheet")
+        if review.done not in (ids[review.status].choices or []):
+            raise ValueError(f"@pack_review.done: '{review.done}' is not one of the status field's choices")
         return self
 
     @model_validator(mode="after")
