@@ -71,6 +71,22 @@ class MeasureSection:
     def target_figure(self, cm: ContractMonth, measure: str) -> float | None:
         return target_of(next(x for x in self.spec.measures if x.id == measure), cm)
 
+    def row_label(self, month: str) -> str:
+        """A table row's heading: the month ('Sep 2026'), or the quarter or contract year its figures cover
+        ('2026-27 Q2', 'Contract year 2025-26') for a quarterly or yearly return."""
+        for cm in (*self.months, *self.history):
+            if cm.month == month and cm.period:
+                return cm.period
+        nat = self.national.get(month)
+        return nat.period if nat is not None and nat.period else short_month(month)
+
+    @property
+    def row_column(self) -> tuple[str, int, str]:
+        """The Excel tables' period column: "Month", or "Period" when the figures cover quarters or years."""
+        periods = any(cm.period for cm in (*self.months, *self.history)) or any(
+            n.period for n in self.national.values())
+        return ("Period", 22, "text") if periods else ("Month", 10, "text")
+
     @property
     def national_title(self) -> str:
         return self.spec.national_title or self.spec.title
