@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..spec.pack_spec import Chart, PackSpec
+from ..spec.personal_data import cut
 from .measures import ContractMonth, NationalMonth, meets_target, target_of, window_value
 from .pack_text import month_list, num, short_month
 
@@ -39,6 +40,7 @@ class MeasureSection:
     flags: list[str]
     history: list[ContractMonth] = field(default_factory=list)  # every month held (windows, cumulative)
     year_start_month: int = 4  # the return's contract year (the contract_year window)
+    failure: str = ""  # the sentence shown in the section's place when it could not be drawn
 
     def contracts(self) -> list[str]:
         return sorted({cm.contract for cm in self.months})
@@ -90,6 +92,14 @@ class MeasureSection:
     @property
     def national_title(self) -> str:
         return self.spec.national_title or self.spec.title
+
+
+def section_failure(title: str, exc: BaseException) -> str:
+    """The sentence a pack shows in place of a section that could not be drawn (and the command says on stderr):
+    the section's title and what went wrong, masked and cut like a finding's detail."""
+    detail = cut(str(exc).strip() or type(exc).__name__, 200)  # masked, then cut
+    return (f"The {title} section could not be drawn ({detail}); the rest of the pack is complete. "
+            "Check the ledger's figures for this return, then write the packs again.")
 
 
 def cell(cm: ContractMonth | None, nat: NationalMonth | None, measure: str, show: str,

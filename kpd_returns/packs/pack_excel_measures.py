@@ -14,6 +14,9 @@ Col = tuple[str, int, str]  # header, width, kind
 class MeasureSheets:
     def measure_sheets(self, section: MeasureSection) -> None:
         """A sheet per declared table (all contracts, by month) with its charts to the right, then the groups."""
+        if section.failure:
+            self.failed_section(section)
+            return
         spec, months = section.spec, self.pack.trend_months
         lead: list[Col] = [(spec.contract_heading, 14, "text"), section.row_column]
         rows: dict[str, list] = {t.id: [] for t in spec.tables}
@@ -65,7 +68,18 @@ class MeasureSheets:
         self.line_chart(ws, at, sheet, cat, [(n, c, False) for (n, _), c in zip(spec.series, cols)], spec.title,
                         spec.desc, False, values)
 
+    def failed_section(self, section: MeasureSection, again: bool = False) -> None:
+        """A section that could not be drawn: one sheet saying so, in the place of its tables (``again``: after
+        some of its sheets were written, under a name of its own)."""
+        spec = section.spec
+        name = spec.tables[0].sheet if spec.tables else (spec.short or section.return_id)[:31]
+        name = f"{name[:21]} not drawn" if again else name
+        self.sheet(name, spec.national_title if self.pack.is_national else spec.title, section.failure)
+
     def national_measures(self, section: MeasureSection) -> None:
+        if section.failure:
+            self.failed_section(section)
+            return
         view, nat = section.spec.national_view, section.national
         if view is None:
             return
