@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -255,3 +256,48 @@ def test_the_documented_yearly_return_works_end_to_end(folder, tmp_path):
     assert written.returncode == 0, written.stdout + written.stderr
     provider = next(packs.glob("pack-2026-03-northbridge*.html")).read_text(encoding="utf-8")
     assert _table_rows(provider, "Customers by contract year") == [["Contract year 2025-26", "240", "75.0%"]]
+
+
+def test_a_pack_section_that_cannot_be_drawn_is_refused_when_the_spec_loads(folder, tmp_path):
+    """A quarterly return's measure over rolling 3 months could never be drawn: refused in one sentence naming
+    the file and the key; the other returns' commands go on."""
+    text = _example("courses.toml").replace('sum = ["total_starts"]\ndecimals = 0\ntrend = true',
+                                            'sum = ["total_starts"]\ndecimals = 0\ntrend = true\n'
+                                            'windows = ["month", "rolling_3"]')
+    (folder / "courses.toml").write_text(text, encoding="utf-8")
+    done = _cli(folder, tmp_path, "template", "courses", str(tmp_path / "c.xlsx"))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    said = [line for line in done.stderr.splitlines() if "courses.toml" in line]
+    assert said and "key 'pack.measures.2.windows'" in said[0] and "rolling_3" in said[0], done.stderr
+    other = _cli(folder, tmp_path, "template", "yearly", str(tmp_path / "y.xlsx"))
+    assert other.returncode == 0, other.stderr
+
+
+def test_a_section_that_fails_while_drawing_costs_that_section_only(folder, tmp_path):
+    """A ledger whose quarterly figures hold a month no calendar has (edited by hand): the courses section
+    says it could not be drawn, in its place and once on stderr; the yearly section and every pack are drawn."""
+    work = tmp_path / "work"
+    inbox = work / "inbox"
+    inbox.mkdir(parents=True)
+    for rid, values, prefix in (("courses", COURSES, "COURSES"), ("yearly", YEARLY, "YEARLY")):
+        blank = work / f"{rid}-blank.xlsx"
+        assert _cli(folder, work, "template", rid, str(blank)).returncode == 0
+        _fill(blank, inbox / f"{rid}.xlsx", values, prefix)
+    out = work / "out"
+    done = _cli(folder, work, "consolidate", str(inbox), "--out", str(out), "--as-of", "2026-10-20")
+    assert done.returncode == 0, done.stdout + done.stderr
+    with sqlite3.connect(out / "ledger.sqlite") as conn:
+        conn.execute("UPDATE file_values SET last_month = '2026-13' WHERE return_id = 'courses'")
+    packs = work / "packs"
+    written = _cli(folder, work, "pack", "--period", "2026-09", "--db", str(out / "ledger.sqlite"), "--out",
+                   str(packs), "--all", "--as-of", "2026-10-20")
+    assert written.returncode == 0, written.stdout + written.stderr
+    failed = [line for line in written.stderr.splitlines() if "could not be drawn" in line]
+    assert len(failed) == 1 and failed[0].startswith("The Training courses section could not be drawn"), written.stderr
+    provider = next(packs.glob("pack-2026-09-northbridge*.html")).read_text(encoding="utf-8")
+    assert "The Training courses section could not be drawn" in provider
+    assert _table_rows(provider, "Customers by contract year") == [["Contract year 2025-26", "240", "75.0%"]]
+    national = (packs / "pack-2026-09-national.html").read_text(encoding="utf-8")
+    assert "The Training courses section could not be drawn" in national
+    sheets = openpyxl.load_workbook(next(packs.glob("pack-2026-09-northbridge*.xlsx")), read_only=True).sheetnames
+    assert "Courses" in sheets and "Yearly summary" in sheets
