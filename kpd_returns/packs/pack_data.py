@@ -266,7 +266,7 @@ def build_packs(*, returns: Iterable[Any], values: Mapping[str, Iterable[Any]], 
             own = [cm for cm in cms if cm.provider == name and cm.month in months12]
             if own or any(r == rid for r, _ in mine):
                 shown.append(MeasureSection(rid, section_of(rid), own, nationals[rid],
-                                            [f"{cm.contract} {cm.month}: {f}" for cm in own for f in cm.flags],
+                                            [f"{cm.contract} {cm.period or cm.month}: {f}" for cm in own for f in cm.flags],
                                             [cm for cm in cms if cm.provider == name], year_start_of(rid)))
         order = [s.id for s in measure_specs()]
         shown.sort(key=lambda section: order.index(section.return_id))
@@ -293,7 +293,7 @@ def build_packs(*, returns: Iterable[Any], values: Mapping[str, Iterable[Any]], 
     chosen = [p for p in packs if p.slug]
     if providers is None:
         national = [MeasureSection(rid, section_of(rid), [], nationals[rid],
-                                   [f"{cm.provider} {cm.contract} {cm.month}: {f}" for cm in cms for f in cm.flags
+                                   [f"{cm.provider} {cm.contract} {cm.period or cm.month}: {f}" for cm in cms for f in cm.flags
                                     if cm.month in months12]) for rid, cms in measured.items() if cms]
         national += [MeasureSection(rid, section_of(rid), [], {}, [], failure=why) for rid, why in failed.items()]
         national.sort(key=lambda section: [s.id for s in measure_specs()].index(section.return_id))
