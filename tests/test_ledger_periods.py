@@ -8,6 +8,7 @@ import hashlib
 import sqlite3
 
 from kpd_returns.intake.ledger import Ledger
+from kpd_returns.packs.pack_inputs import field_values
 from kpd_returns.intake.ledger_schema import MIGRATIONS, SCHEMA_VERSION, _statements
 from kpd_returns.spec.model import FileReport
 from kpd_returns.spec.periods import ValuePeriod, kind_of, period_heading, value_period
@@ -84,3 +85,13 @@ def test_periods_decide_kind_heading_and_months():
     assert period_heading("contract_quarter", "2026-27 Q2") == "2026-27 Q2"
     assert period_heading("month", "2026-10") == "October 2026"
     assert value_period("", None, None, None) == ValuePeriod("", "", "", "")
+
+
+def test_the_packs_place_a_yearly_figure_at_its_years_last_month_under_its_heading(tmp_path):
+    """A contract year '2025-26' has the shape of a month: the packs once read it as one and stopped."""
+    with Ledger(tmp_path / "l.sqlite") as led:
+        led.add_report(_report("y", "2025-26", D(2026, 3, 31), "contract_year", [("starts", "in_year", "", 5.0)]),
+                       source_path="y.xlsx")
+        rows = led.current_values("example")
+    (fv,) = field_values(rows)
+    assert (fv.month, fv.period, fv.value) == ("2026-03", "Contract year 2025-26", 5.0)
