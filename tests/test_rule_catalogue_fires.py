@@ -119,6 +119,14 @@ ELSEWHERE = {
                              "test_return_jobs2.py",
     "date-outside-period": "test_return_insight.py::test_each_rule_fires_at_its_cell_with_its_paragraph "
                            "test_return_insight.py",
+    # Issue 21: a spec's own row condition, and the query form each rule kind's error takes with query = true.
+    "row-condition": "test_rule_kinds.py::test_a_row_condition_with_a_basis_is_an_error",
+    "row-condition-query": "test_rule_kinds.py::test_a_row_condition_is_a_query_at_its_row_through_validate_rules_and_the_checks_sheet",
+    **{code: "test_rule_kinds.py::test_with_query_true_each_kind_s_error_is_its_query_form" for code in
+       ("month-after-period-query", "month-missing-query", "keyed-row-incomplete-query",
+        "caseload-management-missing-query", "ytd-below-in-month-query", "parts-not-equal-total-query",
+        "reasons-missing-query", "in-work-job-entries-query", "cohort-before-start-query",
+        "breakdown-mismatch-query", "dates-out-of-order-query")},
 }
 
 

@@ -12,8 +12,9 @@ Nothing here names a return type: probes come from the spec's fields and ``[[rul
 rule *kind*, the wording from the validator's message catalogue. Rules no formula can
 express are listed as checked when the return is validated.
 
-The probes, their references and the spec's context are in ``checks_probes``; the checks of fields
-and rules in ``checks_sheet_rules``; this module plans the sheet and writes its formulas.
+The probes, their references and the spec's context are in ``checks.probes`` (re-exported by
+``checks_probes``); the checks of fields in ``checks_sheet_rules``, each rule kind's in its own module
+(checks/rules/<kind>.py); this module plans the sheet and writes its formulas.
 
 A cell is *usable* as the validator's ``FileCheck.value`` sees it: a number, and not in a
 month after the period (those cells are set aside by ``months_after_period_empty``).

@@ -19,7 +19,7 @@ from typing import Any
 from ..spec import layout
 from ..spec.return_spec import ReturnSpec
 from .sample_calendar import minus_working_days, nth_working_day_after, working_days_in
-from .sample_expr import ProfileError, evaluate
+from ..spec.expr import ProfileError, evaluate
 from .sample_world import Provider
 
 Values = dict[str, dict[str, Any]]  # field id -> {key: value}; key "" for a form field

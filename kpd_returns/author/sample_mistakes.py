@@ -23,7 +23,7 @@ from ..spec.findings import CATALOGUE
 from ..spec.return_spec import META_SHEET, ReturnSpec
 from .sample_calendar import nth_working_day_after, working_days_after
 from .sample_engine import period_bounds
-from .sample_expr import FUNCTIONS, ProfileError, evaluate
+from ..spec.expr import FUNCTIONS, ProfileError, evaluate
 from .sample_files import Values
 from .sample_world import Provider
 from .template import META_KEYS

@@ -20,7 +20,7 @@ import openpyxl
 from ..render.progress import Progress
 from ..spec.return_spec import ReturnSpec, SpecError, load_all
 from .sample_engine import profile_values
-from .sample_expr import ProfileError, evaluate
+from ..spec.expr import ProfileError, evaluate
 from .sample_files import Values, completed_workbook, fill_workbook, named_cells, save_reproducibly
 from .sample_mistakes import Mistake, profile_mistakes
 from .sample_world import Provider, world

@@ -57,7 +57,7 @@ from ..spec.resources import validators_dir
 from ..spec.small_files import SmallFileError, load_toml_file
 from ..spec.return_spec import get_spec
 from ..spec.workdays import add_working_days
-from .sample_expr import FUNCTIONS, evaluate
+from ..spec.expr import FUNCTIONS, evaluate
 
 SEASON_FILE = "season.toml"
 

@@ -4,8 +4,10 @@
 * ``fields``: the field limits from the spec (bounds, whole numbers, decimals, text), checked with
   pandera, or in plain Python by ``field_limits`` where pandas cannot run (the browser page);
 * ``personal_data``: the anonymisation guard (AtW 7.25, 7.27, 7.31);
-* ``period``, ``totals``, ``segments``, ``consistency``, ``lists``, ``compare``: the rule kinds a
-  spec's ``[[rules]]`` use, registered by name in ``registry``;
+* ``rules/<kind>.py``: the rule kinds a spec's ``[[rules]]`` use, one module each (its parameters,
+  check, Checks-sheet formula and wording), found by ``rules.discover`` and kept by name in ``registry``;
+* ``period``, ``totals``, ``lists``, ``clocks``: what the kinds share (the period, recomputed totals,
+  rows below a list, the KPI clocks once the region is known);
 * ``batch``: the two phases, ``prepare`` (per file) and ``check_batch`` (per batch).
 
 The public entry points are in ``kpd_returns.checks.validate``.
@@ -17,9 +19,12 @@ _LOADED = False
 
 
 def load_rule_modules() -> None:
-    """Import the modules that register rule kinds (once)."""
+    """Find the rule kinds' modules (checks/rules/) and register them (once)."""
     global _LOADED
     if not _LOADED:
-        from . import clocks, compare, consistency, lists, period, segments, totals  # noqa: F401
+        # Here, not at the top: the registry imports this package, and the kinds import the registry's context.
+        from .registry import register
+        from .rules import discover
 
+        register(discover())
         _LOADED = True

@@ -6,8 +6,8 @@ dates say it was on time is ``listed-late-on-time``, at its returned-date cell: 
 or the listing is wrong, and the late counts (which must match the lists) with it.
 
 Working days need the contract's region (its bank holidays), which comes with the submission,
-not with the workbook: so the rule kind is registered here (its parameters are checked with
-the spec's) but runs in ``validate.finish_report`` through ``clock_findings``.
+not with the workbook: so the rule kind (checks/rules/listed_late_was_late.py, its parameters checked
+with the spec's) runs in ``validate.finish_report`` through ``clock_findings``.
 """
 
 from __future__ import annotations
@@ -18,17 +18,10 @@ import datetime as dt
 from ..spec import findings as F
 from ..spec.layout import slot_index
 from ..spec.model import FileReport
-from ..spec.return_spec import ReturnSpec, RuleSpec
+from ..spec.return_spec import ReturnSpec
 from ..spec.workdays import working_days_between
-from .context import FileCheck
-from .registry import rule
 
 UNITS = {"working_days": "working day", "calendar_months": "calendar month"}
-
-
-@rule("listed_late_was_late", "clocks")
-def listed_late_was_late(fc: FileCheck, r: RuleSpec) -> None:
-    """Runs in ``clock_findings`` once the region is known (see the module notes)."""
 
 
 def add_months(d: dt.date, n: int) -> dt.date:

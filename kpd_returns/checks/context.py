@@ -39,6 +39,7 @@ class SpecIndex:
     field_of: dict[str, FieldSpec]  # field id -> field
     keys: dict[str, list[str]]  # sheet name -> its keys (grid columns, list rows, [""] for a form)
     key_labels: dict[tuple[str, str], str]  # (sheet, key) -> column or row label
+    sheet_of_name: dict[str, SheetSpec]  # sheet name -> sheet
 
 
 def spec_index(spec: ReturnSpec) -> SpecIndex:
@@ -69,7 +70,7 @@ def _build_index(spec: ReturnSpec) -> SpecIndex:
         spec=spec, slots=slots, order={k: i for i, k in enumerate(slots)}, by_position=by_position,
         sheet_of={f.id: s for s in spec.sheets for f in s.expanded_fields},
         field_of={f.id: f for s in spec.sheets for f in s.expanded_fields},
-        keys=keys, key_labels=key_labels,
+        keys=keys, key_labels=key_labels, sheet_of_name={s.name: s for s in spec.sheets},
     )
     return idx
 
@@ -148,6 +149,13 @@ class FileCheck:
     def month_label(self, key: str) -> str:
         month = self.month_of(key)
         return key if month is None else month_title(month)
+
+    def place(self, sheet: str, key: str) -> str:
+        """Where a key is, in words: "row 3" on a list, the month of a grid's month column, else its label."""
+        if self.idx.sheet_of_name[sheet].kind == "list":
+            return f"row {self.key_label(sheet, key)}"
+        month = self.month_of(key)
+        return month_title(month) if month is not None else self.key_label(sheet, key)
 
     def key_label(self, sheet: str, key: str) -> str:
         return self.idx.key_labels.get((sheet, key), key)

@@ -1,23 +1,22 @@
-"""Rules about the reporting period: which months must be filled in and which left empty.
+"""The reporting period: a contract year that cannot be one, and what could not be checked without it.
 
 The KPD return is quarterly but reports month by month from April (KPD intro 4; KPD 16): a Q2
-return fills April to September and leaves October to March empty. The period comes
-from the header; when it cannot be read (its own findings say why) these rules skip.
+return fills April to September and leaves October to March empty (the rule kinds
+months_after_period_empty and months_in_period_required, in checks/rules/). The period comes
+from the header; when it cannot be read (its own findings say why) those rules skip, and
+``report_unrun`` says so.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 from ..spec.basis import HEADER
 from ..spec import findings as F
 from ..spec.constants import plausible_year, years_text
 from ..spec.periods import written_contract_year
-from ..spec.return_spec import RuleSpec
 from .context import FileCheck
 from .fields import pattern_hint
-from .registry import rule
 
 
 def check_period(fc: FileCheck) -> None:
@@ -40,85 +39,6 @@ def check_period(fc: FileCheck) -> None:
         return
     fc.add("period-invalid", p.year_field, "", guidance=field.guidance, found=year, expected=pattern_hint(field),
            invalid=True, basis=HEADER)
-
-
-@rule("months_after_period_empty", "sheets", early=True, each_sheet=True)
-def months_after_period_empty(fc: FileCheck, r: RuleSpec) -> None:
-    """``month-after-period`` for each typed cell in a month after the period (a formula is fine).
-
-    The cell is then left out of totals and every other rule, and of the ledger values.
-    """
-    if fc.data.period_end is None:
-        return
-    sheets = set(r.params["sheets"])
-    idx = fc.idx
-    for (fid, key), loc in fc.data.cells.items():
-        if idx.sheet_of[fid].name in sheets and fc.after_period(key) and fc.typed(fid, key):
-            fc.add("month-after-period", fid, key, guidance=r.guidance, detail=fc.month_label(key), invalid=True)
-
-
-@rule("months_in_period_required", "sheets", each_sheet=True)
-def months_in_period_required(fc: FileCheck, r: RuleSpec) -> None:
-    """``month-missing`` for each required field left empty in a month within the period."""
-    if fc.data.period_end is None:
-        return
-    for name in r.params["sheets"]:
-        sheet = fc.spec.sheet(name)
-        keys = [k for k in fc.idx.keys[name] if fc.in_period(k)]
-        for f in sheet.expanded_fields:
-            if f.required and f.computed is None:
-                for key in keys:
-                    if not fc.filled(f.id, key):
-                        fc.add("month-missing", f.id, key, guidance=r.guidance, detail=fc.month_label(key))
-
-
-@rule("social_value_complete", "sheet", "quarter_end_months", "always")
-def social_value_complete(fc: FileCheck, r: RuleSpec) -> None:
-    """In a quarter's last month the Social Value measures are due (AtW 7.16); measure 3
-    only when a supply-chain company has more than 500 employees."""
-    end = fc.data.period_end
-    p = r.params
-    if end is None or end.month not in p["quarter_end_months"]:
-        return
-    detail = f"this return is for {dt.date(end.year, end.month, 1):%B %Y}"
-    due = list(p["always"])
-    when, then = p.get("when_positive"), p.get("then_required")
-    if when and then and (fc.value(when, "") or 0) > 0:
-        due.append(then)
-    for fid in due:
-        if not fc.filled(fid, ""):
-            fc.add("social-value-missing", fid, "", guidance=r.guidance, detail=detail)
-
-
-def cohort_rows(sheet_rows, cohorts: dict) -> list[tuple[str, str, str]]:
-    """(row key, cohort id, first month "YYYY-MM") for each row whose key ends "_<cohort id>"."""
-    out = []
-    for row in sheet_rows:
-        cohort = row.key.rpartition("_")[2]
-        if cohort in cohorts:
-            out.append((row.key, cohort, cohorts[cohort]["from"]))
-    return out
-
-
-@rule("cohort_not_before_start", "sheet", "cohorts", "fields")
-def cohort_not_before_start(fc: FileCheck, r: RuleSpec) -> None:
-    """AtW 7.16 sets KPI targets by referral cohort ("referred from Sep 2026"): no case of a
-    cohort can fall due in a month before its first referrals, so a count above 0 there is
-    ``cohort-before-start``, at its cell. A return with no readable month is not judged."""
-    end = fc.data.period_end
-    if end is None:
-        return
-    p = r.params
-    month = f"{end:%Y-%m}"
-    for key, _cohort, first in cohort_rows(fc.spec.sheet(p["sheet"]).row_keys, p["cohorts"]):
-        if month >= first:
-            continue
-        for fid in p["fields"]:
-            v = fc.value(fid, key)
-            if v:
-                fc.add("cohort-before-start", fid, key, guidance=r.guidance, found=v,
-                       expected=f"{dt.date.fromisoformat(first + '-01'):%B %Y}",
-                       detail=fc.key_label(p["sheet"], key), on=f"{end:%B %Y}")
 
 
 # What a rule kind cannot judge without the period, in words ("Could not check ...").

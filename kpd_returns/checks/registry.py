@@ -1,67 +1,35 @@
-"""The rule kinds a spec's ``[[rules]]`` may use, each a small function registered by name.
+"""The rule kinds a spec's ``[[rules]]`` may use, one module each under ``checks/rules/`` (found there
+by ``checks.rules.discover``), kept here by name.
 
 A rule function takes the file being checked and the ``RuleSpec`` and adds findings.
-``check_spec_rules`` is called before any file is read: an unknown kind or a missing
-parameter is a ``SpecError`` naming the spec file and the rule, never a per-file finding.
+``check_spec_rules`` is called before any file is read: an unknown kind, a missing, unknown or
+misspelled parameter, or a name the spec does not have is a ``SpecError`` naming the spec file and
+the rule, never a per-file finding.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from pydantic import ValidationError
 
 from ..spec.findings import CATALOGUE, QUERY_TWINS
 from ..spec.return_spec import ReturnSpec, RuleSpec, SpecError
 from . import load_rule_modules
 from .context import FileCheck
+from .rules import RuleFn, RuleKind
 
-RuleFn = Callable[[FileCheck, RuleSpec], None]
-
-
-@dataclass(frozen=True)
-class RuleKind:
-    fn: RuleFn
-    required: tuple[str, ...]  # parameters the rule cannot do without
-    early: bool = False  # runs before totals are recomputed (it makes cells unusable)
-    each_sheet: bool = False  # judges each sheet of its ``sheets`` on its own (so it can skip one)
-
+__all__ = ["RULES", "RULE_CODES", "RuleFn", "RuleKind", "check_spec_rules", "run_rules", "sheets_read"]
 
 RULES: dict[str, RuleKind] = {}
 
-# The finding codes each rule kind can give (checks.*): a kind missing here fails a test. A rule without
-# a basis gives each error's query twin (spec.findings.QUERY_TWINS); a kind with no twin must have a basis.
-RULE_CODES: dict[str, tuple[str, ...]] = {
-    "months_after_period_empty": ("month-after-period",),
-    "months_in_period_required": ("month-missing",),
-    "computed_totals": ("total-mismatch", "total-typed-over", "total-divide-by-zero"),
-    "keyed_rows_complete": ("keyed-row-incomplete", "keyed-row-unused"),
-    "one_of_sheets_completed": ("caseload-management-missing",),
-    "in_work_participants_only": ("in-work-job-entries",),
-    "segments_reconcile": ("segments-not-reconciled",),
-    "field_not_above": ("job-entries-above-participants",),
-    "plausible_range": ("implausible-value",),
-    "column_not_below": ("ytd-below-in-month",),
-    "parts_equal_total": ("parts-not-equal-total",),
-    "cohort_not_before_start": ("cohort-before-start",),
-    "text_required_when_positive": ("reasons-missing",),
-    "rows_match_count": ("detail-rows-mismatch",),
-    "list_row_complete": ("list-row-incomplete",),
-    "breakdown_equals_total": ("breakdown-mismatch",),
-    "dates_in_order": ("dates-out-of-order",),
-    "social_value_complete": ("social-value-missing",),
-    "listed_late_was_late": ("listed-late-on-time",),
-    "sum_not_above": ("sum-above-limit", "sum-above-limit-query"),
-    "dates_in_period": ("date-outside-period",),
-}
+# The finding codes each rule kind can give (its module's ``codes``), filled with RULES. A rule that is a
+# query (no basis, or query = true) gives each error's query twin (spec.findings.QUERY_TWINS).
+RULE_CODES: dict[str, tuple[str, ...]] = {}
 
 
-
-def rule(kind: str, *required: str, early: bool = False, each_sheet: bool = False) -> Callable[[RuleFn], RuleFn]:
-    def register(fn: RuleFn) -> RuleFn:
-        RULES[kind] = RuleKind(fn, tuple(required), early, each_sheet)
-        return fn
-
-    return register
+def register(kinds: dict[str, RuleKind]) -> None:
+    """Keep the discovered kinds (checks.load_rule_modules)."""
+    RULES.update(kinds)
+    RULE_CODES.update({name: kind.codes for name, kind in kinds.items()})
 
 
 def check_spec_rules(spec: ReturnSpec) -> None:
@@ -82,13 +50,35 @@ def _check_rules(spec: ReturnSpec) -> bool:
         missing = [p for p in kind.required if p not in r.params]
         if missing:
             raise SpecError(f"{name}: rule {n} ({r.kind}) needs the parameter '{missing[0]}' in its params.")
+        if kind.params is not None:
+            _check_params(kind, name, n, r)
+        problem = kind.vet(spec, r) if kind.vet is not None else None
+        if problem:
+            raise SpecError(f"{name}: rule {n} ({r.kind}): {problem}.")
         _check_names(spec, name, n, r)
         untwinned = [c for c in RULE_CODES.get(r.kind, ()) if r.query and CATALOGUE[c][0] == "error"
                      and c not in QUERY_TWINS]
         if untwinned:
-            raise SpecError(f"{name}: rule {n} ({r.kind}) has no basis, and '{untwinned[0]}' has no query form: give "
-                            "its basis (a quote with its paragraph, arithmetic or the template).")
+            raise SpecError(f"{name}: rule {n} ({r.kind}) has no basis (or says query = true), and "
+                            f"'{untwinned[0]}' has no query form: give its basis (a quote with its paragraph, "
+                            "arithmetic or the template), and no query = true.")
     return True
+
+
+def _check_params(kind: RuleKind, name: str, n: int, r: RuleSpec) -> None:
+    """The rule's params against its kind's model: an unknown key (a misspelling) or a value of the
+    wrong type is refused, naming the key; then the kind's own checks (``Params.check_spec``)."""
+    try:
+        kind.params.model_validate(r.params)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(x) for x in err["loc"]) or "params"
+        if err["type"] == "extra_forbidden":
+            known = ", ".join(kind.params.model_fields)
+            raise SpecError(f"{name}: rule {n} ({r.kind}) has the parameter '{key}', which {r.kind} does not "
+                            f"take (it takes: {known}).") from None
+        raise SpecError(f"{name}: rule {n} ({r.kind}) has a parameter '{key}' that is not right: "
+                        f"{err['msg'][:1].lower()}{err['msg'][1:]}.") from None
 
 
 FIELD_PARAMS = {"at_field", "title_field", "required_fields", "type_field", "field", "part", "target", "parts", "total",

@@ -6,7 +6,7 @@ why). A ratio whose denominator is 0 has no value; a result that is not finite o
 ``FIGURE_CEILING`` (spec.constants) is ``total-out-of-range`` at its cell and has no value either.
 The arithmetic is kpd_returns.spec.computed's, shared with the consolidated workbook and the packs.
 
-The ``computed_totals`` rule then looks at the cells:
+The ``computed_totals`` rule kind (checks/rules/computed_totals.py) then looks at the cells:
 
 * a formula: fine. Its cached value is not compared (a file saved by openpyxl has none,
   and LibreOffice's may be stale);
@@ -25,9 +25,7 @@ import math
 from ..spec.basis import CEILING
 from ..spec.computed import ListRow, evaluate, order
 from ..spec.constants import FIGURE_CEILING
-from ..spec.return_spec import RuleSpec
 from .context import FileCheck, number_text
-from .registry import rule
 
 
 def recompute(fc: FileCheck) -> None:
@@ -74,35 +72,6 @@ def _in_range(value: float) -> bool:
 
 def _out_of_range(fc: FileCheck, f, key: str, value: float | None) -> None:
     """``total-out-of-range`` at the computed cell, which then has no value (nothing stores or sums it)."""
-    fc.add("total-out-of-range", f.id, key, guidance=f.guidance, invalid=True, detail=fc.month_label(key), basis=CEILING,
+    where = fc.place(fc.idx.sheet_of[f.id].name, key)
+    fc.add("total-out-of-range", f.id, key, guidance=f.guidance, invalid=True, detail=where, basis=CEILING,
            found="infinity" if value is None else number_text(value), expected=f"{FIGURE_CEILING:,.0f}")
-
-
-@rule("computed_totals", "sheets", each_sheet=True)
-def computed_totals(fc: FileCheck, r: RuleSpec) -> None:
-    tolerance = float(r.params.get("tolerance", 0.005))
-    for name in r.params["sheets"]:
-        for f in fc.spec.sheet(name).expanded_fields:
-            if f.computed is None:
-                continue
-            guidance = f.guidance or r.guidance
-            for key in fc.idx.keys[name]:
-                if fc.after_period(key):
-                    continue  # months after the period have their own rule
-                if (f.id, key) in fc.zero_denominator:
-                    numerator = fc.value(f.computed.of[0], key)
-                    if numerator:
-                        fc.add("total-divide-by-zero", f.id, key, guidance=guidance, found=numerator,
-                               detail=fc.month_label(key))
-                    continue
-                total = fc.computed.get((f.id, key))
-                if total is None or not fc.typed(f.id, key) or (f.id, key) in fc.bad:
-                    continue
-                typed = fc.data.values.get((f.id, key))
-                if typed is None:
-                    continue
-                if abs(typed - total) > tolerance:
-                    fc.add("total-mismatch", f.id, key, guidance=guidance, found=typed, expected=total,
-                           invalid=True)
-                else:
-                    fc.add("total-typed-over", f.id, key, guidance=guidance)

@@ -87,13 +87,13 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
     # -- totals ----------------------------------------------------------------
     "total-mismatch": ("error", "cell", "{ref} ({field}) holds the typed number {found}, but its inputs add up to {expected}. Delete the number so the formula fills it in, or run {fix_totals} to write a copy with every formula restored."),
     "total-typed-over": ("warning", "cell", "{ref} ({field}) holds a typed number instead of its formula. The number is right, but restore the formula so it stays right, or run {fix_totals} to write a copy with every formula restored."),
-    "total-divide-by-zero": ("error", "cell", "{ref} ({field}) cannot be worked out for {detail}: the figure it is divided by is 0 while the figure divided is {found}. Check the figures {field} is worked out from for that month."),
+    "total-divide-by-zero": ("error", "cell", "{ref} ({field}) cannot be worked out for {detail}: the figure it is divided by is 0 while the figure divided is {found}. Check the figures {field} is worked out from there."),
     "total-out-of-range": ("error", "cell", "{ref} ({field}) cannot be worked out for {detail}: the figures it is worked out from give {found}, beyond {expected}, which no figure in a return can reach. Check those figures."),
     # -- consistency rules ------------------------------------------------------
     "ytd-below-in-month": ("error", "cell", "{ref} ({field}, {detail}) is {found}, less than the in-month figure {expected}. A to-date figure includes the month, so it cannot be smaller."),
     "parts-not-equal-total": ("error", "cell", "{ref} ({field}): cases within plus outside target come to {found}, but cases due are {expected}. Correct the figures so they add up."),
     "reasons-missing": ("error", "cell", "Give the reasons in {ref} for the {found} cases outside target ({detail})."),
-    "detail-rows-mismatch": ("error", "cell", "{ref} ({field}) says {expected} but the {detail} sheet lists {found}. List one row for each case, or correct the number."),
+    "detail-rows-mismatch": ("error", "cell", "{ref} ({field}) says {expected} but the {detail} sheet lists {found}. Make them agree: list one row for each one counted, or correct the number."),
     "breakdown-mismatch": ("error", "cell", "{detail} add up to {found}, but {field} in {ref} is {expected}. Correct the breakdown so it adds up."),
     "segments-not-reconciled": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): out-of-work segment participants for {detail} add up to {found}, but the out-of-work caseload (actively engaged plus not currently engaged) is {expected}, outside the {tolerance} tolerance. The guidance lets you segment your caseload your own way (KPD 17-21): if the figures are right, explain it on the Explanations sheet (the query code, its cell and a sentence); if not, correct them."),
     "job-entries-above-participants": ("error", "cell", "{ref} ({field}) is {found}, more than the {expected} participants in that row. Job entries cannot exceed participants."),
@@ -102,10 +102,12 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
     "keyed-row-unused": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {detail} has a title in {ref} but no figures. Enter its figures or clear the title."),
     "rows-below-list": ("error", "cell", "{ref} is below the {expected} rows of the {sheet} list, so what is typed there is not read. Add rows with a new template: write one with {new_template}, copy every row into its list, and tell DWP if a month has more rows than the list holds."),
     "list-row-incomplete": ("error", "cell", "Complete {ref} ({field}): the rest of row {detail} is filled in."),
+    # A spec's own condition on one row (checks/rules/row_condition): the spec's sentence says what to do.
+    "row-condition": ("error", "cell", "{ref} ({field}{detail}): {rule_message}"),
     "dates-out-of-order": ("error", "cell", "{ref} ({field}) is {on}, before {detail} ({before}). Check the dates."),
     "social-value-missing": ("error", "cell", "Enter {field} in {ref}: the Social Value measures are due in the last month of each quarter ({detail})."),
     "implausible-value": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {ref} ({field}) is {found}, above the plausible maximum of {expected}. Check the figure is right; if it is, explain it on the Explanations sheet (the query code, its cell and a sentence)."),
-    # Generic comparisons (checks.compare): an error where the guidance says it, a query otherwise.
+    # Generic comparisons (checks/rules/sum_not_above, dates_in_period): an error where the guidance says it, a query otherwise.
     "sum-above-limit": ("error", "cell", "{detail} come to {found} in {ref}, more than the {limit} ({expected}). They cannot be more: correct the figures."),
     "sum-above-limit-query": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {detail} come to {found} in {ref}, more than the {limit} ({expected}). Check the figures; if they are right, explain it on the Explanations sheet (the query code, its cell and a sentence)."),
     "date-outside-period": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {ref} ({field}) is {on}, outside the period this return covers ({detail}). Check the date; if it is right, explain it on the Explanations sheet (the query code, its cell and a sentence)."),
@@ -141,6 +143,20 @@ QUERY_TWINS: dict[str, tuple[str, str]] = {
     "listed-late-on-time": ("listed-late-on-time-query", f"{QUERY_PREFIX}{{ref}} ({{field}}) is {{found}}, within {{expected}} of {{detail}}, yet the case is listed as returned late. Check the dates and the list; {_EXPLAIN}"),
     "job-entries-above-participants": ("job-entries-above-participants-query", f"{QUERY_PREFIX}{{ref}} ({{field}}) is {{found}}, more than the {{expected}} participants in that row at the month end. Job entries may include people who have since left the group: check the figures; {_EXPLAIN}"),
     "sum-above-limit": ("sum-above-limit-query", ""),  # written out above
+    # Any rule may be a query (``query = true``, or no basis): each rule kind's error has its query form,
+    # except a computed total's (the template's own arithmetic: computed_totals always needs its basis).
+    "month-after-period": ("month-after-period-query", f"{QUERY_PREFIX}{{ref}} ({{field}}, {{detail}}) has a figure, but that month is after the period this return covers ({{period}}). Check it belongs to this return; {_EXPLAIN}"),
+    "month-missing": ("month-missing-query", f"{QUERY_PREFIX}{{ref}} ({{field}}, {{detail}}) is empty, but the month is within the period this return covers ({{period}}). Enter it if you can; {_EXPLAIN}"),
+    "keyed-row-incomplete": ("keyed-row-incomplete-query", f"{QUERY_PREFIX}{{detail}}, but {{ref}} ({{field}}) is empty. Complete it if you can; {_EXPLAIN}"),
+    "caseload-management-missing": ("caseload-management-missing-query", f"{QUERY_PREFIX}neither {{detail}} has any figures. Complete one of them if you can; {_EXPLAIN}"),
+    "in-work-job-entries": ("in-work-job-entries-query", f"{QUERY_PREFIX}{{ref}} ({{field}}) has a figure, but segment {{detail}} is an in-work segment, which usually records participants only. Check the figure; {_EXPLAIN}"),
+    "ytd-below-in-month": ("ytd-below-in-month-query", f"{QUERY_PREFIX}{{ref}} ({{field}}, {{detail}}) is {{found}}, less than the in-month figure {{expected}}. Check both figures; {_EXPLAIN}"),
+    "parts-not-equal-total": ("parts-not-equal-total-query", f"{QUERY_PREFIX}{{ref}} ({{field}}): its parts come to {{found}}, but the total is {{expected}}. Check the figures; {_EXPLAIN}"),
+    "cohort-before-start": ("cohort-before-start-query", f"{QUERY_PREFIX}{{ref}} ({{field}}, {{detail}}) is {{found}}, but this return is for {{on}}, before that cohort's first referrals in {{expected}}. Check the cohort of these cases; {_EXPLAIN}"),
+    "reasons-missing": ("reasons-missing-query", f"{QUERY_PREFIX}{{ref}} is empty, but {{detail}} has {{found}} outside target. Give the reasons if you can; {_EXPLAIN}"),
+    "breakdown-mismatch": ("breakdown-mismatch-query", f"{QUERY_PREFIX}{{detail}} add up to {{found}}, but {{field}} in {{ref}} is {{expected}}. Check the breakdown; {_EXPLAIN}"),
+    "dates-out-of-order": ("dates-out-of-order-query", f"{QUERY_PREFIX}{{ref}} ({{field}}) is {{on}}, before {{detail}} ({{before}}). Check the dates; {_EXPLAIN}"),
+    "row-condition": ("row-condition-query", f"{QUERY_PREFIX}{{ref}} ({{field}}{{detail}}): {{rule_message}} {_EXPLAIN[:1].upper()}{_EXPLAIN[1:]}"),
 }
 for _code, (_twin, _text) in QUERY_TWINS.items():
     if _twin not in CATALOGUE:

@@ -50,9 +50,36 @@ class RuleSpec(_Model):
     # project's own plausibility check, whose findings are warnings a provider may explain.
     basis: Basis | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _declared_query(cls, data: Any) -> Any:
+        """``query = true`` makes any rule a query, whatever its basis: the basis becomes ``none``, so the
+        one decision (spec.findings.decide) makes its findings queries in the report, the rule catalogue and
+        the Checks sheet alike. A basis given with it is kept in the words of that ``none``."""
+        if not isinstance(data, dict) or "query" not in data:
+            return data
+        data = dict(data)
+        declared = data.pop("query")
+        if not isinstance(declared, bool):
+            raise ValueError("'query' is true or false")
+        given = data.get("basis")
+        if not declared and (given is None or Basis.model_validate(given).kind == "none"):
+            raise ValueError("'query = false' makes the rule an error, which needs its basis (a quote with its "
+                             "paragraph, arithmetic or the template)")
+        if declared:
+            given = data.get("basis")
+            given = Basis.model_validate(given) if isinstance(given, dict) else given
+            why = "the spec makes this rule a query (query = true)"
+            if given is not None and given.kind != "none":
+                why += f", though it rests on {given.describe()}"
+            elif given is not None:
+                why = given.none
+            data["basis"] = Basis(none=why)
+        return data
+
     @property
     def query(self) -> bool:
-        """Derived, never declared: a rule without a basis is a query (spec/basis.py ``is_error``)."""
+        """A rule without a basis (or with ``query = true``) is a query (spec/basis.py ``is_error``)."""
         return not is_error(self.basis)
 
 
