@@ -162,7 +162,7 @@ COURSES = {"provider": "Northbridge Employment Ltd", "contract": "AtW-MHSS-C014"
            "quarter": "Q2", "date_submitted": dt.datetime(2026, 10, 5),
            "course_name": ["Warehouse skills", "Care certificate", "English for work"],
            "course_type": ["Sector-based", "Sector-based", "Basic skills"], "starts": [8, 6, 4],
-           "spend": [2400.0, 1800.0, 600.0], "courses_run": 3, "total_starts": 18, "total_spend": 4800.0}
+           "spend": [2400.0, 1800.0, 600.0], "courses_run": 3, "total_spend": 4800.0}
 
 
 def test_the_documented_quarterly_list_return_works_end_to_end(folder, tmp_path):
@@ -181,18 +181,25 @@ def test_the_documented_quarterly_list_return_works_end_to_end(folder, tmp_path)
     bad = _fill(blank, work / "courses-bad.xlsx", {**COURSES, "courses_run": 4}, "COURSES")
     code, report = _validate(folder, work, bad)
     assert code == 1 and "detail-rows-mismatch" in {f["code"] for f in report["findings"]}
-    # The aggregate total goes here (agg, issue 21 item 1): total_starts typed as 19 is then a total-mismatch.
+    # The aggregate total (issue 21 item 1): starts on all courses typed as 19 disagrees with the list's 18.
+    typed = _fill(blank, work / "courses-typed.xlsx", {**COURSES, "total_starts": 19}, "COURSES")
+    code, report = _validate(folder, work, typed)
+    assert code == 1 and ("total-mismatch", "total_starts") in {(f["code"], f["field"]) for f in report["findings"]}
     short = _fill(blank, work / "courses-query.xlsx", {**COURSES, "starts": [8, 6, None]}, "COURSES")
     code, report = _validate(folder, work, short)
     queries = [f for f in report["findings"] if f["code"].startswith("list-row-incomplete")]
     assert report["verdict"] == "valid-with-warnings" and queries and queries[0]["severity"] == "warning"
-    # The row query goes here (rk, issue 21 item 2): spend on a course with no starts, kind = "row_condition".
+    # The row query (issue 21 item 2): spend on a course with no starts.
+    none = _fill(blank, work / "courses-none.xlsx", {**COURSES, "starts": [8, 6, 0]}, "COURSES")
+    code, report = _validate(folder, work, none)
+    queries = [f for f in report["findings"] if f["code"] == "row-condition-query"]
+    assert code == 0 and report["verdict"] == "valid-with-warnings" and [q["field"] for q in queries] == ["starts"]
 
     inbox = work / "inbox"
     inbox.mkdir()
     shutil.copy(good, inbox / "courses-q2.xlsx")
     _fill(blank, inbox / "courses-q1.xlsx", {**COURSES, "quarter": "Q1", "date_submitted": dt.datetime(2026, 7, 6),
-                                             "starts": [5, 4, 3], "total_starts": 12}, "COURSES")
+                                             "starts": [5, 4, 3]}, "COURSES")
     out = work / "out"
     done = _cli(folder, work, "consolidate", str(inbox), "--out", str(out), "--as-of", "2026-10-20")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -210,8 +217,8 @@ def test_the_documented_quarterly_list_return_works_end_to_end(folder, tmp_path)
                    str(packs), "--all", "--as-of", "2026-10-20")
     assert written.returncode == 0, written.stdout + written.stderr
     provider = next(packs.glob("pack-2026-09-northbridge*.html")).read_text(encoding="utf-8")
-    assert _table_rows(provider, "Courses by quarter") == [["2026-27 Q1", "3", "2", "12", "400"],
-                                                           ["2026-27 Q2", "3", "2", "18", "267"]]
+    assert _table_rows(provider, "Courses by quarter") == [["2026-27 Q1", "3", "2", "12", "400", "9"],
+                                                           ["2026-27 Q2", "3", "2", "18", "267", "14"]]
     sheet = openpyxl.load_workbook(next(packs.glob("pack-2026-09-northbridge*.xlsx")), read_only=True)["Courses"]
     cells = [r for r in sheet.iter_rows(values_only=True) if r and r[1] in ("2026-27 Q1", "2026-27 Q2")]
     assert [r[:5] for r in cells] == [("AtW-MHSS-C014", "2026-27 Q1", 3, 2, 12), ("AtW-MHSS-C014", "2026-27 Q2", 3, 2, 18)]
