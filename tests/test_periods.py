@@ -204,3 +204,14 @@ def test_a_run_of_months_in_words():
     assert months_title("2026-10", "2026-10") == "October 2026"
     assert months_title("2026-04", "2026-10") == "April to October 2026"
     assert months_title("2025-12", "2026-02") == "December 2025 to February 2026"
+
+
+def test_no_module_outside_spec_periods_decides_what_a_period_label_is():
+    """Issue 21 item 5's check: grep -rn 'd{4}-' kpd_returns --include='*.py' finds nothing outside
+    spec/periods.py (a contract year "2025-26" has the shape of a month, so only that module may tell them
+    apart; the shapes of a month and a day are its MONTH_PATTERN, ISO_DAY and is_month)."""
+    root = Path(__file__).resolve().parents[1]
+    found = [f"{p.relative_to(root)}:{n}" for p in sorted((root / "kpd_returns").rglob("*.py"))
+             if p.relative_to(root).as_posix() != "kpd_returns/spec/periods.py"
+             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if "d{4}-" in line]
+    assert found == []

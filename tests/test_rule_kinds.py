@@ -87,6 +87,7 @@ def test_a_row_condition_is_a_query_at_its_row_through_validate_rules_and_the_ch
     assert f["message"].startswith("Query (a plausibility check by kpd-returns, not a rule of the guidance): "
                                    "Responses!E9 (Question 2: why (anonymised), row 5): Give the customer's reason")
     rules = _run(folder, "rules", "insight", cwd=tmp_path)
+    # One display name per return type (agg, issue 21 item 6): the rules are listed under "Customer Insight".
     assert "  row-condition-query (query, plausibility check): A dissatisfied customer's response says why." \
         in rules.stdout
     assert "reads: Responses sheet, q1_satisfaction, q2_reason" in rules.stdout

@@ -208,6 +208,7 @@ def _describe(report: FileReport, fc: FileCheck) -> None:
     report.provider = _masked(data.provider, fc.idx.field_of.get(header.provider))
     report.contract = _masked(data.contract, fc.idx.field_of.get(header.contract))
     report.period, report.period_end = data.period, data.period_end
+    report.period_kind = fc.spec.period.kind if data.period else None
     if data.submitted_date is not None:
         report.submitted = dt.datetime.combine(data.submitted_date, dt.time())
         report.submitted_source = "workbook"

@@ -20,7 +20,6 @@ printed through terminal.safe_text: no name can drive the terminal.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,6 +29,7 @@ from ..read.terminal import safe_text
 from ..spec.constants import (DEFAULT_REGION, EXIT_ERRORS, EXIT_UNREADABLE, EXIT_VALID, LEDGER_NAME, plausible_year,
                               years_text)
 from ..spec.whp_config import load_whp_config
+from ..spec.periods import is_month
 from ..spec.workdays import REGIONS
 from ..intake.registry import RegistryError
 from ..intake.submissions import submissions_register
@@ -227,7 +227,7 @@ def _write_packs(ledger_path: Path, packs_dir: Path, periods: Sequence[str] | No
     """Packs for the report month: a month given with --period, else the latest month the ledger's
     finest-grained returns reach (intake.report_month: a monthly return's latest month; in a ledger of
     quarterly returns only, the last month of the latest quarter)."""
-    months = [p for p in (periods or []) if re.fullmatch(r"\d{4}-\d{2}", p.strip())]
+    months = [p.strip() for p in (periods or []) if is_month(p.strip())]
     if not months:
         with Ledger(ledger_path) as ledger:
             latest = latest_report_month(ledger)

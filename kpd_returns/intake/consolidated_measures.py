@@ -1,5 +1,6 @@
 """The consolidated workbook's key-measure sheets: one per [[key_measures]] entry of a return's spec,
-laid out providers x months with a totals row (and a Total column for a flow).
+laid out providers x periods (months, or the quarters or contract years a return's figures cover) with a
+totals row (and a Total column for a flow).
 
 A measure is a sum of fields at keys; a computed field is recomputed from its parts with the one
 evaluator (spec.computed), never read from a typed cell. A month reported by more than one return
@@ -13,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..spec.computed import value as computed_value
-from ..spec.periods import month_title
+from ..spec.periods import ValuePeriod, value_period
 from ..spec.return_spec import KeyMeasure
 from .consolidated_writer import _table_name, _Writer
 
@@ -21,24 +22,32 @@ if TYPE_CHECKING:  # the workbook's input record; consolidated_workbook imports 
     from .consolidated_workbook import ReturnData
 
 
-Grid = tuple[list[str], list[tuple[str | None, str, dict[str, float]]]]
+Grid = tuple[list[ValuePeriod], list[tuple[str | None, str, dict[str, float]]]]  # periods, rows by period label
 
 
-def _file_months(rd: ReturnData, needed: set[str]):
-    """Per current return: {month: {field: {key: value}}} of the numeric figures of ``needed`` fields,
-    one return at a time, so memory holds the grids being built, not every figure of every return."""
-    own_period = rd.spec.period.monthly
+def _file_months(rd: ReturnData, needed: set[str], spans: dict[str, ValuePeriod]):
+    """Per current return: {period: {field: {key: value}}} of the numeric figures of ``needed`` fields,
+    one return at a time, so memory holds the grids being built, not every figure of every return.
+
+    A figure's period is the one the ledger gives it (spec.periods.value_period): its month column's
+    month, else its return's period, so a quarterly or yearly return's figures head a column of their
+    own ("2026-27 Q2", "Contract year 2025-26"). ``spans`` collects each period label's ValuePeriod."""
+    kind = rd.spec.period.kind
     for ret in rd.current:
         per: dict[str, dict[str, dict[str, float]]] = {}
-        own = ret.period if own_period else ""
+        own = value_period("", kind, ret.period, ret.period_end)
         for fld, key, month, value in rd.file_values(ret.file_id):
-            if fld in needed and isinstance(value, (int, float)) and (month or own):
-                per.setdefault(month or own, {}).setdefault(fld, {})[key] = float(value)
+            if fld in needed and isinstance(value, (int, float)):
+                span = value_period(month, None, None, None) if month else own
+                if span.label:
+                    spans[span.label] = span
+                    per.setdefault(span.label, {}).setdefault(fld, {})[key] = float(value)
         yield ret, per
 
 
 def measure_grids(rd: ReturnData, measures: Sequence[KeyMeasure]) -> dict[str, Grid]:
-    """measure slug -> (months, [(provider, contract, {month: value})]), from the current returns."""
+    """measure slug -> (periods in order, [(provider, contract, {period label: value})]), from the current
+    returns."""
     spec = rd.spec
     computed = {f.id: f.computed for s in spec.sheets for f in s.expanded_fields if f.computed}
     needed: set[str] = set()
@@ -49,7 +58,8 @@ def measure_grids(rd: ReturnData, measures: Sequence[KeyMeasure]) -> dict[str, G
                 needed |= set(computed[fid].of)
     grids: dict[str, dict[tuple, dict[str, tuple[tuple, float]]]] = {m.slug: {} for m in measures}
     months: dict[str, set[str]] = {m.slug: set() for m in measures}
-    for ret, per in _file_months(rd, needed):
+    spans: dict[str, ValuePeriod] = {}
+    for ret, per in _file_months(rd, needed, spans):
         rank = (ret.period_end or dt.date.min, ret.period or "")
         for m in measures:
             for month, fields in per.items():
@@ -73,7 +83,8 @@ def measure_grids(rd: ReturnData, measures: Sequence[KeyMeasure]) -> dict[str, G
         rows = [(p or None, c, {mo: val for mo, (_r, val) in cells.items()})
                 for (p, c), cells in sorted(grids[m.slug].items(), key=lambda kv: (kv[0][0].casefold(),
                                                                                    kv[0][1].casefold()))]
-        out[m.slug] = (sorted(months[m.slug]), rows)
+        order = sorted(months[m.slug], key=lambda label: (spans[label].last_month, spans[label].first_month, label))
+        out[m.slug] = ([spans[label] for label in order], rows)
     return out
 
 
@@ -111,7 +122,8 @@ def measure_sheet(w: _Writer, rd: ReturnData, m: KeyMeasure, grid: Grid) -> None
     ws = w.sheet(m.sheet, m.title, notes, m.title + ".")
     fmt = w.num(m.number_format)
     headers = [{"header": "Provider", "text": True}, {"header": "Contract", "text": True}]
-    headers += [{"header": month_title(mo), "format": fmt} for mo in months]
+    headers += [{"header": span.heading, "format": fmt} for span in months]
+    months = [span.label for span in months]
     if flow:
         headers.append({"header": "Total", "format": fmt})
     body = []

@@ -40,6 +40,7 @@ from ..spec.findings import Finding
 from ..spec.personal_data import mask_all
 from ..spec.model import VALID_VERDICTS, RegisterRow, contract_key
 from .extract_store import store_frame
+from ..spec.periods import value_period
 from .ledger_check import check_ledger, remember_checked
 from .ledger_cross import refresh_cross_group
 from .ledger_reads import LedgerReads
@@ -48,7 +49,7 @@ from .ledger_lock import (LOCK_WAIT_ENV, _FIRST_TRY_MS, LedgerBusy, LedgerError,
                           lock_wait_seconds)
 from .ledger_rows import (_COUNTS, _ROW_COLUMNS, AddResult, ReturnRow, StoredRegister, ValueRow, _iso_dt, _row,
                           _value_columns, format_received)
-from .ledger_schema import MIGRATIONS, SCHEMA_VERSION, _statements
+from .ledger_schema import BACKFILLS, MIGRATIONS, SCHEMA_VERSION, _statements
 
 if TYPE_CHECKING:
     from ..spec.model import FileReport
@@ -165,6 +166,8 @@ class Ledger(LedgerReads):
                     continue
                 for statement in _statements(sql):
                     self.conn.execute(statement)
+                if version in BACKFILLS:
+                    BACKFILLS[version](self.conn)
                 self.conn.execute("INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)",
                                   (version, description, _now()))
                 self.conn.execute(f"PRAGMA user_version = {version}")
@@ -222,11 +225,14 @@ class Ledger(LedgerReads):
             conn.executemany("INSERT INTO explanations (file_id, row, code, cell, text) VALUES (?, ?, ?, ?, ?)",
                              [(file_id, r, c, cell, mask_all(t)) for r, c, cell, t in report.explanations])
             rows = []
+            own = value_period("", report.period_kind, report.period, report.period_end)
             for fld, key, month, value in report.values:
                 num, text = _value_columns(value)
-                rows.append((file_id, report.return_id or "", fld, key or "", month or "", num, text))
-            conn.executemany("INSERT INTO file_values (file_id, return_id, field, key, month, value_num, value_text) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+                span = value_period(month, None, None, None) if month else own
+                rows.append((file_id, report.return_id or "", fld, key or "", month or "", num, text, *span))
+            conn.executemany("INSERT INTO file_values (file_id, return_id, field, key, month, value_num, value_text, "
+                             "period_kind, period, first_month, last_month) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             rows)
             if report.table is not None and verdict in VALID_VERDICTS:  # an extract's rows (intake.extract_store)
                 store_frame(conn, file_id, report.table)
             cross: list[Finding] = []

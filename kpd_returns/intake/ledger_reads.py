@@ -15,6 +15,7 @@ from typing import Any
 from ..spec.constants import FIGURE_CEILING
 from ..spec.findings import EXPLAINED_PREFIX, QUERY_CODES, Finding
 from ..spec.model import contract_key
+from ..spec.periods import ValuePeriod
 from ..spec.personal_data import mask_all
 from .registry import MAX_REGISTER_BYTES
 from .supersession import later_sql, order_by_sql
@@ -123,7 +124,7 @@ class LedgerReads:
     def iter_current_values(self, return_id: str, fields: Iterable[str] | None = None) -> Iterator[ValueRow]:
         """``current_values`` streamed from the database (optionally only some fields), grouped by file."""
         sql = """SELECT f.id AS file_id, f.provider, f.contract, f.period, f.period_end, v.return_id, v.field, v.key,
-                        v.month, v.value_num, v.value_text
+                        v.month, v.value_num, v.value_text, v.period_kind, v.period, v.first_month, v.last_month
                  FROM current_files f JOIN file_values v ON v.file_id = f.id
                  WHERE f.return_id = ?"""
         args: list[Any] = [return_id]
@@ -135,15 +136,15 @@ class LedgerReads:
         cursor = self.conn.cursor()
         cursor.row_factory = None  # plain tuples: hundreds of thousands of rows, read by position
         ends: dict[str | None, dt.date | None] = {}
-        for (file_id, provider, contract, period, period_end, rid, fld, key, month, num, text) in cursor.execute(
-                sql, args):
+        for (file_id, provider, contract, period, period_end, rid, fld, key, month, num, text, *span) in \
+                cursor.execute(sql, args):
             if not usable_figure(num):
                 continue  # said once by the command (``unusable_figures``), never a crash later on
             end = ends.get(period_end, ends)
             if end is ends:
                 end = ends[period_end] = _parse_date(period_end)
             yield ValueRow(provider, contract, period, fld, key, month, num if num is not None else text,
-                           file_id, rid, end)
+                           file_id, rid, end, ValuePeriod(*span))
 
     def unusable_figures(self) -> list[str]:
         """The names of the files whose stored figures include one no return can hold (infinite, or

@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..spec.findings import Finding
+from ..spec.periods import NO_PERIOD, ValuePeriod
 from ..spec.model import RegisterRow, contract_key  # noqa: F401  (re-exported: the ledger's callers import them here)
 from .supersession import later_sql
 
@@ -66,6 +67,7 @@ class ValueRow:
     file_id: int = 0
     return_id: str = ""
     period_end: dt.date | None = None
+    span: ValuePeriod = NO_PERIOD  # the period this figure covers (its month column's, else its return's)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,11 @@ Tables
     ``findings``       the findings of each file (``origin`` 'validator', or
                        'cross-check' for the cross-return checks, which are
                        recomputed whenever a return of the same contract arrives).
-    ``file_values``    the figures in long form: field, key, month, value_num or value_text.
+    ``file_values``    the figures in long form: field, key, month, value_num or value_text, and the
+                       period each figure covers (schema 6): its kind (``month``, ``contract_quarter``
+                       or ``contract_year``, spec.periods' kinds), label ("2026-10", "2026-27 Q2",
+                       "2025-26") and first and last months. A figure in a month column covers that
+                       month; any other figure covers its return's period.
     ``extract_columns`` the rows of an accepted extract (a PRaP table, spec/extract_spec.py), one
                        compressed column per row of this table (intake.extract_store).
 
@@ -24,7 +28,11 @@ Views
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
+from collections.abc import Callable
+
+from ..spec.periods import value_period
 
 
 # Each step is applied once, in order, in its own transaction. Never edit a step
@@ -132,9 +140,20 @@ CREATE VIEW current_files AS
         FROM valid_files v)
     WHERE rank_in_period = 1;
 """),
+    # Every figure carries its period (issue 21 item 5): a quarterly or yearly return's figures had no
+    # month, so the consolidated workbook and the packs could not place them. A figure in a month column
+    # covers that month here; the others are filled by _value_periods, below, from their file's period.
+    (6, "each figure's period and the months it covers", """
+ALTER TABLE file_values ADD COLUMN period_kind TEXT NOT NULL DEFAULT '';
+ALTER TABLE file_values ADD COLUMN period TEXT NOT NULL DEFAULT '';
+ALTER TABLE file_values ADD COLUMN first_month TEXT NOT NULL DEFAULT '';
+ALTER TABLE file_values ADD COLUMN last_month TEXT NOT NULL DEFAULT '';
+UPDATE file_values SET period_kind = 'month', period = month, first_month = month, last_month = month
+    WHERE month != '';
+"""),
     # An extract (10^6 referral rows) stored column by column: one compressed blob per column, written
     # and read in one step each (intake.extract_store), not a million rows of file_values.
-    (6, "the rows of accepted extracts, column by column", """
+    (7, "the rows of accepted extracts, column by column", """
 CREATE TABLE extract_columns (
     file_id  INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
     position INTEGER NOT NULL,                -- the column's place in the extract spec
@@ -147,6 +166,25 @@ CREATE TABLE extract_columns (
 """),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+def _value_periods(conn: sqlite3.Connection) -> None:
+    """Migration 6's figures without a month: each takes its file's period (spec.periods.value_period,
+    the kind told from the label and the period's last day, as no kind was stored before)."""
+    files = conn.execute("SELECT DISTINCT f.id, f.period, f.period_end FROM file_values v JOIN files f "
+                         "ON f.id = v.file_id WHERE v.month = '' ORDER BY f.id").fetchall()
+    for file_id, label, end in files:
+        try:
+            last = dt.date.fromisoformat(str(end)[:10]) if end else None
+        except ValueError:
+            last = None
+        found = value_period("", None, label, last)
+        conn.execute("UPDATE file_values SET period_kind = ?, period = ?, first_month = ?, last_month = ? "
+                     "WHERE file_id = ? AND month = ''", (*found, file_id))
+
+
+# Steps that fill data as well as change the schema: run after the step's SQL, in its transaction.
+BACKFILLS: dict[int, Callable[[sqlite3.Connection], None]] = {6: _value_periods}
 
 
 def _statements(sql: str) -> list[str]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Callable
@@ -157,8 +158,12 @@ def contract_spans(ledger: Any, reg: Any) -> tuple[dict[str, str], dict[str, str
 
 def write_packs(ledger_path: str | Path, out_dir: str | Path, period: str, providers: Iterable[str] | None = None,
                 formats: Sequence[str] = FORMATS, marking: str = DEFAULT_MARKING, as_of: dt.date | None = None,
-                register: Any = None, whp: Any = None) -> list[Path]:
+                register: Any = None, whp: Any = None,
+                on_problem: Callable[[str], None] | None = None) -> list[Path]:
     """Write the packs for ``period`` ("YYYY-MM") from the ledger; return the paths written, in order.
+
+    A section that could not be drawn is said in its place in each pack and, once, to ``on_problem`` (default:
+    a line on stderr); the other sections and packs are written as usual.
 
     ``providers``: names, contract references or slugs (None = every provider, plus the national
     overview and the publication files). ``register``: a providers register (Registry or its path); ``whp``: the
@@ -178,6 +183,9 @@ def write_packs(ledger_path: str | Path, out_dir: str | Path, period: str, provi
             written.append(_atomic(stem.with_suffix(".xlsx"), lambda p, pk=pack: write_xlsx(pk, p)))
         if "html" in formats:
             written.append(_atomic(stem.with_suffix(".html"), lambda p, pk=pack: write_html(pk, p)))
+    say = on_problem or (lambda text: print(text, file=sys.stderr, flush=True))
+    for text in dict.fromkeys(s.failure for pack in packs for s in pack.sections if s.failure):
+        say(text)
     if providers is None:
         quarter, rows = publication(packs, period)
         name = "publication-" + re.sub(r"[^0-9A-Za-z]+", "-", quarter).strip("-")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..spec.pack_spec import Chart, PackSpec
+from ..spec.personal_data import cut
 from .measures import ContractMonth, NationalMonth, meets_target, target_of, window_value
 from .pack_text import month_list, num, short_month
 
@@ -39,6 +40,7 @@ class MeasureSection:
     flags: list[str]
     history: list[ContractMonth] = field(default_factory=list)  # every month held (windows, cumulative)
     year_start_month: int = 4  # the return's contract year (the contract_year window)
+    failure: str = ""  # the sentence shown in the section's place when it could not be drawn
 
     def contracts(self) -> list[str]:
         return sorted({cm.contract for cm in self.months})
@@ -71,9 +73,33 @@ class MeasureSection:
     def target_figure(self, cm: ContractMonth, measure: str) -> float | None:
         return target_of(next(x for x in self.spec.measures if x.id == measure), cm)
 
+    def row_label(self, month: str) -> str:
+        """A table row's heading: the month ('Sep 2026'), or the quarter or contract year its figures cover
+        ('2026-27 Q2', 'Contract year 2025-26') for a quarterly or yearly return."""
+        for cm in (*self.months, *self.history):
+            if cm.month == month and cm.period:
+                return cm.period
+        nat = self.national.get(month)
+        return nat.period if nat is not None and nat.period else short_month(month)
+
+    @property
+    def row_column(self) -> tuple[str, int, str]:
+        """The Excel tables' period column: "Month", or "Period" when the figures cover quarters or years."""
+        periods = any(cm.period for cm in (*self.months, *self.history)) or any(
+            n.period for n in self.national.values())
+        return ("Period", 22, "text") if periods else ("Month", 10, "text")
+
     @property
     def national_title(self) -> str:
         return self.spec.national_title or self.spec.title
+
+
+def section_failure(title: str, exc: BaseException) -> str:
+    """The sentence a pack shows in place of a section that could not be drawn (and the command says on stderr):
+    the section's title and what went wrong, masked and cut like a finding's detail."""
+    detail = cut(str(exc).strip() or type(exc).__name__, 200)  # masked, then cut
+    return (f"The {title} section could not be drawn ({detail}); the rest of the pack is complete. "
+            "Check the ledger's figures for this return, then write the packs again.")
 
 
 def cell(cm: ContractMonth | None, nat: NationalMonth | None, measure: str, show: str,

@@ -54,6 +54,7 @@ class FieldValue:
     field: str  # a field id of the return
     value: float | str | None
     key: str = ""  # the row key (a list row, or the key-sheet row "seg1" of a title)
+    period: str = ""  # the heading of a quarter's or a year's figure ("2026-27 Q2"), shown as its row; '' for a month
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class ContractMonth:
     changes: dict[str, float | None] = field(default_factory=dict)  # median measures -> change on last month
     flags: list[str] = field(default_factory=list)  # implausible values, for a second look
     targets: dict[str, float | None] = field(default_factory=dict)  # target_from measures -> the contract's figure
+    period: str = ""  # a quarter's or a year's heading when the figures cover one ("2026-27 Q2"); '' for a month
 
     def measure(self, name: str) -> float | None:
         return self.values.get(name)
@@ -92,6 +94,7 @@ class NationalMonth:
     values: dict[str, float | None]  # national figure per measure (sum, or ratio of sums)
     medians: dict[str, float | None]  # median measures -> median across contracts (None if none reported)
     targets: dict[str, float | None] = field(default_factory=dict)  # target_from measures -> targets summed
+    period: str = ""  # as ContractMonth.period
 
 
 def _ratio(num: float | None, den: float | None, scale: float = 1.0) -> float | None:
@@ -118,6 +121,7 @@ def contract_months(values: Iterable[FieldValue | tuple], section: PackSpec, *,
     nums: dict[tuple[str, str, str], dict[str, float]] = {}
     rows: dict[tuple[str, str, str], dict[str, dict[str, object]]] = {}
     names: dict[tuple[str, str], dict[str, str]] = {k: dict(v) for k, v in (titles or {}).items()}
+    headings: dict[tuple[str, str, str], str] = {}
     for v in _normalise(values):
         if isinstance(v.value, str) and v.field in title_fields:
             if v.key and v.value.strip():
@@ -126,6 +130,8 @@ def contract_months(values: Iterable[FieldValue | tuple], section: PackSpec, *,
         if isinstance(v.value, str) and v.field not in counted:
             continue  # other text is not a figure
         month_index(v.month)  # refuses a malformed month
+        if v.period:
+            headings[(v.provider, v.contract, v.month)] = v.period
         if v.field in counted and v.key and v.value not in (None, ""):
             rows.setdefault((v.provider, v.contract, v.month), {}).setdefault(v.key, {})[v.field] = v.value
         if v.value is not None and not isinstance(v.value, str):
@@ -140,7 +146,7 @@ def contract_months(values: Iterable[FieldValue | tuple], section: PackSpec, *,
         targets = {m.id: profile.get(key[2]) for m in section.measures if m.target_from == "profile"}
         figures, parts = _figures(section.measures, n, rows.get(key, {}), targets)
         groups = [g for spec in section.groups for g in _groups(spec, n, t)]
-        cm = ContractMonth(*key, figures, parts, groups, targets=targets)
+        cm = ContractMonth(*key, figures, parts, groups, targets=targets, period=headings.get(key, ""))
         prev = out.get((key[0], key[1], month_at(month_index(key[2]) - 1)))
         changes = {m.id: None if prev is None else _diff(prev.measure(m.id), cm.measure(m.id))
                    for m in section.measures if m.median}
@@ -303,7 +309,8 @@ def national_months(months: Iterable[ContractMonth], section: PackSpec) -> list[
         medians = {m.id: _median([cm.measure(m.id) for cm in cms]) for m in section.measures if m.median}
         targets = {m.id: _total_known([cm.targets.get(m.id) for cm in cms])
                    for m in section.measures if m.target_from is not None}
-        result.append(NationalMonth(month, len(cms), values, medians, targets))
+        heading = next((cm.period for cm in cms if cm.period), "")
+        result.append(NationalMonth(month, len(cms), values, medians, targets, heading))
     return result
 
 

@@ -32,7 +32,7 @@ from ..spec.personal_data import mask_all
 from .attention import AttentionItem, attention_items, target_items
 from .kpis import (KpiConfig, MonthKpiCounts, SocialValueInput, default_config, kpi_windows, month_at, month_index,
                    social_value_kpi, trend)
-from .measure_view import MeasureSection
+from .measure_view import MeasureSection, section_failure
 from .measures import contract_months, national_months
 from .pack_inputs import (ACCEPTED_VERDICTS, _ck, _sv_fields, accepted_months, end_month, field_values, get,  # noqa: F401
                           is_accepted, kpi_counts, missing_months, period_end_month, quarter_end_at_or_before,
@@ -231,10 +231,7 @@ def build_packs(*, returns: Iterable[Any], values: Mapping[str, Iterable[Any]], 
                 owner[key] = (get(r, "provider"), get(r, "contract"))
     names = sorted({p for p, _ in owner.values() if p}, key=lambda p: (p.casefold(), p))
     selected = _select(names, owner, providers)
-    measured = {s.id: contract_months(field_values(rows_of[s.id]), s.pack,
-                                      profiles={k: dict(v) for k, v in (profiles or {}).get(s.id, {}).items()})
-                for s in measure_specs()}
-    nationals = {rid: {nm.month: nm for nm in national_months(cms, section_of(rid))} for rid, cms in measured.items()}
+    measured, nationals, failed = _measure(rows_of, profiles)
     held_of: dict[tuple[str, str, str], dict[str, Any]] = {}  # (return, provider, contract key) -> month -> figures
     for rid, cms in measured.items():
         for cm in cms:
@@ -261,13 +258,16 @@ def build_packs(*, returns: Iterable[Any], values: Mapping[str, Iterable[Any]], 
         if name not in selected:  # still needed for the national figures
             packs.append(PackData(name, "", period, as_of, marking, contracts=list(cks.values())))
             continue
-        shown = []
+        shown = [MeasureSection(rid, section_of(rid), [], {}, [], failure=why) for rid, why in failed.items()
+                 if any(r == rid for r, _ in mine)]
         for rid, cms in measured.items():
             own = [cm for cm in cms if cm.provider == name and cm.month in months12]
             if own or any(r == rid for r, _ in mine):
                 shown.append(MeasureSection(rid, section_of(rid), own, nationals[rid],
-                                            [f"{cm.contract} {cm.month}: {f}" for cm in own for f in cm.flags],
+                                            [f"{cm.contract} {cm.period or cm.month}: {f}" for cm in own for f in cm.flags],
                                             [cm for cm in cms if cm.provider == name], year_start_of(rid)))
+        order = [s.id for s in measure_specs()]
+        shown.sort(key=lambda section: order.index(section.return_id))
         fnd: dict[str, int] = {}
         lines: list[AttentionLine] = []
         counted: set[str] = set()
@@ -293,11 +293,29 @@ def build_packs(*, returns: Iterable[Any], values: Mapping[str, Iterable[Any]], 
     chosen = [p for p in packs if p.slug]
     if providers is None:
         national = [MeasureSection(rid, section_of(rid), [], nationals[rid],
-                                   [f"{cm.provider} {cm.contract} {cm.month}: {f}" for cm in cms for f in cm.flags
+                                   [f"{cm.provider} {cm.contract} {cm.period or cm.month}: {f}" for cm in cms for f in cm.flags
                                     if cm.month in months12]) for rid, cms in measured.items() if cms]
+        national += [MeasureSection(rid, section_of(rid), [], {}, [], failure=why) for rid, why in failed.items()]
+        national.sort(key=lambda section: [s.id for s in measure_specs()].index(section.return_id))
         chosen.append(_national(packs, period, as_of, marking, reg, [_source_line(r, timeliness) for r in returns],
                                 national, notes, config))
     return chosen
+
+
+def _measure(rows_of: Mapping[str, list[Any]], profiles: Mapping[str, Mapping[str, Mapping[str, float]]] | None):
+    """Each measures section's contract months and national months, by return id; a section whose figures
+    cannot be drawn (a figure the ledger holds with a malformed month, say) costs that section only: its
+    return id -> the sentence the packs print in its place (and the command on stderr)."""
+    measured, nationals, failed = {}, {}, {}
+    for s in measure_specs():
+        try:
+            cms = contract_months(field_values(rows_of[s.id]), s.pack,
+                                  profiles={k: dict(v) for k, v in (profiles or {}).get(s.id, {}).items()})
+            nationals[s.id] = {nm.month: nm for nm in national_months(cms, s.pack)}
+            measured[s.id] = cms
+        except Exception as exc:  # noqa: BLE001 - one section's failure must not stop every pack
+            failed[s.id] = section_failure(s.pack.title, exc)
+    return measured, nationals, failed
 
 
 def _select(names: list[str], owner: dict, wanted: Iterable[str] | None) -> set[str]:

@@ -20,6 +20,7 @@ import datetime as dt
 import io
 import math
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ import xlsxwriter
 from .attention import ACTION_PLAN_SECTION
 from .kpis import default_config
 from .pack_data import PackData, notes_for
+from .measure_view import section_failure
 from .pack_excel_measures import FIRST_ROW, MeasureSheets
 from .pack_excel_whp import WhpSheets
 from .pack_excel_review import ReviewSheet
@@ -370,11 +372,12 @@ def write_xlsx(pack: PackData, path: str | Path) -> Path:
         book.kpi_trends(pack.lines)
     if pack.lines and not pack.is_national:
         book.social_value([(None, c.social_value) for c in pack.contracts if c.social_value])
-    for section in pack.sections:
-        if pack.is_national:
-            book.national_measures(section)
-        else:
-            book.measure_sheets(section)
+    for i, section in enumerate(pack.sections):
+        try:
+            book.national_measures(section) if pack.is_national else book.measure_sheets(section)
+        except Exception as exc:  # noqa: BLE001 - one section's failure costs that section only
+            pack.sections[i] = section = replace(section, failure=section_failure(section.title, exc))
+            book.failed_section(section, again=True)
     book.whp_sheets()
     book.sources()
     book.notes()

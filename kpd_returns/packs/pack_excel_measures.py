@@ -6,7 +6,6 @@ pack_excel.PackWorkbook, which gives it ``sheet``, ``table`` and ``line_chart``.
 from __future__ import annotations
 
 from .measure_view import ChartSpec, MeasureSection, cell, contract_charts, national_charts
-from .pack_text import short_month
 
 FIRST_ROW = 3  # zero-based: the table header is on row 4
 Col = tuple[str, int, str]  # header, width, kind
@@ -15,8 +14,11 @@ Col = tuple[str, int, str]  # header, width, kind
 class MeasureSheets:
     def measure_sheets(self, section: MeasureSection) -> None:
         """A sheet per declared table (all contracts, by month) with its charts to the right, then the groups."""
+        if section.failure:
+            self.failed_section(section)
+            return
         spec, months = section.spec, self.pack.trend_months
-        lead: list[Col] = [(spec.contract_heading, 14, "text"), ("Month", 10, "text")]
+        lead: list[Col] = [(spec.contract_heading, 14, "text"), section.row_column]
         rows: dict[str, list] = {t.id: [] for t in spec.tables}
         rows_g, blocks = [], []
         for contract in section.contracts():
@@ -26,9 +28,9 @@ class MeasureSheets:
             for m in shown:
                 cm, n = by[m], section.national.get(m)
                 for t in spec.tables:
-                    rows[t.id].append([contract, short_month(m)] + [cell(cm, n, c.measure, c.show, section)
+                    rows[t.id].append([contract, section.row_label(m)] + [cell(cm, n, c.measure, c.show, section)
                                                                 for c in t.columns])
-                rows_g += [[contract, short_month(m), g.label, g.title or "No title given", g.size, g.outcomes,
+                rows_g += [[contract, section.row_label(m), g.label, g.title or "No title given", g.size, g.outcomes,
                             g.share, g.conversion] for g in cm.groups]
         made = []
         for t in spec.tables:
@@ -66,15 +68,26 @@ class MeasureSheets:
         self.line_chart(ws, at, sheet, cat, [(n, c, False) for (n, _), c in zip(spec.series, cols)], spec.title,
                         spec.desc, False, values)
 
+    def failed_section(self, section: MeasureSection, again: bool = False) -> None:
+        """A section that could not be drawn: one sheet saying so, in the place of its tables (``again``: after
+        some of its sheets were written, under a name of its own)."""
+        spec = section.spec
+        name = spec.tables[0].sheet if spec.tables else (spec.short or section.return_id)[:31]
+        name = f"{name[:21]} not drawn" if again else name
+        self.sheet(name, spec.national_title if self.pack.is_national else spec.title, section.failure)
+
     def national_measures(self, section: MeasureSection) -> None:
+        if section.failure:
+            self.failed_section(section)
+            return
         view, nat = section.spec.national_view, section.national
         if view is None:
             return
         months = [m for m in self.pack.trend_months if m in nat]
         ws = self.sheet(view.sheet, view.sheet_title, view.sheet_note)
-        cols: list[Col] = [("Month", 10, "text"), (f"{section.spec.contract_heading}s reporting", 9, "int")] + [
+        cols: list[Col] = [section.row_column, (f"{section.spec.contract_heading}s reporting", 9, "int")] + [
             (c.sheet_heading or c.heading, c.width, c.format) for c in view.columns]
-        rows = [[short_month(m), nat[m].providers] + [cell(None, nat[m], c.measure, c.show) for c in view.columns]
+        rows = [[section.row_label(m), nat[m].providers] + [cell(None, nat[m], c.measure, c.show) for c in view.columns]
                 for m in months]
         first = self.table(ws, cols, rows, f"No {section.spec.short} figures in the 12 months", view.table_name)
         keys = [(c.measure, c.show) for c in view.columns]

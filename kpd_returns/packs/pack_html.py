@@ -9,6 +9,7 @@ script. Output is deterministic: the only date in it is the as-of date given.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from .attention import ACTION_PLAN_SECTION
 from .kpis import default_config
 from .pack_data import notes_for, slugify
 from .plan_review import review_spec
-from .measure_view import cell, contract_charts, data_span, national_charts
+from .measure_view import cell, contract_charts, data_span, national_charts, section_failure
 from .pack_text import (TIER_COLOURS, WINDOW_HEADINGS, KpiLine, PackData, month_list, num, pct, register_text,
                         short_month, when_text)
 from ..spec.periods import period_title
@@ -144,6 +145,25 @@ def glance(pack: PackData) -> list[tuple[str, str, str]]:
 
 
 def render(pack: PackData) -> str:
+    """The pack's page. A measures section that fails to render costs that section only: it is found by
+    rendering each alone, marked failed (the pack says so in its place, the command on stderr) and the page
+    rendered again."""
+    try:
+        return _render(pack)
+    except Exception:  # noqa: BLE001 - find the section at fault; anything else still fails the pack
+        if not pack.sections:
+            raise
+        for i, section in enumerate(pack.sections):
+            if section.failure:
+                continue
+            try:
+                _render(replace(pack, sections=[section]))
+            except Exception as exc:  # noqa: BLE001 - this section's failure costs this section only
+                pack.sections[i] = replace(section, failure=section_failure(section.title, exc))
+        return _render(pack)
+
+
+def _render(pack: PackData) -> str:
     template = environment().get_template("national.html.j2" if pack.is_national else "pack.html.j2")
     config = default_config()
     spec = review_spec()

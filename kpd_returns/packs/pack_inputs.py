@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any, Iterable
 
 from ..spec.model import contract_key
-from ..spec.periods import parse_any, period_of
+from ..spec.periods import is_month, parse_any, period_of
 from ..spec.pack_spec import KpiSource
 from .kpis import KpiConfig, MonthKpiCounts, SocialValueInput, default_config, month_at, month_index
 from .measures import FieldValue
@@ -146,14 +146,23 @@ def social_value_input(values: Iterable[Any], contract: str,
 
 def field_values(values: Iterable[Any]) -> list[FieldValue]:
     """Ledger values -> FieldValue rows, earlier periods first so a restated month's latest value wins.
-    A value's month is its column's month, else the return's period when that is a month."""
+
+    A value sits at the last month of the period the ledger says it covers (``span``: its column's month, a
+    monthly return's month, a quarter's or a contract year's last month), and a quarter's or a year's value
+    carries its period's heading ("2026-27 Q2", "Contract year 2025-26") for the row it is shown in. A row
+    without a stored period (a plain mapping) has its month column's month, or its period when that is a month.
+    Text with no month is kept (a group's title is not tied to a month); other figures without one are left out."""
     rows = sorted(values, key=lambda r: (str(get(r, "period") or ""),))
     out = []
     for r in rows:
-        month = get(r, "month") or (p if re.fullmatch(r"\d{4}-\d{2}", p := str(get(r, "period") or "")) else "")
+        span = get(r, "span")
+        if span is not None and span.last_month:
+            month, heading = span.last_month, ("" if span.kind == "month" else span.heading)
+        else:
+            month, heading = get(r, "month") or (p if is_month(p := str(get(r, "period") or "")) else ""), ""
         if month or isinstance(get(r, "value"), str):
             out.append(FieldValue(get(r, "provider"), get(r, "contract"), month, get(r, "field"), get(r, "value"),
-                                  get(r, "key") or ""))
+                                  get(r, "key") or "", heading))
     return out
 
 

@@ -41,6 +41,7 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .periods import ISO_DAY
 from .resources import validators_dir
 from .small_files import SmallFileError, load_toml_file
 from .workdays import DEFAULT_REGION, add_working_days, next_working_day_on_or_after, working_days_between
@@ -309,7 +310,7 @@ def _parse_time(value: Any) -> dt.time | None:
 def _parse_date(value: Any) -> dt.date | None:
     if type(value) is dt.date:
         return value
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+    if isinstance(value, str) and re.fullmatch(ISO_DAY, value):
         try:
             return dt.date.fromisoformat(value)
         except ValueError:

@@ -17,13 +17,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .model import contract_key
+from .periods import MONTH_PATTERN
 from .resources import validators_dir
 from .small_files import SmallFileError, load_toml_file
 from .return_spec import ReturnSpec, load_all
 
 Window = Literal["in_month", "rolling_3", "rolling_12", "cumulative"]
 WINDOWS: tuple[Window, ...] = ("in_month", "rolling_3", "rolling_12", "cumulative")
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 DEFAULT_CONFIG_FILE = "kpis.toml"  # when no spec has [pack.kpis]: the packaged file
 
 

@@ -81,6 +81,7 @@ class FileReport:
     contract: str | None = None
     period: str | None = None
     period_end: dt.date | None = None
+    period_kind: str | None = None  # spec.periods' kind of the return's period ("month", "contract_quarter"...)
     findings: list[Finding] = field(default_factory=list)
     submitted: dt.datetime | None = None
     submitted_source: str | None = None  # "option", "workbook", "email", "file-modified"

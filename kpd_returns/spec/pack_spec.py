@@ -296,3 +296,49 @@ class PackSpec(_Model):
                 if (se.measure, se.show) not in shown:
                     raise ValueError(f"chart '{ch.id}': series '{se.label}' is not a column of table '{ch.table}'")
         return self
+
+
+# Windows that need a figure for every month: never drawn for a return whose figures each cover a quarter or
+# a contract year (they would be blank in every pack).
+_MONTH_BY_MONTH = ("rolling_3", "rolling_12", "contract_year")
+
+
+def _parts(m: Measure) -> list[str]:
+    if m.ratio is not None:
+        return [*m.ratio[0], *m.ratio[1]]
+    return [*(m.sum or []), *([m.count] if m.count else []), *m.where, *([m.mean] if m.mean else []), *m.weight]
+
+
+def drawing_problem(pack: PackSpec, fields: set[str], period_noun: str | None) -> str | None:
+    """Why a return's ``[pack]`` section could not be drawn, as '@<key>: <sentence>' (the spec loader names the
+    file and the key), or None (issue 21 item 5: refused when the spec loads, never found while drawing).
+
+    ``fields``: the return's field ids. ``period_noun``: None when the return's figures are monthly (a monthly
+    return, or month columns), else what one figure covers ("quarter", "contract year")."""
+    declared: set[str] = set()
+    for i, m in enumerate(pack.measures):
+        for part in _parts(m):
+            if part.split("[", 1)[0] not in fields and part not in declared:
+                return (f"@pack.measures.{i}: measure '{m.id}' uses '{part}', which is neither a field of this return "
+                        "nor a measure declared before it, so the section cannot be drawn")
+        asked = [w for w in (*m.windows, *(m.attention.windows if m.attention else ())) if w in _MONTH_BY_MONTH]
+        if period_noun and asked:
+            return (f"@pack.measures.{i}.windows: measure '{m.id}' asks for the window '{asked[0]}', which needs a "
+                    f"figure for every month, but each figure of this return covers a {period_noun}")
+        declared.add(m.id)
+    for i, t in enumerate(pack.tables):
+        for k, c in enumerate(t.columns):
+            if period_noun and c.show == "change":
+                return (f"@pack.tables.{i}.columns.{k}.show: column '{c.heading}' shows the change on the month "
+                        f"before, but each figure of this return covers a {period_noun}")
+    for i, g in enumerate(pack.groups):
+        if g.title_field not in fields:
+            return f"@pack.groups.{i}.title_field: '{g.title_field}' is not a field of this return"
+    if pack.kpis is not None:
+        k = pack.kpis
+        missing = [f for f in (k.due, k.within, k.outside) if f not in fields]
+        if missing:
+            return f"@pack.kpis: '{missing[0]}' is not a field of this return"
+        if period_noun:
+            return f"@pack.kpis: the KPI engine works month by month, but each figure of this return covers a {period_noun}"
+    return None

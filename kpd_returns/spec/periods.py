@@ -49,8 +49,17 @@ class Period(NamedTuple):
         return [month_at(i) for i in range(first, last + 1)]
 
 
-# -- months as text -------------------------------------------------------------------------
+# -- months and days as text ------------------------------------------------------------------
+# The shapes of a month and a day written as text live here and nowhere else (issue 21 item 5: a
+# contract year "2025-26" has the shape YYYY-NN too, so "is this a month" is this module's question).
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"  # for pydantic's Field(pattern=...)
+ISO_DAY = r"\d{4}-\d{2}-\d{2}"  # a day written YYYY-MM-DD, to match whole or inside other text
 _MONTH_FORM = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+
+
+def is_month(text: Any) -> bool:
+    """Whether ``text`` is a calendar month written YYYY-MM ('2026-10'); a contract year ('2025-26') is not."""
+    return isinstance(text, str) and _MONTH_FORM.fullmatch(text) is not None
 
 
 def month_title(ym: str) -> str:
@@ -118,6 +127,60 @@ def written_contract_year(text: Any) -> int | None:
 def plausible_period(period: Period) -> bool:
     """Whether the period lies within the years a return can mean (spec.constants PLAUSIBLE_YEARS)."""
     return plausible_year(period.start.year) and plausible_year(period.end.year)
+
+
+# -- the period of one figure -----------------------------------------------------------------
+_LENGTH = {"month": 1, "contract_quarter": 3, "contract_year": 12}
+
+
+class ValuePeriod(NamedTuple):
+    """The period one figure covers, as the ledger stores it: kind ('' when unknown), label, and its
+    first and last months ('YYYY-MM')."""
+
+    kind: str
+    label: str
+    first_month: str
+    last_month: str
+
+    @property
+    def heading(self) -> str:
+        return period_heading(self.kind, self.label)
+
+
+NO_PERIOD = ValuePeriod("", "", "", "")
+
+
+def value_period(month: str | None, kind: str | None, label: str | None, end: dt.date | None) -> ValuePeriod:
+    """The period a figure covers: its month column's month (a KPD grid), else its return's period of
+    ``kind`` ending on ``end`` (a quarterly or yearly return's figure covers the quarter or the year)."""
+    if month:
+        return ValuePeriod("month", month, month, month)
+    if not label or end is None:
+        return NO_PERIOD
+    kind = kind if kind in _LENGTH else kind_of(label, end)
+    if kind is None:
+        return NO_PERIOD
+    last = f"{end:%Y-%m}"
+    return ValuePeriod(kind, str(label), month_at(month_index(last) - _LENGTH[kind] + 1), last)
+
+
+def kind_of(label: Any, end: dt.date | None) -> str | None:
+    """The kind of a period known only by its label and last day (a ledger written before the kind was
+    stored): a month's label is its last day's month ('2011-12' ending 2011-12-31), so a contract year
+    written the same way ('2011-12' ending 2012-03-31) is told apart by its end."""
+    text = "" if label is None else str(label).strip()
+    if end is not None and text == f"{end:%Y-%m}":
+        return "month"
+    if parse_label("contract_quarter", text) is not None:
+        return "contract_quarter"
+    return "contract_year" if parse_contract_year(text) is not None else None
+
+
+def period_heading(kind: str, label: str) -> str:
+    """A period heading a row or a column: 'October 2026', '2026-27 Q2', 'Contract year 2025-26'."""
+    if kind == "month" and is_month(label):
+        return month_title(label)
+    return f"Contract year {label}" if kind == "contract_year" else str(label)
 
 
 # -- periods of a kind, without a spec -------------------------------------------------------------

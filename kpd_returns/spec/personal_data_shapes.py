@@ -18,6 +18,8 @@ import re
 import unicodedata
 from collections.abc import Iterator
 
+from .periods import ISO_DAY
+
 # -- the text as matched -------------------------------------------------------------------------
 
 # Letters of other scripts that look like Latin capitals or small letters (Unicode's confusables for
@@ -120,7 +122,7 @@ NINO = re.compile(
 
 # A date after a birth keyword, with up to three spaces, a joining word and a sign between:
 # "DOB 01/02/1980", "DOB=02/03/1975", "date of birth is 14/03/1981", "born on 3 March 1985".
-DATE = (r"(?:\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}|\d{4}-\d{2}-\d{2}"
+DATE = (r"(?:\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}|" + ISO_DAY +
         r"|\d{1,2}(?:st|nd|rd|th)? {1,3}[A-Za-z]{3,9},? {1,3}\d{4})")
 DOB = re.compile(r"(?<![A-Za-z])(?:d\.? ?o\.? ?b\.?|date {1,3}of {1,3}birth|birth ?date|birthday|born|b\.)"
                  r" {0,3}(?:(?:is|was|on) {0,3})?[:=\-]? {0,3}(" + DATE + r")(?!\d)", re.I)

@@ -20,7 +20,7 @@ from .basis import HEADER, Basis, LimitBases, is_error
 from .computed import aggregate_problem
 from .extract_spec import extract_problems, load_extracts
 from .deadlines import DEADLINES_FILE, calendar_in, calendar_problems
-from .pack_spec import PackReview, PackSpec
+from .pack_spec import PackReview, PackSpec, drawing_problem
 from .periods import PeriodSpec
 
 T = TypeVar("T")
@@ -207,6 +207,10 @@ class ReturnSpec(_Model):
             fid = getattr(self.period, key)
             if fid and fid not in form_ids:
                 raise ValueError(f"@period.{key}: period names '{fid}', which is not a field on a form sheet")
+        monthly = self.period.monthly or self.period.months_column_set is not None
+        problem = drawing_problem(self.pack, seen_ids, None if monthly else self.period.noun) if self.pack else None
+        if problem:  # a pack section that cannot be drawn is refused here, never found while drawing the packs
+            raise ValueError(problem)
         return self
 
     # -- lookups -----------------------------------------------------------
