@@ -310,6 +310,13 @@ class PeriodSpec(BaseModel):
         quarter = QUARTERS[((day.month - self.year_start_month) % 12) // 3]
         return self.from_header(year=contract_year_label(first), quarter=quarter)
 
+    def ending_on(self, end: dt.date) -> Period:
+        """The period of this kind whose last month holds ``end`` (a stored period end): a contract year
+        read from its first month started the month after ``end``'s, twelve months before."""
+        if self._year_from_month:
+            return self.model_copy(update={"year_start_month": end.month % 12 + 1}).containing(end)
+        return self.containing(end)
+
     def following(self, period: Period) -> Period:
         """The next period of this kind."""
         return self.containing(period.end + dt.timedelta(days=1))
