@@ -68,8 +68,8 @@ def test_write_samples_is_deterministic(generated):
     rel_a = [p.relative_to(first) for p in paths_a]
     assert sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file()) == sorted(rel_a)
     assert len([p for p in rel_a if p.parts[0] == "returns"]) >= 4 * 7 + 4 * 2
-    # Every profile's [[samples.mistakes]]: KPD 3, MMIR 4, Customer Insight 3, JOBS II 2.
-    assert len([p for p in rel_a if p.parts[0] == "mistakes"]) == 12
+    # Every profile's [[samples.mistakes]]: KPD 3, MMIR 4, Customer Insight 3, JOBS II 2, AtW Yearly MI 3.
+    assert len([p for p in rel_a if p.parts[0] == "mistakes"]) == 15
     for rel in rel_a:
         assert (first / rel).read_bytes() == (second / rel).read_bytes(), rel
 
