@@ -121,8 +121,8 @@ def test_the_documented_example_return_works_end_to_end_with_no_python_change(fo
 
 
 def test_no_python_module_names_a_return_type():
-    """The issue's own check: grep -rnE "[\"'](kpd|mmir|insight|jobs2)[\"']" kpd_returns --include='*.py'."""
-    pattern = re.compile(r"[\"'](kpd|mmir|insight|jobs2)[\"']")
+    """The issue's own check: grep -rnE "[\"'](kpd|mmir|insight|jobs2|atw_yearly)[\"']" kpd_returns --include='*.py'."""
+    pattern = re.compile(r"[\"'](kpd|mmir|insight|jobs2|atw_yearly)[\"']")
     found = [f"{p.relative_to(ROOT)}:{n}" for p in sorted((ROOT / "kpd_returns").rglob("*.py"))
              for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if pattern.search(line)]
     assert found == []
