@@ -219,6 +219,12 @@ def test_clean_returns_on_time_and_late_mistake_late_by_deadline_calendar(genera
     (first, _), *_ = generated
     for path in sorted((first / "returns").glob("*.xlsx")):
         rid = path.name.split("-")[0]
+        if path.name.startswith("atw-yearly-"):  # a contract year read from its first month (AtW 7.26)
+            v = _values(load_all()["atw_yearly"], path)
+            label, _start, end = load_all()["atw_yearly"].period.from_header(month=v["contract_year_start"][""])
+            lateness = assess("atw_yearly", label, end, v["date_submitted"][""])
+            assert (label, end) == ("2025-26", dt.date(2026, 7, 31)) and lateness.late_working_days == 0, path.name
+            continue
         v = _values(load_all()[rid], path)
         period = f"{v['contract_year']['']} {v['quarter']['']}" if rid == "kpd" else \
             f"{v['reporting_month'][''].year}-{v['reporting_month'][''].month:02d}"
@@ -247,7 +253,7 @@ def _differences(a: Path, b: Path) -> list[tuple[str, str]]:
 def test_each_mistake_file_has_exactly_one_mistake(generated):
     (first, _), *_ = generated
     expected = json.loads((first / "expected-findings.json").read_text())["mistakes"]
-    assert len(expected) == 12
+    assert len(expected) == 15
     for name, entry in expected.items():
         (finding,) = entry["findings"]
         diffs = _differences(first / name, first / entry["base"])
@@ -277,6 +283,9 @@ def test_expected_findings_are_exact(generated):
         "mistake-insight-personal-data.xlsx": ("personal-data", "error", "Responses!E5"),
         "mistake-jobs2-clock-above-due.xlsx": ("sum-above-limit", "error", "Clocks!C10"),
         "mistake-jobs2-typed-over-exits.xlsx": ("total-mismatch", "error", "Activity!C18"),
+        "mistake-yearly-full-postcode.xlsx": ("personal-data", "error", "Locations!B5"),
+        "mistake-yearly-missing-cpd-plan.xlsx": ("required-missing", "error", "Summary!C13"),
+        "mistake-yearly-late.xlsx": ("submitted-late", "warning", None),
     }
     for f in found.values():
         assert CATALOGUE[f["code"]][0] == f["severity"]
@@ -324,7 +333,10 @@ def test_samples_write_their_own_register_matching_the_returns(generated):
         rows = [line for line in text.splitlines() if f",{rid}," in line]
         assert rows and all(f",{period}," in line for line in rows)
     # Every clean return validates clean, the Customer Insight and JOBS II ones included.
-    assert {r.return_id for r in reports} == {"kpd", "mmir", "insight", "jobs2"}
+    assert {r.return_id for r in reports} == {"kpd", "mmir", "insight", "jobs2", "atw_yearly"}
+    # The Yearly MI's contract year runs from the register's Service Start Date (August 2024), not April.
+    assert {(r.period, r.period_end) for r in reports if r.return_id == "atw_yearly"} == {
+        ("2025-26", dt.date(2026, 7, 31))}
     assert [(r.name, r.findings) for r in reports if r.findings] == []
     # JOBS II contracts carry their profiled starts (JOBS II 6.10) from the profile's register_profile.
     assert {e.contract: e.profile for e in register.entries if "jobs2" in e.returns} == {
