@@ -219,7 +219,7 @@ def test_clean_returns_on_time_and_late_mistake_late_by_deadline_calendar(genera
     (first, _), *_ = generated
     for path in sorted((first / "returns").glob("*.xlsx")):
         rid = path.name.split("-")[0]
-        if path.name.startswith("atw-yearly-"):  # a contract year read from its first month (AtW 7.26)
+        if rid == "atw_yearly":  # a contract year read from its first month (AtW 7.26)
             v = _values(load_all()["atw_yearly"], path)
             label, _start, end = load_all()["atw_yearly"].period.from_header(month=v["contract_year_start"][""])
             lateness = assess("atw_yearly", label, end, v["date_submitted"][""])
