@@ -179,8 +179,10 @@ class PeriodSpec(BaseModel):
         missing = [key for key in needs if not getattr(self, key)]
         if missing:
             raise ValueError(f"a {self.kind} period needs '{missing[0]}' (the header field that holds it)")
-        if self.year_start and self.kind != "contract_year":
-            raise ValueError(f"year_start = \"{self.year_start}\" is for a contract_year period, not a {self.kind}")
+        if self.year_start and (self.kind != "contract_year" or self.year_field):
+            raise ValueError(f"year_start = \"{self.year_start}\" is for a contract_year period read from its first "
+                             f"month (month_field), not a {self.kind} with a year_field" if self.year_field else
+                             f"year_start = \"{self.year_start}\" is for a contract_year period, not a {self.kind}")
         return self
 
     @property
