@@ -83,6 +83,8 @@ MISTAKES = [
     ({"consenting_customers__in_year": 9}, "sum-above-limit-query", "consenting_customers", "in_year", "warning",
      "plausibility check"),
     ({"contact__": None}, "required-missing-query", "contact", "", "warning", "plausibility check"),
+    ({"age_65_over__in_year": 4}, "sum-above-limit-query", "age_under_25", "in_year", "warning",
+     "plausibility check"),
 ]
 
 
