@@ -69,7 +69,9 @@ def test_queries_and_their_kind():
 def test_one_return_text_and_csv_are_deterministic():
     text = _run("kpd")
     assert text.exit_code == 0 and text.output == _run("kpd").output
-    assert "mmir " not in text.output and "kpd segments-not-reconciled (query, plausibility check)" in text.output
+    # Under the return's display name (spec.return_spec.display_name), never its id.
+    assert text.output.startswith("KPD return (") and "\nMMIR (" not in text.output
+    assert "\n  segments-not-reconciled (query, plausibility check)" in text.output
     rows = list(csv.DictReader(io.StringIO(_run("mmir", "--format", "csv").output)))
     assert {r["return_id"] for r in rows} == {"mmir"} and len(rows) >= 30
 

@@ -14,6 +14,7 @@ from ..checks.period import cohort_rows
 from ..spec.basis import UNREADABLE, Basis, is_error
 from ..spec.findings import CATALOGUE, decide
 from ..spec import layout
+from ..spec.formulas import aggregate_ready, computed_expression
 from .checks_probes import _EPS, Check, Context, Probe, blank, filled, lit, quoted
 from ..spec.return_spec import HEADER_ROW, RuleSpec, SheetSpec
 
@@ -155,13 +156,12 @@ def _rule_checks(ctx: Context, r: RuleSpec) -> list[Check] | None:
                     continue
                 op, of = f.computed.op, f.computed.of
 
-                def value(R, op=op, of=of):
-                    refs = [R.at(x) for x in of]
-                    return f"({'+'.join(refs)})" if op == "sum" else f"({refs[0]}/{refs[1]})"
+                def value(R, c=f.computed):  # scale and decimals as the template's formula (spec.formulas)
+                    return f"({computed_expression(spec, c, R.at)})"
 
-                def ready(R, op=op, of=of):
-                    base = "*".join(R.valid(x) for x in of)
-                    return base if op == "sum" else f"{base}*({R.at(of[1])}<>0)"
+                def ready(R, op=op, of=of, c=f.computed):
+                    base = "*".join(R.valid(x) for x in of) or aggregate_ready(spec, c)  # an aggregate of a list
+                    return f"{base}*({R.at(of[1])}<>0)" if op == "ratio" else base
 
                 def over(R, sign, value=value, ready=ready, fid=f.id):
                     return (f"{filled(R.me)}*(1-{R.is_formula(fid)})*ISNUMBER({R.me})*{ready(R)}*(1-{R.after()})"
@@ -265,10 +265,11 @@ def _rule_checks(ctx: Context, r: RuleSpec) -> list[Check] | None:
             if f.computed is None:
                 return f"{R.valid(f.id)}*({R.me}>{top:g})"
             refs = [R.at(x) for x in f.computed.of]
-            ready = "*".join(R.valid(x) for x in f.computed.of)
-            if f.computed.op == "sum":
-                return f"{ready}*(ROUND({'+'.join(refs)},9)>{top:g})"
-            return f"{ready}*({refs[1]}<>0)*(ROUND({refs[0]}/{refs[1]},9)>{top:g})"
+            ready = "*".join(R.valid(x) for x in f.computed.of) or "1"
+            value = computed_expression(spec, f.computed, R.at)  # with its scale (spec.formulas)
+            if f.computed.op != "ratio":
+                return f"{ready}*(ROUND({value},9)>{top:g})"
+            return f"{ready}*({refs[1]}<>0)*(ROUND({value},9)>{top:g})"
         return [Check("implausible-value", words, g, [Probe(sheet, f.id, ctx.keys(sheet), flag)],
                       {"expected": lit(f"{top:g}"), "found": "{recomputed}"})]
     if kind == "dates_in_order":

@@ -28,7 +28,7 @@ from ..spec.constants import FIGURE_CEILING, years_text
 from ..spec.deadlines import deadline_guidance
 from ..spec.basis import CEILING, HEADER, PLAUSIBLE_DATE, UNREADABLE, Basis, is_error
 from ..spec.findings import CATALOGUE, QUERY_CODES, decide, query_code
-from ..spec.return_spec import ReturnSpec, SpecError, load_all
+from ..spec.return_spec import ReturnSpec, SpecError, display_name, load_all
 from .checks_probes import Context
 from .checks_sheet_rules import field_checks
 
@@ -255,8 +255,11 @@ def as_csv(all_entries: list[Entry]) -> str:
 
 def as_text(all_entries: list[Entry]) -> str:
     lines = []
-    for e in all_entries:
-        lines.append(f"{e.return_id} {e.code} ({e.kind}, {e.guidance}): {e.checks}")
+    for i, e in enumerate(all_entries):
+        if i == 0 or all_entries[i - 1].return_id != e.return_id:  # each return under its display name
+            count = sum(1 for x in all_entries if x.return_id == e.return_id)
+            lines += [""] * bool(i) + [f"{display_name(e.return_id)} ({count} checks)"]
+        lines.append(f"  {e.code} ({e.kind}, {e.guidance}): {e.checks}")
         if e.fields:
             lines.append(f"    reads: {', '.join(e.fields)}")
         if e.basis:
@@ -283,7 +286,7 @@ def as_html(specs: dict[str, ReturnSpec], all_entries: list[Entry]) -> str:
              'the return.</p>']
     for rid in sorted({x.return_id for x in all_entries}):
         rows = [x for x in all_entries if x.return_id == rid]
-        parts += ['<table>', f'<caption>{e(specs[rid].title)} ({len(rows)} checks)</caption>', '<thead><tr>',
+        parts += ['<table>', f'<caption>{e(specs[rid].short_title)} ({len(rows)} checks)</caption>', '<thead><tr>',
                   *[f'<th scope="col">{h}</th>' for h in ("Code", "Kind", "What it checks", "Guidance",
                                                            "Fields read", "Basis")],
                   '</tr></thead>', '<tbody>']

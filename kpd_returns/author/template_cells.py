@@ -69,10 +69,20 @@ def _fit(text: str, limit: int) -> str:
 
 
 def number_format(field: FieldSpec) -> str:
-    """The display format of a field; a spec's ``decimals`` overrides the type's default."""
-    if field.numeric and field.decimals is not None:
-        return "0" if field.decimals == 0 else "0." + "0" * field.decimals
+    """The display format of a field; a spec's ``decimals`` overrides the type's default. A computed
+    field shows its own ``decimals``, and a percentage (``scale = 100``) a % sign after the figure its
+    formula works out (35.8%, the figure the report gives: never the 0.358 of an unscaled ratio)."""
+    c = field.computed
+    places = c.decimals if c is not None and c.decimals is not None else field.decimals
+    if c is not None and c.scale == 100:
+        return _places(1 if places is None else places) + '"%"'
+    if field.numeric and places is not None:
+        return _places(places)
     return NUM_FORMATS[field.type]
+
+
+def _places(decimals: int) -> str:
+    return "0" if decimals == 0 else "0." + "0" * decimals
 
 
 def _validation(field: FieldSpec) -> dict[str, Any]:

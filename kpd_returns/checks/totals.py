@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 
 from ..spec.basis import CEILING
-from ..spec.computed import evaluate
+from ..spec.computed import ListRow, evaluate, order
 from ..spec.constants import FIGURE_CEILING
 from ..spec.return_spec import RuleSpec
 from .context import FileCheck, number_text
@@ -32,18 +32,38 @@ from .registry import rule
 
 def recompute(fc: FileCheck) -> None:
     """Fill ``fc.computed`` (and ``fc.zero_denominator``) for every computed field."""
-    for sheet in fc.spec.sheets:
-        computed = [f for f in sheet.expanded_fields if f.computed is not None]
-        for f in computed:
-            for key in fc.idx.keys[sheet.name]:
-                outcome = evaluate(f.computed, lambda fid, key=key: fc.value(fid, key))
-                if outcome.zero_denominator:
-                    if outcome.reportable:
-                        fc.zero_denominator.add((f.id, key))
-                elif outcome.overflow or (outcome.value is not None and not _in_range(outcome.value)):
-                    _out_of_range(fc, f, key, outcome.value)
-                elif outcome.value is not None:
-                    fc.computed[(f.id, key)] = outcome.value
+    lists: dict[str, list[ListRow]] = {}
+
+    def rows_of(name: str) -> list[ListRow]:
+        if name not in lists:
+            lists[name] = list_rows(fc, name)
+        return lists[name]
+
+    for sheet, f in order(fc.spec.sheets):  # a ratio of two list totals after both
+        for key in fc.idx.keys[sheet.name]:
+            outcome = evaluate(f.computed, lambda fid, key=key: fc.value(fid, key), rows_of=rows_of)
+            if outcome.zero_denominator:
+                if outcome.reportable:
+                    fc.zero_denominator.add((f.id, key))
+            elif outcome.overflow or (outcome.value is not None and not _in_range(outcome.value)):
+                _out_of_range(fc, f, key, outcome.value)
+            elif outcome.value is not None:
+                fc.computed[(f.id, key)] = outcome.value
+
+
+def list_rows(fc: FileCheck, name: str) -> list[ListRow]:
+    """The started rows of a list sheet as spec.computed reads them: a row is started when one of its
+    input cells is filled in (a computed column's formula does not start a row)."""
+    fields = fc.spec.sheet(name).expanded_fields
+    inputs = [f.id for f in fields if f.computed is None]
+    totals = [f.id for f in fields if f.computed is not None]
+    rows = []
+    for key in fc.idx.keys[name]:
+        row = {fid: fc.value(fid, key) for fid in inputs if fc.filled(fid, key)}
+        if row:
+            row.update({fid: v for fid in totals if (v := fc.value(fid, key)) is not None})
+            rows.append(row)
+    return rows
 
 
 def _in_range(value: float) -> bool:

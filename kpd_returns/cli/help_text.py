@@ -49,8 +49,9 @@ def kinds() -> tuple[_Kind, ...]:
 
 
 def kind_list() -> str:
-    """'kpd or mmir'."""
-    return _or([k.id for k in kinds()]) or "as the specs in validators/ define"
+    """'kpd (KPD return) or mmir (MMIR)': what to type, and the display name every output uses for it."""
+    return _or([f"{k.id} ({k.prefix})" if k.prefix != k.id else k.id for k in kinds()]) or \
+        "as the specs in validators/ define"
 
 
 def period_examples() -> str:

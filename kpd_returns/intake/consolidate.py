@@ -129,7 +129,7 @@ def workbook_input(ledger: Ledger, *, scope: Scope, as_of: dt.date, register: Re
     n_files = sum(1 for _ in files())
     summary = ledger.finding_summary([f.file_id for f in files()]) if scope.selected is not None else \
         ledger.finding_summary()
-    sources = [f"{s.title}: specification validators/{Path(s.source_path).name}, template version {s.version}."
+    sources = [f"{s.short_title}: specification validators/{Path(s.source_path).name}, template version {s.version}."
                for s in (specs[r] for r in sorted(specs))]
     sources.append(f"Ledger: {db_name}, {plural(n_files, 'file')} received in scope.")
     sources.append("Deadlines: validators/deadlines.toml; working days exclude weekends and the bank holidays of "

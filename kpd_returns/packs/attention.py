@@ -38,7 +38,7 @@ from ..spec.pack_spec import Measure
 from ..spec.periods import month_title, months_title, period_title
 from .kpis import ALL_COHORTS, KpiConfig, SocialValueResult, WindowResult, default_config
 from .measures import ContractMonth, window_months, window_target, window_value
-from ..spec.return_spec import SpecError, get_spec
+from ..spec.return_spec import display_name
 
 ACTION_PLAN_SECTION = "Specific Areas Requiring Action"  # WHP ch.16 Annex A
 SEVERITY_LABELS = {1: "high", 2: "medium", 3: "low"}
@@ -152,10 +152,7 @@ def _return_items(provider: str, returns: Iterable[tuple], config: KpiConfig) ->
 
 
 def _return_name(return_id: str) -> str:
-    try:
-        return get_spec(return_id).short_title
-    except SpecError:
-        return return_id.upper()
+    return display_name(return_id)  # the one name of a return type in every output (spec.return_spec)
 
 
 def _kpi_items(provider: str, windows: list[WindowResult], config: KpiConfig) -> list[AttentionItem]:

@@ -12,7 +12,8 @@ names no return and no field. Decisions:
 * A ``ratio`` is the sum of its numerator fields over the sum of its denominator fields, times
   ``scale``; None when the denominator is 0 or missing.
 * A ``count`` is the number of list rows (keys) with the field filled in, optionally only rows
-  where another field has one of the given values.
+  where another field has one of the given values; a ``sum`` of one field with ``where`` adds up that
+  field over the rows kept the same way (None when a kept row's figure is not a number).
 * A ``mean`` is an average the return states (JOBS II 6.17's working days), over the cases its
   ``weight`` counts: over months and contracts it is weighted by them (the sum of mean x cases over the
   cases), never an average of averages; a month with no cases adds nothing.
@@ -112,7 +113,8 @@ def contract_months(values: Iterable[FieldValue | tuple], section: PackSpec, *,
     """Measures per (provider, contract, month), sorted; ``titles`` maps (provider, contract) -> {"seg1": title};
     ``profiles`` maps a contract key (spec.model.contract_key) -> month -> its profiled figure."""
     title_fields = {g.title_field for g in section.groups}
-    counted = {m.count for m in section.measures if m.count} | {f for m in section.measures for f in m.where}
+    counted = ({m.count for m in section.measures if m.count} | {f for m in section.measures for f in m.where}
+               | {m.sum[0] for m in section.measures if m.where and m.sum})
     nums: dict[tuple[str, str, str], dict[str, float]] = {}
     rows: dict[tuple[str, str, str], dict[str, dict[str, object]]] = {}
     names: dict[tuple[str, str], dict[str, str]] = {k: dict(v) for k, v in (titles or {}).items()}
@@ -153,7 +155,9 @@ def _figures(measures: list[Measure], nums: dict[str, float], rows: dict[str, di
     # A part names a field, or a measure declared before this one (a count's share of another count).
     get = lambda f: figures[f] if f in figures else nums.get(f)  # noqa: E731
     for m in measures:
-        if m.sum is not None:
+        if m.sum is not None and m.where:
+            figures[m.id] = _list_sum(m, rows)
+        elif m.sum is not None:
             figures[m.id] = _sum([get(f) for f in m.sum])
         elif m.ratio is not None:
             num, den = _sum([get(f) for f in m.ratio[0]]), _sum([get(f) for f in m.ratio[1]])
@@ -167,6 +171,21 @@ def _figures(measures: list[Measure], nums: dict[str, float], rows: dict[str, di
             figures[m.id] = float(sum(1 for row in rows.values() if row.get(m.count) not in (None, "") and all(
                 str(row.get(f, "")).strip() in allowed for f, allowed in m.where.items()))) if rows else None
     return figures, parts
+
+
+def _kept(row: dict[str, object], where: dict[str, list[str]]) -> bool:
+    return all(str(row.get(f, "")).strip() in allowed for f, allowed in where.items())
+
+
+def _list_sum(m: Measure, rows: dict[str, dict[str, object]]) -> float | None:
+    """``sum`` + ``where``: the field added up over the list rows kept by ``where``; None with no rows, or when
+    a kept row's figure is not a number (never a total of part of them)."""
+    if not rows:
+        return None
+    values = [row[m.sum[0]] for row in rows.values() if m.sum[0] in row and _kept(row, m.where)]
+    if any(isinstance(v, str) or v is None for v in values):
+        return None
+    return _sum([0.0, *map(float, values)])
 
 
 def _mean(mean: float | None, cases: float | None) -> tuple[float | None, tuple[float | None, float | None]]:

@@ -84,7 +84,8 @@ class Measure(_Model):
     sum: list[str] | None = None  # the sum of these; None if any is missing
     ratio: tuple[list[str], list[str]] | None = None  # sum of the first over sum of the second, times ``scale``
     count: str | None = None  # list sheet: the number of rows with this field filled in ...
-    where: dict[str, list[str]] = Field(default_factory=dict)  # ... optionally where a field has one of these
+    # ... optionally where a field has one of these (with ``sum`` of one list field: its sum over those rows)
+    where: dict[str, list[str]] = Field(default_factory=dict)
     mean: str | None = None  # an average the return states (a field) ...
     weight: list[str] = Field(default_factory=list)  # ... over these cases: over months and contracts, weighted
     target_of: str | None = None  # an earlier measure's own target (target_from) as a figure: it adds up
@@ -109,8 +110,10 @@ class Measure(_Model):
         kinds = [k for k in ("sum", "ratio", "count", "mean", "target_of") if getattr(self, k) is not None]
         if len(kinds) != 1:
             raise ValueError(f"measure '{self.id}' needs exactly one of sum, ratio, count, mean or target_of")
-        if self.where and self.count is None:
-            raise ValueError(f"measure '{self.id}': 'where' goes with 'count'")
+        if self.where and self.count is None and self.sum is None:
+            raise ValueError(f"measure '{self.id}': 'where' goes with 'count' or 'sum'")
+        if self.where and self.sum is not None and len(self.sum) != 1:
+            raise ValueError(f"measure '{self.id}': a sum with 'where' adds up one list field: sum = [\"<field>\"]")
         if bool(self.weight) != (self.mean is not None):
             raise ValueError(f"measure '{self.id}': 'mean' needs 'weight' (the cases it is an average over), "
                              "and 'weight' goes with 'mean'")

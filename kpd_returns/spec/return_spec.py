@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from pydantic import ConfigDict, Field as PydField, ValidationError, model_validator
 
 from .basis import HEADER, Basis, LimitBases, is_error
+from .computed import aggregate_problem
 from .deadlines import DEADLINES_FILE, calendar_in, calendar_problems
 from .pack_spec import PackSpec
 from .periods import PeriodSpec
@@ -153,7 +154,12 @@ class ReturnSpec(_Model):
         for i, sheet in enumerate(self.sheets):
             local = {f.id for f in sheet.expanded_fields}
             for k, f in enumerate(sheet.expanded_fields):
-                if f.computed:
+                if f.computed and f.computed.aggregate:
+                    problem = aggregate_problem(self.sheets, sheet, f)
+                    if problem:
+                        key, sentence = problem
+                        raise ValueError(f"@sheets.{i}.fields.{k % len(sheet.fields)}.computed.{key}: {sentence}")
+                elif f.computed:
                     missing = [x for x in f.computed.of if x not in local]
                     if missing:
                         raise ValueError(

@@ -51,10 +51,18 @@ class _Model(BaseModel):
 class Computed(_Model):
     """A computed field: ``sum`` of fields, or ``ratio`` of two fields (numerator, denominator),
     multiplied by ``scale`` (100 for a percentage) and rounded to ``decimals`` places when given.
-    Evaluated by kpd_returns.spec.computed, for the checks, the consolidated workbook and the packs."""
+    Or an aggregate of a list sheet (``list``): the ``sum`` of its ``column``, or the ``count`` of its
+    started rows (rows with ``column`` filled in, when given), optionally only rows ``where`` a field
+    has one of the given values. Evaluated by kpd_returns.spec.computed, for the checks, the
+    consolidated workbook and the packs."""
 
-    op: Literal["sum", "ratio"]
-    of: list[str] = PydField(min_length=1)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    op: Literal["sum", "ratio", "count"]
+    of: list[str] = PydField(default_factory=list)
+    # An aggregate: the list sheet's name (``list`` in the spec file).
+    list_sheet: str | None = PydField(default=None, alias="list")
+    column: str | None = None  # its field summed (sum) or filled in (count)
+    where: dict[str, list[str]] = PydField(default_factory=dict)  # field id -> the values a row is kept for
     scale: float = 1.0
     decimals: int | None = PydField(default=None, ge=0, le=10)
     # A ratio whose denominator is 0 while its numerator is not: "finding" (total-divide-by-zero, the
@@ -64,11 +72,38 @@ class Computed(_Model):
 
     @model_validator(mode="after")
     def _ratio_has_two(self) -> "Computed":
+        if self.list_sheet is not None:
+            if self.of:
+                raise ValueError("an aggregate of a list takes 'list' and 'column', not 'of'")
+            if self.op == "ratio":
+                raise ValueError("an aggregate of a list is op = \"sum\" or op = \"count\"")
+            if self.op == "sum" and not self.column:
+                raise ValueError("a sum of a list needs 'column': the list's field to add up")
+            if any(not values for values in self.where.values()):
+                raise ValueError("each 'where' field needs at least one value")
+        elif self.column is not None or self.where:
+            raise ValueError("'column' and 'where' go with 'list' (an aggregate of a list sheet)")
+        elif self.op == "count":
+            raise ValueError("op = \"count\" needs 'list': the list sheet whose rows are counted")
+        elif not self.of:
+            raise ValueError("a computed field needs 'of' (the fields it is worked out from) or 'list'")
         if self.op == "ratio" and len(self.of) != 2:
             raise ValueError("a ratio needs exactly two fields: [numerator, denominator]")
         if self.op != "ratio" and self.zero_denominator != "finding":
             raise ValueError("zero_denominator goes with op = \"ratio\"")
         return self
+
+    @property
+    def aggregate(self) -> bool:
+        """Worked out from a list sheet's rows, not from fields at the same key."""
+        return self.list_sheet is not None
+
+    @property
+    def inputs(self) -> list[str]:
+        """The field ids it is worked out from: ``of``, or the list's column and ``where`` fields."""
+        if self.list_sheet is None:
+            return list(self.of)
+        return [*([self.column] if self.column else []), *self.where]
 
 
 class FieldSpec(_Model):
