@@ -85,6 +85,11 @@ MISTAKES = [
     ({"contact__": None}, "required-missing-query", "contact", "", "warning", "plausibility check"),
     ({"age_65_over__in_year": 4}, "sum-above-limit-query", "age_under_25", "in_year", "warning",
      "plausibility check"),
+    # The lists' totals, computed from their rows, against the customers supported (queries both ways).
+    ({"condition_customers__row1": 9}, "sum-above-limit-query", "condition_customers_total", "in_year", "warning",
+     "plausibility check"),
+    ({"location_customers__row2": 1}, "sum-above-limit-query", "customers", "in_year", "warning",
+     "plausibility check"),
 ]
 
 
