@@ -115,10 +115,10 @@ def test_time_zone_aware_submission_is_compared_in_uk_time():
 
 # -- calendar_days_after_period (AtW 7.26) --------------------------------------
 
-def test_yearly_mi_seven_calendar_days():
+def test_atw_yearly_seven_calendar_days():
     """AtW 7.26: yearly MI within seven calendar days after the contract year ends
     (Wed 31 March 2027 -> Wed 7 April 2027)."""
-    d = deadline_for("yearly_mi", "2026-27", D("2027-03-31"))
+    d = deadline_for("atw_yearly", "2026-27", D("2027-03-31"))
     assert d.due == T("2027-04-07 23:59")
     assert d.rule == "7 calendar days after the period ends, 23:59"
     assert d.source == "AtW 7.26"
@@ -240,10 +240,10 @@ def test_packaged_file_has_the_documented_rules():
     """validators/deadlines.toml: MMIR (AtW 7.24), KPD (FIELD-NOTES), customer insight (AtW 7.32),
     yearly MI (AtW 7.26), JOBS II (the project's default: chapter 6 states no day)."""
     cal = load_deadlines()
-    assert sorted(cal) == ["insight", "jobs2", "kpd", "mmir", "yearly_mi"]
+    assert sorted(cal) == ["atw_yearly", "insight", "jobs2", "kpd", "mmir"]
     assert (cal["jobs2"].kind, cal["jobs2"].number) == ("nth_working_day_after_period", 10)
     assert (cal["mmir"].kind, cal["mmir"].number) == ("nth_working_day_after_period", 3)
     assert (cal["kpd"].kind, cal["kpd"].fallback.number) == ("table", 15)
     assert sorted(cal["kpd"].dates) == sorted(KPD_QUARTER_ENDS)
     assert (cal["insight"].number, cal["insight"].time) == (15, dt.time(17, 0))
-    assert (cal["yearly_mi"].kind, cal["yearly_mi"].number) == ("calendar_days_after_period", 7)
+    assert (cal["atw_yearly"].kind, cal["atw_yearly"].number) == ("calendar_days_after_period", 7)

@@ -28,7 +28,7 @@ def test_demo_writes_every_output_and_accounts_for_every_input(demo_run):
     for line in ("Blank templates", "Sample returns", "Validation of the mistakes", "Consolidation", "Performance packs"):
         assert line in result.output
     # files and findings counted apart, each named (it once said "6 errors in 7 files")
-    assert "(13 files checked: 10 with errors (10 errors in all), 3 valid with warnings)" in result.output
+    assert "(16 files checked: 12 with errors (12 errors in all), 4 valid with warnings)" in result.output
     assert (out / "templates" / "kpd-template.xlsx").is_file() and (out / "templates" / "mmir-template.xlsx").is_file()
     assert (out / "consolidated" / "consolidated.xlsx").is_file()
     assert (out / "packs" / "pack-2026-10-national.html").is_file()
@@ -36,11 +36,16 @@ def test_demo_writes_every_output_and_accounts_for_every_input(demo_run):
     consolidation = summary["consolidation"]
     inputs = len(list((out / "samples" / "returns").glob("*.xlsx"))) + len(list((out / "samples" / "mistakes").glob("*.xlsx")))
     assert consolidation["inputs"] == inputs == sum(consolidation["counts"].values())
-    assert consolidation["counts"]["rejected"] == 10  # every mistake but the two late and the SMART query (valid)
+    assert consolidation["counts"]["rejected"] == 12  # every mistake but the three late and the SMART query (valid)
     # Customer Insight and JOBS II (issue 11 items 7, 8): templates, accepted samples and pack sections
     assert {p.name for p in (out / "templates").glob("*.xlsx")} >= {"insight-template.xlsx", "jobs2-template.xlsx"}
     accepted = {f["return_id"] for f in consolidation["files"] if f["outcome"] == "accepted"}
-    assert accepted == {"kpd", "mmir", "insight", "jobs2", "action_plan"}
+    assert accepted == {"kpd", "mmir", "insight", "jobs2", "action_plan", "atw_yearly"}
+    # The AtW Yearly MI (AtW 7.26-7.27): its template, and its contract year in the submissions register
+    # (from the Service Start Date, August 2024, so 2025-26 is due 7 August 2026).
+    assert (out / "templates" / "atw_yearly-template.xlsx").is_file()
+    northbridge = (out / "packs" / "pack-2026-10-northbridge-employment-ltd.html").read_text(encoding="utf-8")
+    assert "The contract year (AtW Yearly MI)" in northbridge and "2026-08-07 23:59" in northbridge
     national_pack = (out / "packs" / "pack-2026-10-national.html").read_text(encoding="utf-8")
     assert '<h2 id="insight">' in national_pack and '<h2 id="jobs2">' in national_pack
     calder = (out / "packs" / "pack-2026-10-calder-valley-work-partnership.html").read_text(encoding="utf-8")

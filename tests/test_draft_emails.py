@@ -45,7 +45,9 @@ AS_OF = "2026-11-20"
 # Rejected samples: each is open (nothing corrects it in this inbox), so each gets a draft.
 REJECTED = ["mistake-insight-count-mismatch", "mistake-insight-personal-data", "mistake-jobs2-clock-above-due",
             "mistake-jobs2-typed-over-exits", "mistake-missing-header", "mistake-negative-count",
-            "mistake-personal-data", "mistake-text-in-number", "mistake-typed-over-total", "mistake-wrong-version"]
+            "mistake-personal-data", "mistake-text-in-number", "mistake-typed-over-total", "mistake-wrong-version",
+            # The Yearly MI's missing CPD plan is not open: the late (valid) file for the same year followed it.
+            "mistake-yearly-full-postcode"]
 QUERY_CELLS = dict(cpa__="CPA 55", provider__="Query Provider Ltd", **ODD)
 
 

@@ -215,3 +215,25 @@ def test_no_module_outside_spec_periods_decides_what_a_period_label_is():
              if p.relative_to(root).as_posix() != "kpd_returns/spec/periods.py"
              for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if "d{4}-" in line]
     assert found == []
+
+
+def test_a_contract_year_from_the_service_start_is_the_contract_s_own():
+    """AtW 7.26: a contract year from the Service Start Date (read from its first month), not from April."""
+    spec = PeriodSpec(kind="contract_year", month_field="year_start", year_start="service_start")
+    august = spec.for_service_start("2024-08")
+    assert august.parse("2025-26") == Period("2025-26", D(2025, 8, 1), D(2026, 7, 31))
+    assert august.header_values("2025-26") == {"month": D(2025, 8, 1)}
+    assert august.containing(D(2026, 3, 9)).label == "2025-26"
+    assert august.following(august.parse("2025-26")).start == D(2026, 8, 1)
+    # The file itself says where its year starts: twelve months from the month it gives, whatever the default.
+    assert spec.from_header(month=D(2025, 11, 20)) == Period("2025-26", D(2025, 11, 1), D(2026, 10, 31))
+    # A stored period end gives the year back (the ledger keeps the end only).
+    assert spec.ending_on(D(2026, 10, 31)).months[0] == "2025-11" and len(spec.ending_on(D(2026, 10, 31)).months) == 12
+    assert spec.for_service_start(None) is spec and spec.for_service_start("August") is spec
+    assert PeriodSpec(kind="month", month_field="m").for_service_start("2024-08").year_start_month == 4
+    with pytest.raises(ValueError, match="is for a contract_year period"):
+        PeriodSpec(kind="month", month_field="m", year_start="service_start")
+    with pytest.raises(ValueError, match="needs 'month_field'"):
+        PeriodSpec(kind="contract_year", year_start="service_start")
+    with pytest.raises(ValueError, match="read from its first month"):
+        PeriodSpec(kind="contract_year", year_field="y", month_field="m", year_start="service_start")

@@ -68,8 +68,8 @@ def test_write_samples_is_deterministic(generated):
     rel_a = [p.relative_to(first) for p in paths_a]
     assert sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file()) == sorted(rel_a)
     assert len([p for p in rel_a if p.parts[0] == "returns"]) >= 4 * 7 + 4 * 2
-    # Every profile's [[samples.mistakes]]: KPD 3, MMIR 4, Customer Insight 3, JOBS II 2.
-    assert len([p for p in rel_a if p.parts[0] == "mistakes"]) == 13
+    # Every profile's [[samples.mistakes]]: KPD 3, MMIR 4, Customer Insight 3, JOBS II 2, Action Plan 1, AtW Yearly MI 3.
+    assert len([p for p in rel_a if p.parts[0] == "mistakes"]) == 16
     for rel in rel_a:
         assert (first / rel).read_bytes() == (second / rel).read_bytes(), rel
 
@@ -220,6 +220,12 @@ def test_clean_returns_on_time_and_late_mistake_late_by_deadline_calendar(genera
     for path in sorted((first / "returns").glob("*.xlsx")):
         rid = next(r for r in load_all() if path.name.startswith(r.replace("_", "-") + "-"))
         spec = load_all()[rid]
+        if rid == "atw_yearly":  # a contract year read from its first month (AtW 7.26)
+            v = _values(load_all()["atw_yearly"], path)
+            label, _start, end = load_all()["atw_yearly"].period.from_header(month=v["contract_year_start"][""])
+            lateness = assess("atw_yearly", label, end, v["date_submitted"][""])
+            assert (label, end) == ("2025-26", dt.date(2026, 7, 31)) and lateness.late_working_days == 0, path.name
+            continue
         v = _values(spec, path)
         month = v[spec.period.month_field or "reporting_month"].get("")
         period = f"{v['contract_year']['']} {v['quarter']['']}" if rid == "kpd" else f"{month.year}-{month.month:02d}"
@@ -251,7 +257,7 @@ def _differences(a: Path, b: Path) -> list[tuple[str, str]]:
 def test_each_mistake_file_has_exactly_one_mistake(generated):
     (first, _), *_ = generated
     expected = json.loads((first / "expected-findings.json").read_text())["mistakes"]
-    assert len(expected) == 13
+    assert len(expected) == 16
     for name, entry in expected.items():
         (finding,) = entry["findings"]
         diffs = _differences(first / name, first / entry["base"])
@@ -283,6 +289,9 @@ def test_expected_findings_are_exact(generated):
         "mistake-jobs2-typed-over-exits.xlsx": ("total-mismatch", "error", "Activity!C18"),
         # An action with no target date: not SMART (WHP ch.16 7), a query.
         "mistake-action-plan-no-target-date.xlsx": ("row-condition-query", "warning", "Actions!E5"),
+        "mistake-yearly-full-postcode.xlsx": ("personal-data", "error", "Locations!B5"),
+        "mistake-yearly-missing-cpd-plan.xlsx": ("required-missing", "error", "Summary!C13"),
+        "mistake-yearly-late.xlsx": ("submitted-late", "warning", None),
     }
     for f in found.values():
         assert CATALOGUE[f["code"]][0] == f["severity"]
@@ -330,7 +339,10 @@ def test_samples_write_their_own_register_matching_the_returns(generated):
         rows = [line for line in text.splitlines() if f",{rid}," in line]
         assert rows and all(f",{period}," in line for line in rows)
     # Every clean return validates clean, the Customer Insight and JOBS II ones included.
-    assert {r.return_id for r in reports} == {"kpd", "mmir", "insight", "jobs2", "action_plan"}
+    assert {r.return_id for r in reports} == {"kpd", "mmir", "insight", "jobs2", "action_plan", "atw_yearly"}
+    # The Yearly MI's contract year runs from the register's Service Start Date (August 2024), not April.
+    assert {(r.period, r.period_end) for r in reports if r.return_id == "atw_yearly"} == {
+        ("2025-26", dt.date(2026, 7, 31))}
     assert [(r.name, r.findings) for r in reports if r.findings] == []
     # JOBS II contracts carry their profiled starts (JOBS II 6.10) from the profile's register_profile.
     assert {e.contract: e.profile for e in register.entries if "jobs2" in e.returns} == {

@@ -129,9 +129,9 @@ def test_the_documented_example_return_works_end_to_end_with_no_python_change(fo
 
 
 def test_no_python_module_names_a_return_type():
-    """The issue's own check: grep -rnE "[\"'](kpd|mmir|insight|jobs2|whp_referrals|whp_outcomes|action_plan)[\"']" kpd_returns
+    """The issue's own check: grep -rnE "[\"'](kpd|mmir|insight|jobs2|whp_referrals|whp_outcomes|action_plan|atw_yearly)[\"']" kpd_returns
     --include='*.py' (the WHP extracts are specs too: no Python names them, issue 22)."""
-    pattern = re.compile(r"[\"'](kpd|mmir|insight|jobs2|whp_referrals|whp_outcomes|action_plan)[\"']")
+    pattern = re.compile(r"[\"'](kpd|mmir|insight|jobs2|whp_referrals|whp_outcomes|action_plan|atw_yearly)[\"']")
     found = [f"{p.relative_to(ROOT)}:{n}" for p in sorted((ROOT / "kpd_returns").rglob("*.py"))
              for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if pattern.search(line)]
     assert found == []

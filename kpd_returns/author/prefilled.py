@@ -36,11 +36,11 @@ def slug(text: str) -> str:
 def owing(spec: ReturnSpec, register: Registry, period: str) -> list:
     """The register entries that owe ``spec``'s return for ``period``, in register order: from when
     (and until when) is decided by submissions.owed_span, as for status, packs and publication."""
-    _label, start, end = period_bounds(spec, period)
     out = []
     for entry in register.entries:
         if spec.id not in entry.returns:
             continue
+        _label, start, end = period_bounds(entry.spec_for(spec), period)  # the contract's own year
         span = owed_span(entry, spec)
         if span.first_month and span.first_month > f"{start:%Y-%m}":
             continue  # not owed yet: the contract's first period is later
@@ -121,7 +121,7 @@ def write_prefilled(spec: ReturnSpec, register: Registry, period: str, out_dir: 
             continue
         path = out_dir / _unique(file_name(spec, entry.provider, entry.contract, label), taken)
         cells, left = area_cells(spec, (areas or {}).get(entry.contract_key, []))
-        write_template(spec, path, provider=entry.provider, contract=entry.contract, period=label, lock_prefill=True,
+        write_template(entry.spec_for(spec), path, provider=entry.provider, contract=entry.contract, period=label, lock_prefill=True,
                        cells=cells)
         result.written.append(path)
         result.areas[path] = len(cells)

@@ -19,7 +19,7 @@ import io
 import sys
 from dataclasses import asdict, dataclass, replace
 
-from ..checks.cross_checks import codes_for
+from ..checks.cross_checks import MONTHS_SUM_CODE, codes_for
 from ..read.terminal import csv_text, json_dumps
 from ..checks.lists import ROWS_BELOW
 from ..checks import load_rule_modules
@@ -136,7 +136,10 @@ def entries(spec: ReturnSpec) -> list[Entry]:
                      deadline_guidance(spec.id) or g, (spec.header.submitted,)))
     # The checks across returns a spec declares by column-set role (checks.cross_checks).
     out += [Entry(spec.id, code, "query", _CROSS_WORDS[code], "plausibility check", basis=NO_BASIS)
-            for code in codes_for(spec)]
+            for code in codes_for(spec) if code in _CROSS_WORDS]
+    # A figure against another return type's months ([[compare_months]], checks.cross_returns).
+    out += [Entry(spec.id, MONTHS_SUM_CODE, "query", c.description, "plausibility check", (c.field,),
+                  basis=NO_BASIS) for c in spec.compare_months]
     if spec.period.monthly:  # the detail lists' year-to-date totals (AtW 7.25, checks.ytd_lists)
         for r in list_totals(spec):
             p = r.params

@@ -39,8 +39,15 @@ def _slug(text: str) -> str:
 
 
 def sample_specs() -> list[ReturnSpec]:
-    """The return types with a sample profile, by return id."""
-    return [spec for _rid, spec in sorted(load_all().items()) if spec.samples]
+    """The return types with a sample profile, by return id; a contract year that starts at the Service
+    Start Date starts at the profile's ``register_service_start`` month (the samples' contracts' own)."""
+    return [_own_year(spec) for _rid, spec in sorted(load_all().items()) if spec.samples]
+
+
+def _own_year(spec: ReturnSpec) -> ReturnSpec:
+    start = spec.samples.get("register_service_start")
+    period = spec.period.for_service_start(start if isinstance(start, str) else None)
+    return spec if period is spec.period else spec.model_copy(update={"period": period})
 
 
 def sample_values(spec: ReturnSpec, who: Provider, contract: str, period: str) -> Values:
@@ -155,7 +162,8 @@ def register_csv() -> str:
     for p in PROVIDERS:
         for spec in sample_specs():
             first = spec.samples["periods"][0]
-            start = first if spec.samples.get("register_service_start") else ""
+            given = spec.samples.get("register_service_start")  # true: the first period; or a month
+            start = given if isinstance(given, str) else first if given else ""
             for contract in p.contracts_for(spec.id):
                 lines.append(f"{p.name},{contract},{spec.id},england-and-wales,{start},{first},,"
                              f"{_register_profile(spec, p, contract)}")

@@ -130,8 +130,9 @@ def whp_register() -> WhpConfig:
     return load_whp_config(validators_dir() / "whp-register.toml")
 
 
-def _bounds(return_id: str, period: str) -> tuple[str, dt.date, dt.date]:
-    return get_spec(return_id).period.parse(period)
+def _bounds(c: SeasonContract, period: str) -> tuple[str, dt.date, dt.date]:
+    """The period's label, first and last day: a contract year from the Service Start Date is the contract's own."""
+    return get_spec(c.return_id).period.for_service_start(c.register.get("service_start")).parse(period)
 
 
 def _months(start: dt.date, end: dt.date) -> list[str]:
@@ -140,7 +141,7 @@ def _months(start: dt.date, end: dt.date) -> list[str]:
 
 def values(c: SeasonContract, period: str, changed: dict[str, Any] | None = None) -> list[tuple]:
     """The (field, key, month, value) rows of one file, from the season's [values] expression."""
-    _label, start, end = _bounds(c.return_id, period)
+    _label, start, end = _bounds(c, period)
     year_start = get_spec(c.return_id).period.year_start_month
     first = dt.date(start.year - (start.month < year_start), year_start, 1)
     scope = dict(FUNCTIONS) | c.vars | (changed or {}) | {
@@ -174,7 +175,7 @@ def _file_stem(c: SeasonContract) -> str:
 
 def _report(c: SeasonContract, period: str, rows: list, *, late_days: int = 0, tag: str = "",
             finding: dict[str, Any] | None = None) -> FileReport:
-    label, _start, end = _bounds(c.return_id, period)
+    label, _start, end = _bounds(c, period)
     received = _received(c.return_id, label, end, late_days, bool(tag))
     due = deadline_for(c.return_id, label, end)
     name = f"{_file_stem(c)}-{label.replace(' ', '-')}{tag}.xlsx"

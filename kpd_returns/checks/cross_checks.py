@@ -42,9 +42,10 @@ from ..spec.return_spec import ReturnSpec
 from .ytd_lists import CODE as YTD_LIST_CODE, list_fields, ytd_list_findings
 
 YTD_CODE, RESTATEMENT_CODE = "ytd-discontinuity", "kpd-restatement"
+MONTHS_SUM_CODE = "months-sum-mismatch"  # a figure against another return type's months (checks.cross_returns)
 # Every finding code a check across returns can give: found when the ledger compares returns, so a
 # provider's explanation of one waits for the ledger (checks.explanations).
-CROSS_RETURN_CODES = frozenset({YTD_CODE, RESTATEMENT_CODE, YTD_LIST_CODE})
+CROSS_RETURN_CODES = frozenset({YTD_CODE, RESTATEMENT_CODE, YTD_LIST_CODE, MONTHS_SUM_CODE})
 
 _TOLERANCE = 1e-6
 
@@ -78,7 +79,8 @@ def slot_index(spec: ReturnSpec) -> dict:
 
 def codes_for(spec: ReturnSpec) -> list[str]:
     """The cross-return finding codes a return of ``spec`` can draw (none unless its spec declares a role)."""
-    return [YTD_CODE] * bool(_ytd_sheets(spec)) + [RESTATEMENT_CODE] * bool(_month_sheets(spec))
+    return ([YTD_CODE] * bool(_ytd_sheets(spec)) + [RESTATEMENT_CODE] * bool(_month_sheets(spec))
+            + [MONTHS_SUM_CODE] * bool(spec.compare_months))
 
 
 def ytd_findings(spec: ReturnSpec, current: list[tuple[int, str]], values: dict[int, Values],

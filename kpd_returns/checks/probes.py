@@ -212,8 +212,11 @@ class Context:
         if p.kind == "contract_quarter":
             y, q = self.header_cell(p.year_field), self.header_cell(p.quarter_field)
             return f'TRIM({y})&" "&UPPER(TRIM({q}))'
-        if p.kind == "contract_year":
+        if p.kind == "contract_year" and p.year_field:
             return f'TRIM({self.header_cell(p.year_field)})'
+        if p.kind == "contract_year":  # read from its first month: '2025-26' for a year from August 2025
+            cell = self.header_cell(p.month_field)
+            return f'TEXT({cell},"yyyy")&"-"&RIGHT(YEAR({cell})+1,2)'
         return f'TEXT({self.header_cell(p.month_field)},"yyyy-mm")'
 
     def months_formula(self) -> str:

@@ -117,8 +117,15 @@ class RegistryEntry:
     def contract_key(self) -> str:
         return contract_key(self.contract) or ""
 
+    def spec_for(self, spec: ReturnSpec) -> ReturnSpec:
+        """``spec`` with this contract's own contract year: where the spec's period says the year starts at
+        the Service Start Date (``year_start = "service_start"``), it starts in this row's service_start month."""
+        period = spec.period.for_service_start(self.service_start)
+        return spec if period is spec.period else spec.model_copy(update={"period": period})
+
     def first_period_for(self, spec: ReturnSpec) -> str | None:
         """The first period this contract owes ``spec``'s return, or None if the register does not say."""
+        spec = self.spec_for(spec)
         given = self.first_period.get(spec.id) if isinstance(self.first_period, dict) else self.first_period
         if given:
             exact = period_bounds(spec, given)

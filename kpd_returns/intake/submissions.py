@@ -59,7 +59,10 @@ def owed_span(entry: RegistryEntry | None, spec: ReturnSpec, first_seen: str | N
               contract: str | None = None) -> OwedSpan:
     """From when a contract owes ``spec``'s return: the register's first_period, else the period holding
     its service_start, else the Service Start Date in the KPI config its spec's [pack.kpis] names, else ``first_seen``, the
-    first period the ledger holds for it. Until: the period holding the register's service_end."""
+    first period the ledger holds for it. Until: the period holding the register's service_end. A contract
+    year from the Service Start Date is the contract's own (``RegistryEntry.spec_for``)."""
+    if entry is not None:
+        spec = entry.spec_for(spec)
     configured = configured_start(spec, entry.contract if entry else contract)
     configured_first = spec.period.containing(month_date(configured)).label if configured else None
     first = (entry.first_period_for(spec) if entry else None) or configured_first or first_seen
@@ -122,6 +125,7 @@ def submissions_register(ledger: "Ledger", *, as_of: dt.date, register: Registry
             spec = specs.get(rid)
             if spec is None:
                 continue
+            spec = entry.spec_for(spec)  # a contract year from this contract's Service Start Date
             target: dict[str, dt.date] = {}
             span = owed_span(entry, spec)
             add_periods(target, spec, span.first_period,

@@ -26,7 +26,8 @@ Severity = Literal["error", "warning"]
 # submission, a check that could not run) come from the guidance or the template and are not queries.
 QUERY_CODES = frozenset({"segments-not-reconciled", "many-decimals", "implausible-value", "keyed-row-unused",
                          "ytd-discontinuity", "kpd-restatement", "sum-above-limit-query",
-                         "date-outside-period", "explanation-unmatched", "ytd-list-mismatch"})
+                         "date-outside-period", "explanation-unmatched", "ytd-list-mismatch",
+                         "months-sum-mismatch"})
 # In counts of findings by code (ledger.finding_counts, the packs' attention list), a query the
 # provider explained is counted under this prefix and its code, apart from the open ones.
 EXPLAINED_PREFIX = "explained:"
@@ -139,6 +140,7 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
     # -- cross-return checks (kpd_returns.checks.cross_checks): warnings, because the
     #    mistake may be in the earlier return rather than this one -------------------
     "ytd-discontinuity": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {ref} ({field}, year to date) is {found}, but {detail} makes {expected}. Check this return and the earlier one, and resubmit whichever is wrong."),
+    "months-sum-mismatch": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {ref} ({field}) is {found}, but {detail} add up to {expected}. Check this return and those returns, and resubmit whichever is wrong."),
     "ytd-list-mismatch": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {ref} ({field}, year to date) is {found}, but the {detail} sheets of this contract year's {months} of returns list {expected} cases. Check the total and each month's list, and resubmit whichever return is wrong."),
     "kpd-restatement": ("warning", "cell", "Query (a plausibility check by kpd-returns, not a rule of the guidance): {ref} ({field}, {detail}) is {found}, but the {previous} return reported {expected} for that month{others}. If you have corrected the figure, explain it on the Explanations sheet (the query code, its cell and a sentence); if not, correct it."),
 }

@@ -7,7 +7,10 @@ A return's ``[period]`` table names its kind and the month its contract year sta
 * ``contract_quarter``: a contract year ("2026-27") and a quarter ("Q1".."Q4"); quarters
   count from the year-start month ("2026-27 Q2" is July to September with an April start).
 * ``contract_year``: a contract year alone ("2026-27"): twelve months from the year-start
-  month (a yearly return, e.g. the AtW yearly MI of AtW 7.26).
+  month (a yearly return, e.g. the AtW yearly MI of AtW 7.26). Written as a ``year_field``
+  ("2026-27"), or as a ``month_field``, the year's first month: then the file itself says where
+  its year starts, and ``year_start = "service_start"`` says that each contract's year starts in
+  the month of its Service Start Date in the providers register (``for_service_start``).
 
 Everything else asks here: parsing a label typed on the command line or read from the
 header, the first and last day, the months covered, the contract year a day falls in, and
@@ -229,13 +232,33 @@ class PeriodSpec(BaseModel):
     quarter_field: str | None = None
     year_start_month: int = PydField(default=4, ge=1, le=12)
     months_column_set: str | None = None  # grid columns that are calendar months
+    # "service_start": each contract's year starts in its Service Start Date's month (the providers
+    # register), not in year_start_month: a contract_year read from its first month (month_field).
+    year_start: Literal["service_start"] | None = None
 
     @model_validator(mode="after")
     def _fields_for_kind(self) -> "PeriodSpec":
-        missing = [key for key in _NEEDS[self.kind] if not getattr(self, key)]
+        needs = ("month_field",) if self.year_start or self._year_from_month else _NEEDS[self.kind]
+        missing = [key for key in needs if not getattr(self, key)]
         if missing:
             raise ValueError(f"a {self.kind} period needs '{missing[0]}' (the header field that holds it)")
+        if self.year_start and (self.kind != "contract_year" or self.year_field):
+            raise ValueError(f"year_start = \"{self.year_start}\" is for a contract_year period read from its first "
+                             f"month (month_field), not a {self.kind} with a year_field" if self.year_field else
+                             f"year_start = \"{self.year_start}\" is for a contract_year period, not a {self.kind}")
         return self
+
+    @property
+    def _year_from_month(self) -> bool:
+        """A contract year read from its first month (a date field), not from '2026-27'."""
+        return self.kind == "contract_year" and bool(self.month_field) and not self.year_field
+
+    def for_service_start(self, service_start: str | None) -> "PeriodSpec":
+        """This period kind for a contract whose Service Start Date is in ``service_start`` ('YYYY-MM'):
+        with ``year_start = "service_start"`` its contract years start in that month; otherwise unchanged."""
+        if not self.year_start or not isinstance(service_start, str) or not _MONTH_FORM.fullmatch(service_start):
+            return self
+        return self.model_copy(update={"year_start_month": int(service_start[5:7])})
 
     # -- what kind of period ----------------------------------------------------------------
     @property
@@ -290,10 +313,13 @@ class PeriodSpec(BaseModel):
     def from_header(self, *, month: Any = None, year: Any = None, quarter: Any = None) -> Period | None:
         """The period the header gives (a date for a month; text for year and quarter); None
         when the header does not give one of this kind."""
-        if self.kind == "month":
+        if self.kind == "month" or self._year_from_month:
             if not isinstance(month, dt.date):
                 return None
             start = dt.date(month.year, month.month, 1)
+            if self.kind == "contract_year":  # twelve months from the month the header gives
+                last = month_at(month_index(f"{start:%Y-%m}") + 11)
+                return Period(contract_year_label(start.year), start, month_end(int(last[:4]), int(last[5:])))
             return Period(f"{start:%Y-%m}", start, month_end(start.year, start.month))
         first = parse_contract_year(year)
         if first is None:
@@ -327,6 +353,8 @@ class PeriodSpec(BaseModel):
         if parse_contract_year(year) is None or (self.kind == "contract_year") != (quarter == ""):
             raise wrong
         if self.kind == "contract_year":
+            if self._year_from_month:  # the year's first month, from year_start_month (or the register's)
+                return {"month": dt.date(parse_contract_year(year), self.year_start_month, 1)}
             return {"year": year}
         if quarter.upper() not in QUARTERS:
             raise wrong
@@ -341,9 +369,18 @@ class PeriodSpec(BaseModel):
         """The period of this kind that holds ``day``."""
         if self.kind == "month":
             return self.from_header(month=day)
+        if self._year_from_month:
+            return self.from_header(month=self.contract_year_start(day))
         first = self.contract_year_first(day)
         quarter = QUARTERS[((day.month - self.year_start_month) % 12) // 3]
         return self.from_header(year=contract_year_label(first), quarter=quarter)
+
+    def ending_on(self, end: dt.date) -> Period:
+        """The period of this kind whose last month holds ``end`` (a stored period end): a contract year
+        read from its first month started the month after ``end``'s, twelve months before."""
+        if self._year_from_month:
+            return self.model_copy(update={"year_start_month": end.month % 12 + 1}).containing(end)
+        return self.containing(end)
 
     def following(self, period: Period) -> Period:
         """The next period of this kind."""

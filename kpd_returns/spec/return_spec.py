@@ -14,7 +14,7 @@ from pathlib import Path
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from pydantic import Field as PydField, ValidationError, model_validator
+from pydantic import ConfigDict, Field as PydField, ValidationError, model_validator
 
 from .basis import HEADER, Basis, LimitBases, is_error
 from .computed import aggregate_problem
@@ -107,6 +107,21 @@ class KeyMeasure(_Model):
         return self
 
 
+class CompareMonths(_Model):
+    """A query across return types (docs/spec-format.md, "Checks across returns"): this return's figure
+    ``field`` at ``key`` against the same contract's returns of type ``return`` for the months this
+    return's period covers, their ``sum`` ([field, key]) added up; compared once every month has one."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    field: str
+    key: str = ""
+    return_id: str = PydField(alias="return", pattern=_ID)
+    sum: tuple[str, str]
+    guidance: str
+    description: str
+
+
 class ReturnSpec(_Model):
     id: str = PydField(pattern=_ID)
     title: str
@@ -129,6 +144,7 @@ class ReturnSpec(_Model):
     sheets: list[SheetSpec] = PydField(min_length=1)
     rules: list[RuleSpec] = PydField(default_factory=list)
     key_measures: list[KeyMeasure] = PydField(default_factory=list)
+    compare_months: list[CompareMonths] = PydField(default_factory=list)  # queries against another return type
     pack: PackSpec | None = None  # the performance packs' section for this return (spec/pack_spec.py)
     pack_review: PackReview | None = None  # the packs' review of a plan of actions (spec/pack_spec.py)
     # The sample generator's profile ([samples], docs/spec-format.md "Sample profile"): read by
@@ -195,6 +211,9 @@ class ReturnSpec(_Model):
                             f"@sheets.{i}.fields.{k % len(sheet.fields)}.computed.of: computed field '{f.id}' "
                             f"refers to {missing}, not on sheet '{sheet.name}'"
                         )
+        for i, c in enumerate(self.compare_months):
+            if c.field not in seen_ids:
+                raise ValueError(f"@compare_months.{i}.field: compare_months names '{c.field}', which is not a field")
         for m in self.key_measures:
             unknown = [fid for fid, _ in m.parts if fid not in seen_ids]
             if unknown:
