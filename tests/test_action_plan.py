@@ -12,7 +12,7 @@ import openpyxl
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
-CLEAN = SAMPLES / "returns" / "action-plan-northbridge-employment-ltd-atw-mhss-c014-2026-10.xlsx"
+CLEAN = SAMPLES / "returns" / "action_plan-northbridge-employment-ltd-atw-mhss-c014-2026-10.xlsx"
 
 
 def kpd(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:

@@ -218,7 +218,7 @@ def _period_end(period: str) -> dt.date:
 def test_clean_returns_on_time_and_late_mistake_late_by_deadline_calendar(generated, specs):
     (first, _), *_ = generated
     for path in sorted((first / "returns").glob("*.xlsx")):
-        rid = next(r for r in load_all() if path.name.startswith(r.replace("_", "-") + "-"))
+        rid = next(r for r in load_all() if path.name.startswith(r + "-"))
         spec = load_all()[rid]
         if rid == "atw_yearly":  # a contract year read from its first month (AtW 7.26)
             v = _values(load_all()["atw_yearly"], path)
