@@ -114,7 +114,7 @@ def test_status_shows_each_provider_and_return(two_runs, monkeypatch):
     ({"workers": "1000"}, "--workers must be a whole number from 1 to 64, not '1000'"),
     ({"workers": "-3"}, "--workers must be a whole number from 1 to 64"),
     ({"region": "wales"}, "is not a UK division"),
-    ({"periods": ["October"]}, "is not a period of any return type (AtW Yearly MI, a contract year: 2026-27; "
+    ({"periods": ["October"]}, "is not a period of any return type (Action Plan, a month: 2026-10; AtW Yearly MI, a contract year: 2026-27; "
                                "Customer Insight, a month: 2026-10; JOBS II MI, a "
                                "month: 2026-10; KPD return, a quarter: 2026-27 Q2; MMIR, a month: 2026-10)"),  # every return type's form
 ])

@@ -126,7 +126,7 @@ def test_scope_of_a_period():
     scope = Scope.from_periods(["2026-10", "2026-27 Q2"])
     # A month selects every monthly return (insight and jobs2 too), a quarter the quarterly ones.
     assert scope.selected == {"mmir": ["2026-10"], "insight": ["2026-10"], "jobs2": ["2026-10"],
-                              "kpd": ["2026-27 Q2"]}
+                              "action_plan": ["2026-10"], "kpd": ["2026-27 Q2"]}
     assert scope.periods_in_scope(get_spec("mmir"), ["2026-03", "2026-04", "2026-10", "2026-11"]) == {
         "2026-04", "2026-10"}
     assert scope.periods_in_scope(get_spec("kpd"), ["2026-27 Q1", "2026-27 Q2"]) == {"2026-27 Q2"}

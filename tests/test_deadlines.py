@@ -240,7 +240,7 @@ def test_packaged_file_has_the_documented_rules():
     """validators/deadlines.toml: MMIR (AtW 7.24), KPD (FIELD-NOTES), customer insight (AtW 7.32),
     yearly MI (AtW 7.26), JOBS II (the project's default: chapter 6 states no day)."""
     cal = load_deadlines()
-    assert sorted(cal) == ["atw_yearly", "insight", "jobs2", "kpd", "mmir"]
+    assert sorted(cal) == ["action_plan", "atw_yearly", "insight", "jobs2", "kpd", "mmir"]
     assert (cal["jobs2"].kind, cal["jobs2"].number) == ("nth_working_day_after_period", 10)
     assert (cal["mmir"].kind, cal["mmir"].number) == ("nth_working_day_after_period", 3)
     assert (cal["kpd"].kind, cal["kpd"].fallback.number) == ("table", 15)

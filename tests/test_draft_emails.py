@@ -48,6 +48,9 @@ REJECTED = ["mistake-insight-count-mismatch", "mistake-insight-personal-data", "
             "mistake-personal-data", "mistake-text-in-number", "mistake-typed-over-total", "mistake-wrong-version",
             # The Yearly MI's missing CPD plan is not open: the late (valid) file for the same year followed it.
             "mistake-yearly-full-postcode"]
+# Open queries: the query return built below, and the Action Plan whose action has no target date (a SMART query,
+# WHP ch.16 7: the plan is accepted with a warning, and its provider is asked about it).
+QUERIES = ["kpd-query", "mistake-action-plan-no-target-date"]
 QUERY_CELLS = dict(cpa__="CPA 55", provider__="Query Provider Ltd", **ODD)
 
 
@@ -132,7 +135,7 @@ def test_one_draft_for_each_open_rejected_return_and_each_open_query(runs):
     assert "Traceback" not in proc.stderr
     drafts = sorted(p.name for p in (base / "out1" / "drafts").iterdir())
     # Not for: returns accepted with only a late-submission warning (no query), an explained query.
-    assert drafts == sorted([f"{n}.eml" for n in REJECTED] + ["kpd-query.eml"])
+    assert drafts == sorted(f"{n}.eml" for n in REJECTED + QUERIES)
     assert f"Wrote {len(drafts)} draft e-mails to providers in " in proc.stdout
     assert "have no address to send to" in proc.stdout
 
@@ -257,7 +260,7 @@ def test_summary_lists_the_drafts(runs):
     errors = [e.message for e in jsonschema.Draft202012Validator(SCHEMA).iter_errors(summary)]
     assert errors == []
     drafts = {Path(d["file"]).stem: d for d in summary["drafts"]}
-    assert set(drafts) == set(REJECTED) | {"kpd-query"}
+    assert set(drafts) == set(REJECTED) | set(QUERIES)
     mailed = drafts["mistake-personal-data"]
     assert mailed["to_source"] == "sender" and mailed["to"] != SENDER and "@" in mailed["to"]  # masked
     assert SENDER not in json.dumps(summary)

@@ -99,7 +99,7 @@ def test_an_unrecognised_file_gets_every_template_command(tmp_path, monkeypatch)
     report = validate_file("notes.xlsx", as_of=dt.date(2026, 11, 20))
     (finding,) = report.findings
     # each type by its display name (issue 19 item 20: "INSIGHT" and "JOBS2" are ids, not names)
-    assert ("with kpd-returns template atw_yearly notes-new.xlsx (AtW Yearly MI) or kpd-returns template insight notes-new.xlsx (Customer Insight) or kpd-returns template jobs2 "
+    assert ("with kpd-returns template action_plan notes-new.xlsx (Action Plan) or kpd-returns template atw_yearly notes-new.xlsx (AtW Yearly MI) or kpd-returns template insight notes-new.xlsx (Customer Insight) or kpd-returns template jobs2 "
             "notes-new.xlsx (JOBS II MI) or kpd-returns template kpd notes-new.xlsx (KPD return) or kpd-returns "
             "template mmir notes-new.xlsx (MMIR) and copy") in finding.message
 

@@ -392,8 +392,8 @@ def test_national_pack_counts_every_contract_owing(packs):
     from kpd_returns.packs.pack_html import render
 
     # 8 providers of returns and the 3 WHP providers whose PRaP extracts are in the season (issue 22)
-    assert ("<dd>11 providers, 7 AtW MHSS contracts and the Work Programme KPD, AtW MHSS Customer Insight and "
-            "JOBS II returns</dd>") in render(packs["national"])
+    assert ("<dd>11 providers, 7 AtW MHSS contracts and the Work Programme KPD, AtW MHSS Customer Insight, AtW MHSS "
+            "Yearly MI and JOBS II returns</dd>") in render(packs["national"])
 
 
 def test_season_packs_are_byte_identical_across_runs(tmp_path):

@@ -36,10 +36,11 @@ def third_return(tmp_path, monkeypatch):
     (folder / "samples.toml").write_text(world, encoding="utf-8")
     season = (folder / "season.toml").read_text(encoding="utf-8")
     head, values = season.split("[values]\n")
-    values_mmir = re.search(r"(?ms)^mmir = (.*?''')$", values)[1]
+    found = re.search(r"(?ms)^mmir = (.*?''')$", values)
+    # the third return's expression beside the MMIR's, inside [values] (tables such as [[extracts]] follow it)
+    values = values[:found.end()] + f"\n{THIRD} = {found[1]}" + values[found.end():]
     season = (head + f'[[contracts]]\nprovider = "Northbridge Employment Ltd"\ncontract = "T-1"\nreturns = "{THIRD}"\n'
-              f'first = "2026-09"\nlast = "2026-10"\nvars = {{ due = 3, within = 3 }}\n\n[values]\n{values}'
-              f"\n{THIRD} = {values_mmir}\n")
+              f'first = "2026-09"\nlast = "2026-10"\nvars = {{ due = 3, within = 3 }}\n\n[values]\n{values}')
     (folder / "season.toml").write_text(season, encoding="utf-8")
 
     # The specs, deadlines and register are cached per folder; the sample world is not keyed by one.

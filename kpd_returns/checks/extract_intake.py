@@ -14,7 +14,6 @@ from ..spec import findings as F
 from ..spec.extract_spec import load_extracts, recognise_header
 from ..spec.model import FileReport
 from ..read.workbook import os_reason
-from .extract_checks import check_extract
 
 
 def _bytes(source: Any, label: str) -> bytes:
@@ -46,6 +45,10 @@ def extract_report(source: Any, path: str, label: str, *, only_if_known: bool = 
             keys = " or ".join(sorted({s.key_column for s in specs.values()})) or "a known key column"
             return FileReport(path=path, name=label, sha256=sha,
                               findings=[F.make("extract-unknown", file=label, expected=keys)])
+        # The extract checks need pandas and numpy, imported only once a header names an extract: the
+        # browser's validator (no pandas) passes every other file through here.
+        from .extract_checks import check_extract
+
         raw, sheet = read_table(data, label)
         return check_extract(raw, spec, path=path, name=label, sha256=sha, sheet=sheet)
     except UnreadableFile as exc:

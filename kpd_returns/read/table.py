@@ -11,10 +11,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .sheet_xml import UnreadableFile
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # An extract is bigger than any return: a contract's million referrals is about 80 MB of CSV.
 MAX_EXTRACT_BYTES = 512 * 1024 * 1024
@@ -34,6 +36,10 @@ def header_of(data: bytes, name: str) -> list[str]:
 def read_table(data: bytes, name: str) -> tuple[pd.DataFrame, str | None]:
     """(every cell as text or None when empty, the sheet's name for an .xlsx, else None); UnreadableFile when
     it cannot be read."""
+    # pandas only here, when a table is read: the browser's validator (cli web) has no pandas, and a
+    # workbook that is no extract never gets this far.
+    import pandas as pd
+
     if not data.strip():
         raise UnreadableFile("file-empty")
     if len(data) > MAX_EXTRACT_BYTES:

@@ -14,7 +14,7 @@ from pathlib import Path
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from pydantic import ConfigDict, Field as PydField, ValidationError, model_validator
+from pydantic import Field as PydField, ValidationError, model_validator
 
 from .basis import HEADER, Basis, LimitBases, is_error
 from .computed import aggregate_problem
@@ -22,6 +22,7 @@ from .extract_spec import extract_problems, load_extracts
 from .deadlines import DEADLINES_FILE, calendar_in, calendar_problems
 from .pack_spec import PackReview, PackSpec, drawing_problem
 from .periods import PeriodSpec
+from .return_parts import CompareMonths, KeyMeasure  # noqa: F401 - KeyMeasure is read from here too
 
 T = TypeVar("T")
 from .resources import VALIDATORS_ENV, validators_dir
@@ -82,44 +83,6 @@ class RuleSpec(_Model):
     def query(self) -> bool:
         """A rule without a basis (or with ``query = true``) is a query (spec/basis.py ``is_error``)."""
         return not is_error(self.basis)
-
-
-class KeyMeasure(_Model):
-    """A measure the consolidated workbook lays out providers x months: the sum of ``parts``.
-
-    Each part is [field id, key]; an empty key means every month column (a KPD grid)."""
-
-    slug: str = PydField(pattern=_ID)
-    sheet: str = PydField(min_length=1, max_length=31)
-    title: str
-    parts: list[tuple[str, str]] = PydField(min_length=1)
-    flow: bool = True  # a flow adds up across months (a Total column); a stock does not
-    # An average the return states (JOBS II 6.17's working days): one part, and neither providers nor
-    # months are added up (no totals row, no Total column).
-    average: bool = False
-    number_format: str = "#,##0"
-    note: str = ""
-
-    @model_validator(mode="after")
-    def _one_average(self) -> "KeyMeasure":
-        if self.average and len(self.parts) != 1:
-            raise ValueError(f"key measure '{self.slug}': an average is one part, never a sum of parts")
-        return self
-
-
-class CompareMonths(_Model):
-    """A query across return types (docs/spec-format.md, "Checks across returns"): this return's figure
-    ``field`` at ``key`` against the same contract's returns of type ``return`` for the months this
-    return's period covers, their ``sum`` ([field, key]) added up; compared once every month has one."""
-
-    model_config = ConfigDict(populate_by_name=True)
-
-    field: str
-    key: str = ""
-    return_id: str = PydField(alias="return", pattern=_ID)
-    sum: tuple[str, str]
-    guidance: str
-    description: str
 
 
 class ReturnSpec(_Model):
