@@ -22,8 +22,9 @@ pytestmark = pytest.mark.system
 # consolidated 53; before them packs 6-18, consolidated 36; with JOBS II's profile percentages and 6.17 times,
 # issue 20: packs 6-23, consolidated 56). With the three WHP contracts (issue 22): provider packs 6-24, the
 # national 38 (it lists the 144 WHP extracts among its data sources and the WHP standards and levels); with the
-# AtW Yearly MI of three contracts (issue 21): consolidated 61.
-PACK_PAGES, NATIONAL_PAGES, CONSOLIDATED_PAGES = 25, 40, 65
+# AtW Yearly MI of three contracts (issue 21): consolidated 61; with the Action Plan review and the Yearly MI
+# in the packs (issue 21): provider packs 6-26, the national 39, consolidated 64.
+PACK_PAGES, NATIONAL_PAGES, CONSOLIDATED_PAGES = 28, 42, 68
 
 
 @pytest.fixture(scope="module")
