@@ -182,3 +182,15 @@ def test_a_review_naming_a_status_the_list_lacks_is_refused_at_load(tmp_path):
     assert run.returncode == 2
     assert "action_plan.toml: key 'pack_review.done': 'Finished' is not one of the status field's choices" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_a_return_type_is_found_however_its_name_is_written(tmp_path):
+    """Issue 21 item 9 writes `template actionplan`: case, spaces, hyphens and underscores are set aside, by
+    id or by display name; a name matching no type (or several) still gets the one sentence and exit 2."""
+    for typed in ("actionplan", "Action Plan", "action-plan"):
+        run = kpd("template", typed, str(tmp_path / f"{typed}.xlsx"))
+        assert run.returncode == 0, run.stderr
+        assert "Wrote the Action Plan template" in run.stdout
+    assert kpd("rules", "atw yearly mi").stdout.startswith("AtW Yearly MI (")
+    run = kpd("template", "plan", str(tmp_path / "x.xlsx"))
+    assert run.returncode == 2 and "There is no return type 'plan'" in run.stderr

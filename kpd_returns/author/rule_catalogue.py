@@ -30,7 +30,7 @@ from ..spec.constants import FIGURE_CEILING, years_text
 from ..spec.deadlines import deadline_guidance
 from ..spec.basis import CEILING, HEADER, PLAUSIBLE_DATE, UNREADABLE, Basis, is_error
 from ..spec.findings import CATALOGUE, QUERY_CODES, decide, query_code
-from ..spec.return_spec import ReturnSpec, SpecError, display_name, load_all
+from ..spec.return_spec import ReturnSpec, SpecError, display_name, get_spec, load_all
 from .checks_probes import Context
 from .checks_sheet_rules import field_checks
 
@@ -341,6 +341,11 @@ def cli_rules(return_id: str | None, fmt: str) -> int:
     except SpecError as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    if return_id is not None and return_id not in specs:
+        try:  # "actionplan" names action_plan (spec.return_spec.get_spec)
+            return_id = get_spec(return_id).id
+        except SpecError:
+            pass
     if return_id is not None and return_id not in specs:
         print(f"There is no return type '{return_id}': choose one of {', '.join(sorted(specs))}.", file=sys.stderr)
         return 2

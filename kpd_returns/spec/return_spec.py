@@ -397,6 +397,9 @@ def get_spec(return_id: str) -> ReturnSpec:
     specs = load_all()
     if return_id in specs:
         return specs[return_id]
+    loose = _loosely_named(return_id, specs)
+    if loose is not None:
+        return loose
     broken = loaded.specs.get(return_id)
     problem = (_set_aside.get(broken.source_path) if broken else None) or loaded.problems.get(return_id) \
         or loaded.problems.get(f"{return_id}.toml")
@@ -405,6 +408,19 @@ def get_spec(return_id: str) -> ReturnSpec:
         raise SpecError(f"The return type '{return_id}' is not available until {file} is fixed.")
     known = ", ".join(sorted(specs)) or "none"
     raise SpecError(f"There is no return type '{return_id}' (known: {known}).")
+
+
+def _loose(name: str) -> str:
+    return "".join(ch for ch in name.casefold() if ch.isalnum())
+
+
+def _loosely_named(typed: str, specs: dict[str, ReturnSpec]) -> ReturnSpec | None:
+    """The one return type ``typed`` names when case, spaces, hyphens and underscores are set aside, by its
+    id or its short title ("actionplan", "Action-Plan" and "action plan" all name ``action_plan``, as issue 21
+    item 9 writes it; "atw yearly mi" names ``atw_yearly``). None when no type, or more than one, matches."""
+    want = _loose(typed)
+    found = {rid for rid, spec in specs.items() if want and want in (_loose(rid), _loose(spec.short_title))}
+    return specs[found.pop()] if len(found) == 1 else None
 
 
 def display_name(return_id: str | None) -> str:
