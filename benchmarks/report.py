@@ -42,7 +42,7 @@ def markdown(result: dict) -> str:
             notes.append(f"{e['files_invalid']} files invalid")
         if name == "pack" and e.get("packs_written"):
             notes.append(f"{e['packs_written']} packs, {e['ms_per_pack']:.0f} ms a pack, CPU {e['cpu_seconds']:.1f} s")
-        if name in ("single_file_cli", "bare_imports") and e.get("runs"):
+        if name in ("single_file_cli", "single_file_heaviest", "bare_imports") and e.get("runs"):
             notes.append(f"median of {len(e['runs'])}, CPU {e['cpu_seconds']:.2f} s")
         if e["status"] != "ok":
             notes.append(e.get("reason", ""))
