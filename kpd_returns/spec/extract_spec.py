@@ -10,7 +10,6 @@ the row rules. docs/spec-format.md "Extracts" describes the format.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -20,8 +19,8 @@ from pydantic import Field as PydField, ValidationError, model_validator
 
 from .patterns import pattern_problem
 from .resources import validators_dir
-from .sheet_model import _ID, SpecError, _Model
-from .small_files import SPEC_FILE_LIMIT, SmallFileError, parse_toml, read_small, read_small_text
+from .sheet_model import _ID, SpecError, _Model, read_spec_toml
+from .small_files import SPEC_FILE_LIMIT, SmallFileError, read_small
 
 ExtractType = Literal["text", "date", "choice"]
 
@@ -138,16 +137,10 @@ def _is_extract_spec(path: Path) -> bool:
 
 
 def load_extract_file(path: Path) -> ExtractSpec:
-    try:
-        text = read_small_text(path, SPEC_FILE_LIMIT)
-        data = parse_toml(text)
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot be read ({exc.strerror}).") from None
-    except SmallFileError as exc:
-        raise SpecError(f"{path.name}: {exc}") from None
+    data, spec_hash = read_spec_toml(path)
     body = dict(data.pop("extract", {}))
     body.update(data)
-    body["source_path"], body["spec_hash"] = str(path), hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    body["source_path"], body["spec_hash"] = str(path), spec_hash
     try:
         return ExtractSpec(**body)
     except ValidationError as exc:

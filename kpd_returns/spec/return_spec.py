@@ -6,7 +6,6 @@ in ``sheet_model`` (re-exported here), the period kinds in ``periods``.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from functools import cached_property, lru_cache
@@ -27,10 +26,10 @@ from .return_parts import CompareMonths, KeyMeasure  # noqa: F401 - KeyMeasure i
 T = TypeVar("T")
 from .resources import VALIDATORS_ENV, validators_dir
 from .patterns import sample_names_problem
-from .small_files import SPEC_FILE_LIMIT, SmallFileError, parse_toml, read_small, read_small_text
+from .small_files import SPEC_FILE_LIMIT, SmallFileError, read_small
 from .sheet_model import (FIRST_DATA_ROW, HEADER_ROW, INSTRUCTION_ROW, META_SHEET, NUMERIC_TYPES, TITLE_ROW, _ID,
                           ColumnSet, Computed, FieldSpec, FieldType, PersonalDataKind, RowKey, SheetSpec, SpecError,
-                          _Model)
+                          _Model, read_spec_toml)
 
 class HeaderSpec(_Model):
     """Which header fields play which part (all on form sheets)."""
@@ -255,20 +254,14 @@ def _format_error(path: Path, err: ValidationError) -> str:
 
 def load_spec_file(path: Path) -> ReturnSpec:
     """Load and check one spec file; raise SpecError naming the file and key."""
-    try:  # a regular file of at most 1 MB, UTF-8, nesting at most 32 deep (spec.small_files)
-        text = read_small_text(path, SPEC_FILE_LIMIT)
-        data = parse_toml(text)
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot be read ({exc.strerror}).") from None
-    except SmallFileError as exc:
-        raise SpecError(f"{path.name}: {exc}") from None
+    data, spec_hash = read_spec_toml(path)
     if not isinstance(data, dict) or "return" not in data:
         raise SpecError(f"{path.name}: key 'return' is missing: a spec starts with a [return] table.")
     declared = data["return"].get("id") if isinstance(data["return"], dict) else None
     body = dict(data.pop("return"))
     body.update(data)
     body["source_path"] = str(path)
-    body["spec_hash"] = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]  # the file's bytes
+    body["spec_hash"] = spec_hash  # the file's bytes
     try:
         return ReturnSpec(**body)
     except ValidationError as exc:

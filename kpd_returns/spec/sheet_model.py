@@ -14,9 +14,11 @@ header and data starts on row 5. Column A always holds a locked label.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from functools import cached_property
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field as PydField, field_validator, model_validator
 from .patterns import pattern_problem
@@ -24,6 +26,7 @@ from .patterns import pattern_problem
 from .constants import FIGURE_CEILING
 
 from .basis import Basis, Limit, LimitBases, default_basis, is_error
+from .small_files import SPEC_FILE_LIMIT, SmallFileError, parse_toml, read_small_text
 
 FieldType = Literal["count", "fte", "days", "decimal", "percent", "text", "date", "choice"]
 PersonalDataKind = Literal["email", "ni_number", "date_of_birth", "phone", "postcode"]
@@ -42,6 +45,19 @@ SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
 
 class SpecError(Exception):
     """A specification file is missing, unreadable or malformed."""
+
+
+def read_spec_toml(path: Path) -> tuple[dict[str, Any], str]:
+    """A spec file's TOML and its hash (of the file's bytes), for a return or an extract spec: a regular file of
+    at most 1 MB, UTF-8, nesting at most 32 deep (spec.small_files); SpecError naming the file otherwise."""
+    try:
+        text = read_small_text(path, SPEC_FILE_LIMIT)
+        data = parse_toml(text)
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot be read ({exc.strerror}).") from None
+    except SmallFileError as exc:
+        raise SpecError(f"{path.name}: {exc}") from None
+    return data, hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 class _Model(BaseModel):
