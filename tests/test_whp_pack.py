@@ -129,11 +129,14 @@ def test_national_pack_holds_the_whp_section(run):
 
 
 def test_october_cohort_and_pipeline_in_the_pack(tmp_path):
+    """Without --period an inbox of extracts alone reports on the latest month an extract covers (2026-10 here):
+    a WHP contract sends no MI return, its packs come from DWP's extracts (intake.report_month)."""
     write_inbox(tmp_path / "inbox")
     (tmp_path / "whp.toml").write_text(REGISTER, encoding="utf-8")
     proc = run_cli("consolidate", "inbox", "--out", "out", "--whp", "whp.toml", "--as-of", "2026-11-20",
-                   "--period", "2026-10", "--workers", "1", cwd=tmp_path, **project_file(tmp_path))
+                   "--workers", "1", cwd=tmp_path, **project_file(tmp_path))
     assert proc.returncode == 0, proc.stderr
+    assert "performance pack files for 2026-10 in" in proc.stdout, proc.stdout
     text = text_of((tmp_path / "out" / "packs" / "pack-2026-10-whp-cpa-01.html").read_text(encoding="utf-8"))
     assert "1 CPA headline 40.0% (below the level) (2 of 5) 50.0% (3 of 6)" in text
     # The pipeline shows the latest 12 cohorts in progress: September 2026 against the earlier cohorts at 1 month.

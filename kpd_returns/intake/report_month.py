@@ -4,7 +4,7 @@ The packs cover one report month. Without ``--period`` the batch run and the dem
 latest month that the finest-grained returns with a pack section (``[pack]``) in the ledger reach:
 a monthly return's latest month before a quarterly return's last month, so a quarterly return sent
 early never moves the packs past the monthly returns, and a return the packs do not show never moves
-them at all. No return type is named: whether a return has a pack section and how many months a
+them at all; a DWP extract counts as a monthly return with a section (the WHP's). No return type is named: whether a return has a pack section and how many months a
 period covers come from each return's own spec.
 """
 
@@ -12,12 +12,17 @@ from __future__ import annotations
 
 import datetime as dt
 
+from ..spec.extract_spec import load_extracts
+from ..spec.periods import is_month
 from ..spec.return_spec import SpecError, get_spec
 
 
 def _months_covered(return_id: str, period: str) -> int | None:
     """How many calendar months the period ``period`` of ``return_id`` spans (None if unknown, or if the
-    return has no section in the packs)."""
+    return has no section in the packs). A DWP extract (``[extract]``: the WHP's PRaP data) covers the one
+    month its file names and feeds the packs' WHP sections, so an inbox of extracts alone has a report month."""
+    if return_id in load_extracts():
+        return 1 if is_month(period) else None
     try:
         spec = get_spec(return_id)
     except SpecError:
