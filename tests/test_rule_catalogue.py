@@ -16,10 +16,12 @@ from kpd_returns.checks import load_rule_modules
 from kpd_returns.checks.registry import RULES
 from kpd_returns.cli.main import app
 from kpd_returns.spec.findings import CATALOGUE, QUERY_TWINS
+from kpd_returns.author.extract_catalogue import extract_entries
+from kpd_returns.spec.extract_spec import load_extracts
 from kpd_returns.spec.return_spec import load_all
 
 SPECS = load_all()
-CITED = re.compile(r"^(KPD intro [1-5]|KPD (1[0-9]|2[0-3]|[1-9])|KPD Annex 1|AtW 7\.(0[1-9]|[1-2][0-9]|3[0-5])|JOBS II 6\.(0[1-9]|[1-2][0-9]|3[0-6])|WHP ch\.16 ([1-9]|[1-5][0-9]|60|Annex A)"
+CITED = re.compile(r"^(WHP 16\.([1-9]|[1-5][0-9]|60)|KPD intro [1-5]|KPD (1[0-9]|2[0-3]|[1-9])|KPD Annex 1|AtW 7\.(0[1-9]|[1-2][0-9]|3[0-5])|JOBS II 6\.(0[1-9]|[1-2][0-9]|3[0-6])|WHP ch\.16 ([1-9]|[1-5][0-9]|60|Annex A)"
                    r"|plausibility check|kpd-returns' own default \(JOBS II states no day\))$")
 
 
@@ -47,9 +49,11 @@ def test_every_finding_code_has_a_catalogue_entry():
     load_rule_modules()
     unused = set(RULES) - {r.kind for s in SPECS.values() for r in s.rules}
     listed |= {c for kind in unused for c in rc.RULE_CODES[kind]}
-    # The extract checks (checks.extract_checks) are described in docs/spec-format.md "Extracts"; the
-    # rule catalogue lists the checks of returns only.
-    listed |= {c for c in CATALOGUE if c.startswith("extract-")}
+    # The extracts' checks (checks.extract_checks) are listed from their specs (author.extract_catalogue); two
+    # codes are not checks of their own: "extract-unknown" (a file no extract spec's header names) and
+    # "extract-more-rows" (the count of rows beyond the first ten of a problem).
+    listed |= {e.code for x in load_extracts().values() for e in extract_entries(x, rc.Entry)}
+    listed |= {"extract-unknown", "extract-more-rows"}
     forms = {code: {code, twin} for code, (twin, _text) in QUERY_TWINS.items()}
     forms |= {twin: {code, twin} for code, (twin, _text) in QUERY_TWINS.items()}
     assert {c for c in set(CATALOGUE) - listed if not forms.get(c, set()) & listed} == set()
@@ -94,7 +98,7 @@ def test_html_is_one_self_contained_page():
     page = _run("--format", "html").output
     assert page.startswith("<!DOCTYPE html>") and '<html lang="en">' in page
     assert "<script" not in page and "http" not in page and "<link" not in page
-    assert page.count("<caption>") == len(SPECS)
+    assert page.count("<caption>") == len(SPECS) + len(load_extracts())  # each return, then each extract
 
 
 def test_each_kpi_clock_is_in_the_template_prompt_and_the_packs_notes():
@@ -112,3 +116,22 @@ def test_each_kpi_clock_is_in_the_template_prompt_and_the_packs_notes():
     measures = {m["measure"]: m for m in notes_for(pack)["measures"]}
     for k in default_config().kpis:
         assert measures[f"KPI {k.id}: {k.name}"]["explanation"] == k.description + "."
+
+
+def test_the_extracts_checks_are_listed_after_the_returns_with_their_paragraphs():
+    """`kpd-returns rules` lists DWP's PRaP extracts' checks too (author.extract_catalogue), read from their
+    specs: a column's type, list and form at its paragraph, each rule with its description; all errors."""
+    rows = json.loads(_run("--format", "json").output)["rules"]
+    order = list(dict.fromkeys(r["return_id"] for r in rows))
+    assert order[-2:] == ["whp_outcomes", "whp_referrals"], order
+    refs = [r for r in rows if r["return_id"] == "whp_referrals"]
+    assert {r["kind"] for r in refs} == {"error"} and all(r["basis"] for r in refs)
+    by = {(r["code"], tuple(r["fields"])): r for r in refs}
+    assert by[("extract-not-a-date", ("referral_date",))]["guidance"] == "WHP 16.28"
+    assert "disability" in by[("extract-not-in-list", ("customer_group",))]["checks"].casefold()
+    assert by[("extract-dates-out-of-order", ("referral_date", "acknowledged_date"))]["checks"] == (
+        "A referral is acknowledged on or after the day it was made.")
+    every_column = next(r["fields"] for r in refs if r["code"] == "extract-column-missing")
+    assert "referral_id" in every_column and ("extract-personal-data", tuple(every_column)) in by
+    one = _run("whp_referrals")
+    assert one.exit_code == 0 and one.output.startswith("WHP referrals (")

@@ -30,9 +30,11 @@ from ..spec.constants import FIGURE_CEILING, years_text
 from ..spec.deadlines import deadline_guidance
 from ..spec.basis import CEILING, HEADER, PLAUSIBLE_DATE, UNREADABLE, Basis, is_error
 from ..spec.findings import CATALOGUE, QUERY_CODES, decide, query_code
+from ..spec.extract_spec import load_extracts
 from ..spec.return_spec import ReturnSpec, SpecError, display_name, get_spec, load_all
 from .checks_probes import Context
 from .checks_sheet_rules import field_checks
+from .extract_catalogue import extract_entries
 
 SCHEMA = "kpd-returns-rules/1.1"  # 1.1: each entry has its basis (issue 20)
 
@@ -314,12 +316,12 @@ def as_html(specs: dict[str, ReturnSpec], all_entries: list[Entry]) -> str:
              '<meta name="viewport" content="width=device-width, initial-scale=1">',
              '<title>kpd-returns: validation rules</title>', f'<style>{_CSS}</style>', '</head>', '<body>',
              '<main>', '<h1>Validation rules for the returns</h1>',
-             '<p>Every check kpd-returns makes on a return. An <strong>error</strong> breaks a rule of the guidance '
+             '<p>Every check kpd-returns makes on a return, and on DWP\'s own extracts (listed last). An <strong>error</strong> breaks a rule of the guidance '
              'and must be corrected; its basis is a sentence of the guidance, arithmetic, the template (a cell that '
              'cannot be read) or a protection of kpd-returns\' own. A <strong>query</strong> is the project\'s own plausibility check: unusual but '
              'it may be right, so explain it. A <strong>warning</strong> must be looked at but does not reject '
              'the return.</p>']
-    for rid in sorted({x.return_id for x in all_entries}):
+    for rid in dict.fromkeys(x.return_id for x in all_entries):  # the returns, then the extracts
         rows = [x for x in all_entries if x.return_id == rid]
         parts += ['<table>', f'<caption>{e(specs[rid].short_title)} ({len(rows)} checks)</caption>', '<thead><tr>',
                   *[f'<th scope="col">{h}</th>' for h in ("Code", "Kind", "What it checks", "Guidance",
@@ -341,23 +343,26 @@ def cli_rules(return_id: str | None, fmt: str) -> int:
     except SpecError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    if return_id is not None and return_id not in specs:
+    extracts = load_extracts()  # DWP's own data (the WHP's PRaP extracts): listed after the returns
+    known = {**specs, **extracts}
+    if return_id is not None and return_id not in known:
         try:  # "actionplan" names action_plan (spec.return_spec.get_spec)
             return_id = get_spec(return_id).id
         except SpecError:
             pass
-    if return_id is not None and return_id not in specs:
-        print(f"There is no return type '{return_id}': choose one of {', '.join(sorted(specs))}.", file=sys.stderr)
+    if return_id is not None and return_id not in known:
+        print(f"There is no return type '{return_id}': choose one of {', '.join(sorted(known))}.", file=sys.stderr)
         return 2
     if fmt not in ("text", "json", "csv", "html"):
         print(f"There is no format '{fmt}': choose text, json, csv or html.", file=sys.stderr)
         return 2
-    ids = [return_id] if return_id else sorted(specs)
+    ids = [return_id] if return_id else sorted(specs) + sorted(extracts)
     try:
-        all_entries = [x for rid in ids for x in entries(specs[rid])]
+        all_entries = [x for rid in ids for x in (entries(specs[rid]) if rid in specs
+                                                  else extract_entries(extracts[rid], Entry))]
     except SpecError as exc:
         print(str(exc), file=sys.stderr)
         return 2
     out = {"json": as_json, "csv": as_csv, "text": as_text}.get(fmt)
-    sys.stdout.write(out(all_entries) if out else as_html(specs, all_entries))
+    sys.stdout.write(out(all_entries) if out else as_html(known, all_entries))
     return 0
