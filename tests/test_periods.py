@@ -237,3 +237,15 @@ def test_a_contract_year_from_the_service_start_is_the_contract_s_own():
         PeriodSpec(kind="contract_year", year_start="service_start")
     with pytest.raises(ValueError, match="read from its first month"):
         PeriodSpec(kind="contract_year", year_field="y", month_field="m", year_start="service_start")
+
+
+def test_a_quarter_or_a_year_on_a_chart_axis():
+    """A quarterly or yearly section's chart has a point a period, named in two short lines, the year only where
+    it changes (packs.svg_charts.period_axis_labels, spec.periods.axis_parts)."""
+    from kpd_returns.packs.svg_charts import period_axis_labels
+    from kpd_returns.spec.periods import axis_parts
+
+    assert axis_parts("2026-27 Q2") == ("Q2", "2026-27")
+    assert axis_parts("Contract year 2025-26") == ("2025-26", "")
+    assert period_axis_labels(["2025-26 Q4", "2026-27 Q1", "2026-27 Q2"]) == [
+        ("Q4", "2025-26"), ("Q1", "2026-27"), ("Q2", "")]

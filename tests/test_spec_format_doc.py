@@ -220,6 +220,12 @@ def test_the_documented_quarterly_list_return_works_end_to_end(folder, tmp_path)
     provider = next(packs.glob("pack-2026-09-northbridge*.html")).read_text(encoding="utf-8")
     assert _table_rows(provider, "Courses by quarter") == [["2026-27 Q1", "3", "2", "12", "400", "9"],
                                                            ["2026-27 Q2", "3", "2", "18", "267", "14"]]
+    # The trend chart has a point a quarter, named by its quarter: July and August are not gaps.
+    assert _table_rows(provider, "Course starts by quarter, AtW-MHSS-C014") == [["2026-27 Q1", "12"],
+                                                                               ["2026-27 Q2", "18"]]
+    assert ("Customers who started a course in each quarter, 2026-27 Q1 to 2026-27 Q2. Latest figure 18 in "
+            "2026-27 Q2.</desc>") in provider
+    assert ">Q1</text>" in provider and ">2026-27</text>" in provider and ">Jul</text>" not in provider
     sheet = openpyxl.load_workbook(next(packs.glob("pack-2026-09-northbridge*.xlsx")), read_only=True)["Courses"]
     cells = [r for r in sheet.iter_rows(values_only=True) if r and r[1] in ("2026-27 Q1", "2026-27 Q2")]
     assert [r[:5] for r in cells] == [("AtW-MHSS-C014", "2026-27 Q1", 3, 2, 12), ("AtW-MHSS-C014", "2026-27 Q2", 3, 2, 18)]

@@ -24,6 +24,9 @@ class ChartSpec:
     desc: str
     series: list[tuple[str, list[float | None]]]
     percent: bool = False
+    # Each point's period ("2026-27 Q2", "Contract year 2025-26") when the figures cover quarters or years; empty
+    # for months, which the chart and its table name themselves ("Sep 2026").
+    labels: tuple[str, ...] = ()
 
     @property
     def has_data(self) -> bool:
@@ -82,6 +85,14 @@ class MeasureSection:
         nat = self.national.get(month)
         return nat.period if nat is not None and nat.period else short_month(month)
 
+    def span(self, months: list[str], present: Any) -> list[str]:
+        """The months a chart spans: from the first to the last month with data, a gap where a return is missing;
+        for figures that cover quarters or years, only the months their periods end in, one point a period (a
+        quarter's two other months are not gaps)."""
+        if self.row_column[0] == "Period":
+            return [m for m in months if m in present]
+        return data_span(months, present)
+
     @property
     def row_column(self) -> tuple[str, int, str]:
         """The Excel tables' period column: "Month", or "Period" when the figures cover quarters or years."""
@@ -130,33 +141,38 @@ def data_span(months: list[str], present: Any) -> list[str]:
     return months[have[0]: have[-1] + 1] if have else []
 
 
-def _latest(name: str, months: list[str], values: list[float | None]) -> str:
-    known = [(m, v) for m, v in zip(months, values) if v is not None]
+def _latest(name: str, months: list[str], values: list[float | None], labels: tuple[str, ...]) -> str:
+    named = labels or tuple(short_month(m) for m in months)
+    known = [(label, v) for label, v in zip(named, values) if v is not None]
     if not known:
         return f" No {name} figures in the period."
-    m, v = known[-1]
+    label, v = known[-1]
+    text = f" Latest {name} {num(v)} in {label}."
+    if labels:  # one point a period: every period in the span has its return
+        gaps = [x for x, v in zip(labels, values) if v is None]
+        return text + (f" No figures for {', '.join(gaps)}." if gaps else "")
     gaps = [m for m, v in zip(months, values) if v is None]
-    text = f" Latest {name} {num(v)} in {short_month(m)}."
     return text + (f" No figures for {month_list(gaps, 4)}." if gaps else "")
 
 
 def _chart(chart: Chart, key: str, title: str, months: list[str], by_month: dict[str, ContractMonth],
-           national: dict[str, NationalMonth]) -> ChartSpec:
-    span = f"{short_month(months[0])} to {short_month(months[-1])}"
+           national: dict[str, NationalMonth], section: MeasureSection) -> ChartSpec:
+    labels = tuple(section.row_label(m) for m in months) if section.row_column[0] == "Period" else ()
+    span = f"{labels[0]} to {labels[-1]}" if labels else f"{short_month(months[0])} to {short_month(months[-1])}"
     series = [(s.label, [cell(by_month.get(m), national.get(m), s.measure, s.show) for m in months])
               for s in chart.series]
-    return ChartSpec(key, title, f"{chart.description}, {span}." + _latest(chart.latest, months, series[0][1]),
-                     series)
+    return ChartSpec(key, title, f"{chart.description}, {span}." + _latest(chart.latest, months, series[0][1], labels),
+                     series, labels=labels)
 
 
 def contract_charts(section: MeasureSection, months: list[str], contract: str) -> list[ChartSpec]:
     """The section's charts for one contract over ``months`` (the span with data), in the spec's order."""
     by = section.by_month(contract)
-    return [_chart(c, f"{contract}-{c.id}", f"{c.title}, {contract}", months, by, section.national)
+    return [_chart(c, f"{contract}-{c.id}", f"{c.title}, {contract}", months, by, section.national, section)
             for c in section.spec.charts]
 
 
 def national_charts(section: MeasureSection, months: list[str]) -> list[tuple[Chart, ChartSpec]]:
     view = section.spec.national_view
-    return [(c, _chart(c, f"national-{c.id}", c.title, months, {}, section.national))
+    return [(c, _chart(c, f"national-{c.id}", c.title, months, {}, section.national, section))
             for c in (view.charts if view else [])]

@@ -20,13 +20,13 @@ from .attention import ACTION_PLAN_SECTION
 from .kpis import default_config
 from .pack_data import notes_for, slugify
 from .plan_review import review_spec
-from .measure_view import cell, contract_charts, data_span, national_charts, section_failure
+from .measure_view import cell, contract_charts, national_charts, section_failure
 from .pack_text import (TIER_COLOURS, WINDOW_HEADINGS, KpiLine, PackData, month_list, num, pct, register_text,
                         short_month, when_text)
 from ..spec.periods import period_title
 from ..spec.resources import templates_dir
 from ..spec.return_spec import display_name
-from .svg_charts import Series, line_chart
+from .svg_charts import Series, line_chart, period_axis_labels
 from .whp_cohorts import PIS
 from .whp_view import WhpContract
 
@@ -81,9 +81,11 @@ def whp_pi_chart(chart_id: str, view: WhpContract) -> Markup:
                                   "the table under the chart.", y_label="% of the cohort's starts"))
 
 
-def measure_chart(chart_id: str, months: list[str], title: str, desc: str, series: list[tuple[str, list]]) -> Markup:
+def measure_chart(chart_id: str, months: list[str], title: str, desc: str, series: list[tuple[str, list]],
+                  labels: tuple[str, ...] = ()) -> Markup:
+    """A measures section's chart; ``labels``: each point's period when the figures cover quarters or years."""
     return Markup(line_chart(chart_id, months, [Series(n, v) for n, v in series], title=title, desc=desc,
-                             percent=False))
+                             percent=False, axis=period_axis_labels(labels) if labels else None))
 
 
 @lru_cache(maxsize=1)
@@ -95,7 +97,7 @@ def environment() -> Environment:
     env.globals.update(kpi_chart=kpi_chart, measure_chart=measure_chart, css_string=css_string,
                        tier_colours=TIER_COLOURS, window_headings=WINDOW_HEADINGS, severity_words=SEVERITY_WORDS,
                        register_text=register_text, glance=glance, contract_charts=contract_charts,
-                       national_charts=national_charts, data_span=data_span, cell=cell,
+                       national_charts=national_charts, cell=cell,
                        action_plan_section=ACTION_PLAN_SECTION, whp_pi_chart=whp_pi_chart,
                        whp_window_headings=WHP_WINDOW_HEADINGS)
     return env

@@ -14,6 +14,8 @@ import math
 from dataclasses import dataclass
 from html import escape
 
+from ..spec.periods import axis_parts
+
 W, H = 640, 290
 LEFT, RIGHT, TOP, BOTTOM = 56, 16, 44, 48
 TEXT = "#0b0c0c"
@@ -87,8 +89,15 @@ def month_axis_labels(months: list[str]) -> list[tuple[str, str]]:
     return [(_ABBR[int(m[5:7]) - 1], m[:4] if i == 0 or m[5:7] == "01" else "") for i, m in enumerate(months)]
 
 
+def period_axis_labels(headings: tuple[str, ...] | list[str]) -> list[tuple[str, str]]:
+    """('Q2', '2026-27') for the first quarter and every new year, ('Q3', '') otherwise; a year alone a point."""
+    parts = [axis_parts(h) for h in headings]
+    return [(short, year if i == 0 or year != parts[i - 1][1] else "") for i, (short, year) in enumerate(parts)]
+
+
 def line_chart(chart_id: str, months: list[str], series: list[Series], *, title: str, desc: str,
-               percent: bool = True, y_label: str = "", gaps: list[str] | None = None) -> str:
+               percent: bool = True, y_label: str = "", gaps: list[str] | None = None,
+               axis: list[tuple[str, str]] | None = None) -> str:
     """An inline SVG line chart of ``series`` over ``months`` ("YYYY-MM"). ``chart_id`` must be unique in the page.
     ``gaps``: a word per month written low in its column where the line has a gap ('no return', 'none due'),
     so a missing return and a month with no cases due do not look the same."""
@@ -111,7 +120,7 @@ def line_chart(chart_id: str, months: list[str], series: list[Series], *, title:
         out.append(f'<text x="{LEFT - 6}" y="{_f(y(t) + 4)}" text-anchor="end">{escape(_tick(t, percent))}</text>')
     if y_label:
         out.append(f'<text x="{LEFT}" y="{TOP - 26}" font-weight="bold">{escape(y_label)}</text>')
-    for x, (mon, year) in zip(xs, month_axis_labels(months)):
+    for x, (mon, year) in zip(xs, axis or month_axis_labels(months)):  # axis: a quarter's or a year's points
         out.append(f'<text x="{_f(x)}" y="{H - BOTTOM + 18}" text-anchor="middle">{mon}</text>')
         if year:
             out.append(f'<text x="{_f(x)}" y="{H - BOTTOM + 34}" text-anchor="middle">{year}</text>')

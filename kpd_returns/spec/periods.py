@@ -186,6 +186,15 @@ def period_heading(kind: str, label: str) -> str:
     return f"Contract year {label}" if kind == "contract_year" else str(label)
 
 
+def axis_parts(heading: str) -> tuple[str, str]:
+    """A quarter's or a year's heading (``period_heading``) as a chart's axis writes it, in two short lines:
+    ('Q2', '2026-27') for '2026-27 Q2', ('2025-26', '') for 'Contract year 2025-26'."""
+    year, _, quarter = heading.rpartition(" ")
+    if year and re.fullmatch(r"Q[1-4]", quarter):
+        return quarter, year
+    return heading.removeprefix("Contract year "), ""
+
+
 # -- periods of a kind, without a spec -------------------------------------------------------------
 def period_of(kind: str, day: dt.date, year_start_month: int = 4) -> Period:
     """The period of ``kind`` holding ``day``, contract years starting in ``year_start_month``."""
