@@ -51,3 +51,27 @@ def test_constraints_pin_every_dependency_and_the_package_keeps_ranges():
     for requirement in declared:
         name = re.sub(r"[-_.]+", "-", re.match(r"[A-Za-z0-9_.-]+", requirement).group(0)).lower()
         assert name in pins, f"{name} is not pinned in constraints.txt"
+
+
+def test_every_library_the_package_imports_is_a_runtime_dependency():
+    """The README's first command installs the package alone (`pip install -e .`): a library the package imports
+    but only the test extra declares (python-calamine, which reads a WHP extract sent as .xlsx) would fail there
+    and nowhere in the suite."""
+    import ast
+    import importlib.metadata as md
+    import sys
+
+    project = tomllib.loads(ROOT.joinpath("pyproject.toml").read_text(encoding="utf-8"))["project"]
+    runtime = {re.sub(r"[-_.]+", "-", re.match(r"[A-Za-z0-9_.-]+", d).group(0)).lower() for d in project["dependencies"]}
+    imported = set()
+    for path in (ROOT / "kpd_returns").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {a.name.partition(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.partition(".")[0])
+    third_party = imported - set(sys.stdlib_module_names) - {"kpd_returns", "__future__"}
+    owners = md.packages_distributions()
+    undeclared = {m: owners.get(m) for m in third_party
+                  if not {re.sub(r"[-_.]+", "-", d).lower() for d in owners.get(m, [m])} & runtime}
+    assert undeclared == {}, f"imported by kpd_returns but not in [project] dependencies: {undeclared}"
