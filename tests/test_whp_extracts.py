@@ -231,3 +231,24 @@ def test_annotate_a_csv_extract_says_why_there_is_no_copy(inbox, tmp_path):
     assert result.exit_code == 1, result.output
     assert "No annotated copy: a .csv extract has no cells to mark" in result.output
     assert not (tmp_path / "copy.xlsx").exists()
+
+
+@pytest.mark.parametrize("rows, said", [
+    ([CLEAN[0] + ",extra"] * 2, "its rows have more values than the header line names columns"),
+    ([CLEAN[0], CLEAN[1] + ",x,y"], "row 3 has 11 values but the header line names 9 columns"),
+    ([CLEAN[0], '"R-0000002,WHP-CPA-01'], "a value in quotation marks from row 3 on is never closed"),
+])
+def test_a_csv_whose_rows_do_not_fit_its_header_is_refused_in_words(rows, said, tmp_path):
+    """A row longer than the header line is refused, never read shifted (pandas would take the first column as
+    the index and move every value one column left) nor cut short; the parser's complaint is in the file's rows."""
+    path = _csv(tmp_path, "referrals_WHP-CPA-01_2026-10.csv", HEADER, rows)
+    result = CliRunner().invoke(app, ["validate", "--format", "json", str(path)])
+    (finding,) = json.loads(result.output)["files"][0]["findings"]
+    assert result.exit_code == 2 and finding["code"] == "file-corrupt" and said in finding["message"], finding
+
+
+def test_a_comma_at_the_end_of_every_line_is_read_as_written(tmp_path):
+    path = _csv(tmp_path, "referrals_WHP-CPA-01_2026-10.csv", HEADER, [r + "," for r in CLEAN])
+    result = CliRunner().invoke(app, ["validate", "--format", "json", str(path)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["files"][0]["verdict"] == "valid"

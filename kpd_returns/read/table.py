@@ -11,6 +11,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
+import warnings
 from typing import TYPE_CHECKING
 
 from .sheet_xml import UnreadableFile
@@ -33,6 +35,19 @@ def header_of(data: bytes, name: str) -> list[str]:
         return []
 
 
+def csv_problem(exc: Exception) -> str:
+    """The parser's complaint about a .csv as a provider reads it, with the file's own row numbers (the header
+    line is row 1)."""
+    text = " ".join(str(exc).split())
+    if (m := re.search(r"EOF inside string starting at row (\d+)", text)):
+        return f"a value in quotation marks from row {int(m[1]) + 1} on is never closed: check its quotation marks"
+    if (m := re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)):
+        return f"row {m[2]} has {m[3]} values but the header line names {m[1]} columns"
+    if "does not match length of data" in text:
+        return "its rows have more values than the header line names columns"
+    return f"it is not a comma-separated table ({text[:120]})"
+
+
 def read_table(data: bytes, name: str) -> tuple[pd.DataFrame, str | None]:
     """(every cell as text or None when empty, the sheet's name for an .xlsx, else None); UnreadableFile when
     it cannot be read."""
@@ -46,12 +61,18 @@ def read_table(data: bytes, name: str) -> tuple[pd.DataFrame, str | None]:
         raise UnreadableFile("file-too-large", f"{len(data) // (1024 * 1024)} MB")
     if name.lower().endswith(".csv"):
         try:
-            frame = pd.read_csv(io.BytesIO(data), dtype=object, keep_default_na=False, na_values=[""],
-                                encoding="utf-8-sig", engine="c")
+            with warnings.catch_warnings():
+                # A row longer than the header line would lose its last values: an error, not a warning.
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                # index_col=False: a row one value longer than the header in every row (a comma at the end of
+                # each line) is read as it is written, never by taking the first column as the index, which
+                # would move every value into the column to its left.
+                frame = pd.read_csv(io.BytesIO(data), dtype=object, keep_default_na=False, na_values=[""],
+                                    encoding="utf-8-sig", engine="c", index_col=False)
         except UnicodeDecodeError:
             raise UnreadableFile("file-corrupt", "it is not UTF-8 text: save it as CSV UTF-8") from None
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-            raise UnreadableFile("file-corrupt", " ".join(str(exc).split())[:160]) from None
+        except (pd.errors.ParserError, pd.errors.ParserWarning, pd.errors.EmptyDataError, ValueError) as exc:
+            raise UnreadableFile("file-corrupt", csv_problem(exc)) from None
         frame.columns = [str(c) for c in frame.columns]
         return frame, None
     try:
