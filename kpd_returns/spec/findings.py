@@ -42,7 +42,7 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
     "file-empty": ("error", "file", "The file {file} is empty. Save the return again from Excel and resend it."),
     "file-not-workbook": ("error", "file", "The file {file} is not an Excel workbook ({detail}). Write a new template with {new_template} and copy your figures into it."),
     "file-csv": ("error", "file", "The file {file} is a CSV text file renamed as a workbook. Write a new template with {new_template} and copy your figures into it."),
-    "file-corrupt": ("error", "file", "The file {file} is damaged and cannot be opened ({detail}). Save the return again and resend it."),
+    "file-corrupt": ("error", "file", "The file {file} is damaged and cannot be opened ({detail}). Save the file again and resend it."),
     "file-encrypted": ("error", "file", "The file {file} is protected with a password, so it cannot be read. Remove the password (File > Info > Protect Workbook) and resend it."),
     "file-legacy-xls": ("error", "file", "The file {file} is an old Excel 97-2003 (.xls) workbook. Write a new template with {new_template} and copy your figures into it."),
     "file-macros": ("error", "file", "The file {file} contains macros, which are not accepted. Save the return as an Excel Workbook (.xlsx) without macros."),
