@@ -268,8 +268,10 @@ def test_readme_sample_sizes_are_the_committed_files():
     insight, jobs2 = map(int, re.search(r"Customer Insight and JOBS II samples are (\d+) and\s+(\d+)\s+KB",
                                         readme).groups())
     action_plan = int(re.search(r"the Action Plan sample (\d+) KB", readme).group(1))
+    yearly = int(re.search(r"the AtW Yearly MI sample (\d+) KB", readme).group(1))
     sizes = {p.name.split("-")[0]: round(p.stat().st_size / 1024) for p in (root / "samples" / "returns").glob("*")}
-    assert sizes == {"kpd": kpd, "mmir": mmir, "insight": insight, "jobs2": jobs2, "action_plan": action_plan}
+    assert sizes == {"kpd": kpd, "mmir": mmir, "insight": insight, "jobs2": jobs2, "action_plan": action_plan,
+                     "atw_yearly": yearly}
 
 
 def test_a_link_that_leads_nowhere_is_not_a_skipped_file(tmp_path):
