@@ -249,3 +249,12 @@ def test_a_quarter_or_a_year_on_a_chart_axis():
     assert axis_parts("Contract year 2025-26") == ("2025-26", "")
     assert period_axis_labels(["2025-26 Q4", "2026-27 Q1", "2026-27 Q2"]) == [
         ("Q4", "2025-26"), ("Q1", "2026-27"), ("Q2", "")]
+
+
+def test_a_period_on_a_chart_axis_is_written_as_text():
+    """The axis labels of a quarterly or yearly chart come from the ledger: written escaped, never as markup."""
+    from kpd_returns.packs.svg_charts import Series, line_chart, period_axis_labels
+
+    svg = line_chart("c", ["2026-09"], [Series("Starts", [1.0])], title="t", desc="d", percent=False,
+                     axis=period_axis_labels(["<b>2026-27</b> Q2"]))
+    assert ">&lt;b&gt;2026-27&lt;/b&gt;</text>" in svg and "<b>" not in svg

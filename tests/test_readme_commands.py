@@ -38,6 +38,11 @@ def test_ci_runs_both_commands_verbatim_in_a_fresh_venv():
     assert any("libreoffice-calc-nogui" in line for line in lines) and any("chromium" in line for line in lines)
 
 
+def _dist(requirement: str) -> str:
+    """A distribution's normalised name (PEP 503) from a requirement or a name."""
+    return re.sub(r"[-_.]+", "-", re.match(r"[A-Za-z0-9_.-]+", requirement).group(0)).lower()
+
+
 def test_constraints_pin_every_dependency_and_the_package_keeps_ranges():
     project = tomllib.loads(ROOT.joinpath("pyproject.toml").read_text(encoding="utf-8"))["project"]
     declared = project["dependencies"] + project["optional-dependencies"]["test"]
@@ -49,7 +54,7 @@ def test_constraints_pin_every_dependency_and_the_package_keeps_ranges():
             assert version and re.fullmatch(r"[0-9][0-9A-Za-z.+!-]*", version), line
             pins[re.sub(r"[-_.]+", "-", name).lower()] = version
     for requirement in declared:
-        name = re.sub(r"[-_.]+", "-", re.match(r"[A-Za-z0-9_.-]+", requirement).group(0)).lower()
+        name = _dist(requirement)
         assert name in pins, f"{name} is not pinned in constraints.txt"
 
 
@@ -62,7 +67,7 @@ def test_every_library_the_package_imports_is_a_runtime_dependency():
     import sys
 
     project = tomllib.loads(ROOT.joinpath("pyproject.toml").read_text(encoding="utf-8"))["project"]
-    runtime = {re.sub(r"[-_.]+", "-", re.match(r"[A-Za-z0-9_.-]+", d).group(0)).lower() for d in project["dependencies"]}
+    runtime = {_dist(d) for d in project["dependencies"]}
     imported = set()
     for path in (ROOT / "kpd_returns").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -73,5 +78,5 @@ def test_every_library_the_package_imports_is_a_runtime_dependency():
     third_party = imported - set(sys.stdlib_module_names) - {"kpd_returns", "__future__"}
     owners = md.packages_distributions()
     undeclared = {m: owners.get(m) for m in third_party
-                  if not {re.sub(r"[-_.]+", "-", d).lower() for d in owners.get(m, [m])} & runtime}
+                  if not {_dist(d) for d in owners.get(m, [m])} & runtime}
     assert undeclared == {}, f"imported by kpd_returns but not in [project] dependencies: {undeclared}"

@@ -89,9 +89,14 @@ class MeasureSection:
         """The months a chart spans: from the first to the last month with data, a gap where a return is missing;
         for figures that cover quarters or years, only the months their periods end in, one point a period (a
         quarter's two other months are not gaps)."""
-        if self.row_column[0] == "Period":
+        if self.by_period:
             return [m for m in months if m in present]
         return data_span(months, present)
+
+    @property
+    def by_period(self) -> bool:
+        """Whether the figures cover quarters or years (rows and chart points named by period, not by month)."""
+        return self.row_column[0] == "Period"
 
     @property
     def row_column(self) -> tuple[str, int, str]:
@@ -157,7 +162,7 @@ def _latest(name: str, months: list[str], values: list[float | None], labels: tu
 
 def _chart(chart: Chart, key: str, title: str, months: list[str], by_month: dict[str, ContractMonth],
            national: dict[str, NationalMonth], section: MeasureSection) -> ChartSpec:
-    labels = tuple(section.row_label(m) for m in months) if section.row_column[0] == "Period" else ()
+    labels = tuple(section.row_label(m) for m in months) if section.by_period else ()
     span = f"{labels[0]} to {labels[-1]}" if labels else f"{short_month(months[0])} to {short_month(months[-1])}"
     series = [(s.label, [cell(by_month.get(m), national.get(m), s.measure, s.show) for m in months])
               for s in chart.series]

@@ -121,9 +121,10 @@ def line_chart(chart_id: str, months: list[str], series: list[Series], *, title:
     if y_label:
         out.append(f'<text x="{LEFT}" y="{TOP - 26}" font-weight="bold">{escape(y_label)}</text>')
     for x, (mon, year) in zip(xs, axis or month_axis_labels(months)):  # axis: a quarter's or a year's points
-        out.append(f'<text x="{_f(x)}" y="{H - BOTTOM + 18}" text-anchor="middle">{mon}</text>')
+        # Escaped: a quarter's or a year's label comes from the ledger, not from this module's own list.
+        out.append(f'<text x="{_f(x)}" y="{H - BOTTOM + 18}" text-anchor="middle">{escape(mon)}</text>')
         if year:
-            out.append(f'<text x="{_f(x)}" y="{H - BOTTOM + 34}" text-anchor="middle">{year}</text>')
+            out.append(f'<text x="{_f(x)}" y="{H - BOTTOM + 34}" text-anchor="middle">{escape(year)}</text>')
     for x, word in zip(xs, gaps or []):
         if word:
             out.append(f'<text x="{_f(x)}" y="{_f(TOP + ph - 6)}" text-anchor="middle" font-size="10">'
